@@ -1,0 +1,3 @@
+//! careflow command line.
+
+fn main() {}
