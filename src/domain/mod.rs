@@ -1,2 +1,4 @@
 //! Domain services the workflows call: cases, summaries, email, calls, schedules,
 //! coverage, encounters, notifications. Nothing here knows about HTTP or the engine.
+
+pub mod validation;
