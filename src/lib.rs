@@ -2,5 +2,12 @@
 //!
 //! The binary in `main.rs` is glue; everything testable lives here.
 
+pub mod app;
+pub mod auth;
+pub mod config;
 pub mod domain;
+pub mod engine;
+pub mod http;
 pub mod providers;
+pub mod store;
+pub mod telemetry;

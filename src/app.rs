@@ -1,0 +1,180 @@
+//! Building and running the service: open the store, apply migrations, make sure a
+//! credential exists, register the workflows, start the engine, serve HTTP, and shut
+//! all of it down gracefully.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::Authenticator;
+use crate::auth::api_key::{self, CreatedKey};
+use crate::config::Settings;
+use crate::engine::{Clock, DefinitionError, Engine, Registry, SystemClock, WorkflowDefinition};
+use crate::http::{self, AppState};
+use crate::store::{self, Store, StoreError, TenantId};
+use crate::telemetry::metrics::Metrics;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// A workflow definition is invalid.
+    #[error("{0}")]
+    Definition(#[from] DefinitionError),
+    /// A setting is unusable.
+    #[error("invalid setting: {0}")]
+    Settings(String),
+    /// The listening address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Hooks for embedding and tests: a clock, extra workflows and routes.
+#[derive(Default)]
+pub struct Extensions {
+    /// The clock (the system clock when `None`).
+    pub clock: Option<Arc<dyn Clock>>,
+    /// Workflows registered beside the built-in ones.
+    pub workflows: Vec<WorkflowDefinition>,
+    /// Routes mounted under `/v1`, behind authentication.
+    pub routes: Option<Router<AppState>>,
+}
+
+/// A running service.
+pub struct App {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The engine.
+    pub engine: Engine,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// The key created on first start, to be shown once.
+    pub bootstrap_key: Option<CreatedKey>,
+    settings: Arc<Settings>,
+    stop_http: CancellationToken,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens the configured store and applies pending migrations.
+pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
+    let store = store::connect(&settings.database).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+impl App {
+    /// Builds and starts the service.
+    pub async fn start(settings: Settings, ext: Extensions) -> Result<App, StartError> {
+        let settings = Arc::new(settings);
+        let store = open_store(&settings).await?;
+        let bootstrap_key = bootstrap(&settings, store.as_ref()).await?;
+        let metrics = Arc::new(Metrics::new());
+        let clock: Arc<dyn Clock> = ext.clock.unwrap_or_else(|| Arc::new(SystemClock));
+
+        let mut registry = Registry::new();
+        for def in ext.workflows {
+            registry.register(def)?;
+        }
+        let engine = Engine::start(
+            store.clone(),
+            registry,
+            clock,
+            settings.engine.clone(),
+            metrics.clone(),
+        );
+
+        let http_client = reqwest::Client::builder()
+            .user_agent(concat!("careflow/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StartError::Settings(format!("HTTP client: {e}")))?;
+        let auth = Authenticator::new(store.clone(), &settings.auth, http_client)
+            .map_err(StartError::Settings)?;
+        let state = AppState {
+            settings: settings.clone(),
+            store: store.clone(),
+            engine: engine.clone(),
+            auth: Arc::new(auth),
+            metrics: metrics.clone(),
+        };
+        let router = http::router(state, ext.routes);
+
+        let addr = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let stop_http = CancellationToken::new();
+        let stop = stop_http.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+        });
+        tracing::info!(%addr, database = store.backend().as_str(), "careflow started");
+        Ok(App {
+            addr,
+            engine,
+            store,
+            metrics,
+            bootstrap_key,
+            settings,
+            stop_http,
+            server,
+        })
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish (within the shutdown
+    /// timeout), drains the engine, releases leases and closes the pool.
+    pub async fn shutdown(self) {
+        self.stop_http.cancel();
+        let timeout = self.settings.server.shutdown_timeout;
+        let mut server = self.server;
+        match tokio::time::timeout(timeout, &mut server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "HTTP server ended with an error"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server task failed"),
+            Err(_) => {
+                tracing::warn!("in-flight requests outlived the shutdown timeout; closing them");
+                server.abort();
+            }
+        }
+        self.engine.shutdown().await;
+        self.store.close().await;
+        tracing::info!("careflow stopped");
+    }
+
+    /// Stops at once without draining or releasing anything, as a crash would (tests).
+    pub fn abort(self) {
+        self.server.abort();
+    }
+}
+
+/// On a database without any API key, creates tenant `default` and one key.
+async fn bootstrap(
+    settings: &Settings,
+    store: &dyn Store,
+) -> Result<Option<CreatedKey>, StartError> {
+    if !settings.auth.bootstrap_api_key || store.count_api_keys().await? > 0 {
+        return Ok(None);
+    }
+    let tenant = TenantId::parse("default").map_err(StartError::Settings)?;
+    Ok(Some(api_key::create(store, &tenant, "bootstrap").await?))
+}

@@ -1,0 +1,92 @@
+//! Who is calling: bearer tokens turned into a [`Principal`] bound to a tenant.
+//!
+//! Two kinds of token: careflow API keys (`cfk_...`, stored only as a hash) and JWTs
+//! as Supabase Auth issues them (HS256 with a shared secret, or ES256/RS256 keys from
+//! a JWKS URL). The tenant always comes from the credential: the key's tenant, or a
+//! server-controlled JWT claim; never from a request body.
+
+pub mod api_key;
+mod jwks;
+pub mod jwt;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::config::AuthSettings;
+use crate::store::{Store, StoreError, TenantId};
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Principal {
+    /// The tenant every read and write of this request is confined to.
+    pub tenant: TenantId,
+    /// The user id (`sub`) of a JWT, or `apikey:<id>` for an API key.
+    pub subject: String,
+    /// Which kind of credential it was.
+    pub credential: CredentialKind,
+}
+
+/// The kind of credential a request carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CredentialKind {
+    /// A careflow API key.
+    ApiKey,
+    /// A JWT.
+    Jwt,
+}
+
+/// Why a credential was refused. Messages are safe to show to the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No usable `Authorization: Bearer` header.
+    #[error("missing bearer token")]
+    Missing,
+    /// The token is not valid; the message says why, without secrets.
+    #[error("{0}")]
+    Invalid(String),
+    /// The credential store could not be reached.
+    #[error("credential store unavailable")]
+    Store(#[from] StoreError),
+    /// The signing keys could not be fetched.
+    #[error("signing keys unavailable: {0}")]
+    KeysUnavailable(String),
+}
+
+/// Checks bearer tokens.
+pub struct Authenticator {
+    store: Arc<dyn Store>,
+    jwt: jwt::JwtVerifier,
+}
+
+impl Authenticator {
+    /// An authenticator over the store's API keys and the configured JWT keys.
+    pub fn new(
+        store: Arc<dyn Store>,
+        settings: &AuthSettings,
+        http: reqwest::Client,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            store,
+            jwt: jwt::JwtVerifier::new(settings, http)?,
+        })
+    }
+
+    /// Authenticates the value of an `Authorization` header.
+    pub async fn authenticate(&self, header: Option<&str>) -> Result<Principal, AuthError> {
+        let token = header
+            .and_then(|h| {
+                let (scheme, rest) = h.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::Missing)?;
+        if token.starts_with(api_key::PREFIX) {
+            api_key::verify(self.store.as_ref(), token).await
+        } else {
+            self.jwt.verify(token).await
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! Settings: `config/default.toml` (built in), then `config/$CAREFLOW_ENV.toml`, then
+//! `CAREFLOW_*` environment variables and the conventional `DATABASE_URL`, `PORT`,
+//! `RUST_LOG` and `CAREFLOW_LOG_FORMAT`.
+//!
+//! Everything is parsed once, at load, into typed values; a wrong key or value stops
+//! start-up with an error naming the setting. Tests build [`Settings`] in code from
+//! [`Settings::defaults`] and never touch process-wide variables.
+
+mod secret;
+mod serde_helpers;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+pub use secret::Secret;
+use serde_helpers::{duration, string_list};
+
+/// The defaults, documented key by key, compiled into the binary.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+/// A setting that is missing, malformed or inconsistent.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A key or value that does not parse; the message names the setting and its source.
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+    /// `CAREFLOW_ENV` names a file that does not exist.
+    #[error("CAREFLOW_ENV={env} but {path} does not exist")]
+    MissingEnvFile {
+        /// The environment name.
+        env: String,
+        /// The file that was expected.
+        path: String,
+    },
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(e: figment::Error) -> Self {
+        let messages: Vec<String> = e
+            .into_iter()
+            .map(|e| {
+                let key = e.path.join(".").to_lowercase();
+                let source = e
+                    .metadata
+                    .as_ref()
+                    .map(|m| format!(" (from {})", m.name))
+                    .unwrap_or_default();
+                if key.is_empty() {
+                    format!("{}{source}", e.kind)
+                } else {
+                    format!("{key}: {}{source}", e.kind)
+                }
+            })
+            .collect();
+        ConfigError::Invalid(messages.join("; "))
+    }
+}
+
+/// All of careflow's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `[server]`: listening, limits, shutdown.
+    pub server: ServerSettings,
+    /// `[database]`: PostgreSQL or SQLite.
+    pub database: DatabaseSettings,
+    /// `[log]`: format and filter.
+    pub log: LogSettings,
+    /// `[auth]`: API keys and JWTs.
+    pub auth: AuthSettings,
+    /// `[engine]`: queue, leases, retries.
+    pub engine: EngineSettings,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// `server.host` (`CAREFLOW_SERVER__HOST`), default `127.0.0.1`.
+    pub host: String,
+    /// `server.port` (`PORT`, `CAREFLOW_SERVER__PORT`), default 8080; 0 picks a free port.
+    pub port: u16,
+    /// `server.request_timeout`, default 60s.
+    #[serde(with = "duration")]
+    pub request_timeout: Duration,
+    /// `server.body_limit_bytes`, default 1 MiB.
+    pub body_limit_bytes: usize,
+    /// `server.upload_limit_bytes`, default 10 MiB.
+    pub upload_limit_bytes: usize,
+    /// `server.shutdown_timeout`, default 20s.
+    #[serde(with = "duration")]
+    pub shutdown_timeout: Duration,
+    /// `server.cors_allowed_origins`, default none.
+    #[serde(deserialize_with = "string_list::deserialize")]
+    pub cors_allowed_origins: Vec<String>,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `database.url` (`DATABASE_URL`); empty means the embedded SQLite file.
+    pub url: Secret,
+    /// `database.sqlite_path`, default `data/careflow.db`.
+    pub sqlite_path: PathBuf,
+    /// `database.max_connections`, default 16.
+    pub max_connections: u32,
+    /// `database.acquire_timeout`, default 5s.
+    #[serde(with = "duration")]
+    pub acquire_timeout: Duration,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `log.format` (`CAREFLOW_LOG_FORMAT`): `text` or `json`.
+    pub format: LogFormat,
+    /// `log.filter` (`RUST_LOG`): tracing filter directives.
+    pub filter: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// `auth.bootstrap_api_key`, default true.
+    pub bootstrap_api_key: bool,
+    /// `auth.jwt_secret`: HS256 secret; empty disables HS256.
+    pub jwt_secret: Secret,
+    /// `auth.jwks_url`: ES256/RS256 keys; empty disables.
+    pub jwks_url: String,
+    /// `auth.jwks_cache_ttl`, default 10m.
+    #[serde(with = "duration")]
+    pub jwks_cache_ttl: Duration,
+    /// `auth.jwks_min_refresh`, default 30s.
+    #[serde(with = "duration")]
+    pub jwks_min_refresh: Duration,
+    /// `auth.issuer`: expected `iss`; empty is not checked.
+    pub issuer: String,
+    /// `auth.audience`: expected `aud`, default `authenticated`.
+    pub audience: String,
+    /// `auth.tenant_claim`: dotted claim path, default `app_metadata.tenant_id`.
+    pub tenant_claim: String,
+    /// `auth.leeway`: clock skew on `exp`/`nbf`, default 30s.
+    #[serde(with = "duration")]
+    pub leeway: Duration,
+}
+
+/// `[engine]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSettings {
+    /// `engine.max_concurrent_runs`, default 64.
+    pub max_concurrent_runs: usize,
+    /// `engine.max_queued_runs`, default 10000.
+    pub max_queued_runs: i64,
+    /// `engine.lease_ttl`, default 60s.
+    #[serde(with = "duration")]
+    pub lease_ttl: Duration,
+    /// `engine.heartbeat_interval`, default 10s.
+    #[serde(with = "duration")]
+    pub heartbeat_interval: Duration,
+    /// `engine.poll_interval`, default 1s.
+    #[serde(with = "duration")]
+    pub poll_interval: Duration,
+    /// `engine.drain_timeout`, default 15s.
+    #[serde(with = "duration")]
+    pub drain_timeout: Duration,
+    /// `engine.park_after`, default 2s.
+    #[serde(with = "duration")]
+    pub park_after: Duration,
+    /// `engine.default_wait`, default 30s.
+    #[serde(with = "duration")]
+    pub default_wait: Duration,
+    /// `[engine.retry]`: step retry and timeout defaults.
+    pub retry: RetrySettings,
+}
+
+/// `[engine.retry]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySettings {
+    /// `engine.retry.max_attempts`, default 3.
+    pub max_attempts: u32,
+    /// `engine.retry.initial_backoff`, default 200ms.
+    #[serde(with = "duration")]
+    pub initial_backoff: Duration,
+    /// `engine.retry.multiplier`, default 2.0.
+    pub multiplier: f64,
+    /// `engine.retry.max_backoff`, default 10s.
+    #[serde(with = "duration")]
+    pub max_backoff: Duration,
+    /// `engine.retry.jitter`, default 0.2.
+    pub jitter: f64,
+    /// `engine.retry.attempt_timeout`, default 30s.
+    #[serde(with = "duration")]
+    pub attempt_timeout: Duration,
+}
+
+impl Settings {
+    /// The built-in defaults alone, as tests start from.
+    pub fn defaults() -> Self {
+        Self::from_figment(Figment::new().merge(Toml::string(DEFAULT_TOML)))
+            .expect("the built-in config/default.toml must parse")
+    }
+
+    /// Loads the layered settings of a real process (files, then environment).
+    pub fn load() -> Result<Self, ConfigError> {
+        let mut figment = Figment::new().merge(Toml::string(DEFAULT_TOML));
+        if let Ok(env) = std::env::var("CAREFLOW_ENV") {
+            let dir = std::env::var("CAREFLOW_CONFIG_DIR").unwrap_or_else(|_| "config".into());
+            let path = PathBuf::from(dir).join(format!("{env}.toml"));
+            if !path.exists() {
+                return Err(ConfigError::MissingEnvFile {
+                    env,
+                    path: path.display().to_string(),
+                });
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment
+            .merge(
+                Env::prefixed("CAREFLOW_")
+                    .ignore(&["ENV", "CONFIG_DIR", "LOG_FORMAT"])
+                    .split("__"),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database.url".into()),
+            )
+            .merge(Env::raw().only(&["PORT"]).map(|_| "server.port".into()))
+            .merge(Env::raw().only(&["RUST_LOG"]).map(|_| "log.filter".into()))
+            .merge(
+                Env::raw()
+                    .only(&["CAREFLOW_LOG_FORMAT"])
+                    .map(|_| "log.format".into()),
+            );
+        Self::from_figment(figment)
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract()?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Cross-field rules that types alone cannot express.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let e = &self.engine;
+        let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("{key}: {why}")));
+        if e.max_concurrent_runs == 0 {
+            return bad("engine.max_concurrent_runs", "must be at least 1");
+        }
+        if e.lease_ttl <= e.retry.attempt_timeout {
+            return bad(
+                "engine.lease_ttl",
+                "must exceed engine.retry.attempt_timeout, or a live holder could lose a run mid-attempt",
+            );
+        }
+        if e.heartbeat_interval.is_zero() || e.heartbeat_interval * 2 > e.lease_ttl {
+            return bad(
+                "engine.heartbeat_interval",
+                "must be non-zero and at most half of engine.lease_ttl",
+            );
+        }
+        if e.retry.max_attempts == 0 {
+            return bad("engine.retry.max_attempts", "must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&e.retry.jitter) {
+            return bad("engine.retry.jitter", "must be between 0 and 1");
+        }
+        if e.retry.multiplier < 1.0 {
+            return bad("engine.retry.multiplier", "must be at least 1");
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        let url = self.database.url.expose();
+        if !url.is_empty()
+            && !url.starts_with("postgres://")
+            && !url.starts_with("postgresql://")
+            && !url.starts_with("sqlite:")
+        {
+            return bad(
+                "database.url",
+                "must start with postgres://, postgresql:// or sqlite: (or be empty for the embedded SQLite file)",
+            );
+        }
+        if self.auth.tenant_claim.trim().is_empty()
+            || self.auth.tenant_claim.starts_with("user_metadata")
+        {
+            return bad(
+                "auth.tenant_claim",
+                "must name a server-controlled claim (not user_metadata, which users can rewrite)",
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_defaults_parse_and_match_the_documentation() {
+        let s = Settings::defaults();
+        assert_eq!(s.server.port, 8080);
+        assert_eq!(s.server.host, "127.0.0.1");
+        assert_eq!(s.engine.retry.max_attempts, 3);
+        assert_eq!(s.auth.audience, "authenticated");
+        assert!(s.database.url.expose().is_empty());
+    }
+
+    #[test]
+    fn a_lease_shorter_than_an_attempt_is_refused_with_the_setting_named() {
+        let mut s = Settings::defaults();
+        s.engine.lease_ttl = Duration::from_secs(5);
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("engine.lease_ttl"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_with_its_name() {
+        let f = Figment::new()
+            .merge(Toml::string(DEFAULT_TOML))
+            .merge(Toml::string("[server]\nprot = 1\n"));
+        let err = Settings::from_figment(f).unwrap_err().to_string();
+        assert!(err.contains("prot"), "{err}");
+    }
+}

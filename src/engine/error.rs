@@ -1,0 +1,38 @@
+//! The engine's error type.
+
+use std::time::Duration;
+
+use crate::domain::validation::Problems;
+use crate::store::StoreError;
+
+/// Why an engine call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// No workflow of that name is registered.
+    #[error("unknown workflow `{0}`")]
+    UnknownWorkflow(String),
+    /// The request's options or input are invalid.
+    #[error("invalid request: {0}")]
+    Invalid(Problems),
+    /// No such run in this tenant.
+    #[error("run not found")]
+    NotFound,
+    /// The queue is over its bound; retry later.
+    #[error("too many queued runs")]
+    Backlogged {
+        /// A sensible delay before retrying.
+        retry_after: Duration,
+    },
+    /// The replica is shutting down and accepts no new work.
+    #[error("shutting down")]
+    ShuttingDown,
+    /// The run is not in a state that allows the operation.
+    #[error("{0}")]
+    InvalidState(String),
+    /// The store failed.
+    #[error("store failure")]
+    Store(#[from] StoreError),
+}
+
+/// Result alias of the engine.
+pub type EngineResult<T> = Result<T, EngineError>;

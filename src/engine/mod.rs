@@ -1,0 +1,236 @@
+//! The orchestration engine: one generic engine for every workflow.
+//!
+//! It knows nothing about discharges or schedules; workflows know nothing about
+//! leases, queues or SQL. Runs live in the store; a replica executes a run while it
+//! holds the run's lease, renewed by a heartbeat and by every commit. A replica that
+//! dies loses its leases when they expire, and another replica resumes its runs from
+//! their committed state (completed steps never run again; steps that were in flight
+//! run again with one more attempt).
+//!
+//! Submissions execute at once on the submitting replica when it has a free slot
+//! (the run is inserted already leased to it, saving a claim), and are queued
+//! otherwise; queued, due and orphaned runs are claimed with `FOR UPDATE SKIP
+//! LOCKED`, so replicas never take the same run.
+
+mod clock;
+mod definition;
+mod error;
+mod events;
+mod executor;
+mod options;
+mod plan;
+mod policy;
+mod step;
+mod submit;
+mod view;
+mod waiters;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::AbortHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use definition::{
+    DefinitionError, Registry, StepDefinition, WorkflowBuilder, WorkflowDefinition,
+};
+pub use error::{EngineError, EngineResult};
+pub use options::{RunOptions, StepToggle, escape_pointer};
+pub use plan::{DryRunPlan, SkippedStep};
+pub use policy::{RetryPolicy, StepPolicy};
+pub use step::{
+    Emit, ErrorKind, Messages, StepContext, StepError, StepFuture, StepHandler, StepOutcome,
+    StepOutput, ToStepResult, Wake,
+};
+pub use submit::{Submission, Submitted};
+pub use view::{RunView, StepView};
+
+use crate::config::EngineSettings;
+use crate::store::{RunId, Store};
+use crate::telemetry::metrics::Metrics;
+use waiters::Waiters;
+
+/// Shared state of the engine's tasks.
+struct Inner {
+    store: Arc<dyn Store>,
+    registry: Registry,
+    clock: Arc<dyn Clock>,
+    settings: EngineSettings,
+    default_retry: RetryPolicy,
+    metrics: Arc<Metrics>,
+    /// This replica's identity in leases.
+    owner: String,
+    /// Runs this replica may execute at once.
+    slots: Arc<Semaphore>,
+    /// Wakes the claim loop (a notice, a freed slot, a submission that queued).
+    poke: Arc<Notify>,
+    /// Wakes executors waiting for a timer, so a moved clock takes effect at once.
+    tick: Notify,
+    waiters: Waiters,
+    /// Runs executing here: their cancellation tokens and tasks.
+    active: Mutex<HashMap<RunId, (CancellationToken, Option<AbortHandle>)>>,
+    executors: TaskTracker,
+    /// Fires at shutdown: stop claiming, start no new steps.
+    shutdown: CancellationToken,
+    /// Fires when the drain is over: background loops end.
+    stopped: CancellationToken,
+    queued_estimate: Mutex<Option<(Instant, i64)>>,
+}
+
+impl Inner {
+    fn forget_active(&self, run: RunId) {
+        self.active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&run);
+    }
+
+    fn cancel_local(&self, run: RunId) {
+        let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((token, _)) = active.get(&run) {
+            token.cancel();
+        }
+    }
+}
+
+/// The engine of one replica. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// Starts the engine's background work: claiming, heartbeats, notices.
+    pub fn start(
+        store: Arc<dyn Store>,
+        registry: Registry,
+        clock: Arc<dyn Clock>,
+        settings: EngineSettings,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let owner = format!(
+            "{}:{}:{}",
+            hostname(),
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let inner = Arc::new(Inner {
+            store,
+            registry,
+            clock,
+            default_retry: RetryPolicy::from_settings(&settings.retry),
+            slots: Arc::new(Semaphore::new(settings.max_concurrent_runs)),
+            settings,
+            metrics,
+            owner,
+            poke: Arc::new(Notify::new()),
+            tick: Notify::new(),
+            waiters: Waiters::default(),
+            active: Mutex::new(HashMap::new()),
+            executors: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+            stopped: CancellationToken::new(),
+            queued_estimate: Mutex::new(None),
+        });
+        worker::spawn_background(inner.clone());
+        // Runs orphaned by a previous process are due at once.
+        inner.poke.notify_one();
+        Self { inner }
+    }
+
+    /// This replica's lease owner id.
+    pub fn owner(&self) -> &str {
+        &self.inner.owner
+    }
+
+    /// The registered workflows.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// The engine's clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.inner.clock.clone()
+    }
+
+    /// The store behind the engine.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.inner.store.clone()
+    }
+
+    /// Makes the engine look for due work now (tests call it after moving the clock).
+    pub fn poke(&self) {
+        self.inner.poke.notify_one();
+        self.inner.tick.notify_waiters();
+    }
+
+    /// Runs executing on this replica right now.
+    pub fn active_runs(&self) -> usize {
+        self.inner
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Stops claiming, lets running steps finish within the drain timeout, then
+    /// releases every lease so other replicas take over at once.
+    pub async fn shutdown(&self) {
+        let inner = &self.inner;
+        inner.shutdown.cancel();
+        inner.tick.notify_waiters();
+        inner.executors.close();
+        if tokio::time::timeout(inner.settings.drain_timeout, inner.executors.wait())
+            .await
+            .is_err()
+        {
+            let active: Vec<_> = {
+                let active = inner.active.lock().unwrap_or_else(|p| p.into_inner());
+                active.values().filter_map(|(_, h)| h.clone()).collect()
+            };
+            tracing::warn!(
+                runs = active.len(),
+                "drain timeout passed; stopping unfinished steps"
+            );
+            for handle in active {
+                handle.abort();
+            }
+            inner.executors.wait().await;
+        }
+        let now = inner.clock.now();
+        match inner.store.release_leases(&inner.owner, now).await {
+            Ok(n) if n > 0 => tracing::info!(runs = n, "released leases for other replicas"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not release leases; they will expire"),
+        }
+        inner.stopped.cancel();
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "replica".into())
+}
+
+/// Parses a `?wait=` value: `0`, `500ms`, `30s`, `2m`.
+pub fn parse_wait(value: &str) -> Result<Duration, String> {
+    let v = value.trim();
+    if v == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(v)
+        .map_err(|_| "must be a duration such as 0, 500ms, 30s or 2m".into())
+}

@@ -1,0 +1,414 @@
+//! Submitting runs and reading them back: submit (with idempotency, backpressure
+//! and an optional wait), get, list, wait, cancel, retry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::types::Json;
+
+use super::events::RunEvents;
+use super::options::RunOptions;
+use super::plan::{self, DryRunPlan, PassContext};
+use super::view::RunView;
+use super::{Engine, EngineError, EngineResult, worker};
+use crate::store::{
+    InsertRun, NewRun, RunFilter, RunId, RunRow, RunStatus, StepStatus, StepWrite, TenantId,
+};
+
+/// A request to run a workflow.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The caller's tenant.
+    pub tenant: TenantId,
+    /// Workflow name.
+    pub workflow: String,
+    /// Validated input.
+    pub input: Value,
+    /// Options (steps, parallel, stopOnError, dryRun).
+    pub options: RunOptions,
+    /// A repeat with the same key returns the first run.
+    pub idempotency_key: Option<String>,
+    /// Correlation id for the run's events.
+    pub correlation_id: Option<String>,
+}
+
+/// What a submission did.
+#[derive(Debug, Clone)]
+pub enum Submitted {
+    /// A dry run: the plan, nothing written.
+    DryRun(DryRunPlan),
+    /// A run exists (new, or the one an idempotency key named).
+    Run {
+        /// Its id.
+        run_id: RunId,
+        /// False when an earlier submission with the same key created it.
+        created: bool,
+        /// The run, when it reached a final state within the wait.
+        finished: Option<RunView>,
+    },
+}
+
+impl Engine {
+    /// Submits a run and waits up to `wait` for it to end.
+    pub async fn submit(&self, sub: Submission, wait: Duration) -> EngineResult<Submitted> {
+        let inner = &self.inner;
+        let def = inner
+            .registry
+            .get(&sub.workflow)
+            .ok_or_else(|| EngineError::UnknownWorkflow(sub.workflow.clone()))?;
+        if sub.options.dry_run {
+            return Ok(Submitted::DryRun(plan::dry_run(&def, &sub.options)));
+        }
+        if inner.shutdown.is_cancelled() {
+            return Err(EngineError::ShuttingDown);
+        }
+        self.check_backlog().await?;
+
+        let now = inner.clock.now();
+        let run_id = RunId::new();
+        let mut steps: Vec<StepWrite> = def
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| pending_step(&s.name, i as i32))
+            .collect();
+        // With a free slot the run executes here at once: it is inserted already
+        // leased to this replica, with its first steps marked started, which saves
+        // the claim's round trip and commit.
+        let permit = worker::try_slot(inner);
+        let labels = RunEvents {
+            run_id,
+            workflow: def.name.clone(),
+            correlation_id: sub.correlation_id.clone(),
+        };
+        let mut events = vec![labels.engine("run.queued", now, json!({}))];
+        let (status, lease, started) = if permit.is_some() {
+            let until =
+                now + chrono::Duration::from_std(inner.settings.lease_ttl).unwrap_or_default();
+            let idle = vec![false; steps.len()];
+            let pass = plan::advance(
+                &def,
+                &sub.options,
+                &mut steps,
+                PassContext {
+                    now,
+                    in_flight: &idle,
+                    cancelled: false,
+                    draining: false,
+                },
+            );
+            for &i in &pass.changed {
+                let s = &steps[i];
+                let (t, data) = if s.status == StepStatus::Running {
+                    (
+                        "step.started",
+                        json!({"step": s.name, "attempt": s.attempts}),
+                    )
+                } else {
+                    (
+                        "step.skipped",
+                        json!({"step": s.name, "reason": s.skip_reason}),
+                    )
+                };
+                events.push(labels.engine(t, now, data));
+            }
+            (
+                RunStatus::Running,
+                Some((inner.owner.clone(), until)),
+                pass.start,
+            )
+        } else {
+            (RunStatus::Queued, None, Vec::new())
+        };
+        let new_run = NewRun {
+            tenant_id: sub.tenant.clone(),
+            run_id,
+            workflow: def.name.clone(),
+            workflow_version: def.version,
+            status,
+            input: sub.input,
+            options: serde_json::to_value(&sub.options).unwrap_or(Value::Null),
+            idempotency_key: sub.idempotency_key,
+            correlation_id: sub.correlation_id,
+            created_at: now,
+            ready_at: lease.as_ref().map(|(_, until)| *until).or(Some(now)),
+            lease,
+            steps,
+            events,
+        };
+        // Subscribe before the executor starts, so its wake-up cannot be missed.
+        let rx = (!wait.is_zero()).then(|| inner.waiters.subscribe(run_id));
+        match inner.store.insert_run(&new_run).await? {
+            InsertRun::Duplicate(existing) => {
+                let finished = if wait.is_zero() {
+                    None
+                } else {
+                    self.wait(&sub.tenant, existing.run_id, wait)
+                        .await?
+                        .filter(|v| v.status.is_final())
+                };
+                Ok(Submitted::Run {
+                    run_id: existing.run_id,
+                    created: false,
+                    finished,
+                })
+            }
+            InsertRun::Created => {
+                inner.metrics.count(
+                    "careflow_runs_submitted_total",
+                    "Runs submitted.",
+                    &[("workflow", &def.name)],
+                    1.0,
+                );
+                match permit {
+                    Some(permit) => {
+                        let row = row_of(&new_run, &inner.owner);
+                        worker::spawn_executor(
+                            inner.clone(),
+                            def,
+                            row,
+                            new_run.steps,
+                            started,
+                            permit,
+                        );
+                    }
+                    None => inner.poke.notify_one(),
+                }
+                let finished = match rx {
+                    Some(rx) => self
+                        .wait_with(rx, &sub.tenant, run_id, wait, true)
+                        .await?
+                        .filter(|v| v.status.is_final()),
+                    None => None,
+                };
+                Ok(Submitted::Run {
+                    run_id,
+                    created: true,
+                    finished,
+                })
+            }
+        }
+    }
+
+    async fn check_backlog(&self) -> EngineResult<()> {
+        let inner = &self.inner;
+        let cached = *inner
+            .queued_estimate
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        // Counting on every submission would cost a query each; a half-second-old
+        // figure is good enough to push back on a flood.
+        let queued = match cached {
+            Some((at, n)) if at.elapsed() < Duration::from_millis(500) => n,
+            _ => {
+                let n = inner.store.count_queued().await?;
+                *inner
+                    .queued_estimate
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), n));
+                n
+            }
+        };
+        inner.metrics.gauge(
+            "careflow_queue_depth",
+            "Queued runs (all tenants), as last counted.",
+            &[],
+            queued as f64,
+        );
+        if queued >= inner.settings.max_queued_runs {
+            inner.metrics.count(
+                "careflow_submissions_rejected_total",
+                "Submissions refused because the queue was full.",
+                &[],
+                1.0,
+            );
+            return Err(EngineError::Backlogged {
+                retry_after: Duration::from_secs(5),
+            });
+        }
+        Ok(())
+    }
+
+    /// A run of the tenant with its steps.
+    pub async fn get(&self, tenant: &TenantId, run: RunId) -> EngineResult<Option<RunView>> {
+        let store = &self.inner.store;
+        let Some(row) = store.get_run(tenant, run).await? else {
+            return Ok(None);
+        };
+        let steps: Vec<StepWrite> = store
+            .get_steps(tenant, run)
+            .await?
+            .iter()
+            .map(StepWrite::from_row)
+            .collect();
+        Ok(Some(RunView::new(&row, &steps)))
+    }
+
+    /// A page of the tenant's runs, newest first (steps included).
+    pub async fn list(&self, tenant: &TenantId, filter: &RunFilter) -> EngineResult<Vec<RunView>> {
+        let rows = self.inner.store.list_runs(tenant, filter).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let steps: Vec<StepWrite> = self
+                .inner
+                .store
+                .get_steps(tenant, row.run_id)
+                .await?
+                .iter()
+                .map(StepWrite::from_row)
+                .collect();
+            out.push(RunView::new(&row, &steps));
+        }
+        Ok(out)
+    }
+
+    /// Waits up to `wait` for a run to reach a final state; returns it as it is then
+    /// (`None` when it does not exist in the tenant).
+    pub async fn wait(
+        &self,
+        tenant: &TenantId,
+        run: RunId,
+        wait: Duration,
+    ) -> EngineResult<Option<RunView>> {
+        let rx = self.inner.waiters.subscribe(run);
+        self.wait_with(rx, tenant, run, wait, false).await
+    }
+
+    async fn wait_with(
+        &self,
+        mut rx: tokio::sync::watch::Receiver<super::waiters::Wakeup>,
+        tenant: &TenantId,
+        run: RunId,
+        wait: Duration,
+        fresh: bool,
+    ) -> EngineResult<Option<RunView>> {
+        let deadline = tokio::time::Instant::now() + wait;
+        // A run submitted a moment ago cannot be final yet: skip the first read.
+        let mut skip_read = fresh;
+        loop {
+            if !skip_read {
+                let view = self.get(tenant, run).await?;
+                match &view {
+                    None => return Ok(None),
+                    Some(v) if v.status.is_final() => return Ok(view),
+                    Some(_) if tokio::time::Instant::now() >= deadline => return Ok(view),
+                    Some(_) => {}
+                }
+            }
+            skip_read = false;
+            tokio::select! {
+                changed = rx.changed() => {
+                    if changed.is_ok() {
+                        let pushed = rx.borrow_and_update().clone();
+                        if let Some(view) = pushed {
+                            return Ok(Some(Arc::unwrap_or_clone(view)));
+                        }
+                    }
+                    rx = self.inner.waiters.subscribe(run);
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    return self.get(tenant, run).await;
+                }
+            }
+        }
+    }
+
+    /// Cancels a run: at once when no replica holds it, else by signalling its
+    /// holder, whose running steps see their cancellation token. Waits briefly for
+    /// the run to settle and returns it.
+    pub async fn cancel(&self, tenant: &TenantId, run: RunId) -> EngineResult<RunView> {
+        let inner = &self.inner;
+        let current = self.get(tenant, run).await?.ok_or(EngineError::NotFound)?;
+        if current.status.is_final() {
+            return Err(EngineError::InvalidState(format!(
+                "the run is already {}",
+                current.status
+            )));
+        }
+        let now = inner.clock.now();
+        let labels = RunEvents {
+            run_id: run,
+            workflow: current.workflow.clone(),
+            correlation_id: current.correlation_id.clone(),
+        };
+        let event = labels.engine("run.cancelled", now, json!({}));
+        let status = inner
+            .store
+            .request_cancel(tenant, run, now, &[event])
+            .await?
+            .ok_or(EngineError::NotFound)?;
+        if status == RunStatus::Running {
+            inner.cancel_local(run);
+        } else {
+            inner.waiters.wake(run, None);
+        }
+        self.wait(tenant, run, Duration::from_secs(5))
+            .await?
+            .ok_or(EngineError::NotFound)
+    }
+
+    /// Runs a failed or cancelled run again from its unfinished steps, keeping what
+    /// completed.
+    pub async fn retry(&self, tenant: &TenantId, run: RunId) -> EngineResult<RunView> {
+        let inner = &self.inner;
+        let current = self.get(tenant, run).await?.ok_or(EngineError::NotFound)?;
+        let now = inner.clock.now();
+        let labels = RunEvents {
+            run_id: run,
+            workflow: current.workflow.clone(),
+            correlation_id: current.correlation_id.clone(),
+        };
+        let event = labels.engine("run.retried", now, json!({}));
+        if !inner.store.requeue_run(tenant, run, now, &[event]).await? {
+            return Err(EngineError::InvalidState(format!(
+                "only failed or cancelled runs can be retried; this one is {}",
+                current.status
+            )));
+        }
+        inner.poke.notify_one();
+        self.get(tenant, run).await?.ok_or(EngineError::NotFound)
+    }
+}
+
+fn pending_step(name: &str, position: i32) -> StepWrite {
+    StepWrite {
+        name: name.to_string(),
+        position,
+        status: StepStatus::Pending,
+        attempts: 0,
+        started_at: None,
+        finished_at: None,
+        duration_ms: None,
+        output: None,
+        error: None,
+        messages: None,
+        skip_reason: None,
+        wake_at: None,
+        wait: None,
+    }
+}
+
+/// The row a just-inserted, locally leased run has in the store.
+fn row_of(run: &NewRun, owner: &str) -> RunRow {
+    RunRow {
+        tenant_id: run.tenant_id.clone(),
+        run_id: run.run_id,
+        workflow: run.workflow.clone(),
+        workflow_version: run.workflow_version,
+        status: run.status,
+        input: Json(run.input.clone()),
+        options: Json(run.options.clone()),
+        idempotency_key: run.idempotency_key.clone(),
+        correlation_id: run.correlation_id.clone(),
+        error: None,
+        created_at: run.created_at,
+        started_at: Some(run.created_at),
+        finished_at: None,
+        ready_at: run.ready_at,
+        lease_owner: Some(owner.to_string()),
+        lease_epoch: 1,
+        lease_expires_at: run.lease.as_ref().map(|(_, u)| *u),
+        cancel_requested: false,
+    }
+}

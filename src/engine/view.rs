@@ -1,0 +1,136 @@
+//! How runs and their steps are shown to API clients: camelCase JSON with timings in
+//! milliseconds.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::step::Messages;
+use crate::store::{RunId, RunRow, RunStatus, StepStatus, StepWrite};
+
+/// A run as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunView {
+    /// Id.
+    pub run_id: RunId,
+    /// Workflow name.
+    pub workflow: String,
+    /// Workflow version.
+    pub workflow_version: i32,
+    /// Status.
+    pub status: RunStatus,
+    /// Input as submitted (validated).
+    pub input: Value,
+    /// Options as submitted.
+    pub options: Value,
+    /// Correlation id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Value>,
+    /// Submission time.
+    pub created_at: DateTime<Utc>,
+    /// First execution time.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Final time.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// From start to end, in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Next time the run is due (parked runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wakes_at: Option<DateTime<Utc>>,
+    /// Every step, in definition order.
+    pub steps: Vec<StepView>,
+}
+
+/// A step as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepView {
+    /// Name.
+    pub name: String,
+    /// Status.
+    pub status: StepStatus,
+    /// Attempts started.
+    pub attempts: i32,
+    /// First attempt's start.
+    pub started_at: Option<DateTime<Utc>>,
+    /// End.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Execution time of its attempts, in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Output, when completed.
+    pub output: Option<Value>,
+    /// Last error.
+    pub error: Option<Value>,
+    /// Validation messages.
+    pub messages: Messages,
+    /// Why it was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
+    /// When a parked step is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wakes_at: Option<DateTime<Utc>>,
+}
+
+impl RunView {
+    /// Builds the view of a stored run and its steps.
+    pub fn new(run: &RunRow, steps: &[StepWrite]) -> Self {
+        let duration_ms = match (run.started_at, run.finished_at) {
+            (Some(s), Some(f)) => Some((f - s).num_milliseconds().max(0)),
+            _ => None,
+        };
+        let parked = matches!(run.status, RunStatus::Sleeping | RunStatus::Waiting);
+        Self {
+            run_id: run.run_id,
+            workflow: run.workflow.clone(),
+            workflow_version: run.workflow_version,
+            status: run.status,
+            input: run.input.0.clone(),
+            options: run.options.0.clone(),
+            correlation_id: run.correlation_id.clone(),
+            error: run.error.as_ref().map(|e| e.0.clone()),
+            created_at: run.created_at,
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+            duration_ms,
+            wakes_at: if parked { run.ready_at } else { None },
+            steps: steps.iter().map(StepView::new).collect(),
+        }
+    }
+
+    /// A step by name.
+    pub fn step(&self, name: &str) -> Option<&StepView> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+
+    /// From submission to the end, in milliseconds (what a caller waited overall).
+    pub fn total_ms(&self) -> Option<i64> {
+        self.finished_at
+            .map(|f| (f - self.created_at).num_milliseconds().max(0))
+    }
+}
+
+impl StepView {
+    fn new(s: &StepWrite) -> Self {
+        Self {
+            name: s.name.clone(),
+            status: s.status,
+            attempts: s.attempts,
+            started_at: s.started_at,
+            finished_at: s.finished_at,
+            duration_ms: s.duration_ms,
+            output: s.output.clone(),
+            error: s.error.clone(),
+            messages: s
+                .messages
+                .as_ref()
+                .and_then(|m| serde_json::from_value(m.clone()).ok())
+                .unwrap_or_default(),
+            skip_reason: s.skip_reason.clone(),
+            wakes_at: s.wake_at,
+        }
+    }
+}

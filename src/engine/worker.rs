@@ -1,0 +1,250 @@
+//! The replica's background work: claiming due runs, renewing leases, and reacting
+//! to notices (finished runs wake waiters, new work wakes the claimer, cancellation
+//! reaches the run's holder).
+
+use std::sync::Arc;
+
+use chrono::Duration as ChronoDuration;
+use serde_json::json;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+use super::Inner;
+use super::definition::WorkflowDefinition;
+use super::executor::Executor;
+use crate::store::{LeaseRef, Notice, RunRow, RunStatus, RunUpdate, StepWrite};
+
+/// A slot for one run; freeing it wakes the claim loop, since queued work may wait
+/// for exactly this slot.
+pub(super) struct Slot {
+    _permit: OwnedSemaphorePermit,
+    poke: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.poke.notify_one();
+    }
+}
+
+/// A free slot, if any.
+pub(super) fn try_slot(inner: &Arc<Inner>) -> Option<Slot> {
+    if inner.shutdown.is_cancelled() {
+        return None;
+    }
+    inner.slots.clone().try_acquire_owned().ok().map(|p| Slot {
+        _permit: p,
+        poke: inner.poke.clone(),
+    })
+}
+
+pub(super) fn spawn_background(inner: Arc<Inner>) {
+    tokio::spawn(claim_loop(inner.clone()));
+    tokio::spawn(heartbeat_loop(inner.clone()));
+    tokio::spawn(notice_loop(inner));
+}
+
+/// Starts executing a run this replica holds.
+pub(super) fn spawn_executor(
+    inner: Arc<Inner>,
+    def: Arc<WorkflowDefinition>,
+    run: RunRow,
+    steps: Vec<StepWrite>,
+    started: Vec<usize>,
+    slot: Slot,
+) {
+    let token = CancellationToken::new();
+    if run.cancel_requested {
+        token.cancel();
+    }
+    let run_id = run.run_id;
+    inner
+        .active
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(run_id, (token.clone(), None));
+    let executor = Executor::new(inner.clone(), def, run, steps, token);
+    let handle = inner.executors.spawn(async move {
+        executor.drive(started).await;
+        drop(slot);
+    });
+    if let Some(entry) = inner
+        .active
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_mut(&run_id)
+    {
+        entry.1 = Some(handle.abort_handle());
+    }
+}
+
+async fn claim_loop(inner: Arc<Inner>) {
+    let poll = inner.settings.poll_interval;
+    loop {
+        tokio::select! {
+            _ = inner.shutdown.cancelled() => return,
+            _ = inner.poke.notified() => {}
+            _ = tokio::time::sleep(poll) => {}
+        }
+        loop {
+            let mut slots = Vec::new();
+            while slots.len() < 32 {
+                match try_slot(&inner) {
+                    Some(s) => slots.push(s),
+                    None => break,
+                }
+            }
+            if slots.is_empty() {
+                break;
+            }
+            let wanted = slots.len();
+            let now = inner.clock.now();
+            let until =
+                now + ChronoDuration::from_std(inner.settings.lease_ttl).unwrap_or_default();
+            let claimed = match inner
+                .store
+                .claim_runs(&inner.owner, now, until, wanted as i64)
+                .await
+            {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming runs failed");
+                    break;
+                }
+            };
+            let got = claimed.len();
+            for (row, slot) in claimed.into_iter().zip(slots.drain(..)) {
+                tokio::spawn(start_claimed(inner.clone(), row, slot));
+            }
+            // Unused slots are released here (waking this loop once more, harmlessly).
+            drop(slots);
+            if got < wanted {
+                break;
+            }
+        }
+    }
+}
+
+/// Loads a claimed run's steps and executes it.
+async fn start_claimed(inner: Arc<Inner>, run: RunRow, slot: Slot) {
+    let Some(def) = inner.registry.get(&run.workflow) else {
+        fail_unknown_workflow(&inner, &run).await;
+        return;
+    };
+    let rows = match inner.store.get_steps(&run.tenant_id, run.run_id).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            // The lease will expire and the run will be claimed again.
+            tracing::warn!(run.id = %run.run_id, error = %e, "loading a claimed run failed");
+            return;
+        }
+    };
+    // Align stored steps with the definition; a step the definition gained since
+    // the run started begins pending.
+    let steps: Vec<StepWrite> = def
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            rows.iter()
+                .find(|r| r.step_name == s.name)
+                .map(StepWrite::from_row)
+                .map(|mut w| {
+                    w.position = i as i32;
+                    w
+                })
+                .unwrap_or_else(|| StepWrite {
+                    name: s.name.clone(),
+                    position: i as i32,
+                    status: crate::store::StepStatus::Pending,
+                    attempts: 0,
+                    started_at: None,
+                    finished_at: None,
+                    duration_ms: None,
+                    output: None,
+                    error: None,
+                    messages: None,
+                    skip_reason: None,
+                    wake_at: None,
+                    wait: None,
+                })
+        })
+        .collect();
+    if run.lease_epoch > 1 {
+        tracing::info!(run.id = %run.run_id, lease.epoch = run.lease_epoch, "resuming run");
+    }
+    spawn_executor(inner, def, run, steps, Vec::new(), slot);
+}
+
+async fn fail_unknown_workflow(inner: &Inner, run: &RunRow) {
+    tracing::error!(run.id = %run.run_id, workflow = %run.workflow, "claimed a run of a workflow this build does not know");
+    let lease = LeaseRef {
+        tenant_id: run.tenant_id.clone(),
+        run_id: run.run_id,
+        owner: inner.owner.clone(),
+        epoch: run.lease_epoch,
+    };
+    let now = inner.clock.now();
+    let update = RunUpdate {
+        status: RunStatus::Failed,
+        ready_at: None,
+        lease_until: None,
+        finished_at: Some(now),
+        error: Some(
+            json!({"message": format!("workflow `{}` is not known to this version of careflow", run.workflow)}),
+        ),
+    };
+    let notice = Notice::RunFinished {
+        tenant: run.tenant_id.to_string(),
+        run: run.run_id.0,
+    };
+    if let Err(e) = inner
+        .store
+        .commit_progress(&lease, &update, &[], &[], &[notice])
+        .await
+    {
+        tracing::warn!(run.id = %run.run_id, error = %e, "could not record the unknown workflow");
+    }
+}
+
+async fn heartbeat_loop(inner: Arc<Inner>) {
+    let every = inner.settings.heartbeat_interval;
+    loop {
+        tokio::select! {
+            _ = inner.stopped.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let until = inner.clock.now()
+            + ChronoDuration::from_std(inner.settings.lease_ttl).unwrap_or_default();
+        if let Err(e) = inner.store.renew_leases(&inner.owner, until).await {
+            tracing::warn!(error = %e, "renewing leases failed");
+        }
+        inner.waiters.prune();
+    }
+}
+
+async fn notice_loop(inner: Arc<Inner>) {
+    let mut rx = inner.store.subscribe();
+    loop {
+        let notice = tokio::select! {
+            _ = inner.stopped.cancelled() => return,
+            n = rx.recv() => n,
+        };
+        match notice {
+            Ok(Notice::RunFinished { run, .. }) => {
+                inner.waiters.wake(crate::store::RunId(run), None);
+            }
+            Ok(Notice::RunsReady) => inner.poke.notify_one(),
+            Ok(Notice::CancelRequested { run, .. }) => {
+                inner.cancel_local(crate::store::RunId(run));
+            }
+            Ok(Notice::EventsAppended) => {}
+            Ok(Notice::Resync) | Err(RecvError::Lagged(_)) => {
+                inner.waiters.wake_all();
+                inner.poke.notify_one();
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}

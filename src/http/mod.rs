@@ -1,0 +1,135 @@
+//! The HTTP edge: one router listing every route, the middleware stack, and the
+//! shared state handlers receive.
+//!
+//! Handlers validate requests and hand them to the engine or the workflows' services;
+//! nothing below this module knows about axum.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod error;
+pub mod extract;
+mod health;
+pub mod middleware;
+pub mod runs;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::auth::Authenticator;
+use crate::config::Settings;
+use crate::engine::Engine;
+use crate::store::Store;
+use crate::telemetry::metrics::Metrics;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The settings the service started with.
+    pub settings: Arc<Settings>,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The engine.
+    pub engine: Engine,
+    /// Bearer token checks.
+    pub auth: Arc<Authenticator>,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
+}
+
+/// Every route of the API. `extra` routes (tests, extensions) are mounted under
+/// `/v1` behind authentication like the rest.
+pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
+    let mut v1 = Router::new()
+        .route("/me", get(runs::me))
+        .route("/workflows", get(runs::list_workflows))
+        .route("/workflows/{name}/runs", post(runs::submit))
+        .route("/runs", get(runs::list_runs))
+        .route("/runs/{id}", get(runs::get_run))
+        .route("/runs/{id}/cancel", post(runs::cancel_run))
+        .route("/runs/{id}/retry", post(runs::retry_run));
+    if let Some(extra) = extra {
+        v1 = v1.merge(extra);
+    }
+    let v1 = v1.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        middleware::authenticate,
+    ));
+
+    let server = &state.settings.server;
+    let request_id = HeaderName::from_static(middleware::REQUEST_ID);
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(
+            server
+                .cors_allowed_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        ))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("last-event-id"),
+            request_id.clone(),
+        ])
+        .expose_headers([request_id.clone(), header::LOCATION, header::RETRY_AFTER]);
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(health::openapi))
+        .nest("/v1", v1)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::record_metrics,
+        ))
+        // Innermost first: limits and timeouts, then the panic catcher and the problem
+        // writer (so their answers become problems), compression, CORS, request ids
+        // and tracing outermost.
+        .layer(DefaultBodyLimit::max(server.body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(
+            server.upload_limit_bytes.max(server.body_limit_bytes),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            server.request_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn(middleware::problem_details))
+        .layer(CompressionLayer::new())
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                .make_span_with(|req: &Request<_>| {
+                    let id = req
+                        .headers()
+                        .get(middleware::REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The path only: query strings may carry identifiers.
+                    tracing::info_span!(
+                        "request",
+                        request_id = %id,
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        tenant = tracing::field::Empty,
+                    )
+                }),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}

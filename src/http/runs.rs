@@ -1,0 +1,292 @@
+//! The generic workflow API: submit a run of any registered workflow, read runs,
+//! cancel and retry them.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Path, Query};
+use crate::auth::Principal;
+use crate::domain::validation::Problems;
+use crate::engine::{RunOptions, RunView, Submission, Submitted, parse_wait};
+use crate::store::{RunFilter, RunId, RunStatus};
+
+/// Largest page of runs.
+const MAX_PAGE: i64 = 100;
+
+/// Reads `?wait=`, capped just under the request timeout.
+pub fn wait_param(state: &AppState, raw: Option<&str>, default: Duration) -> ApiResult<Duration> {
+    let wait = match raw {
+        None => default,
+        Some(v) => parse_wait(v).map_err(|m| {
+            let mut p = Problems::new();
+            p.push("/query/wait", m);
+            ApiError::Validation(p)
+        })?,
+    };
+    let cap = state
+        .settings
+        .server
+        .request_timeout
+        .saturating_sub(Duration::from_secs(1));
+    Ok(wait.min(cap))
+}
+
+/// The `Idempotency-Key` header, if any (1-255 visible characters).
+pub fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 255);
+    match key {
+        Some(k) => Ok(Some(k.to_string())),
+        None => {
+            let mut p = Problems::new();
+            p.push(
+                "/headers/idempotency-key",
+                "must be 1-255 visible ASCII characters",
+            );
+            Err(ApiError::Validation(p))
+        }
+    }
+}
+
+/// How a submission answers: `200` with `body` when the run ended within the wait,
+/// `202` with the run's location otherwise.
+pub fn submission_response(
+    run_id: RunId,
+    created: bool,
+    finished: Option<Value>,
+    status_if_pending: Option<RunStatus>,
+) -> Response {
+    let location = format!("/v1/runs/{run_id}");
+    let mut response = match finished {
+        Some(body) => (StatusCode::OK, axum::Json(body)).into_response(),
+        None => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({
+                "runId": run_id,
+                "status": status_if_pending.unwrap_or(RunStatus::Queued),
+                "created": created,
+                "location": location,
+            })),
+        )
+            .into_response(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+/// Query of `POST /v1/workflows/{name}/runs`.
+#[derive(Debug, Deserialize)]
+pub struct WaitQuery {
+    /// How long to wait for the result.
+    pub wait: Option<String>,
+}
+
+/// `POST /v1/workflows/{name}/runs`: `{input, steps?, options?, correlationId?}`.
+pub async fn submit(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(name): Path<String>,
+    Query(q): Query<WaitQuery>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> ApiResult<Response> {
+    let def = state
+        .engine
+        .registry()
+        .get(&name)
+        .ok_or(ApiError::NotFound("workflow"))?;
+    let wait = wait_param(
+        &state,
+        q.wait.as_deref(),
+        state.settings.engine.default_wait,
+    )?;
+    let key = idempotency_key(&headers)?;
+    let mut problems = Problems::new();
+    if !body.is_object() {
+        problems.push("", "must be a JSON object");
+    }
+    let options = match RunOptions::from_request(&def, body.get("steps"), body.get("options")) {
+        Ok(o) => Some(o),
+        Err(p) => {
+            problems.extend_under("", p);
+            None
+        }
+    };
+    let correlation_id = match body.get("correlationId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= 200 => Some(s.clone()),
+        Some(_) => {
+            problems.push("/correlationId", "must be a string of 1-200 characters");
+            None
+        }
+    };
+    let Some(options) = options.filter(|_| problems.is_empty()) else {
+        return Err(ApiError::Validation(problems));
+    };
+    let submission = Submission {
+        tenant: principal.tenant,
+        workflow: name,
+        input: body.get("input").cloned().unwrap_or(Value::Null),
+        options,
+        idempotency_key: key,
+        correlation_id,
+    };
+    match state.engine.submit(submission, wait).await? {
+        Submitted::DryRun(plan) => {
+            Ok(axum::Json(json!({"dryRun": true, "plan": plan})).into_response())
+        }
+        Submitted::Run {
+            run_id,
+            created,
+            finished,
+        } => Ok(submission_response(
+            run_id,
+            created,
+            finished.map(|v| json!(v)),
+            None,
+        )),
+    }
+}
+
+fn parse_run_id(raw: &str) -> ApiResult<RunId> {
+    raw.parse().map_err(|_| ApiError::NotFound("run"))
+}
+
+/// `GET /v1/runs/{id}`.
+pub async fn get_run(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RunView>> {
+    let run = parse_run_id(&id)?;
+    state
+        .engine
+        .get(&principal.tenant, run)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound("run"))
+}
+
+/// Query of `GET /v1/runs`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    workflow: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// `GET /v1/runs?workflow=&status=&limit=&cursor=`: newest first.
+pub async fn list_runs(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let mut problems = Problems::new();
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => match s.parse::<RunStatus>() {
+            Ok(s) => Some(s),
+            Err(_) => {
+                problems.push(
+                    "/query/status",
+                    "must be one of queued, running, sleeping, waiting, completed, failed, cancelled",
+                );
+                None
+            }
+        },
+    };
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        problems.push("/query/limit", format!("must be between 1 and {MAX_PAGE}"));
+    }
+    let before = match q.cursor.as_deref() {
+        None => None,
+        Some(c) => match c.parse::<RunId>() {
+            Ok(r) => Some(r),
+            Err(_) => {
+                problems.push("/query/cursor", "is not a cursor this API returned");
+                None
+            }
+        },
+    };
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    let filter = RunFilter {
+        workflow: q.workflow,
+        status,
+        before,
+        limit,
+    };
+    let runs = state.engine.list(&principal.tenant, &filter).await?;
+    let next = (runs.len() as i64 == limit)
+        .then(|| runs.last().map(|r| r.run_id.to_string()))
+        .flatten();
+    Ok(Json(json!({"runs": runs, "nextCursor": next})))
+}
+
+/// `POST /v1/runs/{id}/cancel`.
+pub async fn cancel_run(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RunView>> {
+    let run = parse_run_id(&id)?;
+    Ok(Json(state.engine.cancel(&principal.tenant, run).await?))
+}
+
+/// `POST /v1/runs/{id}/retry`.
+pub async fn retry_run(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let run = parse_run_id(&id)?;
+    let view = state.engine.retry(&principal.tenant, run).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(view)).into_response())
+}
+
+/// `GET /v1/workflows`: the registered workflows and their steps.
+pub async fn list_workflows(State(state): State<AppState>, _: Principal) -> Json<Value> {
+    let workflows: Vec<Value> = state
+        .engine
+        .registry()
+        .all()
+        .map(|def| {
+            let steps: Vec<Value> = def
+                .steps
+                .iter()
+                .map(|s| {
+                    json!({
+                        "name": s.name,
+                        "dependsOn": s.deps.iter().map(|&d| def.steps[d].name.clone()).collect::<Vec<_>>(),
+                        "critical": s.policy.critical,
+                    })
+                })
+                .collect();
+            json!({"name": def.name, "version": def.version, "steps": steps})
+        })
+        .collect();
+    Json(json!({ "workflows": workflows }))
+}
+
+/// `GET /v1/me`: who the credential says the caller is.
+pub async fn me(principal: Principal) -> Json<Principal> {
+    Json(principal)
+}

@@ -1,0 +1,91 @@
+//! Storage: one [`Store`] trait, implemented for PostgreSQL (production, several
+//! replicas) and SQLite (one process, zero set-up).
+//!
+//! SQL lives only below this module. Methods speak the engine's language (claim,
+//! commit progress, renew leases); both implementations pass one contract test suite.
+//! Every write a lease holder makes is fenced by its lease (owner and epoch): when
+//! the fence matches no row the write is dropped and [`StoreError::LeaseLost`] is
+//! returned, so a replica that lost a run can never overwrite another's outcome.
+
+mod auth;
+mod error;
+mod notice;
+pub mod postgres;
+mod runs;
+pub mod sqlite;
+mod types;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
+pub use error::{StoreError, StoreResult};
+pub use notice::Notice;
+pub use runs::{
+    CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun, RunFilter, RunRow, RunStore,
+    RunUpdate, StepRow, StepWrite,
+};
+pub use types::{RunId, RunStatus, StepStatus, TenantId};
+
+use crate::config::DatabaseSettings;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL: the production store, shared by replicas.
+    Postgres,
+    /// SQLite: a local file for one process.
+    Sqlite,
+}
+
+impl Backend {
+    /// `postgres` or `sqlite`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Everything careflow keeps. Held as `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: AuthStore + RunStore + Send + Sync + 'static {
+    /// The backend behind this store.
+    fn backend(&self) -> Backend;
+
+    /// A cheap round trip, for readiness.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Applies every pending migration.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// True when every migration this build knows of has been applied.
+    async fn migrations_current(&self) -> StoreResult<bool>;
+
+    /// Notifications about runs and events, from every replica (PostgreSQL
+    /// LISTEN/NOTIFY) or from this process (SQLite). A receiver that lags loses the
+    /// oldest notices; notices only ever prompt a re-read, so none is essential.
+    fn subscribe(&self) -> broadcast::Receiver<Notice>;
+
+    /// Closes the connection pool.
+    async fn close(&self);
+}
+
+/// Opens the store named by the settings: PostgreSQL for a `postgres://` URL, else
+/// SQLite (the given `sqlite:` URL, or the default file under `./data`).
+pub async fn connect(settings: &DatabaseSettings) -> StoreResult<Arc<dyn Store>> {
+    let url = settings.url.expose();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url, settings).await?))
+    } else {
+        let path = if url.is_empty() {
+            settings.sqlite_path.clone()
+        } else {
+            sqlite::path_from_url(url)
+        };
+        Ok(Arc::new(sqlite::SqliteStore::open(&path, settings).await?))
+    }
+}

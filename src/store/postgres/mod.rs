@@ -1,0 +1,158 @@
+//! The PostgreSQL store: shared by every replica.
+//!
+//! Hot-path writes are single statements whose CTEs update the run (the lease fence),
+//! its steps and its events together, so a step's outcome costs one round trip and
+//! one commit. Notices travel through LISTEN/NOTIFY on one channel.
+
+mod auth;
+mod columns;
+mod runs;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use super::{Backend, Notice, Store, StoreError, StoreResult};
+use crate::config::DatabaseSettings;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How many notices a slow local receiver may fall behind before losing the oldest.
+const NOTICE_BUFFER: usize = 4096;
+
+/// careflow's data in PostgreSQL.
+pub struct PgStore {
+    pool: PgPool,
+    notices: broadcast::Sender<Notice>,
+    stop_listening: CancellationToken,
+}
+
+impl PgStore {
+    /// Connects a pool and starts listening for notices.
+    pub async fn connect(url: &str, settings: &DatabaseSettings) -> StoreResult<Self> {
+        let options: PgConnectOptions = url
+            .parse::<PgConnectOptions>()
+            .map_err(StoreError::Unavailable)?
+            .application_name("careflow");
+        let pool = PgPoolOptions::new()
+            // One connection is held by the notice listener.
+            .max_connections(settings.max_connections.max(2))
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_with(options)
+            .await?;
+        let (notices, _) = broadcast::channel(NOTICE_BUFFER);
+        let stop_listening = CancellationToken::new();
+        tokio::spawn(listen(
+            pool.clone(),
+            notices.clone(),
+            stop_listening.clone(),
+        ));
+        Ok(Self {
+            pool,
+            notices,
+            stop_listening,
+        })
+    }
+
+    /// The pool, for tests and tools that need raw access.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// Forwards NOTIFY payloads to local subscribers, reconnecting when the connection
+/// drops; after a reconnect it sends [`Notice::Resync`] since notices may be lost.
+async fn listen(pool: PgPool, tx: broadcast::Sender<Notice>, stop: CancellationToken) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let listener = async {
+            let mut l = PgListener::connect_with(&pool).await?;
+            l.listen(Notice::CHANNEL).await?;
+            Ok::<_, sqlx::Error>(l)
+        };
+        let mut listener = tokio::select! {
+            _ = stop.cancelled() => return,
+            l = listener => match l {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for notices; retrying");
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            },
+        };
+        backoff = Duration::from_millis(100);
+        let _ = tx.send(Notice::Resync);
+        loop {
+            let next = tokio::select! {
+                _ = stop.cancelled() => return,
+                n = listener.try_recv() => n,
+            };
+            match next {
+                Ok(Some(n)) => {
+                    if let Some(notice) = Notice::from_payload(n.payload()) {
+                        let _ = tx.send(notice);
+                    }
+                }
+                // The connection dropped and was re-established: notices may be lost.
+                Ok(None) => {
+                    let _ = tx.send(Notice::Resync);
+                }
+                Err(sqlx::Error::PoolClosed) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "notice listener failed; reconnecting");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrations_current(&self) -> StoreResult<bool> {
+        let exists: bool = sqlx::query_scalar("select to_regclass('_sqlx_migrations') is not null")
+            .fetch_one(&self.pool)
+            .await?;
+        if !exists {
+            return Ok(false);
+        }
+        let applied: Vec<i64> =
+            sqlx::query_scalar("select version from _sqlx_migrations where success")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+
+    async fn close(&self) {
+        self.stop_listening.cancel();
+        self.pool.close().await;
+    }
+}

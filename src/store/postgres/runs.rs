@@ -1,0 +1,460 @@
+//! Runs, steps and events in PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::PgStore;
+use super::columns::{EventColumns, StepColumns};
+use crate::store::{
+    CommitOutcome, InsertRun, LeaseRef, NewEvent, NewRun, Notice, RunFilter, RunId, RunRow,
+    RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult, TenantId,
+};
+
+const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
+     options, idempotency_key, correlation_id, error, created_at, started_at, finished_at, \
+     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested";
+
+/// Inserts the events given as arrays `$e1..$e8` for tenant `$1` when `guard` holds.
+fn insert_events_sql(first: usize, guard: &str) -> String {
+    let p = |i: usize| format!("${}", first + i);
+    format!(
+        "insert into events (tenant_id, event_id, event_type, correlation_id, run_id, workflow,
+                             source, data, created_at)
+         select $1, e.id, e.t, e.c, e.r, e.w, e.s, e.d, e.at
+         from unnest({}::uuid[], {}::text[], {}::text[], {}::uuid[], {}::text[], {}::text[],
+                     {}::jsonb[], {}::timestamptz[]) as e(id, t, c, r, w, s, d, at)
+         where {guard}
+         returning 1",
+        p(0),
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+        p(6),
+        p(7)
+    )
+}
+
+fn bind_events<'q>(
+    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    e: EventColumns,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    q.bind(e.ids)
+        .bind(e.types)
+        .bind(e.correlation_ids)
+        .bind(e.run_ids)
+        .bind(e.workflows)
+        .bind(e.sources)
+        .bind(e.data)
+        .bind(e.created_at)
+}
+
+fn notice_payloads(notices: &[Notice]) -> Vec<String> {
+    notices.iter().map(Notice::to_payload).collect()
+}
+
+#[async_trait]
+impl RunStore for PgStore {
+    async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
+        let steps = StepColumns::new(&run.steps);
+        let events = EventColumns::new(&run.events);
+        let mut notices = vec![Notice::EventsAppended];
+        if run.status == RunStatus::Queued {
+            notices.push(Notice::RunsReady);
+        }
+        let sql = format!(
+            "with r as (
+                insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
+                                  options, idempotency_key, correlation_id, created_at,
+                                  started_at, ready_at, lease_owner, lease_epoch,
+                                  lease_expires_at)
+                values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                        case when $12::text is null then null else $10 end, $11, $12,
+                        case when $12::text is null then 0 else 1 end, $13)
+                on conflict (tenant_id, workflow, idempotency_key)
+                    where idempotency_key is not null do nothing
+                returning run_id
+            ), s as (
+                insert into step_runs (tenant_id, run_id, step_name, position, status, attempts,
+                                       started_at, finished_at, duration_ms, output, error,
+                                       messages, skip_reason, wake_at, wait)
+                select $1, $2, u.* from unnest($14::text[], $15::int[], $16::text[], $17::int[],
+                    $18::timestamptz[], $19::timestamptz[], $20::bigint[], $21::jsonb[],
+                    $22::jsonb[], $23::jsonb[], $24::text[], $25::timestamptz[], $26::jsonb[]) as u
+                where exists (select 1 from r)
+                returning 1
+            ), e as ({events}), n as (
+                select pg_notify('{channel}', x) from unnest($35::text[]) as x
+                where exists (select 1 from r)
+            )
+            select (select count(*) from r) as created, (select count(*) from s) as steps,
+                   (select count(*) from e) as events, (select count(*) from n) as notices",
+            events = insert_events_sql(27, "exists (select 1 from r)"),
+            channel = Notice::CHANNEL,
+        );
+        let (owner, lease_until) = match &run.lease {
+            Some((o, until)) => (Some(o.clone()), Some(*until)),
+            None => (None, None),
+        };
+        let q = sqlx::query(&sql)
+            .bind(&run.tenant_id)
+            .bind(run.run_id)
+            .bind(&run.workflow)
+            .bind(run.workflow_version)
+            .bind(run.status.as_str())
+            .bind(&run.input)
+            .bind(&run.options)
+            .bind(&run.idempotency_key)
+            .bind(&run.correlation_id)
+            .bind(run.created_at)
+            .bind(run.ready_at)
+            .bind(owner)
+            .bind(lease_until)
+            .bind(steps.names)
+            .bind(steps.positions)
+            .bind(steps.statuses)
+            .bind(steps.attempts)
+            .bind(steps.started_at)
+            .bind(steps.finished_at)
+            .bind(steps.duration_ms)
+            .bind(steps.outputs)
+            .bind(steps.errors)
+            .bind(steps.messages)
+            .bind(steps.skip_reasons)
+            .bind(steps.wake_at)
+            .bind(steps.waits);
+        let row = bind_events(q, events)
+            .bind(notice_payloads(&notices))
+            .fetch_one(&self.pool)
+            .await?;
+        let created: i64 = row.try_get("created")?;
+        if created == 1 {
+            return Ok(InsertRun::Created);
+        }
+        let existing: Option<RunRow> = sqlx::query_as(&format!(
+            "select {RUN_COLUMNS} from runs
+             where tenant_id = $1 and workflow = $2 and idempotency_key = $3"
+        ))
+        .bind(&run.tenant_id)
+        .bind(&run.workflow)
+        .bind(&run.idempotency_key)
+        .fetch_optional(&self.pool)
+        .await?;
+        existing
+            .map(|r| InsertRun::Duplicate(Box::new(r)))
+            .ok_or_else(|| StoreError::Conflict("run id already exists".into()))
+    }
+
+    async fn claim_runs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<RunRow>> {
+        // SKIP LOCKED: replicas claiming at once never wait for, nor take, each
+        // other's rows; the epoch increment fences whoever held the run before.
+        let sql = format!(
+            "with due as (
+                select tenant_id, run_id from runs
+                where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $2
+                order by ready_at
+                limit $4
+                for update skip locked
+            )
+            update runs r set status = 'running', lease_owner = $1,
+                lease_epoch = r.lease_epoch + 1, lease_expires_at = $3, ready_at = $3,
+                started_at = coalesce(r.started_at, $2)
+            from due where r.tenant_id = due.tenant_id and r.run_id = due.run_id
+            returning {}",
+            RUN_COLUMNS
+                .split(", ")
+                .map(|c| format!("r.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(owner)
+            .bind(now)
+            .bind(lease_until)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn commit_progress(
+        &self,
+        lease: &LeaseRef,
+        run: &RunUpdate,
+        steps: &[StepWrite],
+        events: &[NewEvent],
+        notices: &[Notice],
+    ) -> StoreResult<CommitOutcome> {
+        let s = StepColumns::new(steps);
+        let mut payloads = notice_payloads(notices);
+        if !events.is_empty() {
+            payloads.push(Notice::EventsAppended.to_payload());
+        }
+        // The fence row lock is taken first, so a takeover cannot commit between the
+        // lease check and the writes; the other CTEs write only if the fence matched.
+        let sql = format!(
+            "with fence as (
+                update runs set status = $5, ready_at = $6,
+                    lease_owner = case when $7::timestamptz is null then null else lease_owner end,
+                    lease_expires_at = $7, finished_at = $8, error = $9
+                where tenant_id = $1 and run_id = $2 and lease_owner = $3 and lease_epoch = $4
+                returning cancel_requested
+            ), s as (
+                update step_runs t set status = u.status, attempts = u.attempts,
+                    started_at = u.started_at, finished_at = u.finished_at,
+                    duration_ms = u.duration_ms, output = u.output, error = u.error,
+                    messages = u.messages, skip_reason = u.skip_reason, wake_at = u.wake_at,
+                    wait = u.wait
+                from unnest($10::text[], $11::text[], $12::int[], $13::timestamptz[],
+                            $14::timestamptz[], $15::bigint[], $16::jsonb[], $17::jsonb[],
+                            $18::jsonb[], $19::text[], $20::timestamptz[], $21::jsonb[])
+                    as u(step_name, status, attempts, started_at, finished_at, duration_ms,
+                         output, error, messages, skip_reason, wake_at, wait)
+                where t.tenant_id = $1 and t.run_id = $2 and t.step_name = u.step_name
+                  and exists (select 1 from fence)
+                returning 1
+            ), e as ({events}), n as (
+                select pg_notify('{channel}', x) from unnest($30::text[]) as x
+                where exists (select 1 from fence)
+            )
+            select f.cancel_requested, (select count(*) from s) as steps,
+                   (select count(*) from e) as events, (select count(*) from n) as notices
+            from fence f",
+            events = insert_events_sql(22, "exists (select 1 from fence)"),
+            channel = Notice::CHANNEL,
+        );
+        let q = sqlx::query(&sql)
+            .bind(&lease.tenant_id)
+            .bind(lease.run_id)
+            .bind(&lease.owner)
+            .bind(lease.epoch)
+            .bind(run.status.as_str())
+            .bind(run.ready_at)
+            .bind(run.lease_until)
+            .bind(run.finished_at)
+            .bind(&run.error)
+            .bind(s.names)
+            .bind(s.statuses)
+            .bind(s.attempts)
+            .bind(s.started_at)
+            .bind(s.finished_at)
+            .bind(s.duration_ms)
+            .bind(s.outputs)
+            .bind(s.errors)
+            .bind(s.messages)
+            .bind(s.skip_reasons)
+            .bind(s.wake_at)
+            .bind(s.waits);
+        let row = bind_events(q, EventColumns::new(events))
+            .bind(payloads)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => Ok(CommitOutcome {
+                cancel_requested: row.try_get("cancel_requested")?,
+            }),
+            None => Err(StoreError::LeaseLost),
+        }
+    }
+
+    async fn renew_leases(&self, owner: &str, lease_until: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "update runs set lease_expires_at = $2, ready_at = $2
+             where lease_owner = $1 and status = 'running'",
+        )
+        .bind(owner)
+        .bind(lease_until)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn release_leases(&self, owner: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+        let sql = format!(
+            "with r as (
+                update runs set lease_owner = null, lease_expires_at = null, ready_at = $2
+                where lease_owner = $1 and status = 'running'
+                returning 1
+            ), n as (select pg_notify('{}', $3) where exists (select 1 from r))
+            select (select count(*) from r) as released, (select count(*) from n) as notices",
+            Notice::CHANNEL
+        );
+        let row = sqlx::query(&sql)
+            .bind(owner)
+            .bind(now)
+            .bind(Notice::RunsReady.to_payload())
+            .fetch_one(&self.pool)
+            .await?;
+        let released: i64 = row.try_get("released")?;
+        Ok(released as u64)
+    }
+
+    async fn get_run(&self, tenant: &TenantId, run: RunId) -> StoreResult<Option<RunRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {RUN_COLUMNS} from runs where tenant_id = $1 and run_id = $2"
+        ))
+        .bind(tenant)
+        .bind(run)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn get_steps(&self, tenant: &TenantId, run: RunId) -> StoreResult<Vec<StepRow>> {
+        Ok(sqlx::query_as(
+            "select step_name, position, status, attempts, started_at, finished_at, duration_ms,
+                    output, error, messages, skip_reason, wake_at, wait
+             from step_runs where tenant_id = $1 and run_id = $2 order by position",
+        )
+        .bind(tenant)
+        .bind(run)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn list_runs(&self, tenant: &TenantId, filter: &RunFilter) -> StoreResult<Vec<RunRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {RUN_COLUMNS} from runs
+             where tenant_id = $1
+               and ($2::text is null or workflow = $2)
+               and ($3::text is null or status = $3)
+               and ($4::uuid is null or run_id < $4)
+             order by run_id desc
+             limit $5"
+        ))
+        .bind(tenant)
+        .bind(&filter.workflow)
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(filter.before)
+        .bind(filter.limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn count_queued(&self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("select count(*) from runs where status = 'queued'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn request_cancel(
+        &self,
+        tenant: &TenantId,
+        run: RunId,
+        now: DateTime<Utc>,
+        events: &[NewEvent],
+    ) -> StoreResult<Option<RunStatus>> {
+        let mut tx = self.pool.begin().await?;
+        let status: Option<String> = sqlx::query_scalar(
+            "update runs set
+                cancel_requested = (status = 'running') or cancel_requested,
+                finished_at = case when status in ('queued', 'sleeping', 'waiting')
+                                   then $3 else finished_at end,
+                ready_at = case when status in ('queued', 'sleeping', 'waiting')
+                                then null else ready_at end,
+                status = case when status in ('queued', 'sleeping', 'waiting')
+                              then 'cancelled' else status end
+             where tenant_id = $1 and run_id = $2
+             returning status",
+        )
+        .bind(tenant)
+        .bind(run)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(status) = status else {
+            return Ok(None);
+        };
+        let status: RunStatus = status.parse().map_err(StoreError::Corrupt)?;
+        let notice = match status {
+            RunStatus::Cancelled => {
+                sqlx::query(
+                    "update step_runs set status = 'skipped', skip_reason = 'run cancelled',
+                        wake_at = null
+                     where tenant_id = $1 and run_id = $2
+                       and status in ('pending', 'running', 'sleeping')",
+                )
+                .bind(tenant)
+                .bind(run)
+                .execute(&mut *tx)
+                .await?;
+                Notice::RunFinished {
+                    tenant: tenant.to_string(),
+                    run: run.0,
+                }
+            }
+            _ => Notice::CancelRequested {
+                tenant: tenant.to_string(),
+                run: run.0,
+            },
+        };
+        if status == RunStatus::Cancelled && !events.is_empty() {
+            let sql = insert_events_sql(2, "true");
+            let q = sqlx::query(&sql).bind(tenant);
+            bind_events(q, EventColumns::new(events))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("select pg_notify($1, $2)")
+            .bind(Notice::CHANNEL)
+            .bind(notice.to_payload())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(status))
+    }
+
+    async fn requeue_run(
+        &self,
+        tenant: &TenantId,
+        run: RunId,
+        now: DateTime<Utc>,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "update runs set status = 'queued', ready_at = $3, finished_at = null, error = null,
+                cancel_requested = false, lease_owner = null, lease_expires_at = null
+             where tenant_id = $1 and run_id = $2 and status in ('failed', 'cancelled')",
+        )
+        .bind(tenant)
+        .bind(run)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "update step_runs set status = 'pending', attempts = 0, started_at = null,
+                finished_at = null, duration_ms = null, error = null, messages = null,
+                skip_reason = null, wake_at = null, wait = null
+             where tenant_id = $1 and run_id = $2 and status <> 'completed'",
+        )
+        .bind(tenant)
+        .bind(run)
+        .execute(&mut *tx)
+        .await?;
+        if !events.is_empty() {
+            let sql = insert_events_sql(2, "true");
+            bind_events(sqlx::query(&sql).bind(tenant), EventColumns::new(events))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("select pg_notify($1, $2)")
+            .bind(Notice::CHANNEL)
+            .bind(Notice::RunsReady.to_payload())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

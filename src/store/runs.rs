@@ -1,0 +1,339 @@
+//! Runs, their steps and their events, as the engine stores them.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::{Notice, RunId, RunStatus, StepStatus, StoreResult, TenantId};
+
+/// A stored run.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RunRow {
+    /// Owner of the run.
+    pub tenant_id: TenantId,
+    /// The run's id.
+    pub run_id: RunId,
+    /// Workflow name.
+    pub workflow: String,
+    /// Workflow version the run was started with.
+    pub workflow_version: i32,
+    /// Current status.
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
+    /// The validated input.
+    pub input: Json<Value>,
+    /// The run options (steps, parallel, stopOnError, ...).
+    pub options: Json<Value>,
+    /// Idempotency key given at submission.
+    pub idempotency_key: Option<String>,
+    /// Correlation id for events.
+    pub correlation_id: Option<String>,
+    /// Why the run failed, if it did.
+    pub error: Option<Json<Value>>,
+    /// Submission time.
+    pub created_at: DateTime<Utc>,
+    /// First claim time.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Final state time.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// When a replica should next look at it.
+    pub ready_at: Option<DateTime<Utc>>,
+    /// Replica holding it.
+    pub lease_owner: Option<String>,
+    /// Incremented at every claim; fences stale holders.
+    pub lease_epoch: i64,
+    /// End of the current lease.
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    /// Someone asked for cancellation while it ran.
+    pub cancel_requested: bool,
+}
+
+/// A stored step of a run.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StepRow {
+    /// Step name.
+    pub step_name: String,
+    /// Position in the definition.
+    pub position: i32,
+    /// Status.
+    #[sqlx(try_from = "String")]
+    pub status: StepStatus,
+    /// Attempts started so far.
+    pub attempts: i32,
+    /// Start of the latest attempt.
+    pub started_at: Option<DateTime<Utc>>,
+    /// End of the step.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Execution time of the step, in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Output of a completed step.
+    pub output: Option<Json<Value>>,
+    /// Error of a failed attempt or step.
+    pub error: Option<Json<Value>>,
+    /// Validation messages: `{errors, warnings, infos}`.
+    pub messages: Option<Json<Value>>,
+    /// Why it was skipped.
+    pub skip_reason: Option<String>,
+    /// When a sleeping step wakes (timer or wait timeout).
+    pub wake_at: Option<DateTime<Utc>>,
+    /// What a waiting step waits for, and what woke it.
+    pub wait: Option<Json<Value>>,
+}
+
+/// The full new state of one step, written as a whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepWrite {
+    /// Step name.
+    pub name: String,
+    /// Position in the definition.
+    pub position: i32,
+    /// Status.
+    pub status: StepStatus,
+    /// Attempts started so far.
+    pub attempts: i32,
+    /// Start of the latest attempt.
+    pub started_at: Option<DateTime<Utc>>,
+    /// End of the step.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Execution time in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Output.
+    pub output: Option<Value>,
+    /// Error.
+    pub error: Option<Value>,
+    /// Validation messages.
+    pub messages: Option<Value>,
+    /// Skip reason.
+    pub skip_reason: Option<String>,
+    /// Wake time of a parked step.
+    pub wake_at: Option<DateTime<Utc>>,
+    /// Wait description.
+    pub wait: Option<Value>,
+}
+
+impl StepWrite {
+    /// The write that reproduces a stored row.
+    pub fn from_row(row: &StepRow) -> Self {
+        Self {
+            name: row.step_name.clone(),
+            position: row.position,
+            status: row.status,
+            attempts: row.attempts,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            duration_ms: row.duration_ms,
+            output: row.output.as_ref().map(|j| j.0.clone()),
+            error: row.error.as_ref().map(|j| j.0.clone()),
+            messages: row.messages.as_ref().map(|j| j.0.clone()),
+            skip_reason: row.skip_reason.clone(),
+            wake_at: row.wake_at,
+            wait: row.wait.as_ref().map(|j| j.0.clone()),
+        }
+    }
+}
+
+/// An event to append in the same transaction as the change it reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// Unique id.
+    pub event_id: Uuid,
+    /// e.g. `run.completed`, `step.failed`, `PA_FORM_READY`.
+    pub event_type: String,
+    /// Correlates events of one business transaction.
+    pub correlation_id: Option<String>,
+    /// The run it concerns.
+    pub run_id: Option<RunId>,
+    /// The workflow of that run.
+    pub workflow: Option<String>,
+    /// Who produced it (`engine`, `workflow:discharge`, ...).
+    pub source: String,
+    /// Payload.
+    pub data: Value,
+    /// When it happened.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    /// Position in commit order (the id clients resume from).
+    pub position: i64,
+    /// Owner.
+    pub tenant_id: TenantId,
+    /// Unique id.
+    pub event_id: Uuid,
+    /// Type.
+    pub event_type: String,
+    /// Correlation id.
+    pub correlation_id: Option<String>,
+    /// Run.
+    pub run_id: Option<RunId>,
+    /// Workflow.
+    pub workflow: Option<String>,
+    /// Producer.
+    pub source: String,
+    /// Payload.
+    pub data: Json<Value>,
+    /// Time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A run to insert, with its steps and first events, in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    /// Owner.
+    pub tenant_id: TenantId,
+    /// Id.
+    pub run_id: RunId,
+    /// Workflow name.
+    pub workflow: String,
+    /// Workflow version.
+    pub workflow_version: i32,
+    /// `queued`, or `running` when the submitting replica executes it at once.
+    pub status: RunStatus,
+    /// Input.
+    pub input: Value,
+    /// Options.
+    pub options: Value,
+    /// Idempotency key.
+    pub idempotency_key: Option<String>,
+    /// Correlation id.
+    pub correlation_id: Option<String>,
+    /// Submission time.
+    pub created_at: DateTime<Utc>,
+    /// When it may be claimed (queued) or its lease ends (running).
+    pub ready_at: Option<DateTime<Utc>>,
+    /// The submitting replica's lease, when it executes the run itself.
+    pub lease: Option<(String, DateTime<Utc>)>,
+    /// Every step of the definition.
+    pub steps: Vec<StepWrite>,
+    /// Events to append.
+    pub events: Vec<NewEvent>,
+}
+
+/// What inserting a run did.
+#[derive(Debug, Clone)]
+pub enum InsertRun {
+    /// The run was stored.
+    Created,
+    /// A run with the same idempotency key exists: this one.
+    Duplicate(Box<RunRow>),
+}
+
+/// A lease holder's identity, which fences its writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRef {
+    /// Owner of the run.
+    pub tenant_id: TenantId,
+    /// The run.
+    pub run_id: RunId,
+    /// The holding replica.
+    pub owner: String,
+    /// The claim's epoch.
+    pub epoch: i64,
+}
+
+/// The run's new state after a step of progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunUpdate {
+    /// New status.
+    pub status: RunStatus,
+    /// Next time a replica should look (lease end while running, timer when parked).
+    pub ready_at: Option<DateTime<Utc>>,
+    /// Keep the lease until this time; `None` releases it (parked or final runs).
+    pub lease_until: Option<DateTime<Utc>>,
+    /// Final time, when final.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Error, when failed.
+    pub error: Option<Value>,
+}
+
+/// What a fenced commit learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitOutcome {
+    /// Cancellation was requested while the run was held.
+    pub cancel_requested: bool,
+}
+
+/// Listing filter for runs, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    /// Only this workflow.
+    pub workflow: Option<String>,
+    /// Only this status.
+    pub status: Option<RunStatus>,
+    /// Only runs older than this one (the cursor).
+    pub before: Option<RunId>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// Storage of the engine's runs.
+#[async_trait]
+pub trait RunStore {
+    /// Inserts a run with its steps and events; a run with the same tenant, workflow
+    /// and idempotency key is returned instead of inserting a second one.
+    async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun>;
+
+    /// Claims up to `limit` runs that are due: queued, parked with a due timer, or
+    /// running under an expired lease. Each claim increments the lease epoch.
+    async fn claim_runs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<RunRow>>;
+
+    /// Writes a run's progress (its new state, touched steps, events, notices) in
+    /// one transaction, fenced by the lease. `LeaseLost` when the fence fails.
+    async fn commit_progress(
+        &self,
+        lease: &LeaseRef,
+        run: &RunUpdate,
+        steps: &[StepWrite],
+        events: &[NewEvent],
+        notices: &[Notice],
+    ) -> StoreResult<CommitOutcome>;
+
+    /// Extends every lease `owner` holds; returns how many.
+    async fn renew_leases(&self, owner: &str, lease_until: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// Gives up every lease `owner` holds, making those runs claimable at `now`.
+    async fn release_leases(&self, owner: &str, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// One run of a tenant.
+    async fn get_run(&self, tenant: &TenantId, run: RunId) -> StoreResult<Option<RunRow>>;
+
+    /// The steps of a run, in definition order.
+    async fn get_steps(&self, tenant: &TenantId, run: RunId) -> StoreResult<Vec<StepRow>>;
+
+    /// A tenant's runs, newest first.
+    async fn list_runs(&self, tenant: &TenantId, filter: &RunFilter) -> StoreResult<Vec<RunRow>>;
+
+    /// Number of queued runs (all tenants), for backpressure.
+    async fn count_queued(&self) -> StoreResult<i64>;
+
+    /// Cancels a run that no replica holds (queued, sleeping, waiting) at once, or
+    /// flags a running one for its holder. Returns the run's status afterwards.
+    async fn request_cancel(
+        &self,
+        tenant: &TenantId,
+        run: RunId,
+        now: DateTime<Utc>,
+        events: &[NewEvent],
+    ) -> StoreResult<Option<RunStatus>>;
+
+    /// Re-queues a failed or cancelled run: its failed, skipped and unfinished steps
+    /// become pending again, completed ones are kept. Returns false when the run is
+    /// not in a retryable state.
+    async fn requeue_run(
+        &self,
+        tenant: &TenantId,
+        run: RunId,
+        now: DateTime<Utc>,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
+}

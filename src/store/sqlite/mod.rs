@@ -1,0 +1,155 @@
+//! The SQLite store: one process, one file, zero set-up.
+//!
+//! SQLite allows one writer at a time, so writes go through a pool of exactly one
+//! connection (transactions never meet a busy writer half-way), while reads use a
+//! few read-only connections that WAL mode lets run beside the writer. Notices are
+//! broadcast in-process after each commit.
+
+mod auth;
+mod runs;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::SqlitePool;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tokio::sync::broadcast;
+
+use super::{Backend, Notice, Store, StoreError, StoreResult};
+use crate::config::DatabaseSettings;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+const NOTICE_BUFFER: usize = 4096;
+const READERS: u32 = 4;
+
+/// careflow's data in a SQLite file.
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    notices: broadcast::Sender<Notice>,
+    path: PathBuf,
+}
+
+/// The file named by a `sqlite:` URL (`sqlite://data/x.db`, `sqlite:x.db`,
+/// `sqlite:///abs/x.db`), without query parameters.
+pub fn path_from_url(url: &str) -> PathBuf {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let rest = rest.split('?').next().unwrap_or(rest);
+    PathBuf::from(rest)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and its folder.
+    pub async fn open(path: &Path, settings: &DatabaseSettings) -> StoreResult<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Unavailable(sqlx::Error::Io(e)))?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(StoreError::Unavailable)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a committed step outcome survives a power cut, as it does on PostgreSQL.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(settings.acquire_timeout.max(Duration::from_secs(30)))
+            .connect_with(options.clone())
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_with(options.read_only(true))
+            .await?;
+        let (notices, _) = broadcast::channel(NOTICE_BUFFER);
+        Ok(Self {
+            writer,
+            reader,
+            notices,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Broadcasts notices after a commit.
+    fn announce(&self, notices: impl IntoIterator<Item = Notice>) {
+        for n in notices {
+            // No receiver is fine: nobody is waiting.
+            let _ = self.notices.send(n);
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("select 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.writer).await?;
+        Ok(())
+    }
+
+    async fn migrations_current(&self) -> StoreResult<bool> {
+        let exists: bool = sqlx::query_scalar(
+            "select count(*) > 0 from sqlite_master where type = 'table' and name = '_sqlx_migrations'",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        if !exists {
+            return Ok(false);
+        }
+        let applied: Vec<i64> =
+            sqlx::query_scalar("select version from _sqlx_migrations where success")
+                .fetch_all(&self.reader)
+                .await?;
+        Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_their_files() {
+        assert_eq!(
+            path_from_url("sqlite://data/x.db"),
+            PathBuf::from("data/x.db")
+        );
+        assert_eq!(path_from_url("sqlite:x.db?mode=rwc"), PathBuf::from("x.db"));
+        assert_eq!(
+            path_from_url("sqlite:///tmp/x.db"),
+            PathBuf::from("/tmp/x.db")
+        );
+    }
+}

@@ -1,0 +1,404 @@
+//! Runs, steps and events in SQLite. Each write is one transaction on the single
+//! writer connection, so the lease check and the writes cannot interleave with
+//! another writer.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::{Sqlite, Transaction};
+
+use super::SqliteStore;
+use crate::store::{
+    CommitOutcome, InsertRun, LeaseRef, NewEvent, NewRun, Notice, RunFilter, RunId, RunRow,
+    RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult, TenantId,
+};
+
+const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
+     options, idempotency_key, correlation_id, error, created_at, started_at, finished_at, \
+     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested";
+
+async fn insert_events(
+    tx: &mut Transaction<'_, Sqlite>,
+    tenant: &TenantId,
+    events: &[NewEvent],
+) -> StoreResult<()> {
+    for e in events {
+        sqlx::query(
+            "insert into events (tenant_id, event_id, event_type, correlation_id, run_id,
+                                 workflow, source, data, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(tenant)
+        .bind(e.event_id)
+        .bind(&e.event_type)
+        .bind(&e.correlation_id)
+        .bind(e.run_id)
+        .bind(&e.workflow)
+        .bind(&e.source)
+        .bind(Json(&e.data))
+        .bind(e.created_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_step(
+    tx: &mut Transaction<'_, Sqlite>,
+    tenant: &TenantId,
+    run: RunId,
+    s: &StepWrite,
+) -> StoreResult<()> {
+    sqlx::query(
+        "insert into step_runs (tenant_id, run_id, step_name, position, status, attempts,
+                                started_at, finished_at, duration_ms, output, error, messages,
+                                skip_reason, wake_at, wait)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(tenant)
+    .bind(run)
+    .bind(&s.name)
+    .bind(s.position)
+    .bind(s.status.as_str())
+    .bind(s.attempts)
+    .bind(s.started_at)
+    .bind(s.finished_at)
+    .bind(s.duration_ms)
+    .bind(s.output.as_ref().map(Json))
+    .bind(s.error.as_ref().map(Json))
+    .bind(s.messages.as_ref().map(Json))
+    .bind(&s.skip_reason)
+    .bind(s.wake_at)
+    .bind(s.wait.as_ref().map(Json))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn update_step(
+    tx: &mut Transaction<'_, Sqlite>,
+    tenant: &TenantId,
+    run: RunId,
+    s: &StepWrite,
+) -> StoreResult<()> {
+    sqlx::query(
+        "update step_runs set status = $4, attempts = $5, started_at = $6, finished_at = $7,
+            duration_ms = $8, output = $9, error = $10, messages = $11, skip_reason = $12,
+            wake_at = $13, wait = $14
+         where tenant_id = $1 and run_id = $2 and step_name = $3",
+    )
+    .bind(tenant)
+    .bind(run)
+    .bind(&s.name)
+    .bind(s.status.as_str())
+    .bind(s.attempts)
+    .bind(s.started_at)
+    .bind(s.finished_at)
+    .bind(s.duration_ms)
+    .bind(s.output.as_ref().map(Json))
+    .bind(s.error.as_ref().map(Json))
+    .bind(s.messages.as_ref().map(Json))
+    .bind(&s.skip_reason)
+    .bind(s.wake_at)
+    .bind(s.wait.as_ref().map(Json))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl RunStore for SqliteStore {
+    async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
+        let mut tx = self.writer.begin().await?;
+        if let Some(key) = &run.idempotency_key {
+            let existing: Option<RunRow> = sqlx::query_as(&format!(
+                "select {RUN_COLUMNS} from runs
+                 where tenant_id = $1 and workflow = $2 and idempotency_key = $3"
+            ))
+            .bind(&run.tenant_id)
+            .bind(&run.workflow)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(existing) = existing {
+                return Ok(InsertRun::Duplicate(Box::new(existing)));
+            }
+        }
+        let (owner, lease_until) = match &run.lease {
+            Some((o, until)) => (Some(o.clone()), Some(*until)),
+            None => (None, None),
+        };
+        sqlx::query(
+            "insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
+                               options, idempotency_key, correlation_id, created_at, started_at,
+                               ready_at, lease_owner, lease_epoch, lease_expires_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                     case when $12 is null then null else $10 end, $11, $12,
+                     case when $12 is null then 0 else 1 end, $13)",
+        )
+        .bind(&run.tenant_id)
+        .bind(run.run_id)
+        .bind(&run.workflow)
+        .bind(run.workflow_version)
+        .bind(run.status.as_str())
+        .bind(Json(&run.input))
+        .bind(Json(&run.options))
+        .bind(&run.idempotency_key)
+        .bind(&run.correlation_id)
+        .bind(run.created_at)
+        .bind(run.ready_at)
+        .bind(owner)
+        .bind(lease_until)
+        .execute(&mut *tx)
+        .await?;
+        for s in &run.steps {
+            insert_step(&mut tx, &run.tenant_id, run.run_id, s).await?;
+        }
+        insert_events(&mut tx, &run.tenant_id, &run.events).await?;
+        tx.commit().await?;
+        let mut notices = vec![Notice::EventsAppended];
+        if run.status == RunStatus::Queued {
+            notices.push(Notice::RunsReady);
+        }
+        self.announce(notices);
+        Ok(InsertRun::Created)
+    }
+
+    async fn claim_runs(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<RunRow>> {
+        // The single writer connection makes select-then-update atomic.
+        Ok(sqlx::query_as(&format!(
+            "update runs set status = 'running', lease_owner = $1,
+                lease_epoch = lease_epoch + 1, lease_expires_at = $3, ready_at = $3,
+                started_at = coalesce(started_at, $2)
+             where rowid in (
+                select rowid from runs
+                where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $2
+                order by ready_at limit $4)
+             returning {RUN_COLUMNS}"
+        ))
+        .bind(owner)
+        .bind(now)
+        .bind(lease_until)
+        .bind(limit)
+        .fetch_all(&self.writer)
+        .await?)
+    }
+
+    async fn commit_progress(
+        &self,
+        lease: &LeaseRef,
+        run: &RunUpdate,
+        steps: &[StepWrite],
+        events: &[NewEvent],
+        notices: &[Notice],
+    ) -> StoreResult<CommitOutcome> {
+        let mut tx = self.writer.begin().await?;
+        let fenced: Option<bool> = sqlx::query_scalar(
+            "update runs set status = $5, ready_at = $6,
+                lease_owner = case when $7 is null then null else lease_owner end,
+                lease_expires_at = $7, finished_at = $8, error = $9
+             where tenant_id = $1 and run_id = $2 and lease_owner = $3 and lease_epoch = $4
+             returning cancel_requested",
+        )
+        .bind(&lease.tenant_id)
+        .bind(lease.run_id)
+        .bind(&lease.owner)
+        .bind(lease.epoch)
+        .bind(run.status.as_str())
+        .bind(run.ready_at)
+        .bind(run.lease_until)
+        .bind(run.finished_at)
+        .bind(run.error.as_ref().map(Json))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(cancel_requested) = fenced else {
+            return Err(StoreError::LeaseLost);
+        };
+        for s in steps {
+            update_step(&mut tx, &lease.tenant_id, lease.run_id, s).await?;
+        }
+        insert_events(&mut tx, &lease.tenant_id, events).await?;
+        tx.commit().await?;
+        let mut all = notices.to_vec();
+        if !events.is_empty() {
+            all.push(Notice::EventsAppended);
+        }
+        self.announce(all);
+        Ok(CommitOutcome { cancel_requested })
+    }
+
+    async fn renew_leases(&self, owner: &str, lease_until: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "update runs set lease_expires_at = $2, ready_at = $2
+             where lease_owner = $1 and status = 'running'",
+        )
+        .bind(owner)
+        .bind(lease_until)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn release_leases(&self, owner: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "update runs set lease_owner = null, lease_expires_at = null, ready_at = $2
+             where lease_owner = $1 and status = 'running'",
+        )
+        .bind(owner)
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() > 0 {
+            self.announce([Notice::RunsReady]);
+        }
+        Ok(done.rows_affected())
+    }
+
+    async fn get_run(&self, tenant: &TenantId, run: RunId) -> StoreResult<Option<RunRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {RUN_COLUMNS} from runs where tenant_id = $1 and run_id = $2"
+        ))
+        .bind(tenant)
+        .bind(run)
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    async fn get_steps(&self, tenant: &TenantId, run: RunId) -> StoreResult<Vec<StepRow>> {
+        Ok(sqlx::query_as(
+            "select step_name, position, status, attempts, started_at, finished_at, duration_ms,
+                    output, error, messages, skip_reason, wake_at, wait
+             from step_runs where tenant_id = $1 and run_id = $2 order by position",
+        )
+        .bind(tenant)
+        .bind(run)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    async fn list_runs(&self, tenant: &TenantId, filter: &RunFilter) -> StoreResult<Vec<RunRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {RUN_COLUMNS} from runs
+             where tenant_id = $1
+               and ($2 is null or workflow = $2)
+               and ($3 is null or status = $3)
+               and ($4 is null or run_id < $4)
+             order by run_id desc
+             limit $5"
+        ))
+        .bind(tenant)
+        .bind(&filter.workflow)
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(filter.before)
+        .bind(filter.limit)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    async fn count_queued(&self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("select count(*) from runs where status = 'queued'")
+                .fetch_one(&self.reader)
+                .await?,
+        )
+    }
+
+    async fn request_cancel(
+        &self,
+        tenant: &TenantId,
+        run: RunId,
+        now: DateTime<Utc>,
+        events: &[NewEvent],
+    ) -> StoreResult<Option<RunStatus>> {
+        let mut tx = self.writer.begin().await?;
+        let status: Option<String> = sqlx::query_scalar(
+            "update runs set
+                cancel_requested = (status = 'running') or cancel_requested,
+                finished_at = case when status in ('queued', 'sleeping', 'waiting')
+                                   then $3 else finished_at end,
+                ready_at = case when status in ('queued', 'sleeping', 'waiting')
+                                then null else ready_at end,
+                status = case when status in ('queued', 'sleeping', 'waiting')
+                              then 'cancelled' else status end
+             where tenant_id = $1 and run_id = $2
+             returning status",
+        )
+        .bind(tenant)
+        .bind(run)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(status) = status else {
+            return Ok(None);
+        };
+        let status: RunStatus = status.parse().map_err(StoreError::Corrupt)?;
+        let notice = if status == RunStatus::Cancelled {
+            sqlx::query(
+                "update step_runs set status = 'skipped', skip_reason = 'run cancelled',
+                    wake_at = null
+                 where tenant_id = $1 and run_id = $2
+                   and status in ('pending', 'running', 'sleeping')",
+            )
+            .bind(tenant)
+            .bind(run)
+            .execute(&mut *tx)
+            .await?;
+            insert_events(&mut tx, tenant, events).await?;
+            Notice::RunFinished {
+                tenant: tenant.to_string(),
+                run: run.0,
+            }
+        } else {
+            Notice::CancelRequested {
+                tenant: tenant.to_string(),
+                run: run.0,
+            }
+        };
+        tx.commit().await?;
+        self.announce([notice, Notice::EventsAppended]);
+        Ok(Some(status))
+    }
+
+    async fn requeue_run(
+        &self,
+        tenant: &TenantId,
+        run: RunId,
+        now: DateTime<Utc>,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "update runs set status = 'queued', ready_at = $3, finished_at = null, error = null,
+                cancel_requested = 0, lease_owner = null, lease_expires_at = null
+             where tenant_id = $1 and run_id = $2 and status in ('failed', 'cancelled')",
+        )
+        .bind(tenant)
+        .bind(run)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "update step_runs set status = 'pending', attempts = 0, started_at = null,
+                finished_at = null, duration_ms = null, error = null, messages = null,
+                skip_reason = null, wake_at = null, wait = null
+             where tenant_id = $1 and run_id = $2 and status <> 'completed'",
+        )
+        .bind(tenant)
+        .bind(run)
+        .execute(&mut *tx)
+        .await?;
+        insert_events(&mut tx, tenant, events).await?;
+        tx.commit().await?;
+        self.announce([Notice::RunsReady, Notice::EventsAppended]);
+        Ok(true)
+    }
+}

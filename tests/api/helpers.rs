@@ -1,0 +1,231 @@
+//! Starting the real service for a test, on PostgreSQL or SQLite, and talking to it
+//! over HTTP.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use careflow::app::{App, Extensions};
+use careflow::auth::api_key;
+use careflow::config::{Secret, Settings};
+use careflow::engine::ManualClock;
+use careflow::store::TenantId;
+use serde_json::Value;
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// The PostgreSQL server tests create their databases on. CI exports it; locally the
+/// machine's PostgreSQL is assumed. Tests fail (never skip) when it is unreachable.
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A fresh database for one test.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("careflow.db").display());
+                Self {
+                    url,
+                    backend,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                use sqlx::Connection;
+                let admin = admin_url();
+                let prefix = std::env::var("TEST_DB_PREFIX").unwrap_or_else(|_| "cf_test".into());
+                let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "PostgreSQL at {admin} must be reachable for the PostgreSQL tests: {e}"
+                        )
+                    });
+                sqlx::query(&format!("create database {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                Self {
+                    url: format!("{base}/{name}"),
+                    backend,
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+/// Settings for a test service: port 0, the test database, quick timings.
+pub fn test_settings(db: &TestDb) -> Settings {
+    let mut s = Settings::defaults();
+    s.server.port = 0;
+    s.database.url = Secret::new(db.url.clone());
+    s.database.max_connections = 8;
+    s.auth.bootstrap_api_key = false;
+    s.engine.poll_interval = Duration::from_millis(200);
+    s.engine.retry.initial_backoff = Duration::from_millis(20);
+    s.engine.retry.max_backoff = Duration::from_millis(100);
+    s.engine.drain_timeout = Duration::from_secs(5);
+    s.server.shutdown_timeout = Duration::from_secs(5);
+    s
+}
+
+/// A running service and a client for it.
+pub struct TestApp {
+    pub app: Option<App>,
+    pub base: String,
+    pub token: String,
+    pub tenant: String,
+    pub http: reqwest::Client,
+    pub db: TestDb,
+    pub clock: Arc<ManualClock>,
+    pub settings: Settings,
+}
+
+impl TestApp {
+    /// Starts a service on a fresh database with default settings.
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}, Extensions::default).await
+    }
+
+    /// Starts a service with adjusted settings and extensions.
+    pub async fn spawn_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Settings),
+        ext: impl Fn() -> Extensions,
+    ) -> Self {
+        let db = TestDb::new(backend).await;
+        let mut settings = test_settings(&db);
+        adjust(&mut settings);
+        let clock = Arc::new(ManualClock::new());
+        let app = start(&settings, clock.clone(), ext()).await;
+        let key = api_key::create(
+            app.store.as_ref(),
+            &TenantId::parse("tenant-a").unwrap(),
+            "test",
+        )
+        .await
+        .expect("create key");
+        let base = format!("http://{}", app.addr);
+        Self {
+            app: Some(app),
+            base,
+            token: key.token,
+            tenant: "tenant-a".into(),
+            http: reqwest::Client::new(),
+            db,
+            clock,
+            settings,
+        }
+    }
+
+    pub fn app(&self) -> &App {
+        self.app.as_ref().expect("service running")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A new API key for another tenant.
+    pub async fn key_for(&self, tenant: &str) -> String {
+        api_key::create(
+            self.app().store.as_ref(),
+            &TenantId::parse(tenant).unwrap(),
+            "test",
+        )
+        .await
+        .expect("create key")
+        .token
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Stops the service gracefully and starts it again on the same database
+    /// (and the same clock), as a redeploy would.
+    pub async fn restart(&mut self, ext: Extensions) {
+        if let Some(app) = self.app.take() {
+            app.shutdown().await;
+        }
+        let app = start(&self.settings, self.clock.clone(), ext).await;
+        self.base = format!("http://{}", app.addr);
+        self.app = Some(app);
+    }
+
+    /// Moves the clock forward and lets the engine look for due work.
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+        self.app().engine.poke();
+    }
+}
+
+async fn start(settings: &Settings, clock: Arc<ManualClock>, mut ext: Extensions) -> App {
+    ext.clock = Some(clock);
+    App::start(settings.clone(), ext)
+        .await
+        .expect("service starts")
+}
+
+/// Reads a JSON body, failing with the status and text when it is not JSON.
+pub async fn json(r: reqwest::Response) -> Value {
+    let status = r.status();
+    let text = r.text().await.expect("body");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"))
+}
+
+/// Runs each listed `async fn name(Backend)` on PostgreSQL and on SQLite, as
+/// `postgres::name` and `sqlite::name`, so a failure names its backend.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+    };
+}
