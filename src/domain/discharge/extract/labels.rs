@@ -121,7 +121,6 @@ const LABELS: &[(&str, Label)] = &[
     ("followup", Label::Section(Section::FollowUp)),
     ("recheck", Label::Section(Section::FollowUp)),
     ("notes", Label::Section(Section::Notes)),
-    ("note", Label::Section(Section::Notes)),
 ];
 
 pub(super) fn normalise_label(s: &str) -> String {
