@@ -1,0 +1,190 @@
+//! The owner's discharge email: subject, an HTML body and a plain-text body
+//! built around the summary. The HTML body goes through a template engine with
+//! HTML auto-escaping, because patient names and summaries are untrusted text.
+
+use minijinja::{AutoEscape, Environment, context};
+
+use super::case::CaseData;
+
+/// Why the email could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum EmailRenderError {
+    /// The template engine failed.
+    #[error("email template failed to render: {0}")]
+    Template(#[from] minijinja::Error),
+}
+
+/// A ready-to-send email body pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    /// Subject line, free of line breaks.
+    pub subject: String,
+    /// HTML body; every interpolated value is escaped.
+    pub html: String,
+    /// Plain-text body; values appear as written.
+    pub text: String,
+}
+
+const HTML: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{{ subject }}</title></head>
+<body style="font-family: Arial, Helvetica, sans-serif; line-height: 1.5; color: #222222;">
+<p>{{ greeting }}</p>
+<p>Thank you for trusting {{ clinic }} with the care of {{ patient }}. Below is the discharge summary.</p>
+{% for paragraph in paragraphs -%}
+<p>{% for line in paragraph %}{{ line }}{% if not loop.last %}<br>{% endif %}{% endfor %}</p>
+{% endfor -%}
+<p>If you have any questions, please reply to this email or call us.</p>
+<p>Kind regards,<br>{{ clinic }}</p>
+</body>
+</html>
+"#;
+
+const TEXT: &str = "{{ greeting }}
+
+Thank you for trusting {{ clinic }} with the care of {{ patient }}. Below is the discharge summary.
+
+{{ summary }}
+
+If you have any questions, please reply to this email or call us.
+
+Kind regards,
+{{ clinic }}
+";
+
+/// Renders the discharge email for `case` carrying `summary`.
+pub fn render_email(
+    case: &CaseData,
+    summary: &str,
+    clinic_name: &str,
+) -> Result<RenderedEmail, EmailRenderError> {
+    let patient = case.patient.name.as_str();
+    let subject: String = format!("Discharge summary for {patient} from {clinic_name}")
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let greeting = match &case.owner.name {
+        Some(name) => format!("Dear {name},"),
+        None => "Hello,".to_string(),
+    };
+    let summary = summary.replace("\r\n", "\n");
+    // Paragraphs are separated by blank lines; lines within one keep their breaks.
+    let paragraphs: Vec<Vec<String>> = summary
+        .split("\n\n")
+        .map(|p| {
+            p.lines()
+                .map(str::trim_end)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    let ctx = context! {
+        subject => subject.as_str(),
+        greeting => greeting.as_str(),
+        clinic => clinic_name,
+        patient => patient,
+        summary => summary.trim(),
+        paragraphs => paragraphs,
+    };
+    let mut env = Environment::new();
+    // Decided here, not by file extension, so escaping cannot silently change.
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") {
+            AutoEscape::Html
+        } else {
+            AutoEscape::None
+        }
+    });
+    let html = env.render_named_str("discharge.html", HTML, &ctx)?;
+    let text = env.render_named_str("discharge.txt", TEXT, &ctx)?;
+    Ok(RenderedEmail {
+        subject,
+        html,
+        text,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::discharge::case::validate_structured;
+
+    fn case(name: &str) -> CaseData {
+        validate_structured(&json!({
+            "patient": {"name": name},
+            "owner": {"name": "Jane Doe"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn script_tags_are_escaped_in_html_and_kept_in_text() {
+        let email = render_email(
+            &case("<script>alert(1)</script>Max"),
+            "Give <script>steal()</script> twice daily.",
+            "Happy Paws",
+        )
+        .unwrap();
+        assert!(!email.html.contains("<script>"), "{}", email.html);
+        assert!(
+            email
+                .html
+                .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;Max"),
+            "{}",
+            email.html
+        );
+        assert!(
+            email
+                .html
+                .contains("Give &lt;script&gt;steal()&lt;&#x2f;script&gt; twice daily.")
+        );
+        assert!(email.text.contains("<script>alert(1)</script>Max"));
+        assert!(
+            email
+                .text
+                .contains("Give <script>steal()</script> twice daily.")
+        );
+    }
+
+    #[test]
+    fn the_summary_keeps_its_paragraphs_and_lines_in_html() {
+        let email = render_email(
+            &case("Max"),
+            "Discharge summary for Max\n\nMedications\n- Carprofen\n- Maropitant",
+            "Happy Paws",
+        )
+        .unwrap();
+        assert!(email.html.contains("<p>Discharge summary for Max</p>"));
+        assert!(
+            email
+                .html
+                .contains("<p>Medications<br>- Carprofen<br>- Maropitant</p>")
+        );
+        assert!(
+            email
+                .text
+                .contains("Medications\n- Carprofen\n- Maropitant\n")
+        );
+    }
+
+    #[test]
+    fn the_owner_is_greeted_by_name_when_known() {
+        let email = render_email(&case("Max"), "Summary.", "Happy Paws").unwrap();
+        assert!(email.text.starts_with("Dear Jane Doe,\n"));
+        assert_eq!(email.subject, "Discharge summary for Max from Happy Paws");
+        let mut anonymous = case("Max");
+        anonymous.owner.name = None;
+        let email = render_email(&anonymous, "Summary.", "Happy Paws").unwrap();
+        assert!(email.text.starts_with("Hello,\n"));
+    }
+
+    #[test]
+    fn line_breaks_cannot_reach_the_subject() {
+        let email = render_email(&case("Max\r\nBcc: x@example.com"), "S", "Clinic").unwrap();
+        assert!(!email.subject.contains('\n') && !email.subject.contains('\r'));
+    }
+}

@@ -1,0 +1,232 @@
+//! Owner-facing discharge summaries: three built-in plain-text templates
+//! (`standard`, `brief`, `detailed`) rendered from a [`CaseData`], and the
+//! prompt for an LLM that writes the summary instead. Both say only what the
+//! case says; sections with nothing to say are left out.
+
+use std::fmt::Write;
+
+use super::case::{CaseData, Medication};
+
+const TEMPLATE_IDS: [&str; 3] = ["standard", "brief", "detailed"];
+
+/// Why a summary could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SummaryError {
+    /// The requested template does not exist.
+    #[error("unknown summary template '{requested}'; known templates: {known}")]
+    UnknownTemplate {
+        /// The id asked for.
+        requested: String,
+        /// The ids that exist, comma separated.
+        known: String,
+    },
+}
+
+/// The ids of the built-in templates.
+pub fn template_ids() -> &'static [&'static str] {
+    &TEMPLATE_IDS
+}
+
+/// Renders the summary with the built-in template `template_id`.
+pub fn render_summary(template_id: &str, case: &CaseData) -> Result<String, SummaryError> {
+    let text = match template_id {
+        "standard" => standard(case),
+        "brief" => brief(case),
+        "detailed" => detailed(case),
+        other => {
+            return Err(SummaryError::UnknownTemplate {
+                requested: other.to_string(),
+                known: TEMPLATE_IDS.join(", "),
+            });
+        }
+    };
+    Ok(text.trim_end().to_string())
+}
+
+/// Appends a titled bullet list, or nothing when `items` is empty.
+fn list<'a>(out: &mut String, title: &str, items: impl IntoIterator<Item = &'a str>) {
+    let mut items = items.into_iter().peekable();
+    if items.peek().is_some() {
+        let _ = writeln!(out, "{title}");
+        for item in items {
+            let _ = writeln!(out, "- {item}");
+        }
+        out.push('\n');
+    }
+}
+
+fn follow_up(out: &mut String, case: &CaseData) {
+    if let Some(f) = &case.follow_up {
+        let _ = writeln!(out, "Follow-up\n{}\n", f.text);
+    }
+}
+
+fn closing(out: &mut String, case: &CaseData) {
+    let _ = writeln!(
+        out,
+        "If you have any questions, or if {} seems unwell, please contact the clinic.",
+        case.patient.name
+    );
+}
+
+fn standard(case: &CaseData) -> String {
+    let p = &case.patient;
+    let mut out = format!("Discharge summary for {}\n\n", p.name);
+    let about: Vec<&str> = [&p.species, &p.breed]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    if !about.is_empty() {
+        let _ = writeln!(out, "Patient: {} ({})\n", p.name, about.join(", "));
+    }
+    list(
+        &mut out,
+        "Diagnosis",
+        case.diagnoses.iter().map(|d| d.text.as_str()),
+    );
+    list(
+        &mut out,
+        "Medications",
+        case.medications.iter().map(|m| m.text.as_str()),
+    );
+    list(
+        &mut out,
+        "Care at home",
+        case.instructions.iter().map(String::as_str),
+    );
+    follow_up(&mut out, case);
+    closing(&mut out, case);
+    out
+}
+
+fn brief(case: &CaseData) -> String {
+    let name = &case.patient.name;
+    let mut sentences = vec![format!("Discharge summary for {name}.")];
+    if !case.diagnoses.is_empty() {
+        let found: Vec<&str> = case.diagnoses.iter().map(|d| d.text.as_str()).collect();
+        sentences.push(format!("{name} was treated for: {}.", found.join("; ")));
+    }
+    if !case.medications.is_empty() {
+        let names: Vec<&str> = case.medications.iter().map(|m| m.name.as_str()).collect();
+        sentences.push(format!(
+            "Medications to give at home: {} (see the labels for doses).",
+            names.join(", ")
+        ));
+    }
+    if let Some(f) = &case.follow_up {
+        sentences.push(format!("Follow-up: {}.", f.text.trim_end_matches('.')));
+    }
+    sentences.join(" ")
+}
+
+fn medication_details(m: &Medication) -> String {
+    let mut s = m.text.clone();
+    for (label, value) in [
+        ("Dose", &m.dose),
+        ("How often", &m.frequency),
+        ("How long", &m.duration),
+    ] {
+        if let Some(v) = value {
+            let _ = write!(s, "\n    {label}: {v}");
+        }
+    }
+    s
+}
+
+fn detailed(case: &CaseData) -> String {
+    let p = &case.patient;
+    let mut out = format!("Discharge summary for {}\n\n", p.name);
+    let details: Vec<String> = [
+        ("Species", &p.species),
+        ("Breed", &p.breed),
+        ("Age", &p.age),
+        ("Sex", &p.sex),
+        ("Weight", &p.weight),
+    ]
+    .into_iter()
+    .filter_map(|(label, v)| v.as_ref().map(|v| format!("{label}: {v}")))
+    .collect();
+    list(&mut out, "Patient", details.iter().map(String::as_str));
+    if let Some(owner) = &case.owner.name {
+        let _ = writeln!(out, "Owner: {owner}\n");
+    }
+    list(
+        &mut out,
+        "Diagnosis",
+        case.diagnoses.iter().map(|d| d.text.as_str()),
+    );
+    let meds: Vec<String> = case.medications.iter().map(medication_details).collect();
+    list(&mut out, "Medications", meds.iter().map(String::as_str));
+    list(
+        &mut out,
+        "Care at home",
+        case.instructions.iter().map(String::as_str),
+    );
+    follow_up(&mut out, case);
+    list(
+        &mut out,
+        "Additional notes",
+        case.notes.iter().map(String::as_str),
+    );
+    closing(&mut out, case);
+    out
+}
+
+const SYSTEM_PROMPT: &str = "\
+You write discharge summaries for a veterinary clinic, addressed to the animal's owner.
+Use only the facts in the user's message. Never add diagnoses, medications, doses, \
+instructions, dates, prognoses or advice that are not there, and never guess missing details.
+Copy medication names, doses, frequencies and durations exactly as given.
+Write plain text without Markdown, in warm, simple language, in short paragraphs: \
+what was found, medications, care at home, follow-up. Leave out any part with no facts.
+Do not add a greeting or a signature; the email adds them. Stay under 300 words.";
+
+/// The system and user messages asking an LLM to write the summary. The user
+/// message lists the case's facts; the owner's contact details are left out
+/// because the writer does not need them.
+pub fn llm_messages(case: &CaseData) -> (String, String) {
+    let p = &case.patient;
+    let mut facts = String::from("Write the discharge summary from these facts.\n\n");
+    let _ = writeln!(facts, "Patient name: {}", p.name);
+    for (label, v) in [
+        ("Species", &p.species),
+        ("Breed", &p.breed),
+        ("Age", &p.age),
+        ("Sex", &p.sex),
+        ("Weight", &p.weight),
+        ("Owner name", &case.owner.name),
+    ] {
+        if let Some(v) = v {
+            let _ = writeln!(facts, "{label}: {v}");
+        }
+    }
+    facts.push('\n');
+    list(
+        &mut facts,
+        "Diagnoses:",
+        case.diagnoses.iter().map(|d| d.text.as_str()),
+    );
+    list(
+        &mut facts,
+        "Medications, as prescribed:",
+        case.medications.iter().map(|m| m.text.as_str()),
+    );
+    list(
+        &mut facts,
+        "Home-care instructions:",
+        case.instructions.iter().map(String::as_str),
+    );
+    if let Some(f) = &case.follow_up {
+        let _ = writeln!(facts, "Follow-up: {}\n", f.text);
+    }
+    list(
+        &mut facts,
+        "Clinic notes:",
+        case.notes.iter().map(String::as_str),
+    );
+    (SYSTEM_PROMPT.to_string(), facts.trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests;
