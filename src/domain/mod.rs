@@ -2,4 +2,5 @@
 //! coverage, encounters, notifications. Nothing here knows about HTTP or the engine.
 
 pub mod discharge;
+pub mod schedule;
 pub mod validation;

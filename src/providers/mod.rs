@@ -3,3 +3,4 @@
 
 pub mod llm;
 pub mod smtp;
+pub mod amion;
