@@ -86,7 +86,7 @@ impl Bundle {
 
 #[cfg(test)]
 mod tests {
-    use super::super::model::Encounter;
+    use super::super::resources::Encounter;
     use super::*;
 
     #[test]

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use super::auth::FhirAuth;
 use super::bundle::Bundle;
 use super::error::{FhirError, outcome_diagnostics, parse_retry_after};
-use super::model::{Condition, Encounter, Observation, Patient};
+use super::resources::{Condition, Encounter, Observation, Patient};
 
 /// The media type FHIR servers answer JSON with.
 const FHIR_JSON: &str = "application/fhir+json";

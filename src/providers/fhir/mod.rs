@@ -4,16 +4,17 @@
 mod auth;
 mod bundle;
 mod client;
+mod datatypes;
 mod error;
-mod model;
+mod resources;
 #[cfg(test)]
 mod tests;
 
 pub use auth::{FhirAuth, Secret};
 pub use bundle::{Bundle, BundleEntry, BundleLink, EntrySearch};
 pub use client::FhirClient;
-pub use error::FhirError;
-pub use model::{
-    CodeableConcept, Coding, Condition, Encounter, HumanName, Identifier, Meta, Observation,
-    ObservationComponent, Patient, Period, Quantity, Reference,
+pub use datatypes::{
+    CodeableConcept, Coding, HumanName, Identifier, Meta, Period, Quantity, Reference,
 };
+pub use error::FhirError;
+pub use resources::{Condition, Encounter, Observation, ObservationComponent, Patient};
