@@ -3,6 +3,7 @@
 //! rendering the prior-authorization form as a PDF.
 
 mod convert;
+pub mod llm_analysis;
 pub mod model;
 pub mod rules;
 #[cfg(test)]
