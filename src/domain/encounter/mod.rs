@@ -2,14 +2,17 @@
 //! encounter's FHIR data, deciding by rules or reading an LLM's decision, and
 //! rendering the prior-authorization form as a PDF.
 
+pub mod analysis;
 mod convert;
 pub mod llm_analysis;
 pub mod model;
+pub mod pdf;
 pub mod rules;
 #[cfg(test)]
 mod test_support;
 
+pub use analysis::{Analysis, Criterion};
 pub use model::{
-    Analysis, ClinicalCounts, ClinicalData, Code, ComponentSummary, ConditionSummary, Criterion,
-    EncounterSummary, MeasuredValue, ObservationSummary, PatientIdentifier, PatientSummary,
+    ClinicalCounts, ClinicalData, Code, ComponentSummary, ConditionSummary, EncounterSummary,
+    MeasuredValue, ObservationSummary, PatientIdentifier, PatientSummary,
 };

@@ -1,6 +1,6 @@
 //! The clinical data of one encounter, summarised from FHIR into flat serializable
 //! types for workflow outputs, the prior-authorization rules, the LLM prompt and the
-//! PDF form; plus the analysis those produce.
+//! PDF form.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,29 @@ pub struct Code {
     pub code: String,
     /// Human-readable meaning.
     pub display: Option<String>,
+}
+
+impl Code {
+    /// A short name of well-known code systems (`ICD-10-CM`, `LOINC`, `CPT`...).
+    pub fn system_label(&self) -> Option<&'static str> {
+        match self.system.as_deref()? {
+            "http://hl7.org/fhir/sid/icd-10-cm" => Some("ICD-10-CM"),
+            "http://hl7.org/fhir/sid/icd-10" => Some("ICD-10"),
+            "http://snomed.info/sct" => Some("SNOMED CT"),
+            "http://loinc.org" => Some("LOINC"),
+            "http://www.ama-assn.org/go/cpt" => Some("CPT"),
+            "http://terminology.hl7.org/CodeSystem/v3-ActCode" => Some("HL7 ActCode"),
+            _ => None,
+        }
+    }
+
+    /// The code followed by its display, e.g. `J18.9 Pneumonia, unspecified organism`.
+    pub fn with_display(&self) -> String {
+        match &self.display {
+            Some(display) => format!("{} {display}", self.code),
+            None => self.code.clone(),
+        }
+    }
 }
 
 /// The encounter itself.
@@ -117,6 +140,22 @@ pub struct MeasuredValue {
     pub value_code: Option<Code>,
 }
 
+impl MeasuredValue {
+    /// The result as shown to people: `91 %`, `<0.5 mg/L`, or the text result.
+    pub fn shown(&self) -> Option<String> {
+        if let Some(v) = self.value {
+            let comparator = self.comparator.as_deref().unwrap_or("");
+            let unit = self
+                .unit
+                .as_deref()
+                .map(|u| format!(" {u}"))
+                .unwrap_or_default();
+            return Some(format!("{comparator}{v}{unit}"));
+        }
+        self.value_text.clone()
+    }
+}
+
 /// One component of an observation panel.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -207,45 +246,6 @@ impl ClinicalData {
     }
 }
 
-/// One criterion that was met, with what in the record met it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Criterion {
-    /// Stable id of the rule, e.g. `diagnosis:J18`.
-    pub rule: String,
-    /// What the rule means, for reviewers.
-    pub description: String,
-    /// The record entries that met it, e.g. `Condition/cond-77 J18.9 Pneumonia`.
-    pub evidence: String,
-}
-
-/// The outcome of a prior-authorization analysis.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Analysis {
-    /// Whether the encounter needs prior authorization.
-    pub requires_prior_auth: bool,
-    /// The criteria that were met.
-    pub criteria_met: Vec<Criterion>,
-    /// Why, in a sentence or two.
-    pub justification: String,
-    /// Confidence in the recommendation, 0 to 1 (each analyzer documents how).
-    pub confidence: f32,
-    /// Who decided: `rules:<rule set>` or `llm:<model>`.
-    pub analyzer: String,
-}
-
-impl Analysis {
-    /// The recommendation in words, as printed on the form.
-    pub fn recommendation(&self) -> &'static str {
-        if self.requires_prior_auth {
-            "Prior authorization required"
-        } else {
-            "Prior authorization not required"
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::test_support::pneumonia_admission;
@@ -295,6 +295,21 @@ mod tests {
         assert_eq!(json["encounter"]["periodStart"], "2025-02-28T09:30:00Z");
         let back: ClinicalData = serde_json::from_value(json).unwrap();
         assert_eq!(back, data);
+    }
+
+    #[test]
+    fn codes_and_values_are_shown_as_people_read_them() {
+        let data = pneumonia_admission();
+        let pneumonia = &data.conditions[0].codes[0];
+        assert_eq!(
+            pneumonia.with_display(),
+            "J18.9 Pneumonia, unspecified organism"
+        );
+        assert_eq!(pneumonia.system_label(), Some("ICD-10-CM"));
+        let mut spo2 = data.observations[0].value.clone();
+        assert_eq!(spo2.shown().as_deref(), Some("91 %"));
+        spo2.comparator = Some("<".into());
+        assert_eq!(spo2.shown().as_deref(), Some("<91 %"));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Deterministic evaluation of a [`RuleSet`] against one encounter's clinical data.
 
 use super::{CodeRule, DiagnosisRule, LOINC, PayerRules, RuleSet, ThresholdRule};
-use crate::domain::encounter::model::{Analysis, ClinicalData, Code, Criterion, MeasuredValue};
+use crate::domain::encounter::analysis::{Analysis, Criterion};
+use crate::domain::encounter::model::{ClinicalData, Code, MeasuredValue};
 
 /// Evidence items listed per criterion before summarising the rest as a count.
 const MAX_EVIDENCE_ITEMS: usize = 5;
@@ -153,13 +154,6 @@ fn rule_id(id: &Option<String>, derived: impl FnOnce() -> String) -> String {
         .unwrap_or_else(derived)
 }
 
-fn describe(code: &Code) -> String {
-    match &code.display {
-        Some(display) => format!("{} {display}", code.code),
-        None => code.code.clone(),
-    }
-}
-
 fn criterion(rule: String, description: &str, evidence: Vec<String>) -> Option<Criterion> {
     if evidence.is_empty() {
         return None;
@@ -190,7 +184,7 @@ fn class_criterion(rule: &CodeRule, data: &ClinicalData) -> Option<Criterion> {
         .as_ref()
         .filter(|c| code_matches(rule, c));
     let evidence = class
-        .map(|c| format!("Encounter/{} class {}", data.encounter.id, describe(c)))
+        .map(|c| format!("Encounter/{} class {}", data.encounter.id, c.with_display()))
         .into_iter()
         .collect();
     let id = rule_id(&rule.id, || format!("encounter-class:{}", rule.code.trim()));
@@ -203,7 +197,7 @@ fn procedure_criterion(rule: &CodeRule, data: &ClinicalData) -> Option<Criterion
         .types
         .iter()
         .filter(|c| code_matches(rule, c))
-        .map(|c| format!("Encounter/{} type {}", data.encounter.id, describe(c)))
+        .map(|c| format!("Encounter/{} type {}", data.encounter.id, c.with_display()))
         .collect();
     let id = rule_id(&rule.id, || format!("procedure:{}", rule.code.trim()));
     criterion(id, &rule.description, evidence)
@@ -233,14 +227,20 @@ fn diagnosis_criterion(rule: &DiagnosisRule, data: &ClinicalData) -> Option<Crit
             c.codes
                 .iter()
                 .filter(|code| matches(code))
-                .map(move |code| format!("Condition/{id} {}", describe(code)))
+                .map(move |code| format!("Condition/{id} {}", code.with_display()))
         });
     let from_reasons = data
         .encounter
         .reasons
         .iter()
         .filter(|code| matches(code))
-        .map(|code| format!("Encounter/{} reason {}", data.encounter.id, describe(code)));
+        .map(|code| {
+            format!(
+                "Encounter/{} reason {}",
+                data.encounter.id,
+                code.with_display()
+            )
+        });
     let evidence = from_conditions.chain(from_reasons).collect();
     let id = rule_id(&rule.id, || format!("diagnosis:{prefix}"));
     criterion(id, &rule.description, evidence)
@@ -257,11 +257,11 @@ fn value_meets(rule: &ThresholdRule, value: &MeasuredValue) -> Option<String> {
             return None;
         }
     }
-    rule.operator.holds(v, rule.value).then(|| {
-        format!("{v} {}", value.unit.as_deref().unwrap_or(""))
-            .trim_end()
-            .to_owned()
-    })
+    if rule.operator.holds(v, rule.value) {
+        value.shown()
+    } else {
+        None
+    }
 }
 
 fn threshold_criterion(rule: &ThresholdRule, data: &ClinicalData) -> Option<Criterion> {

@@ -53,7 +53,7 @@ impl RuleSet {
     ///   failure, `A41` sepsis, `N17` acute kidney failure;
     /// - SpO2 (`59408-5` pulse oximetry, `2708-6` arterial) below 92 %, heart rate
     ///   (`8867-4`) above 120/min, respiratory rate (`9279-1`) above 24/min, systolic
-    ///   pressure (`8480-6`) below 90 mm[Hg], body temperature (`8310-5`) above 39 Cel.
+    ///   pressure (`8480-6`) below 90 `mm[Hg]`, body temperature (`8310-5`) above 39 `Cel`.
     pub fn builtin() -> RuleSet {
         RuleSet {
             name: "default".to_owned(),

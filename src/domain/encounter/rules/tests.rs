@@ -2,7 +2,7 @@
 //! selection, code and unit matching, confidence.
 
 use super::*;
-use crate::domain::encounter::model::Analysis;
+use crate::domain::encounter::analysis::Analysis;
 use crate::domain::encounter::test_support::{pneumonia_admission, routine_visit};
 
 #[test]
