@@ -94,13 +94,35 @@ impl FhirClient {
         since: Option<DateTime<Utc>>,
         page_size: u32,
     ) -> Result<Vec<Encounter>, FhirError> {
+        self.finished_encounters(since.map(|t| ("gt", t)), page_size)
+            .await
+    }
+
+    /// Like [`Self::finished_encounters_since`] but including encounters updated
+    /// exactly at `from` (`_lastUpdated=ge...`): for polling cursors that remember the
+    /// ids already processed at the cursor's instant, so a late write sharing that
+    /// instant is not skipped.
+    pub async fn finished_encounters_from(
+        &self,
+        from: DateTime<Utc>,
+        page_size: u32,
+    ) -> Result<Vec<Encounter>, FhirError> {
+        self.finished_encounters(Some(("ge", from)), page_size)
+            .await
+    }
+
+    async fn finished_encounters(
+        &self,
+        bound: Option<(&str, DateTime<Utc>)>,
+        page_size: u32,
+    ) -> Result<Vec<Encounter>, FhirError> {
         let mut url = self.resource_url(&["Encounter"]);
         {
             let mut query = url.query_pairs_mut();
             query.append_pair("status", "finished");
-            if let Some(since) = since {
-                let at = since.to_rfc3339_opts(SecondsFormat::AutoSi, true);
-                query.append_pair("_lastUpdated", &format!("gt{at}"));
+            if let Some((prefix, at)) = bound {
+                let at = at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+                query.append_pair("_lastUpdated", &format!("{prefix}{at}"));
             }
             query.append_pair("_count", &page_size.max(1).to_string());
             query.append_pair("_sort", "_lastUpdated");

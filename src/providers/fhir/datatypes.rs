@@ -72,8 +72,19 @@ pub struct Period {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Meta {
-    /// When the server last changed the resource (a full instant in FHIR).
+    /// When the server last changed the resource (a full instant in FHIR); `None`
+    /// when absent or unreadable, so one odd timestamp does not fail a whole search.
+    #[serde(default, deserialize_with = "lenient_instant")]
     pub last_updated: Option<DateTime<Utc>>,
+}
+
+fn lenient_instant<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    Ok(text
+        .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
+        .map(|t| t.with_timezone(&Utc)))
 }
 
 /// A `HumanName`.
@@ -139,6 +150,20 @@ pub struct Quantity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreadable_last_updated_is_treated_as_absent() {
+        let meta: Meta = serde_json::from_str(r#"{"lastUpdated":"yesterday"}"#).unwrap();
+        assert_eq!(meta.last_updated, None);
+        let meta: Meta =
+            serde_json::from_str(r#"{"lastUpdated":"2025-03-03T09:05:00-05:00"}"#).unwrap();
+        assert_eq!(
+            meta.last_updated.map(|t| t.to_rfc3339()),
+            Some("2025-03-03T14:05:00+00:00".into())
+        );
+        let meta: Meta = serde_json::from_str("{}").unwrap();
+        assert_eq!(meta.last_updated, None);
+    }
 
     #[test]
     fn reference_ids_are_found_in_relative_absolute_and_versioned_references() {

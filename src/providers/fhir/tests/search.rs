@@ -214,3 +214,30 @@ async fn observations_keep_values_and_components_but_not_entries_in_error() {
     assert_eq!((spo2.value, spo2.unit.as_deref()), (Some(91.0), Some("%")));
     assert_eq!(observations[1].component.len(), 2);
 }
+
+#[tokio::test]
+async fn a_cursor_search_includes_the_cursor_instant_and_drops_unfinished_encounters() {
+    let (base, fake) = serve(|base| {
+        let mut in_progress = encounter("enc-4", "2025-03-01T00:00:00Z");
+        in_progress["status"] = json!("in-progress");
+        let page = searchset(
+            base,
+            vec![encounter("enc-3", "2025-03-01T00:00:00Z"), in_progress],
+            None,
+        );
+        vec![(
+            "/fhir/Encounter?status=finished&_lastUpdated=ge2025-03-01T00:00:00Z&_count=50&_sort=_lastUpdated".into(),
+            ok(page),
+        )]
+    })
+    .await;
+
+    let found = client(&base)
+        .finished_encounters_from(since().unwrap(), 50)
+        .await
+        .unwrap();
+
+    let ids: Vec<_> = found.iter().filter_map(|e| e.id.as_deref()).collect();
+    assert_eq!(ids, ["enc-3"]);
+    assert_eq!(fake.seen().len(), 1);
+}
