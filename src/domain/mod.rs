@@ -3,4 +3,5 @@
 
 pub mod discharge;
 pub mod schedule;
+pub mod encounter;
 pub mod validation;

@@ -4,3 +4,4 @@
 pub mod llm;
 pub mod smtp;
 pub mod amion;
+pub mod fhir;

@@ -1,0 +1,159 @@
+//! Conversion of FHIR resources into the flat summaries of [`super::model`].
+
+use super::model::{
+    ClinicalData, Code, ComponentSummary, ConditionSummary, EncounterSummary, MeasuredValue,
+    ObservationSummary, PatientIdentifier, PatientSummary,
+};
+use crate::providers::fhir;
+
+pub(super) fn clinical_data(
+    encounter: &fhir::Encounter,
+    patient: &fhir::Patient,
+    conditions: &[fhir::Condition],
+    observations: &[fhir::Observation],
+) -> ClinicalData {
+    ClinicalData {
+        encounter: encounter_summary(encounter),
+        patient: patient_summary(patient),
+        conditions: conditions
+            .iter()
+            .filter(|c| !c.is_entered_in_error())
+            .map(condition_summary)
+            .collect(),
+        observations: observations
+            .iter()
+            .filter(|o| !o.is_entered_in_error())
+            .map(observation_summary)
+            .collect(),
+    }
+}
+
+fn non_empty(s: Option<&String>) -> Option<String> {
+    s.map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn code(coding: &fhir::Coding) -> Option<Code> {
+    Some(Code {
+        system: non_empty(coding.system.as_ref()),
+        code: non_empty(coding.code.as_ref())?,
+        display: non_empty(coding.display.as_ref()),
+    })
+}
+
+fn codes(concept: Option<&fhir::CodeableConcept>) -> Vec<Code> {
+    concept
+        .map(|c| c.coding.iter().filter_map(code).collect())
+        .unwrap_or_default()
+}
+
+fn first_code(concept: Option<&fhir::CodeableConcept>) -> Option<String> {
+    concept?.first_code().map(str::to_owned)
+}
+
+fn category_codes(categories: &[fhir::CodeableConcept]) -> Vec<String> {
+    categories
+        .iter()
+        .flat_map(|c| c.coding.iter())
+        .filter_map(|c| non_empty(c.code.as_ref()))
+        .collect()
+}
+
+fn encounter_summary(e: &fhir::Encounter) -> EncounterSummary {
+    let period = e.period.as_ref();
+    EncounterSummary {
+        id: e.id.clone().unwrap_or_default(),
+        status: e.status.clone(),
+        class: e.class.as_ref().and_then(code),
+        types: e.types.iter().flat_map(|t| codes(Some(t))).collect(),
+        reasons: e.reason_code.iter().flat_map(|r| codes(Some(r))).collect(),
+        period_start: period.and_then(|p| non_empty(p.start.as_ref())),
+        period_end: period.and_then(|p| non_empty(p.end.as_ref())),
+        service_provider: e
+            .service_provider
+            .as_ref()
+            .and_then(|r| non_empty(r.display.as_ref()).or(non_empty(r.reference.as_ref()))),
+        last_updated: e.last_updated(),
+    }
+}
+
+fn patient_summary(p: &fhir::Patient) -> PatientSummary {
+    PatientSummary {
+        id: p.id.clone().unwrap_or_default(),
+        name: p.display_name(),
+        birth_date: non_empty(p.birth_date.as_ref()),
+        gender: non_empty(p.gender.as_ref()),
+        identifiers: p
+            .identifiers
+            .iter()
+            .filter_map(|i| {
+                Some(PatientIdentifier {
+                    system: non_empty(i.system.as_ref()),
+                    value: non_empty(i.value.as_ref())?,
+                })
+            })
+            .collect(),
+    }
+}
+
+fn condition_summary(c: &fhir::Condition) -> ConditionSummary {
+    ConditionSummary {
+        id: c.id.clone(),
+        codes: codes(c.code.as_ref()),
+        text: c.code.as_ref().and_then(|c| non_empty(c.text.as_ref())),
+        clinical_status: first_code(c.clinical_status.as_ref()),
+        verification_status: first_code(c.verification_status.as_ref()),
+        categories: category_codes(&c.category),
+    }
+}
+
+fn measured(
+    quantity: Option<&fhir::Quantity>,
+    text: Option<&String>,
+    concept: Option<&fhir::CodeableConcept>,
+) -> MeasuredValue {
+    let value_code = concept.and_then(|c| c.coding.iter().find_map(code));
+    let concept_text = concept.and_then(|c| non_empty(c.text.as_ref()));
+    let unit_code = quantity.and_then(|q| non_empty(q.code.as_ref()));
+    MeasuredValue {
+        value: quantity.and_then(|q| q.value).filter(|v| v.is_finite()),
+        comparator: quantity.and_then(|q| non_empty(q.comparator.as_ref())),
+        unit: quantity
+            .and_then(|q| non_empty(q.unit.as_ref()))
+            .or(unit_code.clone()),
+        unit_code,
+        value_text: non_empty(text)
+            .or(concept_text)
+            .or_else(|| value_code.as_ref().and_then(|c| c.display.clone())),
+        value_code,
+    }
+}
+
+fn observation_summary(o: &fhir::Observation) -> ObservationSummary {
+    ObservationSummary {
+        id: o.id.clone(),
+        status: o.status.clone(),
+        codes: codes(o.code.as_ref()),
+        text: o.code.as_ref().and_then(|c| non_empty(c.text.as_ref())),
+        categories: category_codes(&o.category),
+        effective: non_empty(o.effective_date_time.as_ref()),
+        value: measured(
+            o.value_quantity.as_ref(),
+            o.value_string.as_ref(),
+            o.value_codeable_concept.as_ref(),
+        ),
+        components: o
+            .component
+            .iter()
+            .map(|c| ComponentSummary {
+                codes: codes(c.code.as_ref()),
+                value: measured(
+                    c.value_quantity.as_ref(),
+                    c.value_string.as_ref(),
+                    c.value_codeable_concept.as_ref(),
+                ),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,20 @@
+//! FHIR R4 client for the encounter workflow: finished-encounter polling and the
+//! reads and searches that hydrate an encounter's clinical data.
+
+mod auth;
+mod bundle;
+mod client;
+mod datatypes;
+mod error;
+mod resources;
+#[cfg(test)]
+mod tests;
+
+pub use auth::{FhirAuth, Secret};
+pub use bundle::{Bundle, BundleEntry, BundleLink, EntrySearch};
+pub use client::FhirClient;
+pub use datatypes::{
+    CodeableConcept, Coding, HumanName, Identifier, Meta, Period, Quantity, Reference,
+};
+pub use error::FhirError;
+pub use resources::{Condition, Encounter, Observation, ObservationComponent, Patient};

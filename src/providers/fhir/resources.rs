@@ -1,0 +1,187 @@
+//! Typed, lenient FHIR R4 resource models: only the elements careflow reads, every
+//! element optional, unknown elements ignored, so real-world servers parse.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::datatypes::{
+    CodeableConcept, Coding, HumanName, Identifier, Meta, Period, Quantity, Reference,
+};
+
+/// An `Encounter`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Encounter {
+    /// Logical id.
+    pub id: Option<String>,
+    /// Resource metadata.
+    pub meta: Option<Meta>,
+    /// `planned` ... `finished`, `cancelled`, `entered-in-error`, `unknown`.
+    pub status: Option<String>,
+    /// Classification (R4: one Coding), e.g. `IMP` inpatient, `AMB` ambulatory.
+    pub class: Option<Coding>,
+    /// The patient, usually `Patient/<id>`.
+    pub subject: Option<Reference>,
+    /// Start and end of the encounter.
+    pub period: Option<Period>,
+    /// Organization responsible for the encounter.
+    pub service_provider: Option<Reference>,
+    /// Specific type (often a procedure or service code).
+    #[serde(default, rename = "type")]
+    pub types: Vec<CodeableConcept>,
+    /// Coded reasons the encounter took place.
+    #[serde(default)]
+    pub reason_code: Vec<CodeableConcept>,
+}
+
+impl Encounter {
+    /// The id of the patient the encounter is about.
+    pub fn patient_id(&self) -> Option<&str> {
+        self.subject.as_ref()?.id_of("Patient")
+    }
+
+    /// `meta.lastUpdated`, for polling cursors.
+    pub fn last_updated(&self) -> Option<DateTime<Utc>> {
+        self.meta.as_ref()?.last_updated
+    }
+}
+
+/// A `Patient`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Patient {
+    /// Logical id.
+    pub id: Option<String>,
+    /// Names, in server order.
+    #[serde(default)]
+    pub name: Vec<HumanName>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// `male`, `female`, `other`, `unknown`.
+    pub gender: Option<String>,
+    /// Business identifiers.
+    #[serde(default, rename = "identifier")]
+    pub identifiers: Vec<Identifier>,
+}
+
+impl Patient {
+    /// The official name if there is one, else the first name that has content.
+    pub fn display_name(&self) -> Option<String> {
+        let official = self
+            .name
+            .iter()
+            .filter(|n| n.name_use.as_deref() == Some("official"))
+            .find_map(HumanName::full);
+        official.or_else(|| self.name.iter().find_map(HumanName::full))
+    }
+}
+
+/// A `Condition` (diagnosis or problem).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// Logical id.
+    pub id: Option<String>,
+    /// What the condition is (ICD-10-CM, SNOMED CT...).
+    pub code: Option<CodeableConcept>,
+    /// `active`, `resolved`, ...
+    pub clinical_status: Option<CodeableConcept>,
+    /// `confirmed`, `provisional`, `refuted`, `entered-in-error`, ...
+    pub verification_status: Option<CodeableConcept>,
+    /// `encounter-diagnosis`, `problem-list-item`, ...
+    #[serde(default)]
+    pub category: Vec<CodeableConcept>,
+}
+
+impl Condition {
+    /// True when the record was made by mistake and must be ignored.
+    pub fn is_entered_in_error(&self) -> bool {
+        self.verification_status
+            .as_ref()
+            .is_some_and(|v| v.has_code("entered-in-error"))
+    }
+}
+
+/// A component of an observation panel (e.g. systolic of a blood pressure).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservationComponent {
+    /// What the component measures.
+    pub code: Option<CodeableConcept>,
+    /// Numeric result.
+    pub value_quantity: Option<Quantity>,
+    /// Text result.
+    pub value_string: Option<String>,
+    /// Coded result.
+    pub value_codeable_concept: Option<CodeableConcept>,
+}
+
+/// An `Observation` (vital sign, lab result...).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Observation {
+    /// Logical id.
+    pub id: Option<String>,
+    /// `registered`, `preliminary`, `final`, `amended`, `cancelled`, `entered-in-error`...
+    pub status: Option<String>,
+    /// `vital-signs`, `laboratory`, ...
+    #[serde(default)]
+    pub category: Vec<CodeableConcept>,
+    /// What was observed (usually LOINC).
+    pub code: Option<CodeableConcept>,
+    /// Numeric result.
+    pub value_quantity: Option<Quantity>,
+    /// Text result.
+    pub value_string: Option<String>,
+    /// Coded result.
+    pub value_codeable_concept: Option<CodeableConcept>,
+    /// Panel components.
+    #[serde(default)]
+    pub component: Vec<ObservationComponent>,
+    /// When the observation applies.
+    pub effective_date_time: Option<String>,
+}
+
+impl Observation {
+    /// True when the record was made by mistake and must be ignored.
+    pub fn is_entered_in_error(&self) -> bool {
+        self.status.as_deref() == Some("entered-in-error")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_encounter_from_a_real_server_parses_despite_unknown_elements() {
+        let json = r#"{"resourceType":"Encounter","id":"enc-9001",
+            "meta":{"versionId":"3","lastUpdated":"2025-03-03T14:05:00.123+00:00"},
+            "status":"finished","identifier":[{"value":"V1"}],
+            "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},
+            "type":[{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"99223"}]}],
+            "subject":{"reference":"Patient/pat-42"},
+            "period":{"start":"2025-02-28T09:30:00Z","end":"2025-03-03"},
+            "hospitalization":{"dischargeDisposition":{"text":"home"}}}"#;
+        let e: Encounter = serde_json::from_str(json).unwrap();
+        assert_eq!(e.patient_id(), Some("pat-42"));
+        assert_eq!(e.types[0].first_code(), Some("99223"));
+        assert_eq!(
+            e.last_updated().map(|t| t.to_rfc3339()),
+            Some("2025-03-03T14:05:00.123+00:00".into())
+        );
+        assert_eq!(e.period.unwrap().end.as_deref(), Some("2025-03-03"));
+    }
+
+    #[test]
+    fn the_official_name_is_preferred_and_built_from_parts() {
+        let json = r#"{"resourceType":"Patient","id":"pat-42",
+            "name":[{"use":"nickname","given":["Addy"]},
+                    {"use":"official","family":"Okafor","given":["Ada","N."]}],
+            "birthDate":"1961-07-14","gender":"female",
+            "identifier":[{"system":"urn:mrn","value":"MRN-001"}]}"#;
+        let p: Patient = serde_json::from_str(json).unwrap();
+        assert_eq!(p.display_name().as_deref(), Some("Ada N. Okafor"));
+        assert_eq!(p.identifiers[0].value.as_deref(), Some("MRN-001"));
+    }
+}
