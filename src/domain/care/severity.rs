@@ -50,11 +50,11 @@
 
 mod rules;
 
-use rules::{
-    CLAUSE_WORDS, HIGH_FEVER_CELSIUS, HIGH_FEVER_FAHRENHEIT, NEGATION_WINDOW, NEGATORS,
-    POST_NEGATION_WINDOW, POST_NEGATORS, RULES, TEMPERATURE_WORDS,
-};
+mod words;
+
+use rules::{RULES, TEMPERATURE_WORDS};
 use serde::Serialize;
+use words::{Word, has_high_reading, is_negated, tokenize, word_matches};
 
 /// How urgently a reply needs a nurse, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -95,12 +95,6 @@ pub struct Classification {
     pub matched_rules: Vec<String>,
     /// A one-line explanation naming rules only, never the reply text.
     pub reason: String,
-}
-
-#[derive(Debug)]
-struct Word {
-    text: String,
-    clause: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -199,54 +193,6 @@ fn reason(
     text
 }
 
-fn tokenize(reply: &str) -> Vec<Word> {
-    let chars: Vec<char> = reply
-        .to_lowercase()
-        .chars()
-        .filter(|c| !matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '`' | '\u{02bc}'))
-        .collect();
-    let mut words = Vec::new();
-    let mut clause = 0;
-    let mut current = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        let digit_before = current.chars().last().is_some_and(|p| p.is_ascii_digit());
-        let digit_after = chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
-        if c.is_alphanumeric() {
-            current.push(c);
-        } else if matches!(c, '.' | ',') && digit_before && digit_after {
-            current.push('.'); // a decimal number such as 39.5 or 39,5
-        } else {
-            finish(&mut current, &mut clause, &mut words);
-            if matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '\n' | '\r') {
-                clause += 1;
-            }
-        }
-    }
-    finish(&mut current, &mut clause, &mut words);
-    words
-}
-
-fn finish(current: &mut String, clause: &mut usize, words: &mut Vec<Word>) {
-    if current.is_empty() {
-        return;
-    }
-    let text = std::mem::take(current);
-    if CLAUSE_WORDS.contains(&text.as_str()) {
-        *clause += 1;
-    }
-    words.push(Word {
-        text,
-        clause: *clause,
-    });
-}
-
-fn word_matches(pattern: &str, word: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(stem) => word.starts_with(stem),
-        None => pattern == word,
-    }
-}
-
 fn find_phrases(words: &[Word]) -> Vec<Found> {
     let mut found = Vec::new();
     for (rule_index, rule) in RULES.iter().enumerate() {
@@ -290,53 +236,6 @@ fn drop_contained(found: Vec<Found>) -> Vec<Found> {
         })
         .copied()
         .collect()
-}
-
-fn is_negated(words: &[Word], covered: &[bool], start: usize, end: usize) -> bool {
-    let Some(clause) = words.get(start).map(|w| w.clause) else {
-        return false;
-    };
-    let before = start.saturating_sub(NEGATION_WINDOW)..start;
-    let negator_before = before.into_iter().any(|j| {
-        words[j].clause == clause && !covered[j] && NEGATORS.contains(&words[j].text.as_str())
-    });
-    let after = end..(end + POST_NEGATION_WINDOW).min(words.len());
-    let over_after = after
-        .into_iter()
-        .any(|j| words[j].clause == clause && POST_NEGATORS.contains(&words[j].text.as_str()));
-    negator_before || over_after
-}
-
-/// Whether a number in the reply reads as a high body temperature, in °C or °F.
-fn has_high_reading(words: &[Word]) -> bool {
-    words.iter().enumerate().any(|(i, w)| {
-        let split = w
-            .text
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(w.text.len());
-        let (number, suffix) = w.text.split_at(split);
-        let Ok(value) = number.parse::<f64>() else {
-            return false;
-        };
-        let unit = if suffix.is_empty() {
-            words[i + 1..]
-                .iter()
-                .take(2)
-                .map(|n| n.text.as_str())
-                .find(|t| !matches!(*t, "degrees" | "deg"))
-                .unwrap_or("")
-        } else {
-            suffix
-        };
-        let celsius = (HIGH_FEVER_CELSIUS..=45.0).contains(&value);
-        let fahrenheit = (HIGH_FEVER_FAHRENHEIT..=115.0).contains(&value);
-        match unit {
-            "c" | "celsius" => celsius,
-            "f" | "fahrenheit" => fahrenheit,
-            _ if suffix.is_empty() => celsius || fahrenheit,
-            _ => false,
-        }
-    })
 }
 
 #[cfg(test)]

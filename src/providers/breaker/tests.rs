@@ -1,5 +1,6 @@
 use super::*;
 use chrono::TimeZone;
+use std::time::Duration;
 
 fn clock() -> Arc<ManualClock> {
     let wall = Utc.with_ymd_and_hms(2025, 3, 3, 14, 0, 0).single();
