@@ -4,4 +4,5 @@
 pub mod discharge;
 pub mod schedule;
 pub mod encounter;
+pub mod care;
 pub mod validation;

@@ -5,3 +5,5 @@ pub mod llm;
 pub mod smtp;
 pub mod amion;
 pub mod fhir;
+pub mod breaker;
+pub mod twilio;
