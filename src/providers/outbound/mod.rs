@@ -3,6 +3,13 @@
 //! name resolution, before sending and on every redirect hop.
 
 mod addresses;
+pub mod client;
+pub mod error;
+mod guard;
 pub mod policy;
+pub mod response;
 
+pub use client::{GuardedClient, OutboundRequest, OutboundSettings};
+pub use error::{OutboundError, OutboundErrorKind};
 pub use policy::{OutboundPolicy, PolicyError};
+pub use response::OutboundResponse;
