@@ -1,4 +1,5 @@
 //! Domain services the workflows call: cases, summaries, email, calls, schedules,
 //! coverage, encounters, notifications. Nothing here knows about HTTP or the engine.
 
+pub mod service_call;
 pub mod validation;
