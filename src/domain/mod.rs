@@ -5,4 +5,5 @@ pub mod discharge;
 pub mod schedule;
 pub mod encounter;
 pub mod care;
+pub mod service_call;
 pub mod validation;

@@ -7,3 +7,4 @@ pub mod amion;
 pub mod fhir;
 pub mod breaker;
 pub mod twilio;
+pub mod outbound;
