@@ -1,9 +1,9 @@
 //! Domain services the workflows call: cases, summaries, email, calls, schedules,
 //! coverage, encounters, notifications. Nothing here knows about HTTP or the engine.
 
-pub mod discharge;
-pub mod schedule;
-pub mod encounter;
 pub mod care;
+pub mod discharge;
+pub mod encounter;
+pub mod schedule;
 pub mod service_call;
 pub mod validation;

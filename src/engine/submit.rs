@@ -173,7 +173,18 @@ impl Engine {
                             permit,
                         );
                     }
-                    None => inner.poke.notify_one(),
+                    None => {
+                        // Keep the backlog estimate honest between counts.
+                        if let Some((_, n)) = inner
+                            .queued_estimate
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .as_mut()
+                        {
+                            *n += 1;
+                        }
+                        inner.poke.notify_one()
+                    }
                 }
                 let finished = match rx {
                     Some(rx) => self
@@ -197,10 +208,14 @@ impl Engine {
             .queued_estimate
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        // Counting on every submission would cost a query each; a half-second-old
-        // figure is good enough to push back on a flood.
-        let queued = match cached {
-            Some((at, n)) if at.elapsed() < Duration::from_millis(500) => n,
+        // Counting on every submission would cost a query each: a recent figure
+        // decides while the queue is far from full, and a fresh count is taken before
+        // refusing anything.
+        let recent = cached
+            .filter(|(at, _)| at.elapsed() < Duration::from_millis(500))
+            .map(|(_, n)| n);
+        let queued = match recent {
+            Some(n) if n < inner.settings.max_queued_runs => n,
             _ => {
                 let n = inner.store.count_queued().await?;
                 *inner

@@ -167,19 +167,22 @@ fn parse_run_id(raw: &str) -> ApiResult<RunId> {
     raw.parse().map_err(|_| ApiError::NotFound("run"))
 }
 
-/// `GET /v1/runs/{id}`.
+/// `GET /v1/runs/{id}?wait=`: the run; with `wait`, once it is final or the wait
+/// is over (a long poll woken by notification).
 pub async fn get_run(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
+    Query(q): Query<WaitQuery>,
 ) -> ApiResult<Json<RunView>> {
     let run = parse_run_id(&id)?;
-    state
-        .engine
-        .get(&principal.tenant, run)
-        .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound("run"))
+    let wait = wait_param(&state, q.wait.as_deref(), Duration::ZERO)?;
+    let view = if wait.is_zero() {
+        state.engine.get(&principal.tenant, run).await?
+    } else {
+        state.engine.wait(&principal.tenant, run, wait).await?
+    };
+    view.map(Json).ok_or(ApiError::NotFound("run"))
 }
 
 /// Query of `GET /v1/runs`.

@@ -11,65 +11,7 @@ use careflow::engine::ManualClock;
 use careflow::store::TenantId;
 use serde_json::Value;
 
-/// Which database a test runs against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Postgres,
-    Sqlite,
-}
-
-/// The PostgreSQL server tests create their databases on. CI exports it; locally the
-/// machine's PostgreSQL is assumed. Tests fail (never skip) when it is unreachable.
-pub fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-/// A fresh database for one test.
-pub struct TestDb {
-    pub url: String,
-    pub backend: Backend,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl TestDb {
-    pub async fn new(backend: Backend) -> Self {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temporary directory");
-                let url = format!("sqlite://{}", dir.path().join("careflow.db").display());
-                Self {
-                    url,
-                    backend,
-                    _dir: Some(dir),
-                }
-            }
-            Backend::Postgres => {
-                use sqlx::Connection;
-                let admin = admin_url();
-                let prefix = std::env::var("TEST_DB_PREFIX").unwrap_or_else(|_| "cf_test".into());
-                let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = sqlx::PgConnection::connect(&admin)
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!(
-                            "PostgreSQL at {admin} must be reachable for the PostgreSQL tests: {e}"
-                        )
-                    });
-                sqlx::query(&format!("create database {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test database");
-                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-                Self {
-                    url: format!("{base}/{name}"),
-                    backend,
-                    _dir: None,
-                }
-            }
-        }
-    }
-}
+pub use crate::db::{Backend, TestDb, admin_url};
 
 /// Settings for a test service: port 0, the test database, quick timings.
 pub fn test_settings(db: &TestDb) -> Settings {
@@ -228,4 +170,41 @@ macro_rules! both_backends {
             )*
         }
     };
+}
+
+/// The lab workflows of `tests/common/lab.rs`, recording into `rec`.
+pub fn lab(rec: &crate::lab::Recorder) -> impl Fn() -> Extensions + use<> {
+    let rec = rec.clone();
+    move || Extensions {
+        workflows: crate::lab::workflows(&rec),
+        ..Extensions::default()
+    }
+}
+
+/// Polls a run until `check` holds (for states that have no notification, such as
+/// "step b is running"), failing after a few seconds.
+pub async fn until(app: &TestApp, run: &str, check: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..200 {
+        let v = json(app.get(&format!("/v1/runs/{run}")).await).await;
+        if check(&v) {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("run {run} never reached the expected state");
+}
+
+/// The step named `name` of a run view.
+pub fn step<'a>(run: &'a Value, name: &str) -> &'a Value {
+    run["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == name))
+        .unwrap_or_else(|| panic!("no step {name} in {run}"))
+}
+
+impl TestApp {
+    /// Another replica of the service on the same database.
+    pub async fn replica(&self, ext: Extensions) -> App {
+        start(&self.settings, self.clock.clone(), ext).await
+    }
 }

@@ -2,7 +2,13 @@
 //! on PostgreSQL and on SQLite.
 
 mod cli;
+mod engine;
 mod foundation;
 // Not every test uses every helper.
+#[path = "../common/db.rs"]
+mod db;
 #[allow(dead_code)]
 mod helpers;
+#[path = "../common/lab.rs"]
+mod lab;
+mod replicas;
