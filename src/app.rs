@@ -17,6 +17,7 @@ use crate::engine::{Clock, DefinitionError, Engine, Registry, SystemClock, Workf
 use crate::http::{self, AppState};
 use crate::store::{self, Store, StoreError, TenantId};
 use crate::telemetry::metrics::Metrics;
+use crate::workflows::{self, Services};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -84,8 +85,22 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let clock: Arc<dyn Clock> = ext.clock.unwrap_or_else(|| Arc::new(SystemClock));
 
+        let http_client = reqwest::Client::builder()
+            .user_agent(concat!("careflow/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| StartError::Settings(format!("HTTP client: {e}")))?;
+        let services = Services {
+            store: store.clone(),
+            settings: settings.clone(),
+            clock: clock.clone(),
+            http: http_client.clone(),
+        };
         let mut registry = Registry::new();
-        for def in ext.workflows {
+        for def in workflows::builtin(&services)?
+            .into_iter()
+            .chain(ext.workflows)
+        {
             registry.register(def)?;
         }
         let engine = Engine::start(
@@ -96,10 +111,6 @@ impl App {
             metrics.clone(),
         );
 
-        let http_client = reqwest::Client::builder()
-            .user_agent(concat!("careflow/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| StartError::Settings(format!("HTTP client: {e}")))?;
         let auth = Authenticator::new(store.clone(), &settings.auth, http_client)
             .map_err(StartError::Settings)?;
         let state = AppState {
@@ -108,6 +119,7 @@ impl App {
             engine: engine.clone(),
             auth: Arc::new(auth),
             metrics: metrics.clone(),
+            services: Arc::new(services),
         };
         let router = http::router(state, ext.routes);
 

@@ -278,6 +278,9 @@ impl Executor {
             cancel: self.cancel.child_token(),
             wake,
             clock: self.inner.clock.clone(),
+            engine: super::Engine {
+                inner: self.inner.clone(),
+            },
         };
         let timeout = step
             .policy

@@ -49,6 +49,8 @@ pub struct StepContext {
     pub wake: Option<Wake>,
     /// The engine's clock.
     pub clock: Arc<dyn Clock>,
+    /// The engine, for starting child runs.
+    pub(crate) engine: super::Engine,
 }
 
 impl StepContext {
@@ -60,6 +62,46 @@ impl StepContext {
     /// Now, by the engine's clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Starts a run of `workflow` in the same tenant, as durable follow-up work of
+    /// this step (a delivery at a due time, say). Its idempotency key is derived from
+    /// this step's key and `key`, so a repeated attempt finds the run it already
+    /// started instead of starting another. Returns the child's run id.
+    pub async fn start_child(
+        &self,
+        workflow: &str,
+        input: Value,
+        key: &str,
+    ) -> Result<RunId, StepError> {
+        let submission = super::Submission {
+            tenant: self.tenant.clone(),
+            workflow: workflow.to_string(),
+            input,
+            options: super::RunOptions::default(),
+            idempotency_key: Some(format!("{}:{key}", self.idempotency_key)),
+            correlation_id: Some(
+                self.correlation_id
+                    .clone()
+                    .unwrap_or_else(|| self.run_id.to_string()),
+            ),
+        };
+        match self
+            .engine
+            .submit(submission, std::time::Duration::ZERO)
+            .await
+        {
+            Ok(super::Submitted::Run { run_id, .. }) => Ok(run_id),
+            Ok(super::Submitted::DryRun(_)) => {
+                Err(StepError::permanent("a child run cannot be a dry run"))
+            }
+            Err(super::EngineError::UnknownWorkflow(w)) => Err(StepError::permanent(format!(
+                "workflow `{w}` is not registered"
+            ))),
+            Err(e) => Err(StepError::retryable(format!(
+                "starting `{workflow}` failed: {e}"
+            ))),
+        }
     }
 }
 

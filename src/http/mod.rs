@@ -31,6 +31,7 @@ use crate::config::Settings;
 use crate::engine::Engine;
 use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
+use crate::workflows::Services;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -45,6 +46,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Metrics registry.
     pub metrics: Arc<Metrics>,
+    /// The services the built-in workflows use, for handlers that read their data.
+    pub services: Arc<Services>,
 }
 
 /// Every route of the API. `extra` routes (tests, extensions) are mounted under
