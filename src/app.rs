@@ -14,6 +14,7 @@ use crate::auth::Authenticator;
 use crate::auth::api_key::{self, CreatedKey};
 use crate::config::Settings;
 use crate::engine::{Clock, DefinitionError, Engine, Registry, SystemClock, WorkflowDefinition};
+use crate::events::{Hub, spawn_pump};
 use crate::http::{self, AppState};
 use crate::store::{self, Store, StoreError, TenantId};
 use crate::telemetry::metrics::Metrics;
@@ -113,6 +114,15 @@ impl App {
 
         let auth = Authenticator::new(store.clone(), &settings.auth, http_client)
             .map_err(StartError::Settings)?;
+        let stop_http = CancellationToken::new();
+        let hub = Hub::new(settings.events.buffer_per_subscriber, metrics.clone());
+        spawn_pump(
+            store.clone(),
+            hub.clone(),
+            engine.clock(),
+            settings.events.retention,
+            stop_http.clone(),
+        );
         let state = AppState {
             settings: settings.clone(),
             store: store.clone(),
@@ -120,6 +130,8 @@ impl App {
             auth: Arc::new(auth),
             metrics: metrics.clone(),
             services: Arc::new(services),
+            hub,
+            shutdown: stop_http.clone(),
         };
         let router = http::router(state, ext.routes);
 
@@ -133,7 +145,6 @@ impl App {
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
-        let stop_http = CancellationToken::new();
         let stop = stop_http.clone();
         let server = tokio::spawn(async move {
             axum::serve(listener, router)

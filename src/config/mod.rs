@@ -6,6 +6,7 @@
 //! start-up with an error naming the setting. Tests build [`Settings`] in code from
 //! [`Settings::defaults`] and never touch process-wide variables.
 
+mod events;
 mod secret;
 mod serde_helpers;
 
@@ -16,6 +17,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+pub use events::EventSettings;
 pub use secret::Secret;
 use serde_helpers::{duration, string_list};
 
@@ -74,6 +76,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// `[engine]`: queue, leases, retries.
     pub engine: EngineSettings,
+    /// `[events]`: event stream and retention.
+    pub events: EventSettings,
 }
 
 /// `[server]`

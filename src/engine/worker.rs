@@ -239,7 +239,7 @@ async fn notice_loop(inner: Arc<Inner>) {
             Ok(Notice::CancelRequested { run, .. }) => {
                 inner.cancel_local(crate::store::RunId(run));
             }
-            Ok(Notice::EventsAppended) => {}
+            Ok(Notice::EventsAppended | Notice::EventsPositioned) => {}
             Ok(Notice::Resync) | Err(RecvError::Lagged(_)) => {
                 inner.waiters.wake_all();
                 inner.poke.notify_one();

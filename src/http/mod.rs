@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod error;
+mod events;
 pub mod extract;
 mod health;
 pub mod middleware;
@@ -29,9 +30,11 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::engine::Engine;
+use crate::events::Hub;
 use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
 use crate::workflows::Services;
+use tokio_util::sync::CancellationToken;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -48,6 +51,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The services the built-in workflows use, for handlers that read their data.
     pub services: Arc<Services>,
+    /// This replica's event subscribers.
+    pub hub: Arc<Hub>,
+    /// Fires at shutdown; long-lived responses (event streams) end with it.
+    pub shutdown: CancellationToken,
 }
 
 /// Every route of the API. `extra` routes (tests, extensions) are mounted under
@@ -60,7 +67,9 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/runs", get(runs::list_runs))
         .route("/runs/{id}", get(runs::get_run))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
-        .route("/runs/{id}/retry", post(runs::retry_run));
+        .route("/runs/{id}/retry", post(runs::retry_run))
+        .route("/events", get(events::list))
+        .route("/events/stream", get(events::stream));
     if let Some(extra) = extra {
         v1 = v1.merge(extra);
     }

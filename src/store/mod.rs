@@ -9,6 +9,7 @@
 
 mod auth;
 mod error;
+mod events;
 mod notice;
 pub mod postgres;
 mod runs;
@@ -22,6 +23,7 @@ use tokio::sync::broadcast;
 
 pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
 pub use error::{StoreError, StoreResult};
+pub use events::{EventFilter, EventStore};
 pub use notice::Notice;
 pub use runs::{
     CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun, RunFilter, RunRow, RunStore,
@@ -52,7 +54,7 @@ impl Backend {
 
 /// Everything careflow keeps. Held as `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: AuthStore + RunStore + Send + Sync + 'static {
+pub trait Store: AuthStore + RunStore + EventStore + Send + Sync + 'static {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

@@ -24,8 +24,12 @@ pub enum Notice {
         /// The run.
         run: Uuid,
     },
-    /// New events were committed: event streams should read the table.
+    /// New events were committed in this process: the event pump should give them
+    /// positions. (Sent in-process only; other replicas learn of events through
+    /// [`Notice::EventsPositioned`].)
     EventsAppended,
+    /// Events received positions: event streams everywhere should read the table.
+    EventsPositioned,
     /// The notification connection was re-established; notices may have been lost,
     /// so everyone should re-read.
     Resync,

@@ -3,6 +3,7 @@
 
 mod cli;
 mod engine;
+mod events;
 mod foundation;
 // Not every test uses every helper.
 #[path = "../common/db.rs"]
@@ -12,3 +13,5 @@ mod helpers;
 #[path = "../common/lab.rs"]
 mod lab;
 mod replicas;
+#[path = "../common/sse.rs"]
+mod sse;

@@ -5,7 +5,8 @@
 //! - `sleepMs`: work for that long (noticing cancellation);
 //! - `failCalls` + `failKind` (`retryable`/`permanent`): fail the first N calls;
 //! - `panic`: panic;
-//! - `log`: a file path; every call appends `<step>\n` to it (survives a crash).
+//! - `log`: a file path; every call appends `<step>\n` to it (survives a crash);
+//! - `padEvents` (top level): every step publishes an event of that many bytes.
 //!   `lab-critical` is `lab` with `b` critical; `nap` sleeps durably; `slow` times out.
 
 use std::collections::HashMap;
@@ -102,9 +103,13 @@ async fn lab_step(rec: Recorder, ctx: StepContext) -> Result<StepOutcome, StepEr
         });
     }
     let deps: Vec<String> = ctx.deps.keys().cloned().collect();
-    Ok(StepOutcome::Done(StepOutput::new(
-        json!({"step": &*ctx.step, "attempt": ctx.attempt, "deps": deps}),
-    )))
+    let mut out =
+        StepOutput::new(json!({"step": &*ctx.step, "attempt": ctx.attempt, "deps": deps}));
+    // `padEvents`: each step also publishes an event of that many bytes.
+    if let Some(n) = ctx.input["padEvents"].as_u64() {
+        out = out.emit("lab.padding", json!({"pad": "x".repeat(n as usize)}));
+    }
+    Ok(StepOutcome::Done(out))
 }
 
 fn lab_like(name: &str, rec: &Recorder, critical_b: bool) -> WorkflowDefinition {

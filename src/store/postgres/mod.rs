@@ -6,6 +6,7 @@
 
 mod auth;
 mod columns;
+mod events;
 mod runs;
 
 use std::time::Duration;
@@ -57,6 +58,11 @@ impl PgStore {
             notices,
             stop_listening,
         })
+    }
+
+    /// Tells this process's subscribers something happened here.
+    fn announce_local(&self, notice: Notice) {
+        let _ = self.notices.send(notice);
     }
 
     /// The pool, for tests and tools that need raw access.

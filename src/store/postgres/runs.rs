@@ -16,7 +16,7 @@ const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status
      ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested";
 
 /// Inserts the events given as arrays `$e1..$e8` for tenant `$1` when `guard` holds.
-fn insert_events_sql(first: usize, guard: &str) -> String {
+pub(super) fn insert_events_sql(first: usize, guard: &str) -> String {
     let p = |i: usize| format!("${}", first + i);
     format!(
         "insert into events (tenant_id, event_id, event_type, correlation_id, run_id, workflow,
@@ -37,7 +37,7 @@ fn insert_events_sql(first: usize, guard: &str) -> String {
     )
 }
 
-fn bind_events<'q>(
+pub(super) fn bind_events<'q>(
     q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
     e: EventColumns,
 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
@@ -60,7 +60,7 @@ impl RunStore for PgStore {
     async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
         let steps = StepColumns::new(&run.steps);
         let events = EventColumns::new(&run.events);
-        let mut notices = vec![Notice::EventsAppended];
+        let mut notices = Vec::new();
         if run.status == RunStatus::Queued {
             notices.push(Notice::RunsReady);
         }
@@ -131,6 +131,9 @@ impl RunStore for PgStore {
             .await?;
         let created: i64 = row.try_get("created")?;
         if created == 1 {
+            if !run.events.is_empty() {
+                self.announce_local(Notice::EventsAppended);
+            }
             return Ok(InsertRun::Created);
         }
         let existing: Option<RunRow> = sqlx::query_as(&format!(
@@ -193,10 +196,9 @@ impl RunStore for PgStore {
         notices: &[Notice],
     ) -> StoreResult<CommitOutcome> {
         let s = StepColumns::new(steps);
-        let mut payloads = notice_payloads(notices);
-        if !events.is_empty() {
-            payloads.push(Notice::EventsAppended.to_payload());
-        }
+        // Events are announced in-process only: this replica's event pump gives them
+        // positions and tells the other replicas, once per batch rather than per commit.
+        let payloads = notice_payloads(notices);
         // The fence row lock is taken first, so a takeover cannot commit between the
         // lease check and the writes; the other CTEs write only if the fence matched.
         let sql = format!(
@@ -257,9 +259,14 @@ impl RunStore for PgStore {
             .fetch_optional(&self.pool)
             .await?;
         match row {
-            Some(row) => Ok(CommitOutcome {
-                cancel_requested: row.try_get("cancel_requested")?,
-            }),
+            Some(row) => {
+                if !events.is_empty() {
+                    self.announce_local(Notice::EventsAppended);
+                }
+                Ok(CommitOutcome {
+                    cancel_requested: row.try_get("cancel_requested")?,
+                })
+            }
             None => Err(StoreError::LeaseLost),
         }
     }
@@ -409,6 +416,7 @@ impl RunStore for PgStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.announce_local(Notice::EventsAppended);
         Ok(Some(status))
     }
 
@@ -455,6 +463,7 @@ impl RunStore for PgStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.announce_local(Notice::EventsAppended);
         Ok(true)
     }
 }

@@ -1,0 +1,26 @@
+//! `[events]`: the event stream and the event table.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::serde_helpers::duration;
+
+/// `[events]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSettings {
+    /// `events.buffer_per_subscriber` (`CAREFLOW_EVENTS__BUFFER_PER_SUBSCRIBER`),
+    /// default 1024: events a slow SSE subscriber may fall behind before it loses the
+    /// oldest and is told so.
+    pub buffer_per_subscriber: usize,
+    /// `events.retention`, default 7d: stored events older than this are pruned.
+    #[serde(with = "duration")]
+    pub retention: Duration,
+    /// `events.keep_alive`, default 15s: SSE comment interval that keeps proxies open.
+    #[serde(with = "duration")]
+    pub keep_alive: Duration,
+    /// `events.retry_hint`, default 3s: the `retry:` reconnect delay sent to clients.
+    #[serde(with = "duration")]
+    pub retry_hint: Duration,
+}

@@ -1,0 +1,269 @@
+//! Fan-out of events to subscribers. Each subscriber has a fixed-size buffer: when it
+//! is full the oldest undelivered event is dropped and counted, and the subscriber
+//! is told once, on its next read, how many it lost and where to resume. Publishing
+//! never waits for a subscriber, so a slow reader delays nobody.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
+
+use crate::store::{EventFilter, EventRow, TenantId};
+use crate::telemetry::metrics::Metrics;
+
+/// What a subscriber reads next.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    /// An event.
+    Event(Arc<EventRow>),
+    /// Events were dropped because the subscriber read too slowly.
+    Lagged {
+        /// How many.
+        missed: u64,
+        /// Replay after this position (as `Last-Event-ID`) to get them back.
+        resume_from: i64,
+    },
+}
+
+struct Buffer {
+    queue: VecDeque<Arc<EventRow>>,
+    missed: u64,
+    resume_from: i64,
+    last_taken: i64,
+}
+
+struct Subscriber {
+    tenant: TenantId,
+    filter: EventFilter,
+    capacity: usize,
+    // A std mutex: pushes and pops are a few pointer moves, never across an await.
+    buffer: Mutex<Buffer>,
+    ready: Notify,
+}
+
+/// The subscribers of this replica.
+pub struct Hub {
+    subscribers: Mutex<HashMap<u64, Arc<Subscriber>>>,
+    next_id: AtomicU64,
+    capacity: usize,
+    metrics: Arc<Metrics>,
+}
+
+impl Hub {
+    /// A hub whose subscribers each buffer up to `capacity` events.
+    pub fn new(capacity: usize, metrics: Arc<Metrics>) -> Arc<Self> {
+        Arc::new(Self {
+            subscribers: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            capacity: capacity.max(1),
+            metrics,
+        })
+    }
+
+    /// Registers a subscriber to a tenant's events that pass `filter`. Events
+    /// published from now on are buffered for it.
+    pub fn subscribe(self: &Arc<Self>, tenant: TenantId, filter: EventFilter) -> Subscription {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let sub = Arc::new(Subscriber {
+            tenant,
+            filter,
+            capacity: self.capacity,
+            buffer: Mutex::new(Buffer {
+                queue: VecDeque::new(),
+                missed: 0,
+                resume_from: 0,
+                last_taken: 0,
+            }),
+            ready: Notify::new(),
+        });
+        let count = {
+            let mut subs = self.subscribers.lock().unwrap_or_else(|p| p.into_inner());
+            subs.insert(id, sub.clone());
+            subs.len()
+        };
+        self.gauge(count);
+        Subscription {
+            hub: self.clone(),
+            id,
+            sub,
+        }
+    }
+
+    fn gauge(&self, count: usize) {
+        self.metrics.gauge(
+            "careflow_sse_subscribers",
+            "Event stream subscribers connected to this replica.",
+            &[],
+            count as f64,
+        );
+    }
+
+    /// Events each subscriber may buffer.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Number of subscribers.
+    pub fn subscriber_count(&self) -> usize {
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Hands events (in position order) to every subscriber they concern.
+    pub fn publish(&self, events: &[Arc<EventRow>]) {
+        let subs: Vec<Arc<Subscriber>> = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let mut dropped = 0u64;
+        for sub in subs {
+            let mut pushed = false;
+            {
+                let mut b = sub.buffer.lock().unwrap_or_else(|p| p.into_inner());
+                for e in events {
+                    if e.tenant_id != sub.tenant || !sub.filter.matches(e) {
+                        continue;
+                    }
+                    if b.queue.len() >= sub.capacity
+                        && let Some(oldest) = b.queue.pop_front()
+                    {
+                        if b.missed == 0 {
+                            b.resume_from = if b.last_taken > 0 {
+                                b.last_taken
+                            } else {
+                                oldest.position - 1
+                            };
+                        }
+                        b.missed += 1;
+                        dropped += 1;
+                    }
+                    b.queue.push_back(e.clone());
+                    pushed = true;
+                }
+            }
+            if pushed {
+                sub.ready.notify_one();
+            }
+        }
+        if dropped > 0 {
+            self.metrics.count(
+                "careflow_sse_dropped_events_total",
+                "Events dropped from slow subscribers' buffers.",
+                &[],
+                dropped as f64,
+            );
+        }
+    }
+}
+
+/// A subscriber's handle; dropping it unsubscribes.
+pub struct Subscription {
+    hub: Arc<Hub>,
+    id: u64,
+    sub: Arc<Subscriber>,
+}
+
+impl Subscription {
+    /// The next delivery, waiting until there is one.
+    pub async fn next(&self) -> Delivery {
+        loop {
+            if let Some(d) = self.try_next() {
+                return d;
+            }
+            self.sub.ready.notified().await;
+        }
+    }
+
+    /// The next delivery if one is buffered.
+    pub fn try_next(&self) -> Option<Delivery> {
+        let mut b = self.sub.buffer.lock().unwrap_or_else(|p| p.into_inner());
+        if b.missed > 0 {
+            let d = Delivery::Lagged {
+                missed: b.missed,
+                resume_from: b.resume_from,
+            };
+            b.missed = 0;
+            return Some(d);
+        }
+        let e = b.queue.pop_front()?;
+        b.last_taken = e.position;
+        Some(Delivery::Event(e))
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let count = {
+            let mut subs = self
+                .hub
+                .subscribers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            subs.remove(&self.id);
+            subs.len()
+        };
+        self.hub.gauge(count);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use sqlx::types::Json;
+
+    fn event(tenant: &str, position: i64) -> Arc<EventRow> {
+        Arc::new(EventRow {
+            position,
+            tenant_id: TenantId::parse(tenant).unwrap(),
+            event_id: uuid::Uuid::now_v7(),
+            event_type: "t".into(),
+            correlation_id: None,
+            run_id: None,
+            workflow: None,
+            source: "test".into(),
+            data: Json(json!({})),
+            created_at: chrono::Utc::now(),
+        })
+    }
+
+    fn positions(sub: &Subscription) -> Vec<String> {
+        std::iter::from_fn(|| sub.try_next())
+            .map(|d| match d {
+                Delivery::Event(e) => e.position.to_string(),
+                Delivery::Lagged {
+                    missed,
+                    resume_from,
+                } => format!("lagged:{missed}:{resume_from}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_full_buffer_drops_the_oldest_and_reports_once_where_to_resume() {
+        let hub = Hub::new(3, Arc::new(Metrics::new()));
+        let slow = hub.subscribe(TenantId::parse("a").unwrap(), EventFilter::default());
+        hub.publish(&[event("a", 1)]);
+        assert_eq!(positions(&slow), ["1"]);
+        hub.publish(&(2..=7).map(|p| event("a", p)).collect::<Vec<_>>());
+        assert_eq!(positions(&slow), ["lagged:3:1", "5", "6", "7"]);
+    }
+
+    #[test]
+    fn subscribers_only_see_their_tenants_events_and_leave_on_drop() {
+        let hub = Hub::new(8, Arc::new(Metrics::new()));
+        let a = hub.subscribe(TenantId::parse("a").unwrap(), EventFilter::default());
+        let b = hub.subscribe(TenantId::parse("b").unwrap(), EventFilter::default());
+        hub.publish(&[event("a", 1), event("b", 2), event("a", 3)]);
+        assert_eq!(positions(&a), ["1", "3"]);
+        assert_eq!(positions(&b), ["2"]);
+        drop(a);
+        assert_eq!(hub.subscriber_count(), 1);
+    }
+}

@@ -1,0 +1,223 @@
+//! `GET /v1/events/stream` (Server-Sent Events) and `GET /v1/events` (polling).
+//!
+//! A stream first replays from the table what the client missed (after its
+//! `Last-Event-ID`, header or `lastEventId` query), then continues live. The
+//! subscription is registered before the replay query, and live events at or below
+//! the last replayed position are skipped, so there is no gap and no duplicate.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::Stream;
+use serde::Deserialize;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Query};
+use crate::auth::Principal;
+use crate::domain::validation::Problems;
+use crate::events::{Delivery, EventView, Subscription};
+use crate::store::{EventFilter, EventRow, Store, TenantId};
+
+const REPLAY_PAGE: i64 = 500;
+
+/// Filters and resume point of a stream or a listing.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventQuery {
+    run_id: Option<String>,
+    correlation_id: Option<String>,
+    workflow: Option<String>,
+    event_type: Option<String>,
+    last_event_id: Option<String>,
+    after: Option<String>,
+    limit: Option<i64>,
+}
+
+fn filter_of(q: &EventQuery, problems: &mut Problems) -> EventFilter {
+    let run_id = q.run_id.as_deref().and_then(|r| match r.parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            problems.push("/query/runId", "must be a run id");
+            None
+        }
+    });
+    EventFilter {
+        run_id,
+        correlation_id: q.correlation_id.clone(),
+        workflow: q.workflow.clone(),
+        event_type: q.event_type.clone(),
+    }
+}
+
+fn position(raw: Option<&str>, pointer: &str, problems: &mut Problems) -> i64 {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => 0,
+        Some(s) => match s.parse::<i64>() {
+            Ok(p) if p >= 0 => p,
+            _ => {
+                problems.push(pointer, "must be an event id this API returned");
+                0
+            }
+        },
+    }
+}
+
+fn sse_event(e: &EventRow) -> Event {
+    let view = EventView::from(e);
+    Event::default()
+        .id(e.position.to_string())
+        .event(e.event_type.clone())
+        .json_data(&view)
+        .unwrap_or_else(|_| Event::default().comment("unserializable event"))
+}
+
+enum Phase {
+    Start,
+    Replay { after: i64 },
+    Live { skip_upto: i64 },
+}
+
+struct StreamState {
+    phase: Phase,
+    store: Arc<dyn Store>,
+    tenant: TenantId,
+    filter: EventFilter,
+    sub: Subscription,
+    pending: std::collections::VecDeque<Event>,
+    retry: std::time::Duration,
+    stop: CancellationToken,
+}
+
+async fn step(mut st: StreamState) -> Option<(Result<Event, Infallible>, StreamState)> {
+    loop {
+        if let Some(e) = st.pending.pop_front() {
+            return Some((Ok(e), st));
+        }
+        match st.phase {
+            Phase::Start => {
+                st.phase = Phase::Live { skip_upto: 0 };
+                return Some((Ok(Event::default().retry(st.retry)), st));
+            }
+            Phase::Replay { after } => {
+                let page = st
+                    .store
+                    .tenant_events_after(&st.tenant, after, &st.filter, REPLAY_PAGE)
+                    .await;
+                let page = match page {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "event replay failed; ending the stream");
+                        return None;
+                    }
+                };
+                let last = page.last().map(|e| e.position).unwrap_or(after);
+                st.phase = if page.len() as i64 == REPLAY_PAGE {
+                    Phase::Replay { after: last }
+                } else {
+                    Phase::Live { skip_upto: last }
+                };
+                st.pending.extend(page.iter().map(sse_event));
+            }
+            Phase::Live { skip_upto } => {
+                let next = tokio::select! {
+                    _ = st.stop.cancelled() => return None,
+                    d = st.sub.next() => d,
+                };
+                match next {
+                    Delivery::Event(e) if e.position <= skip_upto => continue,
+                    Delivery::Event(e) => return Some((Ok(sse_event(&e)), st)),
+                    Delivery::Lagged {
+                        missed,
+                        resume_from,
+                    } => {
+                        let data = json!({"missed": missed, "resumeFrom": resume_from.to_string()});
+                        let ev = Event::default()
+                            .event("lagged")
+                            .json_data(data)
+                            .unwrap_or_else(|_| Event::default().event("lagged"));
+                        return Some((Ok(ev), st));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /v1/events/stream?runId=&correlationId=&workflow=&eventType=&lastEventId=`.
+pub async fn stream(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<EventQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let mut problems = Problems::new();
+    let filter = filter_of(&q, &mut problems);
+    let header_id = headers.get("last-event-id").and_then(|v| v.to_str().ok());
+    let resume = header_id.or(q.last_event_id.as_deref());
+    let after = position(resume, "/headers/last-event-id", &mut problems);
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    // Subscribe first: whatever commits after the replay query is buffered here.
+    let sub = state
+        .hub
+        .subscribe(principal.tenant.clone(), filter.clone());
+    let mut st = StreamState {
+        phase: Phase::Start,
+        store: state.store.clone(),
+        tenant: principal.tenant,
+        filter,
+        sub,
+        pending: Default::default(),
+        retry: state.settings.events.retry_hint,
+        stop: state.shutdown.clone(),
+    };
+    if resume.is_some() {
+        // Send the retry hint, then replay.
+        st.pending.push_back(Event::default().retry(st.retry));
+        st.phase = Phase::Replay { after };
+    }
+    let events: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
+        Box::pin(futures::stream::unfold(st, step));
+    let keep_alive = KeepAlive::new()
+        .interval(state.settings.events.keep_alive)
+        .text("keep-alive");
+    let mut response = Sse::new(events).keep_alive(keep_alive).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// `GET /v1/events?after=&limit=&runId=&...`: stored events in order, for polling
+/// clients and audits.
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<EventQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let mut problems = Problems::new();
+    let filter = filter_of(&q, &mut problems);
+    let after = position(q.after.as_deref(), "/query/after", &mut problems);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        problems.push("/query/limit", "must be between 1 and 1000");
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    let rows = state
+        .store
+        .tenant_events_after(&principal.tenant, after, &filter, limit)
+        .await?;
+    let next = rows.last().map(|e| e.position.to_string());
+    let events: Vec<EventView> = rows.iter().map(EventView::from).collect();
+    Ok(Json(json!({"events": events, "nextAfter": next})))
+}

@@ -1,0 +1,70 @@
+//! The event table: every run and step transition and every domain milestone,
+//! appended in the same transaction as the change it reports.
+//!
+//! Readers go by `position`, a number that grows in commit order (on PostgreSQL it is
+//! assigned by [`EventStore::sequence_events`] once no earlier transaction can still
+//! add events before it; on SQLite, with its single writer, it is the row id), so
+//! "everything after position X" never skips an event that commits late.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{EventRow, NewEvent, RunId, StoreResult, TenantId};
+
+/// Which of a tenant's events to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Only events of this run.
+    pub run_id: Option<RunId>,
+    /// Only events with this correlation id.
+    pub correlation_id: Option<String>,
+    /// Only events of this workflow.
+    pub workflow: Option<String>,
+    /// Only events of this type.
+    pub event_type: Option<String>,
+}
+
+impl EventFilter {
+    /// True when `e` passes the filter.
+    pub fn matches(&self, e: &EventRow) -> bool {
+        self.run_id.is_none_or(|r| e.run_id == Some(r))
+            && self
+                .correlation_id
+                .as_ref()
+                .is_none_or(|c| e.correlation_id.as_ref() == Some(c))
+            && self
+                .workflow
+                .as_ref()
+                .is_none_or(|w| e.workflow.as_ref() == Some(w))
+            && self.event_type.as_ref().is_none_or(|t| &e.event_type == t)
+    }
+}
+
+/// Storage of events.
+#[async_trait]
+pub trait EventStore {
+    /// Appends events outside any run commit (pollers, webhooks).
+    async fn append_events(&self, tenant: &TenantId, events: &[NewEvent]) -> StoreResult<()>;
+
+    /// Gives committed events their positions, in commit order. One caller at a time
+    /// does the work (others return at once); returns how many were positioned.
+    async fn sequence_events(&self) -> StoreResult<u64>;
+
+    /// Positioned events of every tenant after `after`, for the live fan-out.
+    async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>>;
+
+    /// A tenant's positioned events after `after` that pass `filter`.
+    async fn tenant_events_after(
+        &self,
+        tenant: &TenantId,
+        after: i64,
+        filter: &EventFilter,
+        limit: i64,
+    ) -> StoreResult<Vec<EventRow>>;
+
+    /// The highest position given so far (0 when none).
+    async fn last_event_position(&self) -> StoreResult<i64>;
+
+    /// Deletes events created before `before`; returns how many.
+    async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+}

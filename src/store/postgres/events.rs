@@ -1,0 +1,126 @@
+//! Events in PostgreSQL, and the sequencer that gives them positions.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::PgStore;
+use super::columns::EventColumns;
+use super::runs::{bind_events, insert_events_sql};
+use crate::store::{EventFilter, EventRow, EventStore, NewEvent, Notice, StoreResult, TenantId};
+
+/// Advisory lock key of the sequencer, so one replica at a time assigns positions.
+const SEQUENCER_LOCK: i64 = 0x6361_7265_666c_6f77; // "careflow"
+
+const EVENT_COLUMNS: &str = "position, tenant_id, event_id, event_type, correlation_id, run_id, \
+     workflow, source, data, created_at";
+
+#[async_trait]
+impl EventStore for PgStore {
+    async fn append_events(&self, tenant: &TenantId, events: &[NewEvent]) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let sql = insert_events_sql(2, "true");
+        bind_events(sqlx::query(&sql).bind(tenant), EventColumns::new(events))
+            .execute(&self.pool)
+            .await?;
+        self.announce_local(Notice::EventsAppended);
+        Ok(())
+    }
+
+    async fn sequence_events(&self) -> StoreResult<u64> {
+        // Only events of transactions older than every running one are positioned:
+        // no transaction still running can add an event before them in (tx_id, seq)
+        // order, so positions never need to go back.
+        let sql = format!(
+            "with lock as (select pg_try_advisory_xact_lock($1) as got),
+             pending as (
+                select tenant_id, seq, row_number() over (order by tx_id, seq) as rn
+                from events
+                where position is null
+                  and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                  and (select got from lock)
+                order by tx_id, seq
+                limit 5000
+             ),
+             base as (
+                select coalesce((select position from events where position is not null
+                                 order by position desc limit 1), 0) as p
+             ),
+             done as (
+                update events e set position = base.p + pending.rn
+                from pending, base
+                where e.tenant_id = pending.tenant_id and e.seq = pending.seq
+                returning 1
+             ),
+             n as (select pg_notify('{}', $2) where exists (select 1 from done))
+             select (select count(*) from done) as positioned, (select count(*) from n) as n",
+            Notice::CHANNEL
+        );
+        let row = sqlx::query(&sql)
+            .bind(SEQUENCER_LOCK)
+            .bind(Notice::EventsPositioned.to_payload())
+            .fetch_one(&self.pool)
+            .await?;
+        let positioned: i64 = row.try_get("positioned")?;
+        Ok(positioned as u64)
+    }
+
+    async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {EVENT_COLUMNS} from events
+             where position is not null and position > $1
+             order by position limit $2"
+        ))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn tenant_events_after(
+        &self,
+        tenant: &TenantId,
+        after: i64,
+        filter: &EventFilter,
+        limit: i64,
+    ) -> StoreResult<Vec<EventRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {EVENT_COLUMNS} from events
+             where tenant_id = $1 and position > $2
+               and ($3::uuid is null or run_id = $3)
+               and ($4::text is null or correlation_id = $4)
+               and ($5::text is null or workflow = $5)
+               and ($6::text is null or event_type = $6)
+             order by position limit $7"
+        ))
+        .bind(tenant)
+        .bind(after)
+        .bind(filter.run_id)
+        .bind(&filter.correlation_id)
+        .bind(&filter.workflow)
+        .bind(&filter.event_type)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn last_event_position(&self) -> StoreResult<i64> {
+        let p: Option<i64> = sqlx::query_scalar(
+            "select position from events where position is not null
+             order by position desc limit 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(p.unwrap_or(0))
+    }
+
+    async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("delete from events where created_at < $1 and position is not null")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

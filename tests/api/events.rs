@@ -1,0 +1,280 @@
+//! The event stream (SSE) and the event listing.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp, json, lab};
+use crate::lab::Recorder;
+use crate::sse::SseClient;
+
+const T: Duration = Duration::from_secs(10);
+
+async fn spawn(backend: Backend, adjust: impl FnOnce(&mut careflow::config::Settings)) -> TestApp {
+    TestApp::spawn_with(backend, adjust, lab(&Recorder::default())).await
+}
+
+async fn run(app: &TestApp) -> String {
+    let r = app
+        .post("/v1/workflows/lab/runs?wait=20s", &json!({"input": {}}))
+        .await;
+    assert_eq!(r.status(), 200);
+    json(r).await["runId"].as_str().unwrap().to_string()
+}
+
+fn ids(messages: &[crate::sse::Message]) -> Vec<i64> {
+    messages
+        .iter()
+        .filter_map(|m| m.id.as_deref()?.parse().ok())
+        .collect()
+}
+
+async fn two_subscribers_receive_the_same_events_in_the_same_order(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    let url = app.url("/v1/events/stream?workflow=lab");
+    let mut one = SseClient::connect(&app.http, &url, &app.token, None).await;
+    let mut two = SseClient::connect(&app.http, &url, &app.token, None).await;
+    // The first message is the reconnect hint.
+    assert_eq!(one.next(T).await.unwrap().retry, Some(3000));
+    assert_eq!(two.next(T).await.unwrap().retry, Some(3000));
+    let run_id = run(&app).await;
+    let a = one.collect_until("run.completed", T).await;
+    let b = two.collect_until("run.completed", T).await;
+    assert_eq!(ids(&a), ids(&b));
+    assert!(
+        ids(&a).windows(2).all(|w| w[0] < w[1]),
+        "ids are not increasing"
+    );
+    let types: Vec<&str> = a.iter().filter_map(|m| m.event.as_deref()).collect();
+    assert_eq!(types.first(), Some(&"run.queued"));
+    assert_eq!(types.iter().filter(|t| **t == "step.completed").count(), 5);
+    let last = a.last().unwrap().json();
+    assert_eq!(last["data"]["runId"], run_id);
+    assert_eq!(last["tenantId"], "tenant-a");
+    assert_eq!(last["eventType"], "run.completed");
+    assert!(last["timestamp"].is_string() && last["source"] == "engine");
+    assert_eq!(last["correlationId"], run_id);
+    // The listing has the same events.
+    let listed = json(app.get("/v1/events?workflow=lab").await).await;
+    let listed_ids: Vec<i64> = listed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(listed_ids, ids(&a));
+}
+
+async fn reconnecting_with_last_event_id_replays_exactly_what_was_missed(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    let url = app.url("/v1/events/stream");
+    let mut first = SseClient::connect(&app.http, &url, &app.token, None).await;
+    run(&app).await;
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        seen.push(first.next_event(T).await.unwrap());
+    }
+    let last_seen = seen.last().unwrap().id.clone().unwrap();
+    drop(first);
+    let second = run(&app).await;
+    // Events become readable once positioned, a moment after their commit: wait for
+    // the second run's last event to be listed.
+    let mut everything = Value::Null;
+    for _ in 0..200 {
+        everything = json(app.get("/v1/events?limit=1000").await).await;
+        let done =
+            everything["events"].as_array().unwrap().iter().any(|e| {
+                e["eventType"] == "run.completed" && e["data"]["runId"] == second.as_str()
+            });
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let missed: Vec<i64> = everything["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .filter(|id| *id > last_seen.parse::<i64>().unwrap())
+        .collect();
+    assert!(missed.len() > 10);
+    let mut again = SseClient::connect(&app.http, &url, &app.token, Some(&last_seen)).await;
+    let mut got = Vec::new();
+    while got.len() < missed.len() {
+        let m = again.next_event(T).await.expect("replayed event");
+        got.push(m.id.unwrap().parse::<i64>().unwrap());
+    }
+    assert_eq!(got, missed, "replay must be exact: no gap, no duplicate");
+    // Then it continues live, with no duplicate of the replayed ones.
+    let third = run(&app).await;
+    let live = again.collect_until("run.completed", T).await;
+    assert!(ids(&live).iter().all(|id| id > got.last().unwrap()));
+    assert_eq!(live.last().unwrap().json()["data"]["runId"], third);
+}
+
+async fn a_slow_subscriber_is_told_it_lagged_and_never_slows_a_fast_one(backend: Backend) {
+    let app = spawn(backend, |s| s.events.buffer_per_subscriber = 64).await;
+    let url = app.url("/v1/events/stream?workflow=lab");
+    let mut fast = SseClient::connect(&app.http, &url, &app.token, None).await;
+    assert_eq!(fast.next(T).await.unwrap().retry, Some(3000));
+    // The slow subscriber: a socket with a tiny receive window that reads nothing.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(2048).unwrap();
+    let addr = app.base.trim_start_matches("http://").parse().unwrap();
+    let mut slow = socket.connect(addr).await.unwrap();
+    let request = format!(
+        "GET /v1/events/stream?workflow=lab HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nAccept: text/event-stream\r\n\r\n",
+        app.token
+    );
+    slow.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The fast subscriber reads as events come, concurrently.
+    const RUNS: usize = 60;
+    let reader = tokio::spawn(async move {
+        let mut seen = 0usize;
+        let mut completed = 0usize;
+        let mut lagged = false;
+        while completed < RUNS {
+            let Some(m) = fast.next_event(T).await else {
+                break;
+            };
+            seen += 1;
+            match m.event.as_deref() {
+                Some("run.completed") => completed += 1,
+                Some("lagged") => lagged = true,
+                _ => {}
+            }
+        }
+        (seen, completed, lagged)
+    });
+    // Enough events to fill the slow socket's buffers many times over.
+    for _ in 0..RUNS {
+        let r = app
+            .post(
+                "/v1/workflows/lab/runs?wait=20s",
+                &json!({"input": {"padEvents": 30000}}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    let (seen, completed, fast_lagged) = reader.await.unwrap();
+    assert!(!fast_lagged, "the fast subscriber lagged");
+    assert_eq!(completed, RUNS, "the fast subscriber missed runs");
+    let mut total = 0;
+    let mut after = "0".to_string();
+    loop {
+        let page = json(
+            app.get(&format!("/v1/events?workflow=lab&limit=1000&after={after}"))
+                .await,
+        )
+        .await;
+        let n = page["events"].as_array().unwrap().len();
+        if n == 0 {
+            break;
+        }
+        total += n;
+        after = page["nextAfter"].as_str().unwrap().to_string();
+    }
+    assert_eq!(seen, total, "the fast subscriber did not get every event");
+    // The slow one, reading at last (with a normal window now), finds a `lagged` event.
+    socket2::SockRef::from(&slow)
+        .set_recv_buffer_size(1 << 20)
+        .unwrap();
+    let mut text = String::new();
+    let mut buf = vec![0u8; 65536];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    use tokio::io::AsyncReadExt;
+    while !text.contains("event: lagged") && tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_secs(2), slow.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+            _ => break,
+        }
+    }
+    assert!(
+        text.contains("event: lagged"),
+        "the slow subscriber was not told it lagged ({} bytes read): {}",
+        text.len(),
+        &text[text.len().saturating_sub(700)..]
+    );
+    let lagged: Value = text
+        .split("event: lagged\n")
+        .nth(1)
+        .and_then(|rest| rest.lines().find_map(|l| l.strip_prefix("data: ")))
+        .map(|d| serde_json::from_str(d).unwrap())
+        .unwrap();
+    assert!(lagged["missed"].as_u64().unwrap() > 0);
+    assert!(lagged["resumeFrom"].is_string());
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("careflow_sse_dropped_events_total"));
+}
+
+async fn tenants_only_see_their_own_events(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    let other = app.key_for("tenant-b").await;
+    let url = app.url("/v1/events/stream");
+    let mut b = SseClient::connect(&app.http, &url, &other, None).await;
+    let mut a = SseClient::connect(&app.http, &url, &app.token, None).await;
+    run(&app).await;
+    let seen_by_a = a.collect_until("run.completed", T).await;
+    assert!(!seen_by_a.is_empty());
+    b.next(T).await; // the retry hint
+    assert!(
+        b.next_event(Duration::from_millis(500)).await.is_none(),
+        "tenant B saw tenant A's events"
+    );
+    let listed = app
+        .http
+        .get(app.url("/v1/events"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(listed).await["events"].as_array().unwrap().len(), 0);
+}
+
+async fn bad_stream_parameters_are_problems(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    assert_eq!(app.get("/v1/events/stream?runId=nope").await.status(), 422);
+    assert_eq!(app.get("/v1/events?after=-3").await.status(), 422);
+    assert_eq!(
+        app.http
+            .get(app.url("/v1/events/stream"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+both_backends!(
+    two_subscribers_receive_the_same_events_in_the_same_order,
+    reconnecting_with_last_event_id_replays_exactly_what_was_missed,
+    a_slow_subscriber_is_told_it_lagged_and_never_slows_a_fast_one,
+    tenants_only_see_their_own_events,
+    bad_stream_parameters_are_problems,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_event_produced_on_one_replica_reaches_a_subscriber_on_another() {
+    let app = spawn(Backend::Postgres, |_| {}).await;
+    let second = app.replica(lab(&Recorder::default())()).await;
+    let url = format!("http://{}/v1/events/stream", second.addr);
+    let mut sub = SseClient::connect(&app.http, &url, &app.token, None).await;
+    let run_id = run(&app).await;
+    let events = sub.collect_until("run.completed", T).await;
+    assert_eq!(events.last().unwrap().json()["data"]["runId"], run_id);
+    assert!(ids(&events).windows(2).all(|w| w[0] < w[1]));
+    second.shutdown().await;
+}
