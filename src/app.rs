@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::engine::{Clock, DefinitionError, Engine, Registry, SystemClock, WorkflowDefinition};
 use crate::events::{Hub, spawn_pump};
 use crate::http::{self, AppState};
+use crate::providers::resilience::Resilience;
 use crate::store::{self, Store, StoreError, TenantId};
 use crate::telemetry::metrics::Metrics;
 use crate::workflows::{self, Services};
@@ -51,7 +52,12 @@ pub struct Extensions {
     pub workflows: Vec<WorkflowDefinition>,
     /// Routes mounted under `/v1`, behind authentication.
     pub routes: Option<Router<AppState>>,
+    /// Workflows built from the service's shared services (providers, resilience).
+    pub workflow_factories: Vec<WorkflowFactory>,
 }
+
+/// Builds a workflow from the shared services.
+pub type WorkflowFactory = Box<dyn FnOnce(&Services) -> WorkflowDefinition + Send>;
 
 /// A running service.
 pub struct App {
@@ -91,16 +97,28 @@ impl App {
             .connect_timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|e| StartError::Settings(format!("HTTP client: {e}")))?;
+        let resilience = Resilience::new(
+            settings.resilience.breaker.to_settings(),
+            settings
+                .resilience
+                .providers
+                .iter()
+                .map(|(name, c)| (name.clone(), c.to_settings()))
+                .collect(),
+        );
         let services = Services {
             store: store.clone(),
             settings: settings.clone(),
             clock: clock.clone(),
             http: http_client.clone(),
+            resilience,
         };
         let mut registry = Registry::new();
+        let from_factories = ext.workflow_factories.into_iter().map(|f| f(&services));
         for def in workflows::builtin(&services)?
             .into_iter()
             .chain(ext.workflows)
+            .chain(from_factories)
         {
             registry.register(def)?;
         }

@@ -7,6 +7,7 @@
 //! [`Settings::defaults`] and never touch process-wide variables.
 
 mod events;
+mod resilience;
 mod secret;
 mod serde_helpers;
 
@@ -18,6 +19,7 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
 pub use events::EventSettings;
+pub use resilience::{BreakerConfig, ResilienceSettings};
 pub use secret::Secret;
 use serde_helpers::{duration, string_list};
 
@@ -78,6 +80,8 @@ pub struct Settings {
     pub engine: EngineSettings,
     /// `[events]`: event stream and retention.
     pub events: EventSettings,
+    /// `[resilience]`: circuit breakers of outside providers.
+    pub resilience: ResilienceSettings,
 }
 
 /// `[server]`

@@ -377,7 +377,17 @@ impl Executor {
                 s.messages = e.messages.to_value().or(s.messages.take());
                 s.error = Some(error.clone());
                 let attempts = s.attempts.max(1) as u32;
-                if e.is_retryable() && attempts < retry.max_attempts && !self.cancelled {
+                if e.deferred && !self.cancelled {
+                    // Nothing was attempted: the attempt is given back.
+                    s.attempts -= 1;
+                    let delay = e.retry_after.unwrap_or(Duration::from_secs(1));
+                    let at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+                    s.status = StepStatus::Pending;
+                    s.wake_at = Some(at);
+                    let data = json!({"step": s.name, "reason": e.message, "retryAt": at});
+                    self.events
+                        .push(self.labels.engine("step.deferred", now, data));
+                } else if e.is_retryable() && attempts < retry.max_attempts && !self.cancelled {
                     let delay = retry
                         .backoff(attempts)
                         .max(e.retry_after.unwrap_or_default());

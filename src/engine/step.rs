@@ -225,6 +225,9 @@ pub struct StepError {
     pub messages: Box<Messages>,
     /// Extra structured detail (error codes, the provider's status).
     pub details: Value,
+    /// Nothing was attempted (a provider's circuit is open): the step waits until
+    /// `retry_after` without spending an attempt.
+    pub deferred: bool,
 }
 
 impl StepError {
@@ -245,7 +248,17 @@ impl StepError {
             retry_after: None,
             messages: Box::default(),
             details: Value::Null,
+            deferred: false,
         }
+    }
+
+    /// Nothing could be attempted now (a provider's circuit is open): wait `until`
+    /// passes, then try again; no attempt is spent.
+    pub fn deferred(message: impl Into<String>, until: Option<Duration>) -> Self {
+        let mut e = Self::new(ErrorKind::Retryable, message);
+        e.retry_after = Some(until.unwrap_or(Duration::from_secs(1)));
+        e.deferred = true;
+        e
     }
 
     /// Asks for at least this delay before the next attempt.

@@ -10,6 +10,8 @@ use serde_json::json;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
+use crate::auth::Principal;
+use crate::providers::resilience::state_number;
 
 /// `GET /healthz`: the process is alive.
 pub async fn healthz() -> Json<serde_json::Value> {
@@ -44,6 +46,38 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         &[],
         state.engine.active_runs() as f64,
     );
+    if let Ok((queued, oldest)) = state.store.queue_stats().await {
+        state.metrics.gauge(
+            "careflow_queue_depth",
+            "Queued runs (all tenants), as last counted.",
+            &[],
+            queued as f64,
+        );
+        let age = oldest
+            .map(|t| (state.engine.clock().now() - t).num_milliseconds().max(0) as f64 / 1000.0)
+            .unwrap_or(0.0);
+        state.metrics.gauge(
+            "careflow_queue_oldest_age_seconds",
+            "Age of the oldest queued run (0 when none).",
+            &[],
+            age,
+        );
+    }
+    for b in state.services.resilience.snapshots() {
+        let labels = [("provider", b.name.as_str())];
+        state.metrics.gauge(
+            "careflow_provider_breaker_state",
+            "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.",
+            &labels,
+            state_number(b.state),
+        );
+        state.metrics.set_counter(
+            "careflow_provider_breaker_transitions_total",
+            "Circuit breaker state changes per provider.",
+            &labels,
+            b.transitions as f64,
+        );
+    }
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -63,4 +97,10 @@ pub async fn openapi() -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// `GET /v1/providers`: each outside provider's circuit breaker (state, recent
+/// failures, last error, next trial time).
+pub async fn providers(State(state): State<AppState>, _: Principal) -> Json<serde_json::Value> {
+    Json(json!({ "providers": state.services.resilience.snapshots() }))
 }

@@ -68,6 +68,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/runs/{id}", get(runs::get_run))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
         .route("/runs/{id}/retry", post(runs::retry_run))
+        .route("/providers", get(health::providers))
         .route("/events", get(events::list))
         .route("/events/stream", get(events::stream));
     if let Some(extra) = extra {

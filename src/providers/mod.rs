@@ -6,5 +6,6 @@ pub mod breaker;
 pub mod fhir;
 pub mod llm;
 pub mod outbound;
+pub mod resilience;
 pub mod smtp;
 pub mod twilio;

@@ -316,6 +316,9 @@ pub trait RunStore {
     /// Number of queued runs (all tenants), for backpressure.
     async fn count_queued(&self) -> StoreResult<i64>;
 
+    /// Queued runs (all tenants) and the submission time of the oldest, for metrics.
+    async fn queue_stats(&self) -> StoreResult<(i64, Option<DateTime<Utc>>)>;
+
     /// Cancels a run that no replica holds (queued, sleeping, waiting) at once, or
     /// flags a running one for its holder. Returns the run's status afterwards.
     async fn request_cancel(

@@ -70,6 +70,20 @@ impl Metrics {
         });
     }
 
+    /// Sets a counter to a total kept elsewhere (e.g. a breaker's transitions).
+    pub fn set_counter(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        pairs: &[(&'static str, &str)],
+        total: f64,
+    ) {
+        self.with(|f| {
+            f.help.entry(name).or_insert(("counter", help));
+            f.counters.insert((name, labels(pairs)), total);
+        });
+    }
+
     /// Sets a gauge.
     pub fn gauge(
         &self,

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::engine::{Clock, DefinitionError, WorkflowDefinition};
+use crate::providers::resilience::Resilience;
 use crate::store::Store;
+
+pub mod support;
 
 /// What the built-in workflows are built from.
 #[derive(Clone)]
@@ -19,6 +22,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// The shared HTTP client for outside services configured by the operator.
     pub http: reqwest::Client,
+    /// Deadlines and circuit breakers of outside providers.
+    pub resilience: Arc<Resilience>,
 }
 
 /// Every built-in workflow definition.

@@ -92,6 +92,14 @@ async fn health_and_readiness_answer(backend: Backend) {
         ),
         "{metrics}"
     );
+    for line in [
+        "careflow_queue_depth 0",
+        "careflow_queue_oldest_age_seconds 0",
+        "careflow_provider_breaker_state{provider=\"llm\"} 0",
+        "# TYPE careflow_http_request_duration_seconds histogram",
+    ] {
+        assert!(metrics.contains(line), "missing `{line}` in {metrics}");
+    }
 }
 
 async fn an_api_key_authenticates_and_a_revoked_one_does_not(backend: Backend) {

@@ -13,5 +13,6 @@ mod helpers;
 #[path = "../common/lab.rs"]
 mod lab;
 mod replicas;
+mod resilience;
 #[path = "../common/sse.rs"]
 mod sse;

@@ -309,6 +309,14 @@ impl RunStore for SqliteStore {
         )
     }
 
+    async fn queue_stats(&self) -> StoreResult<(i64, Option<DateTime<Utc>>)> {
+        Ok(
+            sqlx::query_as("select count(*), min(created_at) from runs where status = 'queued'")
+                .fetch_one(&self.reader)
+                .await?,
+        )
+    }
+
     async fn request_cancel(
         &self,
         tenant: &TenantId,
