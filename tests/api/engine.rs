@@ -273,8 +273,9 @@ async fn a_full_queue_answers_429_with_retry_after(backend: Backend) {
         statuses[accepted..].iter().all(|s| *s == 429),
         "{statuses:?}"
     );
+    // The backlog never exceeded its bound (the claimer may have taken one since).
     let queued = json(app.get("/v1/runs?status=queued").await).await;
-    assert_eq!(queued["runs"].as_array().unwrap().len(), 2);
+    assert!((1..=2).contains(&queued["runs"].as_array().unwrap().len()));
 }
 
 async fn a_dry_run_returns_the_plan_and_writes_nothing(backend: Backend) {
