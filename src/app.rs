@@ -13,7 +13,9 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Authenticator;
 use crate::auth::api_key::{self, CreatedKey};
 use crate::config::Settings;
-use crate::engine::{Clock, DefinitionError, Engine, Registry, SystemClock, WorkflowDefinition};
+use crate::engine::{
+    Clock, DefinitionError, Engine, FunctionSpec, Registry, SystemClock, WorkflowDefinition,
+};
 use crate::events::{Hub, spawn_pump};
 use crate::http::{self, AppState};
 use crate::providers::resilience::Resilience;
@@ -54,6 +56,8 @@ pub struct Extensions {
     pub routes: Option<Router<AppState>>,
     /// Workflows built from the service's shared services (providers, resilience).
     pub workflow_factories: Vec<WorkflowFactory>,
+    /// Event functions registered beside the built-in ones.
+    pub functions: Vec<(WorkflowDefinition, FunctionSpec)>,
 }
 
 /// Builds a workflow from the shared services.
@@ -121,6 +125,12 @@ impl App {
             .chain(from_factories)
         {
             registry.register(def)?;
+        }
+        for (def, spec) in workflows::functions(&services)?
+            .into_iter()
+            .chain(ext.functions)
+        {
+            registry.register_function(def, spec)?;
         }
         let engine = Engine::start(
             store.clone(),

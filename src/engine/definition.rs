@@ -230,10 +230,11 @@ impl WorkflowBuilder {
     }
 }
 
-/// The workflows a service runs, by name.
+/// The workflows a service runs, by name, and the event functions among them.
 #[derive(Default)]
 pub struct Registry {
     workflows: BTreeMap<String, Arc<WorkflowDefinition>>,
+    functions: Vec<super::functions::FunctionSpec>,
 }
 
 impl Registry {
@@ -251,6 +252,23 @@ impl Registry {
         }
         self.workflows.insert(def.name.clone(), Arc::new(def));
         Ok(())
+    }
+
+    /// Adds a workflow that events trigger.
+    pub fn register_function(
+        &mut self,
+        def: WorkflowDefinition,
+        mut spec: super::functions::FunctionSpec,
+    ) -> Result<(), DefinitionError> {
+        spec.workflow = def.name.clone();
+        self.register(def)?;
+        self.functions.push(spec);
+        Ok(())
+    }
+
+    /// The event functions.
+    pub fn functions(&self) -> &[super::functions::FunctionSpec] {
+        &self.functions
     }
 
     /// A workflow by name.

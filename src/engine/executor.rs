@@ -152,7 +152,9 @@ impl Executor {
                         (t - now).to_std().unwrap_or(Duration::ZERO)
                             <= self.inner.settings.park_after
                     });
-                    if !soon {
+                    // A run waiting for an event always parks: events are delivered
+                    // to parked runs only.
+                    if !soon || status == RunStatus::Waiting {
                         return self.park(status, ready_at, now).await;
                     }
                     if let Err(stop) = self.commit_running(now).await {
@@ -249,10 +251,21 @@ impl Executor {
         let step = &self.def.steps[index];
         let state = &self.steps[index];
         let wake = state.wait.as_ref().and_then(|w| {
-            (w.get("kind").and_then(Value::as_str) == Some("timer")).then(|| Wake::Timer {
-                at: state.wake_at.unwrap_or_else(|| self.inner.clock.now()),
-                state: w.get("state").cloned().unwrap_or(Value::Null),
-            })
+            let saved = w.get("state").cloned().unwrap_or(Value::Null);
+            match w.get("kind").and_then(Value::as_str) {
+                Some("timer") => Some(Wake::Timer {
+                    at: state.wake_at.unwrap_or_else(|| self.inner.clock.now()),
+                    state: saved,
+                }),
+                Some("event") => Some(match w.get("received") {
+                    Some(event) => Wake::Event {
+                        event: event.clone(),
+                        state: saved,
+                    },
+                    None => Wake::TimedOut { state: saved },
+                }),
+                _ => None,
+            }
         });
         let deps: HashMap<String, Value> = step
             .deps
@@ -357,6 +370,26 @@ impl Executor {
                 let data = json!({"step": s.name, "until": until});
                 self.events
                     .push(self.labels.engine("step.sleeping", now, data));
+            }
+            Ok(StepOutcome::WaitForEvent {
+                event,
+                matching,
+                timeout,
+                state,
+            }) => {
+                let until = now + chrono::Duration::from_std(timeout).unwrap_or_default();
+                s.status = StepStatus::Sleeping;
+                s.wake_at = Some(until);
+                s.wait = Some(json!({
+                    "kind": "event",
+                    "event": event,
+                    "match": matching,
+                    "since": now,
+                    "state": state,
+                }));
+                let data = json!({"step": s.name, "event": event, "timeoutAt": until});
+                self.events
+                    .push(self.labels.engine("step.waiting", now, data));
             }
             Err(e) => {
                 let timed_out = e.details.get("timeout").is_some();

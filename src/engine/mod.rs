@@ -17,9 +17,11 @@ mod definition;
 mod error;
 mod events;
 mod executor;
+mod functions;
 mod options;
 mod plan;
 mod policy;
+mod router;
 mod step;
 mod submit;
 mod view;
@@ -40,14 +42,16 @@ pub use definition::{
     DefinitionError, Registry, StepDefinition, WorkflowBuilder, WorkflowDefinition,
 };
 pub use error::{EngineError, EngineResult};
+pub use functions::{CancelOn, Concurrency, Debounce, FunctionSpec, Trigger, key_of};
 pub use options::{RunOptions, StepToggle, escape_pointer};
 pub use plan::{DryRunPlan, SkippedStep};
 pub use policy::{RetryPolicy, StepPolicy};
+pub use router::{ROUTER_LEASE, event_json, trigger_key};
 pub use step::{
-    Emit, ErrorKind, Messages, StepContext, StepError, StepFuture, StepHandler, StepOutcome,
-    StepOutput, ToStepResult, Wake,
+    Emit, ErrorKind, EventMatch, Messages, StepContext, StepError, StepFuture, StepHandler,
+    StepOutcome, StepOutput, ToStepResult, Wake, lookup,
 };
-pub use submit::{Submission, Submitted};
+pub use submit::{Scheduling, Submission, Submitted};
 pub use view::{RunView, StepView};
 
 use crate::config::EngineSettings;
@@ -80,6 +84,8 @@ struct Inner {
     /// Fires when the drain is over: background loops end.
     stopped: CancellationToken,
     queued_estimate: Mutex<Option<(Instant, i64)>>,
+    /// Wakes callers waiting for events to be routed.
+    routed: Notify,
 }
 
 impl Inner {
@@ -136,6 +142,7 @@ impl Engine {
             shutdown: CancellationToken::new(),
             stopped: CancellationToken::new(),
             queued_estimate: Mutex::new(None),
+            routed: Notify::new(),
         });
         worker::spawn_background(inner.clone());
         // Runs orphaned by a previous process are due at once.
@@ -167,6 +174,11 @@ impl Engine {
     pub fn poke(&self) {
         self.inner.poke.notify_one();
         self.inner.tick.notify_waiters();
+    }
+
+    /// Waits until the event router finishes a batch (or `timeout` passes).
+    pub async fn routed(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.inner.routed.notified()).await;
     }
 
     /// Runs executing on this replica right now.

@@ -116,6 +116,61 @@ pub enum Wake {
         /// What the step stored when it parked.
         state: Value,
     },
+    /// The event it waited for arrived.
+    Event {
+        /// The event (`name`, `data`, `id`, `ts`).
+        event: Value,
+        /// What the step stored when it parked.
+        state: Value,
+    },
+    /// No matching event arrived before the timeout.
+    TimedOut {
+        /// What the step stored when it parked.
+        state: Value,
+    },
+}
+
+impl Wake {
+    /// What the step stored when it parked.
+    pub fn state(&self) -> &Value {
+        match self {
+            Wake::Timer { state, .. } | Wake::Event { state, .. } | Wake::TimedOut { state } => {
+                state
+            }
+        }
+    }
+
+    /// The event that arrived, if one did.
+    pub fn event(&self) -> Option<&Value> {
+        match self {
+            Wake::Event { event, .. } => Some(event),
+            _ => None,
+        }
+    }
+}
+
+/// Which events a wait accepts: those whose value at `path` (dotted, e.g.
+/// `data.patientId`) equals `value`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventMatch {
+    /// Dotted path into the event.
+    pub path: String,
+    /// The value it must have.
+    pub value: Value,
+}
+
+impl EventMatch {
+    /// True when `event` matches.
+    pub fn matches(&self, event: &Value) -> bool {
+        lookup(event, &self.path) == Some(&self.value)
+    }
+}
+
+/// The value at a dotted path (`data.patient.id`).
+pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .filter(|p| !p.is_empty())
+        .try_fold(value, |v, key| v.get(key))
 }
 
 /// Validation messages a step reports beside its output.
@@ -196,6 +251,20 @@ pub enum StepOutcome {
     SleepUntil {
         /// When to resume.
         until: DateTime<Utc>,
+        /// What the handler wants back on resumption.
+        state: Value,
+    },
+    /// Park the step until an event named `event` (and passing `matching`) arrives
+    /// after this moment, or until `timeout` passes; the handler is called again with
+    /// [`Wake::Event`] or [`Wake::TimedOut`]. An event that matches several waiting
+    /// runs wakes each of them.
+    WaitForEvent {
+        /// Event name, e.g. `interaction/response_received`.
+        event: String,
+        /// Which events count.
+        matching: Option<EventMatch>,
+        /// How long to wait.
+        timeout: Duration,
         /// What the handler wants back on resumption.
         state: Value,
     },

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::types::Json;
 
@@ -33,6 +34,15 @@ pub struct Submission {
     pub correlation_id: Option<String>,
 }
 
+/// Extra scheduling for a submission.
+#[derive(Debug, Clone, Default)]
+pub struct Scheduling {
+    /// Do not start before this time (the run waits in the queue).
+    pub not_before: Option<DateTime<Utc>>,
+    /// At most `limit` runs with this key execute at once (key, limit).
+    pub concurrency: Option<(String, i32)>,
+}
+
 /// What a submission did.
 #[derive(Debug, Clone)]
 pub enum Submitted {
@@ -52,6 +62,17 @@ pub enum Submitted {
 impl Engine {
     /// Submits a run and waits up to `wait` for it to end.
     pub async fn submit(&self, sub: Submission, wait: Duration) -> EngineResult<Submitted> {
+        self.submit_scheduled(sub, wait, Scheduling::default())
+            .await
+    }
+
+    /// Submits a run with a start time or a concurrency key, and waits up to `wait`.
+    pub async fn submit_scheduled(
+        &self,
+        sub: Submission,
+        wait: Duration,
+        scheduling: Scheduling,
+    ) -> EngineResult<Submitted> {
         let inner = &self.inner;
         let def = inner
             .registry
@@ -76,7 +97,14 @@ impl Engine {
         // With a free slot the run executes here at once: it is inserted already
         // leased to this replica, with its first steps marked started, which saves
         // the claim's round trip and commit.
-        let permit = worker::try_slot(inner);
+        let deferred = scheduling.not_before.is_some_and(|t| t > now);
+        // Runs with a concurrency key always go through the queue, whose claim
+        // enforces the key's limit.
+        let permit = if deferred || scheduling.concurrency.is_some() {
+            None
+        } else {
+            worker::try_slot(inner)
+        };
         let labels = RunEvents {
             run_id,
             workflow: def.name.clone(),
@@ -132,8 +160,12 @@ impl Engine {
             idempotency_key: sub.idempotency_key,
             correlation_id: sub.correlation_id,
             created_at: now,
-            ready_at: lease.as_ref().map(|(_, until)| *until).or(Some(now)),
+            ready_at: lease
+                .as_ref()
+                .map(|(_, until)| *until)
+                .or(Some(scheduling.not_before.unwrap_or(now).max(now))),
             lease,
+            concurrency: scheduling.concurrency,
             steps,
             events,
         };

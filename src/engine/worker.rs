@@ -42,7 +42,8 @@ pub(super) fn try_slot(inner: &Arc<Inner>) -> Option<Slot> {
 pub(super) fn spawn_background(inner: Arc<Inner>) {
     tokio::spawn(claim_loop(inner.clone()));
     tokio::spawn(heartbeat_loop(inner.clone()));
-    tokio::spawn(notice_loop(inner));
+    tokio::spawn(notice_loop(inner.clone()));
+    tokio::spawn(super::router::router_loop(inner));
 }
 
 /// Starts executing a run this replica holds.

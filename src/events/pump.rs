@@ -65,9 +65,16 @@ pub fn spawn_pump(
                 }
             }
             if sequence {
+                // Events of transactions that were still young wait for a later pass;
+                // retry soon while there are such events, rather than at the next tick.
+                let mut rounds = 0;
                 loop {
                     match store.sequence_events().await {
-                        Ok(n) if n >= 5000 => continue,
+                        Ok((n, _)) if n >= 5000 => continue,
+                        Ok((_, true)) if rounds < 100 => {
+                            rounds += 1;
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
                         Ok(_) => break,
                         Err(e) => {
                             tracing::warn!(error = %e, "sequencing events failed");

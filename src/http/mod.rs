@@ -9,6 +9,7 @@
 pub mod error;
 mod events;
 pub mod extract;
+mod functions;
 mod health;
 pub mod middleware;
 pub mod runs;
@@ -69,7 +70,8 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/runs/{id}/cancel", post(runs::cancel_run))
         .route("/runs/{id}/retry", post(runs::retry_run))
         .route("/providers", get(health::providers))
-        .route("/events", get(events::list))
+        .route("/events", get(events::list).post(functions::send))
+        .route("/functions", get(functions::list))
         .route("/events/stream", get(events::stream));
     if let Some(extra) = extra {
         v1 = v1.merge(extra);

@@ -47,8 +47,10 @@ pub trait EventStore {
     async fn append_events(&self, tenant: &TenantId, events: &[NewEvent]) -> StoreResult<()>;
 
     /// Gives committed events their positions, in commit order. One caller at a time
-    /// does the work (others return at once); returns how many were positioned.
-    async fn sequence_events(&self) -> StoreResult<u64>;
+    /// does the work (others return at once). Returns how many were positioned, and
+    /// whether events still wait for one (their transactions are not yet older than
+    /// every running one, or another replica holds the sequencer).
+    async fn sequence_events(&self) -> StoreResult<(u64, bool)>;
 
     /// Positioned events of every tenant after `after`, for the live fan-out.
     async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>>;

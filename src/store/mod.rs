@@ -10,10 +10,12 @@
 mod auth;
 mod error;
 mod events;
+mod keyed;
 mod notice;
 pub mod postgres;
 mod runs;
 pub mod sqlite;
+mod triggers;
 mod types;
 
 use std::sync::Arc;
@@ -29,6 +31,7 @@ pub use runs::{
     CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun, RunFilter, RunRow, RunStore,
     RunUpdate, StepRow, StepWrite,
 };
+pub use triggers::{TriggerStore, Waiter};
 pub use types::{RunId, RunStatus, StepStatus, TenantId};
 
 use crate::config::DatabaseSettings;
@@ -54,7 +57,7 @@ impl Backend {
 
 /// Everything careflow keeps. Held as `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: AuthStore + RunStore + EventStore + Send + Sync + 'static {
+pub trait Store: AuthStore + RunStore + EventStore + TriggerStore + Send + Sync + 'static {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

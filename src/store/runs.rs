@@ -207,6 +207,8 @@ pub struct NewRun {
     pub ready_at: Option<DateTime<Utc>>,
     /// The submitting replica's lease, when it executes the run itself.
     pub lease: Option<(String, DateTime<Utc>)>,
+    /// At most this many runs with this key execute at once (key, limit).
+    pub concurrency: Option<(String, i32)>,
     /// Every step of the definition.
     pub steps: Vec<StepWrite>,
     /// Events to append.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::engine::{Clock, DefinitionError, WorkflowDefinition};
+use crate::engine::{Clock, DefinitionError, FunctionSpec, WorkflowDefinition};
 use crate::providers::resilience::Resilience;
 use crate::store::Store;
 
@@ -24,6 +24,14 @@ pub struct Services {
     pub http: reqwest::Client,
     /// Deadlines and circuit breakers of outside providers.
     pub resilience: Arc<Resilience>,
+}
+
+/// Every built-in event function: a workflow and what triggers it.
+pub fn functions(
+    services: &Services,
+) -> Result<Vec<(WorkflowDefinition, FunctionSpec)>, DefinitionError> {
+    let _ = services;
+    Ok(Vec::new())
 }
 
 /// Every built-in workflow definition.

@@ -5,6 +5,7 @@ mod cli;
 mod engine;
 mod events;
 mod foundation;
+mod functions;
 // Not every test uses every helper.
 #[path = "../common/db.rs"]
 mod db;

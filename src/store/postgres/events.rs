@@ -29,7 +29,7 @@ impl EventStore for PgStore {
         Ok(())
     }
 
-    async fn sequence_events(&self) -> StoreResult<u64> {
+    async fn sequence_events(&self) -> StoreResult<(u64, bool)> {
         // Only events of transactions older than every running one are positioned:
         // no transaction still running can add an event before them in (tx_id, seq)
         // order, so positions never need to go back.
@@ -55,7 +55,8 @@ impl EventStore for PgStore {
                 returning 1
              ),
              n as (select pg_notify('{}', $2) where exists (select 1 from done))
-             select (select count(*) from done) as positioned, (select count(*) from n) as n",
+             select (select count(*) from done) as positioned, (select count(*) from n) as n,
+                    (select count(*) from events where position is null) as unpositioned",
             Notice::CHANNEL
         );
         let row = sqlx::query(&sql)
@@ -64,7 +65,9 @@ impl EventStore for PgStore {
             .fetch_one(&self.pool)
             .await?;
         let positioned: i64 = row.try_get("positioned")?;
-        Ok(positioned as u64)
+        // The count was taken in the statement's snapshot, before its own updates.
+        let unpositioned: i64 = row.try_get("unpositioned")?;
+        Ok((positioned as u64, unpositioned > positioned))
     }
 
     async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>> {

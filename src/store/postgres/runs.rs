@@ -55,6 +55,73 @@ fn notice_payloads(notices: &[Notice]) -> Vec<String> {
     notices.iter().map(Notice::to_payload).collect()
 }
 
+/// Serializes claims of runs with concurrency keys across replicas, so two claimers
+/// cannot both start the last free slot of a key.
+const KEYED_CLAIM_LOCK: i64 = 0x6366_6b65_7965_6400;
+
+impl PgStore {
+    /// Claims due runs that carry a concurrency key, never exceeding a key's limit.
+    async fn claim_keyed(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        room: i64,
+    ) -> StoreResult<Vec<RunRow>> {
+        let mut tx = self.pool.begin().await?;
+        let candidates: Vec<(TenantId, RunId, String, i32)> = sqlx::query_as(
+            "select tenant_id, run_id, concurrency_key, coalesce(concurrency_limit, 1) from runs
+             where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $1
+               and concurrency_key is not null
+             order by ready_at limit 200",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query("select pg_advisory_xact_lock($1)")
+            .bind(KEYED_CLAIM_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let keys: Vec<String> = candidates.iter().map(|c| c.2.clone()).collect();
+        // Runs executing now, per key; a run whose lease expired is not executing
+        // (it is a candidate itself).
+        let running: Vec<(TenantId, String, i64)> = sqlx::query_as(
+            "select tenant_id, concurrency_key, count(*) from runs
+             where status = 'running' and concurrency_key = any($1) and lease_expires_at > $2
+             group by tenant_id, concurrency_key",
+        )
+        .bind(&keys)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let chosen = crate::store::keyed::choose(&candidates, &running, room);
+        let mut claimed = Vec::new();
+        for (tenant, run) in chosen {
+            let row: Option<RunRow> = sqlx::query_as(&format!(
+                "update runs set status = 'running', lease_owner = $3,
+                    lease_epoch = lease_epoch + 1, lease_expires_at = $5, ready_at = $5,
+                    started_at = coalesce(started_at, $4)
+                 where tenant_id = $1 and run_id = $2 and ready_at <= $4
+                   and status in ('queued', 'running', 'sleeping', 'waiting')
+                 returning {RUN_COLUMNS}"
+            ))
+            .bind(&tenant)
+            .bind(run)
+            .bind(owner)
+            .bind(now)
+            .bind(lease_until)
+            .fetch_optional(&mut *tx)
+            .await?;
+            claimed.extend(row);
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+}
+
 #[async_trait]
 impl RunStore for PgStore {
     async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
@@ -69,10 +136,10 @@ impl RunStore for PgStore {
                 insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
                                   options, idempotency_key, correlation_id, created_at,
                                   started_at, ready_at, lease_owner, lease_epoch,
-                                  lease_expires_at)
+                                  lease_expires_at, concurrency_key, concurrency_limit)
                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                         case when $12::text is null then null else $10 end, $11, $12,
-                        case when $12::text is null then 0 else 1 end, $13)
+                        case when $12::text is null then 0 else 1 end, $13, $36, $37)
                 on conflict (tenant_id, workflow, idempotency_key)
                     where idempotency_key is not null do nothing
                 returning run_id
@@ -125,8 +192,14 @@ impl RunStore for PgStore {
             .bind(steps.skip_reasons)
             .bind(steps.wake_at)
             .bind(steps.waits);
+        let (key, limit) = match &run.concurrency {
+            Some((k, l)) => (Some(k.clone()), Some(*l)),
+            None => (None, None),
+        };
         let row = bind_events(q, events)
             .bind(notice_payloads(&notices))
+            .bind(key)
+            .bind(limit)
             .fetch_one(&self.pool)
             .await?;
         let created: i64 = row.try_get("created")?;
@@ -157,12 +230,18 @@ impl RunStore for PgStore {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<RunRow>> {
+        let returning = RUN_COLUMNS
+            .split(", ")
+            .map(|c| format!("r.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         // SKIP LOCKED: replicas claiming at once never wait for, nor take, each
         // other's rows; the epoch increment fences whoever held the run before.
         let sql = format!(
             "with due as (
                 select tenant_id, run_id from runs
                 where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $2
+                  and concurrency_key is null
                 order by ready_at
                 limit $4
                 for update skip locked
@@ -171,20 +250,20 @@ impl RunStore for PgStore {
                 lease_epoch = r.lease_epoch + 1, lease_expires_at = $3, ready_at = $3,
                 started_at = coalesce(r.started_at, $2)
             from due where r.tenant_id = due.tenant_id and r.run_id = due.run_id
-            returning {}",
-            RUN_COLUMNS
-                .split(", ")
-                .map(|c| format!("r.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            returning {returning}"
         );
-        Ok(sqlx::query_as(&sql)
+        let mut claimed: Vec<RunRow> = sqlx::query_as(&sql)
             .bind(owner)
             .bind(now)
             .bind(lease_until)
             .bind(limit)
             .fetch_all(&self.pool)
-            .await?)
+            .await?;
+        let room = limit - claimed.len() as i64;
+        if room > 0 {
+            claimed.extend(self.claim_keyed(owner, now, lease_until, room).await?);
+        }
+        Ok(claimed)
     }
 
     async fn commit_progress(

@@ -41,10 +41,10 @@ impl EventStore for SqliteStore {
         Ok(())
     }
 
-    async fn sequence_events(&self) -> StoreResult<u64> {
+    async fn sequence_events(&self) -> StoreResult<(u64, bool)> {
         // Row ids already are commit-ordered positions.
         self.announce([Notice::EventsPositioned]);
-        Ok(0)
+        Ok((0, false))
     }
 
     async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>> {

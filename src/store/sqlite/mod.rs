@@ -8,6 +8,7 @@
 mod auth;
 mod events;
 mod runs;
+mod triggers;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

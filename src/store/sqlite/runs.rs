@@ -131,10 +131,11 @@ impl RunStore for SqliteStore {
         sqlx::query(
             "insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
                                options, idempotency_key, correlation_id, created_at, started_at,
-                               ready_at, lease_owner, lease_epoch, lease_expires_at)
+                               ready_at, lease_owner, lease_epoch, lease_expires_at,
+                               concurrency_key, concurrency_limit)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                      case when $12 is null then null else $10 end, $11, $12,
-                     case when $12 is null then 0 else 1 end, $13)",
+                     case when $12 is null then 0 else 1 end, $13, $14, $15)",
         )
         .bind(&run.tenant_id)
         .bind(run.run_id)
@@ -149,6 +150,8 @@ impl RunStore for SqliteStore {
         .bind(run.ready_at)
         .bind(owner)
         .bind(lease_until)
+        .bind(run.concurrency.as_ref().map(|(k, _)| k.clone()))
+        .bind(run.concurrency.as_ref().map(|(_, l)| *l))
         .execute(&mut *tx)
         .await?;
         for s in &run.steps {
@@ -172,13 +175,15 @@ impl RunStore for SqliteStore {
         limit: i64,
     ) -> StoreResult<Vec<RunRow>> {
         // The single writer connection makes select-then-update atomic.
-        Ok(sqlx::query_as(&format!(
+        let mut tx = self.writer.begin().await?;
+        let mut claimed: Vec<RunRow> = sqlx::query_as(&format!(
             "update runs set status = 'running', lease_owner = $1,
                 lease_epoch = lease_epoch + 1, lease_expires_at = $3, ready_at = $3,
                 started_at = coalesce(started_at, $2)
              where rowid in (
                 select rowid from runs
                 where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $2
+                  and concurrency_key is null
                 order by ready_at limit $4)
              returning {RUN_COLUMNS}"
         ))
@@ -186,8 +191,51 @@ impl RunStore for SqliteStore {
         .bind(now)
         .bind(lease_until)
         .bind(limit)
-        .fetch_all(&self.writer)
-        .await?)
+        .fetch_all(&mut *tx)
+        .await?;
+        let room = limit - claimed.len() as i64;
+        if room > 0 {
+            let candidates: Vec<(TenantId, RunId, String, i32)> = sqlx::query_as(
+                "select tenant_id, run_id, concurrency_key, coalesce(concurrency_limit, 1)
+                 from runs
+                 where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $1
+                   and concurrency_key is not null
+                 order by ready_at limit 200",
+            )
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+            if !candidates.is_empty() {
+                let running: Vec<(TenantId, String, i64)> = sqlx::query_as(
+                    "select tenant_id, concurrency_key, count(*) from runs
+                     where status = 'running' and concurrency_key is not null
+                       and lease_expires_at > $1
+                     group by tenant_id, concurrency_key",
+                )
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (tenant, run) in crate::store::keyed::choose(&candidates, &running, room) {
+                    let row: Option<RunRow> = sqlx::query_as(&format!(
+                        "update runs set status = 'running', lease_owner = $3,
+                            lease_epoch = lease_epoch + 1, lease_expires_at = $5, ready_at = $5,
+                            started_at = coalesce(started_at, $4)
+                         where tenant_id = $1 and run_id = $2
+                         returning {RUN_COLUMNS}"
+                    ))
+                    .bind(&tenant)
+                    .bind(run)
+                    .bind(owner)
+                    .bind(now)
+                    .bind(lease_until)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    claimed.extend(row);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(claimed)
     }
 
     async fn commit_progress(

@@ -1,0 +1,260 @@
+//! The event router: reads committed events in position order and applies them to
+//! event functions: wakes steps waiting for them, cancels runs they cancel, and
+//! starts the functions they trigger. One replica at a time routes (a named lease in
+//! the store carries the position reached), so every event is routed once in order;
+//! after a crash the next holder repeats at most the last batch, and every effect is
+//! idempotent (a run started by an event is keyed by the event's id).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Duration as ChronoDuration;
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::functions::{FunctionSpec, key_of};
+use super::step::EventMatch;
+use super::submit::{Scheduling, Submission};
+use super::{Engine, EngineError, Inner, RunOptions};
+use crate::store::{EventRow, Notice, RunStatus};
+
+/// The lease under which one replica routes events.
+pub const ROUTER_LEASE: &str = "event-router";
+
+const BATCH: i64 = 200;
+
+/// The event as functions see it (`name`, `data`, `id`, `ts` in milliseconds).
+pub fn event_json(e: &EventRow) -> Value {
+    json!({
+        "name": e.event_type,
+        "data": e.data.0,
+        "id": e.event_id,
+        "ts": e.created_at.timestamp_millis(),
+    })
+}
+
+/// The idempotency key of the run an event starts for a function.
+pub fn trigger_key(event_id: uuid::Uuid) -> String {
+    format!("evt:{event_id}")
+}
+
+pub(super) async fn router_loop(inner: Arc<Inner>) {
+    let mut notices = inner.store.subscribe();
+    loop {
+        tokio::select! {
+            _ = inner.stopped.cancelled() => return,
+            _ = inner.shutdown.cancelled() => return,
+            n = notices.recv() => match n {
+                Ok(Notice::EventsPositioned | Notice::Resync) | Err(RecvError::Lagged(_)) => {}
+                Ok(_) => continue,
+                Err(RecvError::Closed) => return,
+            },
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+        while let Ok(_n) = notices.try_recv() {}
+        if let Err(e) = route_pending(&inner).await {
+            tracing::warn!(error = %e, "routing events failed; will retry");
+        }
+    }
+}
+
+async fn route_pending(inner: &Arc<Inner>) -> Result<(), EngineError> {
+    let engine = Engine {
+        inner: inner.clone(),
+    };
+    loop {
+        let now = inner.clock.now();
+        let until = now + ChronoDuration::seconds(30);
+        let Some(position) = inner
+            .store
+            .hold_lease(ROUTER_LEASE, &inner.owner, now, until)
+            .await?
+        else {
+            return Ok(());
+        };
+        let batch = inner.store.events_after(position, BATCH).await?;
+        let Some(last) = batch.last().map(|e| e.position) else {
+            return Ok(());
+        };
+        for e in batch.iter().filter(|e| e.source != super::events::SOURCE) {
+            route(&engine, e).await?;
+        }
+        if !inner
+            .store
+            .advance_lease(ROUTER_LEASE, &inner.owner, last)
+            .await?
+        {
+            return Ok(());
+        }
+        inner.routed.notify_waiters();
+        if (batch.len() as i64) < BATCH {
+            return Ok(());
+        }
+    }
+}
+
+async fn route(engine: &Engine, e: &EventRow) -> Result<(), EngineError> {
+    let inner = &engine.inner;
+    let event = event_json(e);
+    let now = inner.clock.now();
+
+    // Steps waiting for this event, that started waiting before it arrived.
+    for waiter in inner
+        .store
+        .event_waiters(&e.tenant_id, &e.event_type)
+        .await?
+    {
+        let since = waiter
+            .wait
+            .get("since")
+            .and_then(|s| serde_json::from_value::<chrono::DateTime<chrono::Utc>>(s.clone()).ok());
+        if since.is_some_and(|s| e.created_at < s) {
+            continue;
+        }
+        let matching: Option<EventMatch> = waiter
+            .wait
+            .get("match")
+            .and_then(|m| serde_json::from_value(m.clone()).ok());
+        if matching.is_some_and(|m| !m.matches(&event)) {
+            continue;
+        }
+        if inner
+            .store
+            .resolve_waiter(&e.tenant_id, waiter.run_id, &waiter.step_name, &event, now)
+            .await?
+        {
+            inner.poke.notify_one();
+        }
+    }
+
+    let functions: Vec<FunctionSpec> = inner.registry.functions().to_vec();
+    // Cancellations.
+    for f in &functions {
+        for c in f.cancel_on.iter().filter(|c| c.event == e.event_type) {
+            let Some(value) = key_of(&event, &format!("data.{}", c.field)) else {
+                continue;
+            };
+            let runs = inner
+                .store
+                .runs_with_input(
+                    &e.tenant_id,
+                    &f.workflow,
+                    &["event", "data", &c.field],
+                    &value,
+                    &[
+                        RunStatus::Queued,
+                        RunStatus::Running,
+                        RunStatus::Sleeping,
+                        RunStatus::Waiting,
+                    ],
+                    None,
+                )
+                .await?;
+            for run in runs {
+                match engine.cancel(&e.tenant_id, run).await {
+                    Ok(_) | Err(EngineError::InvalidState(_)) | Err(EngineError::NotFound) => {}
+                    Err(err) => return Err(err),
+                }
+            }
+        }
+    }
+
+    // Starts.
+    for f in functions.iter().filter(|f| f.triggered_by(&event)) {
+        let mut input = json!({ "event": event });
+        if let Some(path) = &f.idempotency
+            && let Some(value) = key_of(&event, path)
+        {
+            if ran_within_a_day(inner, e, f, &value, now).await? {
+                continue;
+            }
+            input["idempotencyKey"] = json!(value);
+        }
+        let mut scheduling = Scheduling::default();
+        if e.created_at > now {
+            scheduling.not_before = Some(e.created_at);
+        }
+        if let Some(d) = &f.debounce {
+            let key = d
+                .key
+                .as_ref()
+                .and_then(|k| key_of(&event, k))
+                .unwrap_or_else(|| "_".into());
+            input["debounceKey"] = json!(key);
+            let due = now + ChronoDuration::from_std(d.period).unwrap_or_default();
+            let queued = inner
+                .store
+                .runs_with_input(
+                    &e.tenant_id,
+                    &f.workflow,
+                    &["debounceKey"],
+                    &key,
+                    &[RunStatus::Queued],
+                    None,
+                )
+                .await?;
+            let mut rescheduled = false;
+            for run in queued {
+                rescheduled |= inner
+                    .store
+                    .reschedule_queued(&e.tenant_id, run, &input, due)
+                    .await?;
+            }
+            if rescheduled {
+                continue;
+            }
+            scheduling.not_before = Some(due.max(scheduling.not_before.unwrap_or(due)));
+        }
+        if let Some(c) = &f.concurrency
+            && let Some(value) = key_of(&event, &c.key)
+        {
+            scheduling.concurrency = Some((format!("{}:{value}", f.workflow), c.limit as i32));
+        }
+        let submission = Submission {
+            tenant: e.tenant_id.clone(),
+            workflow: f.workflow.clone(),
+            input,
+            options: RunOptions::default(),
+            idempotency_key: Some(trigger_key(e.event_id)),
+            correlation_id: e
+                .correlation_id
+                .clone()
+                .or_else(|| Some(e.event_id.to_string())),
+        };
+        engine
+            .submit_scheduled(submission, Duration::ZERO, scheduling)
+            .await?;
+    }
+    Ok(())
+}
+
+/// True when the function already ran for this idempotency value in the last 24 hours.
+async fn ran_within_a_day(
+    inner: &Inner,
+    e: &EventRow,
+    f: &FunctionSpec,
+    value: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, EngineError> {
+    let all = [
+        RunStatus::Queued,
+        RunStatus::Running,
+        RunStatus::Sleeping,
+        RunStatus::Waiting,
+        RunStatus::Completed,
+        RunStatus::Failed,
+        RunStatus::Cancelled,
+    ];
+    let earlier = inner
+        .store
+        .runs_with_input(
+            &e.tenant_id,
+            &f.workflow,
+            &["idempotencyKey"],
+            value,
+            &all,
+            Some(now - ChronoDuration::hours(24)),
+        )
+        .await?;
+    Ok(!earlier.is_empty())
+}
