@@ -12,6 +12,7 @@ mod error;
 mod notice;
 pub mod postgres;
 mod runs;
+mod service_calls;
 pub mod sqlite;
 mod types;
 
@@ -26,6 +27,10 @@ pub use notice::Notice;
 pub use runs::{
     CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun, RunFilter, RunRow, RunStore,
     RunUpdate, StepRow, StepWrite,
+};
+pub use service_calls::{
+    InsertServiceCall, NewServiceCall, ServiceCallFilter, ServiceCallRow, ServiceCallStatus,
+    ServiceCallStore, ServiceCallTransition,
 };
 pub use types::{RunId, RunStatus, StepStatus, TenantId};
 
@@ -52,7 +57,7 @@ impl Backend {
 
 /// Everything careflow keeps. Held as `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: AuthStore + RunStore + Send + Sync + 'static {
+pub trait Store: AuthStore + RunStore + ServiceCallStore + Send + Sync + 'static {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

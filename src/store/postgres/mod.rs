@@ -7,6 +7,7 @@
 mod auth;
 mod columns;
 mod runs;
+mod service_calls;
 
 use std::time::Duration;
 

@@ -7,6 +7,7 @@
 
 mod auth;
 mod runs;
+mod service_calls;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
