@@ -13,8 +13,10 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Authenticator;
 use crate::auth::api_key::{self, CreatedKey};
 use crate::config::Settings;
+use crate::domain::service_call::ServiceCalls;
 use crate::engine::{Clock, DefinitionError, Engine, Registry, SystemClock, WorkflowDefinition};
 use crate::http::{self, AppState};
+use crate::providers::outbound::GuardedClient;
 use crate::store::{self, Store, StoreError, TenantId};
 use crate::telemetry::metrics::Metrics;
 use crate::workflows::{self, Services};
@@ -90,11 +92,23 @@ impl App {
             .connect_timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|e| StartError::Settings(format!("HTTP client: {e}")))?;
+        let policy = Arc::new(
+            settings
+                .outbound
+                .policy()
+                .map_err(|e| StartError::Settings(format!("outbound.allow: {e}")))?,
+        );
+        let outbound = GuardedClient::new(policy.clone(), settings.outbound.client_settings())
+            .map_err(|e| StartError::Settings(format!("outbound client: {e}")))?;
+        let service_calls = ServiceCalls::new(store.clone(), &settings.service_calls, policy)
+            .map_err(|e| StartError::Settings(format!("service_calls.encryption_key: {e}")))?;
         let services = Services {
             store: store.clone(),
             settings: settings.clone(),
             clock: clock.clone(),
             http: http_client.clone(),
+            outbound,
+            service_calls: Arc::new(service_calls),
         };
         let mut registry = Registry::new();
         for def in workflows::builtin(&services)?

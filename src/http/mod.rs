@@ -11,6 +11,7 @@ pub mod extract;
 mod health;
 pub mod middleware;
 pub mod runs;
+pub mod service_calls;
 
 use std::sync::Arc;
 
@@ -60,7 +61,14 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/runs", get(runs::list_runs))
         .route("/runs/{id}", get(runs::get_run))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
-        .route("/runs/{id}/retry", post(runs::retry_run));
+        .route("/runs/{id}/retry", post(runs::retry_run))
+        .route("/service-calls", post(service_calls::submit))
+        .route("/service-calls", get(service_calls::list_service_calls))
+        .route("/service-calls/{id}", get(service_calls::get_service_call))
+        .route(
+            "/service-calls/{id}/cancel",
+            post(service_calls::cancel_service_call),
+        );
     if let Some(extra) = extra {
         v1 = v1.merge(extra);
     }

@@ -2,10 +2,14 @@
 //! [`WorkflowDefinition`]s from the shared [`Services`]; it uses the engine's step
 //! API and the domain services, and knows nothing about leases, queues or SQL.
 
+pub mod service_call;
+
 use std::sync::Arc;
 
 use crate::config::Settings;
+use crate::domain::service_call::ServiceCalls;
 use crate::engine::{Clock, DefinitionError, WorkflowDefinition};
+use crate::providers::outbound::GuardedClient;
 use crate::store::Store;
 
 /// What the built-in workflows are built from.
@@ -19,10 +23,17 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// The shared HTTP client for outside services configured by the operator.
     pub http: reqwest::Client,
+    /// The guarded client for URLs that come from requests rather than from the
+    /// configuration: internal destinations are refused unless `[outbound] allow`
+    /// permits them.
+    pub outbound: GuardedClient,
+    /// Scheduled service calls: the `ServiceCall` aggregate.
+    pub service_calls: Arc<ServiceCalls>,
 }
 
 /// Every built-in workflow definition.
 pub fn builtin(services: &Services) -> Result<Vec<WorkflowDefinition>, DefinitionError> {
-    let _ = services;
-    Ok(Vec::new())
+    let mut all = Vec::new();
+    all.extend(service_call::definitions(services)?);
+    Ok(all)
 }

@@ -7,8 +7,11 @@ mod foundation;
 // Not every test uses every helper.
 #[path = "../common/db.rs"]
 mod db;
+#[path = "../common/fakes/partner.rs"]
+mod fake_partner;
 #[allow(dead_code)]
 mod helpers;
 #[path = "../common/lab.rs"]
 mod lab;
 mod replicas;
+mod service_calls;
