@@ -196,17 +196,24 @@ fn settled(call: &ServiceCall, ctx: &StepContext) -> Result<StepOutcome, StepErr
             "latencyMs": call.response.as_ref().map(|r| r.latency_ms),
         })),
         ServiceCallStatus::Failed => {
-            let failure = call.error.clone().unwrap_or_else(|| {
-                FailureMeta::new(FailureKind::InvalidRequest, "failed", call.attempts)
-            });
+            let message = call
+                .error
+                .as_ref()
+                .map_or("no error was recorded", |e| e.message.as_str());
             Err(
-                StepError::permanent(format!("service call failed: {}", failure.message))
-                    .with_details(details(call, &failure)),
+                StepError::permanent(format!("service call failed: {message}"))
+                    .with_details(json!({"serviceCallId": call.id, "error": call.error})),
             )
         }
         ServiceCallStatus::Cancelled => output(json!({})),
+        // Another run holds the call: it performs it, this one sends nothing.
         _ if call.run_id != Some(ctx.run_id) => output(json!({"performedBy": call.run_id})),
-        _ => output(json!({"note": "an attempt at least as recent already claimed the call"})),
+        // This run's call, claimed by an attempt at least as recent: only a later
+        // attempt may claim it again.
+        _ => Err(StepError::retryable(format!(
+            "attempt {} of this run was already claimed on the call",
+            ctx.attempt
+        ))),
     }
 }
 
