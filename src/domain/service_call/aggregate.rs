@@ -7,17 +7,15 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use http::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use url::Url;
 use uuid::Uuid;
 
+use super::keeping::HeaderKeeper;
 use super::outcome::{FailureKind, FailureMeta, ResponseMeta};
 use super::record::{ServiceCall, StoredHeader, body_to_value};
-use super::redact::is_secret_header;
 use super::request::{ServiceCallLimits, ValidServiceCall, validate};
-use super::sealing::{HeaderSealer, SealError};
+use super::sealing::SealError;
 use crate::config::ServiceCallSettings;
 use crate::domain::validation::Problems;
 use crate::providers::outbound::{OutboundPolicy, OutboundRequest};
@@ -68,8 +66,7 @@ pub struct Submission {
 /// Scheduled service calls: validation, sealing and every state change.
 pub struct ServiceCalls {
     store: Arc<dyn Store>,
-    sealer: Option<HeaderSealer>,
-    secret_headers: Vec<String>,
+    keeper: HeaderKeeper,
     limits: ServiceCallLimits,
     policy: Arc<OutboundPolicy>,
 }
@@ -81,8 +78,8 @@ impl ServiceCalls {
         settings: &ServiceCallSettings,
         policy: Arc<OutboundPolicy>,
     ) -> Result<Self, SealError> {
-        let sealer = HeaderSealer::from_key(&settings.encryption_key)?;
-        if sealer.is_none() {
+        let keeper = HeaderKeeper::new(&settings.encryption_key, &settings.secret_headers)?;
+        if !keeper.seals() {
             tracing::warn!(
                 "service_calls.encryption_key is not configured: values of secret headers \
                  (Authorization and configured names) will not be stored nor sent"
@@ -90,8 +87,7 @@ impl ServiceCalls {
         }
         Ok(Self {
             store,
-            sealer,
-            secret_headers: settings.secret_headers.clone(),
+            keeper,
             limits: settings.limits(),
             policy,
         })
@@ -118,7 +114,7 @@ impl ServiceCalls {
         now: DateTime<Utc>,
     ) -> Result<Submission, ServiceCallError> {
         let id = Uuid::now_v7();
-        let headers = self.keep_headers(tenant, id, &valid.headers)?;
+        let headers = self.keeper.keep(tenant, id, &valid.headers)?;
         let dropped: Vec<&str> = headers
             .iter()
             .filter(|h| matches!(h, StoredHeader::Dropped { .. }))
@@ -354,64 +350,7 @@ impl ServiceCalls {
     /// The request to send: secret values opened, dropped ones left out, a
     /// content type added for a body that has none.
     pub fn outbound_request(&self, call: &ServiceCall) -> Result<OutboundRequest, String> {
-        let method = Method::from_bytes(call.method.as_bytes())
-            .map_err(|_| "the stored method is not valid".to_string())?;
-        let url = Url::parse(&call.url).map_err(|_| "the stored URL is not valid".to_string())?;
-        let mut headers = Vec::with_capacity(call.headers.len() + 1);
-        for h in &call.headers {
-            match h {
-                StoredHeader::Plain { name, value } => headers.push((name.clone(), value.clone())),
-                StoredHeader::Sealed { name, sealed } => {
-                    let sealer = self.sealer.as_ref().ok_or_else(|| {
-                        format!("header {name} is sealed but service_calls.encryption_key is not configured")
-                    })?;
-                    let value = sealer
-                        .open(&seal_context(&call.tenant, call.id, name), sealed)
-                        .map_err(|e| format!("header {name}: {e}"))?;
-                    headers.push((name.clone(), value));
-                }
-                StoredHeader::Dropped { .. } => {}
-            }
-        }
-        let typed = headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
-        if let Some(body) = call.body.as_ref().filter(|_| !typed) {
-            headers.push(("Content-Type".into(), body.default_content_type().into()));
-        }
-        Ok(OutboundRequest {
-            method,
-            url,
-            headers,
-            body: call.body.as_ref().map(|b| b.to_bytes()),
-        })
-    }
-
-    fn keep_headers(
-        &self,
-        tenant: &TenantId,
-        id: Uuid,
-        headers: &[(String, String)],
-    ) -> Result<Vec<StoredHeader>, SealError> {
-        headers
-            .iter()
-            .map(|(name, value)| {
-                let name = name.clone();
-                if !is_secret_header(&name, &self.secret_headers) {
-                    return Ok(StoredHeader::Plain {
-                        name,
-                        value: value.clone(),
-                    });
-                }
-                match &self.sealer {
-                    Some(s) => {
-                        let sealed = s.seal(&seal_context(tenant, id, &name), value)?;
-                        Ok(StoredHeader::Sealed { name, sealed })
-                    }
-                    None => Ok(StoredHeader::Dropped { name }),
-                }
-            })
-            .collect()
+        self.keeper.outbound_request(call)
     }
 
     /// A transition of `call` from `from` to `to` with its event.
@@ -467,14 +406,6 @@ impl ServiceCalls {
             )),
         }
     }
-}
-
-/// What a sealed value is bound to: its tenant, call and header name.
-fn seal_context(tenant: &TenantId, id: Uuid, header: &str) -> String {
-    format!(
-        "service-call-header\u{0}{tenant}\u{0}{id}\u{0}{}",
-        header.to_ascii_lowercase()
-    )
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 mod http_parts;
+mod keeping;
 pub mod outcome;
 pub mod record;
 pub mod redact;
