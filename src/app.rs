@@ -13,11 +13,13 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Authenticator;
 use crate::auth::api_key::{self, CreatedKey};
 use crate::config::Settings;
+use crate::domain::service_call::ServiceCalls;
 use crate::engine::{
     Clock, DefinitionError, Engine, FunctionSpec, Registry, SystemClock, WorkflowDefinition,
 };
 use crate::events::{Hub, spawn_pump};
 use crate::http::{self, AppState};
+use crate::providers::outbound::GuardedClient;
 use crate::providers::resilience::Resilience;
 use crate::store::{self, Store, StoreError, TenantId};
 use crate::telemetry::metrics::Metrics;
@@ -110,12 +112,24 @@ impl App {
                 .map(|(name, c)| (name.clone(), c.to_settings()))
                 .collect(),
         );
+        let policy = Arc::new(
+            settings
+                .outbound
+                .policy()
+                .map_err(|e| StartError::Settings(format!("outbound.allow: {e}")))?,
+        );
+        let outbound = GuardedClient::new(policy.clone(), settings.outbound.client_settings())
+            .map_err(|e| StartError::Settings(format!("outbound client: {e}")))?;
+        let service_calls = ServiceCalls::new(store.clone(), &settings.service_calls, policy)
+            .map_err(|e| StartError::Settings(format!("service_calls.encryption_key: {e}")))?;
         let services = Services {
             store: store.clone(),
             settings: settings.clone(),
             clock: clock.clone(),
             http: http_client.clone(),
             resilience,
+            outbound,
+            service_calls: Arc::new(service_calls),
         };
         let mut registry = Registry::new();
         let from_factories = ext.workflow_factories.into_iter().map(|f| f(&services));

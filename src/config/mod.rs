@@ -7,9 +7,11 @@
 //! [`Settings::defaults`] and never touch process-wide variables.
 
 mod events;
+mod outbound;
 mod resilience;
 mod secret;
 mod serde_helpers;
+mod service_calls;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,9 +21,11 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
 pub use events::EventSettings;
+pub use outbound::OutboundConfig;
 pub use resilience::{BreakerConfig, ResilienceSettings};
 pub use secret::Secret;
 use serde_helpers::{duration, string_list};
+pub use service_calls::ServiceCallSettings;
 
 /// The defaults, documented key by key, compiled into the binary.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
@@ -82,6 +86,10 @@ pub struct Settings {
     pub events: EventSettings,
     /// `[resilience]`: circuit breakers of outside providers.
     pub resilience: ResilienceSettings,
+    /// `[outbound]`: the guard of HTTP requests to URLs that come from requests.
+    pub outbound: OutboundConfig,
+    /// `[service_calls]`: scheduled service calls.
+    pub service_calls: ServiceCallSettings,
 }
 
 /// `[server]`
@@ -316,6 +324,14 @@ impl Settings {
             return bad(
                 "auth.tenant_claim",
                 "must name a server-controlled claim (not user_metadata, which users can rewrite)",
+            );
+        }
+        self.outbound.check().map_err(ConfigError::Invalid)?;
+        self.service_calls.check().map_err(ConfigError::Invalid)?;
+        if self.service_calls.attempt_timeout(&self.outbound) >= e.lease_ttl {
+            return bad(
+                "outbound.timeout",
+                "plus 15s for recording a service call's outcome must stay below engine.lease_ttl",
             );
         }
         Ok(())

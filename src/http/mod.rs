@@ -13,6 +13,7 @@ mod functions;
 mod health;
 pub mod middleware;
 pub mod runs;
+pub mod service_calls;
 
 use std::sync::Arc;
 
@@ -72,7 +73,14 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/providers", get(health::providers))
         .route("/events", get(events::list).post(functions::send))
         .route("/functions", get(functions::list))
-        .route("/events/stream", get(events::stream));
+        .route("/events/stream", get(events::stream))
+        .route("/service-calls", post(service_calls::submit))
+        .route("/service-calls", get(service_calls::list_service_calls))
+        .route("/service-calls/{id}", get(service_calls::get_service_call))
+        .route(
+            "/service-calls/{id}/cancel",
+            post(service_calls::cancel_service_call),
+        );
     if let Some(extra) = extra {
         v1 = v1.merge(extra);
     }

@@ -14,6 +14,7 @@ mod keyed;
 mod notice;
 pub mod postgres;
 mod runs;
+mod service_calls;
 pub mod sqlite;
 mod triggers;
 mod types;
@@ -30,6 +31,10 @@ pub use notice::Notice;
 pub use runs::{
     CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun, RunFilter, RunRow, RunStore,
     RunUpdate, StepRow, StepWrite,
+};
+pub use service_calls::{
+    InsertServiceCall, NewServiceCall, ServiceCallFilter, ServiceCallRow, ServiceCallStatus,
+    ServiceCallStore, ServiceCallTransition,
 };
 pub use triggers::{TriggerStore, Waiter};
 pub use types::{RunId, RunStatus, StepStatus, TenantId};
@@ -57,7 +62,9 @@ impl Backend {
 
 /// Everything careflow keeps. Held as `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: AuthStore + RunStore + EventStore + TriggerStore + Send + Sync + 'static {
+pub trait Store:
+    AuthStore + RunStore + EventStore + TriggerStore + ServiceCallStore + Send + Sync + 'static
+{
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

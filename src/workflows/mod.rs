@@ -2,10 +2,14 @@
 //! [`WorkflowDefinition`]s from the shared [`Services`]; it uses the engine's step
 //! API and the domain services, and knows nothing about leases, queues or SQL.
 
+pub mod service_call;
+
 use std::sync::Arc;
 
 use crate::config::Settings;
+use crate::domain::service_call::ServiceCalls;
 use crate::engine::{Clock, DefinitionError, FunctionSpec, WorkflowDefinition};
+use crate::providers::outbound::GuardedClient;
 use crate::providers::resilience::Resilience;
 use crate::store::Store;
 
@@ -24,6 +28,12 @@ pub struct Services {
     pub http: reqwest::Client,
     /// Deadlines and circuit breakers of outside providers.
     pub resilience: Arc<Resilience>,
+    /// The guarded client for URLs that come from requests rather than from the
+    /// configuration: internal destinations are refused unless `[outbound] allow`
+    /// permits them.
+    pub outbound: GuardedClient,
+    /// Scheduled service calls: the `ServiceCall` aggregate.
+    pub service_calls: Arc<ServiceCalls>,
 }
 
 /// Every built-in event function: a workflow and what triggers it.
@@ -36,6 +46,7 @@ pub fn functions(
 
 /// Every built-in workflow definition.
 pub fn builtin(services: &Services) -> Result<Vec<WorkflowDefinition>, DefinitionError> {
-    let _ = services;
-    Ok(Vec::new())
+    let mut all = Vec::new();
+    all.extend(service_call::definitions(services)?);
+    Ok(all)
 }

@@ -116,7 +116,7 @@ async fn reconnecting_with_last_event_id_replays_exactly_what_was_missed(backend
 }
 
 async fn a_slow_subscriber_is_told_it_lagged_and_never_slows_a_fast_one(backend: Backend) {
-    let app = spawn(backend, |s| s.events.buffer_per_subscriber = 64).await;
+    let app = spawn(backend, |s| s.events.buffer_per_subscriber = 256).await;
     let url = app.url("/v1/events/stream?workflow=lab");
     let mut fast = SseClient::connect(&app.http, &url, &app.token, None).await;
     assert_eq!(fast.next(T).await.unwrap().retry, Some(3000));
@@ -132,7 +132,7 @@ async fn a_slow_subscriber_is_told_it_lagged_and_never_slows_a_fast_one(backend:
     slow.write_all(request.as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     // The fast subscriber reads as events come, concurrently.
-    const RUNS: usize = 60;
+    const RUNS: usize = 80;
     let reader = tokio::spawn(async move {
         let mut seen = 0usize;
         let mut completed = 0usize;

@@ -299,7 +299,7 @@ async fn a_cancelling_event_cancels_the_matching_run_only(backend: Backend) {
     // Only the uncancelled run warned (events are listed once positioned, a moment
     // after their commit).
     let mut warned = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..500 {
         let listed = json(app.get("/v1/events?eventType=test/warned").await).await;
         warned = listed["events"].as_array().unwrap().clone();
         if !warned.is_empty() {

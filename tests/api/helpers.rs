@@ -184,7 +184,7 @@ pub fn lab(rec: &crate::lab::Recorder) -> impl Fn() -> Extensions + use<> {
 /// Polls a run until `check` holds (for states that have no notification, such as
 /// "step b is running"), failing after a few seconds.
 pub async fn until(app: &TestApp, run: &str, check: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..200 {
+    for _ in 0..400 {
         let v = json(app.get(&format!("/v1/runs/{run}")).await).await;
         if check(&v) {
             return v;

@@ -1,9 +1,19 @@
 //! Scheduled service calls: HTTP requests careflow performs at a due time on
-//! behalf of operators and services (partner webhooks and the like).
+//! behalf of operators and services (partner webhooks and the like), and the
+//! `ServiceCall` aggregate that is the only writer of their records.
 
+pub mod aggregate;
 mod http_parts;
+mod keeping;
+pub mod outcome;
+pub mod record;
 pub mod redact;
 pub mod request;
+pub mod sealing;
 
-pub use redact::redact_headers;
+pub use aggregate::{ServiceCallError, ServiceCalls, Submission, Transition, WORKFLOW};
+pub use outcome::{FailureKind, FailureMeta, ResponseMeta};
+pub use record::{ServiceCall, ServiceCallView, StoredHeader};
+pub use redact::{is_secret_header, redact_headers};
 pub use request::{CallBody, ServiceCallLimits, ValidServiceCall, validate};
+pub use sealing::{HeaderSealer, SealError};

@@ -8,6 +8,7 @@
 mod auth;
 mod events;
 mod runs;
+mod service_calls;
 mod triggers;
 
 use std::path::{Path, PathBuf};

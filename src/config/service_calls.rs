@@ -1,0 +1,106 @@
+//! `[service_calls]`: scheduled service calls — how secret header values are
+//! kept, the bounds of a request, and how failed calls are retried.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::Secret;
+use super::outbound::OutboundConfig;
+use super::serde_helpers::{duration, string_list};
+use crate::domain::service_call::{HeaderSealer, ServiceCallLimits};
+
+/// Time an execution attempt gets beyond the request's own timeout, for reading
+/// and recording the call around it.
+const RECORDING_MARGIN: Duration = Duration::from_secs(15);
+
+/// `[service_calls]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceCallSettings {
+    /// `service_calls.encryption_key` (`CAREFLOW_SERVICE_CALLS__ENCRYPTION_KEY`):
+    /// 32 random bytes, base64, sealing secret header values with AES-256-GCM.
+    /// Default empty: secret header values are then not stored (nor sent), and
+    /// submissions say so.
+    pub encryption_key: Secret,
+    /// `service_calls.secret_headers` (`CAREFLOW_SERVICE_CALLS__SECRET_HEADERS`,
+    /// comma-separated): header names treated as secret besides `Authorization`,
+    /// `Proxy-Authorization` and `Cookie`. Default none.
+    #[serde(deserialize_with = "string_list::deserialize")]
+    pub secret_headers: Vec<String>,
+    /// `service_calls.max_body_bytes`: largest request body. Default 65536.
+    pub max_body_bytes: usize,
+    /// `service_calls.max_due_horizon`: how far ahead `dueAt` may be. Default 365d.
+    #[serde(with = "duration")]
+    pub max_due_horizon: Duration,
+    /// `service_calls.max_attempts`: attempts in all for retryable failures
+    /// (5xx, 429, timeouts, connection errors). Default 5.
+    pub max_attempts: u32,
+    /// `service_calls.initial_backoff`: delay before the second attempt, doubled
+    /// each time. Default 1s.
+    #[serde(with = "duration")]
+    pub initial_backoff: Duration,
+    /// `service_calls.max_backoff`: the longest delay between attempts. Default 5m.
+    #[serde(with = "duration")]
+    pub max_backoff: Duration,
+    /// `service_calls.max_retry_after`: the longest `Retry-After` honoured; a
+    /// server asking for more is retried after this long. Default 1h.
+    #[serde(with = "duration")]
+    pub max_retry_after: Duration,
+}
+
+impl ServiceCallSettings {
+    /// The bounds submissions are validated against.
+    pub fn limits(&self) -> ServiceCallLimits {
+        ServiceCallLimits {
+            max_body_bytes: self.max_body_bytes,
+            max_due_horizon: self.max_due_horizon,
+        }
+    }
+
+    /// The deadline of one execution attempt: the request's timeout plus time
+    /// to record its outcome.
+    pub fn attempt_timeout(&self, outbound: &OutboundConfig) -> Duration {
+        outbound.timeout + RECORDING_MARGIN
+    }
+
+    /// Checks what types cannot.
+    pub fn check(&self) -> Result<(), String> {
+        HeaderSealer::from_key(&self.encryption_key)
+            .map_err(|e| format!("service_calls.encryption_key: {e}"))?;
+        if self.max_attempts == 0 {
+            return Err("service_calls.max_attempts: must be at least 1".into());
+        }
+        if self.max_body_bytes == 0 {
+            return Err("service_calls.max_body_bytes: must be at least 1".into());
+        }
+        if self.max_backoff < self.initial_backoff {
+            return Err("service_calls.max_backoff: must be at least initial_backoff".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    #[test]
+    fn defaults_store_no_secrets_and_retry_five_times() {
+        let s = Settings::defaults().service_calls;
+        assert!(s.encryption_key.is_empty());
+        assert_eq!(s.max_attempts, 5);
+        assert_eq!(s.limits().max_body_bytes, 65536);
+        assert!(s.check().is_ok());
+    }
+
+    #[test]
+    fn a_key_that_is_not_32_base64_bytes_is_refused_without_echoing_it() {
+        let mut s = Settings::defaults().service_calls;
+        s.encryption_key = Secret::new("c2hvcnQta2V5");
+        let err = s.check().unwrap_err();
+        assert!(err.starts_with("service_calls.encryption_key:"), "{err}");
+        assert!(!err.contains("c2hvcnQta2V5"), "{err}");
+    }
+}

@@ -1,0 +1,181 @@
+//! Scheduled service calls in SQLite: each write is one transaction on the single
+//! writer connection, holding the conditional update and the event it publishes.
+
+use async_trait::async_trait;
+use sqlx::types::Json;
+use sqlx::{Sqlite, Transaction};
+use uuid::Uuid;
+
+use super::SqliteStore;
+use crate::store::service_calls::SERVICE_CALL_COLUMNS;
+use crate::store::{
+    InsertServiceCall, NewEvent, NewServiceCall, Notice, ServiceCallFilter, ServiceCallRow,
+    ServiceCallStore, ServiceCallTransition, StoreResult, TenantId,
+};
+
+async fn append_event(
+    tx: &mut Transaction<'_, Sqlite>,
+    tenant: &TenantId,
+    e: &NewEvent,
+) -> StoreResult<()> {
+    sqlx::query(
+        "insert into events (tenant_id, event_id, event_type, correlation_id, run_id,
+                             workflow, source, data, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(tenant)
+    .bind(e.event_id)
+    .bind(&e.event_type)
+    .bind(&e.correlation_id)
+    .bind(e.run_id)
+    .bind(&e.workflow)
+    .bind(&e.source)
+    .bind(Json(&e.data))
+    .bind(e.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl ServiceCallStore for SqliteStore {
+    async fn insert_service_call(
+        &self,
+        call: &NewServiceCall,
+        event: &NewEvent,
+    ) -> StoreResult<InsertServiceCall> {
+        let mut tx = self.writer.begin().await?;
+        if let Some(key) = &call.idempotency_key {
+            // The single writer makes this check and the insert atomic.
+            let existing: Option<ServiceCallRow> = sqlx::query_as(&format!(
+                "select {SERVICE_CALL_COLUMNS} from service_calls
+                 where tenant_id = $1 and idempotency_key = $2"
+            ))
+            .bind(&call.tenant_id)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(existing) = existing {
+                return Ok(InsertServiceCall::Duplicate(Box::new(existing)));
+            }
+        }
+        let row: ServiceCallRow = sqlx::query_as(&format!(
+            "insert into service_calls (tenant_id, service_call_id, name, status, method, url,
+                                        headers, body, due_at, correlation_id, tags,
+                                        idempotency_key, request_hash, created_at)
+             values ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             returning {SERVICE_CALL_COLUMNS}"
+        ))
+        .bind(&call.tenant_id)
+        .bind(call.service_call_id)
+        .bind(&call.name)
+        .bind(&call.method)
+        .bind(&call.url)
+        .bind(Json(&call.headers))
+        .bind(call.body.as_ref().map(Json))
+        .bind(call.due_at)
+        .bind(&call.correlation_id)
+        .bind(Json(&call.tags))
+        .bind(&call.idempotency_key)
+        .bind(&call.request_hash)
+        .bind(call.created_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        append_event(&mut tx, &call.tenant_id, event).await?;
+        tx.commit().await?;
+        self.announce([Notice::EventsAppended]);
+        Ok(InsertServiceCall::Created(Box::new(row)))
+    }
+
+    async fn transition_service_call(
+        &self,
+        tenant: &TenantId,
+        id: Uuid,
+        change: &ServiceCallTransition,
+    ) -> StoreResult<Option<ServiceCallRow>> {
+        let from: Vec<&str> = change.from.iter().map(|s| s.as_str()).collect();
+        let mut tx = self.writer.begin().await?;
+        let row: Option<ServiceCallRow> = sqlx::query_as(&format!(
+            "update service_calls set
+                status = $4,
+                run_id = coalesce($5, run_id),
+                attempts = coalesce($7, attempts),
+                scheduled_at = case when $4 = 'scheduled' then $6 else scheduled_at end,
+                started_at = case when $4 = 'running' then coalesce(started_at, $6)
+                                  else started_at end,
+                finished_at = case when $4 in ('succeeded', 'failed', 'cancelled') then $6
+                                   else finished_at end,
+                response = coalesce($8, response),
+                error = coalesce($9, error)
+             where tenant_id = $1 and service_call_id = $2
+               and status in (select value from json_each($3))
+               and ($10 is null or run_id = $10)
+               and ($7 is null or attempts < $7)
+             returning {SERVICE_CALL_COLUMNS}"
+        ))
+        .bind(tenant)
+        .bind(id)
+        .bind(Json(from))
+        .bind(change.to.as_str())
+        .bind(change.set_run)
+        .bind(change.at)
+        .bind(change.attempt)
+        .bind(change.response.as_ref().map(Json))
+        .bind(change.error.as_ref().map(Json))
+        .bind(change.require_run)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        if let Some(event) = &change.event {
+            append_event(&mut tx, tenant, event).await?;
+        }
+        tx.commit().await?;
+        if change.event.is_some() {
+            self.announce([Notice::EventsAppended]);
+        }
+        Ok(Some(row))
+    }
+
+    async fn get_service_call(
+        &self,
+        tenant: &TenantId,
+        id: Uuid,
+    ) -> StoreResult<Option<ServiceCallRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {SERVICE_CALL_COLUMNS} from service_calls
+             where tenant_id = $1 and service_call_id = $2"
+        ))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    async fn list_service_calls(
+        &self,
+        tenant: &TenantId,
+        filter: &ServiceCallFilter,
+    ) -> StoreResult<Vec<ServiceCallRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {SERVICE_CALL_COLUMNS} from service_calls
+             where tenant_id = $1
+               and ($2 is null or status = $2)
+               and ($3 is null or exists (select 1 from json_each(tags) where value = $3))
+               and ($4 is null or due_at < $4)
+               and ($5 is null or service_call_id < $5)
+             order by service_call_id desc
+             limit $6"
+        ))
+        .bind(tenant)
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(&filter.tag)
+        .bind(filter.due_before)
+        .bind(filter.before)
+        .bind(filter.limit)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+}

@@ -1,0 +1,277 @@
+//! The `service-call` workflow: `wait` parks the run on a durable timer until the
+//! call is due; `execute` claims the call, performs its request through the
+//! guarded client and records the outcome. Retryable failures (5xx, 429 with its
+//! `Retry-After`, timeouts, connection errors) are retried by the engine under
+//! the step's retry policy; the last attempt, or a failure no retry can fix,
+//! records `Failed`. Every state change goes through the `ServiceCall` aggregate,
+//! whose conditional transitions make a duplicate firing a no-op.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Services;
+use crate::domain::service_call::{
+    FailureKind, FailureMeta, ResponseMeta, ServiceCall, ServiceCalls, Transition, WORKFLOW,
+};
+use crate::engine::{
+    DefinitionError, RetryPolicy, StepContext, StepError, StepOutcome, StepOutput, StepPolicy,
+    WorkflowDefinition,
+};
+use crate::providers::outbound::GuardedClient;
+use crate::store::{ServiceCallStatus, StoreError};
+
+/// How often a step retries a store write in place before giving the attempt up.
+const STORE_TRIES: u32 = 5;
+
+/// What the `execute` step needs.
+struct Execution {
+    calls: Arc<ServiceCalls>,
+    client: GuardedClient,
+    max_attempts: u32,
+    max_retry_after: Duration,
+}
+
+/// The `service-call` workflow.
+pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, DefinitionError> {
+    let settings = &services.settings.service_calls;
+    let retry = RetryPolicy {
+        max_attempts: settings.max_attempts,
+        initial_backoff: settings.initial_backoff,
+        multiplier: 2.0,
+        max_backoff: settings.max_backoff,
+        jitter: 0.2,
+    };
+    let execution = Arc::new(Execution {
+        calls: services.service_calls.clone(),
+        client: services.outbound.clone(),
+        max_attempts: settings.max_attempts,
+        max_retry_after: settings.max_retry_after,
+    });
+    let calls = services.service_calls.clone();
+    let def = WorkflowDefinition::builder(WORKFLOW, 1)
+        .step("wait", &[], StepPolicy::new().critical(), move |ctx| {
+            wait(calls.clone(), ctx)
+        })
+        .step(
+            "execute",
+            &["wait"],
+            StepPolicy::new()
+                .critical()
+                .retry(retry)
+                .timeout(settings.attempt_timeout(&services.settings.outbound)),
+            move |ctx| execute(execution.clone(), ctx),
+        )
+        .build()?;
+    Ok(vec![def])
+}
+
+/// Makes sure the call is `Scheduled` (the submitting replica may have died
+/// before marking it), then parks until it is due.
+async fn wait(calls: Arc<ServiceCalls>, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    let call = ensure_scheduled(&calls, &ctx).await?;
+    let now = ctx.now();
+    if call.status == ServiceCallStatus::Scheduled && call.due_at > now {
+        return Ok(StepOutcome::SleepUntil {
+            until: call.due_at,
+            state: json!({"dueAt": call.due_at}),
+        });
+    }
+    Ok(StepOutcome::Done(StepOutput::new(json!({
+        "serviceCallId": call.id,
+        "status": call.status,
+        "dueAt": call.due_at,
+        "wokeAt": now,
+    }))))
+}
+
+/// Claims this attempt and performs the request, unless the call is already
+/// settled or claimed elsewhere, in which case nothing is sent.
+async fn execute(x: Arc<Execution>, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    let call = ensure_scheduled(&x.calls, &ctx).await?;
+    if !matches!(
+        call.status,
+        ServiceCallStatus::Scheduled | ServiceCallStatus::Running
+    ) {
+        return settled(&call, &ctx);
+    }
+    let attempt = ctx.attempt;
+    let claimed = persist(|| x.calls.start_attempt(&call, ctx.run_id, attempt, ctx.now())).await?;
+    match claimed {
+        Transition::Applied(call) => x.perform(call, &ctx).await,
+        Transition::Unchanged(Some(current)) => settled(&current, &ctx),
+        Transition::Unchanged(None) => Err(missing()),
+    }
+}
+
+impl Execution {
+    async fn perform(
+        &self,
+        call: ServiceCall,
+        ctx: &StepContext,
+    ) -> Result<StepOutcome, StepError> {
+        let attempt = ctx.attempt;
+        let request = match self.calls.outbound_request(&call) {
+            Ok(r) => r,
+            Err(message) => {
+                let failure = FailureMeta::new(FailureKind::InvalidRequest, message, attempt);
+                return self.record_failure(&call, ctx, failure, None).await;
+            }
+        };
+        let host = request.url.host_str().unwrap_or_default().to_owned();
+        tracing::info!(service_call.id = %call.id, run.id = %ctx.run_id, attempt, %host, "performing service call");
+        let outcome = tokio::select! {
+            outcome = self.client.execute(request) => outcome,
+            _ = ctx.cancel.cancelled() => {
+                let failure = FailureMeta::new(
+                    FailureKind::Cancelled,
+                    "the run was cancelled while the request was in flight; the server may have received it",
+                    attempt,
+                );
+                return self.record_failure(&call, ctx, failure, None).await;
+            }
+        };
+        let error = match outcome {
+            Ok(answer) => {
+                let meta = ResponseMeta::from(&answer);
+                tracing::info!(service_call.id = %call.id, status = meta.status_code, latency_ms = meta.latency_ms, "service call succeeded");
+                let done =
+                    persist(|| self.calls.succeed(&call, ctx.run_id, &meta, ctx.now())).await?;
+                return match done {
+                    Transition::Applied(c) | Transition::Unchanged(Some(c)) => settled(&c, ctx),
+                    Transition::Unchanged(None) => Err(missing()),
+                };
+            }
+            Err(error) => error,
+        };
+        let failure = FailureMeta::from_outbound(&error, attempt);
+        let response = error.response().map(ResponseMeta::from);
+        if error.is_retryable() && attempt < self.max_attempts && !ctx.cancel.is_cancelled() {
+            tracing::warn!(service_call.id = %call.id, attempt, kind = ?failure.kind, status = ?failure.status_code, "service call attempt failed; it will be retried");
+            let after = error.retry_after().map(|a| a.min(self.max_retry_after));
+            return Err(StepError::retryable(failure.message.clone())
+                .with_retry_after(after)
+                .with_details(details(&call, &failure)));
+        }
+        self.record_failure(&call, ctx, failure, response).await
+    }
+
+    async fn record_failure(
+        &self,
+        call: &ServiceCall,
+        ctx: &StepContext,
+        failure: FailureMeta,
+        response: Option<ResponseMeta>,
+    ) -> Result<StepOutcome, StepError> {
+        tracing::warn!(service_call.id = %call.id, attempt = failure.attempt, kind = ?failure.kind, status = ?failure.status_code, "service call failed");
+        let done = persist(|| {
+            self.calls
+                .fail(call, ctx.run_id, &failure, response.as_ref(), ctx.now())
+        })
+        .await?;
+        match done {
+            Transition::Applied(c) | Transition::Unchanged(Some(c)) => settled(&c, ctx),
+            Transition::Unchanged(None) => Err(missing()),
+        }
+    }
+}
+
+/// The step's answer for a call this execution does not (or no longer) act on:
+/// its recorded outcome, or a note that another run holds it.
+fn settled(call: &ServiceCall, ctx: &StepContext) -> Result<StepOutcome, StepError> {
+    let output = |extra: Value| {
+        let mut out =
+            json!({"serviceCallId": call.id, "status": call.status, "attempts": call.attempts});
+        if let (Value::Object(map), Value::Object(more)) = (&mut out, extra) {
+            map.extend(more);
+        }
+        Ok(StepOutcome::Done(StepOutput::new(out)))
+    };
+    match call.status {
+        ServiceCallStatus::Succeeded => output(json!({
+            "statusCode": call.response.as_ref().map(|r| r.status_code),
+            "latencyMs": call.response.as_ref().map(|r| r.latency_ms),
+        })),
+        ServiceCallStatus::Failed => {
+            let message = call
+                .error
+                .as_ref()
+                .map_or("no error was recorded", |e| e.message.as_str());
+            Err(
+                StepError::permanent(format!("service call failed: {message}"))
+                    .with_details(json!({"serviceCallId": call.id, "error": call.error})),
+            )
+        }
+        ServiceCallStatus::Cancelled => output(json!({})),
+        // Another run holds the call: it performs it, this one sends nothing.
+        _ if call.run_id != Some(ctx.run_id) => output(json!({"performedBy": call.run_id})),
+        // This run's call, claimed by an attempt at least as recent: only a later
+        // attempt may claim it again.
+        _ => Err(StepError::retryable(format!(
+            "attempt {} of this run was already claimed on the call",
+            ctx.attempt
+        ))),
+    }
+}
+
+fn details(call: &ServiceCall, failure: &FailureMeta) -> Value {
+    json!({"serviceCallId": call.id, "error": failure})
+}
+
+/// Loads the run's call and moves it from `Submitted` to `Scheduled` if needed.
+async fn ensure_scheduled(
+    calls: &ServiceCalls,
+    ctx: &StepContext,
+) -> Result<ServiceCall, StepError> {
+    let id = ctx.input["serviceCallId"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| StepError::permanent("input.serviceCallId must be a service call id"))?;
+    let call = persist(|| calls.get(&ctx.tenant, id))
+        .await?
+        .ok_or_else(missing)?;
+    if call.status != ServiceCallStatus::Submitted {
+        return Ok(call);
+    }
+    match persist(|| calls.schedule(&call, ctx.run_id, ctx.now())).await? {
+        Transition::Applied(c) | Transition::Unchanged(Some(c)) => Ok(c),
+        Transition::Unchanged(None) => Err(missing()),
+    }
+}
+
+fn missing() -> StepError {
+    StepError::permanent("the service call does not exist in the run's tenant")
+}
+
+/// Runs a store operation, retrying transient failures in place: an outcome
+/// that is lost after the request was made would make the next attempt send
+/// the request again.
+async fn persist<T, F, Fut>(mut op: F) -> Result<T, StepError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut delay = Duration::from_millis(100);
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e @ (StoreError::Unavailable(_) | StoreError::Database(_)))
+                if tries < STORE_TRIES =>
+            {
+                tracing::warn!(error = %e, tries, "recording a service call failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => {
+                return Err(StepError::retryable(format!(
+                    "recording the service call failed: {e}"
+                )));
+            }
+        }
+    }
+}
