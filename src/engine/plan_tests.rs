@@ -29,21 +29,7 @@ fn states(def: &WorkflowDefinition) -> Vec<StepWrite> {
     def.steps
         .iter()
         .enumerate()
-        .map(|(i, s)| StepWrite {
-            name: s.name.clone(),
-            position: i as i32,
-            status: StepStatus::Pending,
-            attempts: 0,
-            started_at: None,
-            finished_at: None,
-            duration_ms: None,
-            output: None,
-            error: None,
-            messages: None,
-            skip_reason: None,
-            wake_at: None,
-            wait: None,
-        })
+        .map(|(i, s)| StepWrite::pending(&s.name, i as i32))
         .collect()
 }
 

@@ -92,7 +92,7 @@ impl Engine {
             .steps
             .iter()
             .enumerate()
-            .map(|(i, s)| pending_step(&s.name, i as i32))
+            .map(|(i, s)| StepWrite::pending(&s.name, i as i32))
             .collect();
         // With a free slot the run executes here at once: it is inserted already
         // leased to this replica, with its first steps marked started, which saves
@@ -415,24 +415,6 @@ impl Engine {
         }
         inner.poke.notify_one();
         self.get(tenant, run).await?.ok_or(EngineError::NotFound)
-    }
-}
-
-fn pending_step(name: &str, position: i32) -> StepWrite {
-    StepWrite {
-        name: name.to_string(),
-        position,
-        status: StepStatus::Pending,
-        attempts: 0,
-        started_at: None,
-        finished_at: None,
-        duration_ms: None,
-        output: None,
-        error: None,
-        messages: None,
-        skip_reason: None,
-        wake_at: None,
-        wait: None,
     }
 }
 

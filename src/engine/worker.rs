@@ -155,21 +155,7 @@ async fn start_claimed(inner: Arc<Inner>, run: RunRow, slot: Slot) {
                     w.position = i as i32;
                     w
                 })
-                .unwrap_or_else(|| StepWrite {
-                    name: s.name.clone(),
-                    position: i as i32,
-                    status: crate::store::StepStatus::Pending,
-                    attempts: 0,
-                    started_at: None,
-                    finished_at: None,
-                    duration_ms: None,
-                    output: None,
-                    error: None,
-                    messages: None,
-                    skip_reason: None,
-                    wake_at: None,
-                    wait: None,
-                })
+                .unwrap_or_else(|| StepWrite::pending(&s.name, i as i32))
         })
         .collect();
     if run.lease_epoch > 1 {

@@ -114,6 +114,25 @@ pub struct StepWrite {
 }
 
 impl StepWrite {
+    /// A step that has not started.
+    pub fn pending(name: &str, position: i32) -> Self {
+        Self {
+            name: name.to_string(),
+            position,
+            status: StepStatus::Pending,
+            attempts: 0,
+            started_at: None,
+            finished_at: None,
+            duration_ms: None,
+            output: None,
+            error: None,
+            messages: None,
+            skip_reason: None,
+            wake_at: None,
+            wait: None,
+        }
+    }
+
     /// The write that reproduces a stored row.
     pub fn from_row(row: &StepRow) -> Self {
         Self {
