@@ -8,6 +8,7 @@
 //! returned, so a replica that lost a run can never overwrite another's outcome.
 
 mod auth;
+mod auth_sql;
 mod error;
 mod events;
 mod keyed;

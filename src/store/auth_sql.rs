@@ -1,0 +1,71 @@
+//! The API key statements, identical in both dialects, written once and stamped
+//! into each backend by [`impl_auth_store!`].
+
+/// Implements [`super::AuthStore`] for a backend type whose `$reader` and `$writer`
+/// fields are sqlx pools (the same pool on PostgreSQL).
+macro_rules! impl_auth_store {
+    ($store:ty, $reader:ident, $writer:ident) => {
+        #[async_trait::async_trait]
+        impl $crate::store::AuthStore for $store {
+            async fn count_api_keys(&self) -> $crate::store::StoreResult<i64> {
+                Ok(sqlx::query_scalar("select count(*) from api_keys")
+                    .fetch_one(&self.$reader)
+                    .await?)
+            }
+
+            async fn insert_api_key(
+                &self,
+                key: &$crate::store::NewApiKey,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.$writer.begin().await?;
+                sqlx::query("insert into tenants (tenant_id) values ($1) on conflict do nothing")
+                    .bind(&key.tenant_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "insert into api_keys (key_id, tenant_id, key_hash, label, created_at)
+                     values ($1, $2, $3, $4, $5)",
+                )
+                .bind(key.key_id)
+                .bind(&key.tenant_id)
+                .bind(&key.key_hash)
+                .bind(&key.label)
+                .bind(key.created_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn find_api_key(
+                &self,
+                key_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Option<$crate::store::ApiKeyRow>> {
+                Ok(sqlx::query_as(
+                    "select key_id, tenant_id, key_hash, label, created_at, revoked_at
+                     from api_keys where key_id = $1",
+                )
+                .bind(key_id)
+                .fetch_optional(&self.$reader)
+                .await?)
+            }
+
+            async fn revoke_api_key(
+                &self,
+                key_id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "update api_keys set revoked_at = $2 where key_id = $1 and revoked_at is null",
+                )
+                .bind(key_id)
+                .bind(at)
+                .execute(&self.$writer)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_auth_store;
