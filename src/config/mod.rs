@@ -6,6 +6,8 @@
 //! start-up with an error naming the setting. Tests build [`Settings`] in code from
 //! [`Settings::defaults`] and never touch process-wide variables.
 
+mod email;
+mod providers;
 mod secret;
 mod serde_helpers;
 
@@ -16,6 +18,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+pub use email::{DeliveryRetrySettings, EmailSettings};
+pub use providers::{
+    LlmProviderSettings, ProvidersSettings, SmtpProviderSettings, VoiceProviderSettings,
+};
 pub use secret::Secret;
 use serde_helpers::{duration, string_list};
 
@@ -74,6 +80,10 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// `[engine]`: queue, leases, retries.
     pub engine: EngineSettings,
+    /// `[providers]`: LLM, SMTP, voice.
+    pub providers: ProvidersSettings,
+    /// `[email]`: spool, clinic name, delivery retries.
+    pub email: EmailSettings,
 }
 
 /// `[server]`
@@ -309,6 +319,20 @@ impl Settings {
                 "auth.tenant_claim",
                 "must name a server-controlled claim (not user_metadata, which users can rewrite)",
             );
+        }
+        self.providers.check()?;
+        self.email.check()?;
+        // Providers give up before the engine does, so a delivery records its outcome.
+        for (key, t) in [
+            ("providers.smtp.timeout", self.providers.smtp.timeout),
+            ("providers.voice.timeout", self.providers.voice.timeout),
+        ] {
+            if t.is_zero() || t >= e.retry.attempt_timeout {
+                return bad(
+                    key,
+                    "must be non-zero and shorter than engine.retry.attempt_timeout",
+                );
+            }
         }
         Ok(())
     }

@@ -8,6 +8,7 @@
 //! returned, so a replica that lost a run can never overwrite another's outcome.
 
 mod auth;
+mod discharge;
 mod error;
 mod notice;
 pub mod postgres;
@@ -21,6 +22,10 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
+pub use discharge::{
+    CallOutcome, CallRow, CallStatus, CaseRow, DischargeStore, EmailOutcome, EmailRow, EmailStatus,
+    NewCall, NewCase, NewEmail, NewSummary, SummaryRow,
+};
 pub use error::{StoreError, StoreResult};
 pub use notice::Notice;
 pub use runs::{
@@ -52,7 +57,7 @@ impl Backend {
 
 /// Everything careflow keeps. Held as `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: AuthStore + RunStore + Send + Sync + 'static {
+pub trait Store: AuthStore + RunStore + DischargeStore + Send + Sync + 'static {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

@@ -6,6 +6,7 @@
 
 mod auth;
 mod columns;
+mod discharge;
 mod runs;
 
 use std::time::Duration;

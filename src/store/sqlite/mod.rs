@@ -6,6 +6,7 @@
 //! broadcast in-process after each commit.
 
 mod auth;
+mod discharge;
 mod runs;
 
 use std::path::{Path, PathBuf};
