@@ -2,11 +2,18 @@
 //! on PostgreSQL and on SQLite.
 
 mod cli;
+mod discharge;
 mod engine;
 mod foundation;
 // Not every test uses every helper.
 #[path = "../common/db.rs"]
 mod db;
+#[path = "../common/fakes/llm.rs"]
+mod fake_llm;
+#[path = "../common/fakes/smtp.rs"]
+mod fake_smtp;
+#[path = "../common/fakes/voice.rs"]
+mod fake_voice;
 #[allow(dead_code)]
 mod helpers;
 #[path = "../common/lab.rs"]

@@ -76,27 +76,42 @@ fn input(value: Option<&Value>, problems: &mut Problems) -> Option<Uuid> {
     let raw = map.get("rawData").filter(|v| !v.is_null());
     let existing = map.get("existingCase").filter(|v| !v.is_null());
     match (raw, existing) {
-        (Some(_), Some(_)) => {
-            problems.push(
-                "/input",
-                "give exactly one of `rawData` and `existingCase`, not both",
-            );
-            None
+        (Some(_), Some(_)) => problems.push(
+            "/input",
+            "give exactly one of `rawData` and `existingCase`, not both",
+        ),
+        (None, None) => problems.push(
+            "/input",
+            "give exactly one of `rawData` (the case) and `existingCase` (a stored case)",
+        ),
+        _ => {}
+    }
+    if let Some(raw) = raw
+        && let Err(p) = read_raw_data(raw)
+    {
+        problems.extend_under("/input/rawData", p);
+    }
+    let case = existing.and_then(|e| existing_case(e, problems));
+    case.filter(|_| raw.is_none())
+}
+
+/// Checks the options of every known step in the request's `steps`, whatever else
+/// is wrong with them, so one answer lists every problem.
+fn step_options(def: &WorkflowDefinition, steps: Option<&Value>, problems: &mut Problems) {
+    let Some(Value::Object(steps)) = steps else {
+        return;
+    };
+    for (step, toggle) in steps {
+        let Some(opts) = toggle
+            .get("options")
+            .filter(|_| def.position(step).is_some())
+        else {
+            continue;
+        };
+        if opts.is_object() {
+            let p = options::check(step, opts);
+            problems.extend_under(&format!("/steps/{}/options", escape_pointer(step)), p);
         }
-        (None, None) => {
-            problems.push(
-                "/input",
-                "give exactly one of `rawData` (the case) and `existingCase` (a stored case)",
-            );
-            None
-        }
-        (Some(raw), None) => {
-            if let Err(p) = read_raw_data(raw) {
-                problems.extend_under("/input/rawData", p);
-            }
-            None
-        }
-        (None, Some(existing)) => existing_case(existing, problems),
     }
 }
 
@@ -121,12 +136,7 @@ pub fn validate(def: &WorkflowDefinition, body: &Value) -> Result<Validated, Pro
             None
         }
     };
-    if let Some(o) = &run_options {
-        for (step, toggle) in &o.steps {
-            let p = options::check(step, &toggle.options);
-            problems.extend_under(&format!("/steps/{}/options", escape_pointer(step)), p);
-        }
-    }
+    step_options(def, map.get("steps"), &mut problems);
     let correlation_id = match map.get("correlationId") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if !s.is_empty() && s.len() <= 200 => Some(s.clone()),
