@@ -32,14 +32,15 @@ pub struct EmailSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryRetrySettings {
-    /// `max_attempts` (`CAREFLOW_EMAIL__RETRY__MAX_ATTEMPTS`), attempts in all; default
-    /// 6 for email, 3 for calls.
+    /// `max_attempts` (`CAREFLOW_EMAIL__RETRY__MAX_ATTEMPTS`,
+    /// `CAREFLOW_PROVIDERS__VOICE__RETRY__MAX_ATTEMPTS`), attempts in all; default 6 for
+    /// email, 3 for calls.
     pub max_attempts: u32,
-    /// `initial_backoff` (`CAREFLOW_EMAIL__RETRY__INITIAL_BACKOFF`), default 30s.
+    /// `initial_backoff` (`..._RETRY__INITIAL_BACKOFF`), default 30s for email, 1m for
+    /// calls.
     #[serde(with = "duration")]
     pub initial_backoff: Duration,
-    /// `max_backoff` (`CAREFLOW_EMAIL__RETRY__MAX_BACKOFF`), default 15m for email,
-    /// 10m for calls.
+    /// `max_backoff` (`..._RETRY__MAX_BACKOFF`), default 15m for email, 10m for calls.
     #[serde(with = "duration")]
     pub max_backoff: Duration,
 }

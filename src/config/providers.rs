@@ -176,3 +176,63 @@ impl ProvidersSettings {
         voice.retry.check("providers.voice.retry")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use figment::Figment;
+    use figment::providers::{Format, Toml};
+
+    use crate::config::{DEFAULT_TOML, Settings};
+
+    fn with(toml: &str) -> Result<Settings, String> {
+        let settings: Settings = Figment::new()
+            .merge(Toml::string(DEFAULT_TOML))
+            .merge(Toml::string(toml))
+            .extract()
+            .map_err(|e| e.to_string())?;
+        settings.check().map_err(|e| e.to_string())?;
+        Ok(settings)
+    }
+
+    #[test]
+    fn every_provider_is_off_by_default() {
+        let s = Settings::defaults();
+        assert!(!s.providers.llm.is_configured());
+        assert!(!s.providers.smtp.is_configured());
+        assert!(!s.providers.voice.is_configured());
+        assert_eq!(s.email.retry.max_attempts, 6);
+        assert_eq!(s.providers.voice.retry.max_attempts, 3);
+    }
+
+    #[test]
+    fn a_configured_provider_is_read_and_its_secret_stays_hidden() {
+        let s = with(
+            "[providers.voice]\nbase_url = \"https://api.twilio.com\"\naccount_sid = \"AC1\"\n\
+             auth_token = \"tok-secret\"\nfrom = \"+15551234567\"\n",
+        )
+        .unwrap();
+        assert!(s.providers.voice.is_configured());
+        assert_eq!(s.providers.voice.auth_token.expose(), "tok-secret");
+        assert!(!format!("{s:?}").contains("tok-secret"));
+    }
+
+    #[test]
+    fn half_configured_providers_are_refused_naming_the_setting() {
+        let err = with("[providers.voice]\nbase_url = \"https://api.twilio.com\"\n").unwrap_err();
+        assert!(err.contains("providers.voice.account_sid"), "{err}");
+        let err = with("[providers.smtp]\nusername = \"clinic\"\n").unwrap_err();
+        assert!(err.contains("providers.smtp.username"), "{err}");
+        let err = with("[providers.llm]\nbase_url = \"ftp://llm.example\"\n").unwrap_err();
+        assert!(err.contains("providers.llm.base_url"), "{err}");
+        let err = with("[providers.smtp]\nfrom = \"not a mailbox\"\n").unwrap_err();
+        assert!(err.contains("providers.smtp.from"), "{err}");
+    }
+
+    #[test]
+    fn a_provider_timeout_must_end_before_the_attempt_does() {
+        let err = with("[providers.smtp]\ntimeout = \"45s\"\n").unwrap_err();
+        assert!(err.contains("providers.smtp.timeout"), "{err}");
+        let err = with("[email.retry]\nmax_attempts = 0\n").unwrap_err();
+        assert!(err.contains("email.retry.max_attempts"), "{err}");
+    }
+}

@@ -37,7 +37,7 @@ fn email(view: &RunView) -> Value {
         &["emailId", "recipient", "subject", "html", "text", "status"],
     );
     if let (Some(scheduled), Value::Object(e)) = (output(view, "scheduleEmail"), &mut email) {
-        for k in ["scheduledFor", "status", "deliveryRunId"] {
+        for k in ["scheduledFor", "status", "deliveryRunId", "deliveryChannel"] {
             if let Some(v) = scheduled.get(k) {
                 e.insert(k.to_string(), v.clone());
             }

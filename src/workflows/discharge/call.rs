@@ -71,6 +71,7 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
             "scheduledFor": row.scheduled_for,
             "status": row.status,
             "placementRunId": child,
+            "placementChannel": if d.providers.voice.is_some() { "voice" } else { "not_configured" },
         }))
         .emit("CallScheduled", event),
     ))

@@ -97,6 +97,8 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
             "scheduledFor": scheduled_for,
             "status": row.status,
             "deliveryRunId": child,
+            // Said up front, so a caller sees an unconfigured relay before anything is due.
+            "deliveryChannel": if d.providers.smtp.is_some() { "smtp" } else { "spool" },
         }))
         .emit("EmailScheduled", event),
     ))

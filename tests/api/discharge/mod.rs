@@ -2,12 +2,14 @@
 
 mod delivery;
 mod flow;
+mod plans;
 mod validation;
 
 use std::time::Duration;
 
 use careflow::app::Extensions;
 use careflow::engine::Clock;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::fake_llm::{Behaviour, FakeLlm};
@@ -154,4 +156,27 @@ pub fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer)
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("no string at {pointer} in {v}"))
+}
+
+pub const ALL: [&str; 5] = [
+    "ingest",
+    "generateSummary",
+    "prepareEmail",
+    "scheduleEmail",
+    "scheduleCall",
+];
+
+pub fn names(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect()
+}
+
+pub fn at(v: &Value, key: &str) -> DateTime<Utc> {
+    v[key]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {v}"))
 }
