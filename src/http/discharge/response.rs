@@ -103,7 +103,14 @@ pub fn orchestration(view: &RunView) -> Value {
         .map(|o| {
             pick(
                 o,
-                &["callId", "to", "scheduledFor", "status", "placementRunId"],
+                &[
+                    "callId",
+                    "to",
+                    "scheduledFor",
+                    "status",
+                    "placementRunId",
+                    "placementChannel",
+                ],
             )
         })
         .unwrap_or(Value::Null);
