@@ -300,7 +300,7 @@ pub trait DischargeStore {
         at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<EmailRow>>;
-    /// Records the run that delivers the email.
+    /// Records the run that delivers the email, unless one is recorded already.
     async fn set_email_delivery_run(
         &self,
         tenant: &TenantId,
@@ -308,12 +308,15 @@ pub trait DischargeStore {
         run: RunId,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// Counts a delivery attempt when the email is `scheduled`; returns the row
-    /// afterwards, whatever its status (a `sent` one must not be sent again).
+    /// Counts an attempt by `run` when the email is `scheduled` and `run` delivers
+    /// it (or no run is recorded yet: `run` becomes the one). Returns the row
+    /// afterwards, whatever happened: a `sent` email, or one another run delivers,
+    /// must not be sent by this one.
     async fn start_email_attempt(
         &self,
         tenant: &TenantId,
         email_id: Uuid,
+        run: RunId,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<EmailRow>>;
     /// Records how an attempt ended, when the email is still `scheduled`.
@@ -329,7 +332,7 @@ pub trait DischargeStore {
     async fn insert_call(&self, call: &NewCall) -> StoreResult<CallRow>;
     /// A call of the tenant.
     async fn get_call(&self, tenant: &TenantId, call_id: Uuid) -> StoreResult<Option<CallRow>>;
-    /// Records the run that places the call.
+    /// Records the run that places the call, unless one is recorded already.
     async fn set_call_placement_run(
         &self,
         tenant: &TenantId,
@@ -337,12 +340,13 @@ pub trait DischargeStore {
         run: RunId,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// Counts a placement attempt when the call is `scheduled`; returns the row
-    /// afterwards, whatever its status.
+    /// Counts an attempt by `run` when the call is `scheduled` and `run` places it
+    /// (or no run is recorded yet). Returns the row afterwards, whatever happened.
     async fn start_call_attempt(
         &self,
         tenant: &TenantId,
         call_id: Uuid,
+        run: RunId,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<CallRow>>;
     /// Records how an attempt ended (or that no provider is configured), when the

@@ -48,15 +48,17 @@ pub const SCHEDULE_EMAIL: &str = "update discharge_emails
      set status = 'scheduled', scheduled_for = $3, updated_at = $4
      where tenant_id = $1 and email_id = $2 and status = 'prepared'";
 
-/// `$1..$4`: tenant, email, run, now.
+/// `$1..$4`: tenant, email, run, now. The first run recorded keeps the delivery.
 pub const SET_EMAIL_RUN: &str = "update discharge_emails
      set delivery_run_id = $3, updated_at = $4
-     where tenant_id = $1 and email_id = $2";
+     where tenant_id = $1 and email_id = $2 and delivery_run_id is null";
 
-/// `$1..$3`: tenant, email, now.
+/// `$1..$4`: tenant, email, now, run. Only the run that owns the delivery (or the
+/// first to claim it) counts an attempt.
 pub const START_EMAIL_ATTEMPT: &str = "update discharge_emails
-     set attempts = attempts + 1, updated_at = $3
-     where tenant_id = $1 and email_id = $2 and status = 'scheduled'";
+     set attempts = attempts + 1, delivery_run_id = $4, updated_at = $3
+     where tenant_id = $1 and email_id = $2 and status = 'scheduled'
+       and (delivery_run_id is null or delivery_run_id = $4)";
 
 /// `$1..$8`: tenant, email, status, error, via, message id, sent at, now.
 pub const FINISH_EMAIL_ATTEMPT: &str = "update discharge_emails
@@ -65,15 +67,17 @@ pub const FINISH_EMAIL_ATTEMPT: &str = "update discharge_emails
          updated_at = $8
      where tenant_id = $1 and email_id = $2 and status = 'scheduled'";
 
-/// `$1..$4`: tenant, call, run, now.
+/// `$1..$4`: tenant, call, run, now. The first run recorded keeps the placement.
 pub const SET_CALL_RUN: &str = "update discharge_calls
      set placement_run_id = $3, updated_at = $4
-     where tenant_id = $1 and call_id = $2";
+     where tenant_id = $1 and call_id = $2 and placement_run_id is null";
 
-/// `$1..$3`: tenant, call, now.
+/// `$1..$4`: tenant, call, now, run. Only the run that owns the placement (or the
+/// first to claim it) counts an attempt.
 pub const START_CALL_ATTEMPT: &str = "update discharge_calls
-     set attempts = attempts + 1, updated_at = $3
-     where tenant_id = $1 and call_id = $2 and status = 'scheduled'";
+     set attempts = attempts + 1, placement_run_id = $4, updated_at = $3
+     where tenant_id = $1 and call_id = $2 and status = 'scheduled'
+       and (placement_run_id is null or placement_run_id = $4)";
 
 /// `$1..$8`: tenant, call, status, error, provider id, provider status, placed at, now.
 pub const FINISH_CALL_ATTEMPT: &str = "update discharge_calls

@@ -154,12 +154,14 @@ impl DischargeStore for SqliteStore {
         &self,
         tenant: &TenantId,
         email_id: Uuid,
+        run: RunId,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<EmailRow>> {
         sqlx::query(sql::START_EMAIL_ATTEMPT)
             .bind(tenant)
             .bind(email_id)
             .bind(now)
+            .bind(run)
             .execute(&self.writer)
             .await?;
         self.get_email(tenant, email_id).await
@@ -234,12 +236,14 @@ impl DischargeStore for SqliteStore {
         &self,
         tenant: &TenantId,
         call_id: Uuid,
+        run: RunId,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<CallRow>> {
         sqlx::query(sql::START_CALL_ATTEMPT)
             .bind(tenant)
             .bind(call_id)
             .bind(now)
+            .bind(run)
             .execute(&self.writer)
             .await?;
         self.get_call(tenant, call_id).await

@@ -135,12 +135,18 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
     // Counted before calling, so an attempt cut short still shows.
     let row = d
         .store
-        .start_call_attempt(&ctx.tenant, call_id, now)
+        .start_call_attempt(&ctx.tenant, call_id, ctx.run_id, now)
         .await
         .map_err(store_error)?
         .ok_or_else(|| StepError::permanent(format!("call {call_id} does not exist")))?;
     if row.status != CallStatus::Scheduled {
         return Ok(StepOutcome::Done(StepOutput::new(placement_view(&row))));
+    }
+    if row.placement_run_id != Some(ctx.run_id) {
+        // Another run places this call; calling here could call twice.
+        return Err(StepError::permanent(format!(
+            "call {call_id} is placed by another run"
+        )));
     }
     let placed = tokio::time::timeout(
         d.providers.voice_timeout,

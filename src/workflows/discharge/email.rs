@@ -165,12 +165,18 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
     // Counted before sending, so an attempt cut short still shows.
     let row = d
         .store
-        .start_email_attempt(&ctx.tenant, email_id, now)
+        .start_email_attempt(&ctx.tenant, email_id, ctx.run_id, now)
         .await
         .map_err(store_error)?
         .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
     if row.status != EmailStatus::Scheduled {
         return Ok(StepOutcome::Done(StepOutput::new(delivery_view(&row))));
+    }
+    if row.delivery_run_id != Some(ctx.run_id) {
+        // Another run delivers this email; sending here could send it twice.
+        return Err(StepError::permanent(format!(
+            "email {email_id} is delivered by another run"
+        )));
     }
     let email = OutgoingEmail {
         from: d.providers.from.clone(),

@@ -177,7 +177,55 @@ async fn a_delivery_that_keeps_failing_is_marked_failed(backend: Backend) {
     assert!(smtp.unwrap().inbox().is_empty());
 }
 
+async fn a_second_delivery_run_for_the_same_email_sends_nothing(backend: Backend) {
+    let Env { app, smtp, .. } = env(
+        backend,
+        Setup {
+            smtp: Some(0),
+            ..Setup::default()
+        },
+    )
+    .await;
+    let smtp = smtp.unwrap();
+    let at = from_now(&app, Duration::from_secs(3600));
+    let body = orchestrate(
+        &app,
+        json!({"input": text_input(), "steps": {
+            "scheduleEmail": {"options": {"scheduledFor": at}},
+            "scheduleCall": false
+        }}),
+    )
+    .await;
+    let email_id = s(&body, "/data/email/emailId");
+    // Anyone may start the delivery workflow by hand; it must not double the email.
+    let r = app
+        .post(
+            "/v1/workflows/discharge-email-delivery/runs?wait=0",
+            &json!({"input": {"emailId": email_id}}),
+        )
+        .await;
+    let rogue = json(r).await["runId"].as_str().unwrap().to_string();
+    until(&app, &rogue, |v| v["status"] == "sleeping").await;
+    app.advance(Duration::from_secs(3601));
+    finished(&app, s(&body, "/data/email/deliveryRunId")).await;
+    let rogue = finished(&app, &rogue).await;
+    let outcome = &step(&rogue, "deliver");
+    assert!(
+        outcome["output"]["status"] == "sent"
+            || s(outcome, "/error/message").contains("delivered by another run"),
+        "{rogue}"
+    );
+    assert_eq!(smtp.inbox().len(), 1);
+    let e = email(&app, email_id).await;
+    assert_eq!(
+        (e["status"].as_str(), e["attempts"].as_i64()),
+        (Some("sent"), Some(1))
+    );
+    assert_eq!(e["deliveryRunId"], body["data"]["email"]["deliveryRunId"]);
+}
+
 both_backends!(
+    a_second_delivery_run_for_the_same_email_sends_nothing,
     the_email_and_call_go_out_at_their_time_exactly_once_across_restarts,
     transient_provider_failures_are_retried_by_the_delivery_runs,
     a_delivery_that_keeps_failing_is_marked_failed,
