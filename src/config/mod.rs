@@ -6,8 +6,10 @@
 //! start-up with an error naming the setting. Tests build [`Settings`] in code from
 //! [`Settings::defaults`] and never touch process-wide variables.
 
+mod email;
 mod events;
 mod outbound;
+mod providers;
 mod resilience;
 mod secret;
 mod serde_helpers;
@@ -20,8 +22,12 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+pub use email::{DeliveryRetrySettings, EmailSettings};
 pub use events::EventSettings;
 pub use outbound::OutboundConfig;
+pub use providers::{
+    LlmProviderSettings, ProvidersSettings, SmtpProviderSettings, VoiceProviderSettings,
+};
 pub use resilience::{BreakerConfig, ResilienceSettings};
 pub use secret::Secret;
 use serde_helpers::{duration, string_list};
@@ -90,6 +96,10 @@ pub struct Settings {
     pub outbound: OutboundConfig,
     /// `[service_calls]`: scheduled service calls.
     pub service_calls: ServiceCallSettings,
+    /// `[providers]`: LLM, SMTP, voice.
+    pub providers: ProvidersSettings,
+    /// `[email]`: spool, clinic name, delivery retries.
+    pub email: EmailSettings,
 }
 
 /// `[server]`
@@ -333,6 +343,20 @@ impl Settings {
                 "outbound.timeout",
                 "plus 15s for recording a service call's outcome must stay below engine.lease_ttl",
             );
+        }
+        self.providers.check()?;
+        self.email.check()?;
+        // Providers give up before the engine does, so a delivery records its outcome.
+        for (key, t) in [
+            ("providers.smtp.timeout", self.providers.smtp.timeout),
+            ("providers.voice.timeout", self.providers.voice.timeout),
+        ] {
+            if t.is_zero() || t >= e.retry.attempt_timeout {
+                return bad(
+                    key,
+                    "must be non-zero and shorter than engine.retry.attempt_timeout",
+                );
+            }
         }
         Ok(())
     }

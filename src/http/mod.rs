@@ -6,6 +6,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod discharge;
 pub mod error;
 mod events;
 pub mod extract;
@@ -80,7 +81,16 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route(
             "/service-calls/{id}/cancel",
             post(service_calls::cancel_service_call),
-        );
+        )
+        .route("/discharge/orchestrations", post(discharge::orchestrate))
+        .route(
+            "/discharge/orchestrations/{id}",
+            get(discharge::get_orchestration),
+        )
+        .route("/discharge/summaries/{id}", get(discharge::get_summary))
+        .route("/discharge/emails/{id}", get(discharge::get_email))
+        .route("/discharge/calls/{id}", get(discharge::get_call))
+        .route("/cases/{id}", get(discharge::get_case));
     if let Some(extra) = extra {
         v1 = v1.merge(extra);
     }

@@ -1,36 +1,14 @@
 //! Client of an OpenAI-compatible chat-completions API (`POST
 //! {base_url}/v1/chat/completions`), used to write discharge summaries. Owns
-//! the request shape, the classification of failures into retryable and
-//! permanent ones, and the [`Secret`] wrapper for credentials.
+//! the request shape and the classification of failures into retryable and
+//! permanent ones. The API key is a [`Secret`], never shown in logs.
 
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::json;
 
-/// A credential (API key, password, token). Its `Debug` never shows the value,
-/// so settings holding one can be logged.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a credential.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The credential itself, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+use crate::config::Secret;
 
 /// Which request field carries the token limit: older models and most
 /// compatible servers take `max_tokens`, newer OpenAI models only

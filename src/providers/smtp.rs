@@ -11,7 +11,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::llm::Secret;
+use crate::config::Secret;
 
 mod spool;
 

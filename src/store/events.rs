@@ -1,10 +1,11 @@
 //! The event table: every run and step transition and every domain milestone,
 //! appended in the same transaction as the change it reports.
 //!
-//! Readers go by `position`, a number that grows in commit order (on PostgreSQL it is
-//! assigned by [`EventStore::sequence_events`] once no earlier transaction can still
-//! add events before it; on SQLite, with its single writer, it is the row id), so
-//! "everything after position X" never skips an event that commits late.
+//! Readers go by `position`, a number that grows in commit order: on PostgreSQL it is
+//! assigned after commit by [`EventStore::sequence_events`], to visible events only
+//! and always above every earlier position; on SQLite, with its single writer, it is
+//! the row id. So "everything after position X" never skips an event that commits
+//! late.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -48,8 +49,8 @@ pub trait EventStore {
 
     /// Gives committed events their positions, in commit order. One caller at a time
     /// does the work (others return at once). Returns how many were positioned, and
-    /// whether events still wait for one (their transactions are not yet older than
-    /// every running one, or another replica holds the sequencer).
+    /// whether events may still wait for one (more than one pass holds, or another
+    /// replica was numbering).
     async fn sequence_events(&self) -> StoreResult<(u64, bool)>;
 
     /// Positioned events of every tenant after `after`, for the live fan-out.

@@ -9,6 +9,7 @@
 
 mod auth;
 mod auth_sql;
+mod discharge;
 mod error;
 mod events;
 mod keyed;
@@ -26,6 +27,10 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
+pub use discharge::{
+    CallOutcome, CallRow, CallStatus, CaseRow, DischargeStore, EmailOutcome, EmailRow, EmailStatus,
+    NewCall, NewCase, NewEmail, NewSummary, SummaryRow,
+};
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, EventStore};
 pub use notice::Notice;
@@ -64,7 +69,15 @@ impl Backend {
 /// Everything careflow keeps. Held as `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    AuthStore + RunStore + EventStore + TriggerStore + ServiceCallStore + Send + Sync + 'static
+    AuthStore
+    + RunStore
+    + EventStore
+    + TriggerStore
+    + ServiceCallStore
+    + DischargeStore
+    + Send
+    + Sync
+    + 'static
 {
     /// The backend behind this store.
     fn backend(&self) -> Backend;

@@ -2,6 +2,7 @@
 //! [`WorkflowDefinition`]s from the shared [`Services`]; it uses the engine's step
 //! API and the domain services, and knows nothing about leases, queues or SQL.
 
+pub mod discharge;
 pub mod service_call;
 
 use std::sync::Arc;
@@ -48,5 +49,6 @@ pub fn functions(
 pub fn builtin(services: &Services) -> Result<Vec<WorkflowDefinition>, DefinitionError> {
     let mut all = Vec::new();
     all.extend(service_call::definitions(services)?);
+    all.extend(discharge::definitions(services)?);
     Ok(all)
 }

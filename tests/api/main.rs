@@ -2,6 +2,7 @@
 //! on PostgreSQL and on SQLite.
 
 mod cli;
+mod discharge;
 mod engine;
 mod events;
 mod foundation;
@@ -9,8 +10,14 @@ mod functions;
 // Not every test uses every helper.
 #[path = "../common/db.rs"]
 mod db;
+#[path = "../common/fakes/llm.rs"]
+mod fake_llm;
 #[path = "../common/fakes/partner.rs"]
 mod fake_partner;
+#[path = "../common/fakes/smtp.rs"]
+mod fake_smtp;
+#[path = "../common/fakes/voice.rs"]
+mod fake_voice;
 #[allow(dead_code)]
 mod helpers;
 #[path = "../common/lab.rs"]

@@ -21,28 +21,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::time::Instant;
 
-/// A credential that never shows in logs, errors or `Debug` output.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a credential.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The credential itself, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+use crate::config::Secret;
 
 /// Where and as whom to reach Twilio.
 #[derive(Debug, Clone, Deserialize)]

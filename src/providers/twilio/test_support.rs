@@ -1,6 +1,7 @@
 //! A fake Twilio for tests: records every request and answers with what the test decides.
 
-use super::{Secret, TwilioClient, TwilioSettings};
+use super::{TwilioClient, TwilioSettings};
+use crate::config::Secret;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use std::sync::{Arc, Mutex};

@@ -30,17 +30,25 @@ impl EventStore for PgStore {
     }
 
     async fn sequence_events(&self) -> StoreResult<(u64, bool)> {
-        // Only events of transactions older than every running one are positioned:
-        // no transaction still running can add an event before them in (tx_id, seq)
-        // order, so positions never need to go back.
+        // Positions are given only to committed (visible) events and always above
+        // every position given before, so a reader that has seen position P never
+        // finds a new event below it. One sequencer at a time: the lock is taken in
+        // its own statement, so the numbering statement's snapshot sees every
+        // position the previous holder committed.
+        let mut tx = self.pool.begin().await?;
+        let got: bool = sqlx::query_scalar("select pg_try_advisory_xact_lock($1)")
+            .bind(SEQUENCER_LOCK)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !got {
+            // Another replica is numbering; its notice will bring the events.
+            return Ok((0, true));
+        }
         let sql = format!(
-            "with lock as (select pg_try_advisory_xact_lock($1) as got),
-             pending as (
+            "with pending as (
                 select tenant_id, seq, row_number() over (order by tx_id, seq) as rn
                 from events
                 where position is null
-                  and tx_id < pg_snapshot_xmin(pg_current_snapshot())
-                  and (select got from lock)
                 order by tx_id, seq
                 limit 5000
              ),
@@ -54,16 +62,16 @@ impl EventStore for PgStore {
                 where e.tenant_id = pending.tenant_id and e.seq = pending.seq
                 returning 1
              ),
-             n as (select pg_notify('{}', $2) where exists (select 1 from done))
+             n as (select pg_notify('{}', $1) where exists (select 1 from done))
              select (select count(*) from done) as positioned, (select count(*) from n) as n,
                     (select count(*) from events where position is null) as unpositioned",
             Notice::CHANNEL
         );
         let row = sqlx::query(&sql)
-            .bind(SEQUENCER_LOCK)
             .bind(Notice::EventsPositioned.to_payload())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
+        tx.commit().await?;
         let positioned: i64 = row.try_get("positioned")?;
         // The count was taken in the statement's snapshot, before its own updates.
         let unpositioned: i64 = row.try_get("unpositioned")?;

@@ -6,6 +6,7 @@
 
 mod auth;
 mod columns;
+mod discharge;
 mod events;
 mod runs;
 mod service_calls;

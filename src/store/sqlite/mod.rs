@@ -6,6 +6,7 @@
 //! broadcast in-process after each commit.
 
 mod auth;
+mod discharge;
 mod events;
 mod runs;
 mod service_calls;

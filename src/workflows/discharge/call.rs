@@ -1,0 +1,216 @@
+//! The follow-up call: `scheduleCall` records it and starts its placement run, and
+//! the placement run's `place` step calls the owner through the voice provider
+//! when it is due (or records `not_configured` when there is none).
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{CALL_PLACEMENT, Discharge, id_in, invalid, options, store_error};
+use crate::domain::discharge::call::call_script;
+use crate::domain::discharge::case::is_e164;
+use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
+use crate::providers::twilio::TwilioError;
+use crate::store::{CallOutcome, CallRow, CallStatus, NewCall};
+
+/// `scheduleCall`: the call recorded for `scheduledFor` and its placement run
+/// started. Completes as soon as both exist.
+pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    let opts =
+        options::call(&ctx.options).map_err(|p| invalid("invalid scheduleCall options", &p))?;
+    let case_id = id_in(ctx.dep("ingest"), "caseId")?;
+    let case = d.case(&ctx.tenant, case_id).await?;
+    let phone = opts
+        .phone_number
+        .or_else(|| case.owner.phone.clone())
+        .ok_or_else(|| {
+            StepError::permanent(
+                "no phone number: the case has no owner phone and steps.scheduleCall.options.phoneNumber is not given",
+            )
+        })?;
+    if !is_e164(&phone) {
+        return Err(StepError::permanent(
+            "the phone number is not E.164 (+ and 8 to 15 digits)",
+        ));
+    }
+    let clinic = opts.clinic_name.as_deref().unwrap_or(&d.clinic_name);
+    let now = ctx.now();
+    let row = d
+        .store
+        .insert_call(&NewCall {
+            tenant_id: ctx.tenant.clone(),
+            call_id: Uuid::now_v7(),
+            case_id,
+            origin_key: ctx.idempotency_key.clone(),
+            run_id: ctx.run_id,
+            to_phone: phone,
+            script: call_script(&case, clinic),
+            scheduled_for: opts.scheduled_for.unwrap_or(now),
+            created_at: now,
+        })
+        .await
+        .map_err(store_error)?;
+    let child = ctx
+        .start_child(CALL_PLACEMENT, json!({"callId": row.call_id}), "placement")
+        .await?;
+    d.store
+        .set_call_placement_run(&ctx.tenant, row.call_id, child, now)
+        .await
+        .map_err(store_error)?;
+    tracing::info!(call.id = %row.call_id, placement.run = %child, "follow-up call scheduled");
+    let event = json!({
+        "callId": row.call_id,
+        "caseId": row.case_id,
+        "scheduledFor": row.scheduled_for,
+        "placementRunId": child,
+    });
+    Ok(StepOutcome::Done(
+        StepOutput::new(json!({
+            "callId": row.call_id,
+            "caseId": row.case_id,
+            "to": row.to_phone,
+            "scheduledFor": row.scheduled_for,
+            "status": row.status,
+            "placementRunId": child,
+            "placementChannel": if d.providers.voice.is_some() { "voice" } else { "not_configured" },
+        }))
+        .emit("CallScheduled", event),
+    ))
+}
+
+fn placement_view(row: &CallRow) -> Value {
+    json!({
+        "callId": row.call_id,
+        "status": row.status,
+        "attempts": row.attempts,
+        "providerCallId": row.provider_call_id,
+        "providerStatus": row.provider_status,
+        "placedAt": row.placed_at,
+        "lastError": row.last_error,
+    })
+}
+
+/// `place` (of `discharge-call-placement`): waits for the call's time on an engine
+/// timer, then places it once.
+pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    let call_id = id_in(Some(&*ctx.input), "callId")?;
+    let row = d
+        .store
+        .get_call(&ctx.tenant, call_id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| StepError::permanent(format!("call {call_id} does not exist")))?;
+    if row.status != CallStatus::Scheduled {
+        return Ok(StepOutcome::Done(StepOutput::new(placement_view(&row))));
+    }
+    let now = ctx.now();
+    if row.scheduled_for > now {
+        return Ok(StepOutcome::SleepUntil {
+            until: row.scheduled_for,
+            state: json!({"callId": call_id}),
+        });
+    }
+    let Some(voice) = &d.providers.voice else {
+        let outcome = CallOutcome {
+            status: CallStatus::NotConfigured,
+            last_error: None,
+            provider_call_id: None,
+            provider_status: None,
+            placed_at: None,
+        };
+        d.store
+            .finish_call_attempt(&ctx.tenant, call_id, &outcome, now)
+            .await
+            .map_err(store_error)?;
+        tracing::info!(call.id = %call_id, "follow-up call due but no voice provider is configured");
+        return Ok(StepOutcome::Done(
+            StepOutput::new(json!({
+                "callId": call_id,
+                "status": CallStatus::NotConfigured,
+                "attempts": 0,
+                "note": "no voice provider is configured (providers.voice.base_url is empty); the call was not placed",
+            }))
+            .emit("CallNotConfigured", json!({"callId": call_id})),
+        ));
+    };
+    // Counted before calling, so an attempt cut short still shows.
+    let row = d
+        .store
+        .start_call_attempt(&ctx.tenant, call_id, ctx.run_id, now)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| StepError::permanent(format!("call {call_id} does not exist")))?;
+    if row.status != CallStatus::Scheduled {
+        return Ok(StepOutcome::Done(StepOutput::new(placement_view(&row))));
+    }
+    if row.placement_run_id != Some(ctx.run_id) {
+        // Another run places this call; calling here could call twice.
+        return Err(StepError::permanent(format!(
+            "call {call_id} is placed by another run"
+        )));
+    }
+    let placed = tokio::time::timeout(
+        d.providers.voice_timeout,
+        voice.place_call(&row.to_phone, &row.script, None),
+    )
+    .await
+    .unwrap_or(Err(TwilioError::Timeout));
+    let done = ctx.now();
+    let outcome = match &placed {
+        Ok(call) => CallOutcome {
+            status: CallStatus::Placed,
+            last_error: None,
+            provider_call_id: Some(call.sid.clone()),
+            provider_status: Some(call.status.as_str().to_string()),
+            placed_at: Some(done),
+        },
+        Err(e) => {
+            let last = !e.is_retryable() || ctx.attempt >= d.call_retry.max_attempts;
+            CallOutcome {
+                status: if last {
+                    CallStatus::Failed
+                } else {
+                    CallStatus::Scheduled
+                },
+                last_error: Some(e.to_string()),
+                provider_call_id: None,
+                provider_status: None,
+                placed_at: None,
+            }
+        }
+    };
+    d.store
+        .finish_call_attempt(&ctx.tenant, call_id, &outcome, done)
+        .await
+        .map_err(store_error)?;
+    tracing::info!(
+        call.id = %call_id,
+        attempt = row.attempts,
+        status = %outcome.status,
+        "follow-up call placement attempt finished"
+    );
+    match placed {
+        Ok(call) => Ok(StepOutcome::Done(
+            StepOutput::new(json!({
+                "callId": call_id,
+                "status": CallStatus::Placed,
+                "attempts": row.attempts,
+                "providerCallId": call.sid,
+                "providerStatus": call.status.as_str(),
+                "placedAt": done,
+            }))
+            .emit(
+                "CallPlaced",
+                json!({"callId": call_id, "providerCallId": call.sid, "attempts": row.attempts}),
+            ),
+        )),
+        Err(e) => {
+            let details = json!({"provider": "voice", "code": e.code()});
+            let error = if e.is_retryable() {
+                StepError::retryable(e.to_string()).with_retry_after(e.retry_after())
+            } else {
+                StepError::permanent(e.to_string())
+            };
+            Err(error.with_details(details))
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! The owner's email: `prepareEmail` renders and stores it, `scheduleEmail` puts it
+//! in the outbox and starts its delivery run, and the delivery run's `deliver` step
+//! sends it over SMTP (or writes it to the spool) when it is due.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{Discharge, EMAIL_DELIVERY, id_in, invalid, options, store_error};
+use crate::domain::discharge::email::render_email;
+use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
+use crate::providers::smtp::{EmailError, OutgoingEmail, message_id};
+use crate::store::{EmailOutcome, EmailRow, EmailStatus, NewEmail};
+
+/// `prepareEmail`: subject and bodies for the owner, stored as `prepared`.
+pub(super) async fn prepare(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    let opts =
+        options::email(&ctx.options).map_err(|p| invalid("invalid prepareEmail options", &p))?;
+    let summary = ctx.dep("generateSummary");
+    let summary_id = id_in(summary, "summaryId")?;
+    let case_id = id_in(summary, "caseId")?;
+    let content = summary
+        .and_then(|s| s.get("content"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| StepError::permanent("the summary has no content"))?;
+    let case = d.case(&ctx.tenant, case_id).await?;
+    let recipient = opts
+        .recipient_email
+        .or_else(|| case.owner.email.clone())
+        .ok_or_else(|| {
+            StepError::permanent(
+                "no recipient: the case has no owner email and steps.prepareEmail.options.recipientEmail is not given",
+            )
+        })?;
+    let clinic = opts.clinic_name.as_deref().unwrap_or(&d.clinic_name);
+    let rendered =
+        render_email(&case, content, clinic).map_err(|e| StepError::permanent(e.to_string()))?;
+    let row = d
+        .store
+        .insert_email(&NewEmail {
+            tenant_id: ctx.tenant.clone(),
+            email_id: Uuid::now_v7(),
+            case_id,
+            summary_id,
+            origin_key: ctx.idempotency_key.clone(),
+            run_id: ctx.run_id,
+            recipient,
+            subject: rendered.subject,
+            html_body: rendered.html,
+            text_body: rendered.text,
+            created_at: ctx.now(),
+        })
+        .await
+        .map_err(store_error)?;
+    let event = json!({"emailId": row.email_id, "caseId": row.case_id});
+    Ok(StepOutcome::Done(
+        StepOutput::new(json!({
+            "emailId": row.email_id,
+            "caseId": row.case_id,
+            "summaryId": row.summary_id,
+            "recipient": row.recipient,
+            "subject": row.subject,
+            "html": row.html_body,
+            "text": row.text_body,
+            "status": row.status,
+        }))
+        .emit("EmailPrepared", event),
+    ))
+}
+
+/// `scheduleEmail`: the email into the outbox for `scheduledFor`, and its delivery
+/// run started. Completes as soon as both exist.
+pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    let opts = options::schedule(&ctx.options)
+        .map_err(|p| invalid("invalid scheduleEmail options", &p))?;
+    let email_id = id_in(ctx.dep("prepareEmail"), "emailId")?;
+    let now = ctx.now();
+    let at = opts.scheduled_for.unwrap_or(now);
+    let row = d
+        .store
+        .schedule_email(&ctx.tenant, email_id, at, now)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
+    let child = ctx
+        .start_child(EMAIL_DELIVERY, json!({"emailId": email_id}), "delivery")
+        .await?;
+    d.store
+        .set_email_delivery_run(&ctx.tenant, email_id, child, now)
+        .await
+        .map_err(store_error)?;
+    let scheduled_for = row.scheduled_for.unwrap_or(at);
+    tracing::info!(email.id = %email_id, delivery.run = %child, "owner email scheduled");
+    let event = json!({"emailId": email_id, "scheduledFor": scheduled_for, "deliveryRunId": child});
+    Ok(StepOutcome::Done(
+        StepOutput::new(json!({
+            "emailId": email_id,
+            "scheduledFor": scheduled_for,
+            "status": row.status,
+            "deliveryRunId": child,
+            // Said up front, so a caller sees an unconfigured relay before anything is due.
+            "deliveryChannel": if d.providers.smtp.is_some() { "smtp" } else { "spool" },
+        }))
+        .emit("EmailScheduled", event),
+    ))
+}
+
+fn delivery_view(row: &EmailRow) -> Value {
+    json!({
+        "emailId": row.email_id,
+        "status": row.status,
+        "attempts": row.attempts,
+        "deliveredVia": row.delivered_via,
+        "messageId": row.message_id,
+        "sentAt": row.sent_at,
+        "lastError": row.last_error,
+    })
+}
+
+/// Sends over SMTP when configured, else writes the spool file. Returns how it went
+/// out and the Message-ID.
+async fn send(d: &Discharge, email: &OutgoingEmail) -> Result<(&'static str, String), EmailError> {
+    let p = &d.providers;
+    match &p.smtp {
+        Some(Ok(sender)) => match tokio::time::timeout(p.smtp_timeout, sender.send(email)).await {
+            Ok(sent) => sent.map(|id| ("smtp", id)),
+            Err(_) => Err(EmailError::Timeout),
+        },
+        Some(Err(reason)) => Err(EmailError::Config(reason.clone())),
+        None => {
+            let id = message_id(email)?;
+            p.spool.write(email).await?;
+            Ok(("spool", id))
+        }
+    }
+}
+
+/// `deliver` (of `discharge-email-delivery`): waits for the email's time on an
+/// engine timer, then sends it once.
+pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    let email_id = id_in(Some(&*ctx.input), "emailId")?;
+    let row = d
+        .store
+        .get_email(&ctx.tenant, email_id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
+    match row.status {
+        EmailStatus::Sent | EmailStatus::Failed => {
+            return Ok(StepOutcome::Done(StepOutput::new(delivery_view(&row))));
+        }
+        EmailStatus::Prepared => {
+            return Err(StepError::permanent(format!(
+                "email {email_id} is not in the outbox"
+            )));
+        }
+        EmailStatus::Scheduled => {}
+    }
+    let now = ctx.now();
+    if let Some(due) = row.scheduled_for.filter(|due| *due > now) {
+        return Ok(StepOutcome::SleepUntil {
+            until: due,
+            state: json!({"emailId": email_id}),
+        });
+    }
+    // Counted before sending, so an attempt cut short still shows.
+    let row = d
+        .store
+        .start_email_attempt(&ctx.tenant, email_id, ctx.run_id, now)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
+    if row.status != EmailStatus::Scheduled {
+        return Ok(StepOutcome::Done(StepOutput::new(delivery_view(&row))));
+    }
+    if row.delivery_run_id != Some(ctx.run_id) {
+        // Another run delivers this email; sending here could send it twice.
+        return Err(StepError::permanent(format!(
+            "email {email_id} is delivered by another run"
+        )));
+    }
+    let email = OutgoingEmail {
+        from: d.providers.from.clone(),
+        to: row.recipient.clone(),
+        subject: row.subject.clone(),
+        html: row.html_body.clone(),
+        text: row.text_body.clone(),
+        // The email's id: the same Message-ID (and spool file) on every attempt.
+        message_id_hint: email_id.to_string(),
+    };
+    let result = send(&d, &email).await;
+    let done = ctx.now();
+    let outcome = match &result {
+        Ok((via, id)) => EmailOutcome {
+            status: EmailStatus::Sent,
+            last_error: None,
+            delivered_via: Some(via.to_string()),
+            message_id: Some(id.clone()),
+            sent_at: Some(done),
+        },
+        Err(e) => {
+            let last = !e.is_retryable() || ctx.attempt >= d.email_retry.max_attempts;
+            EmailOutcome {
+                status: if last {
+                    EmailStatus::Failed
+                } else {
+                    EmailStatus::Scheduled
+                },
+                last_error: Some(e.to_string()),
+                delivered_via: None,
+                message_id: None,
+                sent_at: None,
+            }
+        }
+    };
+    d.store
+        .finish_email_attempt(&ctx.tenant, email_id, &outcome, done)
+        .await
+        .map_err(store_error)?;
+    tracing::info!(
+        email.id = %email_id,
+        attempt = row.attempts,
+        status = %outcome.status,
+        via = outcome.delivered_via.as_deref().unwrap_or("-"),
+        "owner email delivery attempt finished"
+    );
+    match result {
+        Ok((via, id)) => {
+            let event = json!({"emailId": email_id, "deliveredVia": via, "attempts": row.attempts});
+            Ok(StepOutcome::Done(
+                StepOutput::new(json!({
+                    "emailId": email_id,
+                    "status": EmailStatus::Sent,
+                    "attempts": row.attempts,
+                    "deliveredVia": via,
+                    "messageId": id,
+                    "sentAt": done,
+                }))
+                .emit("EmailSent", event),
+            ))
+        }
+        Err(e) => {
+            let details =
+                json!({"provider": if d.providers.smtp.is_some() { "smtp" } else { "spool" }});
+            let error = if e.is_retryable() {
+                StepError::retryable(e.to_string())
+            } else {
+                StepError::permanent(e.to_string())
+            };
+            Err(error.with_details(details))
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! The `discharge` workflow: a clinic discharges a patient, and careflow ingests
+//! the case, writes the owner's discharge summary, prepares and schedules the
+//! owner's email, and schedules the follow-up call.
+//!
+//! Steps: `ingest` → `generateSummary` → `prepareEmail` → `scheduleEmail`, and
+//! `ingest` → `scheduleCall`. With an `existingCase` input, `ingest` only resolves the
+//! stored case (its output says `existing: true`) and the case id flows on.
+//!
+//! Sending is durable follow-up work: `scheduleEmail` puts the email in the outbox
+//! and starts a `discharge-email-delivery` child run, `scheduleCall` records the call
+//! and starts a `discharge-call-placement` child run. Each child parks on an engine
+//! timer until the row's `scheduledFor`, then delivers with its own retries,
+//! checking the row's status first and recording the outcome in the same step, so
+//! nothing is lost or repeated across restarts.
+
+mod call;
+mod email;
+pub mod options;
+mod steps;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Services;
+use crate::domain::discharge::case::CaseData;
+use crate::domain::validation::Problems;
+use crate::engine::{
+    DefinitionError, Messages, RetryPolicy, StepError, StepPolicy, WorkflowDefinition,
+};
+use crate::providers::llm::{LlmClient, LlmSettings, MaxTokensField};
+use crate::providers::smtp::{SmtpSender, SmtpSettings, SpoolWriter};
+use crate::providers::twilio::{TwilioClient, TwilioSettings};
+use crate::store::{Store, StoreError, TenantId};
+
+/// The workflow's name.
+pub const WORKFLOW: &str = "discharge";
+/// The child workflow delivering one owner email.
+pub const EMAIL_DELIVERY: &str = "discharge-email-delivery";
+/// The child workflow placing one follow-up call.
+pub const CALL_PLACEMENT: &str = "discharge-call-placement";
+/// The steps, in definition order.
+pub const STEPS: [&str; 5] = [
+    "ingest",
+    "generateSummary",
+    "prepareEmail",
+    "scheduleEmail",
+    "scheduleCall",
+];
+
+/// The outside services, as the operator configured them.
+struct Providers {
+    /// `None`: summaries come from the built-in templates.
+    llm: Option<LlmClient>,
+    /// `None`: emails are spooled. `Err`: configured but unusable (every delivery
+    /// fails with the reason, rather than silently spooling).
+    smtp: Option<Result<SmtpSender, String>>,
+    smtp_timeout: Duration,
+    from: String,
+    spool: SpoolWriter,
+    /// `None`: calls are recorded as `not_configured`.
+    voice: Option<TwilioClient>,
+    voice_timeout: Duration,
+}
+
+impl Providers {
+    fn from_services(services: &Services) -> Self {
+        let p = &services.settings.providers;
+        let llm = p.llm.is_configured().then(|| {
+            tracing::info!(model = %p.llm.model, "discharge summaries are written by the configured LLM");
+            LlmClient::new(
+                services.http.clone(),
+                LlmSettings {
+                    base_url: p.llm.base_url.trim().to_string(),
+                    api_key: (!p.llm.api_key.is_empty()).then(|| p.llm.api_key.clone()),
+                    model: p.llm.model.clone(),
+                    temperature: p.llm.temperature,
+                    max_tokens: p.llm.max_tokens,
+                    max_tokens_field: MaxTokensField::MaxTokens,
+                },
+            )
+        });
+        if llm.is_none() {
+            tracing::info!(
+                "no LLM configured (providers.llm.base_url is empty): discharge summaries use the built-in templates"
+            );
+        }
+        let smtp = p.smtp.is_configured().then(|| {
+            SmtpSender::new(SmtpSettings {
+                host: p.smtp.host.trim().to_string(),
+                port: p.smtp.port,
+                username: (!p.smtp.username.is_empty()).then(|| p.smtp.username.clone()),
+                password: (!p.smtp.password.is_empty()).then(|| p.smtp.password.clone()),
+                tls: p.smtp.tls,
+                timeout: p.smtp.timeout,
+            })
+            .map_err(|e| {
+                tracing::error!(error = %e, "the SMTP settings cannot work; owner emails will fail");
+                e.to_string()
+            })
+        });
+        if smtp.is_none() {
+            tracing::info!(
+                "no SMTP host configured (providers.smtp.host is empty): owner emails are written to the spool directory"
+            );
+        }
+        let voice = p.voice.is_configured().then(|| {
+            TwilioClient::new(
+                services.http.clone(),
+                TwilioSettings {
+                    base_url: p.voice.base_url.trim().to_string(),
+                    account_sid: p.voice.account_sid.clone(),
+                    auth_token: p.voice.auth_token.clone(),
+                    from: p.voice.from.clone(),
+                    messaging_service_sid: None,
+                },
+            )
+        });
+        if voice.is_none() {
+            tracing::info!(
+                "no voice provider configured (providers.voice.base_url is empty): follow-up calls are recorded as not_configured"
+            );
+        }
+        Self {
+            llm,
+            smtp,
+            smtp_timeout: p.smtp.timeout,
+            from: p.smtp.from.clone(),
+            spool: SpoolWriter::new(services.settings.email.spool_dir.clone()),
+            voice,
+            voice_timeout: p.voice.timeout,
+        }
+    }
+}
+
+/// What every discharge step shares.
+#[derive(Clone)]
+struct Discharge {
+    store: Arc<dyn Store>,
+    providers: Arc<Providers>,
+    clinic_name: String,
+    email_retry: RetryPolicy,
+    call_retry: RetryPolicy,
+}
+
+/// The `discharge` workflow and its two delivery workflows.
+pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, DefinitionError> {
+    let settings = &services.settings;
+    let d = Discharge {
+        store: services.store.clone(),
+        providers: Arc::new(Providers::from_services(services)),
+        clinic_name: settings.email.clinic_name.clone(),
+        email_retry: settings.email.retry.policy(),
+        call_retry: settings.providers.voice.retry.policy(),
+    };
+    let main = WorkflowDefinition::builder(WORKFLOW, 1)
+        .step("ingest", &[], StepPolicy::new().critical(), {
+            let d = d.clone();
+            move |ctx| steps::ingest(d.clone(), ctx)
+        })
+        .step("generateSummary", &["ingest"], StepPolicy::new(), {
+            let d = d.clone();
+            move |ctx| steps::generate_summary(d.clone(), ctx)
+        })
+        .step("prepareEmail", &["generateSummary"], StepPolicy::new(), {
+            let d = d.clone();
+            move |ctx| email::prepare(d.clone(), ctx)
+        })
+        .step("scheduleEmail", &["prepareEmail"], StepPolicy::new(), {
+            let d = d.clone();
+            move |ctx| email::schedule(d.clone(), ctx)
+        })
+        .step("scheduleCall", &["ingest"], StepPolicy::new(), {
+            let d = d.clone();
+            move |ctx| call::schedule(d.clone(), ctx)
+        })
+        .build()?;
+    let delivery = WorkflowDefinition::builder(EMAIL_DELIVERY, 1)
+        .step(
+            "deliver",
+            &[],
+            StepPolicy::new().retry(d.email_retry.clone()),
+            {
+                let d = d.clone();
+                move |ctx| email::deliver(d.clone(), ctx)
+            },
+        )
+        .build()?;
+    let placement = WorkflowDefinition::builder(CALL_PLACEMENT, 1)
+        .step(
+            "place",
+            &[],
+            StepPolicy::new().retry(d.call_retry.clone()),
+            {
+                let d = d.clone();
+                move |ctx| call::place(d.clone(), ctx)
+            },
+        )
+        .build()?;
+    Ok(vec![main, delivery, placement])
+}
+
+/// A storage failure inside a step: worth a retry unless the data is unreadable.
+fn store_error(e: StoreError) -> StepError {
+    match e {
+        StoreError::Corrupt(_) => StepError::permanent(format!("stored data is unreadable: {e}")),
+        e => StepError::retryable(format!("storage failed: {e}")),
+    }
+}
+
+/// Problems as step validation messages.
+fn messages_of(problems: &Problems) -> Messages {
+    Messages {
+        errors: problems
+            .as_slice()
+            .iter()
+            .map(|p| json!({"pointer": p.pointer, "message": p.message}))
+            .collect(),
+        ..Messages::default()
+    }
+}
+
+/// A permanent failure listing `problems`.
+fn invalid(what: &str, problems: &Problems) -> StepError {
+    StepError::permanent(format!("{what}: {problems}")).with_messages(messages_of(problems))
+}
+
+/// An id read from a JSON member (an input or a dependency's output).
+fn id_in(value: Option<&Value>, key: &str) -> Result<Uuid, StepError> {
+    value
+        .and_then(|v| v.get(key))
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| StepError::permanent(format!("`{key}` is missing or not an id")))
+}
+
+impl Discharge {
+    /// The stored case, as the domain types it.
+    async fn case(&self, tenant: &TenantId, case_id: Uuid) -> Result<CaseData, StepError> {
+        let row = self
+            .store
+            .get_case(tenant, case_id)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| StepError::permanent(format!("case {case_id} does not exist")))?;
+        serde_json::from_value(row.data.0)
+            .map_err(|e| StepError::permanent(format!("stored case {case_id} is unreadable: {e}")))
+    }
+}

@@ -1,0 +1,159 @@
+//! `ingest` and `generateSummary`: the case into the store, and the owner's
+//! summary written from it by a built-in template or the configured LLM.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Discharge, id_in, invalid, options, store_error};
+use crate::domain::discharge::intake::read_raw_data;
+use crate::domain::discharge::summary::{llm_messages, render_summary};
+use crate::domain::validation::Problems;
+use crate::engine::{Messages, StepContext, StepError, StepOutcome, StepOutput};
+use crate::providers::llm::LlmError;
+use crate::store::{NewCase, NewSummary};
+
+/// `ingest`: stores the case from `rawData`, or resolves `existingCase`.
+pub(super) async fn ingest(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    options::ingest(&ctx.options).map_err(|p| invalid("invalid ingest options", &p))?;
+    if let Some(existing) = ctx.input.get("existingCase") {
+        let case_id = id_in(Some(existing), "caseId")?;
+        let row = d
+            .store
+            .get_case(&ctx.tenant, case_id)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| StepError::permanent(format!("case {case_id} does not exist")))?;
+        return Ok(StepOutcome::Done(StepOutput::new(json!({
+            "caseId": row.case_id,
+            "existing": true,
+            "mode": row.mode,
+            "source": row.source,
+            "patient": row.patient.0,
+            "entities": row.entities.0,
+        }))));
+    }
+    let raw = ctx
+        .input
+        .get("rawData")
+        .ok_or_else(|| StepError::permanent("the input has neither rawData nor existingCase"))?;
+    let intake = read_raw_data(raw).map_err(|p| {
+        let mut located = Problems::new();
+        located.extend_under("/input/rawData", p);
+        invalid("the case data is invalid", &located)
+    })?;
+    let row = d
+        .store
+        .insert_case(&NewCase {
+            tenant_id: ctx.tenant.clone(),
+            case_id: Uuid::now_v7(),
+            origin_key: ctx.idempotency_key.clone(),
+            run_id: ctx.run_id,
+            mode: intake.mode.as_str().to_string(),
+            source: intake.source.clone(),
+            patient: json!(intake.case.patient),
+            data: json!(intake.case),
+            entities: json!(intake.entities),
+            created_at: ctx.now(),
+        })
+        .await
+        .map_err(store_error)?;
+    let mut messages = Messages::default();
+    if intake.entities.unknown_lines > 0 {
+        messages.infos.push(json!({
+            "message": format!(
+                "{} line(s) matched no label and were kept as notes",
+                intake.entities.unknown_lines
+            )
+        }));
+    }
+    let output = json!({
+        "caseId": row.case_id,
+        "existing": false,
+        "mode": row.mode,
+        "source": row.source,
+        "patient": row.patient.0,
+        "entities": row.entities.0,
+    });
+    let event = json!({
+        "caseId": row.case_id,
+        "mode": row.mode,
+        "source": row.source,
+        "entities": row.entities.0,
+    });
+    tracing::info!(case.id = %row.case_id, mode = %row.mode, "discharge case ingested");
+    Ok(StepOutcome::Done(
+        StepOutput::new(output)
+            .with_messages(messages)
+            .emit("CaseIngested", event),
+    ))
+}
+
+fn llm_error(e: LlmError) -> StepError {
+    let status = match &e {
+        LlmError::Status { status, .. } => json!(status),
+        _ => json!(null),
+    };
+    let details = json!({"provider": "llm", "status": status});
+    let retry_after = e.retry_after();
+    let error = if e.is_retryable() {
+        StepError::retryable(e.to_string())
+    } else {
+        StepError::permanent(e.to_string())
+    };
+    error.with_retry_after(retry_after).with_details(details)
+}
+
+/// `generateSummary`: writes and stores the owner's summary of the case.
+pub(super) async fn generate_summary(
+    d: Discharge,
+    ctx: StepContext,
+) -> Result<StepOutcome, StepError> {
+    let opts = options::summary(&ctx.options)
+        .map_err(|p| invalid("invalid generateSummary options", &p))?;
+    let case_id = id_in(ctx.dep("ingest"), "caseId")?;
+    let case = d.case(&ctx.tenant, case_id).await?;
+    let (content, generated_by) = match &d.providers.llm {
+        Some(llm) => {
+            let (system, user) = llm_messages(&case);
+            let completion = tokio::select! {
+                c = llm.complete(&system, &user) => c.map_err(llm_error)?,
+                _ = ctx.cancel.cancelled() => return Err(StepError::permanent("cancelled")),
+            };
+            (completion.content, format!("llm:{}", completion.model))
+        }
+        None => {
+            let text = render_summary(&opts.template_id, &case)
+                .map_err(|e| StepError::permanent(e.to_string()))?;
+            (text, format!("template:{}", opts.template_id))
+        }
+    };
+    let row = d
+        .store
+        .insert_summary(&NewSummary {
+            tenant_id: ctx.tenant.clone(),
+            summary_id: Uuid::now_v7(),
+            case_id,
+            origin_key: ctx.idempotency_key.clone(),
+            run_id: ctx.run_id,
+            generated_by,
+            content,
+            created_at: ctx.now(),
+        })
+        .await
+        .map_err(store_error)?;
+    tracing::info!(summary.id = %row.summary_id, generated_by = %row.generated_by, "discharge summary written");
+    let event = json!({
+        "summaryId": row.summary_id,
+        "caseId": row.case_id,
+        "generatedBy": row.generated_by,
+    });
+    Ok(StepOutcome::Done(
+        StepOutput::new(json!({
+            "summaryId": row.summary_id,
+            "caseId": row.case_id,
+            "content": row.content,
+            "generatedBy": row.generated_by,
+        }))
+        .emit("SummaryGenerated", event),
+    ))
+}
