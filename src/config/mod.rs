@@ -6,6 +6,9 @@
 //! start-up with an error naming the setting. Tests build [`Settings`] in code from
 //! [`Settings::defaults`] and never touch process-wide variables.
 
+mod amion;
+mod providers;
+mod schedules;
 mod secret;
 mod serde_helpers;
 
@@ -16,6 +19,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+pub use amion::AmionSettings;
+pub use providers::ProvidersSettings;
+pub use schedules::SchedulesSettings;
 pub use secret::Secret;
 use serde_helpers::{duration, string_list};
 
@@ -74,6 +80,10 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// `[engine]`: queue, leases, retries.
     pub engine: EngineSettings,
+    /// `[providers]`: outside services (Amion, ...).
+    pub providers: ProvidersSettings,
+    /// `[schedules]`: schedule import and coverage bounds.
+    pub schedules: SchedulesSettings,
 }
 
 /// `[server]`
@@ -310,6 +320,11 @@ impl Settings {
                 "must name a server-controlled claim (not user_metadata, which users can rewrite)",
             );
         }
+        self.providers
+            .amion
+            .check(e.retry.attempt_timeout)
+            .map_err(ConfigError::Invalid)?;
+        self.schedules.check().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }

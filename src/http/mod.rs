@@ -11,6 +11,7 @@ pub mod extract;
 mod health;
 pub mod middleware;
 pub mod runs;
+pub mod schedule;
 
 use std::sync::Arc;
 
@@ -60,7 +61,25 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/runs", get(runs::list_runs))
         .route("/runs/{id}", get(runs::get_run))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
-        .route("/runs/{id}/retry", post(runs::retry_run));
+        .route("/runs/{id}/retry", post(runs::retry_run))
+        .route(
+            "/hospitals",
+            post(schedule::create_hospital).get(schedule::list_hospitals),
+        )
+        // Uploads get their own, larger body limit than JSON bodies.
+        .route(
+            "/schedules/imports",
+            post(schedule::submit_import).layer(DefaultBodyLimit::max(
+                state.settings.server.upload_limit_bytes,
+            )),
+        )
+        .route("/schedules/imports/status", get(schedule::import_status))
+        .route("/schedules/imports/{id}", get(schedule::get_import))
+        .route("/schedules/versions/{id}", get(schedule::get_version))
+        .route(
+            "/schedules/versions/{id}/coverage",
+            post(schedule::recalculate_coverage),
+        );
     if let Some(extra) = extra {
         v1 = v1.merge(extra);
     }

@@ -12,6 +12,7 @@ mod error;
 mod notice;
 pub mod postgres;
 mod runs;
+mod schedule;
 pub mod sqlite;
 mod types;
 
@@ -26,6 +27,11 @@ pub use notice::Notice;
 pub use runs::{
     CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun, RunFilter, RunRow, RunStore,
     RunUpdate, StepRow, StepWrite,
+};
+pub use schedule::{
+    AssignmentBatch, AssignmentRow, CoverageRow, CoverageWrite, CreatedVersion, HospitalRow,
+    ImportClaim, ImportState, ImportStatusRow, NewScheduleVersion, NewShiftInstance, NewUpload,
+    ScheduleStore, ShiftCoverageRow, ShiftInstanceRow, UploadRow, VersionRow,
 };
 pub use types::{RunId, RunStatus, StepStatus, TenantId};
 
@@ -52,7 +58,7 @@ impl Backend {
 
 /// Everything careflow keeps. Held as `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: AuthStore + RunStore + Send + Sync + 'static {
+pub trait Store: AuthStore + RunStore + ScheduleStore + Send + Sync + 'static {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

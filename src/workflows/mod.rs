@@ -2,6 +2,8 @@
 //! [`WorkflowDefinition`]s from the shared [`Services`]; it uses the engine's step
 //! API and the domain services, and knows nothing about leases, queues or SQL.
 
+pub mod schedule_import;
+
 use std::sync::Arc;
 
 use crate::config::Settings;
@@ -23,6 +25,7 @@ pub struct Services {
 
 /// Every built-in workflow definition.
 pub fn builtin(services: &Services) -> Result<Vec<WorkflowDefinition>, DefinitionError> {
-    let _ = services;
-    Ok(Vec::new())
+    let mut all = Vec::new();
+    all.extend(schedule_import::definitions(services)?);
+    Ok(all)
 }

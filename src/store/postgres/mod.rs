@@ -7,6 +7,7 @@
 mod auth;
 mod columns;
 mod runs;
+mod schedule;
 
 use std::time::Duration;
 

@@ -7,6 +7,7 @@
 
 mod auth;
 mod runs;
+mod schedule;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

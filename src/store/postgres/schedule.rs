@@ -1,0 +1,476 @@
+//! Hospitals, schedule uploads, import status, versions, assignments and coverage in
+//! PostgreSQL. Each phase's rows go in one transaction; many rows go in one statement
+//! through `unnest`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::PgStore;
+use crate::store::{
+    AssignmentBatch, AssignmentRow, CoverageRow, CoverageWrite, CreatedVersion, HospitalRow,
+    ImportClaim, ImportState, ImportStatusRow, NewScheduleVersion, NewUpload, RunId, ScheduleStore,
+    ShiftCoverageRow, ShiftInstanceRow, StoreError, StoreResult, TenantId, UploadRow, VersionRow,
+};
+
+const VERSION_COLUMNS: &str = "version_id, hospital_id, upload_id, run_id, status, \
+     period_start, period_end, shift_count, created_by, created_at, assignments_fetched_at, \
+     assignments_matched, assignments_unmatched";
+
+const SHIFT_COLUMNS: &str = "shift_id, position, sheet, row_number, shift_date, shift_name, \
+     service, starts_at, ends_at, required_staff";
+
+const ASSIGNMENT_COLUMNS: &str = "assignment_id, shift_id, position, staff_name, staff_key, \
+     staff_ref, assignment_name, starts_at, ends_at";
+
+const STATUS_COLUMNS: &str =
+    "hospital_id, status, import_id, run_id, started_at, completed_at, updated_at";
+
+#[async_trait]
+impl ScheduleStore for PgStore {
+    async fn create_hospital(&self, tenant: &TenantId, h: &HospitalRow) -> StoreResult<()> {
+        sqlx::query(
+            "insert into hospitals (tenant_id, hospital_id, name, created_by, created_at)
+             values ($1, $2, $3, $4, $5)",
+        )
+        .bind(tenant)
+        .bind(h.hospital_id)
+        .bind(&h.name)
+        .bind(&h.created_by)
+        .bind(h.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_hospitals(&self, tenant: &TenantId) -> StoreResult<Vec<HospitalRow>> {
+        Ok(sqlx::query_as(
+            "select hospital_id, name, created_by, created_at from hospitals
+             where tenant_id = $1 order by name, hospital_id",
+        )
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn get_hospital(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<HospitalRow>> {
+        Ok(sqlx::query_as(
+            "select hospital_id, name, created_by, created_at from hospitals
+             where tenant_id = $1 and hospital_id = $2",
+        )
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn insert_upload(&self, tenant: &TenantId, u: &NewUpload) -> StoreResult<()> {
+        sqlx::query(
+            "insert into schedule_uploads (tenant_id, upload_id, hospital_id, file_name,
+                size_bytes, sha256, content, amion_login, uploaded_by, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(tenant)
+        .bind(u.upload_id)
+        .bind(u.hospital_id)
+        .bind(&u.file_name)
+        .bind(u.content.len() as i64)
+        .bind(&u.sha256)
+        .bind(&u.content)
+        .bind(&u.amion_login)
+        .bind(&u.uploaded_by)
+        .bind(u.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_upload(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<UploadRow>> {
+        Ok(sqlx::query_as(
+            "select upload_id, hospital_id, file_name, size_bytes, sha256, uploaded_by, created_at
+             from schedule_uploads where tenant_id = $1 and upload_id = $2",
+        )
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn get_upload_content(
+        &self,
+        tenant: &TenantId,
+        id: Uuid,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        Ok(sqlx::query_scalar(
+            "select content from schedule_uploads where tenant_id = $1 and upload_id = $2",
+        )
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn get_upload_login(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<String>> {
+        let login: Option<Option<String>> = sqlx::query_scalar(
+            "select amion_login from schedule_uploads where tenant_id = $1 and upload_id = $2",
+        )
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(login.flatten())
+    }
+
+    async fn clear_upload_login(&self, tenant: &TenantId, id: Uuid) -> StoreResult<()> {
+        sqlx::query(
+            "update schedule_uploads set amion_login = null
+             where tenant_id = $1 and upload_id = $2 and amion_login is not null",
+        )
+        .bind(tenant)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_import_status(
+        &self,
+        tenant: &TenantId,
+        hospital: Uuid,
+    ) -> StoreResult<Option<ImportStatusRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {STATUS_COLUMNS} from schedule_import_status
+             where tenant_id = $1 and hospital_id = $2"
+        ))
+        .bind(tenant)
+        .bind(hospital)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn claim_import(
+        &self,
+        tenant: &TenantId,
+        hospital: Uuid,
+        import: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ImportClaim> {
+        // The upsert's `where` makes the check and the write one atomic step: a
+        // concurrent claim either sees our IN_PROGRESS row or we see its.
+        let claimed: Option<Uuid> = sqlx::query_scalar(
+            "insert into schedule_import_status (tenant_id, hospital_id, status, import_id,
+                run_id, started_at, completed_at, updated_at)
+             values ($1, $2, 'IN_PROGRESS', $3, null, $4, null, $4)
+             on conflict (tenant_id, hospital_id) do update
+                set status = 'IN_PROGRESS', import_id = excluded.import_id, run_id = null,
+                    started_at = excluded.started_at, completed_at = null,
+                    updated_at = excluded.updated_at
+                where schedule_import_status.status <> 'IN_PROGRESS'
+             returning import_id",
+        )
+        .bind(tenant)
+        .bind(hospital)
+        .bind(import)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if claimed.is_some() {
+            return Ok(ImportClaim::Claimed);
+        }
+        match self.get_import_status(tenant, hospital).await? {
+            Some(row) => Ok(ImportClaim::Busy(row)),
+            None => Err(StoreError::Corrupt(
+                "the import status row vanished while being claimed".into(),
+            )),
+        }
+    }
+
+    async fn attach_import_run(
+        &self,
+        tenant: &TenantId,
+        hospital: Uuid,
+        import: Uuid,
+        run: RunId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "update schedule_import_status set run_id = $4, updated_at = $5
+             where tenant_id = $1 and hospital_id = $2 and import_id = $3",
+        )
+        .bind(tenant)
+        .bind(hospital)
+        .bind(import)
+        .bind(run)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn finish_import(
+        &self,
+        tenant: &TenantId,
+        hospital: Uuid,
+        import: Uuid,
+        state: ImportState,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "update schedule_import_status set status = $4, completed_at = $5, updated_at = $5
+             where tenant_id = $1 and hospital_id = $2 and import_id = $3
+               and (status = 'IN_PROGRESS' or ($4 = 'COMPLETED' and status = 'FAILED'))",
+        )
+        .bind(tenant)
+        .bind(hospital)
+        .bind(import)
+        .bind(state.as_str())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_version_with_shifts(
+        &self,
+        tenant: &TenantId,
+        v: &NewScheduleVersion,
+    ) -> StoreResult<CreatedVersion> {
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<VersionRow> = sqlx::query_as(&format!(
+            "select {VERSION_COLUMNS} from schedule_versions
+             where tenant_id = $1 and upload_id = $2"
+        ))
+        .bind(tenant)
+        .bind(v.upload_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(existing) = existing {
+            return Ok(CreatedVersion::Existing(Box::new(existing)));
+        }
+        sqlx::query(
+            "insert into schedule_versions (tenant_id, version_id, hospital_id, upload_id, run_id,
+                status, period_start, period_end, shift_count, created_by, created_at)
+             values ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, $10)",
+        )
+        .bind(tenant)
+        .bind(v.version_id)
+        .bind(v.hospital_id)
+        .bind(v.upload_id)
+        .bind(v.run_id)
+        .bind(v.period_start)
+        .bind(v.period_end)
+        .bind(v.shifts.len() as i32)
+        .bind(&v.created_by)
+        .bind(v.created_at)
+        .execute(&mut *tx)
+        .await?;
+        let s = &v.shifts;
+        sqlx::query(
+            "insert into shift_instances (tenant_id, version_id, shift_id, position, sheet,
+                row_number, shift_date, shift_name, service, starts_at, ends_at, required_staff)
+             select $1, $2, u.* from unnest($3::uuid[], $4::int[], $5::text[], $6::int[],
+                $7::date[], $8::text[], $9::text[], $10::timestamp[], $11::timestamp[],
+                $12::int[]) as u",
+        )
+        .bind(tenant)
+        .bind(v.version_id)
+        .bind(s.iter().map(|x| x.shift_id).collect::<Vec<_>>())
+        .bind(s.iter().map(|x| x.position).collect::<Vec<_>>())
+        .bind(s.iter().map(|x| x.sheet.clone()).collect::<Vec<_>>())
+        .bind(s.iter().map(|x| x.row_number).collect::<Vec<_>>())
+        .bind(s.iter().map(|x| x.shift_date).collect::<Vec<_>>())
+        .bind(s.iter().map(|x| x.shift_name.clone()).collect::<Vec<_>>())
+        .bind(s.iter().map(|x| x.service.clone()).collect::<Vec<_>>())
+        .bind(s.iter().map(|x| x.starts_at).collect::<Vec<_>>())
+        .bind(s.iter().map(|x| x.ends_at).collect::<Vec<_>>())
+        .bind(s.iter().map(|x| x.required_staff).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(CreatedVersion::Created)
+    }
+
+    async fn get_version(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<VersionRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {VERSION_COLUMNS} from schedule_versions
+             where tenant_id = $1 and version_id = $2"
+        ))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn list_shifts(
+        &self,
+        tenant: &TenantId,
+        version: Uuid,
+    ) -> StoreResult<Vec<ShiftInstanceRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {SHIFT_COLUMNS} from shift_instances
+             where tenant_id = $1 and version_id = $2 order by position"
+        ))
+        .bind(tenant)
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn store_assignments(&self, tenant: &TenantId, b: &AssignmentBatch) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        lock_version(&mut tx, tenant, b.version_id).await?;
+        sqlx::query("delete from shift_assignments where tenant_id = $1 and version_id = $2")
+            .bind(tenant)
+            .bind(b.version_id)
+            .execute(&mut *tx)
+            .await?;
+        let a = &b.assignments;
+        sqlx::query(
+            "insert into shift_assignments (tenant_id, version_id, assignment_id, shift_id,
+                position, staff_name, staff_key, staff_ref, assignment_name, starts_at, ends_at)
+             select $1, $2, u.* from unnest($3::uuid[], $4::uuid[], $5::int[], $6::text[],
+                $7::text[], $8::text[], $9::text[], $10::timestamp[], $11::timestamp[]) as u",
+        )
+        .bind(tenant)
+        .bind(b.version_id)
+        .bind(a.iter().map(|x| x.assignment_id).collect::<Vec<_>>())
+        .bind(a.iter().map(|x| x.shift_id).collect::<Vec<_>>())
+        .bind(a.iter().map(|x| x.position).collect::<Vec<_>>())
+        .bind(a.iter().map(|x| x.staff_name.clone()).collect::<Vec<_>>())
+        .bind(a.iter().map(|x| x.staff_key.clone()).collect::<Vec<_>>())
+        .bind(a.iter().map(|x| x.staff_ref.clone()).collect::<Vec<_>>())
+        .bind(
+            a.iter()
+                .map(|x| x.assignment_name.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(a.iter().map(|x| x.starts_at).collect::<Vec<_>>())
+        .bind(a.iter().map(|x| x.ends_at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "update schedule_versions set assignments_fetched_at = $3, assignments_matched = $4,
+                assignments_unmatched = $5
+             where tenant_id = $1 and version_id = $2",
+        )
+        .bind(tenant)
+        .bind(b.version_id)
+        .bind(b.fetched_at)
+        .bind(a.len() as i32)
+        .bind(b.unmatched)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_assignments(
+        &self,
+        tenant: &TenantId,
+        version: Uuid,
+    ) -> StoreResult<Vec<AssignmentRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {ASSIGNMENT_COLUMNS} from shift_assignments
+             where tenant_id = $1 and version_id = $2 order by position, assignment_id"
+        ))
+        .bind(tenant)
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn store_coverage(&self, tenant: &TenantId, c: &CoverageWrite) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        lock_version(&mut tx, tenant, c.version_id).await?;
+        for table in ["shift_coverage", "schedule_coverage"] {
+            sqlx::query(&format!(
+                "delete from {table} where tenant_id = $1 and version_id = $2"
+            ))
+            .bind(tenant)
+            .bind(c.version_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "insert into schedule_coverage (tenant_id, version_id, computed_at,
+                overall_percentage, required_staff, assigned_staff, days)
+             values ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(tenant)
+        .bind(c.version_id)
+        .bind(c.computed_at)
+        .bind(c.overall_percentage)
+        .bind(c.required_staff)
+        .bind(c.assigned_staff)
+        .bind(Json(&c.days))
+        .execute(&mut *tx)
+        .await?;
+        let s = &c.shifts;
+        sqlx::query(
+            "insert into shift_coverage (tenant_id, version_id, shift_id, required_staff,
+                assigned_staff, status)
+             select $1, $2, u.* from unnest($3::uuid[], $4::int[], $5::int[], $6::text[]) as u",
+        )
+        .bind(tenant)
+        .bind(c.version_id)
+        .bind(s.iter().map(|x| x.shift_id).collect::<Vec<_>>())
+        .bind(s.iter().map(|x| x.required_staff).collect::<Vec<_>>())
+        .bind(s.iter().map(|x| x.assigned_staff).collect::<Vec<_>>())
+        .bind(s.iter().map(|x| x.status.clone()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_coverage(
+        &self,
+        tenant: &TenantId,
+        version: Uuid,
+    ) -> StoreResult<Option<CoverageRow>> {
+        Ok(sqlx::query_as(
+            "select computed_at, overall_percentage, required_staff, assigned_staff, days
+             from schedule_coverage where tenant_id = $1 and version_id = $2",
+        )
+        .bind(tenant)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn list_shift_coverage(
+        &self,
+        tenant: &TenantId,
+        version: Uuid,
+    ) -> StoreResult<Vec<ShiftCoverageRow>> {
+        Ok(sqlx::query_as(
+            "select c.shift_id, c.required_staff, c.assigned_staff, c.status
+             from shift_coverage c
+             join shift_instances s on s.tenant_id = c.tenant_id
+                and s.version_id = c.version_id and s.shift_id = c.shift_id
+             where c.tenant_id = $1 and c.version_id = $2 order by s.position",
+        )
+        .bind(tenant)
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+/// Locks the version row for the transaction (so two writers of one phase queue up
+/// instead of interleaving their replacements); `NotFound` when it does not exist.
+async fn lock_version(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    tenant: &TenantId,
+    version: Uuid,
+) -> StoreResult<()> {
+    let found: Option<i32> = sqlx::query_scalar(
+        "select 1 from schedule_versions where tenant_id = $1 and version_id = $2 for update",
+    )
+    .bind(tenant)
+    .bind(version)
+    .fetch_optional(&mut **tx)
+    .await?;
+    found.map(|_| ()).ok_or(StoreError::NotFound)
+}
