@@ -9,6 +9,7 @@
 
 mod auth;
 mod error;
+mod hospitals;
 mod notice;
 pub mod postgres;
 mod runs;
@@ -23,15 +24,17 @@ use tokio::sync::broadcast;
 
 pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
 pub use error::{StoreError, StoreResult};
+pub use hospitals::{
+    HospitalRow, HospitalStore, ImportClaim, ImportState, ImportStatusRow, NewUpload, UploadRow,
+};
 pub use notice::Notice;
 pub use runs::{
     CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun, RunFilter, RunRow, RunStore,
     RunUpdate, StepRow, StepWrite,
 };
 pub use schedule::{
-    AssignmentBatch, AssignmentRow, CoverageRow, CoverageWrite, CreatedVersion, HospitalRow,
-    ImportClaim, ImportState, ImportStatusRow, NewScheduleVersion, NewShiftInstance, NewUpload,
-    ScheduleStore, ShiftCoverageRow, ShiftInstanceRow, UploadRow, VersionRow,
+    AssignmentBatch, AssignmentRow, CoverageRow, CoverageWrite, CreatedVersion, NewScheduleVersion,
+    NewShiftInstance, ScheduleStore, ShiftCoverageRow, ShiftInstanceRow, VersionRow,
 };
 pub use types::{RunId, RunStatus, StepStatus, TenantId};
 
@@ -58,7 +61,9 @@ impl Backend {
 
 /// Everything careflow keeps. Held as `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: AuthStore + RunStore + ScheduleStore + Send + Sync + 'static {
+pub trait Store:
+    AuthStore + RunStore + HospitalStore + ScheduleStore + Send + Sync + 'static
+{
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

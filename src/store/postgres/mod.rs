@@ -6,6 +6,7 @@
 
 mod auth;
 mod columns;
+mod hospitals;
 mod runs;
 mod schedule;
 
