@@ -145,15 +145,32 @@ async fn scrape(
         );
     }
     let client = AmionClient::new(services.http.clone(), settings.base_url.clone());
-    let (fetched, requests) = fetch_range(
+    // All requests together stay within the step's deadline: were the engine to time
+    // the step out, it would record a failure and skip coverage.
+    let budget = services.settings.engine.retry.attempt_timeout.mul_f64(0.8);
+    let fetch = fetch_range(
         &client,
         &login,
         version.period_start,
         days,
         settings.days_per_request,
         settings.timeout,
-    )
-    .await?;
+    );
+    let (fetched, requests) = match tokio::time::timeout(budget, fetch).await {
+        Ok(fetched) => fetched?,
+        Err(_) => {
+            return Err(Failure {
+                message: format!(
+                    "Amion's answers took longer than {} in all",
+                    humantime::format_duration(budget)
+                ),
+                retryable: true,
+                retry_after: None,
+                fetched: 0,
+                requests: 0,
+            });
+        }
+    };
     let shifts: Vec<ShiftInstanceRef> = store
         .list_shifts(&ctx.tenant, version_id)
         .await

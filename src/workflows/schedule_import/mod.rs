@@ -152,3 +152,58 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
         .build()?;
     Ok(vec![def])
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Settings;
+    use crate::engine::SystemClock;
+    use crate::store::sqlite::SqliteStore;
+
+    #[tokio::test]
+    async fn the_definition_has_a_critical_import_then_roster_then_coverage() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::defaults();
+        let store = SqliteStore::open(&dir.path().join("t.db"), &settings.database)
+            .await
+            .unwrap();
+        let services = Services {
+            store: Arc::new(store),
+            settings: Arc::new(settings),
+            clock: Arc::new(SystemClock),
+            http: reqwest::Client::new(),
+        };
+        let defs = definitions(&services).unwrap();
+        let def = &defs[0];
+        assert_eq!(def.name, WORKFLOW);
+        let shape: Vec<(&str, Vec<&str>, bool)> = def
+            .steps
+            .iter()
+            .map(|s| {
+                let deps = s.deps.iter().map(|&d| def.steps[d].name.as_str()).collect();
+                (s.name.as_str(), deps, s.policy.critical)
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (ODS_IMPORT, vec![], true),
+                (AMION_SCRAPE, vec![ODS_IMPORT], false),
+                (COVERAGE, vec![ODS_IMPORT, AMION_SCRAPE], false),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_input_with_the_bytes_or_a_login_in_it_is_refused() {
+        let with_login = serde_json::json!({
+            "uploadId": Uuid::nil(), "hospitalId": Uuid::nil(), "amionLogin": "x"
+        });
+        assert!(serde_json::from_value::<ImportInput>(with_login).is_err());
+        let plain = serde_json::json!({"uploadId": Uuid::nil(), "hospitalId": Uuid::nil()});
+        let input: ImportInput = serde_json::from_value(plain).unwrap();
+        assert_eq!((input.period_start, input.period_end), (None, None));
+    }
+}
