@@ -13,14 +13,11 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Authenticator;
 use crate::auth::api_key::{self, CreatedKey};
 use crate::config::Settings;
-use crate::domain::service_call::ServiceCalls;
 use crate::engine::{
     Clock, DefinitionError, Engine, FunctionSpec, Registry, SystemClock, WorkflowDefinition,
 };
 use crate::events::{Hub, spawn_pump};
 use crate::http::{self, AppState};
-use crate::providers::outbound::GuardedClient;
-use crate::providers::resilience::Resilience;
 use crate::store::{self, Store, StoreError, TenantId};
 use crate::telemetry::metrics::Metrics;
 use crate::workflows::{self, Services};
@@ -98,39 +95,9 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let clock: Arc<dyn Clock> = ext.clock.unwrap_or_else(|| Arc::new(SystemClock));
 
-        let http_client = reqwest::Client::builder()
-            .user_agent(concat!("careflow/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .build()
-            .map_err(|e| StartError::Settings(format!("HTTP client: {e}")))?;
-        let resilience = Resilience::new(
-            settings.resilience.breaker.to_settings(),
-            settings
-                .resilience
-                .providers
-                .iter()
-                .map(|(name, c)| (name.clone(), c.to_settings()))
-                .collect(),
-        );
-        let policy = Arc::new(
-            settings
-                .outbound
-                .policy()
-                .map_err(|e| StartError::Settings(format!("outbound.allow: {e}")))?,
-        );
-        let outbound = GuardedClient::new(policy.clone(), settings.outbound.client_settings())
-            .map_err(|e| StartError::Settings(format!("outbound client: {e}")))?;
-        let service_calls = ServiceCalls::new(store.clone(), &settings.service_calls, policy)
-            .map_err(|e| StartError::Settings(format!("service_calls.encryption_key: {e}")))?;
-        let services = Services {
-            store: store.clone(),
-            settings: settings.clone(),
-            clock: clock.clone(),
-            http: http_client.clone(),
-            resilience,
-            outbound,
-            service_calls: Arc::new(service_calls),
-        };
+        let services = Services::build(store.clone(), settings.clone(), clock.clone())
+            .map_err(StartError::Settings)?;
+        let http_client = services.http.clone();
         let mut registry = Registry::new();
         let from_factories = ext.workflow_factories.into_iter().map(|f| f(&services));
         for def in workflows::builtin(&services)?

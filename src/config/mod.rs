@@ -6,11 +6,13 @@
 //! start-up with an error naming the setting. Tests build [`Settings`] in code from
 //! [`Settings::defaults`] and never touch process-wide variables.
 
+mod amion;
 mod email;
 mod events;
 mod outbound;
 mod providers;
 mod resilience;
+mod schedules;
 mod secret;
 mod serde_helpers;
 mod service_calls;
@@ -22,6 +24,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+pub use amion::AmionSettings;
 pub use email::{DeliveryRetrySettings, EmailSettings};
 pub use events::EventSettings;
 pub use outbound::OutboundConfig;
@@ -29,6 +32,7 @@ pub use providers::{
     LlmProviderSettings, ProvidersSettings, SmtpProviderSettings, VoiceProviderSettings,
 };
 pub use resilience::{BreakerConfig, ResilienceSettings};
+pub use schedules::SchedulesSettings;
 pub use secret::Secret;
 use serde_helpers::{duration, string_list};
 pub use service_calls::ServiceCallSettings;
@@ -100,6 +104,8 @@ pub struct Settings {
     pub providers: ProvidersSettings,
     /// `[email]`: spool, clinic name, delivery retries.
     pub email: EmailSettings,
+    /// `[schedules]`: schedule import and coverage bounds.
+    pub schedules: SchedulesSettings,
 }
 
 /// `[server]`
@@ -358,6 +364,11 @@ impl Settings {
                 );
             }
         }
+        self.providers
+            .amion
+            .check(e.retry.attempt_timeout)
+            .map_err(ConfigError::Invalid)?;
+        self.schedules.check().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::amion::AmionSettings;
 use super::serde_helpers::duration;
 use super::{ConfigError, DeliveryRetrySettings, Secret};
 use crate::providers::smtp::TlsMode;
@@ -23,6 +24,8 @@ pub struct ProvidersSettings {
     pub smtp: SmtpProviderSettings,
     /// `[providers.voice]`: follow-up calls.
     pub voice: VoiceProviderSettings,
+    /// `[providers.amion]`: the Amion roster service.
+    pub amion: AmionSettings,
 }
 
 /// `[providers.llm]`: an OpenAI-compatible chat-completions endpoint. Off by default:

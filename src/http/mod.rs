@@ -14,6 +14,7 @@ mod functions;
 mod health;
 pub mod middleware;
 pub mod runs;
+pub mod schedule;
 pub mod service_calls;
 
 use std::sync::Arc;
@@ -90,7 +91,25 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/discharge/summaries/{id}", get(discharge::get_summary))
         .route("/discharge/emails/{id}", get(discharge::get_email))
         .route("/discharge/calls/{id}", get(discharge::get_call))
-        .route("/cases/{id}", get(discharge::get_case));
+        .route("/cases/{id}", get(discharge::get_case))
+        .route(
+            "/hospitals",
+            post(schedule::create_hospital).get(schedule::list_hospitals),
+        )
+        // Uploads get their own, larger body limit than JSON bodies.
+        .route(
+            "/schedules/imports",
+            post(schedule::submit_import).layer(DefaultBodyLimit::max(
+                state.settings.server.upload_limit_bytes,
+            )),
+        )
+        .route("/schedules/imports/status", get(schedule::import_status))
+        .route("/schedules/imports/{id}", get(schedule::get_import))
+        .route("/schedules/versions/{id}", get(schedule::get_version))
+        .route(
+            "/schedules/versions/{id}/coverage",
+            post(schedule::recalculate_coverage),
+        );
     if let Some(extra) = extra {
         v1 = v1.merge(extra);
     }

@@ -12,10 +12,12 @@ mod auth_sql;
 mod discharge;
 mod error;
 mod events;
+mod hospitals;
 mod keyed;
 mod notice;
 pub mod postgres;
 mod runs;
+mod schedule;
 mod service_calls;
 pub mod sqlite;
 mod triggers;
@@ -33,10 +35,17 @@ pub use discharge::{
 };
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, EventStore};
+pub use hospitals::{
+    HospitalRow, HospitalStore, ImportClaim, ImportState, ImportStatusRow, NewUpload, UploadRow,
+};
 pub use notice::Notice;
 pub use runs::{
     CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun, RunFilter, RunRow, RunStore,
     RunUpdate, StepRow, StepWrite,
+};
+pub use schedule::{
+    AssignmentBatch, AssignmentRow, CoverageRow, CoverageWrite, CreatedVersion, NewScheduleVersion,
+    NewShiftInstance, ScheduleStore, ShiftCoverageRow, ShiftInstanceRow, VersionRow,
 };
 pub use service_calls::{
     InsertServiceCall, NewServiceCall, ServiceCallFilter, ServiceCallRow, ServiceCallStatus,
@@ -75,6 +84,8 @@ pub trait Store:
     + TriggerStore
     + ServiceCallStore
     + DischargeStore
+    + HospitalStore
+    + ScheduleStore
     + Send
     + Sync
     + 'static

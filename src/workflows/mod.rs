@@ -3,6 +3,7 @@
 //! API and the domain services, and knows nothing about leases, queues or SQL.
 
 pub mod discharge;
+pub mod schedule_import;
 pub mod service_call;
 
 use std::sync::Arc;
@@ -37,6 +38,51 @@ pub struct Services {
     pub service_calls: Arc<ServiceCalls>,
 }
 
+impl Services {
+    /// Builds the shared services from the settings: the HTTP client for configured
+    /// providers, the resilience layer, the outbound guard and the service-call
+    /// aggregate. The error names the setting at fault.
+    pub fn build(
+        store: Arc<dyn Store>,
+        settings: Arc<Settings>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("careflow/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        let resilience = Resilience::new(
+            settings.resilience.breaker.to_settings(),
+            settings
+                .resilience
+                .providers
+                .iter()
+                .map(|(name, c)| (name.clone(), c.to_settings()))
+                .collect(),
+        );
+        let policy = Arc::new(
+            settings
+                .outbound
+                .policy()
+                .map_err(|e| format!("outbound.allow: {e}"))?,
+        );
+        let outbound = GuardedClient::new(policy.clone(), settings.outbound.client_settings())
+            .map_err(|e| format!("outbound client: {e}"))?;
+        let service_calls = ServiceCalls::new(store.clone(), &settings.service_calls, policy)
+            .map_err(|e| format!("service_calls.encryption_key: {e}"))?;
+        Ok(Self {
+            store,
+            settings,
+            clock,
+            http,
+            resilience,
+            outbound,
+            service_calls: Arc::new(service_calls),
+        })
+    }
+}
+
 /// Every built-in event function: a workflow and what triggers it.
 pub fn functions(
     services: &Services,
@@ -50,5 +96,6 @@ pub fn builtin(services: &Services) -> Result<Vec<WorkflowDefinition>, Definitio
     let mut all = Vec::new();
     all.extend(service_call::definitions(services)?);
     all.extend(discharge::definitions(services)?);
+    all.extend(schedule_import::definitions(services)?);
     Ok(all)
 }

@@ -10,6 +10,8 @@ mod functions;
 // Not every test uses every helper.
 #[path = "../common/db.rs"]
 mod db;
+#[path = "../common/fakes/amion.rs"]
+mod fake_amion;
 #[path = "../common/fakes/llm.rs"]
 mod fake_llm;
 #[path = "../common/fakes/partner.rs"]
@@ -22,8 +24,11 @@ mod fake_voice;
 mod helpers;
 #[path = "../common/lab.rs"]
 mod lab;
+#[path = "../common/ods.rs"]
+mod ods;
 mod replicas;
 mod resilience;
+mod schedule;
 mod service_calls;
 #[path = "../common/sse.rs"]
 mod sse;

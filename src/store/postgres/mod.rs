@@ -8,7 +8,9 @@ mod auth;
 mod columns;
 mod discharge;
 mod events;
+mod hospitals;
 mod runs;
+mod schedule;
 mod service_calls;
 mod triggers;
 

@@ -161,7 +161,9 @@ impl Importer {
         else {
             return Ok(());
         };
-        self.warn_if_duplicate(sheet, row_number, date, &shift_name, &service);
+        if self.is_duplicate(sheet, row_number, date, &shift_name, &service) {
+            return Ok(());
+        }
         self.parsed.shifts.push(ShiftRow {
             sheet: sheet.to_owned(),
             row: row_number,
@@ -175,14 +177,16 @@ impl Importer {
         Ok(())
     }
 
-    fn warn_if_duplicate(
+    /// True (with a warning) when the same date, shift and service were already read:
+    /// the first row is kept and this one left out, so required staff never count twice.
+    fn is_duplicate(
         &mut self,
         sheet: &str,
         row: u32,
         date: NaiveDate,
         shift: &str,
         service: &str,
-    ) {
+    ) -> bool {
         let key = (
             date,
             collapse_spaces(shift).to_lowercase(),
@@ -191,7 +195,7 @@ impl Importer {
         match self.seen.get(&key) {
             Some((first_sheet, first_row)) => {
                 let message = format!(
-                    "the same date, shift and service already appear on sheet {first_sheet} row {first_row}; both were imported"
+                    "the same date, shift and service already appear on sheet {first_sheet} row {first_row}; this row was left out and the first one kept"
                 );
                 self.parsed.messages.push(ImportMessage::cell(
                     Severity::Warning,
@@ -200,9 +204,11 @@ impl Importer {
                     None,
                     message,
                 ));
+                true
             }
             None => {
                 self.seen.insert(key, (sheet.to_owned(), row));
+                false
             }
         }
     }

@@ -245,7 +245,7 @@ fn overnight_and_24_hour_shifts_end_on_the_next_day() {
 }
 
 #[test]
-fn the_same_shift_twice_is_imported_with_a_warning() {
+fn the_same_shift_twice_keeps_the_first_row_and_warns_about_the_second() {
     let mut s = good_sheet();
     for (c, value) in [
         "2026-03-02",
@@ -261,11 +261,19 @@ fn the_same_shift_twice_is_imported_with_a_warning() {
         s.set_value(3, c as u32, *value);
     }
     let parsed = parse(&ods(vec![s])).unwrap();
-    assert_eq!(parsed.shifts.len(), 3);
+    assert_eq!(parsed.shifts.len(), 2, "the duplicate is left out");
+    let day = &parsed.shifts[0];
+    assert_eq!(
+        (day.row, day.required_staff),
+        (2, 2),
+        "the first row's requirement is kept, not added to"
+    );
+    assert_eq!(parsed.rows_seen, 3);
     assert_eq!(parsed.messages.len(), 1);
     assert_eq!(parsed.messages[0].severity, Severity::Warning);
     assert_eq!(parsed.messages[0].row, Some(4));
     assert!(parsed.messages[0].message.contains("Week 10 row 2"));
+    assert!(parsed.messages[0].message.contains("left out"));
 }
 
 #[test]

@@ -1,0 +1,112 @@
+//! `POST /v1/hospitals` and `GET /v1/hospitals`: the hospitals schedules are imported for.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::domain::validation::Problems;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::Json;
+use crate::store::{HospitalRow, StoreError};
+
+/// Longest hospital name.
+const MAX_NAME: usize = 200;
+
+/// A hospital as clients see it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HospitalView {
+    id: Uuid,
+    name: String,
+    created_by: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<HospitalRow> for HospitalView {
+    fn from(h: HospitalRow) -> Self {
+        Self {
+            id: h.hospital_id,
+            name: h.name,
+            created_by: h.created_by,
+            created_at: h.created_at,
+        }
+    }
+}
+
+/// `POST /v1/hospitals` `{name}`: `201` with the hospital; `409` when the tenant has one
+/// of that name.
+pub async fn create_hospital(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(body): Json<Value>,
+) -> ApiResult<Response> {
+    let mut problems = Problems::new();
+    let name = match &body {
+        Value::Object(map) => {
+            for key in map.keys().filter(|k| k.as_str() != "name") {
+                problems.push(
+                    format!("/{}", crate::engine::escape_pointer(key)),
+                    "is not a field of a hospital",
+                );
+            }
+            match map.get("name") {
+                Some(Value::String(n)) => {
+                    let n = n.trim();
+                    if n.is_empty() || n.chars().count() > MAX_NAME {
+                        problems.push("/name", format!("must be 1-{MAX_NAME} characters"));
+                    } else if n.chars().any(char::is_control) {
+                        problems.push("/name", "must not contain control characters");
+                    }
+                    n.to_owned()
+                }
+                Some(_) => {
+                    problems.push("/name", "must be a string");
+                    String::new()
+                }
+                None => {
+                    problems.push("/name", "is required");
+                    String::new()
+                }
+            }
+        }
+        _ => {
+            problems.push("", "must be a JSON object");
+            String::new()
+        }
+    };
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    let row = HospitalRow {
+        hospital_id: Uuid::now_v7(),
+        name,
+        created_by: principal.subject.clone(),
+        created_at: state.engine.clock().now(),
+    };
+    match state.store.create_hospital(&principal.tenant, &row).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::Conflict(
+                "A hospital with this name already exists.".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok((StatusCode::CREATED, axum::Json(HospitalView::from(row))).into_response())
+}
+
+/// `GET /v1/hospitals`: the tenant's hospitals, by name.
+pub async fn list_hospitals(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Value>> {
+    let rows = state.store.list_hospitals(&principal.tenant).await?;
+    let hospitals: Vec<HospitalView> = rows.into_iter().map(HospitalView::from).collect();
+    Ok(Json(json!({ "hospitals": hospitals })))
+}

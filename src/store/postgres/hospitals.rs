@@ -1,0 +1,220 @@
+//! Hospitals, schedule uploads and import status in PostgreSQL. The import slot is
+//! claimed with one conditional upsert, so two replicas can never both take it.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::PgStore;
+use crate::store::{
+    HospitalRow, HospitalStore, ImportClaim, ImportState, ImportStatusRow, NewUpload, RunId,
+    StoreError, StoreResult, TenantId, UploadRow,
+};
+
+const STATUS_COLUMNS: &str =
+    "hospital_id, status, import_id, run_id, started_at, completed_at, updated_at";
+
+#[async_trait]
+impl HospitalStore for PgStore {
+    async fn create_hospital(&self, tenant: &TenantId, h: &HospitalRow) -> StoreResult<()> {
+        sqlx::query(
+            "insert into hospitals (tenant_id, hospital_id, name, created_by, created_at)
+             values ($1, $2, $3, $4, $5)",
+        )
+        .bind(tenant)
+        .bind(h.hospital_id)
+        .bind(&h.name)
+        .bind(&h.created_by)
+        .bind(h.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_hospitals(&self, tenant: &TenantId) -> StoreResult<Vec<HospitalRow>> {
+        Ok(sqlx::query_as(
+            "select hospital_id, name, created_by, created_at from hospitals
+             where tenant_id = $1 order by name, hospital_id",
+        )
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn get_hospital(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<HospitalRow>> {
+        Ok(sqlx::query_as(
+            "select hospital_id, name, created_by, created_at from hospitals
+             where tenant_id = $1 and hospital_id = $2",
+        )
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn insert_upload(&self, tenant: &TenantId, u: &NewUpload) -> StoreResult<()> {
+        sqlx::query(
+            "insert into schedule_uploads (tenant_id, upload_id, hospital_id, file_name,
+                size_bytes, sha256, content, amion_login, uploaded_by, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(tenant)
+        .bind(u.upload_id)
+        .bind(u.hospital_id)
+        .bind(&u.file_name)
+        .bind(u.content.len() as i64)
+        .bind(&u.sha256)
+        .bind(&u.content)
+        .bind(&u.amion_login)
+        .bind(&u.uploaded_by)
+        .bind(u.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_upload(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<UploadRow>> {
+        Ok(sqlx::query_as(
+            "select upload_id, hospital_id, file_name, size_bytes, sha256, uploaded_by, created_at
+             from schedule_uploads where tenant_id = $1 and upload_id = $2",
+        )
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn get_upload_content(
+        &self,
+        tenant: &TenantId,
+        id: Uuid,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        Ok(sqlx::query_scalar(
+            "select content from schedule_uploads where tenant_id = $1 and upload_id = $2",
+        )
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn get_upload_login(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<String>> {
+        let login: Option<Option<String>> = sqlx::query_scalar(
+            "select amion_login from schedule_uploads where tenant_id = $1 and upload_id = $2",
+        )
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(login.flatten())
+    }
+
+    async fn clear_upload_login(&self, tenant: &TenantId, id: Uuid) -> StoreResult<()> {
+        sqlx::query(
+            "update schedule_uploads set amion_login = null
+             where tenant_id = $1 and upload_id = $2 and amion_login is not null",
+        )
+        .bind(tenant)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_import_status(
+        &self,
+        tenant: &TenantId,
+        hospital: Uuid,
+    ) -> StoreResult<Option<ImportStatusRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {STATUS_COLUMNS} from schedule_import_status
+             where tenant_id = $1 and hospital_id = $2"
+        ))
+        .bind(tenant)
+        .bind(hospital)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn claim_import(
+        &self,
+        tenant: &TenantId,
+        hospital: Uuid,
+        import: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ImportClaim> {
+        // The upsert's `where` makes the check and the write one atomic step: a
+        // concurrent claim either sees our IN_PROGRESS row or we see its.
+        let claimed: Option<Uuid> = sqlx::query_scalar(
+            "insert into schedule_import_status (tenant_id, hospital_id, status, import_id,
+                run_id, started_at, completed_at, updated_at)
+             values ($1, $2, 'IN_PROGRESS', $3, null, $4, null, $4)
+             on conflict (tenant_id, hospital_id) do update
+                set status = 'IN_PROGRESS', import_id = excluded.import_id, run_id = null,
+                    started_at = excluded.started_at, completed_at = null,
+                    updated_at = excluded.updated_at
+                where schedule_import_status.status <> 'IN_PROGRESS'
+             returning import_id",
+        )
+        .bind(tenant)
+        .bind(hospital)
+        .bind(import)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if claimed.is_some() {
+            return Ok(ImportClaim::Claimed);
+        }
+        match self.get_import_status(tenant, hospital).await? {
+            Some(row) => Ok(ImportClaim::Busy(row)),
+            None => Err(StoreError::Corrupt(
+                "the import status row vanished while being claimed".into(),
+            )),
+        }
+    }
+
+    async fn attach_import_run(
+        &self,
+        tenant: &TenantId,
+        hospital: Uuid,
+        import: Uuid,
+        run: RunId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "update schedule_import_status set run_id = $4, updated_at = $5
+             where tenant_id = $1 and hospital_id = $2 and import_id = $3",
+        )
+        .bind(tenant)
+        .bind(hospital)
+        .bind(import)
+        .bind(run)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn finish_import(
+        &self,
+        tenant: &TenantId,
+        hospital: Uuid,
+        import: Uuid,
+        state: ImportState,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "update schedule_import_status set status = $4, completed_at = $5, updated_at = $5
+             where tenant_id = $1 and hospital_id = $2 and import_id = $3
+               and (status = 'IN_PROGRESS' or ($4 = 'COMPLETED' and status = 'FAILED'))",
+        )
+        .bind(tenant)
+        .bind(hospital)
+        .bind(import)
+        .bind(state.as_str())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,205 @@
+//! The `schedule-import` workflow: a hospital's uploaded ODS schedule becomes a draft
+//! schedule version (`odsImport`, critical), roster assignments are fetched from Amion
+//! and matched to its shifts (`amionScrape`), and coverage is computed
+//! (`coverageCalculation`). Each phase writes its rows in one store transaction, so a
+//! failing phase leaves none behind.
+//!
+//! The engine skips the dependents of a failed step, but the roster phase must not
+//! keep coverage from running: so `amionScrape` turns its own final failure into a
+//! warning and completes (its output says `"outcome": "failed"`), while it still lets
+//! the engine retry failures a retry can fix. The phases also keep the hospital's
+//! import status: phase 1 sets `FAILED` when it cannot create a version, phase 3 sets
+//! `COMPLETED` at its end, whether or not coverage could be stored.
+
+mod amion_scrape;
+mod coverage_step;
+mod messages;
+mod ods_import;
+pub mod result;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::Services;
+use crate::engine::{
+    DefinitionError, RetryPolicy, StepContext, StepError, StepPolicy, WorkflowDefinition,
+};
+use crate::store::{ImportState, StoreError};
+
+/// The workflow's name.
+pub const WORKFLOW: &str = "schedule-import";
+/// Phase 1: read the spreadsheet, create the draft version.
+pub const ODS_IMPORT: &str = "odsImport";
+/// Phase 2: fetch and match roster assignments.
+pub const AMION_SCRAPE: &str = "amionScrape";
+/// Phase 3: compute and store coverage.
+pub const COVERAGE: &str = "coverageCalculation";
+
+/// The input of a `schedule-import` run. It names the stored upload; the file's bytes
+/// and the Amion access code never travel in a run's input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImportInput {
+    /// The stored upload (also the import's id).
+    pub upload_id: Uuid,
+    /// The hospital; must be the upload's.
+    pub hospital_id: Uuid,
+    /// Rows before this day are left out.
+    #[serde(default)]
+    pub period_start: Option<NaiveDate>,
+    /// Rows after this day are left out.
+    #[serde(default)]
+    pub period_end: Option<NaiveDate>,
+}
+
+impl ImportInput {
+    fn of(ctx: &StepContext) -> Result<Self, StepError> {
+        serde_json::from_value(Value::clone(&ctx.input))
+            .map_err(|e| StepError::permanent(format!("the run's input is not an import: {e}")))
+    }
+}
+
+/// What every phase's handler shares.
+struct Phase {
+    services: Services,
+    /// Attempts the phases' retry policy allows, so a handler knows its last one.
+    max_attempts: u32,
+}
+
+impl Phase {
+    /// True when no further attempt will follow this failure.
+    fn is_last(&self, error: &StepError, ctx: &StepContext) -> bool {
+        !error.is_retryable() || ctx.attempt >= self.max_attempts
+    }
+
+    /// Ends the hospital's import with `state`, if this run's import still holds it.
+    async fn finish(&self, ctx: &StepContext, input: &ImportInput, state: ImportState) {
+        let store = self.services.store.as_ref();
+        let done = store
+            .finish_import(
+                &ctx.tenant,
+                input.hospital_id,
+                input.upload_id,
+                state,
+                ctx.now(),
+            )
+            .await;
+        match done {
+            Ok(true) => tracing::info!(
+                run.id = %ctx.run_id,
+                import.id = %input.upload_id,
+                status = state.as_str(),
+                "import status set"
+            ),
+            Ok(false) => {}
+            // The status read reconciles it from the run's outcome later.
+            Err(e) => tracing::warn!(
+                run.id = %ctx.run_id,
+                error = %e,
+                "could not set the import status"
+            ),
+        }
+    }
+}
+
+/// A store failure as a step error: worth retrying when the database was unavailable
+/// or a query failed, not when the data itself is wrong.
+fn store_failure(what: &str, e: StoreError) -> StepError {
+    let message = format!("{what}: {e}");
+    match e {
+        StoreError::Unavailable(_) | StoreError::Database(_) | StoreError::LeaseLost => {
+            StepError::retryable(message)
+        }
+        StoreError::NotFound
+        | StoreError::Conflict(_)
+        | StoreError::Corrupt(_)
+        | StoreError::Migration(_) => StepError::permanent(message),
+    }
+}
+
+/// The version the import created, from `odsImport`'s output.
+fn version_of(ctx: &StepContext) -> Result<Uuid, StepError> {
+    ctx.dep(ODS_IMPORT)
+        .and_then(|o| o.get("versionId"))
+        .and_then(Value::as_str)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| StepError::permanent("odsImport's output names no version"))
+}
+
+/// The `schedule-import` definition.
+pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, DefinitionError> {
+    let retry = RetryPolicy::from_settings(&services.settings.engine.retry);
+    let phase = Arc::new(Phase {
+        services: services.clone(),
+        max_attempts: retry.max_attempts,
+    });
+    let policy = StepPolicy::new().retry(retry);
+    let (p1, p2, p3) = (phase.clone(), phase.clone(), phase);
+    let def = WorkflowDefinition::builder(WORKFLOW, 1)
+        .step(ODS_IMPORT, &[], policy.clone().critical(), move |ctx| {
+            ods_import::run(p1.clone(), ctx)
+        })
+        .step(AMION_SCRAPE, &[ODS_IMPORT], policy.clone(), move |ctx| {
+            amion_scrape::run(p2.clone(), ctx)
+        })
+        .step(COVERAGE, &[ODS_IMPORT, AMION_SCRAPE], policy, move |ctx| {
+            coverage_step::run(p3.clone(), ctx)
+        })
+        .build()?;
+    Ok(vec![def])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Settings;
+    use crate::engine::SystemClock;
+    use crate::store::sqlite::SqliteStore;
+
+    #[tokio::test]
+    async fn the_definition_has_a_critical_import_then_roster_then_coverage() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::defaults();
+        let store = SqliteStore::open(&dir.path().join("t.db"), &settings.database)
+            .await
+            .unwrap();
+        let services =
+            Services::build(Arc::new(store), Arc::new(settings), Arc::new(SystemClock)).unwrap();
+        let defs = definitions(&services).unwrap();
+        let def = &defs[0];
+        assert_eq!(def.name, WORKFLOW);
+        let shape: Vec<(&str, Vec<&str>, bool)> = def
+            .steps
+            .iter()
+            .map(|s| {
+                let deps = s.deps.iter().map(|&d| def.steps[d].name.as_str()).collect();
+                (s.name.as_str(), deps, s.policy.critical)
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (ODS_IMPORT, vec![], true),
+                (AMION_SCRAPE, vec![ODS_IMPORT], false),
+                (COVERAGE, vec![ODS_IMPORT, AMION_SCRAPE], false),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_input_with_the_bytes_or_a_login_in_it_is_refused() {
+        let with_login = serde_json::json!({
+            "uploadId": Uuid::nil(), "hospitalId": Uuid::nil(), "amionLogin": "x"
+        });
+        assert!(serde_json::from_value::<ImportInput>(with_login).is_err());
+        let plain = serde_json::json!({"uploadId": Uuid::nil(), "hospitalId": Uuid::nil()});
+        let input: ImportInput = serde_json::from_value(plain).unwrap();
+        assert_eq!((input.period_start, input.period_end), (None, None));
+    }
+}

@@ -1,0 +1,168 @@
+//! Phase 1, `odsImport`: reads the stored upload, validates every row, and writes the
+//! draft version with its shift instances in one transaction. Rows that fail are
+//! reported by sheet and row; when no version can be created the phase (critical)
+//! fails and sets the hospital's import status to `FAILED`.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::messages::of_import;
+use super::{ImportInput, ODS_IMPORT, Phase, store_failure};
+use crate::domain::schedule::ods::{ImportLimits, ParsedSchedule, parse_schedule};
+use crate::domain::schedule::period::Period;
+use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
+use crate::store::{CreatedVersion, ImportState, NewScheduleVersion, NewShiftInstance};
+
+pub(super) async fn run(phase: Arc<Phase>, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    let input = ImportInput::of(&ctx)?;
+    // Record the run on the status row, so the status names it even when the
+    // submitting request died before it could.
+    if let Err(e) = phase
+        .services
+        .store
+        .attach_import_run(
+            &ctx.tenant,
+            input.hospital_id,
+            input.upload_id,
+            ctx.run_id,
+            ctx.now(),
+        )
+        .await
+    {
+        tracing::warn!(run.id = %ctx.run_id, error = %e, "could not record the run on the import status");
+    }
+    match import(&phase, &ctx, &input).await {
+        Ok(output) => Ok(StepOutcome::Done(output)),
+        Err(error) => {
+            if phase.is_last(&error, &ctx) {
+                phase.finish(&ctx, &input, ImportState::Failed).await;
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn import(
+    phase: &Phase,
+    ctx: &StepContext,
+    input: &ImportInput,
+) -> Result<StepOutput, StepError> {
+    let store = phase.services.store.as_ref();
+    let settings = &phase.services.settings;
+    let upload = store
+        .get_upload(&ctx.tenant, input.upload_id)
+        .await
+        .map_err(|e| store_failure("reading the upload failed", e))?
+        .ok_or_else(|| StepError::permanent("the uploaded spreadsheet does not exist"))?;
+    if upload.hospital_id != input.hospital_id {
+        return Err(StepError::permanent(
+            "the upload belongs to another hospital than the input names",
+        ));
+    }
+    let bytes = store
+        .get_upload_content(&ctx.tenant, input.upload_id)
+        .await
+        .map_err(|e| store_failure("reading the upload failed", e))?
+        .ok_or_else(|| StepError::permanent("the uploaded spreadsheet does not exist"))?;
+    let limits = ImportLimits {
+        max_bytes: settings.server.upload_limit_bytes as u64,
+        max_rows: settings.schedules.max_rows,
+    };
+    let mut parsed = parse_schedule(&bytes, &limits).map_err(|e| {
+        StepError::permanent(e.to_string()).with_messages(of_import(ODS_IMPORT, e.messages()))
+    })?;
+    let period = Period {
+        start: input.period_start,
+        end: input.period_end,
+    };
+    period.keep_within(&mut parsed);
+    let messages = of_import(ODS_IMPORT, &parsed.messages);
+    let Some((period_start, period_end)) = period.range_of(&parsed) else {
+        return Err(StepError::permanent(
+            "no valid shift rows were found within the import period",
+        )
+        .with_messages(messages));
+    };
+    let version = NewScheduleVersion {
+        version_id: Uuid::now_v7(),
+        hospital_id: input.hospital_id,
+        upload_id: input.upload_id,
+        run_id: Some(ctx.run_id),
+        period_start,
+        period_end,
+        created_by: upload.uploaded_by.clone(),
+        created_at: ctx.now(),
+        shifts: shift_instances(&parsed),
+    };
+    let created = store
+        .create_version_with_shifts(&ctx.tenant, &version)
+        .await
+        .map_err(|e| store_failure("storing the version failed", e))?;
+    // A repeated attempt finds the version its predecessor committed.
+    let (version_id, shift_count, start, end) = match &created {
+        CreatedVersion::Created => (
+            version.version_id,
+            version.shifts.len() as i64,
+            period_start,
+            period_end,
+        ),
+        CreatedVersion::Existing(row) => (
+            row.version_id,
+            i64::from(row.shift_count),
+            row.period_start,
+            row.period_end,
+        ),
+    };
+    let left_out = parsed.rows_seen as i64 - parsed.shifts.len() as i64;
+    tracing::info!(
+        run.id = %ctx.run_id,
+        version.id = %version_id,
+        shifts = shift_count,
+        rows_left_out = left_out,
+        "schedule version created"
+    );
+    let output = json!({
+        "versionId": version_id,
+        "status": "draft",
+        "shiftCount": shift_count,
+        "dateRange": {"start": start, "end": end},
+        "sheetsRead": parsed.sheets_read,
+        "rowsSeen": parsed.rows_seen,
+        "rowsLeftOut": left_out.max(0),
+    });
+    let mut out = StepOutput::new(output).with_messages(messages);
+    if matches!(created, CreatedVersion::Created) {
+        out = out.emit(
+            "ScheduleVersionCreated",
+            json!({
+                "versionId": version_id,
+                "hospitalId": input.hospital_id,
+                "uploadId": input.upload_id,
+                "shiftCount": shift_count,
+            }),
+        );
+    }
+    Ok(out)
+}
+
+fn shift_instances(parsed: &ParsedSchedule) -> Vec<NewShiftInstance> {
+    parsed
+        .shifts
+        .iter()
+        .enumerate()
+        .map(|(i, s)| NewShiftInstance {
+            shift_id: Uuid::now_v7(),
+            position: i32::try_from(i).unwrap_or(i32::MAX),
+            sheet: s.sheet.clone(),
+            row_number: i32::try_from(s.row).unwrap_or(i32::MAX),
+            shift_date: s.date,
+            shift_name: s.shift_name.clone(),
+            service: s.service.clone(),
+            starts_at: s.start,
+            ends_at: s.end,
+            required_staff: i32::try_from(s.required_staff).unwrap_or(i32::MAX),
+        })
+        .collect()
+}
