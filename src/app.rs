@@ -73,6 +73,7 @@ pub struct App {
     pub bootstrap_key: Option<CreatedKey>,
     settings: Arc<Settings>,
     stop_http: CancellationToken,
+    pollers: workflows::encounter::Pollers,
     server: JoinHandle<std::io::Result<()>>,
 }
 
@@ -112,6 +113,10 @@ impl App {
             clock: clock.clone(),
             http: http_client.clone(),
             resilience,
+            encounter_sources: Arc::new(
+                workflows::encounter::EncounterSources::from_settings(&settings.encounters)
+                    .map_err(StartError::Settings)?,
+            ),
         };
         let mut registry = Registry::new();
         let from_factories = ext.workflow_factories.into_iter().map(|f| f(&services));
@@ -130,6 +135,7 @@ impl App {
             metrics.clone(),
         );
 
+        let services = Arc::new(services);
         let auth = Authenticator::new(store.clone(), &settings.auth, http_client)
             .map_err(StartError::Settings)?;
         let stop_http = CancellationToken::new();
@@ -147,7 +153,7 @@ impl App {
             engine: engine.clone(),
             auth: Arc::new(auth),
             metrics: metrics.clone(),
-            services: Arc::new(services),
+            services: services.clone(),
             hub,
             shutdown: stop_http.clone(),
         };
@@ -169,6 +175,7 @@ impl App {
                 .with_graceful_shutdown(async move { stop.cancelled().await })
                 .await
         });
+        let pollers = workflows::encounter::Pollers::start(engine.clone(), &services);
         tracing::info!(%addr, database = store.backend().as_str(), "careflow started");
         Ok(App {
             addr,
@@ -178,6 +185,7 @@ impl App {
             bootstrap_key,
             settings,
             stop_http,
+            pollers,
             server,
         })
     }
@@ -186,6 +194,7 @@ impl App {
     /// timeout), drains the engine, releases leases and closes the pool.
     pub async fn shutdown(self) {
         self.stop_http.cancel();
+        self.pollers.shutdown().await;
         let timeout = self.settings.server.shutdown_timeout;
         let mut server = self.server;
         match tokio::time::timeout(timeout, &mut server).await {
@@ -204,6 +213,7 @@ impl App {
 
     /// Stops at once without draining or releasing anything, as a crash would (tests).
     pub fn abort(self) {
+        self.pollers.abort();
         self.server.abort();
     }
 }

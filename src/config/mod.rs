@@ -6,6 +6,7 @@
 //! start-up with an error naming the setting. Tests build [`Settings`] in code from
 //! [`Settings::defaults`] and never touch process-wide variables.
 
+mod encounters;
 mod events;
 mod resilience;
 mod secret;
@@ -18,6 +19,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+pub use encounters::{
+    AnalysisSettings, EncounterSettings, SourceAuth, SourceSettings, is_source_name,
+};
 pub use events::EventSettings;
 pub use resilience::{BreakerConfig, ResilienceSettings};
 pub use secret::Secret;
@@ -82,6 +86,8 @@ pub struct Settings {
     pub events: EventSettings,
     /// `[resilience]`: circuit breakers of outside providers.
     pub resilience: ResilienceSettings,
+    /// `[encounters]`: the prior-authorization encounter workflow and its sources.
+    pub encounters: EncounterSettings,
 }
 
 /// `[server]`
@@ -309,6 +315,10 @@ impl Settings {
                 "database.url",
                 "must start with postgres://, postgresql:// or sqlite: (or be empty for the embedded SQLite file)",
             );
+        }
+        let encounter_problems = self.encounters.problems();
+        if !encounter_problems.is_empty() {
+            return Err(ConfigError::Invalid(encounter_problems.join("; ")));
         }
         if self.auth.tenant_claim.trim().is_empty()
             || self.auth.tenant_claim.starts_with("user_metadata")

@@ -6,6 +6,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod encounters;
 pub mod error;
 mod events;
 pub mod extract;
@@ -70,7 +71,10 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/runs/{id}/retry", post(runs::retry_run))
         .route("/providers", get(health::providers))
         .route("/events", get(events::list))
-        .route("/events/stream", get(events::stream));
+        .route("/events/stream", get(events::stream))
+        .route("/encounters", post(encounters::submit))
+        .route("/encounters/{id}", get(encounters::get))
+        .route("/encounters/{id}/form.pdf", get(encounters::form_pdf));
     if let Some(extra) = extra {
         v1 = v1.merge(extra);
     }

@@ -8,6 +8,7 @@
 //! returned, so a replica that lost a run can never overwrite another's outcome.
 
 mod auth;
+mod encounters;
 mod error;
 mod events;
 mod notice;
@@ -22,6 +23,9 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
+pub use encounters::{
+    EncounterFormInfo, EncounterRunRow, EncounterStore, NewEncounterForm, SourceCursor,
+};
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, EventStore};
 pub use notice::Notice;
@@ -54,7 +58,9 @@ impl Backend {
 
 /// Everything careflow keeps. Held as `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: AuthStore + RunStore + EventStore + Send + Sync + 'static {
+pub trait Store:
+    AuthStore + RunStore + EventStore + EncounterStore + Send + Sync + 'static
+{
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

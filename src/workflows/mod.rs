@@ -9,6 +9,7 @@ use crate::engine::{Clock, DefinitionError, WorkflowDefinition};
 use crate::providers::resilience::Resilience;
 use crate::store::Store;
 
+pub mod encounter;
 pub mod support;
 
 /// What the built-in workflows are built from.
@@ -24,10 +25,13 @@ pub struct Services {
     pub http: reqwest::Client,
     /// Deadlines and circuit breakers of outside providers.
     pub resilience: Arc<Resilience>,
+    /// The FHIR sources of the `encounter` workflow.
+    pub encounter_sources: Arc<encounter::EncounterSources>,
 }
 
 /// Every built-in workflow definition.
 pub fn builtin(services: &Services) -> Result<Vec<WorkflowDefinition>, DefinitionError> {
-    let _ = services;
-    Ok(Vec::new())
+    let mut all = Vec::new();
+    all.extend(encounter::definitions(services)?);
+    Ok(all)
 }

@@ -6,6 +6,7 @@
 
 mod auth;
 mod columns;
+mod encounters;
 mod events;
 mod runs;
 
