@@ -161,11 +161,11 @@ pub async fn submit(
         idempotency_key: Some(input.idempotency_key()),
         correlation_id: None,
     };
+    // Submitted without waiting, so the encounter is recorded (and readable at
+    // `GET /v1/encounters/{id}`) while the caller waits for the result.
     let Submitted::Run {
-        run_id,
-        created,
-        finished,
-    } = state.engine.submit(submission, wait).await?
+        run_id, created, ..
+    } = state.engine.submit(submission, Duration::ZERO).await?
     else {
         return Err(ApiError::Internal(
             "an encounter submission became a dry run".into(),
@@ -194,12 +194,14 @@ pub async fn submit(
             tracing::warn!(error = %e, "could not publish EncounterDetected");
         }
     }
-    Ok(submission_response(
-        run_id,
-        created,
-        finished.map(|v| json!(v)),
-        None,
-    ))
+    let view = if wait.is_zero() {
+        None
+    } else {
+        state.engine.wait(&principal.tenant, run_id, wait).await?
+    };
+    let status = view.as_ref().map(|v| v.status);
+    let finished = view.filter(|v| v.status.is_final()).map(|v| json!(v));
+    Ok(submission_response(run_id, created, finished, status))
 }
 
 /// Query of the encounter reads: which source, when several have the id.

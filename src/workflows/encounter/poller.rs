@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use reqwest::Url;
 use serde_json::json;
 use tokio::task::JoinHandle;
@@ -22,6 +23,8 @@ use crate::workflows::Services;
 
 /// Pages one poll reads at most before letting the next poll continue.
 const MAX_PAGES_PER_POLL: usize = 1000;
+/// Submissions of one page in flight at once.
+const SUBMIT_CONCURRENCY: usize = 8;
 
 /// The running pollers of this replica.
 pub struct Pollers {
@@ -203,25 +206,38 @@ impl Poller {
         }
     }
 
-    /// Submits a run for each new encounter of a page, in order, moving the cursor
-    /// past each one submitted; publishes `EncounterDetected` for new runs.
+    /// Submits a run for each new encounter of a page (several at once, since each
+    /// submission is a database round trip), then moves the cursor past the
+    /// encounters submitted, in page order, up to the first that failed; publishes
+    /// `EncounterDetected` for new runs.
     async fn submit_page(
         &self,
         encounters: &[Encounter],
         cursor: &mut SourceCursor,
     ) -> Result<(), Halt> {
-        let mut detected = Vec::new();
-        let mut result = Ok(());
+        let mut todo: Vec<(&str, Option<DateTime<Utc>>)> = Vec::new();
         for encounter in encounters {
             let Some(id) = encounter.id.as_deref().filter(|id| super::is_fhir_id(id)) else {
                 tracing::warn!(source = %self.source.name, "skipping an encounter without a usable id");
                 continue;
             };
             let updated = encounter.last_updated().map(micros);
-            if already_seen(cursor, id, updated) {
-                continue;
+            if !already_seen(cursor, id, updated) && !todo.iter().any(|(t, _)| *t == id) {
+                todo.push((id, updated));
             }
-            match self.submit(id).await {
+        }
+        let submissions: Vec<_> = todo
+            .iter()
+            .map(|(id, _)| self.submit(id.to_string()))
+            .collect();
+        let results: Vec<_> = futures::stream::iter(submissions)
+            .buffered(SUBMIT_CONCURRENCY)
+            .collect()
+            .await;
+        let mut detected = Vec::new();
+        let mut result = Ok(());
+        for ((id, updated), submitted) in todo.iter().zip(results) {
+            match submitted {
                 Ok((run_id, created)) => {
                     if created {
                         detected.push(run_event(
@@ -237,11 +253,14 @@ impl Poller {
                             }),
                         ));
                     }
-                    advance(cursor, id, updated);
+                    if result.is_ok() {
+                        advance(cursor, id, *updated);
+                    }
                 }
                 Err(halt) => {
-                    result = Err(halt);
-                    break;
+                    if result.is_ok() {
+                        result = Err(halt);
+                    }
                 }
             }
         }
@@ -259,10 +278,10 @@ impl Poller {
         result
     }
 
-    async fn submit(&self, encounter_id: &str) -> Result<(crate::store::RunId, bool), Halt> {
+    async fn submit(&self, encounter_id: String) -> Result<(crate::store::RunId, bool), Halt> {
         let input = EncounterInput {
             source: self.source.name.clone(),
-            encounter_id: encounter_id.to_string(),
+            encounter_id,
         };
         let submission = Submission {
             tenant: self.source.tenant.clone(),
@@ -289,7 +308,7 @@ impl Poller {
         };
         let row = EncounterRunRow {
             tenant_id: self.source.tenant.clone(),
-            encounter_id: encounter_id.to_string(),
+            encounter_id: input.encounter_id.clone(),
             source: self.source.name.clone(),
             run_id,
             submitted_at: self.services.clock.now(),
