@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use careflow::config::{BreakerConfig, Settings, SourceAuth, SourceSettings};
 use careflow::engine::Clock;
-use careflow::store::{EncounterStore, SourceCursor, TenantId};
+use careflow::store::{SourceCursor, TenantId};
 use serde_json::{Value, json};
 
 use crate::both_backends;
