@@ -76,6 +76,7 @@ pub struct App {
     pub bootstrap_key: Option<CreatedKey>,
     settings: Arc<Settings>,
     stop_http: CancellationToken,
+    pollers: workflows::encounter::Pollers,
     server: JoinHandle<std::io::Result<()>>,
 }
 
@@ -121,6 +122,7 @@ impl App {
             metrics.clone(),
         );
 
+        let services = Arc::new(services);
         let auth = Authenticator::new(store.clone(), &settings.auth, http_client)
             .map_err(StartError::Settings)?;
         let stop_http = CancellationToken::new();
@@ -138,7 +140,7 @@ impl App {
             engine: engine.clone(),
             auth: Arc::new(auth),
             metrics: metrics.clone(),
-            services: Arc::new(services),
+            services: services.clone(),
             hub,
             shutdown: stop_http.clone(),
         };
@@ -160,6 +162,7 @@ impl App {
                 .with_graceful_shutdown(async move { stop.cancelled().await })
                 .await
         });
+        let pollers = workflows::encounter::Pollers::start(engine.clone(), &services);
         tracing::info!(%addr, database = store.backend().as_str(), "careflow started");
         Ok(App {
             addr,
@@ -169,6 +172,7 @@ impl App {
             bootstrap_key,
             settings,
             stop_http,
+            pollers,
             server,
         })
     }
@@ -177,6 +181,7 @@ impl App {
     /// timeout), drains the engine, releases leases and closes the pool.
     pub async fn shutdown(self) {
         self.stop_http.cancel();
+        self.pollers.shutdown().await;
         let timeout = self.settings.server.shutdown_timeout;
         let mut server = self.server;
         match tokio::time::timeout(timeout, &mut server).await {
@@ -195,6 +200,7 @@ impl App {
 
     /// Stops at once without draining or releasing anything, as a crash would (tests).
     pub fn abort(self) {
+        self.pollers.abort();
         self.server.abort();
     }
 }

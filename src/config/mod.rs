@@ -8,6 +8,7 @@
 
 mod amion;
 mod email;
+mod encounters;
 mod events;
 mod outbound;
 mod providers;
@@ -26,6 +27,9 @@ use serde::Deserialize;
 
 pub use amion::AmionSettings;
 pub use email::{DeliveryRetrySettings, EmailSettings};
+pub use encounters::{
+    AnalysisSettings, EncounterSettings, SourceAuth, SourceSettings, is_source_name,
+};
 pub use events::EventSettings;
 pub use outbound::OutboundConfig;
 pub use providers::{
@@ -106,6 +110,8 @@ pub struct Settings {
     pub email: EmailSettings,
     /// `[schedules]`: schedule import and coverage bounds.
     pub schedules: SchedulesSettings,
+    /// `[encounters]`: the prior-authorization encounter workflow and its sources.
+    pub encounters: EncounterSettings,
 }
 
 /// `[server]`
@@ -333,6 +339,10 @@ impl Settings {
                 "database.url",
                 "must start with postgres://, postgresql:// or sqlite: (or be empty for the embedded SQLite file)",
             );
+        }
+        let encounter_problems = self.encounters.problems();
+        if !encounter_problems.is_empty() {
+            return Err(ConfigError::Invalid(encounter_problems.join("; ")));
         }
         if self.auth.tenant_claim.trim().is_empty()
             || self.auth.tenant_claim.starts_with("user_metadata")

@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod discharge;
+mod encounters;
 pub mod error;
 mod events;
 pub mod extract;
@@ -109,7 +110,10 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route(
             "/schedules/versions/{id}/coverage",
             post(schedule::recalculate_coverage),
-        );
+        )
+        .route("/encounters", post(encounters::submit))
+        .route("/encounters/{id}", get(encounters::get))
+        .route("/encounters/{id}/form.pdf", get(encounters::form_pdf));
     if let Some(extra) = extra {
         v1 = v1.merge(extra);
     }

@@ -10,6 +10,7 @@
 mod auth;
 mod auth_sql;
 mod discharge;
+mod encounters;
 mod error;
 mod events;
 mod hospitals;
@@ -32,6 +33,9 @@ pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
 pub use discharge::{
     CallOutcome, CallRow, CallStatus, CaseRow, DischargeStore, EmailOutcome, EmailRow, EmailStatus,
     NewCall, NewCase, NewEmail, NewSummary, SummaryRow,
+};
+pub use encounters::{
+    EncounterFormInfo, EncounterRunRow, EncounterStore, NewEncounterForm, SourceCursor,
 };
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, EventStore};
@@ -86,6 +90,7 @@ pub trait Store:
     + DischargeStore
     + HospitalStore
     + ScheduleStore
+    + EncounterStore
     + Send
     + Sync
     + 'static

@@ -15,6 +15,7 @@ use crate::providers::outbound::GuardedClient;
 use crate::providers::resilience::Resilience;
 use crate::store::Store;
 
+pub mod encounter;
 pub mod support;
 
 /// What the built-in workflows are built from.
@@ -36,6 +37,8 @@ pub struct Services {
     pub outbound: GuardedClient,
     /// Scheduled service calls: the `ServiceCall` aggregate.
     pub service_calls: Arc<ServiceCalls>,
+    /// The FHIR sources of the `encounter` workflow.
+    pub encounter_sources: Arc<encounter::EncounterSources>,
 }
 
 impl Services {
@@ -71,6 +74,9 @@ impl Services {
             .map_err(|e| format!("outbound client: {e}"))?;
         let service_calls = ServiceCalls::new(store.clone(), &settings.service_calls, policy)
             .map_err(|e| format!("service_calls.encryption_key: {e}"))?;
+        let encounter_sources = Arc::new(encounter::EncounterSources::from_settings(
+            &settings.encounters,
+        )?);
         Ok(Self {
             store,
             settings,
@@ -79,6 +85,7 @@ impl Services {
             resilience,
             outbound,
             service_calls: Arc::new(service_calls),
+            encounter_sources,
         })
     }
 }
@@ -97,5 +104,6 @@ pub fn builtin(services: &Services) -> Result<Vec<WorkflowDefinition>, Definitio
     all.extend(service_call::definitions(services)?);
     all.extend(discharge::definitions(services)?);
     all.extend(schedule_import::definitions(services)?);
+    all.extend(encounter::definitions(services)?);
     Ok(all)
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod discharge;
+mod encounter;
 mod engine;
 mod events;
 mod foundation;
@@ -12,8 +13,12 @@ mod functions;
 mod db;
 #[path = "../common/fakes/amion.rs"]
 mod fake_amion;
+#[path = "../common/fakes/fhir.rs"]
+mod fake_fhir;
 #[path = "../common/fakes/llm.rs"]
 mod fake_llm;
+#[path = "../common/fakes/pa_llm.rs"]
+mod fake_pa_llm;
 #[path = "../common/fakes/partner.rs"]
 mod fake_partner;
 #[path = "../common/fakes/smtp.rs"]

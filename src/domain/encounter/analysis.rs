@@ -25,9 +25,20 @@ pub struct Analysis {
     /// Why, in a sentence or two.
     pub justification: String,
     /// Confidence in the recommendation, 0 to 1 (each analyzer documents how).
+    #[serde(serialize_with = "shortest_decimal")]
     pub confidence: f32,
     /// Who decided: `rules:<rule set>` or `llm:<model>`.
     pub analyzer: String,
+}
+
+/// Writes an `f32` as the shortest decimal that reads back as it (`0.8`, not
+/// `0.800000011920929` as widening to `f64` would give).
+fn shortest_decimal<S: serde::Serializer>(value: &f32, s: S) -> Result<S::Ok, S::Error> {
+    let widened = value
+        .to_string()
+        .parse::<f64>()
+        .unwrap_or(f64::from(*value));
+    s.serialize_f64(widened)
 }
 
 impl Analysis {
@@ -38,5 +49,25 @@ impl Analysis {
         } else {
             "Prior authorization not required"
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confidence_is_written_as_the_decimal_it_was_given() {
+        let analysis = Analysis {
+            requires_prior_auth: true,
+            criteria_met: Vec::new(),
+            justification: "x".into(),
+            confidence: 0.8,
+            analyzer: "rules:default".into(),
+        };
+        let json = serde_json::to_value(&analysis).unwrap();
+        assert_eq!(json["confidence"], serde_json::json!(0.8));
+        let back: Analysis = serde_json::from_value(json).unwrap();
+        assert_eq!(back.confidence, 0.8);
     }
 }

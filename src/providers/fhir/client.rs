@@ -19,6 +19,15 @@ const DEFAULT_MAX_PAGES: usize = 100;
 /// Largest response body accepted.
 const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// One page of a finished-encounter search.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EncounterPage {
+    /// The finished encounters of the page, in the server's order.
+    pub encounters: Vec<Encounter>,
+    /// The next page, when there is one (always within the configured server).
+    pub next: Option<Url>,
+}
+
 /// A client of one FHIR R4 server.
 ///
 /// `next` links and redirects are only followed within the configured server (same
@@ -111,11 +120,33 @@ impl FhirClient {
             .await
     }
 
-    async fn finished_encounters(
+    /// One page of the finished-encounter search, for pollers that keep their cursor
+    /// page by page: the first page of the search from `from` (inclusive, like
+    /// [`Self::finished_encounters_from`]; every encounter when `None`) when `next` is
+    /// `None`, else the page `next` names (a link an earlier page returned, which must
+    /// point into the configured server).
+    pub async fn finished_encounters_page(
         &self,
-        bound: Option<(&str, DateTime<Utc>)>,
+        from: Option<DateTime<Utc>>,
         page_size: u32,
-    ) -> Result<Vec<Encounter>, FhirError> {
+        next: Option<&Url>,
+    ) -> Result<EncounterPage, FhirError> {
+        let url = match next {
+            Some(next) => {
+                self.check_origin(next)?;
+                next.clone()
+            }
+            None => self.encounter_search_url(from.map(|t| ("ge", t)), page_size),
+        };
+        let (mut encounters, next): (Vec<Encounter>, _) = self.page("Encounter", &url).await?;
+        encounters.retain(|e| e.status.as_deref() == Some("finished"));
+        if next.as_ref().is_some_and(|n| n == &url) {
+            return Err(FhirError::PagingLoop);
+        }
+        Ok(EncounterPage { encounters, next })
+    }
+
+    fn encounter_search_url(&self, bound: Option<(&str, DateTime<Utc>)>, page_size: u32) -> Url {
         let mut url = self.resource_url(&["Encounter"]);
         {
             let mut query = url.query_pairs_mut();
@@ -127,6 +158,15 @@ impl FhirClient {
             query.append_pair("_count", &page_size.max(1).to_string());
             query.append_pair("_sort", "_lastUpdated");
         }
+        url
+    }
+
+    async fn finished_encounters(
+        &self,
+        bound: Option<(&str, DateTime<Utc>)>,
+        page_size: u32,
+    ) -> Result<Vec<Encounter>, FhirError> {
+        let url = self.encounter_search_url(bound, page_size);
         let mut encounters: Vec<Encounter> = self.search_all("Encounter", url).await?;
         encounters.retain(|e| e.status.as_deref() == Some("finished"));
         Ok(encounters)
@@ -205,32 +245,13 @@ impl FhirClient {
         let mut found = Vec::new();
         let mut visited = HashSet::new();
         let mut url = first;
-        for page in 1..=self.max_pages {
+        for _ in 1..=self.max_pages {
             visited.insert(url.to_string());
-            let body = self.get(url.clone()).await?;
-            let bundle: Bundle =
-                serde_json::from_slice(&body).map_err(|e| FhirError::decode("Bundle", &e))?;
-            if bundle.resource_type.as_deref() != Some("Bundle") {
-                return Err(FhirError::Decode(format!(
-                    "expected a Bundle, got {}",
-                    bundle.resource_type.as_deref().unwrap_or("no resourceType")
-                )));
-            }
-            let matches: Vec<T> = bundle.matches(resource_type)?;
-            tracing::debug!(
-                resource_type,
-                page,
-                entries = matches.len(),
-                "fhir search page"
-            );
+            let (matches, next) = self.page(resource_type, &url).await?;
             found.extend(matches);
-            let Some(next) = bundle.next_link() else {
+            let Some(next) = next else {
                 return Ok(found);
             };
-            let next = url
-                .join(next)
-                .map_err(|e| FhirError::Decode(format!("next link is not a URL: {e}")))?;
-            self.check_origin(&next)?;
             if visited.contains(next.as_str()) {
                 return Err(FhirError::PagingLoop);
             }
@@ -239,6 +260,37 @@ impl FhirClient {
         Err(FhirError::TooManyPages {
             limit: self.max_pages,
         })
+    }
+
+    /// Reads one search page: its matches and its `next` link, checked to stay
+    /// within the configured server.
+    async fn page<T: DeserializeOwned>(
+        &self,
+        resource_type: &str,
+        url: &Url,
+    ) -> Result<(Vec<T>, Option<Url>), FhirError> {
+        let body = self.get(url.clone()).await?;
+        let bundle: Bundle =
+            serde_json::from_slice(&body).map_err(|e| FhirError::decode("Bundle", &e))?;
+        if bundle.resource_type.as_deref() != Some("Bundle") {
+            return Err(FhirError::Decode(format!(
+                "expected a Bundle, got {}",
+                bundle.resource_type.as_deref().unwrap_or("no resourceType")
+            )));
+        }
+        let matches: Vec<T> = bundle.matches(resource_type)?;
+        tracing::debug!(resource_type, entries = matches.len(), "fhir search page");
+        let next = match bundle.next_link() {
+            None => None,
+            Some(next) => {
+                let next = url
+                    .join(next)
+                    .map_err(|e| FhirError::Decode(format!("next link is not a URL: {e}")))?;
+                self.check_origin(&next)?;
+                Some(next)
+            }
+        };
+        Ok((matches, next))
     }
 
     fn check_origin(&self, url: &Url) -> Result<(), FhirError> {

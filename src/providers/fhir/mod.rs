@@ -12,7 +12,7 @@ mod tests;
 
 pub use auth::{FhirAuth, Secret};
 pub use bundle::{Bundle, BundleEntry, BundleLink, EntrySearch};
-pub use client::FhirClient;
+pub use client::{EncounterPage, FhirClient};
 pub use datatypes::{
     CodeableConcept, Coding, HumanName, Identifier, Meta, Period, Quantity, Reference,
 };

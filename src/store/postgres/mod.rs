@@ -7,6 +7,7 @@
 mod auth;
 mod columns;
 mod discharge;
+mod encounters;
 mod events;
 mod hospitals;
 mod runs;

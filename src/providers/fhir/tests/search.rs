@@ -241,3 +241,52 @@ async fn a_cursor_search_includes_the_cursor_instant_and_drops_unfinished_encoun
     assert_eq!(ids, ["enc-3"]);
     assert_eq!(fake.seen().len(), 1);
 }
+
+#[tokio::test]
+async fn a_poller_reads_the_search_one_page_at_a_time_from_its_cursor() {
+    let (base, fake) = serve(|base| {
+        let next = format!("{base}?_getpages=beef&_getpagesoffset=1&_count=1");
+        vec![
+            (
+                "/fhir/Encounter?status=finished&_lastUpdated=ge2025-03-01T00:00:00Z&_count=1&_sort=_lastUpdated".into(),
+                ok(searchset(
+                    base,
+                    vec![encounter("enc-1", "2025-03-01T00:00:00Z")],
+                    Some(next),
+                )),
+            ),
+            (
+                "/fhir?_getpages=beef&_getpagesoffset=1&_count=1".into(),
+                ok(searchset(
+                    base,
+                    vec![encounter("enc-2", "2025-03-02T00:00:00Z")],
+                    None,
+                )),
+            ),
+        ]
+    })
+    .await;
+    let client = client(&base);
+
+    let first = client
+        .finished_encounters_page(since(), 1, None)
+        .await
+        .unwrap();
+    let next = first.next.clone().expect("a next page");
+    let second = client
+        .finished_encounters_page(since(), 1, Some(&next))
+        .await
+        .unwrap();
+
+    assert_eq!(first.encounters[0].id.as_deref(), Some("enc-1"));
+    assert_eq!(second.encounters[0].id.as_deref(), Some("enc-2"));
+    assert_eq!(second.next, None);
+    assert_eq!(fake.seen().len(), 2);
+    let foreign = Url::parse("http://fhir.elsewhere.test/fhir/Encounter?page=2").unwrap();
+    let err = client
+        .finished_encounters_page(None, 1, Some(&foreign))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FhirError::ForeignNextLink { .. }), "{err}");
+    assert!(fake.seen().is_empty(), "the foreign page was requested");
+}

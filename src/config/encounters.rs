@@ -1,0 +1,314 @@
+//! `[encounters]`: the prior-authorization `encounter` workflow, its FHIR sources
+//! (polled or pushed), how it analyses encounters, and how its steps retry.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::Secret;
+use super::serde_helpers::duration;
+use crate::domain::encounter::rules::RuleSet;
+use crate::store::TenantId;
+
+/// `[encounters]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncounterSettings {
+    /// `encounters.max_attempts` (`CAREFLOW_ENCOUNTERS__MAX_ATTEMPTS`), default 4:
+    /// attempts of each step before the run fails with `EncounterProcessingFailed`.
+    /// Backoff between attempts follows `[engine.retry]`.
+    pub max_attempts: u32,
+    /// `encounters.request_timeout`, default 10s: deadline of one FHIR read or
+    /// search (a search reads every page of, say, an encounter's observations).
+    #[serde(with = "duration")]
+    pub request_timeout: Duration,
+    /// `encounters.poll_lease_ttl`, default 60s: how long a replica's hold on polling a
+    /// source lasts without renewal; another replica takes over after it expires.
+    #[serde(with = "duration")]
+    pub poll_lease_ttl: Duration,
+    /// `[encounters.analysis]`: rules or an OpenAI-compatible model.
+    pub analysis: AnalysisSettings,
+    /// `[encounters.rules]`: the prior-authorization rule set (the built-in `default`
+    /// set when absent); see `domain::encounter::rules` for its format.
+    #[serde(default)]
+    pub rules: Option<RuleSet>,
+    /// `[[encounters.sources]]`: FHIR servers encounters come from; none by default.
+    #[serde(default)]
+    pub sources: Vec<SourceSettings>,
+}
+
+/// `[encounters.analysis]`. These LLM settings are the encounter workflow's own for
+/// now; they may later be shared with `[providers.llm]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisSettings {
+    /// `encounters.analysis.llm_base_url` (`CAREFLOW_ENCOUNTERS__ANALYSIS__LLM_BASE_URL`),
+    /// default empty: the root of an OpenAI-compatible API (without `/v1`). Empty
+    /// means the rule set decides.
+    pub llm_base_url: String,
+    /// `encounters.analysis.llm_api_key`, default empty: sent as a bearer token.
+    pub llm_api_key: Secret,
+    /// `encounters.analysis.llm_model`, default empty: the model id; required with a
+    /// base URL.
+    pub llm_model: String,
+    /// `encounters.analysis.llm_timeout`, default 20s: deadline of one model call.
+    #[serde(with = "duration")]
+    pub llm_timeout: Duration,
+}
+
+impl AnalysisSettings {
+    /// True when a model decides instead of the rule set.
+    pub fn uses_llm(&self) -> bool {
+        !self.llm_base_url.trim().is_empty()
+    }
+}
+
+/// How the service authenticates to a FHIR source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceAuth {
+    /// No `Authorization` header.
+    #[default]
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// HTTP Basic with `username` and `password`.
+    Basic,
+}
+
+/// One `[[encounters.sources]]` entry: a FHIR server whose finished encounters are
+/// processed for one tenant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSettings {
+    /// Unique name (letters, digits, `-`, `_`, `.`), used in idempotency keys
+    /// (`<name>:<encounter id>`) and in `POST /v1/encounters`.
+    pub name: String,
+    /// The FHIR base URL, e.g. `https://ehr.example/fhir`.
+    pub base_url: String,
+    /// The tenant the source's encounters belong to.
+    pub tenant: String,
+    /// `none` (default), `bearer` or `basic`.
+    #[serde(default)]
+    pub auth: SourceAuth,
+    /// Bearer token (with `auth = "bearer"`).
+    #[serde(default)]
+    pub token: Secret,
+    /// User name (with `auth = "basic"`).
+    #[serde(default)]
+    pub username: String,
+    /// Password (with `auth = "basic"`).
+    #[serde(default)]
+    pub password: Secret,
+    /// Whether the service polls the source (default true); `false` for sources that
+    /// push encounters through `POST /v1/encounters`.
+    #[serde(default = "default_poll")]
+    pub poll: bool,
+    /// Time between polls, default 60s.
+    #[serde(default = "default_interval", with = "duration")]
+    pub interval: Duration,
+    /// The payer whose rules apply to the source's encounters; every `"*"` rule
+    /// applies regardless.
+    #[serde(default)]
+    pub payer: Option<String>,
+    /// Encounters per search page (`_count`), default 50.
+    #[serde(default = "default_page_size")]
+    pub page_size: u32,
+}
+
+fn default_poll() -> bool {
+    true
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_page_size() -> u32 {
+    50
+}
+
+/// A valid source name.
+pub fn is_source_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+impl EncounterSettings {
+    /// Every problem of the section, each naming its key.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.max_attempts == 0 {
+            out.push("encounters.max_attempts: must be at least 1".to_string());
+        }
+        if self.request_timeout.is_zero() {
+            out.push("encounters.request_timeout: must be more than 0".to_string());
+        }
+        if self.poll_lease_ttl < Duration::from_secs(1) {
+            out.push("encounters.poll_lease_ttl: must be at least 1s".to_string());
+        }
+        let a = &self.analysis;
+        if a.uses_llm() {
+            if a.llm_model.trim().is_empty() {
+                out.push(
+                    "encounters.analysis.llm_model: required when llm_base_url is set".to_string(),
+                );
+            }
+            if !(a.llm_base_url.starts_with("http://") || a.llm_base_url.starts_with("https://")) {
+                out.push("encounters.analysis.llm_base_url: must be an http(s) URL".to_string());
+            }
+            if a.llm_timeout.is_zero() {
+                out.push("encounters.analysis.llm_timeout: must be more than 0".to_string());
+            }
+        }
+        if let Some(rules) = &self.rules
+            && let Err(problems) = rules.validate()
+        {
+            for p in problems.as_slice() {
+                out.push(format!("encounters.rules{}: {}", p.pointer, p.message));
+            }
+        }
+        let mut names = BTreeSet::new();
+        for (i, s) in self.sources.iter().enumerate() {
+            let at = format!("encounters.sources[{i}]");
+            if !is_source_name(&s.name) {
+                out.push(format!(
+                    "{at}.name: must be 1-64 letters, digits, '-', '_' or '.'"
+                ));
+            } else if !names.insert(s.name.as_str()) {
+                out.push(format!("{at}.name: `{}` is used twice", s.name));
+            }
+            if let Err(e) = url::Url::parse(s.base_url.trim())
+                .map_err(|e| e.to_string())
+                .and_then(|u| {
+                    (matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                        .then_some(())
+                        .ok_or_else(|| "must be an http or https URL with a host".to_string())
+                })
+            {
+                out.push(format!("{at}.base_url: {e}"));
+            }
+            if let Err(e) = TenantId::parse(&s.tenant) {
+                out.push(format!("{at}.tenant: {e}"));
+            }
+            match s.auth {
+                SourceAuth::None => {}
+                SourceAuth::Bearer if s.token.is_empty() => {
+                    out.push(format!("{at}.token: required with auth = \"bearer\""));
+                }
+                SourceAuth::Bearer => {}
+                SourceAuth::Basic => {
+                    if s.username.trim().is_empty() {
+                        out.push(format!("{at}.username: required with auth = \"basic\""));
+                    }
+                    if s.password.is_empty() {
+                        out.push(format!("{at}.password: required with auth = \"basic\""));
+                    }
+                }
+            }
+            if s.interval < Duration::from_millis(10) {
+                out.push(format!("{at}.interval: must be at least 10ms"));
+            }
+            if !(1..=1000).contains(&s.page_size) {
+                out.push(format!("{at}.page_size: must be between 1 and 1000"));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use figment::Figment;
+    use figment::providers::{Format, Toml};
+
+    fn load(extra: &str) -> EncounterSettings {
+        Figment::new()
+            .merge(Toml::string(crate::config::DEFAULT_TOML))
+            .merge(Toml::string(extra))
+            .extract::<Settings>()
+            .unwrap()
+            .encounters
+    }
+
+    #[test]
+    fn sources_and_an_inline_rule_set_are_read_from_toml() {
+        let s = load(
+            r#"
+            [[encounters.sources]]
+            name = "main-ehr"
+            base_url = "https://ehr.example/fhir"
+            tenant = "clinic-7"
+            auth = "basic"
+            username = "svc"
+            password = "pw-123"
+            interval = "30s"
+            payer = "Acme Health"
+
+            [encounters.rules]
+            name = "acme"
+            [[encounters.rules.payers]]
+            payer = "*"
+            [[encounters.rules.payers.diagnosis_prefixes]]
+            prefix = "J18"
+            description = "Pneumonia"
+            "#,
+        );
+        assert!(s.problems().is_empty(), "{:?}", s.problems());
+        let source = &s.sources[0];
+        assert_eq!(source.auth, SourceAuth::Basic);
+        assert_eq!(source.interval, Duration::from_secs(30));
+        assert_eq!(source.page_size, 50);
+        assert!(source.poll);
+        assert!(!format!("{source:?}").contains("pw-123"));
+        assert_eq!(s.rules.unwrap().name, "acme");
+        assert!(!s.analysis.uses_llm());
+    }
+
+    #[test]
+    fn every_problem_of_the_section_is_named() {
+        let s = load(
+            r#"
+            [encounters]
+            max_attempts = 0
+            [encounters.analysis]
+            llm_base_url = "https://llm.example"
+            [[encounters.sources]]
+            name = "a:b"
+            base_url = "ftp://ehr"
+            tenant = ""
+            auth = "bearer"
+            page_size = 0
+            [[encounters.sources]]
+            name = "x"
+            base_url = "https://ehr.example/fhir"
+            tenant = "t"
+            [[encounters.sources]]
+            name = "x"
+            base_url = "https://ehr.example/fhir"
+            tenant = "t"
+            auth = "basic"
+            "#,
+        );
+        let problems = s.problems().join("\n");
+        for expected in [
+            "encounters.max_attempts",
+            "encounters.analysis.llm_model",
+            "encounters.sources[0].name",
+            "encounters.sources[0].base_url",
+            "encounters.sources[0].tenant",
+            "encounters.sources[0].token",
+            "encounters.sources[0].page_size",
+            "encounters.sources[2].name: `x` is used twice",
+            "encounters.sources[2].username",
+            "encounters.sources[2].password",
+        ] {
+            assert!(problems.contains(expected), "{expected} in:\n{problems}");
+        }
+    }
+}

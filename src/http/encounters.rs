@@ -1,0 +1,327 @@
+//! The encounter workflow's API: submit an encounter by reference (for FHIR servers
+//! that push), read an encounter's processing state, download its form.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Path, Query};
+use super::runs::{submission_response, wait_param};
+use crate::auth::Principal;
+use crate::domain::validation::Problems;
+use crate::engine::{RunOptions, Submission, Submitted};
+use crate::store::{EncounterRunRow, StepStatus};
+use crate::workflows::encounter::{EncounterInput, Source, WORKFLOW, is_fhir_id, run_event};
+
+/// Query of `POST /v1/encounters`.
+#[derive(Debug, Deserialize)]
+pub struct SubmitQuery {
+    wait: Option<String>,
+}
+
+/// Picks the source a submission names (by `source`, by `fhirBaseUrl`, or the
+/// tenant's only one), recording every problem.
+fn pick_source(
+    state: &AppState,
+    principal: &Principal,
+    body: &Value,
+    problems: &mut Problems,
+) -> Option<Arc<Source>> {
+    let sources = &state.services.encounter_sources;
+    let tenant = &principal.tenant;
+    let text = |key: &str, problems: &mut Problems| match body.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Some(_) => {
+            problems.push(format!("/{key}"), "must be a non-empty string");
+            None
+        }
+    };
+    let by_name = text("source", problems).and_then(|name| {
+        let found = sources.for_tenant(&name, tenant).cloned();
+        if found.is_none() {
+            problems.push("/source", "is not a configured FHIR source of this tenant");
+        }
+        found
+    });
+    let by_url = text("fhirBaseUrl", problems).and_then(|url| {
+        let matching: Vec<Arc<Source>> = sources.of_tenant_at(tenant, &url).cloned().collect();
+        let wanted = by_name.as_ref();
+        let found = match wanted {
+            Some(named) => matching.into_iter().find(|s| s.name == named.name),
+            None if matching.len() == 1 => matching.into_iter().next(),
+            None if matching.is_empty() => None,
+            None => {
+                problems.push(
+                    "/source",
+                    "is required: several configured sources share this fhirBaseUrl",
+                );
+                return None;
+            }
+        };
+        if found.is_none() {
+            let message = if wanted.is_some() {
+                "must be the base URL of the named source"
+            } else {
+                "is not the base URL of a configured FHIR source of this tenant"
+            };
+            problems.push("/fhirBaseUrl", message);
+        }
+        found
+    });
+    if let Some(source) = by_name.or(by_url) {
+        return Some(source);
+    }
+    let named = body.get("source").is_some_and(|v| !v.is_null())
+        || body.get("fhirBaseUrl").is_some_and(|v| !v.is_null());
+    if named {
+        return None;
+    }
+    let mut own = sources.of_tenant(tenant);
+    match (own.next(), own.next()) {
+        (Some(only), None) => Some(only.clone()),
+        (None, _) => {
+            problems.push("/source", "no FHIR source is configured for this tenant");
+            None
+        }
+        (Some(_), Some(_)) => {
+            problems.push(
+                "/source",
+                "is required: several FHIR sources are configured for this tenant",
+            );
+            None
+        }
+    }
+}
+
+/// `POST /v1/encounters?wait=`: `{source?, encounterId, fhirBaseUrl?}`.
+pub async fn submit(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<SubmitQuery>,
+    Json(body): Json<Value>,
+) -> ApiResult<Response> {
+    let wait = wait_param(&state, q.wait.as_deref(), Duration::ZERO)?;
+    let mut problems = Problems::new();
+    if !body.is_object() {
+        problems.push("", "must be a JSON object");
+        return Err(ApiError::Validation(problems));
+    }
+    if let Some(map) = body.as_object() {
+        for key in map.keys() {
+            if !matches!(key.as_str(), "source" | "encounterId" | "fhirBaseUrl") {
+                problems.push(
+                    format!("/{}", crate::engine::escape_pointer(key)),
+                    "is not a known member",
+                );
+            }
+        }
+    }
+    let encounter_id = match body.get("encounterId") {
+        Some(Value::String(id)) if is_fhir_id(id) => Some(id.clone()),
+        Some(Value::String(_)) => {
+            problems.push(
+                "/encounterId",
+                "must be a FHIR id: 1-64 letters, digits, '-' or '.'",
+            );
+            None
+        }
+        None | Some(Value::Null) => {
+            problems.push("/encounterId", "is required");
+            None
+        }
+        Some(_) => {
+            problems.push("/encounterId", "must be a string");
+            None
+        }
+    };
+    let source = pick_source(&state, &principal, &body, &mut problems);
+    let (Some(encounter_id), Some(source)) = (encounter_id, source) else {
+        return Err(ApiError::Validation(problems));
+    };
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    let input = EncounterInput {
+        source: source.name.clone(),
+        encounter_id,
+    };
+    let submission = Submission {
+        tenant: principal.tenant.clone(),
+        workflow: WORKFLOW.to_string(),
+        input: input.to_value(),
+        options: RunOptions::default(),
+        idempotency_key: Some(input.idempotency_key()),
+        correlation_id: None,
+    };
+    // Submitted without waiting, so the encounter is recorded (and readable at
+    // `GET /v1/encounters/{id}`) while the caller waits for the result.
+    let Submitted::Run {
+        run_id, created, ..
+    } = state.engine.submit(submission, Duration::ZERO).await?
+    else {
+        return Err(ApiError::Internal(
+            "an encounter submission became a dry run".into(),
+        ));
+    };
+    let now = state.engine.clock().now();
+    state
+        .store
+        .record_encounter_run(&EncounterRunRow {
+            tenant_id: principal.tenant.clone(),
+            encounter_id: input.encounter_id.clone(),
+            source: input.source.clone(),
+            run_id,
+            submitted_at: now,
+        })
+        .await?;
+    if created {
+        let event = run_event(
+            "EncounterDetected",
+            run_id,
+            None,
+            now,
+            json!({"source": input.source, "encounterId": input.encounter_id, "via": "push"}),
+        );
+        if let Err(e) = state.store.append_events(&principal.tenant, &[event]).await {
+            tracing::warn!(error = %e, "could not publish EncounterDetected");
+        }
+    }
+    let view = if wait.is_zero() {
+        None
+    } else {
+        state.engine.wait(&principal.tenant, run_id, wait).await?
+    };
+    let status = view.as_ref().map(|v| v.status);
+    let finished = view.filter(|v| v.status.is_final()).map(|v| json!(v));
+    Ok(submission_response(run_id, created, finished, status))
+}
+
+/// Query of the encounter reads: which source, when several have the id.
+#[derive(Debug, Deserialize)]
+pub struct SourceQuery {
+    source: Option<String>,
+}
+
+/// The run recorded for an encounter of the caller's tenant.
+async fn find(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    source: Option<&str>,
+) -> ApiResult<EncounterRunRow> {
+    if !is_fhir_id(id) {
+        return Err(ApiError::NotFound("encounter"));
+    }
+    let mut rows = state
+        .store
+        .encounter_runs(&principal.tenant, id, source)
+        .await?;
+    match rows.len() {
+        0 => Err(ApiError::NotFound("encounter")),
+        1 => Ok(rows.remove(0)),
+        _ => {
+            let names: Vec<&str> = rows.iter().map(|r| r.source.as_str()).collect();
+            Err(ApiError::Conflict(format!(
+                "encounter {id} is known from several sources ({}); name one with ?source=",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// `GET /v1/encounters/{id}?source=`: the processing state: run, steps, analysis, form.
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<SourceQuery>,
+) -> ApiResult<Json<Value>> {
+    let row = find(&state, &principal, &id, q.source.as_deref()).await?;
+    let run = state
+        .engine
+        .get(&principal.tenant, row.run_id)
+        .await?
+        .ok_or(ApiError::NotFound("encounter"))?;
+    let completed = |name: &str| {
+        run.steps
+            .iter()
+            .find(|s| s.name == name && s.status == StepStatus::Completed)
+            .and_then(|s| s.output.as_ref())
+    };
+    let analysis = completed("analyze")
+        .and_then(|o| o.get("analysis"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let form = state
+        .store
+        .encounter_form_info(&principal.tenant, &row.encounter_id, &row.source)
+        .await?
+        .map(|f| {
+            json!({
+                "transactionId": f.transaction_id,
+                "runId": f.run_id,
+                "sizeBytes": f.size_bytes,
+                "createdAt": f.created_at,
+                "url": format!("/v1/encounters/{}/form.pdf?source={}", row.encounter_id, row.source),
+            })
+        })
+        .unwrap_or(Value::Null);
+    let steps: Vec<Value> = run
+        .steps
+        .iter()
+        .map(|s| json!({"name": s.name, "status": s.status, "attempts": s.attempts, "error": s.error}))
+        .collect();
+    Ok(Json(json!({
+        "encounterId": row.encounter_id,
+        "source": row.source,
+        "runId": row.run_id,
+        "status": run.status,
+        "submittedAt": row.submitted_at,
+        "finishedAt": run.finished_at,
+        "error": run.error,
+        "steps": steps,
+        "analysis": analysis,
+        "form": form,
+    })))
+}
+
+/// `GET /v1/encounters/{id}/form.pdf?source=`: the prior-authorization form.
+pub async fn form_pdf(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<SourceQuery>,
+) -> ApiResult<Response> {
+    let row = find(&state, &principal, &id, q.source.as_deref()).await?;
+    let pdf = state
+        .store
+        .encounter_form_pdf(&principal.tenant, &row.encounter_id, &row.source)
+        .await?
+        .ok_or(ApiError::NotFound("form"))?;
+    let mut response = (StatusCode::OK, pdf).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    let disposition = format!(
+        "inline; filename=\"prior-authorization-{}.pdf\"",
+        row.encounter_id
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,133 @@
+//! Storage of the prior-authorization encounter workflow: the polling lease and
+//! cursor of each FHIR source, the run processing each encounter, and the generated
+//! PDF forms.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{RunId, StoreResult, TenantId};
+
+/// Where polling of a source resumes: the highest `meta.lastUpdated` seen and the
+/// encounter ids seen at exactly that instant (the next search includes the instant,
+/// so a late write sharing it is not missed, and these ids are skipped).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceCursor {
+    /// Highest `meta.lastUpdated` processed; `None` before the first encounter.
+    pub last_updated: Option<DateTime<Utc>>,
+    /// Encounter ids processed whose `meta.lastUpdated` equals `last_updated`.
+    pub ids: Vec<String>,
+}
+
+/// The run processing an encounter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncounterRunRow {
+    /// Owner.
+    pub tenant_id: TenantId,
+    /// FHIR id of the encounter.
+    pub encounter_id: String,
+    /// The configured source it came from.
+    pub source: String,
+    /// The run.
+    pub run_id: RunId,
+    /// When it was submitted.
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// A generated prior-authorization form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEncounterForm {
+    /// Owner.
+    pub tenant_id: TenantId,
+    /// FHIR id of the encounter.
+    pub encounter_id: String,
+    /// The configured source it came from.
+    pub source: String,
+    /// The run that generated it.
+    pub run_id: RunId,
+    /// The transaction id printed on the form.
+    pub transaction_id: String,
+    /// The PDF.
+    pub pdf: Vec<u8>,
+    /// When it was generated.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What is known about a stored form, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncounterFormInfo {
+    /// The run that generated it.
+    pub run_id: RunId,
+    /// The transaction id printed on the form.
+    pub transaction_id: String,
+    /// Size of the PDF.
+    pub size_bytes: i64,
+    /// When it was generated.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Storage of the encounter workflow.
+#[async_trait]
+pub trait EncounterStore {
+    /// Takes (or renews) the polling lease of a source for `owner` until
+    /// `lease_until`, unless another owner holds an unexpired lease; creates the
+    /// source's row on first use. Returns the cursor when `owner` holds the lease.
+    async fn claim_encounter_source(
+        &self,
+        tenant: &TenantId,
+        source: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<SourceCursor>>;
+
+    /// Saves the cursor and renews the lease, only while `owner` holds it. Returns
+    /// false when another owner took the source over (nothing was written).
+    async fn save_encounter_cursor(
+        &self,
+        tenant: &TenantId,
+        source: &str,
+        owner: &str,
+        cursor: &SourceCursor,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Gives up `owner`'s lease on a source so another replica can take over at once.
+    async fn release_encounter_source(
+        &self,
+        tenant: &TenantId,
+        source: &str,
+        owner: &str,
+    ) -> StoreResult<()>;
+
+    /// Records (or updates) the run processing an encounter.
+    async fn record_encounter_run(&self, row: &EncounterRunRow) -> StoreResult<()>;
+
+    /// The runs recorded for an encounter id in a tenant, one per source that has it
+    /// (only `source`'s when given).
+    async fn encounter_runs(
+        &self,
+        tenant: &TenantId,
+        encounter_id: &str,
+        source: Option<&str>,
+    ) -> StoreResult<Vec<EncounterRunRow>>;
+
+    /// Stores an encounter's form, replacing an earlier one.
+    async fn save_encounter_form(&self, form: &NewEncounterForm) -> StoreResult<()>;
+
+    /// What is known about an encounter's form, if one was generated.
+    async fn encounter_form_info(
+        &self,
+        tenant: &TenantId,
+        encounter_id: &str,
+        source: &str,
+    ) -> StoreResult<Option<EncounterFormInfo>>;
+
+    /// An encounter's form PDF, if one was generated.
+    async fn encounter_form_pdf(
+        &self,
+        tenant: &TenantId,
+        encounter_id: &str,
+        source: &str,
+    ) -> StoreResult<Option<Vec<u8>>>;
+}

@@ -1,0 +1,297 @@
+//! The prior-authorization `encounter` workflow: `hydrate` (patient, conditions and
+//! observations from FHIR) → `analyze` (rule set or model) → `generatePdf` (the form,
+//! stored) → `notify` (`PA_FORM_READY`), fed by a poller per configured FHIR source
+//! and by `POST /v1/encounters`.
+//!
+//! Every FHIR and model call goes through the resilience layer: while a breaker is
+//! open the step waits without spending an attempt. The engine has no failure hook,
+//! so each step publishes `EncounterProcessingFailed` itself when it fails for good:
+//! on a permanent error, or on a retryable one in its last attempt.
+
+mod poller;
+mod sources;
+mod steps;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Services;
+use crate::domain::encounter::rules::RuleSet;
+use crate::domain::validation::Problems;
+use crate::engine::{
+    DefinitionError, RetryPolicy, StepContext, StepError, StepOutcome, StepPolicy,
+    WorkflowDefinition,
+};
+use crate::providers::llm::{LlmClient, LlmSettings, MaxTokensField};
+use crate::store::NewEvent;
+
+pub use poller::Pollers;
+pub use sources::{EncounterSources, Source};
+
+/// The workflow's name.
+pub const WORKFLOW: &str = "encounter";
+
+/// The run's input: which encounter of which configured source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EncounterInput {
+    /// A configured source of the run's tenant.
+    pub source: String,
+    /// The FHIR id of the encounter.
+    pub encounter_id: String,
+}
+
+impl EncounterInput {
+    /// Reads and checks a run's input, listing every problem.
+    pub fn from_value(input: &Value) -> Result<Self, Problems> {
+        let mut problems = Problems::new();
+        let text = |key: &str, problems: &mut Problems| match input.get(key) {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => {
+                problems.push(format!("/{key}"), "must be a string");
+                None
+            }
+        };
+        let source = text("source", &mut problems);
+        let encounter_id = text("encounterId", &mut problems);
+        if let Some(id) = &encounter_id
+            && !is_fhir_id(id)
+        {
+            problems.push(
+                "/encounterId",
+                "must be a FHIR id: 1-64 letters, digits, '-' or '.'",
+            );
+        }
+        match (source, encounter_id) {
+            (Some(source), Some(encounter_id)) if problems.is_empty() => Ok(Self {
+                source,
+                encounter_id,
+            }),
+            _ => Err(problems),
+        }
+    }
+
+    /// The run's idempotency key: one run per encounter of a source.
+    pub fn idempotency_key(&self) -> String {
+        format!("{}:{}", self.source, self.encounter_id)
+    }
+
+    /// As a run's input.
+    pub fn to_value(&self) -> Value {
+        json!({"source": self.source, "encounterId": self.encounter_id})
+    }
+}
+
+/// A valid FHIR logical id: `[A-Za-z0-9-.]{1,64}`, not only dots.
+pub fn is_fhir_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !id.bytes().all(|b| b == b'.')
+}
+
+/// An event published outside a run commit, labelled like the engine labels a run's
+/// events (run id, workflow, correlation id).
+pub(crate) fn run_event(
+    event_type: &str,
+    run_id: crate::store::RunId,
+    correlation_id: Option<String>,
+    at: chrono::DateTime<chrono::Utc>,
+    mut data: Value,
+) -> NewEvent {
+    if let Value::Object(map) = &mut data {
+        map.entry("runId").or_insert(json!(run_id));
+        map.entry("workflow").or_insert(json!(WORKFLOW));
+    }
+    NewEvent {
+        event_id: Uuid::now_v7(),
+        event_type: event_type.to_string(),
+        correlation_id: Some(correlation_id.unwrap_or_else(|| run_id.to_string())),
+        run_id: Some(run_id),
+        workflow: Some(WORKFLOW.to_string()),
+        source: format!("workflow:{WORKFLOW}"),
+        data,
+        created_at: at,
+    }
+}
+
+/// Who decides whether prior authorization is needed.
+enum Analyzer {
+    /// The configured (or built-in) rule set.
+    Rules(RuleSet),
+    /// An OpenAI-compatible model.
+    Llm {
+        client: LlmClient,
+        timeout: Duration,
+    },
+}
+
+/// What the steps share.
+struct EncounterWorkflow {
+    services: Services,
+    sources: Arc<EncounterSources>,
+    analyzer: Analyzer,
+    max_attempts: u32,
+    /// Deadline of one FHIR call.
+    request_timeout: Duration,
+    /// Each attempt's own deadline, a little under the engine's, so a slow attempt
+    /// still ends in the handler and can report its failure.
+    budget: Duration,
+}
+
+impl EncounterWorkflow {
+    fn new(services: &Services, step_timeout: Duration) -> Self {
+        let settings = &services.settings.encounters;
+        let analysis = &settings.analysis;
+        let rules = settings.rules.clone().unwrap_or_else(RuleSet::builtin);
+        let analyzer = if analysis.uses_llm() {
+            tracing::info!(model = %analysis.llm_model, "encounter analysis by an OpenAI-compatible model");
+            Analyzer::Llm {
+                client: LlmClient::new(
+                    services.http.clone(),
+                    LlmSettings {
+                        base_url: analysis.llm_base_url.clone(),
+                        api_key: (!analysis.llm_api_key.is_empty())
+                            .then(|| crate::config::Secret::new(analysis.llm_api_key.expose())),
+                        model: analysis.llm_model.clone(),
+                        temperature: 0.0,
+                        max_tokens: 1024,
+                        max_tokens_field: MaxTokensField::MaxTokens,
+                    },
+                ),
+                timeout: analysis.llm_timeout,
+            }
+        } else {
+            tracing::info!(
+                rule_set = %rules.name,
+                "no LLM configured for encounter analysis (encounters.analysis.llm_base_url is empty); the rule set decides"
+            );
+            Analyzer::Rules(rules)
+        };
+        let margin = (step_timeout / 10).min(Duration::from_secs(1));
+        Self {
+            services: services.clone(),
+            sources: services.encounter_sources.clone(),
+            analyzer,
+            max_attempts: settings.max_attempts,
+            request_timeout: settings.request_timeout,
+            budget: step_timeout.saturating_sub(margin),
+        }
+    }
+
+    /// Runs one attempt of a step within its budget; when the attempt fails for
+    /// good, publishes `EncounterProcessingFailed`.
+    async fn attempt(
+        &self,
+        ctx: &StepContext,
+        body: impl Future<Output = Result<StepOutcome, StepError>>,
+    ) -> Result<StepOutcome, StepError> {
+        let result = match tokio::time::timeout(self.budget, body).await {
+            Ok(result) => result,
+            Err(_) => Err(StepError::retryable(format!(
+                "the step did not finish within {}",
+                humantime::format_duration(self.budget)
+            ))),
+        };
+        if let Err(e) = &result {
+            self.report_failure(ctx, e).await;
+        }
+        result
+    }
+
+    async fn report_failure(&self, ctx: &StepContext, e: &StepError) {
+        // A deferred attempt spent nothing; a cancelled run or a draining replica is
+        // not a processing failure.
+        let last = !e.is_retryable() || ctx.attempt >= self.max_attempts;
+        if e.deferred || !last || ctx.cancel.is_cancelled() {
+            return;
+        }
+        let input = EncounterInput::from_value(&ctx.input).ok();
+        let event = run_event(
+            "EncounterProcessingFailed",
+            ctx.run_id,
+            ctx.correlation_id.clone(),
+            ctx.now(),
+            json!({
+                "encounterId": input.as_ref().map(|i| i.encounter_id.clone()),
+                "source": input.as_ref().map(|i| i.source.clone()),
+                "step": ctx.step.as_ref(),
+                "error": e.message,
+                "kind": e.kind,
+                "attempts": ctx.attempt,
+            }),
+        );
+        if let Err(err) = self
+            .services
+            .store
+            .append_events(&ctx.tenant, &[event])
+            .await
+        {
+            tracing::warn!(run.id = %ctx.run_id, step = %ctx.step, error = %err,
+                "could not publish EncounterProcessingFailed");
+        }
+        tracing::warn!(run.id = %ctx.run_id, step = %ctx.step, attempts = ctx.attempt,
+            "encounter processing failed for good");
+    }
+}
+
+/// The `encounter` workflow.
+pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, DefinitionError> {
+    let engine = &services.settings.engine;
+    let step_timeout = engine.retry.attempt_timeout;
+    let wf = Arc::new(EncounterWorkflow::new(services, step_timeout));
+    let mut retry = RetryPolicy::from_settings(&engine.retry);
+    retry.max_attempts = wf.max_attempts;
+    let policy = StepPolicy::new()
+        .critical()
+        .retry(retry)
+        .timeout(step_timeout);
+    let step = |f: fn(Arc<EncounterWorkflow>, StepContext) -> steps::StepFut| {
+        let wf = wf.clone();
+        move |ctx: StepContext| f(wf.clone(), ctx)
+    };
+    let def = WorkflowDefinition::builder(WORKFLOW, 1)
+        .step("hydrate", &[], policy.clone(), step(steps::hydrate))
+        .step(
+            "analyze",
+            &["hydrate"],
+            policy.clone(),
+            step(steps::analyze),
+        )
+        .step(
+            "generatePdf",
+            &["hydrate", "analyze"],
+            policy.clone(),
+            step(steps::generate_pdf),
+        )
+        .step("notify", &["generatePdf"], policy, step(steps::notify))
+        .build()?;
+    Ok(vec![def])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_input_lists_every_problem_and_refuses_ids_that_could_rewrite_a_path() {
+        let problems =
+            EncounterInput::from_value(&json!({"encounterId": "../Patient/1"})).unwrap_err();
+        let pointers: Vec<_> = problems
+            .as_slice()
+            .iter()
+            .map(|p| p.pointer.as_str())
+            .collect();
+        assert_eq!(pointers, ["/source", "/encounterId"]);
+        let ok = EncounterInput::from_value(&json!({"source": "ehr", "encounterId": "enc-1.2"}))
+            .unwrap();
+        assert_eq!(ok.idempotency_key(), "ehr:enc-1.2");
+        assert!(!is_fhir_id("..") && !is_fhir_id("") && !is_fhir_id(&"a".repeat(65)));
+    }
+}

@@ -1,0 +1,260 @@
+//! The four steps of the `encounter` workflow. Outputs carry the clinical data the
+//! next steps need; events carry only ids, counts and the decision.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::{Analyzer, EncounterInput, EncounterWorkflow, Source};
+use crate::domain::encounter::llm_analysis::{analysis_messages, parse_analysis};
+use crate::domain::encounter::pdf::{PaForm, render_pa_form};
+use crate::domain::encounter::rules::analyze as analyze_by_rules;
+use crate::domain::encounter::{Analysis, ClinicalData};
+use crate::engine::{StepContext, StepError, StepFuture, StepOutcome, StepOutput};
+use crate::store::NewEncounterForm;
+use crate::workflows::support::call_failed;
+
+/// What a step function returns.
+pub(super) type StepFut = StepFuture;
+
+impl EncounterWorkflow {
+    /// The run's input and its source, which must belong to the run's tenant (runs
+    /// can also be submitted through the generic endpoint, with any input).
+    fn source(&self, ctx: &StepContext) -> Result<(EncounterInput, Arc<Source>), StepError> {
+        let input = EncounterInput::from_value(&ctx.input).map_err(|p| {
+            let list: Vec<String> = p
+                .as_slice()
+                .iter()
+                .map(|p| format!("{} {}", p.pointer, p.message))
+                .collect();
+            StepError::permanent(format!("invalid input: {}", list.join("; ")))
+        })?;
+        let source = self
+            .sources
+            .for_tenant(&input.source, &ctx.tenant)
+            .cloned()
+            .ok_or_else(|| {
+                StepError::permanent(format!(
+                    "`{}` is not a configured FHIR source of this tenant",
+                    input.source
+                ))
+            })?;
+        Ok((input, source))
+    }
+
+    /// A FHIR call through the `fhir` breaker, within the request deadline.
+    async fn fhir<T>(
+        &self,
+        call: impl Future<Output = Result<T, crate::providers::fhir::FhirError>>,
+    ) -> Result<T, StepError> {
+        self.services
+            .resilience
+            .call("fhir", self.request_timeout, call)
+            .await
+            .map_err(|e| call_failed("fhir", e))
+    }
+}
+
+/// A dependency's output member, read back into its type.
+fn dep<T: DeserializeOwned>(ctx: &StepContext, step: &str, member: &str) -> Result<T, StepError> {
+    let value = ctx
+        .dep(step)
+        .and_then(|v| v.get(member))
+        .cloned()
+        .unwrap_or(Value::Null);
+    serde_json::from_value(value).map_err(|e| {
+        StepError::permanent(format!(
+            "the output of `{step}` has no usable `{member}` (line {} column {})",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// `hydrate`: the encounter, its patient, conditions and observations (entries in
+/// error left out). Emits `ClinicalDataHydrated` with counts.
+pub(super) fn hydrate(wf: Arc<EncounterWorkflow>, ctx: StepContext) -> StepFut {
+    Box::pin(async move { wf.attempt(&ctx, hydrate_once(&wf, &ctx)).await })
+}
+
+async fn hydrate_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepOutcome, StepError> {
+    let (input, source) = wf.source(ctx)?;
+    let client = &source.client;
+    let encounter = wf.fhir(client.encounter(&input.encounter_id)).await?;
+    if encounter.status.as_deref() != Some("finished") {
+        return Err(StepError::permanent(format!(
+            "encounter {} is not finished (status {})",
+            input.encounter_id,
+            encounter.status.as_deref().unwrap_or("missing")
+        )));
+    }
+    let patient_id = encounter.patient_id().map(str::to_owned).ok_or_else(|| {
+        StepError::permanent(format!(
+            "encounter {} has no Patient subject",
+            input.encounter_id
+        ))
+    })?;
+    let (patient, conditions, observations) = tokio::try_join!(
+        wf.fhir(client.patient(&patient_id)),
+        wf.fhir(client.conditions_for(&input.encounter_id)),
+        wf.fhir(client.observations_for(&input.encounter_id)),
+    )?;
+    let mut data = ClinicalData::from_fhir(&encounter, &patient, &conditions, &observations);
+    // The server's copy may omit ids; the run is about the ids it asked for.
+    data.encounter.id = input.encounter_id.clone();
+    data.patient.id = patient_id.clone();
+    let counts = data.counts();
+    tracing::info!(run.id = %ctx.run_id, conditions = counts.conditions,
+        observations = counts.observations, "encounter hydrated");
+    let output = json!({
+        "source": source.name,
+        "payer": source.payer,
+        "encounterId": input.encounter_id,
+        "patientId": patient_id,
+        "counts": counts,
+        "clinicalData": data,
+    });
+    Ok(StepOutcome::Done(StepOutput::new(output).emit(
+        "ClinicalDataHydrated",
+        json!({
+            "source": source.name,
+            "encounterId": input.encounter_id,
+            "patientId": patient_id,
+            "counts": counts,
+        }),
+    )))
+}
+
+/// `analyze`: the prior-authorization decision, by the rule set or by the model.
+/// Emits `IntelligenceAnalysisComplete`.
+pub(super) fn analyze(wf: Arc<EncounterWorkflow>, ctx: StepContext) -> StepFut {
+    Box::pin(async move { wf.attempt(&ctx, analyze_once(&wf, &ctx)).await })
+}
+
+async fn analyze_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepOutcome, StepError> {
+    let data: ClinicalData = dep(ctx, "hydrate", "clinicalData")?;
+    let payer: Option<String> = dep(ctx, "hydrate", "payer")?;
+    let (analysis, provider, note) = match &wf.analyzer {
+        Analyzer::Rules(rules) => (
+            analyze_by_rules(rules, &data, payer.as_deref()),
+            "rules",
+            Some(
+                "no LLM is configured (encounters.analysis.llm_base_url is empty): the rule set decided",
+            ),
+        ),
+        Analyzer::Llm { client, timeout } => {
+            let (system, user) = analysis_messages(&data);
+            let completion = wf
+                .services
+                .resilience
+                .call("llm", *timeout, client.complete(&system, &user))
+                .await
+                .map_err(|e| call_failed("llm", e))?;
+            // A model may answer differently next time: an unusable answer is worth
+            // another attempt.
+            let analysis = parse_analysis(&completion.content, &completion.model)
+                .map_err(|e| StepError::retryable(e.to_string()))?;
+            (analysis, "llm", None)
+        }
+    };
+    let rules_met: Vec<&str> = analysis
+        .criteria_met
+        .iter()
+        .map(|c| c.rule.as_str())
+        .collect();
+    let event = json!({
+        "encounterId": data.encounter.id,
+        "requiresPriorAuth": analysis.requires_prior_auth,
+        "confidence": analysis.confidence,
+        "analyzer": analysis.analyzer,
+        "criteriaMet": rules_met,
+    });
+    let output = json!({"analysis": analysis, "provider": provider, "note": note});
+    Ok(StepOutcome::Done(
+        StepOutput::new(output).emit("IntelligenceAnalysisComplete", event),
+    ))
+}
+
+/// `generatePdf`: renders the form and stores it. Emits `PdfGenerated` with its size.
+pub(super) fn generate_pdf(wf: Arc<EncounterWorkflow>, ctx: StepContext) -> StepFut {
+    Box::pin(async move { wf.attempt(&ctx, generate_pdf_once(&wf, &ctx)).await })
+}
+
+async fn generate_pdf_once(
+    wf: &EncounterWorkflow,
+    ctx: &StepContext,
+) -> Result<StepOutcome, StepError> {
+    let data: ClinicalData = dep(ctx, "hydrate", "clinicalData")?;
+    let source: String = dep(ctx, "hydrate", "source")?;
+    let analysis: Analysis = dep(ctx, "analyze", "analysis")?;
+    // The run id is the transaction: stable across attempts and printed on every page.
+    let transaction_id = ctx.run_id.to_string();
+    let created_at = ctx.now();
+    let form = PaForm::new(transaction_id.clone(), created_at, &data, analysis);
+    let pdf = tokio::task::spawn_blocking(move || render_pa_form(&form))
+        .await
+        .map_err(|_| StepError::permanent("rendering the form was interrupted"))?
+        .map_err(|e| StepError::permanent(e.to_string()))?;
+    let size = pdf.len();
+    wf.services
+        .store
+        .save_encounter_form(&NewEncounterForm {
+            tenant_id: ctx.tenant.clone(),
+            encounter_id: data.encounter.id.clone(),
+            source: source.clone(),
+            run_id: ctx.run_id,
+            transaction_id: transaction_id.clone(),
+            pdf,
+            created_at,
+        })
+        .await
+        .map_err(|e| StepError::retryable(format!("storing the form failed: {e}")))?;
+    let form_url = form_url(&data.encounter.id, &source);
+    let output = json!({
+        "transactionId": transaction_id,
+        "encounterId": data.encounter.id,
+        "patientId": data.patient.id,
+        "sizeBytes": size,
+        "formUrl": form_url,
+    });
+    let event = json!({
+        "encounterId": data.encounter.id,
+        "transactionId": transaction_id,
+        "sizeBytes": size,
+        "formUrl": form_url,
+    });
+    Ok(StepOutcome::Done(
+        StepOutput::new(output).emit("PdfGenerated", event),
+    ))
+}
+
+/// Where the form of an encounter is served.
+pub(super) fn form_url(encounter_id: &str, source: &str) -> String {
+    format!("/v1/encounters/{encounter_id}/form.pdf?source={source}")
+}
+
+/// `notify`: emits `PA_FORM_READY`.
+pub(super) fn notify(wf: Arc<EncounterWorkflow>, ctx: StepContext) -> StepFut {
+    Box::pin(async move { wf.attempt(&ctx, notify_once(&ctx)).await })
+}
+
+async fn notify_once(ctx: &StepContext) -> Result<StepOutcome, StepError> {
+    let transaction_id: String = dep(ctx, "generatePdf", "transactionId")?;
+    let encounter_id: String = dep(ctx, "generatePdf", "encounterId")?;
+    let patient_id: String = dep(ctx, "generatePdf", "patientId")?;
+    let form_url: String = dep(ctx, "generatePdf", "formUrl")?;
+    let message =
+        format!("The prior-authorization form for encounter {encounter_id} is ready for review.");
+    let ready = json!({
+        "transactionId": transaction_id,
+        "encounterId": encounter_id,
+        "patientId": patient_id,
+        "message": message,
+        "formUrl": form_url,
+    });
+    Ok(StepOutcome::Done(
+        StepOutput::new(json!({"notified": true, "message": message})).emit("PA_FORM_READY", ready),
+    ))
+}
