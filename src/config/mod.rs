@@ -6,7 +6,9 @@
 //! start-up with an error naming the setting. Tests build [`Settings`] in code from
 //! [`Settings::defaults`] and never touch process-wide variables.
 
+mod care;
 mod events;
+mod providers;
 mod resilience;
 mod secret;
 mod serde_helpers;
@@ -18,7 +20,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+pub use care::{CareSettings, SEVERITIES, SlaMinutes};
 pub use events::EventSettings;
+pub use providers::{ProvidersSettings, SmtpProviderSettings, TwilioProviderSettings};
 pub use resilience::{BreakerConfig, ResilienceSettings};
 pub use secret::Secret;
 use serde_helpers::{duration, string_list};
@@ -82,6 +86,10 @@ pub struct Settings {
     pub events: EventSettings,
     /// `[resilience]`: circuit breakers of outside providers.
     pub resilience: ResilienceSettings,
+    /// `[providers]`: Twilio and SMTP.
+    pub providers: ProvidersSettings,
+    /// `[care]`: care transitions after discharge.
+    pub care: CareSettings,
 }
 
 /// `[server]`
@@ -318,6 +326,8 @@ impl Settings {
                 "must name a server-controlled claim (not user_metadata, which users can rewrite)",
             );
         }
+        self.providers.check(e.retry.attempt_timeout)?;
+        self.care.check()?;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@
 //! returned, so a replica that lost a run can never overwrite another's outcome.
 
 mod auth;
+mod care;
 mod error;
 mod events;
 mod keyed;
@@ -24,6 +25,12 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
+pub use care::{
+    AssignOutcome, AttemptRow, CandidateRow, CareStore, Classified, InteractionRow, NewAttempt,
+    NewInteraction, NewNotification, NewNurse, NewPlan, NewTask, NotificationFilter,
+    NotificationRow, NotificationStore, NurseRow, NurseStore, OutreachStore, PlanRow,
+    ProviderUpdate, Reservation, SendResult, ShiftRow, TaskFilter, TaskRow, TaskStore,
+};
 pub use error::{StoreError, StoreResult};
 pub use events::{EventFilter, EventStore};
 pub use notice::Notice;
@@ -57,7 +64,9 @@ impl Backend {
 
 /// Everything careflow keeps. Held as `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: AuthStore + RunStore + EventStore + TriggerStore + Send + Sync + 'static {
+pub trait Store:
+    AuthStore + RunStore + EventStore + TriggerStore + CareStore + Send + Sync + 'static
+{
     /// The backend behind this store.
     fn backend(&self) -> Backend;
 

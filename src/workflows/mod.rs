@@ -9,6 +9,7 @@ use crate::engine::{Clock, DefinitionError, FunctionSpec, WorkflowDefinition};
 use crate::providers::resilience::Resilience;
 use crate::store::Store;
 
+pub mod care;
 pub mod support;
 
 /// What the built-in workflows are built from.
@@ -30,8 +31,7 @@ pub struct Services {
 pub fn functions(
     services: &Services,
 ) -> Result<Vec<(WorkflowDefinition, FunctionSpec)>, DefinitionError> {
-    let _ = services;
-    Ok(Vec::new())
+    care::functions(services)
 }
 
 /// Every built-in workflow definition.
