@@ -1,7 +1,8 @@
 //! `send-notification`, on `notification/send`: logs the notification (`PENDING`),
 //! then hands it to its channel (`SENT` with the provider's id) or records why it
 //! could not go (`FAILED`: channel not configured, daily cap reached, no address,
-//! provider refused or kept failing; `CANCELLED`: its task was resolved first).
+//! provider refused or kept failing; `CANCELLED`: its task was resolved, or the
+//! patient replied, before it went out).
 //! Later statuses come from Twilio's callbacks. At most one notification per nurse
 //! is sent at a time (concurrency key `data.nurseId`).
 //!
@@ -127,10 +128,26 @@ async fn recipient(
         } else {
             Channel::Sms
         };
+        let channel = channel_of(ctx, default)?;
+        let valid = match channel {
+            Channel::Email => to.parse::<lettre::Address>().is_ok(),
+            _ => super::is_e164(to),
+        };
+        if !valid {
+            return Err(StepError::permanent(format!(
+                "event data.to must be {} for channel {}",
+                if channel == Channel::Email {
+                    "an email address"
+                } else {
+                    "an E.164 phone number"
+                },
+                channel.as_str()
+            )));
+        }
         return Ok(Recipient {
             kind: "address",
             id: None,
-            channel: channel_of(ctx, default)?,
+            channel,
             address: Some(to.to_string()),
         });
     }
@@ -334,27 +351,38 @@ fn sent(
     }
 }
 
-/// Whether the task a task notification is about was resolved.
-async fn task_resolved(
+/// Why the notification is not worth sending any more, if it is not: its task was
+/// resolved, or the patient answered before the check-in went out.
+async fn withdrawn(
     care: &Care,
     ctx: &StepContext,
     row: &NotificationRow,
-) -> Result<bool, StepError> {
-    if !matches!(
-        row.kind.as_str(),
-        "task_assigned" | "sla_warning" | "sla_breach"
-    ) {
-        return Ok(false);
+) -> Result<Option<&'static str>, StepError> {
+    match (row.kind.as_str(), row.task_id, row.patient_id.as_deref()) {
+        ("task_assigned" | "sla_warning" | "sla_breach", Some(task), _) => {
+            let task = care
+                .store
+                .get_task(&ctx.tenant, task)
+                .await
+                .map_err(stored)?;
+            Ok(task
+                .is_some_and(|t| t.status == "RESOLVED")
+                .then_some("its task was resolved before sending"))
+        }
+        ("checkin", _, Some(patient)) => {
+            let plan = care
+                .store
+                .plans_for_patient(&ctx.tenant, patient)
+                .await
+                .map_err(stored)?
+                .into_iter()
+                .last();
+            Ok(plan
+                .is_some_and(|p| p.status == "COMPLETED")
+                .then_some("the patient replied before the check-in went out"))
+        }
+        _ => Ok(None),
     }
-    let Some(task) = row.task_id else {
-        return Ok(false);
-    };
-    let task = care
-        .store
-        .get_task(&ctx.tenant, task)
-        .await
-        .map_err(stored)?;
-    Ok(task.is_some_and(|t| t.status == "RESOLVED"))
 }
 
 /// Step `send`: hands the notification to its provider, once.
@@ -375,8 +403,8 @@ async fn send(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
         return Ok(settled(&row, &ctx));
     }
     let now = ctx.now();
-    if task_resolved(care, &ctx, &row).await? {
-        let mut result = failed("its task was resolved before sending", None, now);
+    if let Some(why) = withdrawn(care, &ctx, &row).await? {
+        let mut result = failed(why, None, now);
         result.status = "CANCELLED".into();
         return finish(care, &ctx, &row, result).await;
     }
