@@ -10,18 +10,23 @@
 //! them and append them in the same transaction, so a change and its event are
 //! committed together or not at all.
 
-mod rows;
+mod notifications;
+mod outreach;
 pub(crate) mod sql;
+mod staff;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub use rows::{
-    AssignOutcome, AttemptRow, CandidateRow, Classified, InteractionRow, NewAttempt,
-    NewInteraction, NewNotification, NewNurse, NewPlan, NewTask, NotificationFilter,
-    NotificationRow, NurseRow, PlanRow, ProviderUpdate, Reservation, SendResult, ShiftRow,
-    TaskFilter, TaskRow,
+pub use notifications::{
+    NewNotification, NotificationFilter, NotificationRow, ProviderUpdate, Reservation, SendResult,
+};
+pub use outreach::{
+    AttemptRow, Classified, InteractionRow, NewAttempt, NewInteraction, NewPlan, PlanRow,
+};
+pub use staff::{
+    AssignOutcome, CandidateRow, NewNurse, NewTask, NurseRow, ShiftRow, TaskFilter, TaskRow,
 };
 
 use super::{NewEvent, StoreResult, TenantId};
