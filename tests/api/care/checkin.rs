@@ -154,8 +154,41 @@ async fn an_invalid_discharge_fails_its_run_naming_every_problem(backend: Backen
     }
 }
 
+async fn a_reply_sent_through_the_api_is_classified_and_escalated(backend: Backend) {
+    let care = spawn(backend, |_| {}).await;
+    let app = &care.app;
+    let answer = send(
+        app,
+        json!({"name": "interaction/response_received",
+               "data": {"patientId": "p-800", "text": "My leg is swollen and it hurts", "channel": "phone"}}),
+    )
+    .await;
+    let run = answer["runs"][0]["runId"].as_str().unwrap().to_string();
+    let done = finished(app, &run).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let record = &step(&done, "record")["output"];
+    assert_eq!(record["severity"], "MODERATE");
+    assert_eq!(record["matchedRules"], json!(["pain", "swelling"]));
+    let task_id = step(&done, "escalate")["output"]["taskId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let task = get_json(app, &format!("/v1/tasks/{task_id}")).await;
+    assert_eq!(task["origin"], "checkin-response");
+    assert_eq!(task["priority"], "normal");
+    assert_eq!(task["slaMinutes"], 480);
+    let outreach = get_json(app, "/v1/patients/p-800/outreach").await;
+    assert_eq!(outreach["interactions"][0]["channel"], "phone");
+    assert_eq!(outreach["interactions"][0]["taskId"], task_id.as_str());
+    // The task it raised starts assignment and the SLA monitor.
+    events_n(app, "task/unassigned", 1).await;
+    let monitor = super::run_for(app, "monitor-sla", "taskId", &task_id).await;
+    reaches(app, &monitor, "sleeping").await;
+}
+
 both_backends!(
     a_reply_before_the_timeout_ends_the_follow_up,
+    a_reply_sent_through_the_api_is_classified_and_escalated,
     silence_is_retried_per_the_plan_then_escalated,
     a_repeated_event_id_starts_one_checkin,
     an_invalid_discharge_fails_its_run_naming_every_problem,

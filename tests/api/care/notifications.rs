@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use super::{
-    events, events_n, eventually, finished, get_json, nurse, runs, send, spawn, twilio_post,
+    events, events_n, eventually, finished, get_json, nurse, post_json, runs, send, spawn,
+    twilio_post,
 };
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
@@ -183,8 +184,56 @@ async fn status_callbacks_out_of_order_and_repeated_never_move_a_status_backward
     .await;
 }
 
+async fn a_voice_notification_is_a_call_whose_completion_counts_as_delivered(backend: Backend) {
+    let care = spawn(backend, |_| {}).await;
+    let app = &care.app;
+    let (status, n) = post_json(
+        app,
+        "/v1/nurses",
+        json!({"name": "Nurse V", "phone": "+15552220601", "preferredChannel": "voice"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{n}");
+    let nurse = n["nurseId"].as_str().unwrap().to_string();
+    let called = notify(
+        app,
+        json!({"nurseId": nurse, "message": "Bed 4 needs you <now> & fast"}),
+    )
+    .await;
+    assert_eq!(called["channel"], "voice");
+    assert_eq!(called["status"], "SENT", "{called}");
+    let calls: Vec<_> = care
+        .twilio
+        .sent()
+        .into_iter()
+        .filter(|s| s.kind == "call")
+        .collect();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].body,
+        "<Response><Say>Bed 4 needs you &lt;now&gt; &amp; fast</Say></Response>"
+    );
+    let sid = calls[0].sid.clone();
+    for status in ["ringing", "completed", "in-progress"] {
+        let r = twilio_post(
+            app,
+            "/v1/webhooks/twilio/status",
+            &[("CallSid", sid.as_str()), ("CallStatus", status)],
+            None,
+        )
+        .await;
+        assert_eq!(r.status(), 204);
+    }
+    let log = get_json(app, "/v1/notifications?channel=voice").await;
+    let entry = &log["notifications"][0];
+    assert_eq!(entry["status"], "DELIVERED");
+    assert_eq!(entry["providerStatus"], "completed");
+    events_n(app, "notification/delivered", 1).await;
+}
+
 both_backends!(
     sends_beyond_the_daily_sms_cap_fail_clearly,
+    a_voice_notification_is_a_call_whose_completion_counts_as_delivered,
     sms_without_twilio_fails_as_not_configured_while_email_is_spooled,
     a_transient_provider_failure_is_retried_and_a_permanent_one_is_logged,
     status_callbacks_out_of_order_and_repeated_never_move_a_status_backwards,
