@@ -7,6 +7,7 @@
 //! [`Settings::defaults`] and never touch process-wide variables.
 
 mod amion;
+mod care;
 mod email;
 mod encounters;
 mod events;
@@ -17,6 +18,7 @@ mod schedules;
 mod secret;
 mod serde_helpers;
 mod service_calls;
+mod twilio;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,6 +28,7 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
 pub use amion::AmionSettings;
+pub use care::{CareSettings, SEVERITIES, SlaMinutes};
 pub use email::{DeliveryRetrySettings, EmailSettings};
 pub use encounters::{
     AnalysisSettings, EncounterSettings, SourceAuth, SourceSettings, is_source_name,
@@ -40,6 +43,7 @@ pub use schedules::SchedulesSettings;
 pub use secret::Secret;
 use serde_helpers::{duration, string_list};
 pub use service_calls::ServiceCallSettings;
+pub use twilio::TwilioProviderSettings;
 
 /// The defaults, documented key by key, compiled into the binary.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
@@ -112,6 +116,8 @@ pub struct Settings {
     pub schedules: SchedulesSettings,
     /// `[encounters]`: the prior-authorization encounter workflow and its sources.
     pub encounters: EncounterSettings,
+    /// `[care]`: care transitions after discharge.
+    pub care: CareSettings,
 }
 
 /// `[server]`
@@ -379,6 +385,8 @@ impl Settings {
             .check(e.retry.attempt_timeout)
             .map_err(ConfigError::Invalid)?;
         self.schedules.check().map_err(ConfigError::Invalid)?;
+        self.providers.twilio.check(e.retry.attempt_timeout)?;
+        self.care.check()?;
         Ok(())
     }
 }

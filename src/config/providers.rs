@@ -11,8 +11,9 @@ use serde::Deserialize;
 
 use super::amion::AmionSettings;
 use super::serde_helpers::duration;
+use super::twilio::TwilioProviderSettings;
 use super::{ConfigError, DeliveryRetrySettings, Secret};
-use crate::providers::smtp::TlsMode;
+use crate::providers::smtp::{SmtpSettings, TlsMode};
 
 /// `[providers]`
 #[derive(Debug, Clone, Deserialize)]
@@ -26,6 +27,8 @@ pub struct ProvidersSettings {
     pub voice: VoiceProviderSettings,
     /// `[providers.amion]`: the Amion roster service.
     pub amion: AmionSettings,
+    /// `[providers.twilio]`: SMS, voice notifications and their webhooks (care).
+    pub twilio: TwilioProviderSettings,
 }
 
 /// `[providers.llm]`: an OpenAI-compatible chat-completions endpoint. Off by default:
@@ -106,6 +109,18 @@ impl SmtpProviderSettings {
     pub fn is_configured(&self) -> bool {
         !self.host.trim().is_empty()
     }
+
+    /// What the SMTP sender is built from.
+    pub fn sender_settings(&self) -> SmtpSettings {
+        SmtpSettings {
+            host: self.host.trim().to_string(),
+            port: self.port,
+            username: Some(self.username.clone()).filter(|u| !u.is_empty()),
+            password: Some(self.password.clone()).filter(|p| !p.is_empty()),
+            tls: self.tls,
+            timeout: self.timeout,
+        }
+    }
 }
 
 impl VoiceProviderSettings {
@@ -119,7 +134,7 @@ fn bad(key: &str, why: &str) -> Result<(), ConfigError> {
     Err(ConfigError::Invalid(format!("{key}: {why}")))
 }
 
-fn check_url(key: &str, value: &str) -> Result<(), ConfigError> {
+pub(super) fn check_url(key: &str, value: &str) -> Result<(), ConfigError> {
     match url::Url::parse(value.trim()) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
         _ => bad(key, "must be an http:// or https:// URL"),

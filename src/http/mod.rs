@@ -6,6 +6,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod care;
 mod discharge;
 mod encounters;
 pub mod error;
@@ -113,7 +114,18 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         )
         .route("/encounters", post(encounters::submit))
         .route("/encounters/{id}", get(encounters::get))
-        .route("/encounters/{id}/form.pdf", get(encounters::form_pdf));
+        .route("/encounters/{id}/form.pdf", get(encounters::form_pdf))
+        .route(
+            "/nurses",
+            get(care::nurses::list).post(care::nurses::create),
+        )
+        .route("/nurses/{id}", get(care::nurses::get))
+        .route("/nurses/{id}/shifts", post(care::nurses::add_shift))
+        .route("/tasks", get(care::tasks::list).post(care::tasks::create))
+        .route("/tasks/{id}", get(care::tasks::get))
+        .route("/tasks/{id}/resolve", post(care::tasks::resolve))
+        .route("/notifications", get(care::notifications::list))
+        .route("/patients/{id}/outreach", get(care::outreach::get));
     if let Some(extra) = extra {
         v1 = v1.merge(extra);
     }
@@ -141,12 +153,19 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         ])
         .expose_headers([request_id.clone(), header::LOCATION, header::RETRY_AFTER]);
 
+    // Twilio calls these and cannot send a bearer token: they sit outside the
+    // authenticated router and check Twilio's signature instead.
+    let webhooks = Router::new()
+        .route("/v1/webhooks/twilio/status", post(care::webhooks::status))
+        .route("/v1/webhooks/twilio/inbound", post(care::webhooks::inbound));
+
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(health::openapi))
         .nest("/v1", v1)
+        .merge(webhooks)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::record_metrics,

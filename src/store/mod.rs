@@ -9,6 +9,7 @@
 
 mod auth;
 mod auth_sql;
+mod care;
 mod discharge;
 mod encounters;
 mod error;
@@ -30,6 +31,12 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
+pub use care::{
+    AssignOutcome, AttemptRow, CandidateRow, CareStore, Classified, InteractionRow, NewAttempt,
+    NewInteraction, NewNotification, NewNurse, NewPlan, NewTask, NotificationFilter,
+    NotificationRow, NotificationStore, NurseRow, NurseStore, OutreachStore, PlanRow,
+    ProviderUpdate, Reservation, SendResult, ShiftRow, TaskFilter, TaskRow, TaskStore,
+};
 pub use discharge::{
     CallOutcome, CallRow, CallStatus, CaseRow, DischargeStore, EmailOutcome, EmailRow, EmailStatus,
     NewCall, NewCase, NewEmail, NewSummary, SummaryRow,
@@ -91,6 +98,7 @@ pub trait Store:
     + HospitalStore
     + ScheduleStore
     + EncounterStore
+    + CareStore
     + Send
     + Sync
     + 'static

@@ -15,6 +15,7 @@ use crate::providers::outbound::GuardedClient;
 use crate::providers::resilience::Resilience;
 use crate::store::Store;
 
+pub mod care;
 pub mod encounter;
 pub mod support;
 
@@ -94,8 +95,7 @@ impl Services {
 pub fn functions(
     services: &Services,
 ) -> Result<Vec<(WorkflowDefinition, FunctionSpec)>, DefinitionError> {
-    let _ = services;
-    Ok(Vec::new())
+    care::functions(services)
 }
 
 /// Every built-in workflow definition.

@@ -1,11 +1,14 @@
 //! API tests: each starts the real service on a random port and talks HTTP to it,
 //! on PostgreSQL and on SQLite.
 
+mod care;
 mod cli;
 mod discharge;
 mod encounter;
 mod engine;
 mod events;
+#[path = "../common/fakes/twilio.rs"]
+mod fake_twilio;
 mod foundation;
 mod functions;
 // Not every test uses every helper.

@@ -1,6 +1,8 @@
 //! Care transitions after discharge: classifying patients' check-in replies, choosing the nurse
-//! for a follow-up task, and the SLA timetable of a task. Pure functions, no I/O.
+//! for a follow-up task, the SLA timetable of a task, and the notification log's statuses and
+//! texts. Pure functions, no I/O.
 
 pub mod assignment;
+pub mod notify;
 pub mod severity;
 pub mod sla;

@@ -6,6 +6,7 @@
 //! broadcast in-process after each commit.
 
 mod auth;
+mod care;
 mod discharge;
 mod encounters;
 mod events;

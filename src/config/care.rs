@@ -1,0 +1,135 @@
+//! `[care]`: care transitions after discharge: when the check-in SMS goes out and how
+//! long a reply is awaited, how many times it is tried, SLA minutes per severity, how
+//! nurse assignment retries, and the per-tenant daily caps on SMS and calls.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::ConfigError;
+use super::serde_helpers::duration;
+
+/// `[care]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CareSettings {
+    /// `care.checkin_delay` (`CAREFLOW_CARE__CHECKIN_DELAY`), default 24h: how long
+    /// after discharge the check-in SMS goes out.
+    #[serde(with = "duration")]
+    pub checkin_delay: Duration,
+    /// `care.reply_timeout` (`CAREFLOW_CARE__REPLY_TIMEOUT`), default 4h: how long a
+    /// check-in waits for the patient's reply before trying again or escalating.
+    #[serde(with = "duration")]
+    pub reply_timeout: Duration,
+    /// `care.checkin_attempts` (`CAREFLOW_CARE__CHECKIN_ATTEMPTS`), default 2 (1-5):
+    /// check-in SMS sent in all before a missing reply is escalated.
+    pub checkin_attempts: u32,
+    /// `care.checkin_message` (`CAREFLOW_CARE__CHECKIN_MESSAGE`): the check-in SMS;
+    /// `{name}` becomes the patient's name (or nothing when the event has none).
+    pub checkin_message: String,
+    /// `care.no_reply_severity` (`CAREFLOW_CARE__NO_REPLY_SEVERITY`), default
+    /// `MODERATE`: the severity of the task raised when a patient never replies.
+    pub no_reply_severity: String,
+    /// `[care.sla_minutes]`: minutes allowed per task severity.
+    pub sla_minutes: SlaMinutes,
+    /// `care.assign_retry_interval` (`CAREFLOW_CARE__ASSIGN_RETRY_INTERVAL`), default
+    /// 5m: how often a task nobody could take is offered again.
+    #[serde(with = "duration")]
+    pub assign_retry_interval: Duration,
+    /// `care.assign_retry_for` (`CAREFLOW_CARE__ASSIGN_RETRY_FOR`), default 24h: how
+    /// long assignment keeps retrying before the task is left to staff.
+    #[serde(with = "duration")]
+    pub assign_retry_for: Duration,
+    /// `care.max_open_tasks` (`CAREFLOW_CARE__MAX_OPEN_TASKS`), default 10: tasks a
+    /// nurse may hold at once unless the nurse's own record says otherwise.
+    pub max_open_tasks: u32,
+    /// `care.daily_sms_cap` (`CAREFLOW_CARE__DAILY_SMS_CAP`), default 1000: SMS a
+    /// tenant may send per UTC day; sends beyond it fail with a clear error.
+    pub daily_sms_cap: u32,
+    /// `care.daily_call_cap` (`CAREFLOW_CARE__DAILY_CALL_CAP`), default 200: voice
+    /// calls a tenant may place per UTC day.
+    pub daily_call_cap: u32,
+    /// `care.send_attempts` (`CAREFLOW_CARE__SEND_ATTEMPTS`), default 4: attempts of
+    /// a notification whose provider fails transiently, before it is `FAILED`.
+    pub send_attempts: u32,
+    /// `care.email_spool_dir` (`CAREFLOW_CARE__EMAIL_SPOOL_DIR`), default
+    /// `data/outbox/care`: where email notifications are written as `.eml` files when
+    /// `[providers.smtp]` has no host.
+    pub email_spool_dir: PathBuf,
+}
+
+/// `[care.sla_minutes]`: the SLA of a task by its severity.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaMinutes {
+    /// `care.sla_minutes.critical`, default 30.
+    pub critical: u32,
+    /// `care.sla_minutes.high`, default 120.
+    pub high: u32,
+    /// `care.sla_minutes.moderate`, default 480.
+    pub moderate: u32,
+    /// `care.sla_minutes.low`, default 1440 (staff tasks without a severity).
+    pub low: u32,
+}
+
+impl SlaMinutes {
+    /// The minutes for a severity name (`CRITICAL`, ...); unknown names get `low`.
+    pub fn for_severity(&self, severity: &str) -> u32 {
+        match severity {
+            "CRITICAL" => self.critical,
+            "HIGH" => self.high,
+            "MODERATE" => self.moderate,
+            _ => self.low,
+        }
+    }
+}
+
+/// Severity names a task may carry.
+pub const SEVERITIES: [&str; 5] = ["NONE", "LOW", "MODERATE", "HIGH", "CRITICAL"];
+
+fn bad(key: &str, why: &str) -> Result<(), ConfigError> {
+    Err(ConfigError::Invalid(format!("{key}: {why}")))
+}
+
+impl CareSettings {
+    /// Rules types cannot express, checked at start-up.
+    pub(super) fn check(&self) -> Result<(), ConfigError> {
+        if !(1..=5).contains(&self.checkin_attempts) {
+            return bad("care.checkin_attempts", "must be between 1 and 5");
+        }
+        if self.reply_timeout.is_zero() {
+            return bad("care.reply_timeout", "must be longer than zero");
+        }
+        if self.checkin_message.trim().is_empty() || self.checkin_message.len() > 1200 {
+            return bad("care.checkin_message", "must hold 1-1200 characters");
+        }
+        if !SEVERITIES[2..].contains(&self.no_reply_severity.as_str()) {
+            return bad(
+                "care.no_reply_severity",
+                "must be MODERATE, HIGH or CRITICAL",
+            );
+        }
+        if self.assign_retry_interval.is_zero() {
+            return bad("care.assign_retry_interval", "must be longer than zero");
+        }
+        if self.max_open_tasks == 0 {
+            return bad("care.max_open_tasks", "must be at least 1");
+        }
+        if !(1..=20).contains(&self.send_attempts) {
+            return bad("care.send_attempts", "must be between 1 and 20");
+        }
+        let sla = &self.sla_minutes;
+        for (key, minutes) in [
+            ("care.sla_minutes.critical", sla.critical),
+            ("care.sla_minutes.high", sla.high),
+            ("care.sla_minutes.moderate", sla.moderate),
+            ("care.sla_minutes.low", sla.low),
+        ] {
+            if !(1..=43_200).contains(&minutes) {
+                return bad(key, "must be between 1 and 43200 minutes (30 days)");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! `[providers.twilio]`: the Twilio account of care transitions (check-in and task
+//! SMS, voice notifications, and the webhooks Twilio calls back). Without one, SMS
+//! and voice notifications fail as `not configured`: there is no honest local
+//! stand-in for a text message.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::serde_helpers::duration;
+use super::{ConfigError, Secret};
+
+/// `[providers.twilio]`: a Twilio account (or anything speaking its 2010-04-01 API).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwilioProviderSettings {
+    /// `providers.twilio.base_url` (`CAREFLOW_PROVIDERS__TWILIO__BASE_URL`), e.g.
+    /// `https://api.twilio.com`; default empty: SMS and calls are not configured.
+    pub base_url: String,
+    /// `providers.twilio.account_sid` (`CAREFLOW_PROVIDERS__TWILIO__ACCOUNT_SID`).
+    pub account_sid: String,
+    /// `providers.twilio.auth_token` (`CAREFLOW_PROVIDERS__TWILIO__AUTH_TOKEN`): the
+    /// API password and the key Twilio signs its webhooks with.
+    pub auth_token: Secret,
+    /// `providers.twilio.from` (`CAREFLOW_PROVIDERS__TWILIO__FROM`): the E.164 sender
+    /// number of SMS (unless a Messaging Service is set) and of every call.
+    pub from: String,
+    /// `providers.twilio.messaging_service_sid`
+    /// (`CAREFLOW_PROVIDERS__TWILIO__MESSAGING_SERVICE_SID`): SMS go through this
+    /// Messaging Service (`MG...`) when set; default empty.
+    pub messaging_service_sid: String,
+    /// `providers.twilio.public_base_url` (`CAREFLOW_PROVIDERS__TWILIO__PUBLIC_BASE_URL`):
+    /// this service's address as Twilio reaches it (`https://careflow.example.com`).
+    /// Status callbacks are requested at `<it>/v1/webhooks/twilio/status`, and webhook
+    /// signatures are checked against it (behind a load balancer the request's own
+    /// URL differs). Default empty: no status callbacks, webhooks refused.
+    pub public_base_url: String,
+    /// `providers.twilio.timeout` (`CAREFLOW_PROVIDERS__TWILIO__TIMEOUT`), default 15s:
+    /// limit of one API request.
+    #[serde(with = "duration")]
+    pub timeout: Duration,
+}
+
+impl TwilioProviderSettings {
+    /// True when an account is configured.
+    pub fn is_configured(&self) -> bool {
+        !self.base_url.trim().is_empty()
+    }
+
+    /// The full public URL of a webhook path (`/v1/webhooks/twilio/status`), when a
+    /// public base URL is configured.
+    pub fn public_url(&self, path: &str) -> Option<String> {
+        let base = self.public_base_url.trim().trim_end_matches('/');
+        (!base.is_empty()).then(|| format!("{base}{path}"))
+    }
+}
+
+fn bad(key: &str, why: &str) -> Result<(), ConfigError> {
+    Err(ConfigError::Invalid(format!("{key}: {why}")))
+}
+
+impl TwilioProviderSettings {
+    /// Rules types cannot express; a request must end before the step attempt does.
+    pub(super) fn check(&self, attempt_timeout: Duration) -> Result<(), ConfigError> {
+        let twilio = self;
+        if twilio.is_configured() {
+            super::providers::check_url("providers.twilio.base_url", &twilio.base_url)?;
+            if twilio.account_sid.is_empty()
+                || !twilio
+                    .account_sid
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric())
+            {
+                return bad(
+                    "providers.twilio.account_sid",
+                    "must be an alphanumeric SID",
+                );
+            }
+            if twilio.auth_token.is_empty() {
+                return bad("providers.twilio.auth_token", "is required with a base_url");
+            }
+            if twilio.messaging_service_sid.trim().is_empty()
+                && !crate::domain::discharge::case::is_e164(&twilio.from)
+            {
+                return bad(
+                    "providers.twilio.from",
+                    "must be an E.164 number such as +15551234567 (or set messaging_service_sid)",
+                );
+            }
+        }
+        if !twilio.public_base_url.trim().is_empty() {
+            super::providers::check_url(
+                "providers.twilio.public_base_url",
+                &twilio.public_base_url,
+            )?;
+        }
+        if twilio.timeout.is_zero() || twilio.timeout >= attempt_timeout {
+            return bad(
+                "providers.twilio.timeout",
+                "must be above zero and below engine.retry.attempt_timeout",
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+//! `GET /v1/notifications?status=&channel=&patientId=&limit=&cursor=`: the
+//! notification log, newest first.
+
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{notification_view, one_of, page_limit, query_id};
+use crate::auth::Principal;
+use crate::domain::care::notify::{Channel, NotificationStatus};
+use crate::domain::validation::Problems;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Query};
+use crate::store::NotificationFilter;
+
+/// Query of `GET /v1/notifications`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationQuery {
+    status: Option<String>,
+    channel: Option<String>,
+    patient_id: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /v1/notifications`.
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<NotificationQuery>,
+) -> ApiResult<Json<Value>> {
+    let mut p = Problems::new();
+    let statuses: Vec<&str> = NotificationStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+    let filter = NotificationFilter {
+        status: one_of(q.status.as_deref(), &statuses, "/query/status", &mut p),
+        channel: one_of(q.channel.as_deref(), &channels, "/query/channel", &mut p),
+        patient_id: q.patient_id.clone().filter(|s| !s.is_empty()),
+        before: query_id(q.cursor.as_deref(), "/query/cursor", &mut p),
+        limit: page_limit(q.limit.as_deref(), &mut p),
+    };
+    if !p.is_empty() {
+        return Err(ApiError::Validation(p));
+    }
+    let rows = state
+        .store
+        .list_notifications(&principal.tenant, &filter)
+        .await?;
+    let next = (rows.len() as i64 == filter.limit)
+        .then(|| rows.last().map(|n| n.notification_id))
+        .flatten();
+    let items: Vec<Value> = rows.iter().map(notification_view).collect();
+    Ok(Json(json!({"notifications": items, "nextCursor": next})))
+}

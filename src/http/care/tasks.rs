@@ -1,0 +1,244 @@
+//! `POST /v1/tasks` (a task created by staff: stored, then announced with
+//! `task/created` in the same transaction, which starts `assign-task` and
+//! `monitor-sla`), `GET /v1/tasks`, `GET /v1/tasks/{id}`, and
+//! `POST /v1/tasks/{id}/resolve` (announced with `task/resolved`, which cancels the
+//! task's SLA monitor).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{
+    one_of, optional_text, page_limit, query_id, required_text, task_view, unknown_members,
+};
+use crate::auth::Principal;
+use crate::config::SEVERITIES;
+use crate::domain::care::notify::{PRIORITIES, priority_for};
+use crate::domain::validation::Problems;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path, Query};
+use crate::store::{NewEvent, NewTask, TaskFilter};
+use crate::workflows::care::new_task_created;
+
+/// Task statuses.
+const STATUSES: [&str; 3] = ["OPEN", "ASSIGNED", "RESOLVED"];
+
+fn event(name: &str, data: Value, at: chrono::DateTime<chrono::Utc>) -> NewEvent {
+    NewEvent {
+        event_id: Uuid::now_v7(),
+        event_type: name.to_string(),
+        correlation_id: None,
+        run_id: None,
+        workflow: None,
+        source: "api".into(),
+        data,
+        created_at: at,
+    }
+}
+
+fn task_id(raw: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound("task"))
+}
+
+/// `POST /v1/tasks`: `{patientId, title, description?, severity?, priority?,
+/// slaMinutes?}`; answers `201` with the task.
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(body): Json<Value>,
+) -> ApiResult<Response> {
+    let now = state.engine.clock().now();
+    let mut p = Problems::new();
+    let Some(obj) = body.as_object() else {
+        p.push("", "must be a JSON object");
+        return Err(ApiError::Validation(p));
+    };
+    unknown_members(
+        obj,
+        &[
+            "patientId",
+            "title",
+            "description",
+            "severity",
+            "priority",
+            "slaMinutes",
+        ],
+        &mut p,
+    );
+    let patient_id = required_text(obj, "patientId", 200, &mut p);
+    let title = required_text(obj, "title", 200, &mut p);
+    let description = optional_text(obj, "description", 2000, &mut p);
+    let severity = match obj.get("severity") {
+        None | Some(Value::Null) => "LOW".to_string(),
+        Some(Value::String(s)) if SEVERITIES.contains(&s.as_str()) => s.clone(),
+        Some(_) => {
+            p.push(
+                "/severity",
+                format!("must be one of {}", SEVERITIES.join(", ")),
+            );
+            "LOW".to_string()
+        }
+    };
+    let priority = match obj.get("priority") {
+        None | Some(Value::Null) => priority_for(&severity).to_string(),
+        Some(Value::String(s)) if PRIORITIES.contains(&s.as_str()) => s.clone(),
+        Some(_) => {
+            p.push(
+                "/priority",
+                format!("must be one of {}", PRIORITIES.join(", ")),
+            );
+            String::new()
+        }
+    };
+    let sla_minutes = match obj.get("slaMinutes") {
+        None | Some(Value::Null) => state.settings.care.sla_minutes.for_severity(&severity),
+        Some(v) => match v.as_u64().filter(|n| (1..=43_200).contains(n)) {
+            Some(n) => u32::try_from(n).unwrap_or(1),
+            None => {
+                p.push(
+                    "/slaMinutes",
+                    "must be a whole number of minutes from 1 to 43200",
+                );
+                1
+            }
+        },
+    };
+    if !p.is_empty() {
+        return Err(ApiError::Validation(p));
+    }
+    let task = NewTask {
+        tenant_id: principal.tenant.clone(),
+        task_id: Uuid::now_v7(),
+        patient_id,
+        title,
+        description,
+        priority,
+        severity,
+        sla_minutes: i32::try_from(sla_minutes).unwrap_or(i32::MAX),
+        origin: "api".into(),
+        origin_key: None,
+        interaction_id: None,
+        created_at: now,
+    };
+    let announce = event("task/created", new_task_created(&task), now);
+    let row = state.store.insert_task(&task, &[announce]).await?;
+    let location = format!("/v1/tasks/{}", row.task_id);
+    let mut response = (StatusCode::CREATED, axum::Json(task_view(&row, now))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// Query of `GET /v1/tasks`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskQuery {
+    status: Option<String>,
+    assignee_id: Option<String>,
+    patient_id: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /v1/tasks?status=&assigneeId=&patientId=&limit=&cursor=`: newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<TaskQuery>,
+) -> ApiResult<Json<Value>> {
+    let mut p = Problems::new();
+    let filter = TaskFilter {
+        status: one_of(q.status.as_deref(), &STATUSES, "/query/status", &mut p),
+        assignee_id: query_id(q.assignee_id.as_deref(), "/query/assigneeId", &mut p),
+        patient_id: q.patient_id.clone().filter(|s| !s.is_empty()),
+        before: query_id(q.cursor.as_deref(), "/query/cursor", &mut p),
+        limit: page_limit(q.limit.as_deref(), &mut p),
+    };
+    if !p.is_empty() {
+        return Err(ApiError::Validation(p));
+    }
+    let rows = state.store.list_tasks(&principal.tenant, &filter).await?;
+    let now = state.engine.clock().now();
+    let next = (rows.len() as i64 == filter.limit)
+        .then(|| rows.last().map(|t| t.task_id))
+        .flatten();
+    let tasks: Vec<Value> = rows.iter().map(|t| task_view(t, now)).collect();
+    Ok(Json(json!({"tasks": tasks, "nextCursor": next})))
+}
+
+/// `GET /v1/tasks/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let row = state
+        .store
+        .get_task(&principal.tenant, task_id(&id)?)
+        .await?
+        .ok_or(ApiError::NotFound("task"))?;
+    Ok(Json(task_view(&row, state.engine.clock().now())))
+}
+
+/// `POST /v1/tasks/{id}/resolve` with an optional `{resolution}`: resolves the task
+/// and announces `task/resolved`; resolving a resolved task changes nothing.
+pub async fn resolve(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let id = task_id(&id)?;
+    let mut p = Problems::new();
+    let resolution = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(obj)) => {
+                unknown_members(&obj, &["resolution"], &mut p);
+                optional_text(&obj, "resolution", 2000, &mut p)
+            }
+            _ => {
+                p.push(
+                    "",
+                    "must be empty or a JSON object such as {\"resolution\": \"...\"}",
+                );
+                None
+            }
+        }
+    };
+    if !p.is_empty() {
+        return Err(ApiError::Validation(p));
+    }
+    let task = state
+        .store
+        .get_task(&principal.tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound("task"))?;
+    let now = state.engine.clock().now();
+    let announce = event(
+        "task/resolved",
+        json!({"taskId": task.task_id, "patientId": task.patient_id}),
+        now,
+    );
+    let (row, resolved) = state
+        .store
+        .resolve_task(
+            &principal.tenant,
+            id,
+            resolution.as_deref(),
+            now,
+            &[announce],
+        )
+        .await?
+        .ok_or(ApiError::NotFound("task"))?;
+    let mut view = task_view(&row, now);
+    view["resolvedNow"] = json!(resolved);
+    Ok(Json(view))
+}

@@ -1,0 +1,214 @@
+//! The check-in attempts of `schedule-checkin`: `checkin-n` records attempt n and asks
+//! for the SMS, `await-n` waits for the reply, `escalate` raises a task after silence.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::super::deps::{Care, stored};
+use super::super::task_created;
+use super::{REPLY_EVENT, discharge};
+use crate::domain::care::notify::priority_for;
+use crate::engine::{EventMatch, StepContext, StepError, StepOutcome, StepOutput, Wake};
+use crate::store::{NewAttempt, NewTask};
+
+fn dep_id(ctx: &StepContext, step: &str, key: &str) -> Result<Uuid, StepError> {
+    ctx.dep(step)
+        .and_then(|o| o[key].as_str())
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| StepError::permanent(format!("step {step} gave no {key}")))
+}
+
+/// Step `checkin-n`: records attempt `n` and asks for the check-in SMS, unless the
+/// patient already replied.
+pub(super) async fn send_checkin(
+    care: &Care,
+    ctx: StepContext,
+    n: u32,
+    previous: &str,
+) -> Result<StepOutcome, StepError> {
+    let plan_id = dep_id(&ctx, previous, "planId")?;
+    if ctx.dep(previous).is_some_and(|o| o["replied"] == true) {
+        return Ok(StepOutcome::Done(StepOutput::new(json!({
+            "planId": plan_id,
+            "sent": false,
+            "replied": true,
+        }))));
+    }
+    let d = discharge(&ctx)?;
+    let attempt = care
+        .store
+        .insert_attempt(&NewAttempt {
+            tenant_id: ctx.tenant.clone(),
+            attempt_id: Uuid::now_v7(),
+            plan_id,
+            attempt_number: i32::try_from(n).unwrap_or(1),
+            channel: "sms".into(),
+            sent_at: ctx.now(),
+        })
+        .await
+        .map_err(stored)?;
+    Ok(StepOutcome::Done(
+        StepOutput::new(json!({
+            "planId": plan_id,
+            "attemptId": attempt.attempt_id,
+            "attempt": n,
+            "sentAt": attempt.sent_at,
+            "sent": true,
+        }))
+        .emit(
+            "notification/send",
+            json!({
+                "kind": "checkin",
+                "channel": "sms",
+                "patientId": d.patient_id,
+                "planId": plan_id,
+                "attemptId": attempt.attempt_id,
+            }),
+        ),
+    ))
+}
+
+/// Step `await-n`: waits for the patient's reply to attempt `n`.
+pub(super) async fn await_reply(
+    care: &Care,
+    ctx: StepContext,
+    checkin: &str,
+) -> Result<StepOutcome, StepError> {
+    let sent = ctx.dep(checkin).cloned().unwrap_or(Value::Null);
+    let plan_id = dep_id(&ctx, checkin, "planId")?;
+    if sent["sent"] != true {
+        return Ok(StepOutcome::Done(StepOutput::new(
+            json!({"planId": plan_id, "replied": true}),
+        )));
+    }
+    let attempt_id = dep_id(&ctx, checkin, "attemptId")?;
+    let sent_at: DateTime<Utc> = serde_json::from_value(sent["sentAt"].clone())
+        .map_err(|_| StepError::permanent(format!("step {checkin} gave no sentAt")))?;
+    let d = discharge(&ctx)?;
+    let replied = match &ctx.wake {
+        Some(Wake::Event { event, .. }) => Some(
+            event["data"]["interactionId"]
+                .as_str()
+                .and_then(|s| Uuid::parse_str(s).ok()),
+        ),
+        // A reply that arrived just before the wait began, or raced its timeout, is
+        // in the interactions table.
+        None | Some(Wake::TimedOut { .. }) | Some(Wake::Timer { .. }) => care
+            .store
+            .reply_since(&ctx.tenant, &d.patient_id, sent_at)
+            .await
+            .map_err(stored)?
+            .map(|i| Some(i.interaction_id)),
+    };
+    let now = ctx.now();
+    match replied {
+        Some(interaction) => {
+            care.store
+                .finish_attempt(&ctx.tenant, attempt_id, "RESPONDED", interaction, now)
+                .await
+                .map_err(stored)?;
+            care.store
+                .finish_plan(&ctx.tenant, plan_id, "COMPLETED", now)
+                .await
+                .map_err(stored)?;
+            Ok(StepOutcome::Done(StepOutput::new(json!({
+                "planId": plan_id,
+                "attemptId": attempt_id,
+                "replied": true,
+                "interactionId": interaction,
+            }))))
+        }
+        None if ctx.wake.is_none() => {
+            let plan = care
+                .store
+                .get_plan(&ctx.tenant, plan_id)
+                .await
+                .map_err(stored)?
+                .ok_or_else(|| StepError::permanent("the outreach plan is missing"))?;
+            let timeout = Duration::from_secs(u64::try_from(plan.reply_timeout_secs).unwrap_or(0));
+            Ok(StepOutcome::WaitForEvent {
+                event: REPLY_EVENT.into(),
+                matching: Some(EventMatch {
+                    path: "data.patientId".into(),
+                    value: json!(plan.patient_id),
+                }),
+                timeout,
+                state: json!({"attemptId": attempt_id}),
+            })
+        }
+        None => {
+            care.store
+                .finish_attempt(&ctx.tenant, attempt_id, "NO_RESPONSE", None, now)
+                .await
+                .map_err(stored)?;
+            Ok(StepOutcome::Done(StepOutput::new(json!({
+                "planId": plan_id,
+                "attemptId": attempt_id,
+                "replied": false,
+            }))))
+        }
+    }
+}
+
+/// Step `escalate`: after the last attempt went unanswered, raises a task.
+pub(super) async fn escalate(
+    care: &Care,
+    ctx: StepContext,
+    last: &str,
+) -> Result<StepOutcome, StepError> {
+    let plan_id = dep_id(&ctx, last, "planId")?;
+    if ctx.dep(last).is_some_and(|o| o["replied"] == true) {
+        return Ok(StepOutcome::Done(StepOutput::new(
+            json!({"planId": plan_id, "escalated": false}),
+        )));
+    }
+    let d = discharge(&ctx)?;
+    let severity = care.care().no_reply_severity.clone();
+    let sla = care.care().sla_minutes.for_severity(&severity);
+    let attempts = care.care().checkin_attempts;
+    let now = ctx.now();
+    let task = care
+        .store
+        .insert_task(
+            &NewTask {
+                tenant_id: ctx.tenant.clone(),
+                task_id: Uuid::now_v7(),
+                patient_id: d.patient_id.clone(),
+                title: "No reply to the post-discharge check-in".into(),
+                description: Some(format!(
+                    "The patient did not answer {attempts} check-in SMS; call them."
+                )),
+                priority: priority_for(&severity).into(),
+                severity: severity.clone(),
+                sla_minutes: i32::try_from(sla).unwrap_or(i32::MAX),
+                origin: "checkin-no-reply".into(),
+                origin_key: Some(ctx.idempotency_key.clone()),
+                interaction_id: None,
+                created_at: now,
+            },
+            &[],
+        )
+        .await
+        .map_err(stored)?;
+    care.store
+        .finish_plan(&ctx.tenant, plan_id, "ESCALATED", now)
+        .await
+        .map_err(stored)?;
+    Ok(StepOutcome::Done(
+        StepOutput::new(json!({"planId": plan_id, "escalated": true, "taskId": task.task_id}))
+            .emit(
+                "interaction/escalated",
+                json!({
+                    "patientId": d.patient_id,
+                    "planId": plan_id,
+                    "taskId": task.task_id,
+                    "severity": severity,
+                    "reason": "no_reply",
+                }),
+            )
+            .emit("task/created", task_created(&task)),
+    ))
+}

@@ -1,0 +1,166 @@
+//! What the care functions share: the store, the clock, the settings, and the
+//! configured channels (a Twilio client for SMS and calls, an SMTP sender or the
+//! spool for email), built once when the functions are defined.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::config::{CareSettings, Settings};
+use crate::engine::{Clock, RetryPolicy, StepContext, StepError};
+use crate::providers::resilience::Resilience;
+use crate::providers::smtp::{SmtpSender, SpoolWriter};
+use crate::providers::twilio::{TwilioClient, TwilioSettings};
+use crate::store::{Store, StoreError};
+use crate::workflows::Services;
+
+/// Where email goes.
+#[derive(Debug, Clone)]
+pub enum EmailOut {
+    /// Sent through the configured relay.
+    Smtp(SmtpSender),
+    /// Written as `.eml` files (no relay configured).
+    Spool(SpoolWriter),
+    /// The relay's settings cannot work (start-up checks them, so this is a last
+    /// resort): email notifications fail with this reason.
+    Unusable(String),
+}
+
+/// Shared by every care function.
+#[derive(Clone)]
+pub struct Care {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The engine's clock.
+    pub clock: Arc<dyn Clock>,
+    /// All settings.
+    pub settings: Arc<Settings>,
+    /// Deadlines and breakers of providers.
+    pub resilience: Arc<Resilience>,
+    /// SMS and calls, when Twilio is configured.
+    pub twilio: Option<TwilioClient>,
+    /// Email.
+    pub email: EmailOut,
+    /// The URL Twilio posts status changes to, when a public base URL is configured.
+    pub status_callback: Option<String>,
+}
+
+/// The path Twilio posts message and call status changes to.
+pub const STATUS_WEBHOOK: &str = "/v1/webhooks/twilio/status";
+/// The path Twilio posts inbound SMS to.
+pub const INBOUND_WEBHOOK: &str = "/v1/webhooks/twilio/inbound";
+
+impl Care {
+    /// Builds the channels from the settings; says in the log which are off.
+    pub fn new(services: &Services) -> Self {
+        let settings = services.settings.clone();
+        let t = &settings.providers.twilio;
+        let twilio = t.is_configured().then(|| {
+            TwilioClient::new(
+                services.http.clone(),
+                TwilioSettings {
+                    base_url: t.base_url.trim().to_string(),
+                    account_sid: t.account_sid.clone(),
+                    auth_token: t.auth_token.clone(),
+                    from: t.from.clone(),
+                    messaging_service_sid: Some(t.messaging_service_sid.trim().to_string())
+                        .filter(|s| !s.is_empty()),
+                },
+            )
+        });
+        if twilio.is_none() {
+            tracing::info!(
+                "care: Twilio is not configured; SMS and voice notifications will fail as not configured"
+            );
+        }
+        let status_callback = t.public_url(STATUS_WEBHOOK);
+        if twilio.is_some() && status_callback.is_none() {
+            tracing::warn!(
+                "care: providers.twilio.public_base_url is empty; no delivery status callbacks will arrive"
+            );
+        }
+        let s = &settings.providers.smtp;
+        let email = if s.is_configured() {
+            match SmtpSender::new(s.sender_settings()) {
+                Ok(sender) => EmailOut::Smtp(sender),
+                Err(e) => {
+                    tracing::error!(error = %e, "care: the SMTP settings cannot work; email notifications will fail");
+                    EmailOut::Unusable(format!("channel email unusable: {e}"))
+                }
+            }
+        } else {
+            tracing::info!(
+                "care: no SMTP host configured; email notifications are written to the spool directory"
+            );
+            EmailOut::Spool(SpoolWriter::new(settings.care.email_spool_dir.clone()))
+        };
+        Self {
+            store: services.store.clone(),
+            clock: services.clock.clone(),
+            resilience: services.resilience.clone(),
+            settings,
+            twilio,
+            email,
+            status_callback,
+        }
+    }
+
+    /// The `[care]` settings.
+    pub fn care(&self) -> &CareSettings {
+        &self.settings.care
+    }
+
+    /// The engine's default retries with `attempts` in all.
+    pub fn retries(&self, attempts: u32) -> RetryPolicy {
+        let mut policy = RetryPolicy::from_settings(&self.settings.engine.retry);
+        policy.max_attempts = attempts.max(1);
+        policy
+    }
+}
+
+/// A storage failure as a step error: worth retrying unless the data is unusable.
+pub fn stored(e: StoreError) -> StepError {
+    match e {
+        StoreError::Corrupt(_) => StepError::permanent(format!("storage: {e}")),
+        _ => StepError::retryable(format!("storage: {e}")),
+    }
+}
+
+/// The triggering event's `data`.
+pub fn data(ctx: &StepContext) -> &Value {
+    &ctx.input["event"]["data"]
+}
+
+/// The triggering event's id.
+pub fn event_id(ctx: &StepContext) -> String {
+    ctx.input["event"]["id"]
+        .as_str()
+        .map(String::from)
+        .unwrap_or_else(|| ctx.run_id.to_string())
+}
+
+/// A non-empty string at `data.<key>`.
+pub fn text<'a>(ctx: &'a StepContext, key: &str) -> Option<&'a str> {
+    data(ctx)[key]
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// A required id at `data.<key>`; a missing or malformed one fails for good.
+pub fn id(ctx: &StepContext, key: &str) -> Result<Uuid, StepError> {
+    text(ctx, key)
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| StepError::permanent(format!("event data.{key} must be an id")))
+}
+
+/// An optional id at `data.<key>`; a malformed one fails for good.
+pub fn optional_id(ctx: &StepContext, key: &str) -> Result<Option<Uuid>, StepError> {
+    match text(ctx, key) {
+        None => Ok(None),
+        Some(s) => Uuid::parse_str(s)
+            .map(Some)
+            .map_err(|_| StepError::permanent(format!("event data.{key} must be an id"))),
+    }
+}

@@ -1,0 +1,202 @@
+//! `handle-checkin-response`, on `interaction/response_received`: records the reply
+//! (an inbound SMS the webhook stored, named by `data.interactionId`, or the
+//! `data.text` of an event sent through the API), classifies it with the documented
+//! keyword rules (`domain::care::severity`), and for MODERATE and above raises a task
+//! and emits `interaction/escalated` and `task/created` (which start `assign-task`
+//! and `monitor-sla`).
+
+use std::sync::Arc;
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::deps::{Care, event_id, optional_id, stored, text};
+use super::task_created;
+use crate::domain::care::notify::priority_for;
+use crate::domain::care::severity::{Severity, classify};
+use crate::engine::{
+    DefinitionError, FunctionSpec, StepContext, StepError, StepOutcome, StepOutput, StepPolicy,
+    WorkflowDefinition,
+};
+use crate::store::{Classified, InteractionRow, NewInteraction, NewTask};
+
+/// The function's name.
+pub const NAME: &str = "handle-checkin-response";
+
+/// Longest reply accepted through the API.
+const MAX_TEXT: usize = 4000;
+
+/// The definition and its trigger.
+pub fn function(care: Arc<Care>) -> Result<(WorkflowDefinition, FunctionSpec), DefinitionError> {
+    let c = care.clone();
+    let def = WorkflowDefinition::builder(NAME, 1)
+        .step("record", &[], StepPolicy::new().critical(), move |ctx| {
+            let c = c.clone();
+            async move { record(&c, ctx).await }
+        })
+        .step(
+            "escalate",
+            &["record"],
+            StepPolicy::new().critical(),
+            move |ctx| {
+                let c = care.clone();
+                async move { escalate(&c, ctx).await }
+            },
+        )
+        .build()?;
+    Ok((def, FunctionSpec::on(NAME, super::checkin::REPLY_EVENT)))
+}
+
+/// The interaction the event is about: stored by the webhook, or recorded here.
+async fn interaction(care: &Care, ctx: &StepContext) -> Result<InteractionRow, StepError> {
+    let patient = text(ctx, "patientId")
+        .ok_or_else(|| StepError::permanent("event data.patientId is required"))?;
+    if let Some(id) = optional_id(ctx, "interactionId")? {
+        let row = care
+            .store
+            .get_interaction(&ctx.tenant, id)
+            .await
+            .map_err(stored)?
+            .ok_or_else(|| StepError::permanent("event data.interactionId names nothing"))?;
+        if row.patient_id != patient {
+            return Err(StepError::permanent(
+                "event data.interactionId belongs to another patient",
+            ));
+        }
+        return Ok(row);
+    }
+    let body = text(ctx, "text").ok_or_else(|| {
+        StepError::permanent("event data needs the reply as text (or an interactionId)")
+    })?;
+    if body.chars().count() > MAX_TEXT {
+        return Err(StepError::permanent(format!(
+            "event data.text must hold at most {MAX_TEXT} characters"
+        )));
+    }
+    let plan = care
+        .store
+        .plans_for_patient(&ctx.tenant, patient)
+        .await
+        .map_err(stored)?
+        .into_iter()
+        .last();
+    let (row, _) = care
+        .store
+        .insert_interaction(
+            &NewInteraction {
+                tenant_id: ctx.tenant.clone(),
+                interaction_id: Uuid::now_v7(),
+                patient_id: patient.to_string(),
+                plan_id: plan.map(|p| p.plan_id),
+                channel: text(ctx, "channel").unwrap_or("api").to_string(),
+                body: body.to_string(),
+                message_sid: None,
+                origin_key: Some(format!("evt:{}", event_id(ctx))),
+                received_at: ctx.now(),
+            },
+            &[],
+        )
+        .await
+        .map_err(stored)?;
+    Ok(row)
+}
+
+/// Step `record`: stores and classifies the reply.
+async fn record(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    let row = interaction(care, &ctx).await?;
+    let verdict = classify(&row.body);
+    care.store
+        .classify_interaction(
+            &ctx.tenant,
+            row.interaction_id,
+            &Classified {
+                severity: verdict.severity.as_str().to_string(),
+                matched_rules: json!(verdict.matched_rules),
+                reason: verdict.reason.clone(),
+                at: ctx.now(),
+            },
+        )
+        .await
+        .map_err(stored)?;
+    Ok(StepOutcome::Done(StepOutput::new(json!({
+        "interactionId": row.interaction_id,
+        "patientId": row.patient_id,
+        "severity": verdict.severity,
+        "matchedRules": verdict.matched_rules,
+        "reason": verdict.reason,
+    }))))
+}
+
+fn severity_of(name: &str) -> Severity {
+    match name {
+        "CRITICAL" => Severity::Critical,
+        "HIGH" => Severity::High,
+        "MODERATE" => Severity::Moderate,
+        "LOW" => Severity::Low,
+        _ => Severity::None,
+    }
+}
+
+/// Step `escalate`: a task for MODERATE and above.
+async fn escalate(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    let recorded = ctx
+        .dep("record")
+        .cloned()
+        .ok_or_else(|| StepError::permanent("step record gave no output"))?;
+    let severity = recorded["severity"].as_str().unwrap_or("NONE").to_string();
+    if severity_of(&severity) < Severity::Moderate {
+        return Ok(StepOutcome::Done(StepOutput::new(json!({
+            "escalated": false,
+            "severity": severity,
+        }))));
+    }
+    let interaction = recorded["interactionId"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| StepError::permanent("step record gave no interaction id"))?;
+    let patient = recorded["patientId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let sla = care.care().sla_minutes.for_severity(&severity);
+    let task = care
+        .store
+        .insert_task(
+            &NewTask {
+                tenant_id: ctx.tenant.clone(),
+                task_id: Uuid::now_v7(),
+                patient_id: patient.clone(),
+                title: format!("Check-in reply needs follow-up ({severity})"),
+                description: recorded["reason"].as_str().map(String::from),
+                priority: priority_for(&severity).into(),
+                severity: severity.clone(),
+                sla_minutes: i32::try_from(sla).unwrap_or(i32::MAX),
+                origin: "checkin-response".into(),
+                origin_key: Some(ctx.idempotency_key.clone()),
+                interaction_id: Some(interaction),
+                created_at: ctx.now(),
+            },
+            &[],
+        )
+        .await
+        .map_err(stored)?;
+    care.store
+        .set_interaction_task(&ctx.tenant, interaction, task.task_id)
+        .await
+        .map_err(stored)?;
+    Ok(StepOutcome::Done(
+        StepOutput::new(json!({"escalated": true, "severity": severity, "taskId": task.task_id}))
+            .emit(
+                "interaction/escalated",
+                json!({
+                    "patientId": patient,
+                    "interactionId": interaction,
+                    "taskId": task.task_id,
+                    "severity": severity,
+                    "matchedRules": recorded["matchedRules"],
+                    "reason": "reply",
+                }),
+            )
+            .emit("task/created", task_created(&task)),
+    ))
+}
