@@ -24,7 +24,7 @@ mod report;
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use careflow::app::{App, Extensions};
 use careflow::auth::api_key;
@@ -214,7 +214,10 @@ async fn measure(
     Ok(report)
 }
 
-/// Stats reach pg_stat_database up to a second after a busy backend's commits.
+/// How long to let pg_stat_database catch up after some work: a busy backend
+/// publishes its counters at most once a second (one that goes idle within a second
+/// of its last report holds its last second's counts until it works again or 10 s
+/// pass, so the server-side counts of a level are off by up to a second of work).
 const SETTLE: Duration = Duration::from_millis(1500);
 
 async fn service_phases(
@@ -238,6 +241,7 @@ async fn service_phases(
     // What the service does while nothing is submitted.
     tokio::time::sleep(SETTLE).await;
     let idle_for = Duration::from_secs(5);
+    let idle_from = Instant::now();
     let before = admin.stats(service_db).await?;
     let mut pids = admin.backends(service_db).await?;
     let cpu_before = cpu::snapshot();
@@ -246,10 +250,13 @@ async fn service_phases(
     let idle_statements = census.stop();
     let cpu_after = cpu::snapshot();
     pids.extend(admin.backends(service_db).await?);
+    // The service stays idle until the counters are complete.
     tokio::time::sleep(SETTLE).await;
     let after = admin.stats(service_db).await?;
+    let idle_commits_per_sec =
+        (after.commits - before.commits) as f64 / idle_from.elapsed().as_secs_f64();
     let idle = Idle {
-        commits_per_sec: (after.commits - before.commits) as f64 / idle_for.as_secs_f64(),
+        commits_per_sec: idle_commits_per_sec,
         statements: idle_statements,
         secs: idle_for.as_secs_f64(),
         cpu: cpu::usage(&cpu_before, &cpu_after, &pids, tck),
@@ -279,7 +286,11 @@ async fn service_phases(
             "service, {n} clients, {} s: started",
             config.level.as_secs()
         );
+        // Every statement the service sends outside a transaction block (all of its
+        // hot path) is one transaction: counting them counts its commits exactly.
+        census.start();
         let outcome = load::drive(target, n, config.level).await?;
+        let transactions: u64 = census.stop().values().map(|(n, _)| n).sum();
         let cpu_after = cpu::snapshot();
         pids.extend(admin.backends(service_db).await?);
         let service_cpu = cpu::usage(&cpu_before, &cpu_after, &pids, tck);
@@ -288,8 +299,9 @@ async fn service_phases(
         let wal_after = admin.wal().await?;
         levels.push(Level {
             clients: n,
-            outcome,
+            transactions,
             commits: after.commits - before.commits,
+            outcome,
             rollbacks: after.rollbacks - before.rollbacks,
             wal_syncs: wal_after.syncs - wal_before.syncs,
             wal_records: wal_after.records - wal_before.records,

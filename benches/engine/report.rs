@@ -14,7 +14,11 @@ pub struct Level {
     pub clients: usize,
     /// The service's runs.
     pub outcome: Outcome,
-    /// Commits in the service's database during the level.
+    /// Transactions the service committed during the level (its statements).
+    pub transactions: u64,
+    /// Commits in the service's database during the level, as PostgreSQL counts
+    /// them (lagging by up to a second, and including the idle service's while the
+    /// counters settle).
     pub commits: i64,
     /// Rollbacks in the service's database during the level.
     pub rollbacks: i64,
@@ -85,24 +89,25 @@ impl Report {
                 l.steps_per_sec(),
                 l.outcome.quantile_ms(0.50),
                 l.outcome.quantile_ms(0.99),
-                l.per_run(l.commits),
+                l.per_run(l.transactions as i64),
                 l.pgbench.tps,
                 l.steps_per_sec() / l.pgbench.tps,
             );
         }
         println!();
         println!(
-            "| clients | runs | failed | mean ms | max ms | rollbacks | WAL flushes/run (server) | WAL records/run (server) | pgbench latency ms |"
+            "| clients | runs | failed | mean ms | max ms | xact_commit/run | rollbacks | WAL flushes/run (server) | WAL records/run (server) | pgbench latency ms |"
         );
-        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for l in &self.levels {
             println!(
-                "| {} | {} | {} | {:.2} | {:.2} | {} | {:.2} | {:.1} | {:.3} |",
+                "| {} | {} | {} | {:.2} | {:.2} | {:.2} | {} | {:.2} | {:.1} | {:.3} |",
                 l.clients,
                 l.outcome.completed,
                 l.outcome.failed,
                 l.outcome.mean_ms(),
                 l.outcome.quantile_ms(1.0),
+                l.per_run(l.commits),
                 l.rollbacks,
                 l.per_run(l.wal_syncs),
                 l.per_run(l.wal_records),
@@ -180,8 +185,8 @@ impl Report {
         let idle = &self.idle;
         println!();
         println!(
-            "Idle service (no submissions, {:.0} s): {:.0} commits/s; CPU: service {:.0}%, its PG backends {:.0}%.",
-            idle.secs, idle.commits_per_sec, idle.cpu.service, idle.cpu.backends
+            "Idle service: {:.0} commits/s; over {:.0} s, CPU: service {:.0}%, its PG backends {:.0}%.",
+            idle.commits_per_sec, idle.secs, idle.cpu.service, idle.cpu.backends
         );
         println!();
         println!("| statement while idle | per second |");
