@@ -468,8 +468,21 @@ impl Executor {
         }
     }
 
-    fn lease_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        now + chrono::Duration::from_std(self.inner.settings.lease_ttl).unwrap_or_default()
+    /// The lease end to write: the one already held while more than half of it
+    /// remains, else a fresh one. Writing the same value keeps the run row's indexed
+    /// columns unchanged, so PostgreSQL can update it in place (a heap-only update)
+    /// instead of adding index entries at every step; the heartbeat renews leases
+    /// too.
+    fn lease_until(&mut self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let ttl = chrono::Duration::from_std(self.inner.settings.lease_ttl).unwrap_or_default();
+        match self.run.lease_expires_at {
+            Some(held) if held - now > ttl / 2 => held,
+            _ => {
+                let fresh = now + ttl;
+                self.run.lease_expires_at = Some(fresh);
+                fresh
+            }
+        }
     }
 
     /// Commits pending changes while keeping the run (and renewing its lease).

@@ -86,6 +86,9 @@ struct Inner {
     queued_estimate: Mutex<Option<(Instant, i64)>>,
     /// Wakes callers waiting for events to be routed.
     routed: Notify,
+    /// Queued work may be waiting for a free slot (set by notices and full claims,
+    /// cleared when a claim finds less than it could take).
+    backlog: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Inner {
@@ -94,6 +97,13 @@ impl Inner {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&run);
+    }
+
+    fn is_active(&self, run: RunId) -> bool {
+        self.active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(&run)
     }
 
     fn cancel_local(&self, run: RunId) {
@@ -143,6 +153,7 @@ impl Engine {
             stopped: CancellationToken::new(),
             queued_estimate: Mutex::new(None),
             routed: Notify::new(),
+            backlog: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         });
         worker::spawn_background(inner.clone());
         // Runs orphaned by a previous process are due at once.

@@ -215,6 +215,9 @@ impl Engine {
                         {
                             *n += 1;
                         }
+                        inner
+                            .backlog
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
                         inner.poke.notify_one()
                     }
                 }

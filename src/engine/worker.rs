@@ -20,11 +20,15 @@ use crate::store::{LeaseRef, Notice, RunRow, RunStatus, RunUpdate, StepWrite};
 pub(super) struct Slot {
     _permit: OwnedSemaphorePermit,
     poke: Arc<tokio::sync::Notify>,
+    backlog: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.poke.notify_one();
+        // Only worth a claim when queued work may be waiting for this slot.
+        if self.backlog.load(std::sync::atomic::Ordering::Relaxed) {
+            self.poke.notify_one();
+        }
     }
 }
 
@@ -33,10 +37,20 @@ pub(super) fn try_slot(inner: &Arc<Inner>) -> Option<Slot> {
     if inner.shutdown.is_cancelled() {
         return None;
     }
-    inner.slots.clone().try_acquire_owned().ok().map(|p| Slot {
-        _permit: p,
+    inner
+        .slots
+        .clone()
+        .try_acquire_owned()
+        .ok()
+        .map(|p| slot_of(inner, p))
+}
+
+fn slot_of(inner: &Arc<Inner>, permit: OwnedSemaphorePermit) -> Slot {
+    Slot {
+        _permit: permit,
         poke: inner.poke.clone(),
-    })
+        backlog: inner.backlog.clone(),
+    }
 }
 
 pub(super) fn spawn_background(inner: Arc<Inner>) {
@@ -89,17 +103,19 @@ async fn claim_loop(inner: Arc<Inner>) {
             _ = tokio::time::sleep(poll) => {}
         }
         loop {
-            let mut slots = Vec::new();
-            while slots.len() < 32 {
-                match try_slot(&inner) {
-                    Some(s) => slots.push(s),
-                    None => break,
+            // Raw permits: only the ones a claimed run takes become slots, so permits
+            // handed back unused wake nobody.
+            let mut permits = Vec::new();
+            while permits.len() < 32 && !inner.shutdown.is_cancelled() {
+                match inner.slots.clone().try_acquire_owned() {
+                    Ok(p) => permits.push(p),
+                    Err(_) => break,
                 }
             }
-            if slots.is_empty() {
+            if permits.is_empty() {
                 break;
             }
-            let wanted = slots.len();
+            let wanted = permits.len();
             let now = inner.clock.now();
             let until =
                 now + ChronoDuration::from_std(inner.settings.lease_ttl).unwrap_or_default();
@@ -115,11 +131,14 @@ async fn claim_loop(inner: Arc<Inner>) {
                 }
             };
             let got = claimed.len();
-            for (row, slot) in claimed.into_iter().zip(slots.drain(..)) {
-                tokio::spawn(start_claimed(inner.clone(), row, slot));
+            // A full batch means more may be due; freed slots should look again.
+            inner
+                .backlog
+                .store(got == wanted, std::sync::atomic::Ordering::Relaxed);
+            for (row, permit) in claimed.into_iter().zip(permits.drain(..)) {
+                tokio::spawn(start_claimed(inner.clone(), row, slot_of(&inner, permit)));
             }
-            // Unused slots are released here (waking this loop once more, harmlessly).
-            drop(slots);
+            drop(permits);
             if got < wanted {
                 break;
             }
@@ -220,9 +239,19 @@ async fn notice_loop(inner: Arc<Inner>) {
         };
         match notice {
             Ok(Notice::RunFinished { run, .. }) => {
-                inner.waiters.wake(crate::store::RunId(run), None);
+                let run = crate::store::RunId(run);
+                // A run executing here wakes its waiters itself, with the final view;
+                // the notice would only make them read it back again.
+                if !inner.is_active(run) {
+                    inner.waiters.wake(run, None);
+                }
             }
-            Ok(Notice::RunsReady) => inner.poke.notify_one(),
+            Ok(Notice::RunsReady) => {
+                inner
+                    .backlog
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                inner.poke.notify_one()
+            }
             Ok(Notice::CancelRequested { run, .. }) => {
                 inner.cancel_local(crate::store::RunId(run));
             }

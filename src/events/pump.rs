@@ -12,6 +12,9 @@ use super::Hub;
 use crate::engine::Clock;
 use crate::store::{Notice, Store};
 
+/// Least time between two numbering passes of this replica.
+const MIN_PASS_GAP: Duration = Duration::from_millis(5);
+
 /// Starts the pump; it ends when `stop` fires.
 pub fn spawn_pump(
     store: Arc<dyn Store>,
@@ -37,6 +40,7 @@ pub fn spawn_pump(
                 }
             }
         };
+        let mut last_sequenced = tokio::time::Instant::now();
         let mut last_prune = tokio::time::Instant::now() - Duration::from_secs(3600);
         loop {
             // A periodic pass catches events whose notices were lost (a replica that
@@ -65,8 +69,16 @@ pub fn spawn_pump(
                 }
             }
             if sequence {
-                // Events of transactions that were still young wait for a later pass;
-                // retry soon while there are such events, rather than at the next tick.
+                // Under load commits arrive faster than numbering passes are worth:
+                // wait a few milliseconds so one pass serves many commits.
+                let since = last_sequenced.elapsed();
+                if since < MIN_PASS_GAP {
+                    tokio::time::sleep(MIN_PASS_GAP - since).await;
+                    while notices.try_recv().is_ok() {}
+                }
+                last_sequenced = tokio::time::Instant::now();
+                // Events may still wait (another replica held the numbering lock, or
+                // more than one pass was due): retry soon rather than at the next tick.
                 let mut rounds = 0;
                 loop {
                     match store.sequence_events().await {

@@ -68,7 +68,7 @@ impl PgStore {
         lease_until: DateTime<Utc>,
         room: i64,
     ) -> StoreResult<Vec<RunRow>> {
-        let mut tx = self.pool.begin().await?;
+        // Looked up outside any transaction: most claims find no keyed run due.
         let candidates: Vec<(TenantId, RunId, String, i32)> = sqlx::query_as(
             "select tenant_id, run_id, concurrency_key, coalesce(concurrency_limit, 1) from runs
              where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $1
@@ -76,11 +76,12 @@ impl PgStore {
              order by ready_at limit 200",
         )
         .bind(now)
-        .fetch_all(&mut *tx)
+        .fetch_all(&self.pool)
         .await?;
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
+        let mut tx = self.pool.begin().await?;
         sqlx::query("select pg_advisory_xact_lock($1)")
             .bind(KEYED_CLAIM_LOCK)
             .execute(&mut *tx)
