@@ -44,6 +44,12 @@ impl EventStore for PgStore {
             // Another replica is numbering; its notice will bring the events.
             return Ok((0, true));
         }
+        // An ordered index scan with a limit stops after the events it numbers and
+        // marks the dead entries it passes; a bitmap scan would visit every dead
+        // entry of already numbered events until the next vacuum.
+        sqlx::query("set local enable_bitmapscan = off")
+            .execute(&mut *tx)
+            .await?;
         let sql = format!(
             "with pending as (
                 select tenant_id, seq, row_number() over (order by tx_id, seq) as rn
