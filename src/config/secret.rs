@@ -34,3 +34,9 @@ impl std::fmt::Debug for Secret {
         }
     }
 }
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}

@@ -53,13 +53,7 @@ impl TwilioProviderSettings {
         let base = self.public_base_url.trim().trim_end_matches('/');
         (!base.is_empty()).then(|| format!("{base}{path}"))
     }
-}
 
-fn bad(key: &str, why: &str) -> Result<(), ConfigError> {
-    Err(ConfigError::Invalid(format!("{key}: {why}")))
-}
-
-impl TwilioProviderSettings {
     /// Rules types cannot express; a request must end before the step attempt does.
     pub(super) fn check(&self, attempt_timeout: Duration) -> Result<(), ConfigError> {
         let twilio = self;
@@ -101,5 +95,85 @@ impl TwilioProviderSettings {
             );
         }
         Ok(())
+    }
+}
+
+fn bad(key: &str, why: &str) -> Result<(), ConfigError> {
+    Err(ConfigError::Invalid(format!("{key}: {why}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STEP: Duration = Duration::from_secs(30);
+
+    fn configured() -> TwilioProviderSettings {
+        TwilioProviderSettings {
+            base_url: "https://api.twilio.example".into(),
+            account_sid: "AC0123456789abcdef".into(),
+            auth_token: Secret::new("token"),
+            from: "+15551234567".into(),
+            messaging_service_sid: String::new(),
+            public_base_url: String::new(),
+            timeout: Duration::from_secs(15),
+        }
+    }
+
+    fn refused(s: &TwilioProviderSettings) -> String {
+        match s.check(STEP) {
+            Err(ConfigError::Invalid(message)) => message,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_base_url_means_not_configured_and_is_valid() {
+        let s = TwilioProviderSettings {
+            base_url: String::new(),
+            account_sid: String::new(),
+            auth_token: Secret::default(),
+            from: String::new(),
+            ..configured()
+        };
+        assert!(!s.is_configured());
+        assert!(s.check(STEP).is_ok());
+        assert!(configured().check(STEP).is_ok());
+    }
+
+    #[test]
+    fn an_account_needs_a_sid_a_token_and_a_sender() {
+        let mut s = configured();
+        s.account_sid = "AC-12".into();
+        assert!(refused(&s).starts_with("providers.twilio.account_sid"));
+        let mut s = configured();
+        s.auth_token = Secret::default();
+        assert!(refused(&s).starts_with("providers.twilio.auth_token"));
+        let mut s = configured();
+        s.from = "555-1234".into();
+        assert!(refused(&s).starts_with("providers.twilio.from"));
+        // A Messaging Service picks the sender itself.
+        s.messaging_service_sid = "MG0123".into();
+        assert!(s.check(STEP).is_ok());
+    }
+
+    #[test]
+    fn the_timeout_must_end_before_the_step_attempt() {
+        let mut s = configured();
+        s.timeout = STEP;
+        assert!(refused(&s).starts_with("providers.twilio.timeout"));
+    }
+
+    #[test]
+    fn webhook_urls_are_built_on_the_public_base_url() {
+        let mut s = configured();
+        assert_eq!(s.public_url("/v1/webhooks/twilio/status"), None);
+        s.public_base_url = "https://careflow.example.com/".into();
+        assert_eq!(
+            s.public_url("/v1/webhooks/twilio/status").as_deref(),
+            Some("https://careflow.example.com/v1/webhooks/twilio/status")
+        );
+        s.public_base_url = "not a url".into();
+        assert!(refused(&s).starts_with("providers.twilio.public_base_url"));
     }
 }

@@ -1,36 +1,6 @@
 //! Credentials the FHIR client presents, kept out of logs and `Debug` output.
 
-use serde::Deserialize;
-
-/// A credential (token or password). Its `Debug` and `Display` print `[redacted]`,
-/// so it can sit in configuration structs that get logged.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a credential.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The credential itself; only for putting it on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+pub use crate::config::Secret;
 
 /// How the client authenticates to the FHIR server.
 #[derive(Clone, Debug, Default)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::config::{EncounterSettings, SourceAuth, SourceSettings};
-use crate::providers::fhir::{self, FhirAuth, FhirClient};
+use crate::providers::fhir::{FhirAuth, FhirClient};
 use crate::store::TenantId;
 
 /// One configured FHIR source.
@@ -105,10 +105,10 @@ fn source(http: reqwest::Client, s: &SourceSettings) -> Result<Source, String> {
     let at = |what: &str| format!("encounters.sources `{}`: {what}", s.name);
     let auth = match s.auth {
         SourceAuth::None => FhirAuth::None,
-        SourceAuth::Bearer => FhirAuth::Bearer(fhir::Secret::new(s.token.expose())),
+        SourceAuth::Bearer => FhirAuth::Bearer(s.token.clone()),
         SourceAuth::Basic => FhirAuth::Basic {
             user: s.username.clone(),
-            password: fhir::Secret::new(s.password.expose()),
+            password: s.password.clone(),
         },
     };
     let client = FhirClient::new(http, s.base_url.clone(), auth).map_err(|e| at(&e.to_string()))?;
