@@ -36,7 +36,14 @@ impl TestDb {
                 use sqlx::Connection;
                 let admin = admin_url();
                 let prefix = std::env::var("TEST_DB_PREFIX").unwrap_or_else(|_| "cf_test".into());
-                let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+                // PostgreSQL cuts identifiers at 63 bytes, silently for `create
+                // database`; a cut name would no longer match `pg_database.datname`.
+                let random = uuid::Uuid::new_v4().simple().to_string();
+                let name = format!("{prefix}_{}", &random[..20]);
+                assert!(
+                    name.len() <= 63,
+                    "TEST_DB_PREFIX `{prefix}` is too long for a database name"
+                );
                 let mut conn = sqlx::PgConnection::connect(&admin)
                     .await
                     .unwrap_or_else(|e| {
