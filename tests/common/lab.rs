@@ -69,7 +69,9 @@ async fn lab_step(rec: Recorder, ctx: StepContext) -> Result<StepOutcome, StepEr
             .append(true)
             .open(path)
             .unwrap();
-        writeln!(f, "{}", ctx.step).unwrap();
+        // One write per line: `writeln!` issues the step name and the newline as two
+        // writes, which parallel steps would interleave ("eb\n\n").
+        f.write_all(format!("{}\n", ctx.step).as_bytes()).unwrap();
         f.sync_all().unwrap();
     }
     let started = Instant::now();
