@@ -1,9 +1,10 @@
 //! The event router: reads committed events in position order and applies them to
 //! event functions: wakes steps waiting for them, cancels runs they cancel, and
 //! starts the functions they trigger. One replica at a time routes (a named lease in
-//! the store carries the position reached), so every event is routed once in order;
-//! after a crash the next holder repeats at most the last batch, and every effect is
-//! idempotent (a run started by an event is keyed by the event's id).
+//! the store carries the position reached), so every event is routed in order; after
+//! a crash the next holder repeats what was routed since the position was last
+//! written, and every effect is idempotent (a run started by an event is keyed by the
+//! event's id).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,8 +39,27 @@ pub fn trigger_key(event_id: uuid::Uuid) -> String {
     format!("evt:{event_id}")
 }
 
+/// How long the router lease lasts after each renewal.
+const LEASE_TTL: ChronoDuration = ChronoDuration::seconds(30);
+
+/// What this replica knows of the router lease between passes. The lease is renewed
+/// only once half its life has passed, and the position reached is written with it,
+/// or at once after a batch holding events from outside the engine (those whose
+/// routing has effects). A holder that dies therefore repeats at most half a lease's
+/// worth of engine events, which routing skips.
+#[derive(Default)]
+struct Held {
+    /// When this replica last wrote the lease; `None` when it does not hold it.
+    renewed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Routed up to here.
+    position: i64,
+    /// The position the store has.
+    stored: i64,
+}
+
 pub(super) async fn router_loop(inner: Arc<Inner>) {
     let mut notices = inner.store.subscribe();
+    let mut held = Held::default();
     loop {
         tokio::select! {
             _ = inner.stopped.cancelled() => return,
@@ -52,44 +72,81 @@ pub(super) async fn router_loop(inner: Arc<Inner>) {
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
         while let Ok(_n) = notices.try_recv() {}
-        if let Err(e) = route_pending(&inner).await {
+        if let Err(e) = route_pending(&inner, &mut held).await {
+            // Start over from what the store holds.
+            held = Held::default();
             tracing::warn!(error = %e, "routing events failed; will retry");
         }
     }
 }
 
-async fn route_pending(inner: &Arc<Inner>) -> Result<(), EngineError> {
+async fn route_pending(inner: &Arc<Inner>, held: &mut Held) -> Result<(), EngineError> {
     let engine = Engine {
         inner: inner.clone(),
     };
     loop {
         let now = inner.clock.now();
-        let until = now + ChronoDuration::seconds(30);
-        let Some(position) = inner
-            .store
-            .hold_lease(ROUTER_LEASE, &inner.owner, now, until)
-            .await?
-        else {
-            return Ok(());
-        };
-        let batch = inner.store.events_after(position, BATCH).await?;
+        let fresh = held.renewed_at.is_some_and(|at| now - at < LEASE_TTL / 2);
+        if !fresh {
+            let Some(stored) = inner
+                .store
+                .hold_lease(ROUTER_LEASE, &inner.owner, now, now + LEASE_TTL)
+                .await?
+            else {
+                *held = Held::default();
+                return Ok(());
+            };
+            // Still the holder: what was routed since the last write counts too.
+            let position = if held.renewed_at.is_some() {
+                held.position.max(stored)
+            } else {
+                stored
+            };
+            *held = Held {
+                renewed_at: Some(now),
+                position,
+                stored,
+            };
+            if !persist(inner, held).await? {
+                return Ok(());
+            }
+        }
+        let batch = inner.store.events_after(held.position, BATCH).await?;
         let Some(last) = batch.last().map(|e| e.position) else {
             return Ok(());
         };
+        let mut effects = false;
         for e in batch.iter().filter(|e| e.source != super::events::SOURCE) {
             route(&engine, e).await?;
+            effects = true;
         }
-        if !inner
-            .store
-            .advance_lease(ROUTER_LEASE, &inner.owner, last)
-            .await?
-        {
+        held.position = last;
+        if effects && !persist(inner, held).await? {
             return Ok(());
         }
         inner.routed.notify_waiters();
         if (batch.len() as i64) < BATCH {
             return Ok(());
         }
+    }
+}
+
+/// Writes the position reached, when the store lags behind it. False when the lease
+/// was lost (another replica routes now).
+async fn persist(inner: &Inner, held: &mut Held) -> Result<bool, EngineError> {
+    if held.position <= held.stored {
+        return Ok(true);
+    }
+    if inner
+        .store
+        .advance_lease(ROUTER_LEASE, &inner.owner, held.position)
+        .await?
+    {
+        held.stored = held.position;
+        Ok(true)
+    } else {
+        *held = Held::default();
+        Ok(false)
     }
 }
 

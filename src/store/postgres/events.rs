@@ -35,21 +35,23 @@ impl EventStore for PgStore {
         // finds a new event below it. One sequencer at a time: the lock is taken in
         // its own statement, so the numbering statement's snapshot sees every
         // position the previous holder committed.
+        //
+        // The same round trip turns bitmap scans off for the numbering statement: an
+        // ordered index scan with a limit stops after the events it numbers and marks
+        // the dead entries it passes, where a bitmap scan would visit every dead entry
+        // of already numbered events until the next vacuum.
         let mut tx = self.pool.begin().await?;
-        let got: bool = sqlx::query_scalar("select pg_try_advisory_xact_lock($1)")
-            .bind(SEQUENCER_LOCK)
-            .fetch_one(&mut *tx)
-            .await?;
+        let got: bool = sqlx::query_scalar(
+            "select pg_try_advisory_xact_lock($1)
+                    and set_config('enable_bitmapscan', 'off', true) = 'off'",
+        )
+        .bind(SEQUENCER_LOCK)
+        .fetch_one(&mut *tx)
+        .await?;
         if !got {
             // Another replica is numbering; its notice will bring the events.
             return Ok((0, true));
         }
-        // An ordered index scan with a limit stops after the events it numbers and
-        // marks the dead entries it passes; a bitmap scan would visit every dead
-        // entry of already numbered events until the next vacuum.
-        sqlx::query("set local enable_bitmapscan = off")
-            .execute(&mut *tx)
-            .await?;
         let sql = format!(
             "with pending as (
                 select tenant_id, seq, row_number() over (order by tx_id, seq) as rn
