@@ -220,6 +220,9 @@ async fn measure(
 /// pass, so the server-side counts of a level are off by up to a second of work).
 const SETTLE: Duration = Duration::from_millis(1500);
 
+/// Long enough for every idle backend to have published its counters.
+const IDLE_SETTLE: Duration = Duration::from_secs(11);
+
 async fn service_phases(
     config: &Config,
     census: &Census,
@@ -238,8 +241,10 @@ async fn service_phases(
         .into());
     }
 
-    // What the service does while nothing is submitted.
-    tokio::time::sleep(SETTLE).await;
+    // What the service does while nothing is submitted. The warm-up's backends go
+    // idle holding up to a second of counts, published within 10 s: wait them out,
+    // or the idle window would be charged with warm-up commits.
+    tokio::time::sleep(IDLE_SETTLE).await;
     let idle_for = Duration::from_secs(5);
     let idle_from = Instant::now();
     let before = admin.stats(service_db).await?;
@@ -251,7 +256,7 @@ async fn service_phases(
     let cpu_after = cpu::snapshot();
     pids.extend(admin.backends(service_db).await?);
     // The service stays idle until the counters are complete.
-    tokio::time::sleep(SETTLE).await;
+    tokio::time::sleep(IDLE_SETTLE).await;
     let after = admin.stats(service_db).await?;
     let idle_commits_per_sec =
         (after.commits - before.commits) as f64 / idle_from.elapsed().as_secs_f64();
