@@ -108,7 +108,7 @@ impl Executor {
         if matches!(stop, Stop::Abandoned) {
             self.cancel.cancel();
             self.tasks.abort_all();
-            tracing::warn!(run.id = %self.run.run_id, "run abandoned: lease lost or store unreachable");
+            tracing::warn!(run.id = %self.run.run_id, "run abandoned: lease lost, store unreachable or attempt lost");
         }
         self.inner.forget_active(self.run.run_id);
     }
@@ -171,6 +171,12 @@ impl Executor {
                     for i in pass.start {
                         self.spawn(i);
                     }
+                    if self.tasks.is_empty() && !self.in_flight.iter().any(|f| *f) {
+                        // Nothing runs and nothing can start, yet the plan goes on:
+                        // waiting here would never end and looping would spin.
+                        tracing::error!(run.id = %self.run.run_id, "plan made no progress; run left to its lease");
+                        return Stop::Abandoned;
+                    }
                 }
             }
             if let Err(stop) = self.await_progress().await {
@@ -183,6 +189,13 @@ impl Executor {
     /// too, so their outcomes share one commit), or for cancellation.
     async fn await_progress(&mut self) -> Result<(), Stop> {
         if self.tasks.is_empty() {
+            if self.in_flight.iter().any(|f| *f) {
+                // An attempt task ended without a report: the runtime dropped it
+                // (shutting down) or it was aborted. Its outcome is unknown, so the
+                // run is left to its lease: whoever claims it next runs the step again
+                // as a new attempt. Looping on here would spin without ever yielding.
+                return Err(Stop::Abandoned);
+            }
             return Ok(());
         }
         tokio::select! {
