@@ -21,6 +21,7 @@ pub mod postgres;
 mod runs;
 mod schedule;
 mod service_calls;
+mod shared_sql;
 pub mod sqlite;
 mod triggers;
 mod types;

@@ -93,6 +93,11 @@ impl SqliteStore {
         &self.path
     }
 
+    /// Broadcasts one notice after a commit (as the PostgreSQL store names it).
+    fn announce_local(&self, notice: Notice) {
+        self.announce([notice]);
+    }
+
     /// Broadcasts notices after a commit.
     fn announce(&self, notices: impl IntoIterator<Item = Notice>) {
         for n in notices {

@@ -1,0 +1,219 @@
+//! The storage of the encounter workflow's tables, written once for both SQL backends.
+
+/// Implements the store of the encounter workflow's tables for a backend: the same
+/// statements on either, writes on the `writer` pool and reads on the `reader` pool
+/// (PostgreSQL names its one pool twice; SQLite its single writer and its readers).
+macro_rules! encounter_store {
+    ($store:ty, writer: $writer:ident, reader: $reader:ident) => {
+        use async_trait::async_trait;
+        use chrono::{DateTime, Utc};
+        use sqlx::Row;
+        use sqlx::types::Json;
+
+        use $crate::store::{
+            EncounterFormInfo, EncounterRunRow, EncounterStore, NewEncounterForm, RunId, SourceCursor,
+            StoreResult, TenantId,
+        };
+
+        #[async_trait]
+        impl EncounterStore for $store {
+            async fn claim_encounter_source(
+                &self,
+                tenant: &TenantId,
+                source: &str,
+                owner: &str,
+                now: DateTime<Utc>,
+                lease_until: DateTime<Utc>,
+            ) -> StoreResult<Option<SourceCursor>> {
+                // One statement: the row is created on first use, and the conditional update
+                // only takes a lease that is ours, released or expired.
+                let row = sqlx::query(
+                    "insert into encounter_sources (tenant_id, source, owner, lease_until, updated_at)
+                     values ($1, $2, $3, $5, $4)
+                     on conflict (tenant_id, source) do update
+                        set owner = excluded.owner, lease_until = excluded.lease_until,
+                            updated_at = excluded.updated_at
+                        where encounter_sources.owner = excluded.owner
+                           or encounter_sources.owner is null
+                           or encounter_sources.lease_until is null
+                           or encounter_sources.lease_until < $4
+                     returning cursor_last_updated, cursor_ids",
+                )
+                .bind(tenant)
+                .bind(source)
+                .bind(owner)
+                .bind(now)
+                .bind(lease_until)
+                .fetch_optional(&self.$writer)
+                .await?;
+                row.map(|r| {
+                    let ids: Json<Vec<String>> = r.try_get("cursor_ids")?;
+                    Ok(SourceCursor {
+                        last_updated: r.try_get("cursor_last_updated")?,
+                        ids: ids.0,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn save_encounter_cursor(
+                &self,
+                tenant: &TenantId,
+                source: &str,
+                owner: &str,
+                cursor: &SourceCursor,
+                now: DateTime<Utc>,
+                lease_until: DateTime<Utc>,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "update encounter_sources
+                     set cursor_last_updated = $4, cursor_ids = $5, lease_until = $6, updated_at = $7
+                     where tenant_id = $1 and source = $2 and owner = $3",
+                )
+                .bind(tenant)
+                .bind(source)
+                .bind(owner)
+                .bind(cursor.last_updated)
+                .bind(Json(&cursor.ids))
+                .bind(lease_until)
+                .bind(now)
+                .execute(&self.$writer)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn release_encounter_source(
+                &self,
+                tenant: &TenantId,
+                source: &str,
+                owner: &str,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "update encounter_sources set owner = null, lease_until = null
+                     where tenant_id = $1 and source = $2 and owner = $3",
+                )
+                .bind(tenant)
+                .bind(source)
+                .bind(owner)
+                .execute(&self.$writer)
+                .await?;
+                Ok(())
+            }
+
+            async fn record_encounter_run(&self, row: &EncounterRunRow) -> StoreResult<()> {
+                sqlx::query(
+                    "insert into encounter_runs (tenant_id, encounter_id, source, run_id, submitted_at)
+                     values ($1, $2, $3, $4, $5)
+                     on conflict (tenant_id, encounter_id, source) do update
+                        set run_id = excluded.run_id, submitted_at = excluded.submitted_at
+                        where encounter_runs.run_id <> excluded.run_id",
+                )
+                .bind(&row.tenant_id)
+                .bind(&row.encounter_id)
+                .bind(&row.source)
+                .bind(row.run_id)
+                .bind(row.submitted_at)
+                .execute(&self.$writer)
+                .await?;
+                Ok(())
+            }
+
+            async fn encounter_runs(
+                &self,
+                tenant: &TenantId,
+                encounter_id: &str,
+                source: Option<&str>,
+            ) -> StoreResult<Vec<EncounterRunRow>> {
+                let rows = sqlx::query(
+                    "select tenant_id, encounter_id, source, run_id, submitted_at from encounter_runs
+                     where tenant_id = $1 and encounter_id = $2 and (cast($3 as text) is null or source = $3)
+                     order by source",
+                )
+                .bind(tenant)
+                .bind(encounter_id)
+                .bind(source)
+                .fetch_all(&self.$reader)
+                .await?;
+                rows.into_iter()
+                    .map(|r| {
+                        Ok(EncounterRunRow {
+                            tenant_id: r.try_get("tenant_id")?,
+                            encounter_id: r.try_get("encounter_id")?,
+                            source: r.try_get("source")?,
+                            run_id: r.try_get::<RunId, _>("run_id")?,
+                            submitted_at: r.try_get("submitted_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn save_encounter_form(&self, form: &NewEncounterForm) -> StoreResult<()> {
+                sqlx::query(
+                    "insert into encounter_forms (tenant_id, encounter_id, source, run_id,
+                                                  transaction_id, pdf, size_bytes, created_at)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8)
+                     on conflict (tenant_id, encounter_id, source) do update
+                        set run_id = excluded.run_id, transaction_id = excluded.transaction_id,
+                            pdf = excluded.pdf, size_bytes = excluded.size_bytes,
+                            created_at = excluded.created_at",
+                )
+                .bind(&form.tenant_id)
+                .bind(&form.encounter_id)
+                .bind(&form.source)
+                .bind(form.run_id)
+                .bind(&form.transaction_id)
+                .bind(&form.pdf)
+                .bind(form.pdf.len() as i64)
+                .bind(form.created_at)
+                .execute(&self.$writer)
+                .await?;
+                Ok(())
+            }
+
+            async fn encounter_form_info(
+                &self,
+                tenant: &TenantId,
+                encounter_id: &str,
+                source: &str,
+            ) -> StoreResult<Option<EncounterFormInfo>> {
+                let row = sqlx::query(
+                    "select run_id, transaction_id, size_bytes, created_at from encounter_forms
+                     where tenant_id = $1 and encounter_id = $2 and source = $3",
+                )
+                .bind(tenant)
+                .bind(encounter_id)
+                .bind(source)
+                .fetch_optional(&self.$reader)
+                .await?;
+                row.map(|r| {
+                    Ok(EncounterFormInfo {
+                        run_id: r.try_get("run_id")?,
+                        transaction_id: r.try_get("transaction_id")?,
+                        size_bytes: r.try_get("size_bytes")?,
+                        created_at: r.try_get("created_at")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn encounter_form_pdf(
+                &self,
+                tenant: &TenantId,
+                encounter_id: &str,
+                source: &str,
+            ) -> StoreResult<Option<Vec<u8>>> {
+                Ok(sqlx::query_scalar(
+                    "select pdf from encounter_forms
+                     where tenant_id = $1 and encounter_id = $2 and source = $3",
+                )
+                .bind(tenant)
+                .bind(encounter_id)
+                .bind(source)
+                .fetch_optional(&self.$reader)
+                .await?)
+            }
+        }
+    };
+}
+
+pub(crate) use encounter_store;

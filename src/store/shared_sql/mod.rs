@@ -1,0 +1,19 @@
+//! Store implementations that are the same on PostgreSQL and SQLite, word for word:
+//! the statements (in each area's `sql` module) are portable, and only the pools
+//! differ. Each is a macro that a backend invokes with its store type and pools, so
+//! one text serves both and the two cannot drift apart. Implementations whose SQL or
+//! transaction handling differs per backend stay in `postgres/` and `sqlite/`.
+
+mod discharge;
+mod encounter;
+mod notification;
+mod nurse;
+mod outreach;
+mod task;
+
+pub(crate) use discharge::discharge_store;
+pub(crate) use encounter::encounter_store;
+pub(crate) use notification::notification_store;
+pub(crate) use nurse::nurse_store;
+pub(crate) use outreach::outreach_store;
+pub(crate) use task::task_store;
