@@ -15,10 +15,12 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-/// A fresh database for one test.
+/// A fresh database for one test. Dropping it drops the PostgreSQL database (or
+/// removes the SQLite folder), so local runs leave nothing behind.
 pub struct TestDb {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
 }
 
 impl TestDb {
@@ -30,6 +32,7 @@ impl TestDb {
                 Self {
                     url,
                     _dir: Some(dir),
+                    pg_name: None,
                 }
             }
             Backend::Postgres => {
@@ -59,8 +62,42 @@ impl TestDb {
                 Self {
                     url: format!("{base}/{name}"),
                     _dir: None,
+                    pg_name: Some(name),
                 }
             }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which may be single-threaded and
+        // cannot be blocked on: the drop gets a thread and a runtime of its own.
+        // `with (force)` ends the connections a service under test still holds.
+        let admin = admin_url();
+        let dropped = std::thread::spawn(move || {
+            use sqlx::Connection;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                sqlx::query(&format!("drop database if exists {name} with (force)"))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("could not drop a test database: {e}");
         }
     }
 }
