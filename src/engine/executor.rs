@@ -129,6 +129,7 @@ impl Executor {
                     in_flight: &self.in_flight,
                     cancelled: self.cancelled,
                     draining,
+                    max_attempts: self.inner.default_retry.max_attempts,
                 },
             );
             for &i in &pass.changed {
@@ -263,6 +264,7 @@ impl Executor {
     fn spawn(&mut self, index: usize) {
         let step = &self.def.steps[index];
         let state = &self.steps[index];
+        let lost_attempt = super::lost::reconciled_attempt(state);
         let wake = state.wait.as_ref().and_then(|w| {
             let saved = w.get("state").cloned().unwrap_or(Value::Null);
             match w.get("kind").and_then(Value::as_str) {
@@ -303,6 +305,7 @@ impl Executor {
             idempotency_key: format!("{}:{}", self.run.run_id, step.name),
             cancel: self.cancel.child_token(),
             wake,
+            lost_attempt,
             clock: self.inner.clock.clone(),
             engine: super::Engine {
                 inner: self.inner.clone(),
@@ -348,6 +351,12 @@ impl Executor {
             .unwrap_or_else(|| self.inner.default_retry.clone());
         let workflow_source = format!("workflow:{}", self.run.workflow);
         let s = &mut self.steps[i];
+        // A reconciliation of a lost last attempt settles the step for good: it is
+        // neither retried nor deferred.
+        let reconciled = super::lost::reconciling(s);
+        if reconciled {
+            s.wait = None;
+        }
         s.duration_ms = Some(s.duration_ms.unwrap_or(0) + elapsed_ms);
         let metrics = &self.inner.metrics;
         metrics.observe(
@@ -423,7 +432,7 @@ impl Executor {
                 s.messages = e.messages.to_value().or(s.messages.take());
                 s.error = Some(error.clone());
                 let attempts = s.attempts.max(1) as u32;
-                if e.deferred && !self.cancelled {
+                if e.deferred && !self.cancelled && !reconciled {
                     // Nothing was attempted: the attempt is given back.
                     s.attempts -= 1;
                     let delay = e.retry_after.unwrap_or(Duration::from_secs(1));
@@ -433,7 +442,11 @@ impl Executor {
                     let data = json!({"step": s.name, "reason": e.message, "retryAt": at});
                     self.events
                         .push(self.labels.engine("step.deferred", now, data));
-                } else if e.is_retryable() && attempts < retry.max_attempts && !self.cancelled {
+                } else if e.is_retryable()
+                    && attempts < retry.max_attempts
+                    && !self.cancelled
+                    && !reconciled
+                {
                     let delay = retry
                         .backoff(attempts)
                         .max(e.retry_after.unwrap_or_default());
@@ -473,6 +486,11 @@ impl Executor {
             StepStatus::Skipped => Some((
                 "step.skipped",
                 json!({"step": s.name, "reason": s.skip_reason}),
+            )),
+            // Only a lost last attempt fails in planning.
+            StepStatus::Failed => Some((
+                "step.failed",
+                json!({"step": s.name, "attempt": s.attempts, "error": s.error}),
             )),
             _ => None,
         };

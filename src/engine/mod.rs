@@ -5,7 +5,8 @@
 //! holds the run's lease, renewed by a heartbeat and by every commit. A replica that
 //! dies loses its leases when they expire, and another replica resumes its runs from
 //! their committed state (completed steps never run again; steps that were in flight
-//! run again with one more attempt).
+//! run again with one more attempt, or fail once their last attempt never reported:
+//! see `lost`).
 //!
 //! Submissions execute at once on the submitting replica when it has a free slot
 //! (the run is inserted already leased to it, saving a claim), and are queued
@@ -18,6 +19,7 @@ mod error;
 mod events;
 mod executor;
 mod functions;
+mod lost;
 mod options;
 mod plan;
 mod policy;
@@ -43,6 +45,7 @@ pub use definition::{
 };
 pub use error::{EngineError, EngineResult};
 pub use functions::{CancelOn, Concurrency, Debounce, FunctionSpec, Trigger, key_of};
+pub use lost::never_reported;
 pub use options::{RunOptions, StepToggle, escape_pointer};
 pub use plan::{DryRunPlan, SkippedStep};
 pub use policy::{RetryPolicy, StepPolicy};

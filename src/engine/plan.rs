@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::definition::WorkflowDefinition;
+use super::lost::{self, Orphan};
 use super::options::RunOptions;
 use crate::store::{RunStatus, StepStatus, StepWrite};
 
@@ -27,6 +28,8 @@ pub struct PassContext<'a> {
     pub cancelled: bool,
     /// The replica is shutting down: start nothing new.
     pub draining: bool,
+    /// Attempts of a step whose policy names none (`engine.retry.max_attempts`).
+    pub max_attempts: u32,
 }
 
 /// What the run does next.
@@ -100,6 +103,20 @@ pub fn advance(
     cx: PassContext<'_>,
 ) -> Pass {
     let mut changed = Vec::new();
+    // A step left `running` by a holder that stopped spent that attempt; when it was
+    // the last, the step has failed (before stops and skips are worked out, since
+    // the failure may stop the run or skip dependents).
+    if !cx.cancelled {
+        for (i, s) in steps.iter_mut().enumerate() {
+            if s.status == StepStatus::Running
+                && !cx.in_flight[i]
+                && orphan_verdict(def, i, s, &cx) == Orphan::Failed
+            {
+                lost::fail(s, cx.now);
+                changed.push(i);
+            }
+        }
+    }
     let stop = if cx.cancelled {
         Some((String::new(), "run cancelled".to_string()))
     } else {
@@ -171,8 +188,13 @@ pub fn advance(
             if !startable {
                 continue;
             }
+            let reconcile = s.status == StepStatus::Running
+                && orphan_verdict(def, i, s, &cx) == Orphan::Reconcile;
             let s = &mut steps[i];
-            if s.status != StepStatus::Sleeping {
+            if reconcile {
+                // The lost attempt was the last: the handler only settles it.
+                lost::start_reconciling(s);
+            } else if s.status != StepStatus::Sleeping {
                 // A resumed sleeper continues where it parked; anything else is a new attempt.
                 s.attempts += 1;
             }
@@ -193,6 +215,22 @@ pub fn advance(
         changed,
         verdict,
     }
+}
+
+/// What an orphaned `running` step (a holder that stopped started its attempt)
+/// does next, by its policy.
+fn orphan_verdict(
+    def: &WorkflowDefinition,
+    i: usize,
+    s: &StepWrite,
+    cx: &PassContext<'_>,
+) -> Orphan {
+    let policy = &def.steps[i].policy;
+    let max = policy
+        .retry
+        .as_ref()
+        .map_or(cx.max_attempts, |r| r.max_attempts);
+    lost::verdict(s, max, policy.reconciles_lost)
 }
 
 fn verdict(

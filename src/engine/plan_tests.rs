@@ -47,6 +47,7 @@ fn pass(def: &WorkflowDefinition, o: &RunOptions, s: &mut [StepWrite], in_flight
             in_flight,
             cancelled: false,
             draining: false,
+            max_attempts: 3,
         },
     )
 }
@@ -208,6 +209,33 @@ fn a_step_left_running_by_a_dead_holder_starts_again_with_one_more_attempt() {
     let p = pass(&d, &o, &mut s, &[false; 5]);
     assert_eq!(p.start, vec![0]);
     assert_eq!(s[0].attempts, 2);
+}
+
+#[test]
+fn a_critical_step_whose_last_attempt_never_reported_fails_and_stops_the_run() {
+    let d = def(true);
+    let o = RunOptions::default();
+    let mut s = states(&d);
+    complete(&mut s, 0);
+    s[1].status = StepStatus::Running;
+    s[1].attempts = 3;
+    let p = pass(&d, &o, &mut s, &[false; 5]);
+    assert!(p.start.is_empty(), "the poison pill is not started again");
+    assert_eq!(s[1].status, StepStatus::Failed);
+    assert_eq!(s[1].attempts, 3);
+    assert_eq!(
+        s[1].error.as_ref().unwrap()["message"],
+        "attempt 3 never reported: the process running it stopped"
+    );
+    assert!(p.changed.contains(&1));
+    assert_eq!(s[2].status, StepStatus::Skipped);
+    assert!(matches!(
+        p.verdict,
+        Verdict::Final {
+            status: RunStatus::Failed,
+            ..
+        }
+    ));
 }
 
 #[test]

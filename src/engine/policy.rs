@@ -73,6 +73,10 @@ pub struct StepPolicy {
     pub retry: Option<RetryPolicy>,
     /// Deadline per attempt; `None` takes `engine.retry.attempt_timeout`.
     pub timeout: Option<Duration>,
+    /// The handler understands [`StepContext::lost_attempt`](super::StepContext): when the last
+    /// attempt never reported, it is called once more to settle what that attempt
+    /// recorded, without repeating its side effect. Otherwise the step just fails.
+    pub reconciles_lost: bool,
 }
 
 impl StepPolicy {
@@ -96,6 +100,13 @@ impl StepPolicy {
     /// Sets the per-attempt deadline.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Declares that the handler settles a lost last attempt when called with
+    /// [`StepContext::lost_attempt`](super::StepContext) set.
+    pub fn reconciles_lost(mut self) -> Self {
+        self.reconciles_lost = true;
         self
     }
 }

@@ -47,6 +47,12 @@ pub struct StepContext {
     pub cancel: CancellationToken,
     /// Why the step runs again after parking, if it does.
     pub wake: Option<Wake>,
+    /// Set when this call only settles a lost last attempt (the number of the
+    /// attempt whose process stopped before it reported): the handler must not
+    /// repeat the side effect, only settle what that attempt recorded. Only steps
+    /// whose policy [reconciles lost attempts](super::StepPolicy::reconciles_lost)
+    /// are called so.
+    pub lost_attempt: Option<u32>,
     /// The engine's clock.
     pub clock: Arc<dyn Clock>,
     /// The engine, for starting child runs.

@@ -124,6 +124,7 @@ impl Engine {
                     in_flight: &idle,
                     cancelled: false,
                     draining: false,
+                    max_attempts: inner.default_retry.max_attempts,
                 },
             );
             for &i in &pass.changed {

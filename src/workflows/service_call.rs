@@ -62,6 +62,7 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
             StepPolicy::new()
                 .critical()
                 .retry(retry)
+                .reconciles_lost()
                 .timeout(settings.attempt_timeout(&services.settings.outbound)),
             move |ctx| execute(execution.clone(), ctx),
         )
@@ -92,6 +93,9 @@ async fn wait(calls: Arc<ServiceCalls>, ctx: StepContext) -> Result<StepOutcome,
 /// settled or claimed elsewhere, in which case nothing is sent.
 async fn execute(x: Arc<Execution>, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let call = ensure_scheduled(&x.calls, &ctx).await?;
+    if let Some(lost) = ctx.lost_attempt {
+        return settle_lost(&x.calls, call, lost, &ctx).await;
+    }
     if !matches!(
         call.status,
         ServiceCallStatus::Scheduled | ServiceCallStatus::Running
@@ -176,6 +180,24 @@ impl Execution {
             Transition::Applied(c) | Transition::Unchanged(Some(c)) => settled(&c, ctx),
             Transition::Unchanged(None) => Err(missing()),
         }
+    }
+}
+
+/// The last attempt never reported and none is left: the call fails (unless that
+/// attempt settled it before its process stopped); nothing is sent.
+async fn settle_lost(
+    calls: &ServiceCalls,
+    call: ServiceCall,
+    lost: u32,
+    ctx: &StepContext,
+) -> Result<StepOutcome, StepError> {
+    if call.status.is_final() || call.run_id != Some(ctx.run_id) {
+        return settled(&call, ctx);
+    }
+    tracing::warn!(service_call.id = %call.id, run.id = %ctx.run_id, attempt = lost, "the last attempt of a service call never reported; the call fails");
+    match persist(|| calls.lose(&call, ctx.run_id, lost, ctx.now())).await? {
+        Transition::Applied(c) | Transition::Unchanged(Some(c)) => settled(&c, ctx),
+        Transition::Unchanged(None) => Err(missing()),
     }
 }
 

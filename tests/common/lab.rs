@@ -5,6 +5,8 @@
 //! - `sleepMs`: work for that long (noticing cancellation);
 //! - `failCalls` + `failKind` (`retryable`/`permanent`): fail the first N calls;
 //! - `panic`: panic;
+//! - `abort`: abort the whole process (after logging the call), as running out of
+//!   memory would;
 //! - `log`: a file path; every call appends `<step>\n` to it (survives a crash);
 //! - `padEvents` (top level): every step publishes an event of that many bytes.
 //!   `lab-critical` is `lab` with `b` critical; `nap` sleeps durably; `slow` times out.
@@ -73,6 +75,9 @@ async fn lab_step(rec: Recorder, ctx: StepContext) -> Result<StepOutcome, StepEr
         // writes, which parallel steps would interleave ("eb\n\n").
         f.write_all(format!("{}\n", ctx.step).as_bytes()).unwrap();
         f.sync_all().unwrap();
+    }
+    if b["abort"].as_bool() == Some(true) {
+        std::process::abort();
     }
     let started = Instant::now();
     let mut cancelled = false;

@@ -282,6 +282,37 @@ impl ServiceCalls {
         self.apply(call, change).await
     }
 
+    /// `Scheduled | Running → Failed` when attempt `attempt` of `run` never
+    /// reported (its process stopped) and no attempt is left: the call's outcome
+    /// is unknown, so it fails saying whether the request may have been sent.
+    pub async fn lose(
+        &self,
+        call: &ServiceCall,
+        run: RunId,
+        attempt: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, StoreError> {
+        let sent = if call.status == ServiceCallStatus::Running && call.attempts >= attempt {
+            "the server may have received the request"
+        } else {
+            "the request was not sent"
+        };
+        let message = format!("{}; {sent}", crate::engine::never_reported(attempt));
+        let failure = FailureMeta::new(FailureKind::Lost, message, attempt);
+        let data = json!({"kind": failure.kind, "attempt": attempt});
+        let mut change = self.change(
+            call,
+            &[ServiceCallStatus::Scheduled, ServiceCallStatus::Running],
+            ServiceCallStatus::Failed,
+            now,
+            Some(run),
+            data,
+        );
+        change.require_run = Some(run);
+        change.error = serde_json::to_value(&failure).ok();
+        self.apply(call, change).await
+    }
+
     /// `Submitted → Failed` when the call's run could not be submitted.
     pub async fn abandon(
         &self,

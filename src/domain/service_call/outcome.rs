@@ -81,6 +81,9 @@ pub enum FailureKind {
     NotScheduled,
     /// The run performing the call was cancelled while the request was in flight.
     Cancelled,
+    /// The last attempt never reported: the process performing it stopped (or
+    /// paused past its lease) with the request perhaps in flight.
+    Lost,
 }
 
 impl From<OutboundErrorKind> for FailureKind {
