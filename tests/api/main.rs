@@ -37,6 +37,7 @@ mod ods;
 mod replicas;
 mod resilience;
 mod schedule;
+mod service_call_keys;
 mod service_calls;
 #[path = "../common/sse.rs"]
 mod sse;
