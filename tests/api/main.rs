@@ -30,6 +30,7 @@ mod fake_smtp;
 mod fake_voice;
 #[allow(dead_code)]
 mod helpers;
+mod idempotency;
 #[path = "../common/lab.rs"]
 mod lab;
 #[path = "../common/ods.rs"]
