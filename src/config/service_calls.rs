@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::Secret;
 use super::outbound::OutboundConfig;
 use super::serde_helpers::{duration, string_list};
-use crate::domain::service_call::{HeaderSealer, ServiceCallLimits};
+use crate::domain::service_call::{HeaderSealer, ServiceCallLimits, is_header_name};
 
 /// Time an execution attempt gets beyond the request's own timeout, for reading
 /// and recording the call around it.
@@ -47,6 +47,11 @@ pub struct ServiceCallSettings {
     /// server asking for more is retried after this long. Default 1h.
     #[serde(with = "duration")]
     pub max_retry_after: Duration,
+    /// `service_calls.idempotency_header`
+    /// (`CAREFLOW_SERVICE_CALLS__IDEMPOTENCY_HEADER`): the header that carries the
+    /// call's id on every attempt, so partners can drop repeats. Default
+    /// `Idempotency-Key`; empty sends none unless a call names one.
+    pub idempotency_header: String,
 }
 
 impl ServiceCallSettings {
@@ -77,6 +82,12 @@ impl ServiceCallSettings {
         if self.max_backoff < self.initial_backoff {
             return Err("service_calls.max_backoff: must be at least initial_backoff".into());
         }
+        if !self.idempotency_header.is_empty() && !is_header_name(&self.idempotency_header) {
+            return Err(
+                "service_calls.idempotency_header: must be a header name (or empty for none)"
+                    .into(),
+            );
+        }
         Ok(())
     }
 }
@@ -92,6 +103,20 @@ mod tests {
         assert!(s.encryption_key.is_empty());
         assert_eq!(s.max_attempts, 5);
         assert_eq!(s.limits().max_body_bytes, 65536);
+        assert_eq!(s.idempotency_header, "Idempotency-Key");
+        assert!(s.check().is_ok());
+    }
+
+    #[test]
+    fn an_idempotency_header_that_is_no_header_name_is_refused() {
+        let mut s = Settings::defaults().service_calls;
+        s.idempotency_header = "Idempotency Key".into();
+        let err = s.check().unwrap_err();
+        assert!(
+            err.starts_with("service_calls.idempotency_header:"),
+            "{err}"
+        );
+        s.idempotency_header = String::new();
         assert!(s.check().is_ok());
     }
 

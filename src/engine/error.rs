@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::domain::validation::Problems;
-use crate::store::StoreError;
+use crate::store::{RunId, StoreError};
 
 /// Why an engine call failed.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,12 @@ pub enum EngineError {
     /// The replica is shutting down and accepts no new work.
     #[error("shutting down")]
     ShuttingDown,
+    /// The idempotency key was used before for a different request.
+    #[error("the idempotency key was already used for a different request (run {run_id})")]
+    KeyReused {
+        /// The run the key names.
+        run_id: RunId,
+    },
     /// The run is not in a state that allows the operation.
     #[error("{0}")]
     InvalidState(String),

@@ -273,6 +273,7 @@ async fn route(engine: &Engine, e: &EventRow) -> Result<(), EngineError> {
             input,
             options: RunOptions::default(),
             idempotency_key: Some(trigger_key(e.event_id)),
+            fingerprint: None,
             correlation_id: e
                 .correlation_id
                 .clone()

@@ -86,6 +86,7 @@ impl StepContext {
             input,
             options: super::RunOptions::default(),
             idempotency_key: Some(format!("{}:{key}", self.idempotency_key)),
+            fingerprint: None,
             correlation_id: Some(
                 self.correlation_id
                     .clone()

@@ -30,6 +30,10 @@ pub struct Submission {
     pub options: RunOptions,
     /// A repeat with the same key returns the first run.
     pub idempotency_key: Option<String>,
+    /// Fingerprint of the client's request, stored with a client-given key: a
+    /// repeat with the same key and another fingerprint is refused. `None` for keys
+    /// careflow derives itself (a retried step may rebuild its input differently).
+    pub fingerprint: Option<String>,
     /// Correlation id for the run's events.
     pub correlation_id: Option<String>,
 }
@@ -159,6 +163,7 @@ impl Engine {
             input: sub.input,
             options: serde_json::to_value(&sub.options).unwrap_or(Value::Null),
             idempotency_key: sub.idempotency_key,
+            request_hash: sub.fingerprint.clone(),
             correlation_id: sub.correlation_id,
             created_at: now,
             ready_at: lease
@@ -173,7 +178,14 @@ impl Engine {
         // Subscribe before the executor starts, so its wake-up cannot be missed.
         let rx = (!wait.is_zero()).then(|| inner.waiters.subscribe(run_id));
         match inner.store.insert_run(&new_run).await? {
-            InsertRun::Duplicate(existing) => {
+            InsertRun::Duplicate(existing, stored) => {
+                if let (Some(stored), Some(given)) = (stored, &sub.fingerprint)
+                    && stored != *given
+                {
+                    return Err(EngineError::KeyReused {
+                        run_id: existing.run_id,
+                    });
+                }
                 let finished = if wait.is_zero() {
                     None
                 } else {

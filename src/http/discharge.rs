@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query};
-use super::runs::{WaitQuery, idempotency_key, submission_response, wait_param};
+use super::runs::{WaitQuery, fingerprint, idempotency_key, submission_response, wait_param};
 use crate::auth::Principal;
 use crate::engine::{Submission, Submitted};
 use crate::store::RunId;
@@ -63,6 +63,7 @@ pub async fn orchestrate(
         workflow: WORKFLOW.to_string(),
         input: valid.input,
         options: valid.options,
+        fingerprint: key.as_ref().map(|_| fingerprint(&body)),
         idempotency_key: key,
         correlation_id: valid.correlation_id,
     };

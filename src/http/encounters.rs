@@ -159,6 +159,7 @@ pub async fn submit(
         input: input.to_value(),
         options: RunOptions::default(),
         idempotency_key: Some(input.idempotency_key()),
+        fingerprint: None,
         correlation_id: None,
     };
     // Submitted without waiting, so the encounter is recorded (and readable at

@@ -282,6 +282,17 @@ impl From<EngineError> for ApiError {
                 retry_after: Duration::from_secs(1),
                 detail: "This replica is shutting down; retry on another.".into(),
             },
+            EngineError::KeyReused { run_id } => {
+                let mut p = Problems::new();
+                p.push(
+                    "/headers/idempotency-key",
+                    format!(
+                        "was already used for a different request (run {run_id}); \
+                         use a new key for a new request"
+                    ),
+                );
+                ApiError::Validation(p)
+            }
             EngineError::InvalidState(d) => ApiError::Conflict(d),
             EngineError::Store(s) => s.into(),
         }

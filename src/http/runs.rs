@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -59,6 +60,14 @@ pub fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
             Err(ApiError::Validation(p))
         }
     }
+}
+
+/// The fingerprint of a submission's body, stored with a client's
+/// `Idempotency-Key` to recognise the key reused for another request. The body is
+/// hashed as parsed (object keys sorted, whitespace dropped), so formatting does
+/// not make two equal requests differ.
+pub fn fingerprint(body: &Value) -> String {
+    hex::encode(Sha256::digest(body.to_string().as_bytes()))
 }
 
 /// How a submission answers: `200` with `body` when the run ended within the wait,
@@ -143,6 +152,7 @@ pub async fn submit(
         workflow: name,
         input: body.get("input").cloned().unwrap_or(Value::Null),
         options,
+        fingerprint: key.as_ref().map(|_| fingerprint(&body)),
         idempotency_key: key,
         correlation_id,
     };

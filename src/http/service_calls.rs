@@ -91,6 +91,7 @@ async fn schedule(state: &AppState, call: ServiceCall, resumable: bool) -> ApiRe
         input: json!({"serviceCallId": call.id}),
         options: RunOptions::default(),
         idempotency_key: Some(format!("service-call:{}", call.id)),
+        fingerprint: None,
         correlation_id: Some(call.correlation()),
     };
     let run_id = match state.engine.submit(submission, Duration::ZERO).await {

@@ -218,6 +218,8 @@ pub struct NewRun {
     pub options: Value,
     /// Idempotency key.
     pub idempotency_key: Option<String>,
+    /// Fingerprint of the request that gave the key, when a client gave it.
+    pub request_hash: Option<String>,
     /// Correlation id.
     pub correlation_id: Option<String>,
     /// Submission time.
@@ -239,8 +241,9 @@ pub struct NewRun {
 pub enum InsertRun {
     /// The run was stored.
     Created,
-    /// A run with the same idempotency key exists: this one.
-    Duplicate(Box<RunRow>),
+    /// A run with the same idempotency key exists: this one, with the fingerprint
+    /// of the request that created it (if one was stored).
+    Duplicate(Box<RunRow>, Option<String>),
 }
 
 /// A lease holder's identity, which fences its writes.

@@ -30,6 +30,7 @@ mod fake_smtp;
 mod fake_voice;
 #[allow(dead_code)]
 mod helpers;
+mod idempotency;
 #[path = "../common/lab.rs"]
 mod lab;
 #[path = "../common/ods.rs"]
@@ -37,6 +38,7 @@ mod ods;
 mod replicas;
 mod resilience;
 mod schedule;
+mod service_call_keys;
 mod service_calls;
 #[path = "../common/sse.rs"]
 mod sse;

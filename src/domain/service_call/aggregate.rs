@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::keeping::HeaderKeeper;
 use super::outcome::{FailureKind, FailureMeta, ResponseMeta};
 use super::record::{ServiceCall, StoredHeader, body_to_value};
-use super::request::{ServiceCallLimits, ValidServiceCall, validate};
+use super::request::{KeyHeader, ServiceCallLimits, ValidServiceCall, validate};
 use super::sealing::SealError;
 use crate::config::ServiceCallSettings;
 use crate::domain::validation::Problems;
@@ -69,6 +69,8 @@ pub struct ServiceCalls {
     keeper: HeaderKeeper,
     limits: ServiceCallLimits,
     policy: Arc<OutboundPolicy>,
+    /// The header carrying a call's id unless the call names another.
+    key_header: Option<String>,
 }
 
 impl ServiceCalls {
@@ -90,6 +92,7 @@ impl ServiceCalls {
             keeper,
             limits: settings.limits(),
             policy,
+            key_header: Some(settings.idempotency_header.clone()).filter(|h| !h.is_empty()),
         })
     }
 
@@ -114,7 +117,8 @@ impl ServiceCalls {
         now: DateTime<Utc>,
     ) -> Result<Submission, ServiceCallError> {
         let id = Uuid::now_v7();
-        let headers = self.keeper.keep(tenant, id, &valid.headers)?;
+        let mut headers = self.keeper.keep(tenant, id, &valid.headers)?;
+        headers.extend(self.key_header_of(valid, id));
         let dropped: Vec<&str> = headers
             .iter()
             .filter(|h| matches!(h, StoredHeader::Dropped { .. }))
@@ -174,6 +178,25 @@ impl ServiceCalls {
                 })
             }
         }
+    }
+
+    /// The header carrying the call's id on every attempt, kept with the request
+    /// like any other header; none when the call turned it off, or gives a value
+    /// for that header itself (the caller's value is sent then).
+    fn key_header_of(&self, valid: &ValidServiceCall, id: Uuid) -> Option<StoredHeader> {
+        let name = match &valid.key_header {
+            KeyHeader::Configured => self.key_header.clone()?,
+            KeyHeader::Named(name) => name.clone(),
+            KeyHeader::Off => return None,
+        };
+        let given = valid
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(&name));
+        (!given).then(|| StoredHeader::Plain {
+            name,
+            value: id.to_string(),
+        })
     }
 
     /// `Submitted → Scheduled`, recording the run that performs the call.

@@ -160,6 +160,82 @@ async fn without_a_key_secret_values_are_not_stored_nor_sent_and_the_view_says_s
     );
 }
 
+fn sent_header(request: &OutboundRequest, name: &str) -> Option<String> {
+    request
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+}
+
+#[tokio::test]
+async fn every_request_carries_the_call_id_in_the_configured_or_named_key_header() {
+    let f = fixture(None).await;
+    let call = submit(&f, &body(&[], 0), None).await.unwrap().call;
+    let request = f.calls.outbound_request(&call).unwrap();
+    assert_eq!(
+        sent_header(&request, "Idempotency-Key"),
+        Some(call.id.to_string())
+    );
+    let view = serde_json::to_value(call.view()).unwrap();
+    assert_eq!(
+        view["request"]["headers"]["Idempotency-Key"],
+        call.id.to_string()
+    );
+
+    let mut named = body(&[], 0);
+    named["request"]["idempotencyHeader"] = json!("X-Request-Key");
+    let call = submit(&f, &named, None).await.unwrap().call;
+    let request = f.calls.outbound_request(&call).unwrap();
+    assert_eq!(
+        sent_header(&request, "X-Request-Key"),
+        Some(call.id.to_string())
+    );
+    assert_eq!(sent_header(&request, "Idempotency-Key"), None);
+
+    let mut off = body(&[], 0);
+    off["request"]["idempotencyHeader"] = Value::Null;
+    let call = submit(&f, &off, None).await.unwrap().call;
+    let request = f.calls.outbound_request(&call).unwrap();
+    assert_eq!(sent_header(&request, "Idempotency-Key"), None);
+}
+
+#[tokio::test]
+async fn a_key_header_value_the_caller_gives_is_sent_instead_of_the_call_id() {
+    let f = fixture(None).await;
+    let mut given = body(&[], 0);
+    given["request"]["headers"]["idempotency-key"] = json!("order-77");
+    let call = submit(&f, &given, None).await.unwrap().call;
+    let request = f.calls.outbound_request(&call).unwrap();
+    let keys: Vec<_> = request
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Idempotency-Key"))
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys[0].1, "order-77");
+}
+
+#[tokio::test]
+async fn an_empty_configured_key_header_sends_none_unless_the_call_names_one() {
+    let mut f = fixture(None).await;
+    let mut sc = Settings::defaults().service_calls;
+    sc.idempotency_header = String::new();
+    let policy = Arc::new(OutboundPolicy::new(&[]).unwrap());
+    f.calls = ServiceCalls::new(f.store.clone(), &sc, policy).unwrap();
+    let call = submit(&f, &body(&[], 0), None).await.unwrap().call;
+    let request = f.calls.outbound_request(&call).unwrap();
+    assert_eq!(sent_header(&request, "Idempotency-Key"), None);
+    let mut named = body(&[], 0);
+    named["request"]["idempotencyHeader"] = json!("Idempotency-Key");
+    let call = submit(&f, &named, None).await.unwrap().call;
+    let request = f.calls.outbound_request(&call).unwrap();
+    assert_eq!(
+        sent_header(&request, "Idempotency-Key"),
+        Some(call.id.to_string())
+    );
+}
+
 #[tokio::test]
 async fn a_sealed_header_that_no_longer_opens_makes_the_request_unsendable() {
     let f = fixture(Some([1; 32])).await;

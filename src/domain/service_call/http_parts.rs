@@ -1,12 +1,13 @@
-//! Validation of the `request` object of a service call: method, URL, headers
-//! and body. Problems are located relative to the object (`/url`, ...).
+//! Validation of the `request` object of a service call: method, URL, headers,
+//! body and the header that carries the call's idempotency key. Problems are
+//! located relative to the object (`/url`, ...).
 
 use http::Method;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use url::{Host, Url};
 
-use super::request::{CallBody, ServiceCallLimits, pointer_token};
+use super::request::{CallBody, KeyHeader, ServiceCallLimits, pointer_token};
 use crate::domain::validation::Problems;
 use crate::providers::outbound::OutboundPolicy;
 
@@ -25,8 +26,16 @@ struct RawHttp {
     url: Option<Value>,
     headers: Option<Value>,
     body: Option<Value>,
+    /// Present (even as `null`) or absent: `null` turns the key header off.
+    #[serde(default, deserialize_with = "present", rename = "idempotencyHeader")]
+    idempotency_header: Option<Value>,
     #[serde(flatten)]
     other: Map<String, Value>,
+}
+
+/// Keeps a member given as `null` apart from an absent one.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// The validated parts of the HTTP request.
@@ -35,6 +44,7 @@ pub(super) struct HttpParts {
     pub(super) url: Url,
     pub(super) headers: Vec<(String, String)>,
     pub(super) body: Option<CallBody>,
+    pub(super) key_header: KeyHeader,
 }
 
 pub(super) fn check(
@@ -54,12 +64,49 @@ pub(super) fn check(
     let url = check_url(raw.url.as_ref(), policy, problems);
     let headers = check_headers(raw.headers.as_ref(), problems);
     let body = check_body(raw.body, limits, problems);
+    let key_header = check_key_header(raw.idempotency_header, problems);
     Some(HttpParts {
         method: method?,
         url: url?,
         headers: headers?,
         body: body?,
+        key_header: key_header?,
     })
+}
+
+/// `idempotencyHeader`: absent keeps the configured header, `null` sends none,
+/// a header name sends the key in that header instead.
+fn check_key_header(value: Option<Value>, problems: &mut Problems) -> Option<KeyHeader> {
+    let name = match value {
+        None => return Some(KeyHeader::Configured),
+        Some(Value::Null) => return Some(KeyHeader::Off),
+        Some(Value::String(name)) => name,
+        Some(_) => {
+            problems.push(
+                "/idempotencyHeader",
+                "must be a header name, or null to send no idempotency key",
+            );
+            return None;
+        }
+    };
+    if !is_token(&name) || name.len() > 100 {
+        problems.push(
+            "/idempotencyHeader",
+            "is not a valid header name (1-100 token characters)",
+        );
+        return None;
+    }
+    if MANAGED_HEADERS
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(&name))
+    {
+        problems.push(
+            "/idempotencyHeader",
+            "is set by the HTTP client and cannot carry the key",
+        );
+        return None;
+    }
+    Some(KeyHeader::Named(name))
 }
 
 fn check_method(value: Option<&Value>, problems: &mut Problems) -> Option<Method> {
@@ -181,7 +228,7 @@ fn check_headers(value: Option<&Value>, problems: &mut Problems) -> Option<Vec<(
 }
 
 /// An RFC 9110 token: one or more tchar.
-fn is_token(name: &str) -> bool {
+pub(crate) fn is_token(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()

@@ -12,8 +12,9 @@ pub mod request;
 pub mod sealing;
 
 pub use aggregate::{ServiceCallError, ServiceCalls, Submission, Transition, WORKFLOW};
+pub(crate) use http_parts::is_token as is_header_name;
 pub use outcome::{FailureKind, FailureMeta, ResponseMeta};
 pub use record::{ServiceCall, ServiceCallView, StoredHeader};
 pub use redact::{is_secret_header, redact_headers};
-pub use request::{CallBody, ServiceCallLimits, ValidServiceCall, validate};
+pub use request::{CallBody, KeyHeader, ServiceCallLimits, ValidServiceCall, validate};
 pub use sealing::{HeaderSealer, SealError};

@@ -76,6 +76,17 @@ impl fmt::Debug for CallBody {
     }
 }
 
+/// Which header carries the call's idempotency key (its id) on every attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyHeader {
+    /// The one `service_calls.idempotency_header` names (none when it is empty).
+    Configured,
+    /// This header, named by the request.
+    Named(String),
+    /// None: the request asked for no key header.
+    Off,
+}
+
 /// A service call that passed validation.
 #[derive(Clone, PartialEq)]
 pub struct ValidServiceCall {
@@ -95,6 +106,8 @@ pub struct ValidServiceCall {
     pub correlation_id: Option<String>,
     /// Free-form labels.
     pub tags: Vec<String>,
+    /// The header that carries the call's idempotency key.
+    pub key_header: KeyHeader,
 }
 
 impl ValidServiceCall {
@@ -130,6 +143,7 @@ impl fmt::Debug for ValidServiceCall {
             .field("due_at", &self.due_at)
             .field("correlation_id", &self.correlation_id)
             .field("tags", &self.tags)
+            .field("key_header", &self.key_header)
             .finish()
     }
 }
@@ -197,6 +211,7 @@ pub fn validate(
                 due_at,
                 correlation_id,
                 tags,
+                key_header: http.key_header,
             })
         }
         _ => Err(problems),

@@ -406,6 +406,40 @@ fn each_bad_case_is_reported_at_its_pointer() {
 }
 
 #[test]
+fn the_key_header_is_the_configured_one_unless_the_request_names_another_or_none() {
+    assert_eq!(
+        run(&valid_body()).unwrap().key_header,
+        KeyHeader::Configured
+    );
+    let named = with("/request/idempotencyHeader", Some(json!("X-Request-Key")));
+    assert_eq!(
+        run(&named).unwrap().key_header,
+        KeyHeader::Named("X-Request-Key".into())
+    );
+    let off = with("/request/idempotencyHeader", Some(Value::Null));
+    assert_eq!(run(&off).unwrap().key_header, KeyHeader::Off);
+}
+
+#[test]
+fn a_key_header_that_cannot_carry_the_key_is_reported_at_its_pointer() {
+    for (case, value, message) in [
+        ("a number", json!(7), "must be a header name, or null"),
+        ("blank", json!(""), "not a valid header name"),
+        ("with a space", json!("Idem Key"), "not a valid header name"),
+        ("managed", json!("Content-Length"), "set by the HTTP client"),
+    ] {
+        let body = with("/request/idempotencyHeader", Some(value));
+        let problems = run(&body).expect_err(case).into_vec();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.pointer == "/request/idempotencyHeader" && p.message.contains(message)),
+            "{case}: got {problems:?}"
+        );
+    }
+}
+
+#[test]
 fn every_problem_is_reported_at_once() {
     let body = json!({
         "name": "",

@@ -159,6 +159,7 @@ async fn start(
         input: serde_json::to_value(&input).unwrap_or(Value::Null),
         options: RunOptions::default(),
         idempotency_key: Some(import.to_string()),
+        fingerprint: None,
         correlation_id: Some(import.to_string()),
     };
     match state.engine.submit(submission, Duration::ZERO).await? {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use super::PgStore;
 use super::columns::{EventColumns, StepColumns};
@@ -137,10 +137,11 @@ impl RunStore for PgStore {
                 insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
                                   options, idempotency_key, correlation_id, created_at,
                                   started_at, ready_at, lease_owner, lease_epoch,
-                                  lease_expires_at, concurrency_key, concurrency_limit)
+                                  lease_expires_at, concurrency_key, concurrency_limit,
+                                  request_hash)
                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                         case when $12::text is null then null else $10 end, $11, $12,
-                        case when $12::text is null then 0 else 1 end, $13, $36, $37)
+                        case when $12::text is null then 0 else 1 end, $13, $36, $37, $38)
                 on conflict (tenant_id, workflow, idempotency_key)
                     where idempotency_key is not null do nothing
                 returning run_id
@@ -201,6 +202,7 @@ impl RunStore for PgStore {
             .bind(notice_payloads(&notices))
             .bind(key)
             .bind(limit)
+            .bind(&run.request_hash)
             .fetch_one(&self.pool)
             .await?;
         let created: i64 = row.try_get("created")?;
@@ -210,8 +212,8 @@ impl RunStore for PgStore {
             }
             return Ok(InsertRun::Created);
         }
-        let existing: Option<RunRow> = sqlx::query_as(&format!(
-            "select {RUN_COLUMNS} from runs
+        let existing = sqlx::query(&format!(
+            "select {RUN_COLUMNS}, request_hash from runs
              where tenant_id = $1 and workflow = $2 and idempotency_key = $3"
         ))
         .bind(&run.tenant_id)
@@ -219,9 +221,12 @@ impl RunStore for PgStore {
         .bind(&run.idempotency_key)
         .fetch_optional(&self.pool)
         .await?;
-        existing
-            .map(|r| InsertRun::Duplicate(Box::new(r)))
-            .ok_or_else(|| StoreError::Conflict("run id already exists".into()))
+        let existing =
+            existing.ok_or_else(|| StoreError::Conflict("run id already exists".into()))?;
+        Ok(InsertRun::Duplicate(
+            Box::new(RunRow::from_row(&existing)?),
+            existing.try_get("request_hash")?,
+        ))
     }
 
     async fn claim_runs(

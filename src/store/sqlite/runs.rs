@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{FromRow, Row, Sqlite, Transaction};
 
 use super::SqliteStore;
 use crate::store::{
@@ -111,8 +111,8 @@ impl RunStore for SqliteStore {
     async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
         let mut tx = self.writer.begin().await?;
         if let Some(key) = &run.idempotency_key {
-            let existing: Option<RunRow> = sqlx::query_as(&format!(
-                "select {RUN_COLUMNS} from runs
+            let existing = sqlx::query(&format!(
+                "select {RUN_COLUMNS}, request_hash from runs
                  where tenant_id = $1 and workflow = $2 and idempotency_key = $3"
             ))
             .bind(&run.tenant_id)
@@ -121,7 +121,10 @@ impl RunStore for SqliteStore {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(existing) = existing {
-                return Ok(InsertRun::Duplicate(Box::new(existing)));
+                return Ok(InsertRun::Duplicate(
+                    Box::new(RunRow::from_row(&existing)?),
+                    existing.try_get("request_hash")?,
+                ));
             }
         }
         let (owner, lease_until) = match &run.lease {
@@ -132,10 +135,10 @@ impl RunStore for SqliteStore {
             "insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
                                options, idempotency_key, correlation_id, created_at, started_at,
                                ready_at, lease_owner, lease_epoch, lease_expires_at,
-                               concurrency_key, concurrency_limit)
+                               concurrency_key, concurrency_limit, request_hash)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                      case when $12 is null then null else $10 end, $11, $12,
-                     case when $12 is null then 0 else 1 end, $13, $14, $15)",
+                     case when $12 is null then 0 else 1 end, $13, $14, $15, $16)",
         )
         .bind(&run.tenant_id)
         .bind(run.run_id)
@@ -152,6 +155,7 @@ impl RunStore for SqliteStore {
         .bind(lease_until)
         .bind(run.concurrency.as_ref().map(|(k, _)| k.clone()))
         .bind(run.concurrency.as_ref().map(|(_, l)| *l))
+        .bind(&run.request_hash)
         .execute(&mut *tx)
         .await?;
         for s in &run.steps {

@@ -289,6 +289,7 @@ impl Poller {
             input: input.to_value(),
             options: RunOptions::default(),
             idempotency_key: Some(input.idempotency_key()),
+            fingerprint: None,
             correlation_id: None,
         };
         let (run_id, created) = match self.engine.submit(submission, Duration::ZERO).await {
