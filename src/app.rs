@@ -1,6 +1,6 @@
-//! Building and running the service: open the store, apply migrations, make sure a
-//! credential exists, register the workflows, start the engine, serve HTTP, and shut
-//! all of it down gracefully.
+//! Building and running the service: open the store, apply migrations, register the
+//! workflows, bind the listening address, make sure a credential exists, start the
+//! engine, serve HTTP, and shut all of it down gracefully.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -92,7 +92,6 @@ impl App {
     pub async fn start(settings: Settings, ext: Extensions) -> Result<App, StartError> {
         let settings = Arc::new(settings);
         let store = open_store(&settings).await?;
-        let bootstrap_key = bootstrap(&settings, store.as_ref()).await?;
         let metrics = Arc::new(Metrics::new());
         let clock: Arc<dyn Clock> = ext.clock.unwrap_or_else(|| Arc::new(SystemClock));
 
@@ -114,6 +113,18 @@ impl App {
         {
             registry.register_function(def, spec)?;
         }
+        let auth = Authenticator::new(store.clone(), &settings.auth, http_client)
+            .map_err(StartError::Settings)?;
+        let listener = bind(&settings).await?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: format!("{}:{}", settings.server.host, settings.server.port),
+            source,
+        })?;
+        // The key is shown once, so it is made only when nothing after it can fail:
+        // settings are usable and the port is ours. A start that fails earlier leaves
+        // the database without a key, and the next start makes and shows one.
+        let bootstrap_key = bootstrap(&settings, store.as_ref()).await?;
+
         let engine = Engine::start(
             store.clone(),
             registry,
@@ -121,10 +132,7 @@ impl App {
             settings.engine.clone(),
             metrics.clone(),
         );
-
         let services = Arc::new(services);
-        let auth = Authenticator::new(store.clone(), &settings.auth, http_client)
-            .map_err(StartError::Settings)?;
         let stop_http = CancellationToken::new();
         let hub = Hub::new(settings.events.buffer_per_subscriber, metrics.clone());
         spawn_pump(
@@ -145,17 +153,6 @@ impl App {
             shutdown: stop_http.clone(),
         };
         let router = http::router(state, ext.routes);
-
-        let addr = format!("{}:{}", settings.server.host, settings.server.port);
-        let listener = TcpListener::bind(&addr)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: addr.clone(),
-                source,
-            })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { addr, source })?;
         let stop = stop_http.clone();
         let server = tokio::spawn(async move {
             axum::serve(listener, router)
@@ -203,6 +200,14 @@ impl App {
         self.pollers.abort();
         self.server.abort();
     }
+}
+
+/// Binds the listening address of `server.host` and `server.port`.
+async fn bind(settings: &Settings) -> Result<TcpListener, StartError> {
+    let addr = format!("{}:{}", settings.server.host, settings.server.port);
+    TcpListener::bind(&addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
 }
 
 /// On a database without any API key, creates tenant `default` and one key.

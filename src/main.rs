@@ -95,6 +95,8 @@ fn main() -> ExitCode {
     match runtime.block_on(run(command, settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // In the log for collectors, and on stderr for whoever started the command.
+            tracing::error!(error = %e, "careflow stopped with an error");
             eprintln!("careflow: {e}");
             ExitCode::from(1)
         }

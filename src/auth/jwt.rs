@@ -3,9 +3,9 @@
 //! Rules: the algorithm must be on the allowlist (ES256/RS256 when a JWKS URL is
 //! configured, else HS256 when a secret is; `none` never parses); `exp` is required
 //! and `nbf` checked, with a small leeway; `aud` must match (default
-//! `authenticated`) and `iss` too when configured; `role` must not be `anon`; the
-//! tenant is read from a server-controlled claim (default `app_metadata.tenant_id`),
-//! never from `user_metadata`.
+//! `authenticated`); when an issuer is configured `iss` must be present and match;
+//! `role` must not be `anon`; the tenant is read from a server-controlled claim
+//! (default `app_metadata.tenant_id`), never from `user_metadata`.
 
 use std::collections::HashSet;
 
@@ -44,6 +44,7 @@ impl JwtVerifier {
                 http,
                 settings.jwks_cache_ttl,
                 settings.jwks_min_refresh,
+                settings.jwks_fetch_timeout,
             ))
         } else if !settings.jwt_secret.is_empty() {
             KeySource::Secret(DecodingKey::from_secret(
@@ -94,10 +95,14 @@ impl JwtVerifier {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.set_audience(&[&self.audience]);
+        let mut required: HashSet<String> =
+            HashSet::from(["exp".into(), "sub".into(), "aud".into()]);
         if let Some(iss) = &self.issuer {
+            // The check alone passes a token without `iss`: require the claim too.
             validation.set_issuer(&[iss]);
+            required.insert("iss".into());
         }
-        validation.required_spec_claims = HashSet::from(["exp".into(), "sub".into(), "aud".into()]);
+        validation.required_spec_claims = required;
         let data = decode::<Value>(token, &key, &validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind::*;
             invalid(match e.kind() {

@@ -8,8 +8,10 @@
 
 mod amion;
 mod care;
+mod cors;
 mod email;
 mod encounters;
+mod env;
 mod events;
 mod outbound;
 mod providers;
@@ -24,11 +26,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use figment::Figment;
-use figment::providers::{Env, Format, Toml};
+use figment::providers::{Format, Toml};
 use serde::Deserialize;
 
 pub use amion::AmionSettings;
 pub use care::{CareSettings, SEVERITIES, SlaMinutes};
+pub use cors::ANY_ORIGIN;
 pub use email::{DeliveryRetrySettings, EmailSettings};
 pub use encounters::{
     AnalysisSettings, EncounterSettings, SourceAuth, SourceSettings, is_source_name,
@@ -138,7 +141,8 @@ pub struct ServerSettings {
     /// `server.shutdown_timeout`, default 20s.
     #[serde(with = "duration")]
     pub shutdown_timeout: Duration,
-    /// `server.cors_allowed_origins`, default none.
+    /// `server.cors_allowed_origins`, default none: origins, or `*` alone for any
+    /// origin (without credentials).
     #[serde(deserialize_with = "string_list::deserialize")]
     pub cors_allowed_origins: Vec<String>,
 }
@@ -191,9 +195,12 @@ pub struct AuthSettings {
     /// `auth.jwks_cache_ttl`, default 10m.
     #[serde(with = "duration")]
     pub jwks_cache_ttl: Duration,
-    /// `auth.jwks_min_refresh`, default 30s.
+    /// `auth.jwks_min_refresh`, default 30s: least time between two fetches.
     #[serde(with = "duration")]
     pub jwks_min_refresh: Duration,
+    /// `auth.jwks_fetch_timeout`, default 5s: deadline of one JWKS fetch.
+    #[serde(with = "duration")]
+    pub jwks_fetch_timeout: Duration,
     /// `auth.issuer`: expected `iss`; empty is not checked.
     pub issuer: String,
     /// `auth.audience`: expected `aud`, default `authenticated`.
@@ -265,9 +272,23 @@ impl Settings {
 
     /// Loads the layered settings of a real process (files, then environment).
     pub fn load() -> Result<Self, ConfigError> {
+        let vars: Vec<(String, String)> = std::env::vars_os()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned(),
+                )
+            })
+            .collect();
+        Self::from_vars(&vars)
+    }
+
+    /// Loads the layered settings with `vars` as the environment.
+    pub(crate) fn from_vars(vars: &[(String, String)]) -> Result<Self, ConfigError> {
+        let var = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let mut figment = Figment::new().merge(Toml::string(DEFAULT_TOML));
-        if let Ok(env) = std::env::var("CAREFLOW_ENV") {
-            let dir = std::env::var("CAREFLOW_CONFIG_DIR").unwrap_or_else(|_| "config".into());
+        if let Some(env) = var("CAREFLOW_ENV") {
+            let dir = var("CAREFLOW_CONFIG_DIR").unwrap_or_else(|| "config".into());
             let path = PathBuf::from(dir).join(format!("{env}.toml"));
             if !path.exists() {
                 return Err(ConfigError::MissingEnvFile {
@@ -277,29 +298,16 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(path));
         }
-        figment = figment
-            .merge(
-                Env::prefixed("CAREFLOW_")
-                    .ignore(&["ENV", "CONFIG_DIR", "LOG_FORMAT"])
-                    .split("__"),
-            )
-            .merge(
-                Env::raw()
-                    .only(&["DATABASE_URL"])
-                    .map(|_| "database.url".into()),
-            )
-            .merge(Env::raw().only(&["PORT"]).map(|_| "server.port".into()))
-            .merge(Env::raw().only(&["RUST_LOG"]).map(|_| "log.filter".into()))
-            .merge(
-                Env::raw()
-                    .only(&["CAREFLOW_LOG_FORMAT"])
-                    .map(|_| "log.format".into()),
-            );
+        for layer in env::TextEnv::layers(vars) {
+            figment = figment.merge(layer);
+        }
         Self::from_figment(figment)
     }
 
     fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let settings: Settings = figment.extract()?;
+        // Lenient: environment values arrive as text, and a number or a boolean is
+        // read from the text where a setting wants one (see `env`).
+        let settings: Settings = figment.extract_lossy()?;
         settings.check()?;
         Ok(settings)
     }
@@ -332,6 +340,7 @@ impl Settings {
         if e.retry.multiplier < 1.0 {
             return bad("engine.retry.multiplier", "must be at least 1");
         }
+        cors::check(&self.server.cors_allowed_origins).map_err(ConfigError::Invalid)?;
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");
         }

@@ -139,6 +139,10 @@ pub enum ApiError {
         /// Why.
         detail: String,
     },
+    /// 503 `unavailable` with `Retry-After` and `WWW-Authenticate: Bearer`: the
+    /// bearer token cannot be checked now (its signing keys cannot be fetched).
+    #[error("credentials cannot be verified: {0}")]
+    CredentialsUnverifiable(String),
     /// 500 `internal`: a bug or an unexpected failure; details are only logged.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -162,6 +166,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut internal = None;
         let mut retry_after = None;
+        let mut challenge = false;
         let problem = match &self {
             ApiError::Validation(problems) => {
                 let n = problems.as_slice().len();
@@ -228,6 +233,16 @@ impl IntoResponse for ApiError {
                     detail.clone(),
                 )
             }
+            ApiError::CredentialsUnverifiable(d) => {
+                retry_after = Some(Duration::from_secs(5));
+                challenge = true;
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Service unavailable",
+                    format!("The bearer token cannot be verified now: {d}"),
+                )
+            }
             ApiError::Internal(e) => {
                 internal = Some(chain(e.as_ref()));
                 Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR)
@@ -241,6 +256,12 @@ impl IntoResponse for ApiError {
             if let Ok(v) = HeaderValue::from_str(&secs) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
+        }
+        if challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"careflow\""),
+            );
         }
         response
             .extensions_mut()
@@ -256,7 +277,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(c) => {
                 ApiError::Conflict(format!("conflicts with an existing resource ({c})"))
             }
-            StoreError::Unavailable(_) => ApiError::Unavailable {
+            StoreError::Unavailable(_) | StoreError::Connect { .. } => ApiError::Unavailable {
                 retry_after: Duration::from_secs(5),
                 detail: "The database is unavailable.".into(),
             },
@@ -304,10 +325,9 @@ impl From<AuthError> for ApiError {
         match e {
             AuthError::Missing | AuthError::Invalid(_) => ApiError::Unauthorized(e.to_string()),
             AuthError::Store(s) => s.into(),
-            AuthError::KeysUnavailable(d) => ApiError::Unavailable {
-                retry_after: Duration::from_secs(5),
-                detail: format!("Token signing keys are unavailable: {d}"),
-            },
+            AuthError::KeysUnavailable(d) => {
+                ApiError::CredentialsUnverifiable(format!("signing keys unavailable ({d})"))
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod care;
+mod cors;
 mod discharge;
 mod encounters;
 pub mod error;
@@ -23,11 +24,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -136,22 +136,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
 
     let server = &state.settings.server;
     let request_id = HeaderName::from_static(middleware::REQUEST_ID);
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(
-            server
-                .cors_allowed_origins
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok()),
-        ))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            HeaderName::from_static("idempotency-key"),
-            HeaderName::from_static("last-event-id"),
-            request_id.clone(),
-        ])
-        .expose_headers([request_id.clone(), header::LOCATION, header::RETRY_AFTER]);
+    let cors = cors::layer(&server.cors_allowed_origins, &request_id);
 
     // Twilio calls these and cannot send a bearer token: they sit outside the
     // authenticated router and check Twilio's signature instead.

@@ -12,14 +12,22 @@ pub enum StoreError {
     /// The writer's lease on a run was taken over; its write was dropped.
     #[error("the lease on the run was lost to another holder")]
     LeaseLost,
+    /// The database could not be reached when the store was opened.
+    #[error("cannot connect to {target}: {cause}")]
+    Connect {
+        /// Where: the server (or file), database and role; never a password.
+        target: String,
+        /// Why, e.g. `database "x" does not exist` or `connection refused at host:port`.
+        cause: String,
+    },
     /// The database cannot be reached or has no free connection.
-    #[error("database unavailable")]
+    #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
     /// A query failed.
     #[error("database error")]
     Database(#[source] sqlx::Error),
     /// Applying migrations failed.
-    #[error("migration failed")]
+    #[error("migration failed: {0}")]
     Migration(#[source] sqlx::migrate::MigrateError),
     /// A stored value does not have the shape this build expects.
     #[error("stored data is malformed: {0}")]

@@ -10,6 +10,7 @@
 mod auth;
 mod auth_sql;
 mod care;
+mod connect_error;
 mod discharge;
 mod encounters;
 mod error;

@@ -200,6 +200,10 @@ async fn hs256_tokens_authenticate_and_every_bad_token_is_refused(backend: Backe
             )),
         ),
         ("no exp", hs256(&with(json!({"exp": null})))),
+        (
+            "no iss although an issuer is configured",
+            hs256(&with(json!({"iss": null}))),
+        ),
         ("garbage", "not.a.token".into()),
     ];
     for (name, token) in cases {

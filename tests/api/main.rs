@@ -18,6 +18,8 @@ mod db;
 mod fake_amion;
 #[path = "../common/fakes/fhir.rs"]
 mod fake_fhir;
+#[path = "../common/fakes/jwks.rs"]
+mod fake_jwks;
 #[path = "../common/fakes/llm.rs"]
 mod fake_llm;
 #[path = "../common/fakes/pa_llm.rs"]
@@ -31,6 +33,7 @@ mod fake_voice;
 #[allow(dead_code)]
 mod helpers;
 mod idempotency;
+mod jwks;
 #[path = "../common/lab.rs"]
 mod lab;
 #[path = "../common/ods.rs"]
@@ -42,3 +45,4 @@ mod service_call_keys;
 mod service_calls;
 #[path = "../common/sse.rs"]
 mod sse;
+mod startup;

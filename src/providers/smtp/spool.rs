@@ -1,7 +1,9 @@
 //! The spool: instead of sending, write each email as an RFC 5322 `.eml` file
 //! in a directory, for a pickup service or for inspection. Files appear
 //! atomically and are named after the idempotency key, so a retried write
-//! leaves exactly one file.
+//! leaves exactly one file. Spooled emails hold patient data: on Unix the files
+//! are written 0600 in a directory kept at 0700 (tightened if it was looser), so
+//! only the service's own user can read them.
 
 use std::path::{Path, PathBuf};
 
@@ -28,10 +30,10 @@ impl SpoolWriter {
         let message = build_message(email)?;
         let key = hint_digest(&email.message_id_hint);
         let path = self.dir.join(format!("{key}.eml"));
+        private_dir(&self.dir).await?;
         if tokio::fs::try_exists(&path).await? {
             return Ok(path);
         }
-        tokio::fs::create_dir_all(&self.dir).await?;
         // Hidden and unique, so a pickup service never sees a partial file and
         // concurrent writers never share one.
         let tmp = self
@@ -53,8 +55,34 @@ impl SpoolWriter {
     }
 }
 
+/// Creates `dir` (and missing parents) readable by this user only, and tightens an
+/// existing one that others could read or enter.
+async fn private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut builder = tokio::fs::DirBuilder::new();
+        builder.recursive(true).mode(0o700);
+        builder.create(dir).await?;
+        let mode = tokio::fs::metadata(dir).await?.permissions().mode();
+        if mode & 0o077 != 0 {
+            let private = std::fs::Permissions::from_mode(mode & 0o7700);
+            tokio::fs::set_permissions(dir, private).await?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::fs::create_dir_all(dir).await
+    }
+}
+
 async fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = tokio::fs::File::create(path).await?;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
     file.write_all(bytes).await?;
     file.sync_all().await
 }

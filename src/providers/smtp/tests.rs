@@ -248,3 +248,24 @@ async fn the_spool_writes_one_parseable_file_per_idempotency_key() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn spooled_files_are_private_to_the_service_user_in_a_private_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let root = tempfile::tempdir().unwrap();
+    // A directory left world-readable by an earlier version is tightened.
+    let existing = root.path().join("outbox");
+    std::fs::create_dir(&existing).unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = SpoolWriter::new(&existing).write(&email()).await.unwrap();
+    assert_eq!(mode(&existing), 0o700);
+    assert_eq!(mode(&file), 0o600);
+    // A new one is created private, with its parents.
+    let fresh = root.path().join("a/b/care");
+    let file = SpoolWriter::new(&fresh).write(&email()).await.unwrap();
+    assert_eq!(mode(&fresh), 0o700);
+    assert_eq!(mode(&root.path().join("a")), 0o700);
+    assert_eq!(mode(&file), 0o600);
+}

@@ -45,14 +45,28 @@ impl PgStore {
     pub async fn connect(url: &str, settings: &DatabaseSettings) -> StoreResult<Self> {
         let options: PgConnectOptions = url
             .parse::<PgConnectOptions>()
-            .map_err(StoreError::Unavailable)?
+            .map_err(|e| StoreError::Connect {
+                target: "PostgreSQL".into(),
+                cause: super::connect_error::cause(&e, "the configured server"),
+            })?
             .application_name("careflow");
         let pool = PgPoolOptions::new()
             // One connection is held by the notice listener.
             .max_connections(settings.max_connections.max(2))
             .acquire_timeout(settings.acquire_timeout)
-            .connect_with(options)
-            .await?;
+            .connect_with(options.clone())
+            .await;
+        let pool = match pool {
+            Ok(pool) => pool,
+            Err(e) => {
+                return Err(super::connect_error::pg_failure(
+                    &options,
+                    e,
+                    settings.acquire_timeout,
+                )
+                .await);
+            }
+        };
         let (notices, _) = broadcast::channel(NOTICE_BUFFER);
         let stop_listening = CancellationToken::new();
         tokio::spawn(listen(

@@ -56,9 +56,13 @@ pub fn path_from_url(url: &str) -> PathBuf {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and its folder.
     pub async fn open(path: &Path, settings: &DatabaseSettings) -> StoreResult<Self> {
+        let failed = |cause: String| StoreError::Connect {
+            target: format!("SQLite file {}", path.display()),
+            cause,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Unavailable(sqlx::Error::Io(e)))?;
+                .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
         }
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(StoreError::Unavailable)?
@@ -73,12 +77,14 @@ impl SqliteStore {
             .max_connections(1)
             .acquire_timeout(settings.acquire_timeout.max(Duration::from_secs(30)))
             .connect_with(options.clone())
-            .await?;
+            .await
+            .map_err(|e| failed(e.to_string()))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options.read_only(true))
-            .await?;
+            .await
+            .map_err(|e| failed(e.to_string()))?;
         let (notices, _) = broadcast::channel(NOTICE_BUFFER);
         Ok(Self {
             writer,

@@ -111,9 +111,10 @@ impl Phase {
 fn store_failure(what: &str, e: StoreError) -> StepError {
     let message = format!("{what}: {e}");
     match e {
-        StoreError::Unavailable(_) | StoreError::Database(_) | StoreError::LeaseLost => {
-            StepError::retryable(message)
-        }
+        StoreError::Unavailable(_)
+        | StoreError::Connect { .. }
+        | StoreError::Database(_)
+        | StoreError::LeaseLost => StepError::retryable(message),
         StoreError::NotFound
         | StoreError::Conflict(_)
         | StoreError::Corrupt(_)

@@ -148,6 +148,13 @@ async fn a_structured_case_without_providers_spools_the_email_and_records_the_ca
     assert!(files[0].extension().is_some_and(|e| e == "eml"));
     let eml = std::fs::read_to_string(&files[0]).unwrap();
     assert!(eml.contains("To: sam@example.com"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&files[0]), 0o600, "spooled emails hold patient data");
+        assert_eq!(mode(spool.path()), 0o700);
+    }
 
     let placement = finished(&app, s(data, "/call/placementRunId")).await;
     assert_eq!(

@@ -70,6 +70,12 @@ async fn a_first_phase_failure_skips_the_others_and_leaves_no_rows(backend: Back
     assert_eq!(skipped, vec!["amionScrape", "coverageCalculation"]);
     assert!(fake.queries().is_empty(), "Amion was never asked");
     assert_eq!(status(&app, &h).await["status"], "FAILED");
+    // The access code given with the upload is gone although the roster phase never ran.
+    assert_eq!(
+        count_where(&app, "schedule_uploads", "amion_login is not null").await,
+        0,
+        "the access code outlived its import"
+    );
     for table in [
         "schedule_versions",
         "shift_instances",
