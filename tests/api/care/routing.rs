@@ -133,6 +133,38 @@ async fn replies_go_to_the_tenant_of_the_receiving_number_or_service(backend: Ba
     assert_eq!(outreach_a["interactions"].as_array().unwrap().len(), 1);
 }
 
+async fn a_caregiver_number_shared_in_a_tenant_goes_to_the_patient_awaiting_a_checkin(
+    backend: Backend,
+) {
+    let care = spawn(backend, |_| {}).await;
+    let app = &care.app;
+    let a = app.token.clone();
+    let asked = discharge_as(app, &a, "p-c1", SHARED, 25).await;
+    run_reaches(app, &a, &asked, "waiting").await;
+    // Discharged a moment ago: a plan, but no check-in yet.
+    let later = discharge_as(app, &a, "p-c2", SHARED, 0).await;
+    run_reaches(app, &a, &later, "sleeping").await;
+
+    reply_to(
+        app,
+        SHARED,
+        "+15550000001",
+        None,
+        "SMcare0001",
+        "she feels dizzy",
+    )
+    .await;
+    let done = finished(app, &asked).await;
+    assert_eq!(step(&done, "await-1")["output"]["replied"], true);
+    let first = get_json(app, "/v1/patients/p-c1/outreach").await;
+    assert_eq!(first["interactions"][0]["text"], "she feels dizzy");
+    let second = get_json(app, "/v1/patients/p-c2/outreach").await;
+    assert!(
+        second["interactions"].as_array().unwrap().is_empty(),
+        "{second}"
+    );
+}
+
 async fn an_ambiguous_reply_is_held_unrouted_with_a_review_task_in_each_tenant(backend: Backend) {
     let care = spawn(backend, |_| {}).await;
     let app = &care.app;
@@ -277,6 +309,7 @@ async fn twilio_numbers_belong_to_one_tenant_and_bad_ones_list_every_problem(bac
 
 both_backends!(
     replies_go_to_the_tenant_of_the_receiving_number_or_service,
+    a_caregiver_number_shared_in_a_tenant_goes_to_the_patient_awaiting_a_checkin,
     an_ambiguous_reply_is_held_unrouted_with_a_review_task_in_each_tenant,
     twilio_numbers_belong_to_one_tenant_and_bad_ones_list_every_problem,
 );
