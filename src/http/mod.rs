@@ -25,7 +25,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -125,7 +125,12 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/tasks/{id}", get(care::tasks::get))
         .route("/tasks/{id}/resolve", post(care::tasks::resolve))
         .route("/notifications", get(care::notifications::list))
-        .route("/patients/{id}/outreach", get(care::outreach::get));
+        .route("/patients/{id}/outreach", get(care::outreach::get))
+        .route(
+            "/twilio-numbers",
+            get(care::numbers::list).post(care::numbers::create),
+        )
+        .route("/twilio-numbers/{id}", delete(care::numbers::remove));
     if let Some(extra) = extra {
         v1 = v1.merge(extra);
     }
@@ -142,7 +147,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     // authenticated router and check Twilio's signature instead.
     let webhooks = Router::new()
         .route("/v1/webhooks/twilio/status", post(care::webhooks::status))
-        .route("/v1/webhooks/twilio/inbound", post(care::webhooks::inbound));
+        .route("/v1/webhooks/twilio/inbound", post(care::inbound::inbound));
 
     Router::new()
         .route("/healthz", get(health::healthz))

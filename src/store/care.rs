@@ -1,8 +1,10 @@
 //! What care transitions keep: nurses and shifts, follow-up tasks, the notification
 //! log (with per-tenant daily send counts), outreach plans and attempts, and
-//! interactions. Every row belongs to a tenant; the two lookups without a tenant
-//! (by a provider's message id, by a patient's phone number) exist for Twilio's
-//! webhooks, which name no tenant, and return the row whose tenant then applies.
+//! interactions, and the tenants' Twilio numbers. Every row belongs to a tenant except
+//! an unrouted reply (an SMS that could be from patients of several tenants); the
+//! lookups without a tenant (by a provider's message id, by a receiving number, by a
+//! patient's phone number) exist for Twilio's webhooks, which name no tenant, and
+//! return rows whose tenant then applies.
 //!
 //! Rows created by workflow steps carry an `origin_key` (the step's idempotency key or
 //! the run's id): a repeated attempt finds the row it created instead of adding one.
@@ -12,6 +14,7 @@
 
 mod notifications;
 mod outreach;
+mod routing;
 pub(crate) mod sql;
 mod staff;
 
@@ -24,6 +27,10 @@ pub use notifications::{
 };
 pub use outreach::{
     AttemptRow, Classified, InteractionRow, NewAttempt, NewInteraction, NewPlan, PlanRow,
+};
+pub use routing::{
+    InboundCandidateRow, NewUnroutedReply, RoutingStore, TwilioNumberRow, UnroutedCandidate,
+    UnroutedForTenant,
 };
 pub use staff::{
     AssignOutcome, CandidateRow, NewNurse, NewTask, NurseRow, ShiftRow, TaskFilter, TaskRow,
@@ -173,9 +180,6 @@ pub trait OutreachStore {
         tenant: &TenantId,
         patient: &str,
     ) -> StoreResult<Vec<PlanRow>>;
-    /// The plan an inbound SMS from `phone` answers, in any tenant: the newest active
-    /// plan for the number, else the newest plan.
-    async fn plan_for_phone(&self, phone: &str) -> StoreResult<Option<PlanRow>>;
     /// Ends an active plan (`COMPLETED` or `ESCALATED`); false when it was not active.
     async fn finish_plan(
         &self,
@@ -246,6 +250,9 @@ pub trait OutreachStore {
 }
 
 /// Everything care transitions keep.
-pub trait CareStore: NurseStore + TaskStore + NotificationStore + OutreachStore {}
+pub trait CareStore:
+    NurseStore + TaskStore + NotificationStore + OutreachStore + RoutingStore
+{
+}
 
-impl<T: NurseStore + TaskStore + NotificationStore + OutreachStore> CareStore for T {}
+impl<T: NurseStore + TaskStore + NotificationStore + OutreachStore + RoutingStore> CareStore for T {}

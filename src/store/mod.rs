@@ -34,10 +34,11 @@ use tokio::sync::broadcast;
 
 pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
 pub use care::{
-    AssignOutcome, AttemptRow, CandidateRow, CareStore, Classified, InteractionRow, NewAttempt,
-    NewInteraction, NewNotification, NewNurse, NewPlan, NewTask, NotificationFilter,
-    NotificationRow, NotificationStore, NurseRow, NurseStore, OutreachStore, PlanRow,
-    ProviderUpdate, Reservation, SendResult, ShiftRow, TaskFilter, TaskRow, TaskStore,
+    AssignOutcome, AttemptRow, CandidateRow, CareStore, Classified, InboundCandidateRow,
+    InteractionRow, NewAttempt, NewInteraction, NewNotification, NewNurse, NewPlan, NewTask,
+    NewUnroutedReply, NotificationFilter, NotificationRow, NotificationStore, NurseRow, NurseStore,
+    OutreachStore, PlanRow, ProviderUpdate, Reservation, RoutingStore, SendResult, ShiftRow,
+    TaskFilter, TaskRow, TaskStore, TwilioNumberRow, UnroutedCandidate, UnroutedForTenant,
 };
 pub use discharge::{
     CallOutcome, CallRow, CallStatus, CaseRow, DischargeStore, EmailOutcome, EmailRow, EmailStatus,

@@ -3,7 +3,9 @@
 //! by signature instead). Rows become JSON views here; the work happens in the
 //! event functions of `workflows::care`.
 
+pub mod inbound;
 pub mod notifications;
+pub mod numbers;
 pub mod nurses;
 pub mod outreach;
 pub mod tasks;

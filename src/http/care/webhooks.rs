@@ -1,5 +1,6 @@
 //! Twilio's webhooks: `POST /v1/webhooks/twilio/status` (message and call status
-//! callbacks) and `POST /v1/webhooks/twilio/inbound` (SMS a patient sends).
+//! callbacks) here, and `POST /v1/webhooks/twilio/inbound` (SMS a patient sends) in
+//! `inbound`, with what both share: the signature check and the answers.
 //!
 //! Twilio cannot send a careflow bearer token, so these routes sit outside the
 //! authenticated router and are authenticated by `X-Twilio-Signature`, computed over
@@ -7,7 +8,8 @@
 //! balancer the request's own URL differs) and the form parameters; a bad or missing
 //! signature is `403`. The tenant is never read from the request: a status callback
 //! belongs to the tenant of the notification its `MessageSid`/`CallSid` names, an
-//! inbound SMS to the tenant of the outreach plan of the sender's number.
+//! inbound SMS to the tenant of the receiving number, then to the patient (see
+//! `inbound`).
 //! Callbacks arrive late, repeated and out of order: a status only moves forward.
 
 use axum::body::Bytes;
@@ -21,8 +23,8 @@ use crate::domain::care::notify::{Channel, provider_status_advances, status_for_
 use crate::http::AppState;
 use crate::http::error::{ApiError, Problem, ProblemExtension};
 use crate::providers::twilio::signature::verify_signature;
-use crate::store::{NewEvent, NewInteraction, NotificationRow, ProviderUpdate};
-use crate::workflows::care::{INBOUND_WEBHOOK, STATUS_WEBHOOK};
+use crate::store::{NewEvent, NotificationRow, ProviderUpdate};
+use crate::workflows::care::STATUS_WEBHOOK;
 
 /// Attempts at applying a callback while other callbacks of the same message race it.
 const MAX_RACES: usize = 8;
@@ -30,7 +32,7 @@ const MAX_RACES: usize = 8;
 /// The empty TwiML answer: send nothing back.
 const EMPTY_TWIML: &str = "<Response/>";
 
-fn forbidden(detail: &str) -> Response {
+pub(super) fn forbidden(detail: &str) -> Response {
     let mut response = StatusCode::FORBIDDEN.into_response();
     response.extensions_mut().insert(ProblemExtension {
         problem: Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail),
@@ -39,7 +41,7 @@ fn forbidden(detail: &str) -> Response {
     response
 }
 
-fn twiml() -> Response {
+pub(super) fn twiml() -> Response {
     let mut response = (StatusCode::OK, EMPTY_TWIML).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -49,7 +51,7 @@ fn twiml() -> Response {
 }
 
 /// The form parameters, once the signature over them checks out; else why not.
-fn verified(
+pub(super) fn verified(
     state: &AppState,
     path: &str,
     uri: &Uri,
@@ -90,7 +92,7 @@ fn verified(
     Ok(params)
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == name)
@@ -98,7 +100,7 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-fn twilio_event(
+pub(super) fn twilio_event(
     name: &str,
     data: serde_json::Value,
     at: chrono::DateTime<chrono::Utc>,
@@ -215,72 +217,4 @@ fn event_data(
         "patientId": row.patient_id,
         "nurseId": (row.recipient_kind == "nurse").then_some(&row.recipient_id),
     })
-}
-
-/// `POST /v1/webhooks/twilio/inbound`: an SMS from a patient becomes an interaction
-/// and the event `interaction/response_received` (which starts
-/// `handle-checkin-response` and wakes the patient's waiting check-in). Answers
-/// `200` with empty TwiML, also for numbers without an outreach plan.
-pub async fn inbound(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = match verified(&state, INBOUND_WEBHOOK, &uri, &headers, &body) {
-        Ok(p) => p,
-        Err(why) => return forbidden(why),
-    };
-    match record_inbound(&state, &params).await {
-        Ok(()) => twiml(),
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn record_inbound(state: &AppState, params: &[(String, String)]) -> Result<(), ApiError> {
-    let (Some(from), Some(sid)) = (param(params, "From"), param(params, "MessageSid")) else {
-        return Ok(());
-    };
-    let Some(plan) = state.store.plan_for_phone(from).await? else {
-        tracing::info!("inbound SMS from a number without an outreach plan; ignored");
-        return Ok(());
-    };
-    let text = param(params, "Body").unwrap_or("").to_string();
-    let now = state.engine.clock().now();
-    let interaction_id = Uuid::now_v7();
-    let event = twilio_event(
-        "interaction/response_received",
-        json!({
-            "patientId": plan.patient_id,
-            "interactionId": interaction_id,
-            "planId": plan.plan_id,
-            "channel": "sms",
-            "messageSid": sid,
-        }),
-        now,
-    );
-    let (row, new) = state
-        .store
-        .insert_interaction(
-            &NewInteraction {
-                tenant_id: plan.tenant_id.clone(),
-                interaction_id,
-                patient_id: plan.patient_id.clone(),
-                plan_id: Some(plan.plan_id),
-                channel: "sms".into(),
-                body: text,
-                message_sid: Some(sid.to_string()),
-                origin_key: None,
-                received_at: now,
-            },
-            &[event],
-        )
-        .await?;
-    tracing::info!(
-        interaction.id = %row.interaction_id,
-        plan.id = %plan.plan_id,
-        duplicate = !new,
-        "inbound SMS recorded"
-    );
-    Ok(())
 }

@@ -63,6 +63,23 @@ impl TwilioClient {
         &self.settings
     }
 
+    /// The same account sending from another number or Messaging Service (a
+    /// tenant's own, so that replies come back to it). A Messaging Service carries
+    /// SMS only; calls keep the number (`from`, else the configured one).
+    pub fn with_sender(&self, from: Option<&str>, messaging_service_sid: Option<&str>) -> Self {
+        let mut settings = self.settings.clone();
+        if let Some(number) = from {
+            settings.from = number.to_string();
+        }
+        if from.is_some() || messaging_service_sid.is_some() {
+            settings.messaging_service_sid = messaging_service_sid.map(String::from);
+        }
+        Self {
+            http: self.http.clone(),
+            settings,
+        }
+    }
+
     fn api_root(&self) -> &str {
         self.settings.base_url.trim_end_matches('/')
     }

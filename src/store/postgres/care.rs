@@ -4,6 +4,7 @@
 mod notifications;
 mod nurses;
 mod outreach;
+mod routing;
 mod tasks;
 
 use sqlx::{Postgres, Transaction};

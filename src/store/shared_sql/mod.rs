@@ -9,6 +9,7 @@ mod encounter;
 mod notification;
 mod nurse;
 mod outreach;
+pub(crate) mod routing;
 mod task;
 
 pub(crate) use discharge::discharge_store;
@@ -16,4 +17,5 @@ pub(crate) use encounter::encounter_store;
 pub(crate) use notification::notification_store;
 pub(crate) use nurse::nurse_store;
 pub(crate) use outreach::outreach_store;
+pub(crate) use routing::routing_store;
 pub(crate) use task::task_store;

@@ -79,18 +79,6 @@ macro_rules! outreach_store {
                 .await?)
             }
 
-            async fn plan_for_phone(&self, phone: &str) -> StoreResult<Option<PlanRow>> {
-                Ok(sqlx::query_as(&format!(
-                    "select {} from outreach_plans where phone = $1
-                     order by case when status = 'ACTIVE' then 0 else 1 end, created_at desc
-                     limit 1",
-                    sql::PLAN_COLUMNS
-                ))
-                .bind(phone)
-                .fetch_optional(&self.$reader)
-                .await?)
-            }
-
             async fn finish_plan(
                 &self,
                 tenant: &TenantId,

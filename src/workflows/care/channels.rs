@@ -1,13 +1,15 @@
-//! Handing a notification to its channel's provider: Twilio for SMS and calls, SMTP
-//! or the spool for email. Every outside call goes through the resilience layer; a
+//! Handing a notification to its channel's provider: Twilio for SMS and calls (from
+//! the tenant's own number when it registered one), SMTP or the spool for email. Every outside call goes through the resilience layer; a
 //! failure comes back as a step error saying whether a retry can help.
 
 use chrono::{DateTime, Utc};
 
-use super::deps::{Care, EmailOut};
+use super::deps::{Care, EmailOut, stored};
 use crate::domain::care::notify::Channel;
 use crate::engine::StepError;
 use crate::providers::smtp::OutgoingEmail;
+use crate::providers::twilio::TwilioClient;
+use crate::store::TenantId;
 use crate::workflows::support::call_failed;
 
 /// Twilio's limit on an SMS body.
@@ -54,10 +56,37 @@ fn escape_xml(text: &str) -> String {
     out
 }
 
-/// Sends `body` to `to` on `channel`. `key` is stable across attempts (it names the
-/// email's Message-ID and spool file).
+/// The Twilio client sending as `tenant`: from the tenant's oldest registered number
+/// or Messaging Service (calls: its oldest number), else as configured.
+async fn twilio_for(
+    care: &Care,
+    tenant: &TenantId,
+    channel: Channel,
+) -> Result<TwilioClient, StepError> {
+    let twilio = care.twilio.as_ref().ok_or_else(not_configured(channel))?;
+    let numbers = care
+        .store
+        .list_twilio_numbers(tenant)
+        .await
+        .map_err(stored)?;
+    let own = match channel {
+        Channel::Voice => numbers.iter().find(|n| n.phone_number.is_some()),
+        _ => numbers.first(),
+    };
+    Ok(match own {
+        Some(n) => twilio.with_sender(
+            n.phone_number.as_deref(),
+            n.messaging_service_sid.as_deref(),
+        ),
+        None => twilio.clone(),
+    })
+}
+
+/// Sends `body` to `to` on `channel` for `tenant`. `key` is stable across attempts
+/// (it names the email's Message-ID and spool file).
 pub async fn send(
     care: &Care,
+    tenant: &TenantId,
     channel: Channel,
     to: &str,
     subject: Option<&str>,
@@ -68,7 +97,7 @@ pub async fn send(
     let callback = care.status_callback.as_deref();
     match channel {
         Channel::Sms => {
-            let twilio = care.twilio.as_ref().ok_or_else(not_configured(channel))?;
+            let twilio = twilio_for(care, tenant, channel).await?;
             let text: String = body.chars().take(MAX_SMS_CHARS).collect();
             let m = care
                 .resilience
@@ -82,7 +111,7 @@ pub async fn send(
             })
         }
         Channel::Voice => {
-            let twilio = care.twilio.as_ref().ok_or_else(not_configured(channel))?;
+            let twilio = twilio_for(care, tenant, channel).await?;
             let twiml = format!("<Response><Say>{}</Say></Response>", escape_xml(body));
             let c = care
                 .resilience

@@ -1,13 +1,15 @@
 //! `schedule-checkin`, on `patient/discharged` (`data: {patientId, phone, name?,
-//! dischargedAt?}`): sleeps `care.checkin_delay` after the discharge, creates the
-//! outreach plan, then for each of `care.checkin_attempts` attempts records the
-//! attempt, sends the check-in SMS (through `notification/send`) and waits up to
-//! `care.reply_timeout` for the patient's reply (`interaction/response_received`
-//! with the same `data.patientId`). A reply ends the plan (`COMPLETED`); when every
+//! dischargedAt?}`): creates the outreach plan at once, so every reply from the
+//! moment of discharge is recorded, classified and escalated; sleeps until
+//! `care.checkin_delay` after the discharge; then for each of
+//! `care.checkin_attempts` attempts records the attempt, sends the check-in SMS
+//! (through `notification/send`) and waits up to `care.reply_timeout` for the
+//! patient's reply (`interaction/response_received` with the same
+//! `data.patientId`). A reply to a check-in ends the plan (`COMPLETED`); when every
 //! attempt went unanswered, a task is raised (`ESCALATED`), which starts
 //! `assign-task` and `monitor-sla`.
 //!
-//! Steps are `sleep`, `plan`, `checkin-1`, `await-1`, ... `escalate`: one pair per
+//! Steps are `plan`, `sleep`, `checkin-1`, `await-1`, ... `escalate`: one pair per
 //! attempt, so each send and each wait is its own durable step.
 
 mod attempts;
@@ -128,20 +130,21 @@ where
 pub fn function(care: Arc<Care>) -> Result<(WorkflowDefinition, FunctionSpec), DefinitionError> {
     let attempts = care.care().checkin_attempts;
     let critical = StepPolicy::new().critical();
-    let mut b = WorkflowDefinition::builder(NAME, 1)
-        .step(
-            "sleep",
-            &[],
-            critical.clone(),
-            handler(&care, |c, ctx| async move { sleep(&c, ctx).await }),
-        )
+    // Version 2: the plan is created before the sleep (it came after it in 1).
+    let mut b = WorkflowDefinition::builder(NAME, 2)
         .step(
             "plan",
-            &["sleep"],
+            &[],
             critical.clone(),
             handler(&care, |c, ctx| async move { plan(&c, ctx).await }),
+        )
+        .step(
+            "sleep",
+            &["plan"],
+            critical.clone(),
+            handler(&care, |c, ctx| async move { sleep(&c, ctx).await }),
         );
-    let mut previous = "plan".to_string();
+    let mut previous = "sleep".to_string();
     for n in 1..=attempts {
         let checkin = format!("checkin-{n}");
         let wait = format!("await-{n}");
@@ -182,21 +185,33 @@ pub fn function(care: Arc<Care>) -> Result<(WorkflowDefinition, FunctionSpec), D
     Ok((def, FunctionSpec::on(NAME, "patient/discharged")))
 }
 
-/// Step `sleep`: until `care.checkin_delay` after the discharge.
+/// When the first check-in is due: `care.checkin_delay` after the discharge.
+fn due_at(care: &Care, d: &Discharge) -> DateTime<Utc> {
+    d.discharged_at + chrono::Duration::from_std(care.care().checkin_delay).unwrap_or_default()
+}
+
+/// Step `sleep`: until the first check-in is due; hands the plan on.
 async fn sleep(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let d = discharge(&ctx)?;
-    let delay = chrono::Duration::from_std(care.care().checkin_delay).unwrap_or_default();
-    let due = d.discharged_at + delay;
+    let plan_id = ctx
+        .dep("plan")
+        .and_then(|o| o["planId"].as_str())
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| StepError::permanent("step plan gave no planId"))?;
+    let due = due_at(care, &d);
     if ctx.wake.is_none() && ctx.now() < due {
         return Ok(StepOutcome::SleepUntil {
             until: due,
             state: json!({"dueAt": due}),
         });
     }
-    Ok(StepOutcome::Done(StepOutput::new(json!({"dueAt": due}))))
+    Ok(StepOutcome::Done(StepOutput::new(
+        json!({"dueAt": due, "planId": plan_id}),
+    )))
 }
 
-/// Step `plan`: the outreach plan.
+/// Step `plan`: the outreach plan, from the moment of discharge, so replies sent
+/// before the first check-in are routed to the patient too.
 async fn plan(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let d = discharge(&ctx)?;
     let timeout = care.care().reply_timeout;

@@ -1,4 +1,4 @@
-//! Care transitions after discharge, as five event functions on the engine:
+//! Care transitions after discharge, as event functions on the engine:
 //!
 //! | function | trigger | what it does |
 //! |---|---|---|
@@ -7,6 +7,7 @@
 //! | `assign-task` | `task/created` | round-robin assignment among nurses on shift; retries when nobody is free |
 //! | `monitor-sla` | `task/created`, cancelled by `task/resolved` | warns at 75% of the SLA, reports the breach at 100% |
 //! | `send-notification` | `notification/send`, one at a time per nurse | logs and sends by SMS, email or voice, with a daily cap |
+//! | `review-unrouted-reply` | `interaction/unrouted` | a review task for each patient who may have sent an ambiguous SMS |
 //!
 //! Tasks are created where `task/created` is produced (a step here, or
 //! `POST /v1/tasks`), so both functions it starts receive an existing `taskId`.
@@ -18,6 +19,7 @@ pub mod deps;
 mod notify;
 mod response;
 mod sla;
+mod unrouted;
 
 use std::sync::Arc;
 
@@ -30,7 +32,7 @@ use crate::store::{NewTask, TaskRow};
 pub use checkin::is_e164;
 pub use deps::{Care, INBOUND_WEBHOOK, STATUS_WEBHOOK};
 
-/// The five care functions.
+/// The care functions.
 pub fn functions(
     services: &Services,
 ) -> Result<Vec<(WorkflowDefinition, FunctionSpec)>, DefinitionError> {
@@ -40,7 +42,8 @@ pub fn functions(
         response::function(care.clone())?,
         assign::function(care.clone())?,
         sla::function(care.clone())?,
-        notify::function(care)?,
+        notify::function(care.clone())?,
+        unrouted::function(care)?,
     ])
 }
 

@@ -145,7 +145,7 @@ async fn an_invalid_discharge_fails_its_run_naming_every_problem(backend: Backen
     let run = answer["runs"][0]["runId"].as_str().unwrap().to_string();
     let done = finished(app, &run).await;
     assert_eq!(done["status"], "failed");
-    let message = step(&done, "sleep")["error"]["message"]
+    let message = step(&done, "plan")["error"]["message"]
         .as_str()
         .unwrap()
         .to_string();
@@ -186,7 +186,49 @@ async fn a_reply_sent_through_the_api_is_classified_and_escalated(backend: Backe
     reaches(app, &monitor, "sleeping").await;
 }
 
+async fn a_reply_seconds_after_discharge_is_recorded_classified_and_escalated(backend: Backend) {
+    let care = spawn(backend, |_| {}).await;
+    let app = &care.app;
+    let answer = send(
+        app,
+        json!({"name": "patient/discharged", "data": {"patientId": "p-900", "phone": PHONE}}),
+    )
+    .await;
+    let run = answer["runs"][0]["runId"].as_str().unwrap().to_string();
+    // The plan exists from the discharge on; the first check-in is a day away.
+    let sleeping = reaches(app, &run, "sleeping").await;
+    assert_eq!(step(&sleeping, "plan")["status"], "completed");
+    app.advance(Duration::from_secs(2));
+    reply(app, PHONE, "SMearly0001", "chest pain and cannot breathe").await;
+
+    let handled = super::run_for(app, "handle-checkin-response", "patientId", "p-900").await;
+    let handled = finished(app, &handled).await;
+    assert_eq!(handled["status"], "completed", "{handled}");
+    assert_eq!(step(&handled, "record")["output"]["severity"], "CRITICAL");
+    let task_id = step(&handled, "escalate")["output"]["taskId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let task = get_json(app, &format!("/v1/tasks/{task_id}")).await;
+    assert_eq!(task["severity"], "CRITICAL");
+    assert_eq!(task["patientId"], "p-900");
+    let outreach = get_json(app, "/v1/patients/p-900/outreach").await;
+    assert_eq!(outreach["plans"][0]["status"], "ACTIVE");
+    assert_eq!(
+        outreach["interactions"][0]["planId"],
+        outreach["plans"][0]["planId"]
+    );
+    assert_eq!(outreach["interactions"][0]["severity"], "CRITICAL");
+    // The check-in still goes out a day after the discharge.
+    assert_eq!(
+        get_json(app, &format!("/v1/runs/{run}")).await["status"],
+        "sleeping"
+    );
+    assert!(care.twilio.sms_to(PHONE).is_empty());
+}
+
 both_backends!(
+    a_reply_seconds_after_discharge_is_recorded_classified_and_escalated,
     a_reply_before_the_timeout_ends_the_follow_up,
     a_reply_sent_through_the_api_is_classified_and_escalated,
     silence_is_retried_per_the_plan_then_escalated,

@@ -6,6 +6,7 @@ mod assignment;
 mod chain;
 mod checkin;
 mod notifications;
+mod routing;
 mod timers;
 mod webhooks;
 
@@ -211,22 +212,32 @@ pub async fn twilio_post(
         .unwrap()
 }
 
-/// An inbound SMS from `from`.
+/// An inbound SMS from `from` to the configured sender number.
 pub async fn reply(app: &TestApp, from: &str, sid: &str, text: &str) {
-    let r = twilio_post(
-        app,
-        "/v1/webhooks/twilio/inbound",
-        &[
-            ("MessageSid", sid),
-            ("AccountSid", ACCOUNT),
-            ("From", from),
-            ("To", "+15550000001"),
-            ("Body", text),
-            ("NumMedia", "0"),
-        ],
-        None,
-    )
-    .await;
+    reply_to(app, from, "+15550000001", None, sid, text).await;
+}
+
+/// An inbound SMS from `from` to `to`, through a Messaging Service when given.
+pub async fn reply_to(
+    app: &TestApp,
+    from: &str,
+    to: &str,
+    service: Option<&str>,
+    sid: &str,
+    text: &str,
+) {
+    let mut params = vec![
+        ("MessageSid", sid),
+        ("AccountSid", ACCOUNT),
+        ("From", from),
+        ("To", to),
+        ("Body", text),
+        ("NumMedia", "0"),
+    ];
+    if let Some(service) = service {
+        params.push(("MessagingServiceSid", service));
+    }
+    let r = twilio_post(app, "/v1/webhooks/twilio/inbound", &params, None).await;
     assert_eq!(r.status(), 200);
     assert!(
         r.headers()["content-type"]
@@ -235,6 +246,41 @@ pub async fn reply(app: &TestApp, from: &str, sid: &str, text: &str) {
             .starts_with("text/xml")
     );
     assert_eq!(r.text().await.unwrap(), "<Response/>");
+}
+
+/// `GET` as the holder of `token` (another tenant's key).
+pub async fn get_as(app: &TestApp, token: &str, path: &str) -> Value {
+    let r = app
+        .http
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::json(r).await
+}
+
+/// `POST` as the holder of `token`; answers the status and the body.
+pub async fn post_as(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let r = app
+        .http
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The tasks the holder of `token` sees.
+pub async fn tasks_as(app: &TestApp, token: &str) -> Vec<Value> {
+    get_as(app, token, "/v1/tasks?limit=100").await["tasks"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 impl TestApp {

@@ -99,13 +99,19 @@ async fn every_timer_fires_once_across_restarts(backend: Backend) {
     let app = &care.app;
     assert_eq!(events(app, "task/sla_warning").await.len(), 1);
     assert_eq!(events(app, "task/sla_breach").await.len(), 1);
-    let to_nurse = care.twilio.sms_to("+15552220501");
+    // The urgent SMS is sent by its own run after the breach: wait for it.
+    let to_nurse = eventually("the three nurse SMS", || async {
+        let sent = care.twilio.sms_to("+15552220501");
+        (sent.len() >= 3).then_some(sent)
+    })
+    .await;
     let count = |prefix: &str| {
         to_nurse
             .iter()
             .filter(|s| s.body.starts_with(prefix))
             .count()
     };
+    assert_eq!(to_nurse.len(), 3);
     assert_eq!(count("New task assigned"), 1);
     assert_eq!(count("SLA warning"), 1);
     assert_eq!(count("URGENT"), 1);

@@ -159,8 +159,8 @@ async fn the_five_care_functions_are_listed_with_their_triggers_and_policies(bac
     assert_eq!(
         steps,
         json!([
-            "sleep",
             "plan",
+            "sleep",
             "checkin-1",
             "await-1",
             "checkin-2",

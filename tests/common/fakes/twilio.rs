@@ -21,6 +21,10 @@ pub struct Sent {
     pub sid: String,
     pub to: String,
     pub body: String,
+    /// The sender number, when the request named one.
+    pub from: Option<String>,
+    /// The Messaging Service, when the request named one.
+    pub messaging_service_sid: Option<String>,
     pub status_callback: Option<String>,
     pub authorized: bool,
     pub started: Instant,
@@ -94,6 +98,8 @@ async fn create(
         sid: sid.clone(),
         to: to.clone(),
         body: text,
+        from: f.get("From").cloned(),
+        messaging_service_sid: f.get("MessagingServiceSid").cloned(),
         status_callback: f.get("StatusCallback").cloned(),
         authorized: authorized(&headers),
         started,

@@ -225,6 +225,7 @@ pub(super) async fn send(care: &Care, ctx: StepContext) -> Result<StepOutcome, S
     let key = format!("notification:{id}");
     match channels::send(
         care,
+        &ctx.tenant,
         channel,
         &address,
         row.subject.as_deref(),
