@@ -8,6 +8,7 @@
 
 mod amion;
 mod care;
+mod discharge;
 mod email;
 mod encounters;
 mod events;
@@ -29,6 +30,7 @@ use serde::Deserialize;
 
 pub use amion::AmionSettings;
 pub use care::{CareSettings, SEVERITIES, SlaMinutes};
+pub use discharge::DischargeSettings;
 pub use email::{DeliveryRetrySettings, EmailSettings};
 pub use encounters::{
     AnalysisSettings, EncounterSettings, SourceAuth, SourceSettings, is_source_name,
@@ -112,6 +114,8 @@ pub struct Settings {
     pub providers: ProvidersSettings,
     /// `[email]`: spool, clinic name, delivery retries.
     pub email: EmailSettings,
+    /// `[discharge]`: how discharge cases are read.
+    pub discharge: DischargeSettings,
     /// `[schedules]`: schedule import and coverage bounds.
     pub schedules: SchedulesSettings,
     /// `[encounters]`: the prior-authorization encounter workflow and its sources.
