@@ -9,6 +9,7 @@
 mod amion;
 mod care;
 mod cors;
+mod discharge;
 mod email;
 mod encounters;
 mod env;
@@ -32,6 +33,7 @@ use serde::Deserialize;
 pub use amion::AmionSettings;
 pub use care::{CareSettings, SEVERITIES, SlaMinutes};
 pub use cors::ANY_ORIGIN;
+pub use discharge::DischargeSettings;
 pub use email::{DeliveryRetrySettings, EmailSettings};
 pub use encounters::{
     AnalysisSettings, EncounterSettings, SourceAuth, SourceSettings, is_source_name,
@@ -115,6 +117,8 @@ pub struct Settings {
     pub providers: ProvidersSettings,
     /// `[email]`: spool, clinic name, delivery retries.
     pub email: EmailSettings,
+    /// `[discharge]`: how discharge cases are read.
+    pub discharge: DischargeSettings,
     /// `[schedules]`: schedule import and coverage bounds.
     pub schedules: SchedulesSettings,
     /// `[encounters]`: the prior-authorization encounter workflow and its sources.

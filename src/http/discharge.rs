@@ -48,7 +48,8 @@ pub async fn orchestrate(
         state.settings.engine.default_wait,
     )?;
     let key = idempotency_key(&headers)?;
-    let valid = request::validate(&def, &body).map_err(ApiError::Validation)?;
+    let region = &state.settings.discharge.default_phone_region;
+    let valid = request::validate(&def, &body, region).map_err(ApiError::Validation)?;
     if let Some(case_id) = valid.existing_case
         && state
             .store

@@ -402,15 +402,53 @@ async fn a_literal_private_address_is_refused_at_submission(backend: Backend) {
     assert_eq!(list["serviceCalls"], json!([]), "nothing was recorded");
 }
 
-async fn a_name_resolving_to_loopback_is_refused_at_execution(backend: Backend) {
-    let (app, partner) = spawn_with(backend, |s| s.outbound.allow.clear()).await;
-    let call = submit(&app, &call_to(&partner.localhost_url("/internal"))).await;
+async fn a_local_only_name_is_refused_at_submission_unless_allowlisted(backend: Backend) {
+    let (app, partner) = spawn(backend).await;
+    for host in [
+        "localhost",
+        "LocalHost.",
+        "api.localhost",
+        "printer.local",
+        "hooks.internal",
+    ] {
+        let url = format!("http://{host}:{}/hook", partner.addr.port());
+        let r = post_call(&app, &call_to(&url), None).await;
+        assert_eq!(r.status(), 422, "{host}");
+        let problem = json(r).await;
+        assert_eq!(problem["errors"][0]["pointer"], "/request/url", "{host}");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("can only be local"),
+            "{problem}"
+        );
+    }
+    let list = json(app.get("/v1/service-calls").await).await;
+    assert_eq!(list["serviceCalls"], json!([]), "nothing was recorded");
+    assert!(partner.received().is_empty());
+
+    // Listed by name, the same name is accepted and reached.
+    let (app, partner) = spawn_with(backend, |s| s.outbound.allow.push("localhost".into())).await;
+    let call = submit(&app, &call_to(&partner.localhost_url("/listed"))).await;
+    let (done, _) = settle(&app, &call).await;
+    assert_eq!(done["status"], "Succeeded", "{done}");
+    assert_eq!(partner.received().len(), 1);
+}
+
+async fn a_redirect_to_an_internal_address_is_refused_at_execution(backend: Backend) {
+    let (app, partner) = spawn(backend).await;
+    let inside = format!("http://127.0.0.2:{}/inside", partner.addr.port());
+    partner.script([Reply::Redirect(inside)]);
+    let call = submit(&app, &call_to(&partner.url("/outside"))).await;
     let (done, run) = settle(&app, &call).await;
     assert_eq!(run["status"], "failed");
     assert_eq!(done["status"], "Failed", "{done}");
     assert_eq!(done["error"]["kind"], "refused-by-policy");
     assert_eq!(done["error"]["attempt"], 1, "a refusal is not retried");
-    assert!(partner.received().is_empty());
+    let got = partner.received();
+    assert_eq!(got.len(), 1, "only the allowed first hop was requested");
+    assert_eq!(got[0].target, "/outside");
 }
 
 async fn every_problem_of_a_bad_submission_is_listed(backend: Backend) {
@@ -595,7 +633,8 @@ both_backends!(
     a_call_cancelled_before_it_is_due_is_never_sent,
     an_idempotency_key_returns_the_same_call_and_sends_once,
     a_literal_private_address_is_refused_at_submission,
-    a_name_resolving_to_loopback_is_refused_at_execution,
+    a_local_only_name_is_refused_at_submission_unless_allowlisted,
+    a_redirect_to_an_internal_address_is_refused_at_execution,
     every_problem_of_a_bad_submission_is_listed,
     another_tenants_call_is_not_found,
     a_restart_between_submission_and_due_time_still_sends_exactly_once,

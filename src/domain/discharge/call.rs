@@ -36,7 +36,7 @@ pub fn call_script(case: &CaseData, clinic_name: &str) -> String {
     if let Some(f) = &case.follow_up {
         sentences.push(format!(
             "As a reminder, the follow-up plan is: {}.",
-            f.text.trim_end_matches('.')
+            f.display()
         ));
     }
     sentences.push(format!(
@@ -57,11 +57,14 @@ mod tests {
 
     #[test]
     fn the_script_greets_the_owner_and_names_the_patient_and_follow_up() {
-        let case = validate_structured(&json!({
-            "patient": {"name": "Bella"},
-            "owner": {"name": "Jane"},
-            "followUp": "Recheck in 14 days."
-        }))
+        let case = validate_structured(
+            &json!({
+                "patient": {"name": "Bella"},
+                "owner": {"name": "Jane"},
+                "followUp": "Recheck in 14 days."
+            }),
+            &crate::domain::discharge::phone::PhoneRegion::default(),
+        )
         .unwrap();
         let script = call_script(&case, "Happy Paws");
         assert_eq!(
@@ -75,10 +78,13 @@ mod tests {
 
     #[test]
     fn markup_in_names_cannot_change_the_twiml() {
-        let case = validate_structured(&json!({
-            "patient": {"name": "</Say><Dial>+15550000000</Dial><Say>"},
-            "owner": {"name": "A & B"}
-        }))
+        let case = validate_structured(
+            &json!({
+                "patient": {"name": "</Say><Dial>+15550000000</Dial><Say>"},
+                "owner": {"name": "A & B"}
+            }),
+            &crate::domain::discharge::phone::PhoneRegion::default(),
+        )
         .unwrap();
         let script = call_script(&case, "Paws \"R\" Us");
         assert!(!script.contains("<Dial>"), "{script}");

@@ -85,8 +85,44 @@ pub struct Medication {
     pub frequency: Option<String>,
     /// e.g. "7 days".
     pub duration: Option<String>,
+    /// Given only when needed ("as needed", "PRN"), not on a fixed schedule.
+    #[serde(default)]
+    pub as_needed: bool,
     /// The original line, e.g. "Carprofen 75 mg - 1 tablet twice daily for 7 days".
     pub text: String,
+}
+
+impl Medication {
+    /// How often, as the owner should read it: the frequency, with "as needed"
+    /// when the medication is given only when needed and the frequency does not
+    /// already say so.
+    pub fn how_often(&self) -> Option<String> {
+        match (&self.frequency, self.as_needed) {
+            (Some(f), true) if !says_as_needed(f) => Some(format!("{f}, as needed")),
+            (Some(f), _) => Some(f.clone()),
+            (None, true) => Some("as needed".into()),
+            (None, false) => None,
+        }
+    }
+}
+
+/// True when `text` says a medication is given only when needed: "as needed",
+/// "if needed", "when needed", "as required", "PRN" (also "p.r.n.").
+pub fn says_as_needed(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| ",;:()[]".contains(c))
+                .to_lowercase()
+        })
+        .collect();
+    words.iter().enumerate().any(|(i, w)| {
+        matches!(w.trim_end_matches('.'), "prn" | "p.r.n")
+            || (matches!(w.as_str(), "as" | "if" | "when")
+                && words
+                    .get(i + 1)
+                    .is_some_and(|n| matches!(n.trim_end_matches('.'), "needed" | "required")))
+    })
 }
 
 /// The follow-up the clinic asked for.
@@ -101,11 +137,40 @@ pub struct FollowUp {
     pub date: Option<NaiveDate>,
 }
 
+impl FollowUp {
+    /// The follow-up as the owner should read it: the text, and its timing when the
+    /// text does not state it already ("Recheck urinalysis" with 7 days reads
+    /// "Recheck urinalysis in 7 days"; with a date, "... on Monday, June 17, 2030").
+    pub fn display(&self) -> String {
+        let text = self.text.trim().trim_end_matches('.').trim_end();
+        let stated = FollowUp::from_text(text);
+        let timing = match (self.date, self.in_days) {
+            (Some(date), _) if stated.date.is_none() => {
+                Some(format!("on {}", date.format("%A, %B %-d, %Y")))
+            }
+            (None, Some(days)) if stated.date.is_none() && stated.in_days.is_none() => {
+                Some(match days {
+                    0 => "today".to_string(),
+                    1 => "in 1 day".to_string(),
+                    n => format!("in {n} days"),
+                })
+            }
+            _ => None,
+        };
+        match timing {
+            Some(t) if text.is_empty() => format!("Follow-up {t}"),
+            Some(t) => format!("{text} {t}"),
+            None => text.to_string(),
+        }
+    }
+}
+
 /// True when `s` looks like a deliverable email address: one `@`, a local part of
 /// ordinary characters, and a dotted domain whose labels are letters, digits and
-/// inner hyphens, ending in an alphabetic top-level label. Deliberately stricter
-/// than RFC 5322 (no quoted local parts, no address literals) because a mail
-/// relay rejects those far more often than it accepts them.
+/// inner hyphens, ending in an alphabetic top-level label. Internationalised domains
+/// (`tierklinik-müller.de`) are accepted when IDNA turns them into such a domain.
+/// Deliberately stricter than RFC 5322 (no quoted local parts, no address literals)
+/// because a mail relay rejects those far more often than it accepts them.
 pub fn is_valid_email(s: &str) -> bool {
     if s.len() > 254 {
         return false;
@@ -121,8 +186,22 @@ pub fn is_valid_email(s: &str) -> bool {
         && local
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    local_ok && ascii_domain(domain).is_some_and(|d| is_ascii_domain(&d))
+}
+
+/// The domain as DNS and SMTP carry it: internationalised labels in their
+/// `xn--` form, lower case. `None` when IDNA refuses it.
+fn ascii_domain(domain: &str) -> Option<String> {
+    if domain.is_empty() {
+        return None;
+    }
+    idna::domain_to_ascii_strict(domain).ok()
+}
+
+fn is_ascii_domain(domain: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
+    domain.len() <= 253
+        && labels.len() >= 2
         && labels.iter().all(|l| {
             !l.is_empty()
                 && l.len() <= 63
@@ -130,10 +209,23 @@ pub fn is_valid_email(s: &str) -> bool {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
-    local_ok && domain_ok
+        && labels.last().is_some_and(|tld| {
+            tld.len() >= 2
+                && (tld.chars().all(|c| c.is_ascii_alphabetic()) || tld.starts_with("xn--"))
+        })
+}
+
+/// A valid address with its domain in ASCII (`owner@xn--tierklinik-mller-uzb.de`),
+/// as the SMTP envelope needs it: relays without SMTPUTF8 refuse raw UTF-8. Any
+/// other string is returned unchanged.
+pub fn ascii_email(s: &str) -> String {
+    match s.split_once('@') {
+        Some((local, domain)) => match ascii_domain(domain) {
+            Some(d) => format!("{local}@{d}"),
+            None => s.to_string(),
+        },
+        None => s.to_string(),
+    }
 }
 
 /// True when `s` is an E.164 number: `+`, then 8 to 15 digits, the first not 0.
@@ -163,6 +255,27 @@ mod tests {
     }
 
     #[test]
+    fn internationalised_domains_are_accepted_and_carried_in_ascii() {
+        for ok in [
+            "owner@tierklinik-müller.de",
+            "jane@例え.テスト",
+            "jane@xn--mller-kva.de",
+        ] {
+            assert!(is_valid_email(ok), "{ok}");
+        }
+        assert_eq!(
+            ascii_email("owner@Tierklinik-Müller.de"),
+            "owner@xn--tierklinik-mller-uzb.de"
+        );
+        assert_eq!(ascii_email("jane@example.com"), "jane@example.com");
+        assert!(!is_valid_email("jane@bad_domain.de"));
+        assert!(
+            !is_valid_email("jänë@example.com"),
+            "local parts stay ASCII"
+        );
+    }
+
+    #[test]
     fn malformed_email_addresses_are_rejected() {
         for bad in [
             "",
@@ -189,6 +302,57 @@ mod tests {
         assert!(!is_e164("+1234567"));
         assert!(!is_e164("+1234567890123456"));
         assert!(!is_e164("+05551234567"));
+    }
+
+    #[test]
+    fn a_follow_up_shows_its_timing_once() {
+        let f = |text: &str, in_days: Option<u32>, date: Option<&str>| FollowUp {
+            text: text.into(),
+            in_days,
+            date: date.map(|d| d.parse().unwrap()),
+        };
+        let table = [
+            (
+                f("Recheck urinalysis", Some(7), None),
+                "Recheck urinalysis in 7 days",
+            ),
+            (
+                f("Recheck in 2 weeks.", Some(14), None),
+                "Recheck in 2 weeks",
+            ),
+            (
+                f("Suture removal", Some(1), None),
+                "Suture removal in 1 day",
+            ),
+            (
+                f("Recheck bloodwork", None, Some("2030-06-17")),
+                "Recheck bloodwork on Monday, June 17, 2030",
+            ),
+            (
+                f("Recheck on 2030-06-17", None, Some("2030-06-17")),
+                "Recheck on 2030-06-17",
+            ),
+            (f("Call with results", None, None), "Call with results"),
+        ];
+        for (follow_up, want) in table {
+            assert_eq!(follow_up.display(), want);
+        }
+    }
+
+    #[test]
+    fn as_needed_is_recognised_in_its_usual_spellings() {
+        for yes in [
+            "as needed",
+            "every 8 hours PRN",
+            "p.r.n. for pain",
+            "if needed",
+            "As required",
+        ] {
+            assert!(says_as_needed(yes), "{yes}");
+        }
+        for no in ["twice daily", "needed daily", "as directed"] {
+            assert!(!says_as_needed(no), "{no}");
+        }
     }
 
     #[test]

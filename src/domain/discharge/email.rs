@@ -34,7 +34,7 @@ const HTML: &str = r#"<!DOCTYPE html>
 {% for paragraph in paragraphs -%}
 <p>{% for line in paragraph %}{{ line }}{% if not loop.last %}<br>{% endif %}{% endfor %}</p>
 {% endfor -%}
-<p>If you have any questions, please reply to this email or call us.</p>
+<p>If you have any questions, or if {{ patient }} seems unwell, please reply to this email or call us.</p>
 <p>Kind regards,<br>{{ clinic }}</p>
 </body>
 </html>
@@ -46,7 +46,7 @@ Thank you for trusting {{ clinic }} with the care of {{ patient }}. Below is the
 
 {{ summary }}
 
-If you have any questions, please reply to this email or call us.
+If you have any questions, or if {{ patient }} seems unwell, please reply to this email or call us.
 
 Kind regards,
 {{ clinic }}
@@ -114,10 +114,13 @@ mod tests {
     use crate::domain::discharge::case::validate_structured;
 
     fn case(name: &str) -> CaseData {
-        validate_structured(&json!({
-            "patient": {"name": name},
-            "owner": {"name": "Jane Doe"}
-        }))
+        validate_structured(
+            &json!({
+                "patient": {"name": name},
+                "owner": {"name": "Jane Doe"}
+            }),
+            &crate::domain::discharge::phone::PhoneRegion::default(),
+        )
         .unwrap()
     }
 
@@ -180,6 +183,21 @@ mod tests {
         anonymous.owner.name = None;
         let email = render_email(&anonymous, "Summary.", "Happy Paws").unwrap();
         assert!(email.text.starts_with("Hello,\n"));
+    }
+
+    #[test]
+    fn the_closing_sentence_appears_once_with_a_template_summary() {
+        let case = case("Max");
+        let summary = crate::domain::discharge::summary::render_summary("standard", &case).unwrap();
+        let email = render_email(&case, &summary, "Happy Paws").unwrap();
+        for body in [&email.text, &email.html] {
+            assert_eq!(
+                body.matches("If you have any questions").count(),
+                1,
+                "{body}"
+            );
+            assert!(body.contains("or if Max seems unwell"), "{body}");
+        }
     }
 
     #[test]

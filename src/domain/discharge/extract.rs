@@ -25,14 +25,16 @@
 //!
 //! Medication, diagnosis and follow-up items are then read best-effort (see
 //! [`Medication::from_line`], [`FollowUp::from_text`], [`Diagnosis::from_text`]).
-//! Phones are normalised (spaces, dots, dashes, brackets dropped; a leading
-//! `00` becomes `+`) and must then be E.164; emails must be valid. A missing
-//! patient name, a bad email or a bad phone is a problem at `/text`.
+//! Phones are read into E.164 (see [`super::phone`]; a number without a country
+//! code in the configured default region); emails must be valid, internationalised
+//! domains included. A missing patient name, a bad email or a bad phone is a
+//! problem at `/text`.
 
 use serde::{Deserialize, Serialize};
 
+use super::case::is_valid_email;
 use super::case::{CaseData, Diagnosis, FollowUp, Medication, Owner, Patient};
-use super::case::{is_e164, is_valid_email};
+use super::phone::PhoneRegion;
 use crate::domain::validation::Problems;
 use labels::Field;
 
@@ -68,7 +70,8 @@ pub struct Entities {
 }
 
 /// Reads a free-text discharge note; see the module documentation for the rules.
-pub fn extract_case(text: &str) -> Result<ExtractedCase, Problems> {
+/// Phone numbers without a country code are read in `region`.
+pub fn extract_case(text: &str, region: &PhoneRegion) -> Result<ExtractedCase, Problems> {
     let mut problems = Problems::new();
     if text.trim().is_empty() {
         problems.push("/text", "must not be empty");
@@ -93,13 +96,13 @@ pub fn extract_case(text: &str) -> Result<ExtractedCase, Problems> {
             "the owner email line does not hold a valid email address",
         );
     }
-    let phone = value(Field::OwnerPhone).map(|p| normalise_phone(&p));
-    if phone.as_deref().is_some_and(|p| !is_e164(p)) {
-        problems.push(
-            "/text",
-            "the owner phone line does not hold an international number such as +15551234567",
-        );
-    }
+    let phone = value(Field::OwnerPhone).and_then(|p| match region.normalise(&p) {
+        Ok(e164) => Some(e164),
+        Err(why) => {
+            problems.push("/text", format!("the number on the owner phone line {why}"));
+            None
+        }
+    });
     let follow_up =
         (!read.follow_up.is_empty()).then(|| FollowUp::from_text(&read.follow_up.join(" ")));
     let data = CaseData {
@@ -143,17 +146,6 @@ pub fn extract_case(text: &str) -> Result<ExtractedCase, Problems> {
         unknown_lines: read.unknown_lines,
     };
     problems.into_result(ExtractedCase { data, entities })
-}
-
-fn normalise_phone(raw: &str) -> String {
-    let compact: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}'))
-        .collect();
-    match compact.strip_prefix("00") {
-        Some(rest) => format!("+{rest}"),
-        None => compact,
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::case::{CaseData, validate_structured};
 use super::extract::{Entities, extract_case};
+use super::phone::PhoneRegion;
 use crate::domain::validation::Problems;
 
 /// Longest accepted `source` label.
@@ -48,8 +49,9 @@ pub struct Intake {
     pub entities: Entities,
 }
 
-/// Reads `rawData`, listing every problem with pointers relative to it.
-pub fn read_raw_data(raw: &Value) -> Result<Intake, Problems> {
+/// Reads `rawData`, listing every problem with pointers relative to it. Phone
+/// numbers without a country code are read in `region`.
+pub fn read_raw_data(raw: &Value, region: &PhoneRegion) -> Result<Intake, Problems> {
     let mut problems = Problems::new();
     let Some(map) = raw.as_object() else {
         problems.push("", "must be an object with `mode` and `text` or `data`");
@@ -91,7 +93,7 @@ pub fn read_raw_data(raw: &Value) -> Result<Intake, Problems> {
             }
             match map.get("text") {
                 Some(Value::String(text)) => Some(
-                    extract_case(text)
+                    extract_case(text, region)
                         .map(|e| (e.data, e.entities))
                         .map_err(|p| problems.extend_under("", p)),
                 ),
@@ -115,7 +117,7 @@ pub fn read_raw_data(raw: &Value) -> Result<Intake, Problems> {
                     None
                 }
                 Some(data) => Some(
-                    validate_structured(data)
+                    validate_structured(data, region)
                         .map(|case| {
                             let entities = entities_of(&case);
                             (case, entities)
@@ -183,7 +185,7 @@ mod tests {
             "mode": "text",
             "source": "ehr-export",
             "text": "Patient: Bella\nSpecies: canine\nOwner email: owner@example.com\nMedications:\n- Carprofen 75 mg twice daily"
-        }))
+        }), &PhoneRegion::default())
         .unwrap();
         assert_eq!(intake.mode, IntakeMode::Text);
         assert_eq!(intake.source.as_deref(), Some("ehr-export"));
@@ -194,15 +196,18 @@ mod tests {
 
     #[test]
     fn structured_mode_validates_the_data_and_tallies_it() {
-        let intake = read_raw_data(&json!({
-            "mode": "structured",
-            "data": {
-                "patient": {"name": "Max", "species": "Canine"},
-                "owner": {"phone": "+15551234567"},
-                "diagnoses": ["Otitis externa"],
-                "instructions": ["Clean the ear daily", "No swimming"]
-            }
-        }))
+        let intake = read_raw_data(
+            &json!({
+                "mode": "structured",
+                "data": {
+                    "patient": {"name": "Max", "species": "Canine"},
+                    "owner": {"phone": "+15551234567"},
+                    "diagnoses": ["Otitis externa"],
+                    "instructions": ["Clean the ear daily", "No swimming"]
+                }
+            }),
+            &PhoneRegion::default(),
+        )
         .unwrap();
         assert_eq!(intake.mode, IntakeMode::Structured);
         assert_eq!(
@@ -217,13 +222,16 @@ mod tests {
 
     #[test]
     fn every_problem_is_located_relative_to_raw_data() {
-        let err = read_raw_data(&json!({
-            "mode": "structured",
-            "source": 7,
-            "text": "Patient: Max",
-            "extra": true,
-            "data": {"patient": {}, "owner": {"email": "nope", "phone": "555"}}
-        }))
+        let err = read_raw_data(
+            &json!({
+                "mode": "structured",
+                "source": 7,
+                "text": "Patient: Max",
+                "extra": true,
+                "data": {"patient": {}, "owner": {"email": "nope", "phone": "555"}}
+            }),
+            &PhoneRegion::default(),
+        )
         .unwrap_err();
         assert_eq!(
             pointers(err),
@@ -236,9 +244,13 @@ mod tests {
                 "/data/owner/phone"
             ]
         );
-        let err = read_raw_data(&json!({"mode": "fax"})).unwrap_err();
+        let err = read_raw_data(&json!({"mode": "fax"}), &PhoneRegion::default()).unwrap_err();
         assert_eq!(pointers(err), ["/mode"]);
-        let err = read_raw_data(&json!({"mode": "text", "text": "Species: cat"})).unwrap_err();
+        let err = read_raw_data(
+            &json!({"mode": "text", "text": "Species: cat"}),
+            &PhoneRegion::default(),
+        )
+        .unwrap_err();
         assert_eq!(pointers(err), ["/text"]);
     }
 }

@@ -9,5 +9,6 @@ pub mod email;
 pub mod extract;
 pub mod intake;
 mod parse;
+pub mod phone;
 pub mod summary;
 mod validate;

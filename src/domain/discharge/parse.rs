@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use super::case::{Diagnosis, FollowUp, Medication};
+use super::case::{Diagnosis, FollowUp, Medication, says_as_needed};
 
 /// One whitespace-separated word with its byte span in the source line.
 struct Tok<'a> {
@@ -138,7 +138,8 @@ fn is_separator(raw: &str) -> bool {
 impl Medication {
     /// Reads "Carprofen 75 mg - 1 tablet twice daily for 7 days" into name
     /// "Carprofen", dose "75 mg, 1 tablet", frequency "twice daily", duration
-    /// "7 days". The name is the leading words up to the first word holding a
+    /// "7 days". "As needed" or "PRN" anywhere in the line sets `as_needed`. The
+    /// name is the leading words up to the first word holding a
     /// digit or ending in `:`/`,`; the dose is what lies between the name and
     /// the first frequency or duration phrase. `text` keeps the whole line.
     pub fn from_line(line: &str) -> Medication {
@@ -198,6 +199,7 @@ impl Medication {
             dose: (!dose.is_empty()).then(|| dose.to_string()),
             frequency,
             duration,
+            as_needed: says_as_needed(line),
             text: line.to_string(),
         }
     }

@@ -1,7 +1,8 @@
 //! Owner-facing discharge summaries: three built-in plain-text templates
 //! (`standard`, `brief`, `detailed`) rendered from a [`CaseData`], and the
 //! prompt for an LLM that writes the summary instead. Both say only what the
-//! case says; sections with nothing to say are left out.
+//! case says; sections with nothing to say are left out. Greeting and closing
+//! belong to the email that carries the summary, so the summary has neither.
 
 use std::fmt::Write;
 
@@ -57,16 +58,8 @@ fn list<'a>(out: &mut String, title: &str, items: impl IntoIterator<Item = &'a s
 
 fn follow_up(out: &mut String, case: &CaseData) {
     if let Some(f) = &case.follow_up {
-        let _ = writeln!(out, "Follow-up\n{}\n", f.text);
+        let _ = writeln!(out, "Follow-up\n{}\n", f.display());
     }
-}
-
-fn closing(out: &mut String, case: &CaseData) {
-    let _ = writeln!(
-        out,
-        "If you have any questions, or if {} seems unwell, please contact the clinic.",
-        case.patient.name
-    );
 }
 
 fn standard(case: &CaseData) -> String {
@@ -96,7 +89,6 @@ fn standard(case: &CaseData) -> String {
         case.instructions.iter().map(String::as_str),
     );
     follow_up(&mut out, case);
-    closing(&mut out, case);
     out
 }
 
@@ -108,14 +100,21 @@ fn brief(case: &CaseData) -> String {
         sentences.push(format!("{name} was treated for: {}.", found.join("; ")));
     }
     if !case.medications.is_empty() {
-        let names: Vec<&str> = case.medications.iter().map(|m| m.name.as_str()).collect();
+        let names: Vec<String> = case
+            .medications
+            .iter()
+            .map(|m| match m.as_needed {
+                true => format!("{} (as needed)", m.name),
+                false => m.name.clone(),
+            })
+            .collect();
         sentences.push(format!(
             "Medications to give at home: {} (see the labels for doses).",
             names.join(", ")
         ));
     }
     if let Some(f) = &case.follow_up {
-        sentences.push(format!("Follow-up: {}.", f.text.trim_end_matches('.')));
+        sentences.push(format!("Follow-up: {}.", f.display()));
     }
     sentences.join(" ")
 }
@@ -123,9 +122,9 @@ fn brief(case: &CaseData) -> String {
 fn medication_details(m: &Medication) -> String {
     let mut s = m.text.clone();
     for (label, value) in [
-        ("Dose", &m.dose),
-        ("How often", &m.frequency),
-        ("How long", &m.duration),
+        ("Dose", m.dose.clone()),
+        ("How often", m.how_often()),
+        ("How long", m.duration.clone()),
     ] {
         if let Some(v) = value {
             let _ = write!(s, "\n    {label}: {v}");
@@ -169,7 +168,6 @@ fn detailed(case: &CaseData) -> String {
         "Additional notes",
         case.notes.iter().map(String::as_str),
     );
-    closing(&mut out, case);
     out
 }
 
@@ -218,7 +216,7 @@ pub fn llm_messages(case: &CaseData) -> (String, String) {
         case.instructions.iter().map(String::as_str),
     );
     if let Some(f) = &case.follow_up {
-        let _ = writeln!(facts, "Follow-up: {}\n", f.text);
+        let _ = writeln!(facts, "Follow-up: {}\n", f.display());
     }
     list(
         &mut facts,

@@ -8,8 +8,9 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use super::case::{
-    CaseData, Diagnosis, FollowUp, Medication, Owner, Patient, is_e164, is_valid_email,
+    CaseData, Diagnosis, FollowUp, Medication, Owner, Patient, is_valid_email, says_as_needed,
 };
+use super::phone::PhoneRegion;
 use crate::domain::validation::Problems;
 
 /// A JSON object being read, with its pointer, collecting problems as it goes.
@@ -83,8 +84,9 @@ impl<'a> Reader<'a, '_> {
     }
 }
 
-/// Validates the structured `data` object of a discharge case.
-pub fn validate_structured(value: &Value) -> Result<CaseData, Problems> {
+/// Validates the structured `data` object of a discharge case; phone numbers
+/// without a country code are read in `region`.
+pub fn validate_structured(value: &Value, region: &PhoneRegion) -> Result<CaseData, Problems> {
     let mut problems = Problems::new();
     let Some(map) = value.as_object() else {
         problems.push("", "must be an object");
@@ -105,7 +107,7 @@ pub fn validate_structured(value: &Value) -> Result<CaseData, Problems> {
         }
     };
     let owner = match r.object("owner") {
-        Some(m) => owner(&mut r.nested(m, "/owner".into())),
+        Some(m) => owner(&mut r.nested(m, "/owner".into()), region),
         None => Owner::default(),
     };
     let diagnoses = each(&mut r, "diagnoses", diagnosis);
@@ -138,18 +140,20 @@ fn patient(r: &mut Reader<'_, '_>) -> Patient {
     }
 }
 
-fn owner(r: &mut Reader<'_, '_>) -> Owner {
+fn owner(r: &mut Reader<'_, '_>, region: &PhoneRegion) -> Owner {
     let email = r.text("email", false);
     if email.as_deref().is_some_and(|e| !is_valid_email(e)) {
         r.problems.push(r.ptr("email"), "must be an email address");
     }
-    let phone = r.text("phone", false);
-    if phone.as_deref().is_some_and(|p| !is_e164(p)) {
-        r.problems.push(
-            r.ptr("phone"),
-            "must be an E.164 phone number: + and 8 to 15 digits, e.g. +15551234567",
-        );
-    }
+    let phone = r
+        .text("phone", false)
+        .and_then(|p| match region.normalise(&p) {
+            Ok(e164) => Some(e164),
+            Err(why) => {
+                r.problems.push(r.ptr("phone"), format!("{why}"));
+                None
+            }
+        });
     Owner {
         name: r.text("name", false),
         email,
@@ -220,6 +224,14 @@ fn medication(v: &Value, at: String, problems: &mut Problems) -> Option<Medicati
         r.text("frequency", false),
         r.text("duration", false),
     );
+    let mut as_needed = false;
+    for key in ["asNeeded", "prn"] {
+        match map.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(b)) => as_needed |= *b,
+            Some(_) => r.problems.push(r.ptr(key), "must be true or false"),
+        }
+    }
     let parsed = text.as_deref().map(Medication::from_line);
     let name = name.or_else(|| parsed.as_ref().map(|p| p.name.clone()))?;
     let parsed_or = |given: Option<String>, pick: fn(&Medication) -> &Option<String>| {
@@ -228,6 +240,9 @@ fn medication(v: &Value, at: String, problems: &mut Problems) -> Option<Medicati
     let dose = parsed_or(dose, |p| &p.dose);
     let frequency = parsed_or(frequency, |p| &p.frequency);
     let duration = parsed_or(duration, |p| &p.duration);
+    let as_needed = as_needed
+        || parsed.as_ref().is_some_and(|p| p.as_needed)
+        || frequency.as_deref().is_some_and(says_as_needed);
     let text = text.unwrap_or_else(|| {
         let for_duration = duration.as_deref().map(|d| {
             if d.starts_with("for ") || d.starts_with("until ") {
@@ -236,22 +251,23 @@ fn medication(v: &Value, at: String, problems: &mut Problems) -> Option<Medicati
                 format!("for {d}")
             }
         });
-        [
-            Some(name.clone()),
-            dose.clone(),
-            frequency.clone(),
-            for_duration,
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ")
+        let how_often = match &frequency {
+            Some(f) if as_needed && !says_as_needed(f) => Some(format!("{f} as needed")),
+            None if as_needed => Some("as needed".to_string()),
+            f => f.clone(),
+        };
+        [Some(name.clone()), dose.clone(), how_often, for_duration]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
     });
     Some(Medication {
         name,
         dose,
         frequency,
         duration,
+        as_needed,
         text,
     })
 }

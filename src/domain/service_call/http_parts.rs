@@ -167,7 +167,14 @@ fn check_url(
             fail("must have a host");
             None
         }
-        Some(Host::Domain(_)) => None,
+        Some(Host::Domain(name)) => {
+            if policy.refuses_name(name) {
+                fail(
+                    "names a host that can only be local (localhost, *.localhost, *.local, *.internal); such names are refused unless allowlisted",
+                );
+            }
+            None
+        }
         Some(Host::Ipv4(v4)) => Some(v4.into()),
         Some(Host::Ipv6(v6)) => Some(v6.into()),
     };

@@ -6,6 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::discharge::intake::read_raw_data;
+use crate::domain::discharge::phone::PhoneRegion;
 use crate::domain::validation::Problems;
 use crate::engine::{RunOptions, StepToggle, WorkflowDefinition, escape_pointer};
 use crate::workflows::discharge::options;
@@ -57,7 +58,7 @@ fn existing_case(value: &Value, problems: &mut Problems) -> Option<Uuid> {
 }
 
 /// Checks `input`; returns the case to reuse, if any.
-fn input(value: Option<&Value>, problems: &mut Problems) -> Option<Uuid> {
+fn input(value: Option<&Value>, region: &PhoneRegion, problems: &mut Problems) -> Option<Uuid> {
     let map = match value {
         None | Some(Value::Null) => {
             problems.push(
@@ -87,7 +88,7 @@ fn input(value: Option<&Value>, problems: &mut Problems) -> Option<Uuid> {
         _ => {}
     }
     if let Some(raw) = raw
-        && let Err(p) = read_raw_data(raw)
+        && let Err(p) = read_raw_data(raw, region)
     {
         problems.extend_under("/input/rawData", p);
     }
@@ -97,7 +98,12 @@ fn input(value: Option<&Value>, problems: &mut Problems) -> Option<Uuid> {
 
 /// Checks the options of every known step in the request's `steps`, whatever else
 /// is wrong with them, so one answer lists every problem.
-fn step_options(def: &WorkflowDefinition, steps: Option<&Value>, problems: &mut Problems) {
+fn step_options(
+    def: &WorkflowDefinition,
+    steps: Option<&Value>,
+    region: &PhoneRegion,
+    problems: &mut Problems,
+) {
     let Some(Value::Object(steps)) = steps else {
         return;
     };
@@ -109,14 +115,19 @@ fn step_options(def: &WorkflowDefinition, steps: Option<&Value>, problems: &mut 
             continue;
         };
         if opts.is_object() {
-            let p = options::check(step, opts);
+            let p = options::check(step, opts, region);
             problems.extend_under(&format!("/steps/{}/options", escape_pointer(step)), p);
         }
     }
 }
 
-/// Validates the request body against the workflow's definition.
-pub fn validate(def: &WorkflowDefinition, body: &Value) -> Result<Validated, Problems> {
+/// Validates the request body against the workflow's definition; phone numbers
+/// without a country code are read in `region`.
+pub fn validate(
+    def: &WorkflowDefinition,
+    body: &Value,
+    region: &PhoneRegion,
+) -> Result<Validated, Problems> {
     let mut problems = Problems::new();
     let Some(map) = body.as_object() else {
         problems.push("", "must be a JSON object");
@@ -128,7 +139,7 @@ pub fn validate(def: &WorkflowDefinition, body: &Value) -> Result<Validated, Pro
         &["input", "steps", "options", "correlationId"],
         &mut problems,
     );
-    let existing = input(map.get("input"), &mut problems);
+    let existing = input(map.get("input"), region, &mut problems);
     let run_options = match RunOptions::from_request(def, map.get("steps"), map.get("options")) {
         Ok(o) => Some(o),
         Err(p) => {
@@ -136,7 +147,7 @@ pub fn validate(def: &WorkflowDefinition, body: &Value) -> Result<Validated, Pro
             None
         }
     };
-    step_options(def, map.get("steps"), &mut problems);
+    step_options(def, map.get("steps"), region, &mut problems);
     let correlation_id = match map.get("correlationId") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if !s.is_empty() && s.len() <= 200 => Some(s.clone()),

@@ -91,9 +91,28 @@ impl OutboundPolicy {
         self.hosts.contains(&host)
     }
 
+    /// True when `host` is a name that can only be local (see
+    /// [`is_local_only_name`]) and the allowlist does not name it: such a name
+    /// never leads to a public server, so a request to it is refused before
+    /// any lookup, at submission as well as at execution.
+    pub fn refuses_name(&self, host: &str) -> bool {
+        is_local_only_name(host) && !self.is_host_allowlisted(host)
+    }
+
     fn is_address_allowlisted(&self, ip: IpAddr) -> bool {
         self.nets.iter().any(|net| net.contains(&ip))
     }
+}
+
+/// True for names that by their form can only lead inside: `localhost` and
+/// `*.localhost` (RFC 6761), `*.local` (multicast DNS, RFC 6762) and
+/// `*.internal` (reserved for private use). Case and a trailing dot are ignored.
+pub fn is_local_only_name(host: &str) -> bool {
+    let host = normalize_host(host);
+    host == "localhost"
+        || [".localhost", ".local", ".internal"]
+            .iter()
+            .any(|suffix| host.ends_with(suffix))
 }
 
 fn strip_brackets(entry: &str) -> &str {
@@ -196,6 +215,30 @@ mod tests {
         for (case, host, expected) in table {
             assert_eq!(p.is_host_allowlisted(host), expected, "{case}: {host}");
         }
+    }
+
+    #[test]
+    fn names_that_can_only_be_local_are_refused_unless_allowlisted() {
+        let open = policy(&[]);
+        let table = [
+            ("localhost", true),
+            ("LOCALHOST.", true),
+            ("api.localhost", true),
+            ("printer.local", true),
+            ("hooks.internal", true),
+            ("metadata.google.internal", true),
+            ("partner.example", false),
+            ("localhost.example.com", false),
+            ("internal.example.com", false),
+            ("mylocal", false),
+        ];
+        for (host, refused) in table {
+            assert_eq!(open.refuses_name(host), refused, "{host}");
+        }
+        let listed = policy(&["localhost", "hooks.internal"]);
+        assert!(!listed.refuses_name("localhost"));
+        assert!(!listed.refuses_name("Hooks.Internal."));
+        assert!(listed.refuses_name("other.internal"));
     }
 
     #[test]

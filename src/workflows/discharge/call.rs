@@ -15,8 +15,8 @@ use crate::store::{CallOutcome, CallRow, CallStatus, NewCall};
 /// `scheduleCall`: the call recorded for `scheduledFor` and its placement run
 /// started. Completes as soon as both exist.
 pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
-    let opts =
-        options::call(&ctx.options).map_err(|p| invalid("invalid scheduleCall options", &p))?;
+    let opts = options::call(&ctx.options, &d.phone_region)
+        .map_err(|p| invalid("invalid scheduleCall options", &p))?;
     let case_id = id_in(ctx.dep("ingest"), "caseId")?;
     let case = d.case(&ctx.tenant, case_id).await?;
     let phone = opts

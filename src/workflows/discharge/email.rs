@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{Discharge, EMAIL_DELIVERY, id_in, invalid, options, store_error};
+use crate::domain::discharge::case::ascii_email;
 use crate::domain::discharge::email::render_email;
 use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
 use crate::providers::smtp::{EmailError, OutgoingEmail, message_id};
@@ -180,7 +181,8 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
     }
     let email = OutgoingEmail {
         from: d.providers.from.clone(),
-        to: row.recipient.clone(),
+        // The envelope carries an internationalised domain in its ASCII form.
+        to: ascii_email(&row.recipient),
         subject: row.subject.clone(),
         html: row.html_body.clone(),
         text: row.text_body.clone(),

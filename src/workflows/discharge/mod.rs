@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use super::Services;
 use crate::domain::discharge::case::CaseData;
+use crate::domain::discharge::phone::PhoneRegion;
 use crate::domain::validation::Problems;
 use crate::engine::{
     DefinitionError, Messages, RetryPolicy, StepError, StepPolicy, WorkflowDefinition,
@@ -141,6 +142,8 @@ struct Discharge {
     store: Arc<dyn Store>,
     providers: Arc<Providers>,
     clinic_name: String,
+    /// Where phone numbers without a country code are read.
+    phone_region: PhoneRegion,
     email_retry: RetryPolicy,
     call_retry: RetryPolicy,
 }
@@ -152,6 +155,7 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
         store: services.store.clone(),
         providers: Arc::new(Providers::from_services(services)),
         clinic_name: settings.email.clinic_name.clone(),
+        phone_region: settings.discharge.default_phone_region,
         email_retry: settings.email.retry.policy(),
         call_retry: settings.providers.voice.retry.policy(),
     };

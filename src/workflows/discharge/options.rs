@@ -6,13 +6,15 @@
 //! - `generateSummary`: `templateId` (`standard`, `brief`, `detailed`).
 //! - `prepareEmail`: `recipientEmail`, `clinicName`.
 //! - `scheduleEmail`: `scheduledFor` (RFC 3339; default now).
-//! - `scheduleCall`: `scheduledFor` (RFC 3339; default now), `phoneNumber` (E.164),
+//! - `scheduleCall`: `scheduledFor` (RFC 3339; default now), `phoneNumber` (read
+//!   into E.164, in `discharge.default_phone_region` when it has no country code),
 //!   `clinicName`.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::domain::discharge::case::{is_e164, is_valid_email};
+use crate::domain::discharge::case::is_valid_email;
+use crate::domain::discharge::phone::PhoneRegion;
 use crate::domain::discharge::summary::template_ids;
 use crate::domain::validation::Problems;
 use crate::engine::escape_pointer;
@@ -51,7 +53,7 @@ pub struct ScheduleOptions {
 pub struct CallOptions {
     /// When to call; `None` means now.
     pub scheduled_for: Option<DateTime<Utc>>,
-    /// Overrides the case's owner phone.
+    /// Overrides the case's owner phone; E.164.
     pub phone_number: Option<String>,
     /// Overrides `email.clinic_name` in what the call says.
     pub clinic_name: Option<String>,
@@ -180,8 +182,9 @@ pub fn schedule(options: &Value) -> Result<ScheduleOptions, Problems> {
     problems.into_result(ScheduleOptions { scheduled_for })
 }
 
-/// Options of `scheduleCall`.
-pub fn call(options: &Value) -> Result<CallOptions, Problems> {
+/// Options of `scheduleCall`; a phone number without a country code is read in
+/// `region`.
+pub fn call(options: &Value, region: &PhoneRegion) -> Result<CallOptions, Problems> {
     let mut problems = Problems::new();
     let mut r = Reader::new(
         options,
@@ -189,11 +192,15 @@ pub fn call(options: &Value) -> Result<CallOptions, Problems> {
         &mut problems,
     );
     let scheduled_for = r.timestamp("scheduledFor");
-    let phone_number = r.checked(
-        "phoneNumber",
-        is_e164,
-        "must be an E.164 phone number: + and 8 to 15 digits, e.g. +15551234567",
-    );
+    let phone_number = r
+        .string("phoneNumber")
+        .and_then(|p| match region.normalise(&p) {
+            Ok(e164) => Some(e164),
+            Err(why) => {
+                r.problems.push("/phoneNumber", format!("{why}"));
+                None
+            }
+        });
     let clinic_name = r.clinic_name();
     problems.into_result(CallOptions {
         scheduled_for,
@@ -203,13 +210,13 @@ pub fn call(options: &Value) -> Result<CallOptions, Problems> {
 }
 
 /// Checks the options of any discharge step; problems point inside the options.
-pub fn check(step: &str, options: &Value) -> Problems {
+pub fn check(step: &str, options: &Value, region: &PhoneRegion) -> Problems {
     let result = match step {
         "ingest" => ingest(options),
         "generateSummary" => summary(options).map(drop),
         "prepareEmail" => email(options).map(drop),
         "scheduleEmail" => schedule(options).map(drop),
-        "scheduleCall" => call(options).map(drop),
+        "scheduleCall" => call(options, region).map(drop),
         _ => Ok(()),
     };
     result.err().unwrap_or_default()
@@ -229,16 +236,22 @@ mod tests {
     fn omitted_options_take_their_defaults() {
         assert_eq!(summary(&Value::Null).unwrap().template_id, "standard");
         assert_eq!(schedule(&Value::Null).unwrap().scheduled_for, None);
-        assert_eq!(call(&json!({})).unwrap(), CallOptions::default());
+        assert_eq!(
+            call(&json!({}), &PhoneRegion::default()).unwrap(),
+            CallOptions::default()
+        );
     }
 
     #[test]
     fn given_options_are_read() {
-        let c = call(&json!({
-            "scheduledFor": "2026-11-23T10:00:00+01:00",
-            "phoneNumber": "+15551234567",
-            "clinicName": "Happy Paws"
-        }))
+        let c = call(
+            &json!({
+                "scheduledFor": "2026-11-23T10:00:00+01:00",
+                "phoneNumber": "+15551234567",
+                "clinicName": "Happy Paws"
+            }),
+            &PhoneRegion::default(),
+        )
         .unwrap();
         assert_eq!(
             c.scheduled_for.unwrap().to_rfc3339(),
@@ -254,21 +267,44 @@ mod tests {
     }
 
     #[test]
+    fn a_national_phone_number_is_read_in_the_default_region() {
+        let us = PhoneRegion::parse("US").unwrap();
+        let c = call(&json!({"phoneNumber": "(555) 123-4567"}), &us).unwrap();
+        assert_eq!(c.phone_number.as_deref(), Some("+15551234567"));
+        let none = call(
+            &json!({"phoneNumber": "(555) 123-4567"}),
+            &PhoneRegion::default(),
+        );
+        assert_eq!(pointers(none.unwrap_err()), ["/phoneNumber"]);
+    }
+
+    #[test]
     fn every_bad_option_is_named() {
-        let p = call(&json!({"scheduledFor": "tomorrow", "phoneNumber": "555-1234", "x": 1}));
+        let p = call(
+            &json!({"scheduledFor": "tomorrow", "phoneNumber": "555-1234", "x": 1}),
+            &PhoneRegion::default(),
+        );
         assert_eq!(
             pointers(p.unwrap_err()),
             ["/x", "/scheduledFor", "/phoneNumber"]
         );
-        let p = check("generateSummary", &json!({"templateId": "fancy"}));
+        let p = check(
+            "generateSummary",
+            &json!({"templateId": "fancy"}),
+            &PhoneRegion::default(),
+        );
         assert!(
             p.as_slice()[0]
                 .message
                 .contains("standard, brief, detailed")
         );
-        let p = check("prepareEmail", &json!({"recipientEmail": "owner@"}));
+        let p = check(
+            "prepareEmail",
+            &json!({"recipientEmail": "owner@"}),
+            &PhoneRegion::default(),
+        );
         assert_eq!(pointers(p), ["/recipientEmail"]);
-        let p = check("ingest", &json!({"fast": true}));
+        let p = check("ingest", &json!({"fast": true}), &PhoneRegion::default());
         assert_eq!(pointers(p), ["/fast"]);
     }
 }

@@ -36,7 +36,7 @@ pub(super) async fn ingest(d: Discharge, ctx: StepContext) -> Result<StepOutcome
         .input
         .get("rawData")
         .ok_or_else(|| StepError::permanent("the input has neither rawData nor existingCase"))?;
-    let intake = read_raw_data(raw).map_err(|p| {
+    let intake = read_raw_data(raw, &d.phone_region).map_err(|p| {
         let mut located = Problems::new();
         located.extend_under("/input/rawData", p);
         invalid("the case data is invalid", &located)

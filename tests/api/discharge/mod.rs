@@ -1,5 +1,6 @@
 //! The discharge workflow over HTTP, with fake LLM, SMTP and voice servers.
 
+mod contacts;
 mod delivery;
 mod flow;
 mod plans;
@@ -25,6 +26,8 @@ pub struct Setup {
     pub smtp: Option<u32>,
     /// Voice provider that answers 503 to this many calls first.
     pub voice: Option<u32>,
+    /// `discharge.default_phone_region`, when not the default `US`.
+    pub phone_region: Option<&'static str>,
 }
 
 /// A running service with its fakes.
@@ -56,11 +59,16 @@ pub async fn env(backend: Backend, setup: Setup) -> Env {
         voice.as_ref().map(|v| v.base_url.clone()),
     );
     let spool_dir = spool.path().to_path_buf();
+    let phone_region = setup.phone_region;
     let app = TestApp::spawn_with(
         backend,
         move |s| {
             s.email.spool_dir = spool_dir;
             s.email.clinic_name = "Happy Paws".into();
+            if let Some(region) = phone_region {
+                s.discharge.default_phone_region =
+                    careflow::domain::discharge::phone::PhoneRegion::parse(region).unwrap();
+            }
             for retry in [&mut s.email.retry, &mut s.providers.voice.retry] {
                 retry.max_attempts = 3;
                 retry.initial_backoff = Duration::from_millis(20);

@@ -33,6 +33,8 @@ pub enum Reply {
     RetryAfter(u16, &'static str),
     /// Never answers.
     Hang,
+    /// `302 Found` to this location.
+    Redirect(String),
 }
 
 #[derive(Default)]
@@ -154,5 +156,8 @@ async fn receive(
         )
             .into_response(),
         Reply::Hang => std::future::pending().await,
+        Reply::Redirect(to) => {
+            (StatusCode::FOUND, [(header::LOCATION, to)], "moved").into_response()
+        }
     }
 }

@@ -33,7 +33,8 @@ Dr. Smith examined Max today.
 
 #[test]
 fn a_tidy_discharge_note_is_read_into_every_field() {
-    let ExtractedCase { data, entities } = extract_case(TIDY).unwrap();
+    let ExtractedCase { data, entities } =
+        extract_case(TIDY, &PhoneRegion::parse("US").unwrap()).unwrap();
     assert_eq!(data.patient.name, "Max");
     assert_eq!(data.patient.species.as_deref(), Some("Canine"));
     assert_eq!(data.patient.breed.as_deref(), Some("Labrador Retriever"));
@@ -104,7 +105,8 @@ Home care:
    Keep the litter box clean
 Owner phone: 00 44 20 7946 0958
 ";
-    let ExtractedCase { data, entities } = extract_case(text).unwrap();
+    let ExtractedCase { data, entities } =
+        extract_case(text, &PhoneRegion::parse("US").unwrap()).unwrap();
     assert_eq!(data.patient.name, "Bella");
     assert_eq!(data.patient.species.as_deref(), Some("feline"));
     assert_eq!(data.owner.email.as_deref(), Some("JANE@Example.com"));
@@ -129,7 +131,9 @@ Owner phone: 00 44 20 7946 0958
 #[test]
 fn name_lines_inside_an_owner_block_belong_to_the_owner() {
     let text = "Patient:\n  Name: Rocky\nOwner:\n  Name: Tom Baker\n  Email: tom@example.org\nBreed: Beagle";
-    let data = extract_case(text).unwrap().data;
+    let data = extract_case(text, &PhoneRegion::parse("US").unwrap())
+        .unwrap()
+        .data;
     assert_eq!(data.patient.name, "Rocky");
     assert_eq!(data.owner.name.as_deref(), Some("Tom Baker"));
     assert_eq!(data.owner.email.as_deref(), Some("tom@example.org"));
@@ -139,7 +143,9 @@ fn name_lines_inside_an_owner_block_belong_to_the_owner() {
 #[test]
 fn a_bare_label_takes_the_next_line_and_a_repeat_is_kept_as_a_note() {
     let text = "Patient name:\nLuna\nPatient: Other\nFollow-up\nSuture removal on 2024-06-15\nwith Dr. Lee";
-    let data = extract_case(text).unwrap().data;
+    let data = extract_case(text, &PhoneRegion::parse("US").unwrap())
+        .unwrap()
+        .data;
     assert_eq!(data.patient.name, "Luna");
     assert_eq!(data.notes, ["Patient: Other"]);
     let follow_up = data.follow_up.unwrap();
@@ -151,7 +157,9 @@ fn a_bare_label_takes_the_next_line_and_a_repeat_is_kept_as_a_note() {
 fn bulleted_lines_inside_a_section_stay_items_even_when_they_look_labelled() {
     let text =
         "Patient: Max\nInstructions:\n- Weight: check weekly\n- Age-related stiffness is expected";
-    let data = extract_case(text).unwrap().data;
+    let data = extract_case(text, &PhoneRegion::parse("US").unwrap())
+        .unwrap()
+        .data;
     assert_eq!(data.patient.weight, None);
     assert_eq!(
         data.instructions,
@@ -162,16 +170,21 @@ fn bulleted_lines_inside_a_section_stay_items_even_when_they_look_labelled() {
 #[test]
 fn a_title_with_a_dash_is_not_mistaken_for_a_section() {
     let text = "Discharge instructions - Happy Paws\nPatient: Max";
-    let data = extract_case(text).unwrap().data;
+    let data = extract_case(text, &PhoneRegion::parse("US").unwrap())
+        .unwrap()
+        .data;
     assert!(data.instructions.is_empty());
     assert_eq!(data.notes, ["Discharge instructions - Happy Paws"]);
 }
 
 #[test]
 fn a_text_without_a_patient_name_is_a_problem_at_text() {
-    let problems = extract_case("Species: Canine\nDiagnosis: Otitis")
-        .unwrap_err()
-        .into_vec();
+    let problems = extract_case(
+        "Species: Canine\nDiagnosis: Otitis",
+        &PhoneRegion::parse("US").unwrap(),
+    )
+    .unwrap_err()
+    .into_vec();
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].pointer, "/text");
     assert!(problems[0].message.contains("patient name"));
@@ -180,7 +193,9 @@ fn a_text_without_a_patient_name_is_a_problem_at_text() {
 #[test]
 fn bad_contact_details_are_all_reported_without_echoing_them() {
     let text = "Patient: Max\nEmail: jane at example\nPhone: 555-1234";
-    let problems = extract_case(text).unwrap_err().into_vec();
+    let problems = extract_case(text, &PhoneRegion::parse("US").unwrap())
+        .unwrap_err()
+        .into_vec();
     assert_eq!(problems.len(), 2);
     assert!(problems.iter().all(|p| p.pointer == "/text"));
     assert!(problems.iter().all(|p| !p.message.contains("555-1234")));
@@ -189,6 +204,8 @@ fn bad_contact_details_are_all_reported_without_echoing_them() {
 
 #[test]
 fn an_empty_text_is_a_problem() {
-    let problems = extract_case("  \n ").unwrap_err().into_vec();
+    let problems = extract_case("  \n ", &PhoneRegion::parse("US").unwrap())
+        .unwrap_err()
+        .into_vec();
     assert_eq!(problems[0].message, "must not be empty");
 }

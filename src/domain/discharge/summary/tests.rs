@@ -12,7 +12,7 @@ fn case() -> CaseData {
         "instructions": ["Bland diet for 3 days"],
         "followUp": "Recheck in 14 days",
         "notes": ["Vaccines due next month"]
-    }))
+    }), &crate::domain::discharge::phone::PhoneRegion::default())
     .unwrap()
 }
 
@@ -59,8 +59,52 @@ fn the_detailed_summary_breaks_medications_down_and_keeps_notes() {
 }
 
 #[test]
+fn the_follow_up_keeps_its_timing_and_medications_keep_as_needed() {
+    let case = validate_structured(
+        &json!({
+            "patient": {"name": "Max"},
+            "medications": [{"name": "Gabapentin", "dose": "100 mg", "frequency": "every 8 hours", "asNeeded": true}],
+            "followUp": {"text": "Recheck urinalysis", "inDays": 7}
+        }),
+        &crate::domain::discharge::phone::PhoneRegion::default(),
+    )
+    .unwrap();
+    let standard = render_summary("standard", &case).unwrap();
+    assert!(
+        standard.contains("Follow-up\nRecheck urinalysis in 7 days"),
+        "{standard}"
+    );
+    assert!(
+        standard.contains("- Gabapentin 100 mg every 8 hours as needed"),
+        "{standard}"
+    );
+    let detailed = render_summary("detailed", &case).unwrap();
+    assert!(
+        detailed.contains("How often: every 8 hours, as needed"),
+        "{detailed}"
+    );
+    let brief = render_summary("brief", &case).unwrap();
+    assert!(brief.contains("Gabapentin (as needed)"), "{brief}");
+    assert!(
+        brief.contains("Follow-up: Recheck urinalysis in 7 days."),
+        "{brief}"
+    );
+    for id in template_ids() {
+        let text = render_summary(id, &case).unwrap();
+        assert!(
+            !text.contains("If you have any questions"),
+            "{id}: the email closes"
+        );
+    }
+}
+
+#[test]
 fn empty_sections_are_left_out() {
-    let bare = validate_structured(&json!({"patient": {"name": "Luna"}})).unwrap();
+    let bare = validate_structured(
+        &json!({"patient": {"name": "Luna"}}),
+        &crate::domain::discharge::phone::PhoneRegion::default(),
+    )
+    .unwrap();
     let text = render_summary("standard", &bare).unwrap();
     assert!(!text.contains("Medications"));
     assert!(!text.contains("Follow-up"));

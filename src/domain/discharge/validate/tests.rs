@@ -3,12 +3,15 @@ use serde_json::json;
 use super::*;
 
 fn pointers(value: Value) -> Vec<String> {
-    validate_structured(&value)
-        .unwrap_err()
-        .into_vec()
-        .into_iter()
-        .map(|p| p.pointer)
-        .collect()
+    validate_structured(
+        &value,
+        &crate::domain::discharge::phone::PhoneRegion::default(),
+    )
+    .unwrap_err()
+    .into_vec()
+    .into_iter()
+    .map(|p| p.pointer)
+    .collect()
 }
 
 #[test]
@@ -25,7 +28,7 @@ fn a_complete_structured_case_is_accepted_as_sent() {
         "followUp": {"text": "Recheck in 14 days"},
         "notes": ["Vaccines due next month"],
         "clinicRef": "ignored"
-    }))
+    }), &crate::domain::discharge::phone::PhoneRegion::default())
     .unwrap();
     assert_eq!(case.patient.name, "Max");
     assert_eq!(case.patient.age.as_deref(), Some("7"));
@@ -85,7 +88,11 @@ fn a_missing_patient_or_a_non_object_is_rejected() {
 
 #[test]
 fn a_blank_patient_name_is_required() {
-    let problems = validate_structured(&json!({"patient": {"name": "  "}})).unwrap_err();
+    let problems = validate_structured(
+        &json!({"patient": {"name": "  "}}),
+        &crate::domain::discharge::phone::PhoneRegion::default(),
+    )
+    .unwrap_err();
     let all = problems.into_vec();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].pointer, "/patient/name");
@@ -94,10 +101,13 @@ fn a_blank_patient_name_is_required() {
 
 #[test]
 fn a_follow_up_with_only_a_date_gets_a_readable_text() {
-    let case = validate_structured(&json!({
-        "patient": {"name": "Max"},
-        "followUp": {"date": "2024-06-15"}
-    }))
+    let case = validate_structured(
+        &json!({
+            "patient": {"name": "Max"},
+            "followUp": {"date": "2024-06-15"}
+        }),
+        &crate::domain::discharge::phone::PhoneRegion::default(),
+    )
     .unwrap();
     let f = case.follow_up.unwrap();
     assert_eq!(f.text, "Follow-up on 2024-06-15");
@@ -117,7 +127,7 @@ fn a_medication_given_only_as_text_is_parsed_and_explicit_fields_win() {
     let case = validate_structured(&json!({
         "patient": {"name": "Max"},
         "medications": [{"text": "Carprofen 75 mg twice daily for 7 days", "duration": "10 days"}]
-    }))
+    }), &crate::domain::discharge::phone::PhoneRegion::default())
     .unwrap();
     let m = &case.medications[0];
     assert_eq!(m.name, "Carprofen");
