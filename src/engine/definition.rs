@@ -7,8 +7,20 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use super::error::EngineResult;
 use super::policy::StepPolicy;
 use super::step::StepHandler;
+use super::view::RunView;
+use crate::store::TenantId;
+
+/// A workflow's own check before one of its runs starts again through a retry: the
+/// engine knows nothing of the workflow's rules (one import per hospital, say), so it
+/// asks. A refusal is an [`super::EngineError`], usually `InvalidState` (a `409`).
+#[async_trait::async_trait]
+pub trait RestartGuard: Send + Sync + 'static {
+    /// Called before a failed or cancelled run is queued again; `Err` keeps it as it is.
+    async fn before_retry(&self, tenant: &TenantId, run: &RunView) -> EngineResult<()>;
+}
 
 /// One step of a workflow.
 pub struct StepDefinition {
@@ -30,6 +42,8 @@ pub struct WorkflowDefinition {
     pub version: i32,
     /// Steps in topological order.
     pub steps: Vec<StepDefinition>,
+    /// Consulted before a run of this workflow is retried.
+    pub restart_guard: Option<Arc<dyn RestartGuard>>,
     index: HashMap<String, usize>,
 }
 
@@ -40,6 +54,7 @@ impl WorkflowDefinition {
             name: name.into(),
             version,
             steps: Vec::new(),
+            restart_guard: None,
         }
     }
 
@@ -76,6 +91,7 @@ pub struct WorkflowBuilder {
     name: String,
     version: i32,
     steps: Vec<PendingStep>,
+    restart_guard: Option<Arc<dyn RestartGuard>>,
 }
 
 /// Why a definition is refused.
@@ -136,6 +152,12 @@ impl WorkflowBuilder {
             policy,
             handler: Arc::new(handler),
         });
+        self
+    }
+
+    /// Asks `guard` before any run of this workflow is retried.
+    pub fn restart_guard(mut self, guard: Arc<dyn RestartGuard>) -> Self {
+        self.restart_guard = Some(guard);
         self
     }
 
@@ -225,6 +247,7 @@ impl WorkflowBuilder {
             name: self.name,
             version: self.version,
             steps,
+            restart_guard: self.restart_guard,
             index,
         })
     }

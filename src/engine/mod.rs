@@ -41,7 +41,7 @@ use tokio_util::task::TaskTracker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use definition::{
-    DefinitionError, Registry, StepDefinition, WorkflowBuilder, WorkflowDefinition,
+    DefinitionError, Registry, RestartGuard, StepDefinition, WorkflowBuilder, WorkflowDefinition,
 };
 pub use error::{EngineError, EngineResult};
 pub use functions::{CancelOn, Concurrency, Debounce, FunctionSpec, Trigger, key_of};

@@ -416,6 +416,20 @@ impl Engine {
     pub async fn retry(&self, tenant: &TenantId, run: RunId) -> EngineResult<RunView> {
         let inner = &self.inner;
         let current = self.get(tenant, run).await?.ok_or(EngineError::NotFound)?;
+        if !matches!(current.status, RunStatus::Failed | RunStatus::Cancelled) {
+            return Err(EngineError::InvalidState(format!(
+                "only failed or cancelled runs can be retried; this one is {}",
+                current.status
+            )));
+        }
+        // The workflow's own rules first: a refusal leaves the run as it is.
+        if let Some(guard) = inner
+            .registry
+            .get(&current.workflow)
+            .and_then(|def| def.restart_guard.clone())
+        {
+            guard.before_retry(tenant, &current).await?;
+        }
         let now = inner.clock.now();
         let labels = RunEvents {
             run_id: run,

@@ -23,6 +23,8 @@ pub enum ImportState {
     Completed,
     /// The last import created no version.
     Failed,
+    /// The last import's run was cancelled (its version may exist).
+    Cancelled,
 }
 
 impl ImportState {
@@ -33,6 +35,7 @@ impl ImportState {
             ImportState::InProgress => "IN_PROGRESS",
             ImportState::Completed => "COMPLETED",
             ImportState::Failed => "FAILED",
+            ImportState::Cancelled => "CANCELLED",
         }
     }
 }
@@ -45,6 +48,7 @@ impl FromStr for ImportState {
             "IN_PROGRESS" => Ok(ImportState::InProgress),
             "COMPLETED" => Ok(ImportState::Completed),
             "FAILED" => Ok(ImportState::Failed),
+            "CANCELLED" => Ok(ImportState::Cancelled),
             other => Err(format!("unknown import state: {other}")),
         }
     }
@@ -196,14 +200,17 @@ pub trait HospitalStore {
         hospital: Uuid,
     ) -> StoreResult<Option<ImportStatusRow>>;
 
-    /// Sets the hospital's status to `IN_PROGRESS` for `import`, in one conditional
-    /// write that succeeds only when no import is in progress, so two replicas can
-    /// never both start one.
+    /// Sets the hospital's status to `IN_PROGRESS` for `import` (naming `run` when
+    /// given), in one conditional write that succeeds only when no other import is in
+    /// progress, so two replicas can never both start one. Claiming again for the
+    /// import in progress succeeds and keeps its start time (a retried or resumed run
+    /// takes its own slot back).
     async fn claim_import(
         &self,
         tenant: &TenantId,
         hospital: Uuid,
         import: Uuid,
+        run: Option<RunId>,
         now: DateTime<Utc>,
     ) -> StoreResult<ImportClaim>;
 
@@ -219,8 +226,8 @@ pub trait HospitalStore {
     ) -> StoreResult<bool>;
 
     /// Ends the import in progress with `state`; false (and no change) when `import`
-    /// is not the hospital's current import or has ended. One exception: a failed
-    /// import whose run was retried to completion may become `COMPLETED`.
+    /// is not the hospital's current import or has ended. One exception: a failed or
+    /// cancelled import whose run was retried to completion may become `COMPLETED`.
     async fn finish_import(
         &self,
         tenant: &TenantId,
@@ -237,7 +244,7 @@ mod tests {
 
     #[test]
     fn import_states_round_trip_through_their_stored_names() {
-        for s in ["IDLE", "IN_PROGRESS", "COMPLETED", "FAILED"] {
+        for s in ["IDLE", "IN_PROGRESS", "COMPLETED", "FAILED", "CANCELLED"] {
             assert_eq!(s.parse::<ImportState>().unwrap().as_str(), s);
         }
         assert!("in_progress".parse::<ImportState>().is_err());

@@ -27,7 +27,7 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::runs::{WaitQuery, wait_param};
-use crate::store::{ImportClaim, ImportState, ImportStatusRow, NewUpload, RunId, TenantId};
+use crate::store::{ImportClaim, ImportState, NewUpload, RunId, TenantId};
 use crate::workflows::schedule_import::result::ImportResult;
 use crate::workflows::schedule_import::{ImportInput, WORKFLOW};
 
@@ -73,10 +73,18 @@ pub async fn submit_import(
     let import = Uuid::now_v7();
     let store = state.store.as_ref();
     let now = state.engine.clock().now();
-    let claim =
-        import_status::claim(store, tenant, hospital, import, now, stale_after(&state)).await?;
+    let claim = import_status::claim(
+        store,
+        tenant,
+        hospital,
+        import,
+        None,
+        now,
+        stale_after(&state),
+    )
+    .await?;
     if let ImportClaim::Busy(holder) = claim {
-        return Err(ApiError::Conflict(busy_detail(&holder)));
+        return Err(ApiError::Conflict(import_status::busy_detail(&holder)));
     }
     let run_id = match start(&state, &principal, hospital, import, form).await {
         Ok(run) => run,
@@ -170,18 +178,6 @@ async fn start(
     }
 }
 
-fn busy_detail(holder: &ImportStatusRow) -> String {
-    let run = holder
-        .run_id
-        .map(|r| format!(", run {r}"))
-        .unwrap_or_default();
-    format!(
-        "Import {}{run} for this hospital is in progress since {}; wait for it to finish.",
-        holder.import_id,
-        holder.started_at.to_rfc3339(),
-    )
-}
-
 /// Query of `GET /v1/schedules/imports/status`.
 #[derive(Debug, Deserialize)]
 pub struct StatusQuery {
@@ -189,8 +185,8 @@ pub struct StatusQuery {
     hospital_id: Option<String>,
 }
 
-/// `GET /v1/schedules/imports/status?hospitalId=`: `IDLE`, `IN_PROGRESS`, `COMPLETED`
-/// or `FAILED`, with the last import's ids and times.
+/// `GET /v1/schedules/imports/status?hospitalId=`: `IDLE`, `IN_PROGRESS`, `COMPLETED`,
+/// `FAILED` or `CANCELLED`, with the last import's ids and times.
 pub async fn import_status(
     State(state): State<AppState>,
     principal: Principal,

@@ -141,6 +141,7 @@ impl HospitalStore for SqliteStore {
         tenant: &TenantId,
         hospital: Uuid,
         import: Uuid,
+        run: Option<RunId>,
         now: DateTime<Utc>,
     ) -> StoreResult<ImportClaim> {
         // The upsert's `where` makes the check and the write one atomic step: a
@@ -148,18 +149,26 @@ impl HospitalStore for SqliteStore {
         let claimed: Option<Uuid> = sqlx::query_scalar(
             "insert into schedule_import_status (tenant_id, hospital_id, status, import_id,
                 run_id, started_at, completed_at, updated_at)
-             values ($1, $2, 'IN_PROGRESS', $3, null, $4, null, $4)
+             values ($1, $2, 'IN_PROGRESS', $3, $5, $4, null, $4)
              on conflict (tenant_id, hospital_id) do update
-                set status = 'IN_PROGRESS', import_id = excluded.import_id, run_id = null,
-                    started_at = excluded.started_at, completed_at = null,
+                set status = 'IN_PROGRESS', import_id = excluded.import_id,
+                    run_id = case when schedule_import_status.status = 'IN_PROGRESS'
+                                  then coalesce(excluded.run_id, schedule_import_status.run_id)
+                                  else excluded.run_id end,
+                    started_at = case when schedule_import_status.status = 'IN_PROGRESS'
+                                      then schedule_import_status.started_at
+                                      else excluded.started_at end,
+                    completed_at = null,
                     updated_at = excluded.updated_at
                 where schedule_import_status.status <> 'IN_PROGRESS'
+                   or schedule_import_status.import_id = excluded.import_id
              returning import_id",
         )
         .bind(tenant)
         .bind(hospital)
         .bind(import)
         .bind(now)
+        .bind(run)
         .fetch_optional(&self.writer)
         .await?;
         if claimed.is_some() {
@@ -215,7 +224,8 @@ impl HospitalStore for SqliteStore {
         let done = sqlx::query(
             "update schedule_import_status set status = $4, completed_at = $5, updated_at = $5
              where tenant_id = $1 and hospital_id = $2 and import_id = $3
-               and (status = 'IN_PROGRESS' or ($4 = 'COMPLETED' and status = 'FAILED'))",
+               and (status = 'IN_PROGRESS'
+                    or ($4 = 'COMPLETED' and status in ('FAILED', 'CANCELLED')))",
         )
         .bind(tenant)
         .bind(hospital)

@@ -8,11 +8,13 @@
 //! keep coverage from running: so `amionScrape` turns its own final failure into a
 //! warning and completes (its output says `"outcome": "failed"`), while it still lets
 //! the engine retry failures a retry can fix. The phases also keep the hospital's
-//! import status: phase 1 sets `FAILED` when it cannot create a version, phase 3 sets
-//! `COMPLETED` at its end, whether or not coverage could be stored.
+//! import status: phase 1 takes the hospital's import slot for its run and sets
+//! `FAILED` when it cannot create a version, phase 3 sets `COMPLETED` at its end,
+//! whether or not coverage could be stored; a retry takes the slot back first.
 
 mod amion_scrape;
 mod coverage_step;
+mod guard;
 mod messages;
 mod ods_import;
 pub mod result;
@@ -77,7 +79,11 @@ impl Phase {
     }
 
     /// Ends the hospital's import with `state`, if this run's import still holds it.
+    /// A cancelled run leaves it to the status read, which says `CANCELLED`.
     async fn finish(&self, ctx: &StepContext, input: &ImportInput, state: ImportState) {
+        if ctx.cancel.is_cancelled() {
+            return;
+        }
         let store = self.services.store.as_ref();
         let done = store
             .finish_import(
@@ -140,7 +146,13 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
     });
     let policy = StepPolicy::new().retry(retry);
     let (p1, p2, p3) = (phase.clone(), phase.clone(), phase);
+    let guard = guard::OneImportPerHospital {
+        store: services.store.clone(),
+        stale_after: services.settings.server.request_timeout,
+        clock: services.clock.clone(),
+    };
     let def = WorkflowDefinition::builder(WORKFLOW, 1)
+        .restart_guard(Arc::new(guard))
         .step(ODS_IMPORT, &[], policy.clone().critical(), move |ctx| {
             ods_import::run(p1.clone(), ctx)
         })

@@ -1,37 +1,45 @@
 //! Phase 1, `odsImport`: reads the stored upload, validates every row, and writes the
 //! draft version with its shift instances in one transaction. Rows that fail are
 //! reported by sheet and row; when no version can be created the phase (critical)
-//! fails and sets the hospital's import status to `FAILED`.
+//! fails and sets the hospital's import status to `FAILED`. It first takes the
+//! hospital's import slot for its run, and fails at once when another import holds it.
 
 use std::sync::Arc;
 
 use serde_json::json;
 use uuid::Uuid;
 
+use super::guard::take_slot;
 use super::messages::of_import;
 use super::{ImportInput, ODS_IMPORT, Phase, store_failure};
+use crate::domain::schedule::import_status::busy_detail;
 use crate::domain::schedule::ods::{ImportLimits, ParsedSchedule, parse_schedule};
 use crate::domain::schedule::period::Period;
 use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
-use crate::store::{CreatedVersion, ImportState, NewScheduleVersion, NewShiftInstance};
+use crate::store::{
+    CreatedVersion, ImportClaim, ImportState, NewScheduleVersion, NewShiftInstance,
+};
 
 pub(super) async fn run(phase: Arc<Phase>, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let input = ImportInput::of(&ctx)?;
-    // Record the run on the status row, so the status names it even when the
-    // submitting request died before it could.
-    if let Err(e) = phase
-        .services
-        .store
-        .attach_import_run(
-            &ctx.tenant,
-            input.hospital_id,
-            input.upload_id,
-            ctx.run_id,
-            ctx.now(),
-        )
-        .await
-    {
-        tracing::warn!(run.id = %ctx.run_id, error = %e, "could not record the run on the import status");
+    // Take the hospital's slot for this run (the upload route took it already; a run
+    // submitted any other way takes it here), which also records the run on the
+    // status row even when the submitting request died before it could.
+    let claim = take_slot(
+        phase.services.store.as_ref(),
+        &ctx.tenant,
+        &input,
+        ctx.run_id,
+        ctx.now(),
+        phase.services.settings.server.request_timeout,
+    )
+    .await
+    .map_err(|e| store_failure("claiming the hospital's import slot failed", e))?;
+    if let ImportClaim::Busy(holder) = claim {
+        return Err(StepError::permanent(format!(
+            "another import of this hospital is in progress: {}",
+            busy_detail(&holder)
+        )));
     }
     match import(&phase, &ctx, &input).await {
         Ok(output) => Ok(StepOutcome::Done(output)),

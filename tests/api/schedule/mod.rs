@@ -5,6 +5,7 @@
 mod failures;
 mod import;
 mod intake;
+mod lifecycle;
 
 use careflow::app::Extensions;
 use careflow::config::Secret;
