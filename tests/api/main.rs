@@ -40,3 +40,4 @@ mod schedule;
 mod service_calls;
 #[path = "../common/sse.rs"]
 mod sse;
+mod stream_tokens;
