@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::Authenticator;
 use crate::auth::api_key::{self, CreatedKey};
+use crate::auth::stream_token::{self, StreamTokens};
 use crate::config::Settings;
 use crate::engine::{
     Clock, DefinitionError, Engine, FunctionSpec, Registry, SystemClock, WorkflowDefinition,
@@ -115,6 +116,7 @@ impl App {
         }
         let auth = Authenticator::new(store.clone(), &settings.auth, http_client)
             .map_err(StartError::Settings)?;
+        let stream_tokens = stream_tokens(&settings, store.as_ref(), clock.clone()).await?;
         let listener = bind(&settings).await?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind {
             addr: format!("{}:{}", settings.server.host, settings.server.port),
@@ -147,6 +149,7 @@ impl App {
             store: store.clone(),
             engine: engine.clone(),
             auth: Arc::new(auth),
+            stream_tokens: Arc::new(stream_tokens),
             metrics: metrics.clone(),
             services: services.clone(),
             hub,
@@ -220,4 +223,25 @@ async fn bootstrap(
     }
     let tenant = TenantId::parse("default").map_err(StartError::Settings)?;
     Ok(Some(api_key::create(store, &tenant, "bootstrap").await?))
+}
+
+/// The stream token signer: the configured key, else the one kept in the database
+/// (made by whichever replica starts first), so every replica accepts every token.
+async fn stream_tokens(
+    settings: &Settings,
+    store: &dyn Store,
+    clock: Arc<dyn Clock>,
+) -> Result<StreamTokens, StartError> {
+    let configured = &settings.events.stream_token_key;
+    if !configured.is_empty() {
+        return StreamTokens::from_base64(configured.expose()).map_err(StartError::Settings);
+    }
+    let key = store
+        .signing_key(
+            stream_token::KEY_NAME,
+            &StreamTokens::random_key(),
+            clock.now(),
+        )
+        .await?;
+    StreamTokens::new(key).map_err(StartError::Settings)
 }

@@ -8,6 +8,7 @@
 pub mod api_key;
 mod jwks;
 pub mod jwt;
+pub mod stream_token;
 
 use std::sync::Arc;
 
@@ -29,7 +30,7 @@ pub struct Principal {
 }
 
 /// The kind of credential a request carried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CredentialKind {
     /// A careflow API key.

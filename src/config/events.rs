@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::Secret;
 use super::serde_helpers::duration;
 
 /// `[events]`
@@ -23,4 +24,12 @@ pub struct EventSettings {
     /// `events.retry_hint`, default 3s: the `retry:` reconnect delay sent to clients.
     #[serde(with = "duration")]
     pub retry_hint: Duration,
+    /// `events.stream_token_ttl`, default 60s: how long a token from
+    /// `POST /v1/stream-tokens` may be used to open `GET /v1/events/stream?token=`.
+    #[serde(with = "duration")]
+    pub stream_token_ttl: Duration,
+    /// `events.stream_token_key` (`CAREFLOW_EVENTS__STREAM_TOKEN_KEY`), default empty:
+    /// the base64 key (at least 32 bytes) that signs stream tokens. Empty: a random
+    /// key made on first start and kept in the database, so every replica shares it.
+    pub stream_token_key: Secret,
 }

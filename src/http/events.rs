@@ -8,6 +8,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -21,6 +22,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use crate::auth::Principal;
+use crate::auth::stream_token::StreamGrant;
 use crate::domain::validation::Problems;
 use crate::events::{Delivery, EventView, Subscription};
 use crate::store::{EventFilter, EventRow, Store, TenantId};
@@ -150,15 +152,18 @@ async fn step(mut st: StreamState) -> Option<(Result<Event, Infallible>, StreamS
     }
 }
 
-/// `GET /v1/events/stream?runId=&correlationId=&workflow=&eventType=&lastEventId=`.
+/// `GET /v1/events/stream?runId=&correlationId=&workflow=&eventType=&lastEventId=`,
+/// with a bearer header or `&token=` (a stream token, whose filters it keeps).
 pub async fn stream(
     State(state): State<AppState>,
     principal: Principal,
+    grant: Option<Extension<StreamGrant>>,
     Query(q): Query<EventQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let mut problems = Problems::new();
     let filter = filter_of(&q, &mut problems);
+    let filter = super::stream_tokens::confine(grant.as_ref(), filter, &mut problems);
     let header_id = headers.get("last-event-id").and_then(|v| v.to_str().ok());
     let resume = header_id.or(q.last_event_id.as_deref());
     let after = position(resume, "/headers/last-event-id", &mut problems);

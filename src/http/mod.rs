@@ -19,6 +19,7 @@ pub mod middleware;
 pub mod runs;
 pub mod schedule;
 pub mod service_calls;
+mod stream_tokens;
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::auth::Authenticator;
+use crate::auth::stream_token::StreamTokens;
 use crate::config::Settings;
 use crate::engine::Engine;
 use crate::events::Hub;
@@ -53,6 +55,8 @@ pub struct AppState {
     pub engine: Engine,
     /// Bearer token checks.
     pub auth: Arc<Authenticator>,
+    /// Signs and checks the tokens that open event streams from browsers.
+    pub stream_tokens: Arc<StreamTokens>,
     /// Metrics registry.
     pub metrics: Arc<Metrics>,
     /// The services the built-in workflows use, for handlers that read their data.
@@ -77,7 +81,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/providers", get(health::providers))
         .route("/events", get(events::list).post(functions::send))
         .route("/functions", get(functions::list))
-        .route("/events/stream", get(events::stream))
+        .route("/stream-tokens", post(stream_tokens::issue))
         .route("/service-calls", post(service_calls::submit))
         .route("/service-calls", get(service_calls::list_service_calls))
         .route("/service-calls/{id}", get(service_calls::get_service_call))
@@ -138,6 +142,14 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         state.clone(),
         middleware::authenticate,
     ));
+    // The stream also opens with `?token=` from `POST /v1/stream-tokens`, for
+    // browsers' EventSource, which cannot send an Authorization header.
+    let stream = Router::new()
+        .route("/v1/events/stream", get(events::stream))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            stream_tokens::authenticate_stream,
+        ));
 
     let server = &state.settings.server;
     let request_id = HeaderName::from_static(middleware::REQUEST_ID);
@@ -155,6 +167,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(health::openapi))
         .nest("/v1", v1)
+        .merge(stream)
         .merge(webhooks)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

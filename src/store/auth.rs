@@ -49,4 +49,12 @@ pub trait AuthStore {
     async fn find_api_key(&self, key_id: Uuid) -> StoreResult<Option<ApiKeyRow>>;
     /// Revokes a key; false when there is no such key or it was already revoked.
     async fn revoke_api_key(&self, key_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// The signing key stored under `name`; when there is none yet, `candidate` is
+    /// stored and returned. Replicas racing on first start all get the one that won.
+    async fn signing_key(
+        &self,
+        name: &str,
+        candidate: &[u8],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<u8>>;
 }

@@ -1,4 +1,4 @@
-//! The API key statements, identical in both dialects, written once and stamped
+//! The API key and signing key statements, identical in both dialects, written once and stamped
 //! into each backend by [`impl_auth_store!`].
 
 /// Implements [`super::AuthStore`] for a backend type whose `$reader` and `$writer`
@@ -63,6 +63,31 @@ macro_rules! impl_auth_store {
                 .execute(&self.$writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn signing_key(
+                &self,
+                name: &str,
+                candidate: &[u8],
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<Vec<u8>> {
+                // Insert-or-keep, then read back from the writer: the row that won a
+                // race is the one every replica uses.
+                sqlx::query(
+                    "insert into signing_keys (name, secret, created_at) values ($1, $2, $3)
+                     on conflict (name) do nothing",
+                )
+                .bind(name)
+                .bind(candidate)
+                .bind(at)
+                .execute(&self.$writer)
+                .await?;
+                Ok(
+                    sqlx::query_scalar("select secret from signing_keys where name = $1")
+                        .bind(name)
+                        .fetch_one(&self.$writer)
+                        .await?,
+                )
             }
         }
     };

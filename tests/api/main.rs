@@ -46,3 +46,4 @@ mod service_calls;
 #[path = "../common/sse.rs"]
 mod sse;
 mod startup;
+mod stream_tokens;

@@ -51,6 +51,25 @@ impl SseClient {
         }
     }
 
+    /// Opens a stream the way a browser's EventSource does: no Authorization header
+    /// (the URL carries a stream token); `Err` with the refusal's status and body.
+    pub async fn open(http: &reqwest::Client, url: &str) -> Result<Self, (u16, String)> {
+        let r = http
+            .get(url)
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .expect("stream request");
+        if r.status() != 200 {
+            return Err((r.status().as_u16(), r.text().await.unwrap_or_default()));
+        }
+        Ok(Self {
+            body: Box::pin(r.bytes_stream()),
+            buf: String::new(),
+            comments: 0,
+        })
+    }
+
     /// The next dispatched message, or `None` at the end or after `timeout`.
     pub async fn next(&mut self, timeout: Duration) -> Option<Message> {
         let deadline = tokio::time::Instant::now() + timeout;
