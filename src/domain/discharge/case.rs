@@ -28,9 +28,34 @@ pub struct CaseData {
     /// When the clinic wants to see or call the patient again.
     #[serde(default)]
     pub follow_up: Option<FollowUp>,
-    /// Anything else the clinic wrote that did not fit a field.
+    /// What the clinic filed as notes.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Why the animal came in: history, presenting complaint.
+    #[serde(default)]
+    pub history: Vec<String>,
+    /// Examination and test findings.
+    #[serde(default)]
+    pub findings: Vec<String>,
+    /// Procedures and treatments given at the clinic.
+    #[serde(default)]
+    pub procedures: Vec<String>,
+    /// When the owner should call or come back at once.
+    #[serde(default)]
+    pub warning_signs: Vec<String>,
+    /// The outlook the clinic gave.
+    #[serde(default)]
+    pub prognosis: Vec<String>,
+    /// The veterinarian responsible, when named.
+    #[serde(default)]
+    pub veterinarian: Option<String>,
+    /// Administrative details as written (`Discharge date: 2024-06-01`).
+    #[serde(default)]
+    pub details: Vec<String>,
+    /// Lines of a clinical note that no rule recognised, as written. They reach
+    /// the owner under a heading of their own, never silently dropped.
+    #[serde(default)]
+    pub unrecognised: Vec<String>,
 }
 
 /// The animal.
@@ -107,7 +132,8 @@ impl Medication {
 }
 
 /// True when `text` says a medication is given only when needed: "as needed",
-/// "if needed", "when needed", "as required", "PRN" (also "p.r.n.").
+/// "as required", "PRN" (also "p.r.n."). "If needed" is not enough: "crush into
+/// food if needed" says how, not when.
 pub fn says_as_needed(text: &str) -> bool {
     let words: Vec<String> = text
         .split_whitespace()
@@ -118,7 +144,7 @@ pub fn says_as_needed(text: &str) -> bool {
         .collect();
     words.iter().enumerate().any(|(i, w)| {
         matches!(w.trim_end_matches('.'), "prn" | "p.r.n")
-            || (matches!(w.as_str(), "as" | "if" | "when")
+            || (w == "as"
                 && words
                     .get(i + 1)
                     .is_some_and(|n| matches!(n.trim_end_matches('.'), "needed" | "required")))
@@ -345,12 +371,16 @@ mod tests {
             "as needed",
             "every 8 hours PRN",
             "p.r.n. for pain",
-            "if needed",
             "As required",
         ] {
             assert!(says_as_needed(yes), "{yes}");
         }
-        for no in ["twice daily", "needed daily", "as directed"] {
+        for no in [
+            "twice daily",
+            "needed daily",
+            "as directed",
+            "crush into food if needed",
+        ] {
             assert!(!says_as_needed(no), "{no}");
         }
     }
@@ -372,6 +402,14 @@ mod tests {
                 date: None,
             }),
             notes: vec![],
+            history: vec![],
+            findings: vec![],
+            procedures: vec![],
+            warning_signs: vec![],
+            prognosis: vec![],
+            veterinarian: None,
+            details: vec![],
+            unrecognised: vec![],
         };
         let json = serde_json::to_value(&case).unwrap();
         assert_eq!(json["followUp"]["inDays"], 14);

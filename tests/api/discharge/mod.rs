@@ -3,6 +3,7 @@
 mod contacts;
 mod delivery;
 mod flow;
+mod notes;
 mod plans;
 mod validation;
 
