@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use super::cancel_hook::CancelHook;
 use super::policy::StepPolicy;
 use super::step::StepHandler;
 
@@ -30,6 +31,8 @@ pub struct WorkflowDefinition {
     pub version: i32,
     /// Steps in topological order.
     pub steps: Vec<StepDefinition>,
+    /// What to do when one of its runs is cancelled.
+    pub on_cancel: Option<Arc<dyn CancelHook>>,
     index: HashMap<String, usize>,
 }
 
@@ -40,6 +43,7 @@ impl WorkflowDefinition {
             name: name.into(),
             version,
             steps: Vec::new(),
+            on_cancel: None,
         }
     }
 
@@ -76,6 +80,7 @@ pub struct WorkflowBuilder {
     name: String,
     version: i32,
     steps: Vec<PendingStep>,
+    on_cancel: Option<Arc<dyn CancelHook>>,
 }
 
 /// Why a definition is refused.
@@ -136,6 +141,12 @@ impl WorkflowBuilder {
             policy,
             handler: Arc::new(handler),
         });
+        self
+    }
+
+    /// Sets what happens when a run is cancelled (see [`CancelHook`]).
+    pub fn on_cancel(mut self, hook: impl CancelHook) -> Self {
+        self.on_cancel = Some(Arc::new(hook));
         self
     }
 
@@ -225,6 +236,7 @@ impl WorkflowBuilder {
             name: self.name,
             version: self.version,
             steps,
+            on_cancel: self.on_cancel,
             index,
         })
     }

@@ -208,6 +208,7 @@ pub fn email_record(row: &EmailRow) -> Value {
         "messageId": row.message_id,
         "sentAt": row.sent_at,
         "deliveryRunId": row.delivery_run_id,
+        "resends": row.resends,
         "createdAt": row.created_at,
         "updatedAt": row.updated_at,
     })

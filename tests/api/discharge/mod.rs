@@ -1,5 +1,6 @@
 //! The discharge workflow over HTTP, with fake LLM, SMTP and voice servers.
 
+mod cancel;
 mod contacts;
 mod delivery;
 mod flow;
