@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::error::EngineResult;
+use super::cancel_hook::CancelHook;
 use super::policy::StepPolicy;
 use super::step::StepHandler;
 use super::view::RunView;
@@ -44,6 +45,8 @@ pub struct WorkflowDefinition {
     pub steps: Vec<StepDefinition>,
     /// Consulted before a run of this workflow is retried.
     pub restart_guard: Option<Arc<dyn RestartGuard>>,
+    /// What to do when one of its runs is cancelled.
+    pub on_cancel: Option<Arc<dyn CancelHook>>,
     index: HashMap<String, usize>,
 }
 
@@ -55,6 +58,7 @@ impl WorkflowDefinition {
             version,
             steps: Vec::new(),
             restart_guard: None,
+            on_cancel: None,
         }
     }
 
@@ -92,6 +96,7 @@ pub struct WorkflowBuilder {
     version: i32,
     steps: Vec<PendingStep>,
     restart_guard: Option<Arc<dyn RestartGuard>>,
+    on_cancel: Option<Arc<dyn CancelHook>>,
 }
 
 /// Why a definition is refused.
@@ -158,6 +163,12 @@ impl WorkflowBuilder {
     /// Asks `guard` before any run of this workflow is retried.
     pub fn restart_guard(mut self, guard: Arc<dyn RestartGuard>) -> Self {
         self.restart_guard = Some(guard);
+        self
+    }
+
+    /// Sets what happens when a run is cancelled (see [`CancelHook`]).
+    pub fn on_cancel(mut self, hook: impl CancelHook) -> Self {
+        self.on_cancel = Some(Arc::new(hook));
         self
     }
 
@@ -248,6 +259,7 @@ impl WorkflowBuilder {
             version: self.version,
             steps,
             restart_guard: self.restart_guard,
+            on_cancel: self.on_cancel,
             index,
         })
     }

@@ -13,6 +13,7 @@
 //! otherwise; queued, due and orphaned runs are claimed with `FOR UPDATE SKIP
 //! LOCKED`, so replicas never take the same run.
 
+mod cancel_hook;
 mod clock;
 mod definition;
 mod error;
@@ -39,6 +40,7 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use cancel_hook::{CancelFuture, CancelHook, Cancelled, RUN_CANCELLED};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use definition::{
     DefinitionError, Registry, RestartGuard, StepDefinition, WorkflowBuilder, WorkflowDefinition,

@@ -1,6 +1,7 @@
 //! The event router: reads committed events in position order and applies them to
 //! event functions: wakes steps waiting for them, cancels runs they cancel, and
-//! starts the functions they trigger. One replica at a time routes (a named lease in
+//! starts the functions they trigger. Of the engine's own events it applies only
+//! `run.cancelled`, to the cancelled run's workflow hook. One replica at a time routes (a named lease in
 //! the store carries the position reached), so every event is routed in order; after
 //! a crash the next holder repeats what was routed since the position was last
 //! written, and every effect is idempotent (a run started by an event is keyed by the
@@ -116,9 +117,13 @@ async fn route_pending(inner: &Arc<Inner>, held: &mut Held) -> Result<(), Engine
             return Ok(());
         };
         let mut effects = false;
-        for e in batch.iter().filter(|e| e.source != super::events::SOURCE) {
-            route(&engine, e).await?;
-            effects = true;
+        for e in &batch {
+            if e.source != super::events::SOURCE {
+                route(&engine, e).await?;
+                effects = true;
+            } else if e.event_type == super::RUN_CANCELLED {
+                effects |= run_cancelled(&engine, e).await?;
+            }
         }
         held.position = last;
         if effects && !persist(inner, held).await? {
@@ -148,6 +153,25 @@ async fn persist(inner: &Inner, held: &mut Held) -> Result<bool, EngineError> {
         *held = Held::default();
         Ok(false)
     }
+}
+
+/// Lets the cancelled run's workflow bring its records in step. True when the
+/// workflow has a hook (an effect whose position must be kept).
+async fn run_cancelled(engine: &Engine, e: &EventRow) -> Result<bool, EngineError> {
+    let (Some(run), Some(workflow)) = (e.run_id, e.workflow.as_deref()) else {
+        return Ok(false);
+    };
+    let hooked = engine
+        .registry()
+        .get(workflow)
+        .is_some_and(|d| d.on_cancel.is_some());
+    if hooked {
+        engine
+            .run_cancel_hook(&e.tenant_id, run, workflow)
+            .await
+            .map_err(EngineError::InvalidState)?;
+    }
+    Ok(hooked)
 }
 
 async fn route(engine: &Engine, e: &EventRow) -> Result<(), EngineError> {

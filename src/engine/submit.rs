@@ -395,7 +395,7 @@ impl Engine {
             workflow: current.workflow.clone(),
             correlation_id: current.correlation_id.clone(),
         };
-        let event = labels.engine("run.cancelled", now, json!({}));
+        let event = labels.engine(super::RUN_CANCELLED, now, json!({}));
         let status = inner
             .store
             .request_cancel(tenant, run, now, &[event])
@@ -405,6 +405,13 @@ impl Engine {
             inner.cancel_local(run);
         } else {
             inner.waiters.wake(run, None);
+        }
+        if status == RunStatus::Cancelled {
+            // Settled now, so the caller reads records in step with the run; the
+            // event router repeats it (and covers runs stopped by their executor).
+            if let Err(e) = self.run_cancel_hook(tenant, run, &current.workflow).await {
+                tracing::warn!(run.id = %run, error = %e, "the workflow's cancellation hook failed; the event router retries it");
+            }
         }
         self.wait(tenant, run, Duration::from_secs(5))
             .await?

@@ -1,10 +1,13 @@
 //! The discharge API: `POST /v1/discharge/orchestrations` runs the `discharge`
 //! workflow (synchronously by default) and answers with what each step did and how
 //! long it took; the other routes read the stored case, summary, email and call,
-//! and a past orchestration's result.
+//! and a past orchestration's result, and cancel or resend what is in the outbox.
 
+mod outbox;
 mod request;
 mod response;
+
+pub use outbox::{cancel_call, cancel_email, resend_email};
 
 use std::time::Duration;
 

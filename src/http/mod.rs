@@ -96,7 +96,16 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         )
         .route("/discharge/summaries/{id}", get(discharge::get_summary))
         .route("/discharge/emails/{id}", get(discharge::get_email))
+        .route(
+            "/discharge/emails/{id}/cancel",
+            post(discharge::cancel_email),
+        )
+        .route(
+            "/discharge/emails/{id}/resend",
+            post(discharge::resend_email),
+        )
         .route("/discharge/calls/{id}", get(discharge::get_call))
+        .route("/discharge/calls/{id}/cancel", post(discharge::cancel_call))
         .route("/cases/{id}", get(discharge::get_case))
         .route(
             "/hospitals",

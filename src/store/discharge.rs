@@ -5,7 +5,8 @@
 //! inserting a row whose key exists returns the existing row, so a repeated attempt
 //! never writes a second one. Delivery status only moves forward from `scheduled`:
 //! an attempt is started, then finished as sent, failed, or still scheduled (a retry
-//! is due).
+//! is due); an email or call not yet out can be cancelled, and a sent, failed or
+//! cancelled email put back in the outbox to be sent again.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -150,6 +151,8 @@ pub struct EmailRow {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// How often it was put back in the outbox to be sent again.
+    pub resends: i32,
 }
 
 /// An email to store, `prepared`.
@@ -328,6 +331,26 @@ pub trait DischargeStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
 
+    /// Marks a `prepared` or `scheduled` email `cancelled`; with `run`, only when that
+    /// run delivers it. Returns the row afterwards, whatever happened.
+    async fn cancel_email(
+        &self,
+        tenant: &TenantId,
+        email_id: Uuid,
+        run: Option<RunId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<EmailRow>>;
+    /// Puts a `sent`, `failed` or `cancelled` email back in the outbox, due `at`,
+    /// with no delivery run recorded and `resends` counted. `None` when it was in
+    /// none of those statuses (or does not exist).
+    async fn resend_email(
+        &self,
+        tenant: &TenantId,
+        email_id: Uuid,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<EmailRow>>;
+
     /// Stores a `scheduled` call; when one with the same origin key exists, returns it.
     async fn insert_call(&self, call: &NewCall) -> StoreResult<CallRow>;
     /// A call of the tenant.
@@ -347,6 +370,15 @@ pub trait DischargeStore {
         tenant: &TenantId,
         call_id: Uuid,
         run: RunId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<CallRow>>;
+    /// Marks a `scheduled` call `cancelled`; with `run`, only when that run places
+    /// it. Returns the row afterwards, whatever happened.
+    async fn cancel_call(
+        &self,
+        tenant: &TenantId,
+        call_id: Uuid,
+        run: Option<RunId>,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<CallRow>>;
     /// Records how an attempt ended (or that no provider is configured), when the

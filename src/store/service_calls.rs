@@ -20,7 +20,8 @@ use super::{NewEvent, RunId, StoreResult, TenantId};
 /// Columns of `service_calls`, in [`ServiceCallRow`] order.
 pub(crate) const SERVICE_CALL_COLUMNS: &str = "tenant_id, service_call_id, name, status, method, \
      url, headers, body, due_at, correlation_id, tags, idempotency_key, request_hash, run_id, \
-     attempts, created_at, scheduled_at, started_at, finished_at, response, error";
+     attempts, created_at, scheduled_at, started_at, finished_at, response, error, \
+     next_attempt_at";
 
 /// Where a service call is in its life. Serialized as the API shows it
 /// (`Scheduled`); stored lower-case (`scheduled`).
@@ -28,7 +29,7 @@ pub(crate) const SERVICE_CALL_COLUMNS: &str = "tenant_id, service_call_id, name,
 pub enum ServiceCallStatus {
     /// Recorded; its run is not yet known.
     Submitted,
-    /// A run waits for the due time.
+    /// A run waits for the due time, or for the next attempt after a failure.
     Scheduled,
     /// The request is being made (possibly again, after a retryable failure).
     Running,
@@ -36,7 +37,7 @@ pub enum ServiceCallStatus {
     Succeeded,
     /// The last attempt failed, or a failure was not retryable. Final.
     Failed,
-    /// Cancelled before it ran. Final.
+    /// Cancelled, through the call or its run. Final.
     Cancelled,
 }
 
@@ -152,6 +153,8 @@ pub struct ServiceCallRow {
     pub response: Option<Json<Value>>,
     /// Error metadata.
     pub error: Option<Json<Value>>,
+    /// When the next attempt is due, while the call waits between attempts.
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 /// A service call to record, in status `Submitted`.
@@ -216,6 +219,9 @@ pub struct ServiceCallTransition {
     pub error: Option<Value>,
     /// The event to append when the change applies.
     pub event: Option<NewEvent>,
+    /// When the next attempt is due; every transition sets it (to none but when
+    /// a retry is scheduled). A success clears the error.
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 /// Listing filter, newest first.

@@ -2,9 +2,11 @@
 //! call is due; `execute` claims the call, performs its request through the
 //! guarded client and records the outcome. Retryable failures (5xx, 429 with its
 //! `Retry-After`, timeouts, connection errors) are retried by the engine under
-//! the step's retry policy; the last attempt, or a failure no retry can fix,
-//! records `Failed`. Every state change goes through the `ServiceCall` aggregate,
-//! whose conditional transitions make a duplicate firing a no-op.
+//! the step's retry policy; meanwhile the call is `Scheduled` with the time of its
+//! next attempt and the last error. The last attempt, or a failure no retry can
+//! fix, records `Failed`. A cancelled run cancels its call. Every state change goes
+//! through the `ServiceCall` aggregate, whose conditional transitions make a
+//! duplicate firing a no-op.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,8 +20,8 @@ use crate::domain::service_call::{
     FailureKind, FailureMeta, ResponseMeta, ServiceCall, ServiceCalls, Transition, WORKFLOW,
 };
 use crate::engine::{
-    DefinitionError, RetryPolicy, StepContext, StepError, StepOutcome, StepOutput, StepPolicy,
-    WorkflowDefinition,
+    Cancelled, DefinitionError, RetryPolicy, StepContext, StepError, StepOutcome, StepOutput,
+    StepPolicy, WorkflowDefinition,
 };
 use crate::providers::outbound::GuardedClient;
 use crate::store::{ServiceCallStatus, StoreError};
@@ -33,6 +35,10 @@ struct Execution {
     client: GuardedClient,
     max_attempts: u32,
     max_retry_after: Duration,
+    /// The backoff between attempts, jitter included. The step picks each delay
+    /// itself, so the call can show when its next attempt is due; the engine's copy
+    /// of the policy has no jitter and never waits longer than the step asks.
+    retry: RetryPolicy,
 }
 
 /// The `service-call` workflow.
@@ -50,8 +56,14 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
         client: services.outbound.clone(),
         max_attempts: settings.max_attempts,
         max_retry_after: settings.max_retry_after,
+        retry: retry.clone(),
     });
+    let engine_retry = RetryPolicy {
+        jitter: 0.0,
+        ..retry
+    };
     let calls = services.service_calls.clone();
+    let on_cancel = services.service_calls.clone();
     let def = WorkflowDefinition::builder(WORKFLOW, 1)
         .step("wait", &[], StepPolicy::new().critical(), move |ctx| {
             wait(calls.clone(), ctx)
@@ -61,11 +73,12 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
             &["wait"],
             StepPolicy::new()
                 .critical()
-                .retry(retry)
+                .retry(engine_retry)
                 .reconciles_lost()
                 .timeout(settings.attempt_timeout(&services.settings.outbound)),
             move |ctx| execute(execution.clone(), ctx),
         )
+        .on_cancel(move |run| run_cancelled(on_cancel.clone(), run))
         .build()?;
     Ok(vec![def])
 }
@@ -135,7 +148,16 @@ impl Execution {
                     "the run was cancelled while the request was in flight; the server may have received it",
                     attempt,
                 );
-                return self.record_failure(&call, ctx, failure, None).await;
+                tracing::warn!(service_call.id = %call.id, attempt, "service call cancelled with its request in flight");
+                let done = persist(|| {
+                    self.calls
+                        .cancel_for_run(&call, ctx.run_id, Some(&failure), ctx.now())
+                })
+                .await?;
+                return match done {
+                    Transition::Applied(c) | Transition::Unchanged(Some(c)) => settled(&c, ctx),
+                    Transition::Unchanged(None) => Err(missing()),
+                };
             }
         };
         let error = match outcome {
@@ -156,8 +178,26 @@ impl Execution {
         if error.is_retryable() && attempt < self.max_attempts && !ctx.cancel.is_cancelled() {
             tracing::warn!(service_call.id = %call.id, attempt, kind = ?failure.kind, status = ?failure.status_code, "service call attempt failed; it will be retried");
             let after = error.retry_after().map(|a| a.min(self.max_retry_after));
+            // Never shorter than the engine's own (jitter-free) backoff, so the
+            // engine waits exactly this long and the call shows when.
+            let delay = self
+                .retry
+                .backoff(attempt)
+                .max(self.retry.base_backoff(attempt))
+                .max(after.unwrap_or_default());
+            let now = ctx.now();
+            let next = now + chrono::Duration::from_std(delay).unwrap_or_default();
+            let waiting = persist(|| {
+                self.calls
+                    .retry_later(&call, ctx.run_id, &failure, response.as_ref(), next, now)
+            })
+            .await?;
+            if let Transition::Unchanged(Some(current)) = &waiting {
+                // Cancelled meanwhile, or taken by another run: nothing to retry.
+                return settled(current, ctx);
+            }
             return Err(StepError::retryable(failure.message.clone())
-                .with_retry_after(after)
+                .with_retry_after(Some(delay))
                 .with_details(details(&call, &failure)));
         }
         self.record_failure(&call, ctx, failure, response).await
@@ -199,6 +239,32 @@ async fn settle_lost(
         Transition::Applied(c) | Transition::Unchanged(Some(c)) => settled(&c, ctx),
         Transition::Unchanged(None) => Err(missing()),
     }
+}
+
+/// A cancelled `service-call` run cancels its call, unless the call is final or
+/// another run performs it.
+async fn run_cancelled(calls: Arc<ServiceCalls>, run: Cancelled) -> Result<(), String> {
+    let Some(id) = run.input["serviceCallId"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+    else {
+        return Ok(());
+    };
+    let call = calls
+        .get(&run.tenant, id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(call) = call.filter(|c| !c.status.is_final()) else {
+        return Ok(());
+    };
+    if let Transition::Applied(c) = calls
+        .cancel_for_run(&call, run.run_id, None, run.at)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        tracing::info!(service_call.id = %c.id, run.id = %run.run_id, "service call cancelled with its run");
+    }
+    Ok(())
 }
 
 /// The step's answer for a call this execution does not (or no longer) act on:

@@ -1,5 +1,7 @@
 //! Scheduled service calls over HTTP, against a fake partner server.
 
+mod lifecycle;
+
 use std::time::Duration;
 
 use careflow::app::Extensions;
@@ -251,8 +253,17 @@ async fn a_persistent_server_error_fails_with_its_metadata_after_every_attempt(b
     assert_eq!(events.last().map(String::as_str), Some("ServiceCallFailed"));
     assert_eq!(
         events.iter().filter(|e| *e == "ServiceCallRunning").count(),
-        1
+        3,
+        "one per attempt"
     );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| *e == "ServiceCallRetryScheduled")
+            .count(),
+        2
+    );
+    assert!(done["nextAttemptAt"].is_null());
 }
 
 async fn a_client_error_fails_at_once(backend: Backend) {
@@ -287,7 +298,8 @@ async fn too_many_requests_is_retried_after_the_retry_after_it_names(backend: Ba
         .await,
     )
     .await;
-    assert_eq!(meanwhile["status"], "Running");
+    assert_eq!(meanwhile["status"], "Scheduled");
+    assert!(meanwhile["nextAttemptAt"].is_string(), "{meanwhile}");
     assert_eq!(partner.received().len(), 1);
     app.advance(Duration::from_secs(3601));
     let (done, _) = settle(&app, &call).await;
@@ -595,33 +607,6 @@ async fn calls_are_listed_newest_first_with_filters_and_a_cursor(backend: Backen
     assert_eq!(json(bad).await["errors"].as_array().unwrap().len(), 2);
 }
 
-async fn a_call_whose_run_was_cancelled_directly_resumes_when_the_run_is_retried(backend: Backend) {
-    let (app, partner) = spawn(backend).await;
-    let body = due_in(call_to(&partner.url("/resumed")), Duration::from_secs(600));
-    let call = submit(&app, &body).await;
-    let run = run_of(&call);
-    until(&app, &run, |v| v["status"] == "sleeping").await;
-    let r = app
-        .post(&format!("/v1/runs/{run}/cancel"), &json!({}))
-        .await;
-    assert_eq!(json(r).await["status"], "cancelled");
-    let id = call["serviceCallId"].as_str().unwrap();
-    let kept = json(app.get(&format!("/v1/service-calls/{id}")).await).await;
-    assert_eq!(kept["status"], "Scheduled");
-    assert_eq!(
-        app.post(&format!("/v1/runs/{run}/retry"), &json!({}))
-            .await
-            .status(),
-        202
-    );
-    until(&app, &run, |v| v["status"] == "sleeping").await;
-    assert!(partner.received().is_empty());
-    app.advance(Duration::from_secs(601));
-    let (done, _) = settle(&app, &call).await;
-    assert_eq!(done["status"], "Succeeded", "{done}");
-    assert_eq!(partner.received().len(), 1);
-}
-
 both_backends!(
     a_call_due_now_runs_once_and_succeeds,
     a_call_due_later_waits_and_runs_on_time,
@@ -640,5 +625,4 @@ both_backends!(
     a_restart_between_submission_and_due_time_still_sends_exactly_once,
     without_an_encryption_key_secret_headers_are_not_kept_and_the_response_says_so,
     calls_are_listed_newest_first_with_filters_and_a_cursor,
-    a_call_whose_run_was_cancelled_directly_resumes_when_the_run_is_retried,
 );

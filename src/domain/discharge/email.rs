@@ -34,6 +34,9 @@ const HTML: &str = r#"<!DOCTYPE html>
 {% for paragraph in paragraphs -%}
 <p>{% for line in paragraph %}{{ line }}{% if not loop.last %}<br>{% endif %}{% endfor %}</p>
 {% endfor -%}
+{% if other_notes -%}
+<p>{{ other_notes_title }}{% for line in other_notes %}<br>- {{ line }}{% endfor %}</p>
+{% endif -%}
 <p>If you have any questions, or if {{ patient }} seems unwell, please reply to this email or call us.</p>
 <p>Kind regards,<br>{{ clinic }}</p>
 </body>
@@ -45,14 +48,22 @@ const TEXT: &str = "{{ greeting }}
 Thank you for trusting {{ clinic }} with the care of {{ patient }}. Below is the discharge summary.
 
 {{ summary }}
-
+{% if other_notes %}
+{{ other_notes_title }}
+{% for line in other_notes %}- {{ line }}
+{% endfor %}{% endif %}
 If you have any questions, or if {{ patient }} seems unwell, please reply to this email or call us.
 
 Kind regards,
 {{ clinic }}
 ";
 
-/// Renders the discharge email for `case` carrying `summary`.
+/// The heading of the lines of a clinical note that no rule recognised: they are
+/// shown as written rather than left out.
+pub const OTHER_NOTES_TITLE: &str = "Other notes from the clinic";
+
+/// Renders the discharge email for `case` carrying `summary`, and the lines of the
+/// case's note that no rule recognised under [`OTHER_NOTES_TITLE`].
 pub fn render_email(
     case: &CaseData,
     summary: &str,
@@ -87,6 +98,8 @@ pub fn render_email(
         patient => patient,
         summary => summary.trim(),
         paragraphs => paragraphs,
+        other_notes => &case.unrecognised,
+        other_notes_title => OTHER_NOTES_TITLE,
     };
     let mut env = Environment::new();
     // Decided here, not by file extension, so escaping cannot silently change.
@@ -198,6 +211,37 @@ mod tests {
             );
             assert!(body.contains("or if Max seems unwell"), "{body}");
         }
+    }
+
+    #[test]
+    fn unrecognised_lines_are_shown_under_their_own_heading() {
+        let mut c = case("Max");
+        c.unrecognised = vec![
+            "Cytology: cocci <3/hpf".into(),
+            "Owner declined bloodwork".into(),
+        ];
+        let email = render_email(&c, "Discharge summary for Max", "Happy Paws").unwrap();
+        assert!(
+            email.text.contains(
+                "Discharge summary for Max\n\nOther notes from the clinic\n- Cytology: cocci <3/hpf\n- Owner declined bloodwork\n\nIf you have"
+            ),
+            "{}",
+            email.text
+        );
+        assert!(
+            email.html.contains(
+                "<p>Other notes from the clinic<br>- Cytology: cocci &lt;3&#x2f;hpf<br>- Owner declined bloodwork</p>"
+            ),
+            "{}",
+            email.html
+        );
+        let plain = render_email(&case("Max"), "Summary.", "Happy Paws").unwrap();
+        assert!(!plain.text.contains("Other notes") && !plain.html.contains("Other notes"));
+        assert!(
+            plain.text.contains("Summary.\n\nIf you have"),
+            "{}",
+            plain.text
+        );
     }
 
     #[test]

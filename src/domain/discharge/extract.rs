@@ -7,21 +7,33 @@
 //!   (`MEDICATIONS`, `Instructions:`) opens a section. Case, spacing, hyphens
 //!   in labels (`follow up`, `Follow-Up`), Markdown `#`/`**` and a leading
 //!   bullet are ignored. The dash form is not accepted for list sections, so a
-//!   title such as `Discharge instructions - Happy Paws` is not misread.
+//!   title such as `Discharge instructions - Happy Paws` is not misread, nor is
+//!   the `Sig:` label.
 //! - Field labels: Patient/Patient name/Pet/Name, Species, Breed, Age,
-//!   Sex/Gender, Weight, Owner/Client, Owner email/Email, Owner phone/Phone.
-//!   `Name` means the owner's name inside an `Owner:` block and the patient's
-//!   otherwise. A field label with nothing after it takes the next unlabelled
-//!   line. The first value of a field wins; a repeated one is kept as a note.
-//! - Section labels: Diagnosis/Diagnoses, Medications/Meds, Instructions/Home
-//!   care, Follow-up/Recheck, Notes. Under a bare header every following
-//!   unlabelled line belongs to the section until the next label; after an
-//!   inline value (`Diagnosis: Otitis`) only bulleted or indented lines do.
+//!   Sex/Gender, Weight/Wt, Owner/Client, Owner email/Email, Owner phone/Phone,
+//!   Veterinarian/Vet/DVM/Attending. `Name` means the owner's name inside an
+//!   `Owner:` block and the patient's otherwise. A field label with nothing after
+//!   it takes the next unlabelled line. The first value of a field wins; a
+//!   repeated one is kept as an unrecognised line.
+//! - Section labels (the full list is in `vocabulary.rs`): Diagnosis/Dx/
+//!   Assessment/A, Medications/Meds/Rx/Discharge meds (with `Sig:` joining the
+//!   medication above it), Instructions/Home care/Plan/P, Follow-up/F/U,
+//!   History/Hx/Presenting complaint/CC/S, Findings/Exam/PE/Results/O,
+//!   Procedures/Surgery/Treatment/Tx, Return if/Call us if/Warning signs,
+//!   Prognosis, Notes. Topics keep their label on each item: `Diet`, `Activity`,
+//!   `Exercise`, `Incision care` (instructions), `Recheck`, `Suture removal`,
+//!   `Next appointment`, `RTC` (follow-up). Administrative labels (`Discharge
+//!   date`, `Microchip`, `Clinic`, ...) are kept as details. Under a bare header
+//!   every following unlabelled line belongs to the section until the next label;
+//!   after an inline value (`Diagnosis: Otitis`) only bulleted or indented lines do.
 //! - In list sections each bulleted line (`-`, `*`, `•`, `1.`, `1)`) starts an
 //!   item; an unbulleted line continues the previous item when that item was
 //!   bulleted or the line is indented deeper, and otherwise starts a new item.
 //!   A blank line ends the current item. Follow-up lines join into one text.
-//! - Any other line is kept, as written, in `notes` and counted as unknown.
+//! - A line outside any section that opens like a warning ("Return if ...",
+//!   "Call us if ...") is a warning sign. Any other line is kept, as written, in
+//!   `unrecognised`: the owner's email shows it under a heading of its own and the
+//!   answer lists it in a warning.
 //!
 //! Medication, diagnosis and follow-up items are then read best-effort (see
 //! [`Medication::from_line`], [`FollowUp::from_text`], [`Diagnosis::from_text`]).
@@ -40,6 +52,7 @@ use labels::Field;
 
 mod labels;
 mod reader;
+mod vocabulary;
 
 /// The case read from the text and a tally of what was recognised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +78,10 @@ pub struct Entities {
     pub instructions: usize,
     /// Whether a follow-up was found.
     pub follow_up: bool,
-    /// Number of lines no rule recognised (kept as notes).
+    /// Number of history, findings, procedure, warning-sign and prognosis items.
+    #[serde(default)]
+    pub other_items: usize,
+    /// Number of lines no rule recognised (shown to the owner as written).
     pub unknown_lines: usize,
 }
 
@@ -132,6 +148,14 @@ pub fn extract_case(text: &str, region: &PhoneRegion) -> Result<ExtractedCase, P
         instructions: read.instructions,
         follow_up,
         notes: read.notes,
+        history: read.history,
+        findings: read.findings,
+        procedures: read.procedures,
+        warning_signs: read.warning_signs,
+        prognosis: read.prognosis,
+        veterinarian: value(Field::Veterinarian),
+        details: read.details,
+        unrecognised: read.unrecognised,
     };
     let entities = Entities {
         fields: Field::ALL
@@ -143,10 +167,22 @@ pub fn extract_case(text: &str, region: &PhoneRegion) -> Result<ExtractedCase, P
         medications: data.medications.len(),
         instructions: data.instructions.len(),
         follow_up: data.follow_up.is_some(),
-        unknown_lines: read.unknown_lines,
+        other_items: other_items(&data),
+        unknown_lines: data.unrecognised.len(),
     };
     problems.into_result(ExtractedCase { data, entities })
 }
 
+/// Items of the sections beyond diagnoses, medications and instructions.
+pub(super) fn other_items(case: &CaseData) -> usize {
+    case.history.len()
+        + case.findings.len()
+        + case.procedures.len()
+        + case.warning_signs.len()
+        + case.prognosis.len()
+}
+
+#[cfg(test)]
+mod corpus;
 #[cfg(test)]
 mod tests;

@@ -154,6 +154,7 @@ pub fn entities_of(case: &CaseData) -> Entities {
         ("/owner/name", o.name.as_ref()),
         ("/owner/email", o.email.as_ref()),
         ("/owner/phone", o.phone.as_ref()),
+        ("/veterinarian", case.veterinarian.as_ref()),
     ];
     Entities {
         fields: fields
@@ -165,6 +166,7 @@ pub fn entities_of(case: &CaseData) -> Entities {
         medications: case.medications.len(),
         instructions: case.instructions.len(),
         follow_up: case.follow_up.is_some(),
+        other_items: super::extract::other_items(case),
         unknown_lines: 0,
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod call;
 pub mod case;
+mod contact;
 pub mod email;
 pub mod extract;
 pub mod intake;

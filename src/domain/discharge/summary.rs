@@ -62,6 +62,36 @@ fn follow_up(out: &mut String, case: &CaseData) {
     }
 }
 
+/// History, diagnoses, findings and procedures: what happened at the clinic.
+fn visit(out: &mut String, case: &CaseData) {
+    if let Some(vet) = &case.veterinarian {
+        let _ = writeln!(out, "Veterinarian: {vet}\n");
+    }
+    list(out, "Reason for the visit", strs(&case.history));
+    list(
+        out,
+        "Diagnosis",
+        case.diagnoses.iter().map(|d| d.text.as_str()),
+    );
+    list(out, "What we found", strs(&case.findings));
+    list(out, "Treatment at the clinic", strs(&case.procedures));
+}
+
+/// Follow-up, warning signs and prognosis: what comes next.
+fn next(out: &mut String, case: &CaseData) {
+    follow_up(out, case);
+    list(
+        out,
+        "Contact the clinic right away if",
+        strs(&case.warning_signs),
+    );
+    list(out, "Prognosis", strs(&case.prognosis));
+}
+
+fn strs(items: &[String]) -> impl Iterator<Item = &str> {
+    items.iter().map(String::as_str)
+}
+
 fn standard(case: &CaseData) -> String {
     let p = &case.patient;
     let mut out = format!("Discharge summary for {}\n\n", p.name);
@@ -73,22 +103,14 @@ fn standard(case: &CaseData) -> String {
     if !about.is_empty() {
         let _ = writeln!(out, "Patient: {} ({})\n", p.name, about.join(", "));
     }
-    list(
-        &mut out,
-        "Diagnosis",
-        case.diagnoses.iter().map(|d| d.text.as_str()),
-    );
+    visit(&mut out, case);
     list(
         &mut out,
         "Medications",
         case.medications.iter().map(|m| m.text.as_str()),
     );
-    list(
-        &mut out,
-        "Care at home",
-        case.instructions.iter().map(String::as_str),
-    );
-    follow_up(&mut out, case);
+    list(&mut out, "Care at home", strs(&case.instructions));
+    next(&mut out, case);
     out
 }
 
@@ -115,6 +137,17 @@ fn brief(case: &CaseData) -> String {
     }
     if let Some(f) = &case.follow_up {
         sentences.push(format!("Follow-up: {}.", f.display()));
+    }
+    if !case.warning_signs.is_empty() {
+        let signs: Vec<&str> = case
+            .warning_signs
+            .iter()
+            .map(|w| w.trim_end_matches('.'))
+            .collect();
+        sentences.push(format!(
+            "Contact the clinic right away if: {}.",
+            signs.join("; ")
+        ));
     }
     sentences.join(" ")
 }
@@ -150,24 +183,13 @@ fn detailed(case: &CaseData) -> String {
     if let Some(owner) = &case.owner.name {
         let _ = writeln!(out, "Owner: {owner}\n");
     }
-    list(
-        &mut out,
-        "Diagnosis",
-        case.diagnoses.iter().map(|d| d.text.as_str()),
-    );
+    visit(&mut out, case);
     let meds: Vec<String> = case.medications.iter().map(medication_details).collect();
     list(&mut out, "Medications", meds.iter().map(String::as_str));
-    list(
-        &mut out,
-        "Care at home",
-        case.instructions.iter().map(String::as_str),
-    );
-    follow_up(&mut out, case);
-    list(
-        &mut out,
-        "Additional notes",
-        case.notes.iter().map(String::as_str),
-    );
+    list(&mut out, "Care at home", strs(&case.instructions));
+    next(&mut out, case);
+    list(&mut out, "Additional notes", strs(&case.notes));
+    list(&mut out, "Visit details", strs(&case.details));
     out
 }
 
@@ -177,7 +199,8 @@ Use only the facts in the user's message. Never add diagnoses, medications, dose
 instructions, dates, prognoses or advice that are not there, and never guess missing details.
 Copy medication names, doses, frequencies and durations exactly as given.
 Write plain text without Markdown, in warm, simple language, in short paragraphs: \
-what was found, medications, care at home, follow-up. Leave out any part with no facts.
+why the animal came in, what was found and done, medications, care at home, follow-up, \
+when to contact the clinic at once, prognosis. Leave out any part with no facts.
 Do not add a greeting or a signature; the email adds them. Stay under 300 words.";
 
 /// The system and user messages asking an LLM to write the summary. The user
@@ -200,10 +223,17 @@ pub fn llm_messages(case: &CaseData) -> (String, String) {
         }
     }
     facts.push('\n');
+    list(&mut facts, "History:", strs(&case.history));
     list(
         &mut facts,
         "Diagnoses:",
         case.diagnoses.iter().map(|d| d.text.as_str()),
+    );
+    list(&mut facts, "Findings:", strs(&case.findings));
+    list(
+        &mut facts,
+        "Procedures and treatment given:",
+        strs(&case.procedures),
     );
     list(
         &mut facts,
@@ -218,6 +248,12 @@ pub fn llm_messages(case: &CaseData) -> (String, String) {
     if let Some(f) = &case.follow_up {
         let _ = writeln!(facts, "Follow-up: {}\n", f.display());
     }
+    list(
+        &mut facts,
+        "Contact the clinic at once if:",
+        strs(&case.warning_signs),
+    );
+    list(&mut facts, "Prognosis:", strs(&case.prognosis));
     list(
         &mut facts,
         "Clinic notes:",

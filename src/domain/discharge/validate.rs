@@ -114,6 +114,12 @@ pub fn validate_structured(value: &Value, region: &PhoneRegion) -> Result<CaseDa
     let medications = each(&mut r, "medications", medication);
     let instructions = each(&mut r, "instructions", plain_text);
     let notes = each(&mut r, "notes", plain_text);
+    let history = each(&mut r, "history", plain_text);
+    let findings = each(&mut r, "findings", plain_text);
+    let procedures = each(&mut r, "procedures", plain_text);
+    let warning_signs = each(&mut r, "warningSigns", plain_text);
+    let prognosis = each(&mut r, "prognosis", plain_text);
+    let veterinarian = r.text("veterinarian", false);
     let follow_up = match map.get("followUp") {
         None | Some(Value::Null) => None,
         Some(v) => follow_up(v, "/followUp".into(), r.problems),
@@ -126,6 +132,14 @@ pub fn validate_structured(value: &Value, region: &PhoneRegion) -> Result<CaseDa
         instructions,
         follow_up,
         notes,
+        history,
+        findings,
+        procedures,
+        warning_signs,
+        prognosis,
+        veterinarian,
+        details: Vec::new(),
+        unrecognised: Vec::new(),
     })
 }
 

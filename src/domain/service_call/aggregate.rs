@@ -1,6 +1,8 @@
 //! The `ServiceCall` aggregate: the only writer of service calls. Its lifecycle
-//! is `Submitted → Scheduled → Running → Succeeded | Failed`, plus `Cancelled`
-//! before running. Each transition is a conditional update (it applies only from
+//! is `Submitted → Scheduled → Running → Succeeded | Failed`, with `Running →
+//! Scheduled` while a retry is due (with `nextAttemptAt` and the last error), and
+//! `Cancelled` from any status but the final ones: by the caller before it runs,
+//! or by the cancellation of its run. Each transition is a conditional update (it applies only from
 //! the statuses it names) committed with its event, so a duplicate firing or a
 //! duplicate result changes nothing and publishes nothing.
 
@@ -336,6 +338,68 @@ impl ServiceCalls {
         self.apply(call, change).await
     }
 
+    /// `Running → Scheduled` after a failed attempt that will be retried at
+    /// `next_attempt_at`, keeping the failure (and the answer, if any) to show.
+    pub async fn retry_later(
+        &self,
+        call: &ServiceCall,
+        run: RunId,
+        failure: &FailureMeta,
+        response: Option<&ResponseMeta>,
+        next_attempt_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, StoreError> {
+        let data = json!({
+            "kind": failure.kind,
+            "statusCode": failure.status_code,
+            "attempt": failure.attempt,
+            "nextAttemptAt": next_attempt_at,
+        });
+        let mut change = self.change(
+            call,
+            &[ServiceCallStatus::Running],
+            ServiceCallStatus::Scheduled,
+            now,
+            Some(run),
+            data,
+        );
+        if let Some(event) = change.event.as_mut() {
+            event.event_type = "ServiceCallRetryScheduled".into();
+        }
+        change.require_run = Some(run);
+        change.error = serde_json::to_value(failure).ok();
+        change.response = response.and_then(|r| serde_json::to_value(r).ok());
+        change.next_attempt_at = Some(next_attempt_at);
+        self.apply(call, change).await
+    }
+
+    /// `Submitted | Scheduled | Running → Cancelled` because `run`, the call's run,
+    /// was cancelled; `failure` says what an attempt in flight may have left behind.
+    /// A call another run performs is left alone.
+    pub async fn cancel_for_run(
+        &self,
+        call: &ServiceCall,
+        run: RunId,
+        failure: Option<&FailureMeta>,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, StoreError> {
+        let mut change = self.change(
+            call,
+            &[
+                ServiceCallStatus::Submitted,
+                ServiceCallStatus::Scheduled,
+                ServiceCallStatus::Running,
+            ],
+            ServiceCallStatus::Cancelled,
+            now,
+            Some(run),
+            json!({"reason": "run cancelled"}),
+        );
+        change.require_run = Some(run);
+        change.error = failure.and_then(|f| serde_json::to_value(f).ok());
+        self.apply(call, change).await
+    }
+
     /// `Submitted → Failed` when the call's run could not be submitted.
     pub async fn abandon(
         &self,
@@ -441,6 +505,7 @@ impl ServiceCalls {
             response: None,
             error: None,
             event: Some(event),
+            next_attempt_at: None,
         }
     }
 

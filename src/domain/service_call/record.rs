@@ -121,8 +121,10 @@ pub struct ServiceCall {
     pub finished_at: Option<DateTime<Utc>>,
     /// The server's (last) answer.
     pub response: Option<ResponseMeta>,
-    /// Why it failed.
+    /// Why it failed (or why the last attempt failed, while another is due).
     pub error: Option<FailureMeta>,
+    /// When the next attempt is due, while it waits between attempts.
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 /// Debug shows ids, status and host: URLs, bodies and header values may hold
@@ -185,6 +187,7 @@ impl TryFrom<ServiceCallRow> for ServiceCall {
             finished_at: row.finished_at,
             response,
             error,
+            next_attempt_at: row.next_attempt_at,
         })
     }
 }
@@ -258,6 +261,7 @@ impl ServiceCall {
             finished_at: self.finished_at,
             response: self.response.clone(),
             error: self.error.clone(),
+            next_attempt_at: self.next_attempt_at,
             warnings,
             location: self.location(),
         }
@@ -297,8 +301,10 @@ pub struct ServiceCallView {
     pub finished_at: Option<DateTime<Utc>>,
     /// The server's (last) answer.
     pub response: Option<ResponseMeta>,
-    /// Why it failed.
+    /// Why it failed; while `Scheduled` for another attempt, why the last one failed.
     pub error: Option<FailureMeta>,
+    /// When the next attempt is due, while the call waits between attempts.
+    pub next_attempt_at: Option<DateTime<Utc>>,
     /// What the caller should know (secret header values not kept, ...).
     pub warnings: Vec<String>,
     /// Where it is served.

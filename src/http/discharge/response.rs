@@ -54,8 +54,16 @@ pub fn orchestration(view: &RunView) -> Value {
     let mut reasons = Map::new();
     let mut timings = Map::new();
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     for s in &view.steps {
         timings.insert(s.name.clone(), json!(s.duration_ms.unwrap_or(0)));
+        for w in &s.messages.warnings {
+            let mut w = w.clone();
+            if let Value::Object(map) = &mut w {
+                map.insert("step".into(), json!(s.name));
+            }
+            warnings.push(w);
+        }
         match s.status {
             StepStatus::Completed
                 if s.name == "ingest"
@@ -132,6 +140,7 @@ pub fn orchestration(view: &RunView) -> Value {
             "stepTimings": timings,
             "skipReasons": reasons,
             "errors": errors,
+            "warnings": warnings,
         },
     })
 }
@@ -150,7 +159,7 @@ pub fn dry_run(plan: &DryRunPlan) -> Value {
             "skippedSteps": skipped,
             "failedSteps": [],
         },
-        "metadata": {"totalProcessingTime": 0, "stepTimings": timings, "errors": []},
+        "metadata": {"totalProcessingTime": 0, "stepTimings": timings, "errors": [], "warnings": []},
     })
 }
 
@@ -199,6 +208,7 @@ pub fn email_record(row: &EmailRow) -> Value {
         "messageId": row.message_id,
         "sentAt": row.sent_at,
         "deliveryRunId": row.delivery_run_id,
+        "resends": row.resends,
         "createdAt": row.created_at,
         "updatedAt": row.updated_at,
     })

@@ -11,7 +11,7 @@ const SUMMARY_COLUMNS: &str =
 /// Columns of `EmailRow`.
 const EMAIL_COLUMNS: &str = "tenant_id, email_id, case_id, summary_id, run_id, recipient, \
      subject, html_body, text_body, status, scheduled_for, attempts, last_error, delivered_via, \
-     message_id, sent_at, delivery_run_id, created_at, updated_at";
+     message_id, sent_at, delivery_run_id, created_at, updated_at, resends";
 /// Columns of `CallRow`.
 const CALL_COLUMNS: &str = "tenant_id, call_id, case_id, run_id, to_phone, script, status, \
      scheduled_for, attempts, last_error, provider_call_id, provider_status, placed_at, \
@@ -66,6 +66,36 @@ pub const FINISH_EMAIL_ATTEMPT: &str = "update discharge_emails
          message_id = coalesce($6, message_id), sent_at = coalesce($7, sent_at),
          updated_at = $8
      where tenant_id = $1 and email_id = $2 and status = 'scheduled'";
+
+/// `$1..$3`: tenant, email, now. Only an email not yet sent or given up on.
+pub const CANCEL_EMAIL: &str = "update discharge_emails
+     set status = 'cancelled', updated_at = $3
+     where tenant_id = $1 and email_id = $2 and status in ('prepared', 'scheduled')";
+
+/// `$1..$4`: tenant, email, now, run. As [`CANCEL_EMAIL`], when `run` delivers it.
+pub const CANCEL_EMAIL_OF_RUN: &str = "update discharge_emails
+     set status = 'cancelled', updated_at = $3
+     where tenant_id = $1 and email_id = $2 and status in ('prepared', 'scheduled')
+       and delivery_run_id = $4";
+
+/// `$1..$4`: tenant, email, due at, now. A sent, failed or cancelled email back in
+/// the outbox, for a delivery run yet to be recorded.
+pub const RESEND_EMAIL: &str = "update discharge_emails
+     set status = 'scheduled', scheduled_for = $3, delivery_run_id = null,
+         last_error = null, delivered_via = null, message_id = null, sent_at = null,
+         resends = resends + 1, updated_at = $4
+     where tenant_id = $1 and email_id = $2 and status in ('sent', 'failed', 'cancelled')";
+
+/// `$1..$3`: tenant, call, now. Only a call still waiting to be placed.
+pub const CANCEL_CALL: &str = "update discharge_calls
+     set status = 'cancelled', updated_at = $3
+     where tenant_id = $1 and call_id = $2 and status = 'scheduled'";
+
+/// `$1..$4`: tenant, call, now, run. As [`CANCEL_CALL`], when `run` places it.
+pub const CANCEL_CALL_OF_RUN: &str = "update discharge_calls
+     set status = 'cancelled', updated_at = $3
+     where tenant_id = $1 and call_id = $2 and status = 'scheduled'
+       and placement_run_id = $4";
 
 /// `$1..$4`: tenant, call, run, now. The first run recorded keeps the placement.
 pub const SET_CALL_RUN: &str = "update discharge_calls

@@ -47,6 +47,8 @@ status_enum! {
         Sent => "sent",
         /// Given up on: a permanent error, or every attempt failed.
         Failed => "failed",
+        /// Not to be sent: cancelled itself, or its delivery run was.
+        Cancelled => "cancelled",
     }
 }
 
@@ -61,6 +63,8 @@ status_enum! {
         Failed => "failed",
         /// Due, but no voice provider is configured.
         NotConfigured => "not_configured",
+        /// Not to be placed: cancelled itself, or its placement run was.
+        Cancelled => "cancelled",
     }
 }
 
@@ -70,10 +74,16 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_through_their_stored_names() {
-        for s in ["prepared", "scheduled", "sent", "failed"] {
+        for s in ["prepared", "scheduled", "sent", "failed", "cancelled"] {
             assert_eq!(EmailStatus::try_from(s.to_string()).unwrap().as_str(), s);
         }
-        for s in ["scheduled", "placed", "failed", "not_configured"] {
+        for s in [
+            "scheduled",
+            "placed",
+            "failed",
+            "not_configured",
+            "cancelled",
+        ] {
             assert_eq!(CallStatus::try_from(s.to_string()).unwrap().as_str(), s);
         }
         assert_eq!(

@@ -205,6 +205,70 @@ macro_rules! discharge_store {
                 Ok(())
             }
 
+            async fn cancel_email(
+                &self,
+                tenant: &TenantId,
+                email_id: Uuid,
+                run: Option<RunId>,
+                now: DateTime<Utc>,
+            ) -> StoreResult<Option<EmailRow>> {
+                let q = match run {
+                    Some(run) => sqlx::query(sql::CANCEL_EMAIL_OF_RUN)
+                        .bind(tenant)
+                        .bind(email_id)
+                        .bind(now)
+                        .bind(run),
+                    None => sqlx::query(sql::CANCEL_EMAIL)
+                        .bind(tenant)
+                        .bind(email_id)
+                        .bind(now),
+                };
+                q.execute(&self.$writer).await?;
+                self.get_email(tenant, email_id).await
+            }
+
+            async fn resend_email(
+                &self,
+                tenant: &TenantId,
+                email_id: Uuid,
+                at: DateTime<Utc>,
+                now: DateTime<Utc>,
+            ) -> StoreResult<Option<EmailRow>> {
+                let done = sqlx::query(sql::RESEND_EMAIL)
+                    .bind(tenant)
+                    .bind(email_id)
+                    .bind(at)
+                    .bind(now)
+                    .execute(&self.$writer)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                self.get_email(tenant, email_id).await
+            }
+
+            async fn cancel_call(
+                &self,
+                tenant: &TenantId,
+                call_id: Uuid,
+                run: Option<RunId>,
+                now: DateTime<Utc>,
+            ) -> StoreResult<Option<CallRow>> {
+                let q = match run {
+                    Some(run) => sqlx::query(sql::CANCEL_CALL_OF_RUN)
+                        .bind(tenant)
+                        .bind(call_id)
+                        .bind(now)
+                        .bind(run),
+                    None => sqlx::query(sql::CANCEL_CALL)
+                        .bind(tenant)
+                        .bind(call_id)
+                        .bind(now),
+                };
+                q.execute(&self.$writer).await?;
+                self.get_call(tenant, call_id).await
+            }
+
             async fn insert_call(&self, c: &NewCall) -> StoreResult<CallRow> {
                 let mut tx = self.$writer.begin().await?;
                 sqlx::query(sql::INSERT_CALL)

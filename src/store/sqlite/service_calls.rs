@@ -100,13 +100,15 @@ impl ServiceCallStore for SqliteStore {
                 status = $4,
                 run_id = coalesce($5, run_id),
                 attempts = coalesce($7, attempts),
-                scheduled_at = case when $4 = 'scheduled' then $6 else scheduled_at end,
+                scheduled_at = case when $4 = 'scheduled' then coalesce(scheduled_at, $6)
+                                    else scheduled_at end,
                 started_at = case when $4 = 'running' then coalesce(started_at, $6)
                                   else started_at end,
                 finished_at = case when $4 in ('succeeded', 'failed', 'cancelled') then $6
                                    else finished_at end,
                 response = coalesce($8, response),
-                error = coalesce($9, error)
+                error = case when $4 = 'succeeded' then null else coalesce($9, error) end,
+                next_attempt_at = $11
              where tenant_id = $1 and service_call_id = $2
                and status in (select value from json_each($3))
                and ($10 is null or run_id = $10)
@@ -123,6 +125,7 @@ impl ServiceCallStore for SqliteStore {
         .bind(change.response.as_ref().map(Json))
         .bind(change.error.as_ref().map(Json))
         .bind(change.require_run)
+        .bind(change.next_attempt_at)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{CALL_PLACEMENT, Discharge, id_in, invalid, options, store_error};
 use crate::domain::discharge::call::call_script;
 use crate::domain::discharge::case::is_e164;
-use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
+use crate::engine::{Cancelled, StepContext, StepError, StepOutcome, StepOutput};
 use crate::providers::twilio::TwilioError;
 use crate::store::{CallOutcome, CallRow, CallStatus, NewCall};
 
@@ -75,6 +75,23 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
         }))
         .emit("CallScheduled", event),
     ))
+}
+
+/// A cancelled placement run cancels its call, unless it was already placed or
+/// given up on, or another run places it.
+pub(super) async fn placement_cancelled(d: Discharge, run: Cancelled) -> Result<(), String> {
+    let Ok(call_id) = id_in(Some(&run.input), "callId") else {
+        return Ok(());
+    };
+    let row = d
+        .store
+        .cancel_call(&run.tenant, call_id, Some(run.run_id), run.at)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(row) = row.filter(|r| r.status == CallStatus::Cancelled) {
+        tracing::info!(call.id = %row.call_id, run.id = %run.run_id, "follow-up call cancelled with its placement run");
+    }
+    Ok(())
 }
 
 fn placement_view(row: &CallRow) -> Value {

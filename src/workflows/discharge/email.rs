@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{Discharge, EMAIL_DELIVERY, id_in, invalid, options, store_error};
 use crate::domain::discharge::case::ascii_email;
 use crate::domain::discharge::email::render_email;
-use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
+use crate::engine::{Cancelled, StepContext, StepError, StepOutcome, StepOutput};
 use crate::providers::smtp::{EmailError, OutgoingEmail, message_id};
 use crate::store::{EmailOutcome, EmailRow, EmailStatus, NewEmail};
 
@@ -105,6 +105,23 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
     ))
 }
 
+/// A cancelled delivery run cancels its email, unless it was already sent or
+/// given up on, or another run delivers it.
+pub(super) async fn delivery_cancelled(d: Discharge, run: Cancelled) -> Result<(), String> {
+    let Ok(email_id) = id_in(Some(&run.input), "emailId") else {
+        return Ok(());
+    };
+    let row = d
+        .store
+        .cancel_email(&run.tenant, email_id, Some(run.run_id), run.at)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(row) = row.filter(|r| r.status == EmailStatus::Cancelled) {
+        tracing::info!(email.id = %row.email_id, run.id = %run.run_id, "owner email cancelled with its delivery run");
+    }
+    Ok(())
+}
+
 fn delivery_view(row: &EmailRow) -> Value {
     json!({
         "emailId": row.email_id,
@@ -146,7 +163,7 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
         .map_err(store_error)?
         .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
     match row.status {
-        EmailStatus::Sent | EmailStatus::Failed => {
+        EmailStatus::Sent | EmailStatus::Failed | EmailStatus::Cancelled => {
             return Ok(StepOutcome::Done(StepOutput::new(delivery_view(&row))));
         }
         EmailStatus::Prepared => {
@@ -186,8 +203,12 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
         subject: row.subject.clone(),
         html: row.html_body.clone(),
         text: row.text_body.clone(),
-        // The email's id: the same Message-ID (and spool file) on every attempt.
-        message_id_hint: email_id.to_string(),
+        // The email's id: the same Message-ID (and spool file) on every attempt,
+        // and another one for each resend, so no receiver takes it for a repeat.
+        message_id_hint: match row.resends {
+            0 => email_id.to_string(),
+            n => format!("{email_id}/resend-{n}"),
+        },
     };
     let result = send(&d, &email).await;
     let done = ctx.now();

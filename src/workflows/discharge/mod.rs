@@ -11,7 +11,8 @@
 //! and starts a `discharge-call-placement` child run. Each child parks on an engine
 //! timer until the row's `scheduledFor`, then delivers with its own retries,
 //! checking the row's status first and recording the outcome in the same step, so
-//! nothing is lost or repeated across restarts.
+//! nothing is lost or repeated across restarts. A cancelled delivery run cancels
+//! its email or call.
 
 mod call;
 mod email;
@@ -191,6 +192,10 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
                 move |ctx| email::deliver(d.clone(), ctx)
             },
         )
+        .on_cancel({
+            let d = d.clone();
+            move |run| email::delivery_cancelled(d.clone(), run)
+        })
         .build()?;
     let placement = WorkflowDefinition::builder(CALL_PLACEMENT, 1)
         .step(
@@ -202,6 +207,10 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
                 move |ctx| call::place(d.clone(), ctx)
             },
         )
+        .on_cancel({
+            let d = d.clone();
+            move |run| call::placement_cancelled(d.clone(), run)
+        })
         .build()?;
     Ok(vec![main, delivery, placement])
 }

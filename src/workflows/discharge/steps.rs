@@ -5,6 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Discharge, id_in, invalid, options, store_error};
+use crate::domain::discharge::email::OTHER_NOTES_TITLE;
 use crate::domain::discharge::intake::read_raw_data;
 use crate::domain::discharge::summary::{llm_messages, render_summary};
 use crate::domain::validation::Problems;
@@ -58,12 +59,15 @@ pub(super) async fn ingest(d: Discharge, ctx: StepContext) -> Result<StepOutcome
         .await
         .map_err(store_error)?;
     let mut messages = Messages::default();
-    if intake.entities.unknown_lines > 0 {
-        messages.infos.push(json!({
+    let unrecognised = &intake.case.unrecognised;
+    if !unrecognised.is_empty() {
+        // Listed for the clinic in the answer; never logged (patient data).
+        messages.warnings.push(json!({
             "message": format!(
-                "{} line(s) matched no label and were kept as notes",
-                intake.entities.unknown_lines
-            )
+                "{} line(s) of the note were not recognised; the owner's email shows them as written under \"{OTHER_NOTES_TITLE}\"",
+                unrecognised.len()
+            ),
+            "lines": unrecognised,
         }));
     }
     let output = json!({

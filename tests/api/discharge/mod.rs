@@ -1,8 +1,10 @@
 //! The discharge workflow over HTTP, with fake LLM, SMTP and voice servers.
 
+mod cancel;
 mod contacts;
 mod delivery;
 mod flow;
+mod notes;
 mod plans;
 mod validation;
 

@@ -12,10 +12,11 @@ pub(super) enum Field {
     OwnerName,
     OwnerEmail,
     OwnerPhone,
+    Veterinarian,
 }
 
 impl Field {
-    pub(super) const ALL: [Field; 9] = [
+    pub(super) const ALL: [Field; 10] = [
         Field::PatientName,
         Field::Species,
         Field::Breed,
@@ -25,6 +26,7 @@ impl Field {
         Field::OwnerName,
         Field::OwnerEmail,
         Field::OwnerPhone,
+        Field::Veterinarian,
     ];
 
     pub(super) fn pointer(self) -> &'static str {
@@ -38,6 +40,7 @@ impl Field {
             Field::OwnerName => "/owner/name",
             Field::OwnerEmail => "/owner/email",
             Field::OwnerPhone => "/owner/phone",
+            Field::Veterinarian => "/veterinarian",
         }
     }
 
@@ -56,75 +59,34 @@ pub(super) enum Section {
     Instructions,
     FollowUp,
     Notes,
+    History,
+    Findings,
+    Procedures,
+    WarningSigns,
+    Prognosis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Label {
     Field(Field),
     Section(Section),
+    /// A section whose items keep the label as written, because it says what
+    /// they are about (`Diet: bland food for 3 days`, `Suture removal: 10 days`).
+    Topic(Section),
+    /// `Sig:`, the directions of the medication above it.
+    Sig,
+    /// An administrative detail (`Discharge date`, `Microchip`), kept as written.
+    Detail,
     /// `Name`, resolved by the block it sits in.
     Name,
 }
 
-/// Known labels, normalised: lower case, hyphens as spaces, single spaces.
-const LABELS: &[(&str, Label)] = &[
-    ("patient", Label::Field(Field::PatientName)),
-    ("patient name", Label::Field(Field::PatientName)),
-    ("pet", Label::Field(Field::PatientName)),
-    ("pet name", Label::Field(Field::PatientName)),
-    ("animal", Label::Field(Field::PatientName)),
-    ("name", Label::Name),
-    ("species", Label::Field(Field::Species)),
-    ("breed", Label::Field(Field::Breed)),
-    ("age", Label::Field(Field::Age)),
-    ("sex", Label::Field(Field::Sex)),
-    ("gender", Label::Field(Field::Sex)),
-    ("weight", Label::Field(Field::Weight)),
-    ("body weight", Label::Field(Field::Weight)),
-    ("owner", Label::Field(Field::OwnerName)),
-    ("owner name", Label::Field(Field::OwnerName)),
-    ("client", Label::Field(Field::OwnerName)),
-    ("client name", Label::Field(Field::OwnerName)),
-    ("email", Label::Field(Field::OwnerEmail)),
-    ("e mail", Label::Field(Field::OwnerEmail)),
-    ("owner email", Label::Field(Field::OwnerEmail)),
-    ("owner e mail", Label::Field(Field::OwnerEmail)),
-    ("client email", Label::Field(Field::OwnerEmail)),
-    ("phone", Label::Field(Field::OwnerPhone)),
-    ("phone number", Label::Field(Field::OwnerPhone)),
-    ("telephone", Label::Field(Field::OwnerPhone)),
-    ("mobile", Label::Field(Field::OwnerPhone)),
-    ("owner phone", Label::Field(Field::OwnerPhone)),
-    ("owner phone number", Label::Field(Field::OwnerPhone)),
-    ("client phone", Label::Field(Field::OwnerPhone)),
-    ("diagnosis", Label::Section(Section::Diagnoses)),
-    ("diagnoses", Label::Section(Section::Diagnoses)),
-    ("final diagnosis", Label::Section(Section::Diagnoses)),
-    ("medications", Label::Section(Section::Medications)),
-    ("medication", Label::Section(Section::Medications)),
-    ("meds", Label::Section(Section::Medications)),
-    (
-        "discharge medications",
-        Label::Section(Section::Medications),
-    ),
-    ("instructions", Label::Section(Section::Instructions)),
-    (
-        "discharge instructions",
-        Label::Section(Section::Instructions),
-    ),
-    ("home care", Label::Section(Section::Instructions)),
-    (
-        "home care instructions",
-        Label::Section(Section::Instructions),
-    ),
-    ("follow up", Label::Section(Section::FollowUp)),
-    ("followup", Label::Section(Section::FollowUp)),
-    ("recheck", Label::Section(Section::FollowUp)),
-    ("notes", Label::Section(Section::Notes)),
-];
-
 pub(super) fn normalise_label(s: &str) -> String {
-    s.to_lowercase()
+    s.trim()
+        .trim_matches('*')
+        .trim_end_matches('.')
+        .to_lowercase()
+        .replace('\u{2019}', "'")
         .replace(['-', '_'], " ")
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -132,27 +94,80 @@ pub(super) fn normalise_label(s: &str) -> String {
 }
 
 pub(super) fn lookup(candidate: &str) -> Option<Label> {
+    use super::vocabulary::LABELS;
     let key = normalise_label(candidate);
     LABELS.iter().find(|(k, _)| *k == key).map(|(_, l)| *l)
 }
 
 /// Splits a line into its label and value, if it is labelled.
-pub(super) fn labelled(line: &str) -> Option<(Label, &str)> {
+/// Returns the label, the label as written and the value.
+pub(super) fn labelled(line: &str) -> Option<(Label, &str, &str)> {
     if let Some((head, value)) = line.split_once(':')
         && let Some(label) = lookup(head)
     {
-        return Some((label, value.trim()));
+        // `**Email:** x`: the emphasis closes after the colon.
+        let value = value.trim().trim_start_matches('*').trim();
+        return Some((label, head.trim().trim_matches('*'), value));
     }
     for (at, dash) in line.match_indices(['-', '–', '—']) {
         let rest = &line[at + dash.len()..];
         if rest.is_empty() || rest.starts_with(char::is_whitespace) {
-            let dash_ok = |l: &Label| !matches!(l, Label::Section(s) if *s != Section::FollowUp);
+            // A dash after these headings is usually a title ("Discharge
+            // instructions - Happy Paws"), not a value.
+            let dash_ok = |l: &Label| match l {
+                Label::Section(s) => !matches!(
+                    s,
+                    Section::Instructions | Section::Medications | Section::Notes
+                ),
+                Label::Sig => false,
+                _ => true,
+            };
             if let Some(label) = lookup(&line[..at]).filter(dash_ok) {
-                return Some((label, rest.trim()));
+                return Some((label, line[..at].trim(), rest.trim()));
             }
         }
     }
-    lookup(line).map(|label| (label, ""))
+    lookup(line).map(|label| (label, line.trim().trim_end_matches('.'), ""))
+}
+
+/// How unlabelled lines open when they say when to come back, whatever section
+/// they sit in: "Return if she stops eating" is a warning sign, "Recheck in 2
+/// weeks" or "RTC 10 days" a follow-up.
+const OPENINGS: [(&str, Section); 15] = [
+    ("return if ", Section::WarningSigns),
+    ("return immediately if ", Section::WarningSigns),
+    ("return sooner if ", Section::WarningSigns),
+    ("call us if ", Section::WarningSigns),
+    ("call us immediately if ", Section::WarningSigns),
+    ("call the clinic if ", Section::WarningSigns),
+    ("contact us if ", Section::WarningSigns),
+    ("contact the clinic if ", Section::WarningSigns),
+    ("seek veterinary care if ", Section::WarningSigns),
+    ("recheck ", Section::FollowUp),
+    ("re-check ", Section::FollowUp),
+    ("rtc ", Section::FollowUp),
+    ("return in ", Section::FollowUp),
+    ("return for ", Section::FollowUp),
+    ("follow-up in ", Section::FollowUp),
+];
+
+/// The section an unlabelled line belongs to by how it opens, if any.
+pub(super) fn opening(line: &str) -> Option<Section> {
+    let lower = line.to_lowercase();
+    OPENINGS
+        .iter()
+        .find(|(o, _)| lower.starts_with(o))
+        .map(|(_, section)| *section)
+}
+
+/// True for a document title above the first label: a Markdown heading, or a
+/// line naming the kind of document ("DISCHARGE SUMMARY - Happy Paws").
+pub(super) fn is_title(raw: &str) -> bool {
+    let lower = raw.trim().to_lowercase();
+    lower.starts_with('#')
+        || ["discharge", "soap note", "summary"]
+            .iter()
+            .any(|w| lower.contains(w))
 }
 
 /// Removes a leading bullet marker; returns whether there was one.

@@ -65,13 +65,12 @@ fn a_tidy_discharge_note_is_read_into_every_field() {
         ]
     );
     assert_eq!(data.follow_up.as_ref().unwrap().in_days, Some(14));
+    assert!(data.notes.is_empty());
     assert_eq!(
-        data.notes,
-        [
-            "DISCHARGE SUMMARY - Happy Paws Veterinary Clinic",
-            "Dr. Smith examined Max today."
-        ]
+        data.details,
+        ["DISCHARGE SUMMARY - Happy Paws Veterinary Clinic"]
     );
+    assert_eq!(data.unrecognised, ["Dr. Smith examined Max today."]);
     assert_eq!(entities.fields.len(), 9);
     assert_eq!(
         (
@@ -82,7 +81,7 @@ fn a_tidy_discharge_note_is_read_into_every_field() {
         (2, 2, 2)
     );
     assert!(entities.follow_up);
-    assert_eq!(entities.unknown_lines, 2);
+    assert_eq!(entities.unknown_lines, 1);
 }
 
 #[test]
@@ -147,7 +146,7 @@ fn a_bare_label_takes_the_next_line_and_a_repeat_is_kept_as_a_note() {
         .unwrap()
         .data;
     assert_eq!(data.patient.name, "Luna");
-    assert_eq!(data.notes, ["Patient: Other"]);
+    assert_eq!(data.unrecognised, ["Patient: Other"]);
     let follow_up = data.follow_up.unwrap();
     assert_eq!(follow_up.text, "Suture removal on 2024-06-15 with Dr. Lee");
     assert_eq!(follow_up.date, NaiveDate::from_ymd_opt(2024, 6, 15));
@@ -174,7 +173,8 @@ fn a_title_with_a_dash_is_not_mistaken_for_a_section() {
         .unwrap()
         .data;
     assert!(data.instructions.is_empty());
-    assert_eq!(data.notes, ["Discharge instructions - Happy Paws"]);
+    assert!(data.unrecognised.is_empty());
+    assert_eq!(data.details, ["Discharge instructions - Happy Paws"]);
 }
 
 #[test]
@@ -208,4 +208,38 @@ fn an_empty_text_is_a_problem() {
         .unwrap_err()
         .into_vec();
     assert_eq!(problems[0].message, "must not be empty");
+}
+
+#[test]
+fn clinical_abbreviations_and_headings_fill_their_sections() {
+    let text = "Patient: Max\nHx: Itchy ears\nDx: Otitis externa\nRx: Cefpodoxime 100 mg #10\n\
+Sig: 1 tablet by mouth once daily for 10 days\nPE: Red ear canals\nTx: Ear flush\n\
+Plan: Clean ears twice weekly\nReturn if: head tilt or pain\nPrognosis: Good\n\
+Diet: Hypoallergenic food\nRTC 2 weeks\nCall us if he stops eating.";
+    let data = extract_case(text, &PhoneRegion::parse("US").unwrap())
+        .unwrap()
+        .data;
+    assert_eq!(data.history, ["Itchy ears"]);
+    assert_eq!(data.diagnoses[0].text, "Otitis externa");
+    let med = &data.medications[0];
+    assert_eq!(med.name, "Cefpodoxime");
+    assert_eq!(med.duration.as_deref(), Some("10 days"));
+    assert_eq!(med.frequency.as_deref(), Some("once daily"));
+    assert_eq!(data.findings, ["Red ear canals"]);
+    assert_eq!(data.procedures, ["Ear flush"]);
+    assert_eq!(
+        data.instructions,
+        ["Clean ears twice weekly", "Diet: Hypoallergenic food"]
+    );
+    assert_eq!(
+        data.warning_signs,
+        ["head tilt or pain", "Call us if he stops eating."]
+    );
+    assert_eq!(data.prognosis, ["Good"]);
+    let follow_up = data.follow_up.unwrap();
+    assert_eq!(
+        (follow_up.text.as_str(), follow_up.in_days),
+        ("RTC 2 weeks", Some(14))
+    );
+    assert!(data.unrecognised.is_empty(), "{:?}", data.unrecognised);
 }
