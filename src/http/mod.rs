@@ -19,6 +19,7 @@ pub mod runs;
 pub mod schedule;
 pub mod service_calls;
 mod stream_tokens;
+mod timeline;
 
 use std::sync::Arc;
 
@@ -78,6 +79,8 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/runs/{id}", get(runs::get_run))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
         .route("/runs/{id}/retry", post(runs::retry_run))
+        .route("/runs/{id}/timeline", get(timeline::get))
+        .route("/queue", get(health::queue))
         .route("/providers", get(health::providers))
         .route("/events", get(events::list).post(functions::send))
         .route("/functions", get(functions::list))

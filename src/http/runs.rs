@@ -187,23 +187,45 @@ pub async fn get_run(
 
 /// Query of `GET /v1/runs`.
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     workflow: Option<String>,
     status: Option<String>,
+    correlation_id: Option<String>,
+    created_from: Option<String>,
+    created_until: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
 }
 
-/// `GET /v1/runs?workflow=&status=&limit=&cursor=`: newest first.
+/// An RFC 3339 time from the query, or a problem at `pointer`.
+fn query_time(
+    raw: Option<&str>,
+    pointer: &str,
+    problems: &mut Problems,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let raw = raw.filter(|r| !r.is_empty())?;
+    match chrono::DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => Some(t.to_utc()),
+        Err(_) => {
+            problems.push(pointer, "must be an RFC 3339 time");
+            None
+        }
+    }
+}
+
+/// `GET /v1/runs?workflow=&status=&correlationId=&createdFrom=&createdUntil=&limit=&cursor=`:
+/// newest first.
 pub async fn list_runs(
     State(state): State<AppState>,
     principal: Principal,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let mut problems = Problems::new();
-    let status = match q.status.as_deref() {
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => match s.parse::<RunStatus>() {
+        // Statuses are lower-case; any casing is accepted.
+        Some(s) => match s.to_ascii_lowercase().parse::<RunStatus>() {
             Ok(s) => Some(s),
             Err(_) => {
                 problems.push(
@@ -228,13 +250,26 @@ pub async fn list_runs(
             }
         },
     };
+    let created_from = query_time(
+        q.created_from.as_deref(),
+        "/query/createdFrom",
+        &mut problems,
+    );
+    let created_until = query_time(
+        q.created_until.as_deref(),
+        "/query/createdUntil",
+        &mut problems,
+    );
     if !problems.is_empty() {
         return Err(ApiError::Validation(problems));
     }
     let filter = RunFilter {
-        workflow: q.workflow,
+        workflow: q.workflow.filter(|w| !w.is_empty()),
         status,
         before,
+        correlation_id: q.correlation_id.filter(|c| !c.is_empty()),
+        created_from,
+        created_until,
         limit,
     };
     let runs = state.engine.list(&principal.tenant, &filter).await?;

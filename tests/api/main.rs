@@ -3,6 +3,7 @@
 
 mod care;
 mod cli;
+mod dashboard_api;
 mod discharge;
 mod encounter;
 mod engine;

@@ -64,6 +64,14 @@ async fn a_stream_token_opens_the_stream_without_a_header(backend: Backend) {
     assert_eq!(last["eventType"], "run.completed");
     assert_eq!(last["runId"], run_id);
     assert_eq!(last["tenantId"], "tenant-a");
+    // `named=false`: messages without an `event:` name, so EventSource's `onmessage`
+    // sees every type; the type is in the data.
+    let mut unnamed = SseClient::open(&app.http, &format!("{url}&named=false&lastEventId=0"))
+        .await
+        .expect("stream opens");
+    let first = unnamed.next_event(T).await.expect("replayed event");
+    assert_eq!(first.event, None);
+    assert_eq!(first.json()["eventType"], "run.queued");
 }
 
 async fn a_stream_keeps_the_tokens_tenant_and_filters(backend: Backend) {
