@@ -180,6 +180,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(health::openapi))
         .nest("/v1", v1)
+        .merge(crate::ui::router())
         .merge(stream)
         .merge(webhooks)
         .route_layer(axum::middleware::from_fn_with_state(

@@ -1,6 +1,8 @@
 //! API tests: each starts the real service on a random port and talks HTTP to it,
 //! on PostgreSQL and on SQLite.
 
+#[path = "../common/browser.rs"]
+mod browser;
 mod care;
 mod cli;
 mod dashboard_api;
@@ -42,3 +44,4 @@ mod service_calls;
 #[path = "../common/sse.rs"]
 mod sse;
 mod stream_tokens;
+mod ui;
