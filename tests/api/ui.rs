@@ -126,7 +126,7 @@ async fn a_browser_signs_in_follows_runs_live_cancels_a_parked_run_and_signs_out
         .wait_for("location.hash === '#/runs' && document.getElementById('tenant').textContent.includes('tenant-a')")
         .await;
     browser
-        .wait_for("document.querySelector('.live').dataset.state === 'live'")
+        .wait_for("document.querySelector('#runs-list') && document.querySelector('#view .live').dataset.state === 'live'")
         .await;
 
     // A run submitted elsewhere appears without reloading the page.
@@ -206,7 +206,7 @@ async fn a_browser_signs_in_follows_runs_live_cancels_a_parked_run_and_signs_out
     // Live events: a new event shows up as it happens.
     browser.click("nav a[href='#/events']").await;
     browser
-        .wait_for("document.querySelector('.live').dataset.state === 'live'")
+        .wait_for("document.querySelector('#events-body') && document.querySelector('#view .live').dataset.state === 'live'")
         .await;
     let r = app
         .post(
@@ -392,7 +392,7 @@ async fn screenshots() {
         std::fs::write(shot("health"), browser.screenshot().await).unwrap();
         browser.js("location.hash = '#/events'").await;
         browser
-            .wait_for("document.querySelector('.live').dataset.state === 'live'")
+            .wait_for("document.querySelector('#events-body') && document.querySelector('#view .live').dataset.state === 'live'")
             .await;
         submit(&app, "lab", json!({"input": {}})).await;
         browser

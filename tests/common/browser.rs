@@ -173,7 +173,8 @@ impl Browser {
 
     /// Waits until `condition` (a JavaScript expression) is true in the page.
     pub async fn wait_for(&self, condition: &str) {
-        let script = format!("return !!({condition});");
+        // A condition that throws (an element not drawn yet) is simply not true yet.
+        let script = format!("try {{ return !!({condition}); }} catch (e) {{ return false; }}");
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             if self.js(&script).await == json!(true) {
