@@ -15,6 +15,7 @@ pub mod extract;
 mod functions;
 mod health;
 pub mod middleware;
+mod run_list;
 pub mod runs;
 pub mod schedule;
 pub mod service_calls;
@@ -75,7 +76,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/me", get(runs::me))
         .route("/workflows", get(runs::list_workflows))
         .route("/workflows/{name}/runs", post(runs::submit))
-        .route("/runs", get(runs::list_runs))
+        .route("/runs", get(run_list::list_runs))
         .route("/runs/{id}", get(runs::get_run))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
         .route("/runs/{id}/retry", post(runs::retry_run))

@@ -36,7 +36,7 @@ export function mount(root) {
       empty.hidden = true;
       const data = JSON.stringify(e.data ?? {});
       body.prepend(h("tr", { "data-event-type": e.eventType, "data-event-id": e.id },
-        h("td", {}, e.id), h("td", {}, time(e.timestamp)), h("td", { class: "wrap" }, e.eventType),
+        h("td", {}, e.id), h("td", {}, time(e.timestamp)), h("td", {}, e.eventType),
         h("td", {}, e.runId ? h("a", { href: `#/runs/${e.runId}` }, short(e.runId)) : "—"),
         h("td", {}, e.workflow || "—"), h("td", { class: "wrap" }, e.correlationId || "—"),
         h("td", { class: "wrap" }, h("code", {}, data.length > 160 ? `${data.slice(0, 160)}…` : data))));
