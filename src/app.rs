@@ -96,6 +96,8 @@ impl App {
         let bootstrap_key = bootstrap(&settings, store.as_ref()).await?;
         let metrics = Arc::new(Metrics::new());
         let clock: Arc<dyn Clock> = ext.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        // Before anything starts, so a bad key stops start-up with nothing to undo.
+        let stream_tokens = stream_tokens(&settings, store.as_ref(), clock.clone()).await?;
 
         let services = Services::build(store.clone(), settings.clone(), clock.clone())
             .map_err(StartError::Settings)?;
@@ -126,7 +128,6 @@ impl App {
         let services = Arc::new(services);
         let auth = Authenticator::new(store.clone(), &settings.auth, http_client)
             .map_err(StartError::Settings)?;
-        let stream_tokens = stream_tokens(&settings, store.as_ref(), engine.clock()).await?;
         let stop_http = CancellationToken::new();
         let hub = Hub::new(settings.events.buffer_per_subscriber, metrics.clone());
         spawn_pump(
