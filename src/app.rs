@@ -95,6 +95,8 @@ impl App {
         let store = open_store(&settings).await?;
         let metrics = Arc::new(Metrics::new());
         let clock: Arc<dyn Clock> = ext.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        // Before anything starts, so a bad key stops start-up with nothing to undo.
+        let stream_tokens = stream_tokens(&settings, store.as_ref(), clock.clone()).await?;
 
         let services = Services::build(store.clone(), settings.clone(), clock.clone())
             .map_err(StartError::Settings)?;
@@ -116,7 +118,6 @@ impl App {
         }
         let auth = Authenticator::new(store.clone(), &settings.auth, http_client)
             .map_err(StartError::Settings)?;
-        let stream_tokens = stream_tokens(&settings, store.as_ref(), clock.clone()).await?;
         let listener = bind(&settings).await?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind {
             addr: format!("{}:{}", settings.server.host, settings.server.port),

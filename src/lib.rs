@@ -12,4 +12,5 @@ pub mod http;
 pub mod providers;
 pub mod store;
 pub mod telemetry;
+pub mod ui;
 pub mod workflows;

@@ -27,6 +27,7 @@ mod policy;
 mod router;
 mod step;
 mod submit;
+pub mod timeline;
 mod view;
 mod waiters;
 mod worker;

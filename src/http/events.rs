@@ -40,6 +40,9 @@ pub struct EventQuery {
     last_event_id: Option<String>,
     after: Option<String>,
     limit: Option<i64>,
+    /// `false`: send every message unnamed (a plain `message` to EventSource, the
+    /// type being in the data), since EventSource has no listener for every name.
+    named: Option<bool>,
 }
 
 fn filter_of(q: &EventQuery, problems: &mut Problems) -> EventFilter {
@@ -71,11 +74,15 @@ fn position(raw: Option<&str>, pointer: &str, problems: &mut Problems) -> i64 {
     }
 }
 
-fn sse_event(e: &EventRow) -> Event {
+fn sse_event(e: &EventRow, named: bool) -> Event {
     let view = EventView::from(e);
-    Event::default()
-        .id(e.position.to_string())
-        .event(e.event_type.clone())
+    let event = Event::default().id(e.position.to_string());
+    let event = if named {
+        event.event(e.event_type.clone())
+    } else {
+        event
+    };
+    event
         .json_data(&view)
         .unwrap_or_else(|_| Event::default().comment("unserializable event"))
 }
@@ -94,6 +101,7 @@ struct StreamState {
     sub: Subscription,
     pending: std::collections::VecDeque<Event>,
     retry: std::time::Duration,
+    named: bool,
     stop: CancellationToken,
 }
 
@@ -125,7 +133,8 @@ async fn step(mut st: StreamState) -> Option<(Result<Event, Infallible>, StreamS
                 } else {
                     Phase::Live { skip_upto: last }
                 };
-                st.pending.extend(page.iter().map(sse_event));
+                let named = st.named;
+                st.pending.extend(page.iter().map(|e| sse_event(e, named)));
             }
             Phase::Live { skip_upto } => {
                 let next = tokio::select! {
@@ -134,16 +143,22 @@ async fn step(mut st: StreamState) -> Option<(Result<Event, Infallible>, StreamS
                 };
                 match next {
                     Delivery::Event(e) if e.position <= skip_upto => continue,
-                    Delivery::Event(e) => return Some((Ok(sse_event(&e)), st)),
+                    Delivery::Event(e) => {
+                        let ev = sse_event(&e, st.named);
+                        return Some((Ok(ev), st));
+                    }
                     Delivery::Lagged {
                         missed,
                         resume_from,
                     } => {
-                        let data = json!({"missed": missed, "resumeFrom": resume_from.to_string()});
-                        let ev = Event::default()
-                            .event("lagged")
-                            .json_data(data)
-                            .unwrap_or_else(|_| Event::default().event("lagged"));
+                        let data = json!({
+                            "eventType": "lagged",
+                            "missed": missed,
+                            "resumeFrom": resume_from.to_string(),
+                        });
+                        let ev = Event::default();
+                        let ev = if st.named { ev.event("lagged") } else { ev };
+                        let ev = ev.json_data(data).unwrap_or_else(|_| Event::default());
                         return Some((Ok(ev), st));
                     }
                 }
@@ -152,7 +167,7 @@ async fn step(mut st: StreamState) -> Option<(Result<Event, Infallible>, StreamS
     }
 }
 
-/// `GET /v1/events/stream?runId=&correlationId=&workflow=&eventType=&lastEventId=`,
+/// `GET /v1/events/stream?runId=&correlationId=&workflow=&eventType=&lastEventId=&named=`,
 /// with a bearer header or `&token=` (a stream token, whose filters it keeps).
 pub async fn stream(
     State(state): State<AppState>,
@@ -182,6 +197,7 @@ pub async fn stream(
         sub,
         pending: Default::default(),
         retry: state.settings.events.retry_hint,
+        named: q.named.unwrap_or(true),
         stop: state.shutdown.clone(),
     };
     if resume.is_some() {

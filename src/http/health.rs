@@ -104,3 +104,25 @@ pub async fn openapi() -> Response {
 pub async fn providers(State(state): State<AppState>, _: Principal) -> Json<serde_json::Value> {
     Json(json!({ "providers": state.services.resilience.snapshots() }))
 }
+
+/// `GET /v1/queue`: the queue every replica claims from (depth and oldest age, all
+/// tenants: it is what decides `429`s) and the caller's unfinished runs by status.
+pub async fn queue(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (depth, oldest) = state.store.queue_stats().await?;
+    let counts = state.store.active_run_counts(&principal.tenant).await?;
+    let now = state.engine.clock().now();
+    let mut tenant = json!({"queued": 0, "running": 0, "sleeping": 0, "waiting": 0});
+    for (status, n) in counts {
+        tenant[status.as_str()] = json!(n);
+    }
+    Ok(Json(json!({
+        "depth": depth,
+        "maxQueuedRuns": state.settings.engine.max_queued_runs,
+        "oldestQueuedAt": oldest,
+        "oldestAgeMs": oldest.map(|t| (now - t).num_milliseconds().max(0)),
+        "tenantRuns": tenant,
+    })))
+}

@@ -16,10 +16,12 @@ pub mod extract;
 mod functions;
 mod health;
 pub mod middleware;
+mod run_list;
 pub mod runs;
 pub mod schedule;
 pub mod service_calls;
 mod stream_tokens;
+mod timeline;
 
 use std::sync::Arc;
 
@@ -74,10 +76,12 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/me", get(runs::me))
         .route("/workflows", get(runs::list_workflows))
         .route("/workflows/{name}/runs", post(runs::submit))
-        .route("/runs", get(runs::list_runs))
+        .route("/runs", get(run_list::list_runs))
         .route("/runs/{id}", get(runs::get_run))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
         .route("/runs/{id}/retry", post(runs::retry_run))
+        .route("/runs/{id}/timeline", get(timeline::get))
+        .route("/queue", get(health::queue))
         .route("/providers", get(health::providers))
         .route("/events", get(events::list).post(functions::send))
         .route("/functions", get(functions::list))
@@ -176,6 +180,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(health::openapi))
         .nest("/v1", v1)
+        .merge(crate::ui::router())
         .merge(stream)
         .merge(webhooks)
         .route_layer(axum::middleware::from_fn_with_state(

@@ -1,5 +1,5 @@
-//! The generic workflow API: submit a run of any registered workflow, read runs,
-//! cancel and retry them.
+//! The generic workflow API: submit a run of any registered workflow, read a run,
+//! cancel and retry it (the listing is in `run_list`).
 
 use std::time::Duration;
 
@@ -16,10 +16,7 @@ use super::extract::{Json, Path, Query};
 use crate::auth::Principal;
 use crate::domain::validation::Problems;
 use crate::engine::{RunOptions, RunView, Submission, Submitted, parse_wait};
-use crate::store::{RunFilter, RunId, RunStatus};
-
-/// Largest page of runs.
-const MAX_PAGE: i64 = 100;
+use crate::store::{RunId, RunStatus};
 
 /// Reads `?wait=`, capped just under the request timeout.
 pub fn wait_param(state: &AppState, raw: Option<&str>, default: Duration) -> ApiResult<Duration> {
@@ -193,65 +190,6 @@ pub async fn get_run(
         state.engine.wait(&principal.tenant, run, wait).await?
     };
     view.map(Json).ok_or(ApiError::NotFound("run"))
-}
-
-/// Query of `GET /v1/runs`.
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    workflow: Option<String>,
-    status: Option<String>,
-    limit: Option<i64>,
-    cursor: Option<String>,
-}
-
-/// `GET /v1/runs?workflow=&status=&limit=&cursor=`: newest first.
-pub async fn list_runs(
-    State(state): State<AppState>,
-    principal: Principal,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
-    let mut problems = Problems::new();
-    let status = match q.status.as_deref() {
-        None => None,
-        Some(s) => match s.parse::<RunStatus>() {
-            Ok(s) => Some(s),
-            Err(_) => {
-                problems.push(
-                    "/query/status",
-                    "must be one of queued, running, sleeping, waiting, completed, failed, cancelled",
-                );
-                None
-            }
-        },
-    };
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        problems.push("/query/limit", format!("must be between 1 and {MAX_PAGE}"));
-    }
-    let before = match q.cursor.as_deref() {
-        None => None,
-        Some(c) => match c.parse::<RunId>() {
-            Ok(r) => Some(r),
-            Err(_) => {
-                problems.push("/query/cursor", "is not a cursor this API returned");
-                None
-            }
-        },
-    };
-    if !problems.is_empty() {
-        return Err(ApiError::Validation(problems));
-    }
-    let filter = RunFilter {
-        workflow: q.workflow,
-        status,
-        before,
-        limit,
-    };
-    let runs = state.engine.list(&principal.tenant, &filter).await?;
-    let next = (runs.len() as i64 == limit)
-        .then(|| runs.last().map(|r| r.run_id.to_string()))
-        .flatten();
-    Ok(Json(json!({"runs": runs, "nextCursor": next})))
 }
 
 /// `POST /v1/runs/{id}/cancel`.

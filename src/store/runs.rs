@@ -290,6 +290,12 @@ pub struct RunFilter {
     pub status: Option<RunStatus>,
     /// Only runs older than this one (the cursor).
     pub before: Option<RunId>,
+    /// Only runs with this correlation id.
+    pub correlation_id: Option<String>,
+    /// Only runs submitted at or after this time.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Only runs submitted before this time.
+    pub created_until: Option<DateTime<Utc>>,
     /// Page size.
     pub limit: i64,
 }
@@ -336,6 +342,10 @@ pub trait RunStore {
 
     /// A tenant's runs, newest first.
     async fn list_runs(&self, tenant: &TenantId, filter: &RunFilter) -> StoreResult<Vec<RunRow>>;
+
+    /// How many of a tenant's runs are in each unfinished status (queued, running,
+    /// sleeping, waiting); statuses without runs are left out.
+    async fn active_run_counts(&self, tenant: &TenantId) -> StoreResult<Vec<(RunStatus, i64)>>;
 
     /// Number of queued runs (all tenants), for backpressure.
     async fn count_queued(&self) -> StoreResult<i64>;

@@ -1,8 +1,11 @@
 //! API tests: each starts the real service on a random port and talks HTTP to it,
 //! on PostgreSQL and on SQLite.
 
+#[path = "../common/browser.rs"]
+mod browser;
 mod care;
 mod cli;
+mod dashboard_api;
 mod discharge;
 mod encounter;
 mod engine;
@@ -47,3 +50,4 @@ mod service_calls;
 mod sse;
 mod startup;
 mod stream_tokens;
+mod ui;

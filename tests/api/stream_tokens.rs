@@ -64,6 +64,14 @@ async fn a_stream_token_opens_the_stream_without_a_header(backend: Backend) {
     assert_eq!(last["eventType"], "run.completed");
     assert_eq!(last["runId"], run_id);
     assert_eq!(last["tenantId"], "tenant-a");
+    // `named=false`: messages without an `event:` name, so EventSource's `onmessage`
+    // sees every type; the type is in the data.
+    let mut unnamed = SseClient::open(&app.http, &format!("{url}&named=false&lastEventId=0"))
+        .await
+        .expect("stream opens");
+    let first = unnamed.next_event(T).await.expect("replayed event");
+    assert_eq!(first.event, None);
+    assert_eq!(first.json()["eventType"], "run.queued");
 }
 
 async fn a_stream_keeps_the_tokens_tenant_and_filters(backend: Backend) {
@@ -175,4 +183,33 @@ both_backends!(
     a_stream_keeps_the_tokens_tenant_and_filters,
     expired_or_forged_tokens_are_refused,
     bad_token_requests_list_every_problem,
+    a_configured_key_is_shared_by_services_and_a_bad_one_stops_start_up,
 );
+
+async fn a_configured_key_is_shared_by_services_and_a_bad_one_stops_start_up(backend: Backend) {
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD.encode([42u8; 32]);
+    let configure = |s: &mut careflow::config::Settings| {
+        s.events.stream_token_key = careflow::config::Secret::new(key.clone());
+    };
+    // Two services on separate databases: only the configured key is common.
+    let one = TestApp::spawn_with(backend, configure, lab(&Recorder::default())).await;
+    let two = TestApp::spawn_with(backend, configure, lab(&Recorder::default())).await;
+    let issued = token(&one, &one.token, &json!({})).await;
+    let url = two.url(issued["streamUrl"].as_str().unwrap());
+    assert!(SseClient::open(&two.http, &url).await.is_ok());
+    // A service with its own (database) key refuses the token.
+    let other = spawn(backend).await;
+    let url = other.url(issued["streamUrl"].as_str().unwrap());
+    let (status, _) = SseClient::open(&other.http, &url).await.err().unwrap();
+    assert_eq!(status, 401);
+    // A key that is not base64 of at least 32 bytes stops start-up, naming the setting.
+    let db = crate::helpers::TestDb::new(backend).await;
+    let mut settings = crate::helpers::test_settings(&db);
+    settings.events.stream_token_key = careflow::config::Secret::new("c2hvcnQ=");
+    let err = careflow::app::App::start(settings, Default::default())
+        .await
+        .err()
+        .expect("start-up refused");
+    assert!(err.to_string().contains("events.stream_token_key"), "{err}");
+}

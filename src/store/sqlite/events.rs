@@ -64,10 +64,17 @@ impl EventStore for SqliteStore {
         filter: &EventFilter,
         limit: i64,
     ) -> StoreResult<Vec<EventRow>> {
+        // With a run, `run_id = $3` (not "$3 is null or ...") lets the planner use
+        // the run's index instead of scanning the tenant's events in order.
+        let run_clause = if filter.run_id.is_some() {
+            "run_id = $3"
+        } else {
+            "$3 is null"
+        };
         Ok(sqlx::query_as(&format!(
             "select {EVENT_COLUMNS} from events
              where tenant_id = $1 and position > $2
-               and ($3 is null or run_id = $3)
+               and {run_clause}
                and ($4 is null or correlation_id = $4)
                and ($5 is null or workflow = $5)
                and ($6 is null or event_type = $6)

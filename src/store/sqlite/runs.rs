@@ -341,6 +341,9 @@ impl RunStore for SqliteStore {
                and ($2 is null or workflow = $2)
                and ($3 is null or status = $3)
                and ($4 is null or run_id < $4)
+               and ($6 is null or correlation_id = $6)
+               and ($7 is null or created_at >= $7)
+               and ($8 is null or created_at < $8)
              order by run_id desc
              limit $5"
         ))
@@ -349,8 +352,26 @@ impl RunStore for SqliteStore {
         .bind(filter.status.map(|s| s.as_str()))
         .bind(filter.before)
         .bind(filter.limit)
+        .bind(&filter.correlation_id)
+        .bind(filter.created_from)
+        .bind(filter.created_until)
         .fetch_all(&self.reader)
         .await?)
+    }
+
+    async fn active_run_counts(&self, tenant: &TenantId) -> StoreResult<Vec<(RunStatus, i64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "select status, count(*) from runs
+             where tenant_id = $1 and status in ('queued', 'running', 'sleeping', 'waiting')
+             group by status",
+        )
+        .bind(tenant)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(status, n)| Some((status.parse().ok()?, n)))
+            .collect())
     }
 
     async fn count_queued(&self) -> StoreResult<i64> {

@@ -1,0 +1,110 @@
+//! `GET /v1/runs`: a tenant's runs, newest first, filtered by workflow, status (any
+//! casing), correlation id and submission time, paged by cursor.
+
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Json, Query};
+use crate::auth::Principal;
+use crate::domain::validation::Problems;
+use crate::store::{RunFilter, RunId, RunStatus};
+
+/// Largest page of runs.
+const MAX_PAGE: i64 = 100;
+
+/// Query of `GET /v1/runs`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    workflow: Option<String>,
+    status: Option<String>,
+    correlation_id: Option<String>,
+    created_from: Option<String>,
+    created_until: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// An RFC 3339 time from the query, or a problem at `pointer`.
+fn query_time(
+    raw: Option<&str>,
+    pointer: &str,
+    problems: &mut Problems,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let raw = raw.filter(|r| !r.is_empty())?;
+    match chrono::DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => Some(t.to_utc()),
+        Err(_) => {
+            problems.push(pointer, "must be an RFC 3339 time");
+            None
+        }
+    }
+}
+
+/// `GET /v1/runs?workflow=&status=&correlationId=&createdFrom=&createdUntil=&limit=&cursor=`:
+/// newest first.
+pub async fn list_runs(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let mut problems = Problems::new();
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        // Statuses are lower-case; any casing is accepted.
+        Some(s) => match s.to_ascii_lowercase().parse::<RunStatus>() {
+            Ok(s) => Some(s),
+            Err(_) => {
+                problems.push(
+                    "/query/status",
+                    "must be one of queued, running, sleeping, waiting, completed, failed, cancelled",
+                );
+                None
+            }
+        },
+    };
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        problems.push("/query/limit", format!("must be between 1 and {MAX_PAGE}"));
+    }
+    let before = match q.cursor.as_deref() {
+        None => None,
+        Some(c) => match c.parse::<RunId>() {
+            Ok(r) => Some(r),
+            Err(_) => {
+                problems.push("/query/cursor", "is not a cursor this API returned");
+                None
+            }
+        },
+    };
+    let created_from = query_time(
+        q.created_from.as_deref(),
+        "/query/createdFrom",
+        &mut problems,
+    );
+    let created_until = query_time(
+        q.created_until.as_deref(),
+        "/query/createdUntil",
+        &mut problems,
+    );
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    let filter = RunFilter {
+        workflow: q.workflow.filter(|w| !w.is_empty()),
+        status,
+        before,
+        correlation_id: q.correlation_id.filter(|c| !c.is_empty()),
+        created_from,
+        created_until,
+        limit,
+    };
+    let runs = state.engine.list(&principal.tenant, &filter).await?;
+    let next = (runs.len() as i64 == limit)
+        .then(|| runs.last().map(|r| r.run_id.to_string()))
+        .flatten();
+    Ok(Json(json!({"runs": runs, "nextCursor": next})))
+}
