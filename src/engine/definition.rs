@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::error::EngineResult;
 use super::cancel_hook::CancelHook;
+use super::error::EngineResult;
 use super::policy::StepPolicy;
 use super::step::StepHandler;
 use super::view::RunView;
