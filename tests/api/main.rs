@@ -5,6 +5,7 @@ mod care;
 mod cli;
 mod discharge;
 mod encounter;
+mod encounter_versions;
 mod engine;
 mod events;
 #[path = "../common/fakes/twilio.rs"]
