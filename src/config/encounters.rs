@@ -27,6 +27,21 @@ pub struct EncounterSettings {
     /// source lasts without renewal; another replica takes over after it expires.
     #[serde(with = "duration")]
     pub poll_lease_ttl: Duration,
+    /// `encounters.outage_retry_interval`, default 1m: while a step's failures are
+    /// transient after its last attempt (the FHIR server or model is down), the run
+    /// parks and tries the step again this often.
+    #[serde(with = "duration")]
+    pub outage_retry_interval: Duration,
+    /// `encounters.outage_max_wait`, default 24h: how long a run waits out an outage
+    /// before it fails (`EncounterProcessingFailed`, kind `retryable`); such runs are
+    /// retried once their source answers again. `0s` fails at the last attempt.
+    #[serde(with = "duration")]
+    pub outage_max_wait: Duration,
+    /// `encounters.recovery_interval`, default 1m: how often each replica looks for
+    /// encounters that failed on a transient error and, when their source answers a
+    /// read again, retries them.
+    #[serde(with = "duration")]
+    pub recovery_interval: Duration,
     /// `[encounters.analysis]`: rules or an OpenAI-compatible model.
     pub analysis: AnalysisSettings,
     /// `[encounters.rules]`: the prior-authorization rule set (the built-in `default`
@@ -149,6 +164,12 @@ impl EncounterSettings {
         }
         if self.poll_lease_ttl < Duration::from_secs(1) {
             out.push("encounters.poll_lease_ttl: must be at least 1s".to_string());
+        }
+        if self.outage_retry_interval.is_zero() {
+            out.push("encounters.outage_retry_interval: must be more than 0".to_string());
+        }
+        if self.recovery_interval.is_zero() {
+            out.push("encounters.recovery_interval: must be more than 0".to_string());
         }
         let a = &self.analysis;
         if a.uses_llm() {

@@ -15,6 +15,9 @@ pub struct SchedulesSettings {
     /// gets no coverage (a warning in the import) until it is recalculated under a
     /// higher bound.
     pub max_coverage_shifts: u32,
+    /// `schedules.default_time_zone` (`CAREFLOW_SCHEDULES__DEFAULT_TIME_ZONE`), default
+    /// `UTC`: the IANA time zone of a hospital created without `timeZone`.
+    pub default_time_zone: String,
 }
 
 impl SchedulesSettings {
@@ -22,6 +25,12 @@ impl SchedulesSettings {
     pub fn check(&self) -> Result<(), String> {
         if self.max_rows == 0 {
             return Err("schedules.max_rows: must be at least 1".into());
+        }
+        if crate::domain::schedule::zone::parse_zone(&self.default_time_zone).is_none() {
+            return Err(
+                "schedules.default_time_zone: must be an IANA time zone name such as America/New_York"
+                    .into(),
+            );
         }
         if self.max_coverage_shifts == 0 {
             return Err("schedules.max_coverage_shifts: must be at least 1".into());

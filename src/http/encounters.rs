@@ -1,5 +1,6 @@
 //! The encounter workflow's API: submit an encounter by reference (for FHIR servers
-//! that push), read an encounter's processing state, download its form.
+//! that push), read an encounter's processing state, download its form (the current
+//! one, or one a newer version of the encounter superseded).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,7 +117,10 @@ pub async fn submit(
     }
     if let Some(map) = body.as_object() {
         for key in map.keys() {
-            if !matches!(key.as_str(), "source" | "encounterId" | "fhirBaseUrl") {
+            if !matches!(
+                key.as_str(),
+                "source" | "encounterId" | "fhirBaseUrl" | "versionId"
+            ) {
                 problems.push(
                     format!("/{}", crate::engine::escape_pointer(key)),
                     "is not a known member",
@@ -142,6 +146,16 @@ pub async fn submit(
             None
         }
     };
+    let given_version = match body.get("versionId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(v)) if !v.trim().is_empty() && v.len() <= 128 => {
+            Some(v.trim().to_owned())
+        }
+        Some(_) => {
+            problems.push("/versionId", "must be a string of 1-128 characters");
+            None
+        }
+    };
     let source = pick_source(&state, &principal, &body, &mut problems);
     let (Some(encounter_id), Some(source)) = (encounter_id, source) else {
         return Err(ApiError::Validation(problems));
@@ -149,9 +163,14 @@ pub async fn submit(
     if !problems.is_empty() {
         return Err(ApiError::Validation(problems));
     }
+    let version = match given_version {
+        Some(v) => Some(v),
+        None => current_version(&state, &source, &encounter_id).await,
+    };
     let input = EncounterInput {
         source: source.name.clone(),
         encounter_id,
+        version,
     };
     let submission = Submission {
         tenant: principal.tenant.clone(),
@@ -160,7 +179,7 @@ pub async fn submit(
         options: RunOptions::default(),
         idempotency_key: Some(input.idempotency_key()),
         fingerprint: None,
-        correlation_id: None,
+        correlation_id: Some(input.correlation_id()),
     };
     // Submitted without waiting, so the encounter is recorded (and readable at
     // `GET /v1/encounters/{id}`) while the caller waits for the result.
@@ -180,6 +199,7 @@ pub async fn submit(
             encounter_id: input.encounter_id.clone(),
             source: input.source.clone(),
             run_id,
+            version: input.version.clone(),
             submitted_at: now,
         })
         .await?;
@@ -187,9 +207,10 @@ pub async fn submit(
         let event = run_event(
             "EncounterDetected",
             run_id,
-            None,
+            Some(input.correlation_id()),
             now,
-            json!({"source": input.source, "encounterId": input.encounter_id, "via": "push"}),
+            json!({"source": input.source, "encounterId": input.encounter_id,
+                   "versionId": input.version, "via": "push"}),
         );
         if let Err(e) = state.store.append_events(&principal.tenant, &[event]).await {
             tracing::warn!(error = %e, "could not publish EncounterDetected");
@@ -205,10 +226,37 @@ pub async fn submit(
     Ok(submission_response(run_id, created, finished, status))
 }
 
-/// Query of the encounter reads: which source, when several have the id.
+/// The encounter's current version on its server (`meta.versionId`, else
+/// `meta.lastUpdated`), read through the `fhir` breaker within the request deadline;
+/// `None` when the server cannot say now (the run is then keyed by the encounter
+/// alone, and its first step reads the version it processes).
+async fn current_version(state: &AppState, source: &Source, encounter_id: &str) -> Option<String> {
+    let read = state
+        .services
+        .resilience
+        .call(
+            "fhir",
+            state.settings.encounters.request_timeout,
+            source.client.encounter(encounter_id),
+        )
+        .await;
+    match read {
+        Ok(encounter) => encounter.version(),
+        Err(e) => {
+            tracing::info!(source = %source.name, error = %e,
+                "the encounter's version could not be read at submission");
+            None
+        }
+    }
+}
+
+/// Query of the encounter reads: which source, when several have the id, and which
+/// form (by transaction id) when an older one is wanted.
 #[derive(Debug, Deserialize)]
 pub struct SourceQuery {
     source: Option<String>,
+    #[serde(rename = "transactionId")]
+    transaction_id: Option<String>,
 }
 
 /// The run recorded for an encounter of the caller's tenant.
@@ -261,20 +309,40 @@ pub async fn get(
         .and_then(|o| o.get("analysis"))
         .cloned()
         .unwrap_or(Value::Null);
-    let form = state
+    let forms = state
         .store
-        .encounter_form_info(&principal.tenant, &row.encounter_id, &row.source)
-        .await?
+        .encounter_forms(&principal.tenant, &row.encounter_id, &row.source)
+        .await?;
+    let form_json = |f: &crate::store::EncounterFormInfo| {
+        json!({
+            "transactionId": f.transaction_id,
+            "runId": f.run_id,
+            "versionId": f.version,
+            "sizeBytes": f.size_bytes,
+            "createdAt": f.created_at,
+            "supersededAt": f.superseded_at,
+            "supersededBy": f.superseded_by,
+            "url": format!("/v1/encounters/{}/form.pdf?source={}&transactionId={}",
+                row.encounter_id, row.source, f.transaction_id),
+        })
+    };
+    let form = forms
+        .iter()
+        .find(|f| f.superseded_at.is_none())
         .map(|f| {
-            json!({
-                "transactionId": f.transaction_id,
-                "runId": f.run_id,
-                "sizeBytes": f.size_bytes,
-                "createdAt": f.created_at,
-                "url": format!("/v1/encounters/{}/form.pdf?source={}", row.encounter_id, row.source),
-            })
+            let mut current = form_json(f);
+            current["url"] = json!(format!(
+                "/v1/encounters/{}/form.pdf?source={}",
+                row.encounter_id, row.source
+            ));
+            current
         })
         .unwrap_or(Value::Null);
+    let superseded: Vec<Value> = forms
+        .iter()
+        .filter(|f| f.superseded_at.is_some())
+        .map(form_json)
+        .collect();
     let steps: Vec<Value> = run
         .steps
         .iter()
@@ -284,17 +352,21 @@ pub async fn get(
         "encounterId": row.encounter_id,
         "source": row.source,
         "runId": row.run_id,
+        "versionId": row.version,
         "status": run.status,
         "submittedAt": row.submitted_at,
         "finishedAt": run.finished_at,
         "error": run.error,
         "steps": steps,
         "analysis": analysis,
+        "requiresPriorAuth": analysis.get("requiresPriorAuth").cloned().unwrap_or(Value::Null),
         "form": form,
+        "supersededForms": superseded,
     })))
 }
 
-/// `GET /v1/encounters/{id}/form.pdf?source=`: the prior-authorization form.
+/// `GET /v1/encounters/{id}/form.pdf?source=&transactionId=`: the current
+/// prior-authorization form, or a superseded one named by its transaction id.
 pub async fn form_pdf(
     State(state): State<AppState>,
     principal: Principal,
@@ -304,7 +376,12 @@ pub async fn form_pdf(
     let row = find(&state, &principal, &id, q.source.as_deref()).await?;
     let pdf = state
         .store
-        .encounter_form_pdf(&principal.tenant, &row.encounter_id, &row.source)
+        .encounter_form_pdf(
+            &principal.tenant,
+            &row.encounter_id,
+            &row.source,
+            q.transaction_id.as_deref(),
+        )
         .await?
         .ok_or(ApiError::NotFound("form"))?;
     let mut response = (StatusCode::OK, pdf).into_response();

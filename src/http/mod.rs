@@ -124,7 +124,16 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         )
         .route("/schedules/imports/status", get(schedule::import_status))
         .route("/schedules/imports/{id}", get(schedule::get_import))
+        .route("/hospitals/{id}/versions", get(schedule::list_versions))
         .route("/schedules/versions/{id}", get(schedule::get_version))
+        .route(
+            "/schedules/versions/{id}/publish",
+            post(schedule::publish_version),
+        )
+        .route(
+            "/schedules/versions/{id}/assignments/refresh",
+            post(schedule::refresh_assignments),
+        )
         .route(
             "/schedules/versions/{id}/coverage",
             post(schedule::recalculate_coverage),

@@ -1,13 +1,15 @@
 //! Schedule routes: hospitals, schedule imports (multipart upload, status, result),
-//! schedule versions and coverage recalculation.
+//! schedule versions (list, publish, roster refresh) and coverage recalculation.
 
 mod form;
 mod hospitals;
 mod imports;
+mod lifecycle;
 mod versions;
 
 pub use hospitals::{create_hospital, list_hospitals};
 pub use imports::{get_import, import_status, submit_import};
+pub use lifecycle::{list_versions, publish_version, refresh_assignments};
 pub use versions::{get_version, recalculate_coverage};
 
 use uuid::Uuid;

@@ -1,6 +1,7 @@
 //! Storage of the prior-authorization encounter workflow: the polling lease and
-//! cursor of each FHIR source, the run processing each encounter, and the generated
-//! PDF forms.
+//! cursor of each FHIR source, the run processing each encounter (the latest, keyed
+//! by the resource's version), and the generated PDF forms, one per run, the older
+//! ones marked superseded by the newer.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -29,6 +30,9 @@ pub struct EncounterRunRow {
     pub source: String,
     /// The run.
     pub run_id: RunId,
+    /// The version of the resource the run was keyed by (`meta.versionId`, else
+    /// `meta.lastUpdated`); `None` when it was unknown at submission.
+    pub version: Option<String>,
     /// When it was submitted.
     pub submitted_at: DateTime<Utc>,
 }
@@ -46,6 +50,8 @@ pub struct NewEncounterForm {
     pub run_id: RunId,
     /// The transaction id printed on the form.
     pub transaction_id: String,
+    /// The version of the encounter it was made from.
+    pub version: Option<String>,
     /// The PDF.
     pub pdf: Vec<u8>,
     /// When it was generated.
@@ -63,6 +69,12 @@ pub struct EncounterFormInfo {
     pub size_bytes: i64,
     /// When it was generated.
     pub created_at: DateTime<Utc>,
+    /// The version of the encounter it was made from.
+    pub version: Option<String>,
+    /// When a newer version's run replaced it.
+    pub superseded_at: Option<DateTime<Utc>>,
+    /// The transaction id (run id) of the run that replaced it.
+    pub superseded_by: Option<String>,
 }
 
 /// Storage of the encounter workflow.
@@ -100,7 +112,9 @@ pub trait EncounterStore {
         owner: &str,
     ) -> StoreResult<()>;
 
-    /// Records (or updates) the run processing an encounter.
+    /// Records the run processing an encounter, replacing the one recorded before it
+    /// (only by a later run: runs ids grow with time, so a repeated submission of an
+    /// older version never takes the place of a newer one).
     async fn record_encounter_run(&self, row: &EncounterRunRow) -> StoreResult<()>;
 
     /// The runs recorded for an encounter id in a tenant, one per source that has it
@@ -112,22 +126,59 @@ pub trait EncounterStore {
         source: Option<&str>,
     ) -> StoreResult<Vec<EncounterRunRow>>;
 
-    /// Stores an encounter's form, replacing an earlier one.
-    async fn save_encounter_form(&self, form: &NewEncounterForm) -> StoreResult<()>;
-
-    /// What is known about an encounter's form, if one was generated.
-    async fn encounter_form_info(
+    /// Marks (`Some`) or clears (`None`) an encounter's run as failed on a transient
+    /// error, to be retried when its source answers again; only while `run` is the
+    /// encounter's recorded run.
+    async fn mark_encounter_failed_transient(
         &self,
         tenant: &TenantId,
         encounter_id: &str,
         source: &str,
-    ) -> StoreResult<Option<EncounterFormInfo>>;
+        run: RunId,
+        at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
 
-    /// An encounter's form PDF, if one was generated.
+    /// Up to `limit` encounters of a source whose run failed on a transient error,
+    /// the earliest failure first.
+    async fn encounters_to_recover(
+        &self,
+        tenant: &TenantId,
+        source: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<EncounterRunRow>>;
+
+    /// Stores the form of one run (again, on a repeated attempt), and in the same
+    /// transaction marks the forms of earlier runs superseded by it; when a later
+    /// run's form exists already, this one is stored superseded by that.
+    async fn save_encounter_form(&self, form: &NewEncounterForm) -> StoreResult<()>;
+
+    /// Marks the forms of runs earlier than `run` superseded by `by` (a run that
+    /// found no form to be needed).
+    async fn supersede_encounter_forms(
+        &self,
+        tenant: &TenantId,
+        encounter_id: &str,
+        source: &str,
+        run: RunId,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// Every form of an encounter, the latest run's first.
+    async fn encounter_forms(
+        &self,
+        tenant: &TenantId,
+        encounter_id: &str,
+        source: &str,
+    ) -> StoreResult<Vec<EncounterFormInfo>>;
+
+    /// An encounter's form PDF: the one of `transaction_id` when given, else the
+    /// current one (not superseded), if any.
     async fn encounter_form_pdf(
         &self,
         tenant: &TenantId,
         encounter_id: &str,
         source: &str,
+        transaction_id: Option<&str>,
     ) -> StoreResult<Option<Vec<u8>>>;
 }

@@ -74,6 +74,8 @@ pub struct HospitalRow {
     pub hospital_id: Uuid,
     /// Display name, unique within the tenant.
     pub name: String,
+    /// IANA time zone of the hospital's wall-clock shift times.
+    pub time_zone: String,
     /// Who created it (the credential's subject).
     pub created_by: String,
     /// When.

@@ -59,7 +59,7 @@ pub use runs::{
 };
 pub use schedule::{
     AssignmentBatch, AssignmentRow, CoverageRow, CoverageWrite, CreatedVersion, NewScheduleVersion,
-    NewShiftInstance, ScheduleStore, ShiftCoverageRow, ShiftInstanceRow, VersionRow,
+    NewShiftInstance, Published, ScheduleStore, ShiftCoverageRow, ShiftInstanceRow, VersionRow,
 };
 pub use service_calls::{
     InsertServiceCall, NewServiceCall, ServiceCallFilter, ServiceCallRow, ServiceCallStatus,

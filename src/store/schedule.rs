@@ -90,6 +90,32 @@ pub struct VersionRow {
     pub assignments_matched: Option<i32>,
     /// Assignments that matched no shift then.
     pub assignments_unmatched: Option<i32>,
+    /// When it was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Who published it.
+    pub published_by: Option<String>,
+    /// When a version published for the same period replaced it.
+    pub superseded_at: Option<DateTime<Utc>>,
+    /// The version that replaced it.
+    pub superseded_by: Option<Uuid>,
+}
+
+/// What publishing a version did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Published {
+    /// It is published; these versions (published for the same period before) are
+    /// now superseded.
+    Published {
+        /// The versions it replaced.
+        superseded: Vec<Uuid>,
+    },
+    /// It is not a draft (its status is given).
+    NotDraft(String),
+    /// Another published version of the hospital covers some of its days over a
+    /// different period.
+    Overlaps(Uuid),
+    /// No such version in the tenant.
+    NotFound,
 }
 
 /// What creating a version did.
@@ -222,6 +248,26 @@ pub trait ScheduleStore {
 
     /// One version of the tenant.
     async fn get_version(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<VersionRow>>;
+
+    /// A hospital's versions, newest first, older than `before` when given.
+    async fn list_versions(
+        &self,
+        tenant: &TenantId,
+        hospital: Uuid,
+        before: Option<Uuid>,
+        limit: i64,
+    ) -> StoreResult<Vec<VersionRow>>;
+
+    /// Publishes a draft in one transaction: the version published before for the
+    /// same hospital and period becomes `superseded` (by this one); a published
+    /// version of another period sharing days with it refuses the publication.
+    async fn publish_version(
+        &self,
+        tenant: &TenantId,
+        version: Uuid,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Published>;
 
     /// A version's shift instances, in order.
     async fn list_shifts(

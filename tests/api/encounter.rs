@@ -18,7 +18,7 @@ use crate::sse::SseClient;
 
 const T: Duration = Duration::from_secs(30);
 
-fn source(name: &str, base_url: &str, poll: bool) -> SourceSettings {
+pub(crate) fn source(name: &str, base_url: &str, poll: bool) -> SourceSettings {
     SourceSettings {
         name: name.into(),
         base_url: base_url.into(),
@@ -34,7 +34,7 @@ fn source(name: &str, base_url: &str, poll: bool) -> SourceSettings {
     }
 }
 
-async fn spawn(
+pub(crate) async fn spawn(
     backend: Backend,
     fake: &FakeFhir,
     poll: bool,
@@ -53,7 +53,7 @@ async fn spawn(
 }
 
 /// The tenant's events of one type, once at least `n` are listed.
-async fn events(app: &TestApp, event_type: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn events(app: &TestApp, event_type: &str, n: usize) -> Vec<Value> {
     let started = Instant::now();
     loop {
         let listed = json(
@@ -142,7 +142,7 @@ fn processed_once_each(fake: &FakeFhir, runs: &[Value], expected: usize) {
     assert_eq!(reads.len(), expected);
 }
 
-fn pdf_text(pdf: &[u8]) -> String {
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
     let doc = lopdf::Document::load_mem(pdf).expect("a PDF a parser can read");
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     doc.extract_text(&pages).unwrap()
@@ -196,8 +196,8 @@ async fn a_pushed_encounter_runs_end_to_end_into_a_readable_pdf_form(backend: Ba
         "a condition entered in error was printed"
     );
 
-    // The FHIR server was called with the configured credential only.
-    assert!(fake.count("/Encounter/enc-1") == 1 && fake.count("/Patient/pat-enc-1") == 1);
+    // The encounter was read twice (its version at submission, then by `hydrate`).
+    assert!(fake.count("/Encounter/enc-1") == 2 && fake.count("/Patient/pat-enc-1") == 1);
     assert_eq!(
         fake.count("/Condition?"),
         2,
@@ -415,7 +415,8 @@ async fn fhir_answering_503_twice_then_200_is_retried_and_succeeds(backend: Back
     let fake = FakeFhir::start().await;
     fake.add_encounter("enc-1", "2025-03-03T14:05:00Z");
     let app = spawn(backend, &fake, false, |_| {}).await;
-    fake.fail_next(2);
+    // The first 503 answers the version read at submission, two more `hydrate`.
+    fake.fail_next(3);
 
     let run = json(
         app.post("/v1/encounters?wait=30s", &json!({"encounterId": "enc-1"}))
@@ -513,6 +514,8 @@ async fn a_failed_encounter_publishes_encounter_processing_failed_with_its_attem
     fake.add_encounter("enc-1", "2025-03-03T14:05:00Z");
     let app = spawn(backend, &fake, false, |s| {
         s.encounters.max_attempts = 2;
+        // No waiting out the outage here: the last attempt fails the run.
+        s.encounters.outage_max_wait = Duration::ZERO;
         // No breaker here: every attempt reaches the server.
         s.resilience.breaker.failure_threshold = 0;
         s.resilience.breaker.failure_ratio = 0.0;
@@ -586,11 +589,12 @@ async fn pa_form_ready_reaches_two_sse_subscribers(backend: Backend) {
         let got = client.collect_until("PA_FORM_READY", T).await;
         let last = got.last().expect("an event").json();
         assert_eq!(last["eventType"], "PA_FORM_READY");
-        assert_eq!(last["correlationId"], run_id.as_str());
+        assert_eq!(last["correlationId"], "enc-enc-1");
         let data = &last["data"];
         assert_eq!(data["transactionId"], run_id.as_str());
         assert_eq!(data["encounterId"], "enc-1");
         assert_eq!(data["patientId"], "pat-enc-1");
+        assert_eq!(data["requiresPriorAuth"], true);
         assert!(data["message"].as_str().unwrap().contains("enc-1"));
     }
 }

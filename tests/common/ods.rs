@@ -63,6 +63,24 @@ pub fn sheet(name: &str, rows: &[Vec<Cell>]) -> Sheet {
     s
 }
 
+/// A sheet named `name` holding `rows` from its first row on, header rows included.
+pub fn raw_sheet(name: &str, rows: &[Vec<Cell>]) -> Sheet {
+    let mut s = Sheet::new(name);
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u32);
+            match cell {
+                Cell::Text(t) => s.set_value(r, c, *t),
+                Cell::Date(d) => s.set_value(r, c, *d),
+                Cell::Hours(h) => s.set_value(r, c, Duration::hours(*h)),
+                Cell::Number(n) => s.set_value(r, c, *n),
+                Cell::Empty => {}
+            }
+        }
+    }
+    s
+}
+
 /// The bytes of an .ods workbook holding `sheets`.
 pub fn workbook(sheets: Vec<Sheet>) -> Vec<u8> {
     let mut book = WorkBook::new_empty();

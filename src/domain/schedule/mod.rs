@@ -9,3 +9,4 @@ pub mod ods;
 pub mod period;
 pub mod staffing;
 pub mod version_view;
+pub mod zone;

@@ -1,8 +1,10 @@
 //! Imports a hospital's shift schedule from an OpenDocument spreadsheet upload: checks
-//! that the bytes really are a safe ODS, then reads one shift per row from every visible
-//! sheet that has a recognisable header, explaining every row it leaves out.
+//! that the bytes really are a safe ODS, then reads every visible sheet by its header:
+//! one shift per row (the long table), or a roster grid (one row per person, one
+//! column per date, shift codes from a legend), explaining every row it leaves out.
 
 mod cells;
+mod grid;
 mod header;
 mod model;
 mod sheet;
@@ -15,6 +17,7 @@ use std::io::Cursor;
 
 use calamine::{Ods, Reader, SheetVisible, open_workbook_from_rs};
 
+pub use grid::RosterEntry;
 pub use model::{ImportLimits, ImportMessage, ParsedSchedule, Severity, ShiftRow, date_range};
 pub use sniff::{MAX_ENTRIES, MAX_EXPANDED_BYTES, MAX_RATIO, ODS_MIMETYPE, sniff_ods};
 
@@ -95,22 +98,39 @@ pub fn parse_schedule(bytes: &[u8], limits: &ImportLimits) -> Result<ParsedSched
         .map_err(|e: calamine::OdsError| OdsError::Unreadable(e.to_string()))?;
     let sheets = workbook.sheets_metadata().to_vec();
     let mut importer = sheet::Importer::new(limits);
+    // Read every visible sheet first: a grid's legend may be on any sheet. Notes keep
+    // the sheets' order.
+    let mut ranges = Vec::new();
     for meta in &sheets {
-        if meta.visible != SheetVisible::Visible {
-            importer.note(ImportMessage::sheet(
+        let read = if meta.visible != SheetVisible::Visible {
+            Err((Severity::Info, "skipped: the sheet is hidden".to_owned()))
+        } else {
+            workbook.worksheet_range(&meta.name).map_err(|e| {
+                (
+                    Severity::Error,
+                    format!("skipped: the sheet could not be read ({e})"),
+                )
+            })
+        };
+        ranges.push((meta.name.clone(), read));
+    }
+    let readable: Vec<(&str, &calamine::Range<calamine::Data>)> = ranges
+        .iter()
+        .filter_map(|(name, r)| r.as_ref().ok().map(|r| (name.as_str(), r)))
+        .collect();
+    let legend = importer.read_legends(&readable);
+    for (name, read) in &ranges {
+        match read {
+            Err((severity, message)) => {
+                importer.note(ImportMessage::sheet(*severity, name, message.clone()))
+            }
+            Ok(range) if grid::has_grid(range) => importer.read_grid(name, range, &legend)?,
+            Ok(range) if grid::has_legend(range) => importer.note(ImportMessage::sheet(
                 Severity::Info,
-                &meta.name,
-                "skipped: the sheet is hidden",
-            ));
-            continue;
-        }
-        match workbook.worksheet_range(&meta.name) {
-            Ok(range) => importer.read_sheet(&meta.name, &range)?,
-            Err(e) => importer.note(ImportMessage::sheet(
-                Severity::Error,
-                &meta.name,
-                format!("skipped: the sheet could not be read ({e})"),
+                name,
+                "read as the legend of shift codes",
             )),
+            Ok(range) => importer.read_sheet(name, range)?,
         }
     }
     let parsed = importer.finish()?;

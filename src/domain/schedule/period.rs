@@ -77,6 +77,7 @@ mod tests {
 
     fn parsed() -> ParsedSchedule {
         ParsedSchedule {
+            roster: Vec::new(),
             shifts: vec![row(2, 1), row(3, 2), row(4, 5)],
             messages: vec![],
             sheets_read: 1,

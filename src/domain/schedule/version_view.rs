@@ -1,15 +1,18 @@
 //! How a schedule version and its coverage are shown to API clients: the version with
 //! its shift instances, each with its assignments and coverage, and the coverage
-//! summary (overall, per day, the gaps) in the same shape wherever it appears.
+//! summary (overall, per day, the gaps) in the same shape wherever it appears. Shift
+//! and assignment times are instants with the hospital time zone's offset.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::calculate::status_name;
 use super::coverage::{CoverageReport, CoverageStatus, DayCoverage, ShiftCoverage};
+use super::zone::{instant, zone_or_utc};
 use crate::store::{
     AssignmentRow, CoverageRow, RunId, ShiftCoverageRow, ShiftInstanceRow, Store, StoreResult,
     TenantId, VersionRow,
@@ -109,10 +112,10 @@ pub struct AssignmentView {
     pub staff_id: Option<String>,
     /// The roster's assignment name.
     pub assignment_name: String,
-    /// Start, local time.
-    pub start: NaiveDateTime,
-    /// End, local time.
-    pub end: NaiveDateTime,
+    /// Start, with the hospital's offset.
+    pub start: DateTime<FixedOffset>,
+    /// End, with the hospital's offset.
+    pub end: DateTime<FixedOffset>,
 }
 
 /// One shift instance with its staffing.
@@ -131,10 +134,10 @@ pub struct ShiftView {
     pub shift_name: String,
     /// Service, location or unit.
     pub service: String,
-    /// Start, local time.
-    pub start: NaiveDateTime,
-    /// End, local time.
-    pub end: NaiveDateTime,
+    /// Start, with the hospital's offset.
+    pub start: DateTime<FixedOffset>,
+    /// End, with the hospital's offset.
+    pub end: DateTime<FixedOffset>,
     /// Staff needed.
     pub required_staff: i32,
     /// Coverage status at the last calculation (`covered`, `under`, `uncovered`).
@@ -163,6 +166,8 @@ pub struct VersionView {
     pub id: Uuid,
     /// The hospital.
     pub hospital_id: Uuid,
+    /// The hospital's IANA time zone, in which its shift times are wall-clock times.
+    pub time_zone: String,
     /// `draft`.
     pub status: String,
     /// The upload it was read from.
@@ -195,6 +200,11 @@ impl VersionView {
         let Some(version) = store.get_version(tenant, id).await? else {
             return Ok(None);
         };
+        let time_zone = store
+            .get_hospital(tenant, version.hospital_id)
+            .await?
+            .map(|h| h.time_zone)
+            .unwrap_or_else(|| "UTC".to_owned());
         let shifts = store.list_shifts(tenant, id).await?;
         let assignments = store.list_assignments(tenant, id).await?;
         let coverage = store.get_coverage(tenant, id).await?;
@@ -204,6 +214,7 @@ impl VersionView {
         };
         Ok(Some(Self::assemble(
             version,
+            time_zone,
             &shifts,
             assignments,
             coverage.as_ref(),
@@ -213,11 +224,13 @@ impl VersionView {
 
     fn assemble(
         version: VersionRow,
+        time_zone: String,
         shifts: &[ShiftInstanceRow],
         assignments: Vec<AssignmentRow>,
         coverage: Option<&CoverageRow>,
         per_shift: &[ShiftCoverageRow],
     ) -> Self {
+        let zone: Tz = zone_or_utc(&time_zone);
         let mut by_shift: HashMap<Uuid, Vec<AssignmentView>> = HashMap::new();
         for a in assignments {
             by_shift
@@ -228,8 +241,8 @@ impl VersionView {
                     staff_name: a.staff_name,
                     staff_id: a.staff_ref,
                     assignment_name: a.assignment_name,
-                    start: a.starts_at,
-                    end: a.ends_at,
+                    start: instant(zone, a.starts_at),
+                    end: instant(zone, a.ends_at),
                 });
         }
         let status: HashMap<Uuid, &str> = per_shift
@@ -241,6 +254,7 @@ impl VersionView {
         Self {
             id: version.version_id,
             hospital_id: version.hospital_id,
+            time_zone,
             status: version.status,
             upload_id: version.upload_id,
             run_id: version.run_id,
@@ -260,8 +274,8 @@ impl VersionView {
                     date: s.shift_date,
                     shift_name: s.shift_name.clone(),
                     service: s.service.clone(),
-                    start: s.starts_at,
-                    end: s.ends_at,
+                    start: instant(zone, s.starts_at),
+                    end: instant(zone, s.ends_at),
                     required_staff: s.required_staff,
                     coverage_status: status.get(&s.shift_id).map(|s| (*s).to_owned()),
                     assignments: by_shift.remove(&s.shift_id).unwrap_or_default(),

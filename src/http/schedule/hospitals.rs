@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::domain::schedule::zone::parse_zone;
 use crate::domain::validation::Problems;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
@@ -24,6 +25,7 @@ const MAX_NAME: usize = 200;
 struct HospitalView {
     id: Uuid,
     name: String,
+    time_zone: String,
     created_by: String,
     created_at: DateTime<Utc>,
 }
@@ -33,23 +35,45 @@ impl From<HospitalRow> for HospitalView {
         Self {
             id: h.hospital_id,
             name: h.name,
+            time_zone: h.time_zone,
             created_by: h.created_by,
             created_at: h.created_at,
         }
     }
 }
 
-/// `POST /v1/hospitals` `{name}`: `201` with the hospital; `409` when the tenant has one
-/// of that name.
+/// `POST /v1/hospitals` `{name, timeZone?}`: `201` with the hospital; `409` when the
+/// tenant has one of that name. `timeZone` is an IANA name (default
+/// `schedules.default_time_zone`).
 pub async fn create_hospital(
     State(state): State<AppState>,
     principal: Principal,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
     let mut problems = Problems::new();
+    let time_zone = match body.get("timeZone") {
+        None | Some(Value::Null) => state.settings.schedules.default_time_zone.clone(),
+        Some(Value::String(z)) => match parse_zone(z) {
+            Some(zone) => zone.name().to_owned(),
+            None => {
+                problems.push(
+                    "/timeZone",
+                    "must be an IANA time zone name such as America/New_York",
+                );
+                String::new()
+            }
+        },
+        Some(_) => {
+            problems.push("/timeZone", "must be a string");
+            String::new()
+        }
+    };
     let name = match &body {
         Value::Object(map) => {
-            for key in map.keys().filter(|k| k.as_str() != "name") {
+            for key in map
+                .keys()
+                .filter(|k| !matches!(k.as_str(), "name" | "timeZone"))
+            {
                 problems.push(
                     format!("/{}", crate::engine::escape_pointer(key)),
                     "is not a field of a hospital",
@@ -86,6 +110,7 @@ pub async fn create_hospital(
     let row = HospitalRow {
         hospital_id: Uuid::now_v7(),
         name,
+        time_zone,
         created_by: principal.subject.clone(),
         created_at: state.engine.clock().now(),
     };

@@ -160,6 +160,7 @@ async fn start(
         hospital_id: hospital,
         period_start: form.period.start,
         period_end: form.period.end,
+        version_id: None,
     };
     let submission = Submission {
         tenant: principal.tenant.clone(),

@@ -72,6 +72,9 @@ pub struct Period {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Meta {
+    /// The server's version of the resource, changed by every update.
+    #[serde(default)]
+    pub version_id: Option<String>,
     /// When the server last changed the resource (a full instant in FHIR); `None`
     /// when absent or unreadable, so one odd timestamp does not fail a whole search.
     #[serde(default, deserialize_with = "lenient_instant")]

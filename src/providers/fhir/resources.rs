@@ -44,6 +44,21 @@ impl Encounter {
     pub fn last_updated(&self) -> Option<DateTime<Utc>> {
         self.meta.as_ref()?.last_updated
     }
+
+    /// Which version of the resource this is: `meta.versionId`, else
+    /// `meta.lastUpdated` (RFC 3339, UTC); `None` when the server gives neither.
+    pub fn version(&self) -> Option<String> {
+        let meta = self.meta.as_ref()?;
+        meta.version_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .or_else(|| {
+                meta.last_updated
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            })
+    }
 }
 
 /// A `Patient`.
@@ -170,7 +185,18 @@ mod tests {
             e.last_updated().map(|t| t.to_rfc3339()),
             Some("2025-03-03T14:05:00.123+00:00".into())
         );
+        assert_eq!(e.version().as_deref(), Some("3"));
         assert_eq!(e.period.unwrap().end.as_deref(), Some("2025-03-03"));
+    }
+
+    #[test]
+    fn without_a_version_id_the_version_is_the_last_update() {
+        let e: Encounter =
+            serde_json::from_str(r#"{"meta":{"lastUpdated":"2025-03-03T14:05:00.120+01:00"}}"#)
+                .unwrap();
+        assert_eq!(e.version().as_deref(), Some("2025-03-03T13:05:00.120Z"));
+        let e: Encounter = serde_json::from_str(r#"{"meta":{"versionId":" "}}"#).unwrap();
+        assert_eq!(e.version(), None);
     }
 
     #[test]

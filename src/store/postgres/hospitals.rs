@@ -18,12 +18,13 @@ const STATUS_COLUMNS: &str =
 impl HospitalStore for PgStore {
     async fn create_hospital(&self, tenant: &TenantId, h: &HospitalRow) -> StoreResult<()> {
         sqlx::query(
-            "insert into hospitals (tenant_id, hospital_id, name, created_by, created_at)
-             values ($1, $2, $3, $4, $5)",
+            "insert into hospitals (tenant_id, hospital_id, name, time_zone, created_by, created_at)
+             values ($1, $2, $3, $4, $5, $6)",
         )
         .bind(tenant)
         .bind(h.hospital_id)
         .bind(&h.name)
+        .bind(&h.time_zone)
         .bind(&h.created_by)
         .bind(h.created_at)
         .execute(&self.pool)
@@ -33,7 +34,7 @@ impl HospitalStore for PgStore {
 
     async fn list_hospitals(&self, tenant: &TenantId) -> StoreResult<Vec<HospitalRow>> {
         Ok(sqlx::query_as(
-            "select hospital_id, name, created_by, created_at from hospitals
+            "select hospital_id, name, time_zone, created_by, created_at from hospitals
              where tenant_id = $1 order by name, hospital_id",
         )
         .bind(tenant)
@@ -43,7 +44,7 @@ impl HospitalStore for PgStore {
 
     async fn get_hospital(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<HospitalRow>> {
         Ok(sqlx::query_as(
-            "select hospital_id, name, created_by, created_at from hospitals
+            "select hospital_id, name, time_zone, created_by, created_at from hospitals
              where tenant_id = $1 and hospital_id = $2",
         )
         .bind(tenant)

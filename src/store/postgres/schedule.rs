@@ -2,19 +2,21 @@
 //! phase's rows go in one transaction; many rows go in one statement through `unnest`.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::PgStore;
 use crate::store::{
     AssignmentBatch, AssignmentRow, CoverageRow, CoverageWrite, CreatedVersion, NewScheduleVersion,
-    ScheduleStore, ShiftCoverageRow, ShiftInstanceRow, StoreError, StoreResult, TenantId,
-    VersionRow,
+    Published, ScheduleStore, ShiftCoverageRow, ShiftInstanceRow, StoreError, StoreResult,
+    TenantId, VersionRow,
 };
 
 const VERSION_COLUMNS: &str = "version_id, hospital_id, upload_id, run_id, status, \
      period_start, period_end, shift_count, created_by, created_at, assignments_fetched_at, \
-     assignments_matched, assignments_unmatched";
+     assignments_matched, assignments_unmatched, published_at, published_by, superseded_at, \
+     superseded_by";
 const SHIFT_COLUMNS: &str = "shift_id, position, sheet, row_number, shift_date, shift_name, \
      service, starts_at, ends_at, required_staff";
 const ASSIGNMENT_COLUMNS: &str = "assignment_id, shift_id, position, staff_name, staff_key, \
@@ -91,6 +93,95 @@ impl ScheduleStore for PgStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    async fn list_versions(
+        &self,
+        tenant: &TenantId,
+        hospital: Uuid,
+        before: Option<Uuid>,
+        limit: i64,
+    ) -> StoreResult<Vec<VersionRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {VERSION_COLUMNS} from schedule_versions
+             where tenant_id = $1 and hospital_id = $2
+               and (cast($3 as uuid) is null or version_id < $3)
+             order by version_id desc limit $4"
+        ))
+        .bind(tenant)
+        .bind(hospital)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn publish_version(
+        &self,
+        tenant: &TenantId,
+        version: Uuid,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Published> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<VersionRow> = sqlx::query_as(&format!(
+            "select {VERSION_COLUMNS} from schedule_versions
+             where tenant_id = $1 and version_id = $2 for update"
+        ))
+        .bind(tenant)
+        .bind(version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Published::NotFound);
+        };
+        if row.status != "draft" {
+            return Ok(Published::NotDraft(row.status));
+        }
+        let overlap: Option<Uuid> = sqlx::query_scalar(
+            "select version_id from schedule_versions
+             where tenant_id = $1 and hospital_id = $2 and status = 'published'
+               and not (period_start = $3 and period_end = $4)
+               and period_start <= $4 and period_end >= $3
+             limit 1",
+        )
+        .bind(tenant)
+        .bind(row.hospital_id)
+        .bind(row.period_start)
+        .bind(row.period_end)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(other) = overlap {
+            return Ok(Published::Overlaps(other));
+        }
+        let superseded: Vec<Uuid> = sqlx::query_scalar(
+            "update schedule_versions set status = 'superseded', superseded_at = $5,
+                superseded_by = $6
+             where tenant_id = $1 and hospital_id = $2 and status = 'published'
+               and period_start = $3 and period_end = $4
+             returning version_id",
+        )
+        .bind(tenant)
+        .bind(row.hospital_id)
+        .bind(row.period_start)
+        .bind(row.period_end)
+        .bind(at)
+        .bind(version)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(
+            "update schedule_versions set status = 'published', published_at = $3,
+                published_by = $4
+             where tenant_id = $1 and version_id = $2",
+        )
+        .bind(tenant)
+        .bind(version)
+        .bind(at)
+        .bind(by)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Published::Published { superseded })
     }
 
     async fn list_shifts(

@@ -1,14 +1,21 @@
 //! The prior-authorization `encounter` workflow: `hydrate` (patient, conditions and
 //! observations from FHIR) → `analyze` (rule set or model) → `generatePdf` (the form,
-//! stored) → `notify` (`PA_FORM_READY`), fed by a poller per configured FHIR source
-//! and by `POST /v1/encounters`.
+//! stored, when prior authorization is needed) → `notify` (`PA_FORM_READY` or
+//! `PA_NOT_REQUIRED`), fed by a poller per configured FHIR source and by
+//! `POST /v1/encounters`.
 //!
 //! Every FHIR and model call goes through the resilience layer: while a breaker is
-//! open the step waits without spending an attempt. The engine has no failure hook,
-//! so each step publishes `EncounterProcessingFailed` itself when it fails for good:
-//! on a permanent error, or on a retryable one in its last attempt.
+//! open the step waits without spending an attempt, and when a step's last attempt
+//! fails on a transient error the run parks and tries again (`outage`), so only
+//! permanent errors (or an outage outlasting `encounters.outage_max_wait`) fail it.
+//! The engine has no failure hook, so each step publishes `EncounterProcessingFailed`
+//! itself when it fails for good; runs that failed on a transient error are retried
+//! when their source answers again (`recovery`). Runs are keyed by the encounter's
+//! version, so a changed encounter is processed again.
 
+mod outage;
 mod poller;
+mod recovery;
 mod sources;
 mod steps;
 
@@ -36,7 +43,8 @@ pub use sources::{EncounterSources, Source};
 /// The workflow's name.
 pub const WORKFLOW: &str = "encounter";
 
-/// The run's input: which encounter of which configured source.
+/// The run's input: which encounter of which configured source, and which version
+/// of it, when that was known at submission.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EncounterInput {
@@ -44,6 +52,9 @@ pub struct EncounterInput {
     pub source: String,
     /// The FHIR id of the encounter.
     pub encounter_id: String,
+    /// The resource's version (`meta.versionId`, else `meta.lastUpdated`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 impl EncounterInput {
@@ -59,6 +70,16 @@ impl EncounterInput {
         };
         let source = text("source", &mut problems);
         let encounter_id = text("encounterId", &mut problems);
+        let version = match input.get("version") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(v)) if !v.trim().is_empty() && v.len() <= 128 => {
+                Some(v.trim().to_owned())
+            }
+            Some(_) => {
+                problems.push("/version", "must be a string of 1-128 characters");
+                None
+            }
+        };
         if let Some(id) = &encounter_id
             && !is_fhir_id(id)
         {
@@ -71,19 +92,30 @@ impl EncounterInput {
             (Some(source), Some(encounter_id)) if problems.is_empty() => Ok(Self {
                 source,
                 encounter_id,
+                version,
             }),
             _ => Err(problems),
         }
     }
 
-    /// The run's idempotency key: one run per encounter of a source.
+    /// The run's idempotency key: one run per version of an encounter of a source
+    /// (`<source>:<encounter id>@<version>`), so a changed encounter is processed
+    /// again; `<source>:<encounter id>` when the version is unknown.
     pub fn idempotency_key(&self) -> String {
-        format!("{}:{}", self.source, self.encounter_id)
+        match &self.version {
+            Some(v) => format!("{}:{}@{v}", self.source, self.encounter_id),
+            None => format!("{}:{}", self.source, self.encounter_id),
+        }
+    }
+
+    /// The correlation id of the run and its events: `enc-<encounter id>`.
+    pub fn correlation_id(&self) -> String {
+        format!("enc-{}", self.encounter_id)
     }
 
     /// As a run's input.
     pub fn to_value(&self) -> Value {
-        json!({"source": self.source, "encounterId": self.encounter_id})
+        json!(self)
     }
 }
 
@@ -138,6 +170,10 @@ struct EncounterWorkflow {
     sources: Arc<EncounterSources>,
     analyzer: Analyzer,
     max_attempts: u32,
+    /// How often a run waiting out an outage tries again.
+    outage_retry_interval: Duration,
+    /// How long a run waits out an outage before it fails.
+    outage_max_wait: Duration,
     /// Deadline of one FHIR call.
     request_timeout: Duration,
     /// Each attempt's own deadline, a little under the engine's, so a slow attempt
@@ -180,13 +216,17 @@ impl EncounterWorkflow {
             sources: services.encounter_sources.clone(),
             analyzer,
             max_attempts: settings.max_attempts,
+            outage_retry_interval: settings.outage_retry_interval,
+            outage_max_wait: settings.outage_max_wait,
             request_timeout: settings.request_timeout,
             budget: step_timeout.saturating_sub(margin),
         }
     }
 
-    /// Runs one attempt of a step within its budget; when the attempt fails for
-    /// good, publishes `EncounterProcessingFailed`.
+    /// Runs one attempt of a step within its budget. When its last attempt fails on
+    /// a transient error, the run parks and tries again (an outage is waited out for
+    /// up to `outage_max_wait`); when it fails for good, publishes
+    /// `EncounterProcessingFailed`.
     async fn attempt(
         &self,
         ctx: &StepContext,
@@ -199,10 +239,19 @@ impl EncounterWorkflow {
                 humantime::format_duration(self.budget)
             ))),
         };
-        if let Err(e) = &result {
-            self.report_failure(ctx, e).await;
+        match result {
+            Err(e) => match outage::wait_out(self, ctx, &e) {
+                Some(parked) => {
+                    outage::announce(self, ctx, &e, &parked).await;
+                    Ok(parked)
+                }
+                None => {
+                    self.report_failure(ctx, &e).await;
+                    Err(e)
+                }
+            },
+            done => done,
         }
-        result
     }
 
     async fn report_failure(&self, ctx: &StepContext, e: &StepError) {
@@ -213,6 +262,25 @@ impl EncounterWorkflow {
             return;
         }
         let input = EncounterInput::from_value(&ctx.input).ok();
+        // Failed on a transient error (an outage outlasting `outage_max_wait`): the
+        // recovery task retries it once the source answers again.
+        if e.is_retryable()
+            && let Some(i) = &input
+            && let Err(err) = self
+                .services
+                .store
+                .mark_encounter_failed_transient(
+                    &ctx.tenant,
+                    &i.encounter_id,
+                    &i.source,
+                    ctx.run_id,
+                    Some(ctx.now()),
+                )
+                .await
+        {
+            tracing::warn!(run.id = %ctx.run_id, error = %err,
+                "could not mark the encounter for retry after the outage");
+        }
         let event = run_event(
             "EncounterProcessingFailed",
             ctx.run_id,
@@ -270,7 +338,12 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
             policy.clone(),
             step(steps::generate_pdf),
         )
-        .step("notify", &["generatePdf"], policy, step(steps::notify))
+        .step(
+            "notify",
+            &["analyze", "generatePdf"],
+            policy,
+            step(steps::notify),
+        )
         .build()?;
     Ok(vec![def])
 }
@@ -292,6 +365,20 @@ mod tests {
         let ok = EncounterInput::from_value(&json!({"source": "ehr", "encounterId": "enc-1.2"}))
             .unwrap();
         assert_eq!(ok.idempotency_key(), "ehr:enc-1.2");
+        assert_eq!(ok.correlation_id(), "enc-enc-1.2");
+        assert_eq!(
+            ok.to_value(),
+            json!({"source": "ehr", "encounterId": "enc-1.2"})
+        );
+        let versioned = EncounterInput::from_value(
+            &json!({"source": "ehr", "encounterId": "enc-1", "version": "3"}),
+        )
+        .unwrap();
+        assert_eq!(versioned.idempotency_key(), "ehr:enc-1@3");
+        assert_eq!(
+            EncounterInput::from_value(&versioned.to_value()).unwrap(),
+            versioned
+        );
         assert!(!is_fhir_id("..") && !is_fhir_id("") && !is_fhir_id(&"a".repeat(65)));
     }
 }

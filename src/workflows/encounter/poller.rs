@@ -1,6 +1,7 @@
 //! One background poller per polled FHIR source: while it holds the source's lease
 //! it searches finished encounters from the stored cursor, page by page, submits one
-//! `encounter` run per new encounter (idempotency key `<source>:<encounter id>`), and
+//! `encounter` run per new version of an encounter (idempotency key
+//! `<source>:<encounter id>@<version>`), and
 //! saves the cursor after each page's runs were submitted. A crash between the two
 //! repeats nothing: the repeated submissions find the runs already there.
 
@@ -33,12 +34,13 @@ pub struct Pollers {
 }
 
 impl Pollers {
-    /// Starts one poller per source configured with `poll = true`.
+    /// Starts one poller per source configured with `poll = true`, and one recovery
+    /// task per source (polled or not), which retries encounters that failed on a
+    /// transient error once the source answers again.
     pub fn start(engine: Engine, services: &Services) -> Self {
         let stop = CancellationToken::new();
-        let tasks = services
-            .encounter_sources
-            .all()
+        let sources = services.encounter_sources.all();
+        let mut tasks: Vec<JoinHandle<()>> = sources
             .iter()
             .filter(|s| s.poll)
             .map(|source| {
@@ -51,6 +53,14 @@ impl Pollers {
                 tokio::spawn(poller.run())
             })
             .collect();
+        tasks.extend(sources.iter().map(|source| {
+            super::recovery::spawn(
+                engine.clone(),
+                services.clone(),
+                source.clone(),
+                stop.clone(),
+            )
+        }));
         Self { stop, tasks }
     }
 
@@ -215,20 +225,20 @@ impl Poller {
         encounters: &[Encounter],
         cursor: &mut SourceCursor,
     ) -> Result<(), Halt> {
-        let mut todo: Vec<(&str, Option<DateTime<Utc>>)> = Vec::new();
+        let mut todo: Vec<(&str, Option<DateTime<Utc>>, Version)> = Vec::new();
         for encounter in encounters {
             let Some(id) = encounter.id.as_deref().filter(|id| super::is_fhir_id(id)) else {
                 tracing::warn!(source = %self.source.name, "skipping an encounter without a usable id");
                 continue;
             };
             let updated = encounter.last_updated().map(micros);
-            if !already_seen(cursor, id, updated) && !todo.iter().any(|(t, _)| *t == id) {
-                todo.push((id, updated));
+            if !already_seen(cursor, id, updated) && !todo.iter().any(|(t, _, _)| *t == id) {
+                todo.push((id, updated, encounter.version()));
             }
         }
         let submissions: Vec<_> = todo
             .iter()
-            .map(|(id, _)| self.submit(id.to_string()))
+            .map(|(id, _, version)| self.submit(id.to_string(), version.clone()))
             .collect();
         let results: Vec<_> = futures::stream::iter(submissions)
             .buffered(SUBMIT_CONCURRENCY)
@@ -236,18 +246,19 @@ impl Poller {
             .await;
         let mut detected = Vec::new();
         let mut result = Ok(());
-        for ((id, updated), submitted) in todo.iter().zip(results) {
+        for ((id, updated, version), submitted) in todo.iter().zip(results) {
             match submitted {
                 Ok((run_id, created)) => {
                     if created {
                         detected.push(run_event(
                             "EncounterDetected",
                             run_id,
-                            None,
+                            Some(format!("enc-{id}")),
                             self.services.clock.now(),
                             json!({
                                 "source": self.source.name,
                                 "encounterId": id,
+                                "versionId": version,
                                 "lastUpdated": updated,
                                 "via": "poll",
                             }),
@@ -278,10 +289,15 @@ impl Poller {
         result
     }
 
-    async fn submit(&self, encounter_id: String) -> Result<(crate::store::RunId, bool), Halt> {
+    async fn submit(
+        &self,
+        encounter_id: String,
+        version: Option<String>,
+    ) -> Result<(crate::store::RunId, bool), Halt> {
         let input = EncounterInput {
             source: self.source.name.clone(),
             encounter_id,
+            version,
         };
         let submission = Submission {
             tenant: self.source.tenant.clone(),
@@ -290,7 +306,7 @@ impl Poller {
             options: RunOptions::default(),
             idempotency_key: Some(input.idempotency_key()),
             fingerprint: None,
-            correlation_id: None,
+            correlation_id: Some(input.correlation_id()),
         };
         let (run_id, created) = match self.engine.submit(submission, Duration::ZERO).await {
             Ok(Submitted::Run {
@@ -312,6 +328,7 @@ impl Poller {
             encounter_id: input.encounter_id.clone(),
             source: self.source.name.clone(),
             run_id,
+            version: input.version.clone(),
             submitted_at: self.services.clock.now(),
         };
         if let Err(e) = self.services.store.record_encounter_run(&row).await {
@@ -321,6 +338,9 @@ impl Poller {
         Ok((run_id, created))
     }
 }
+
+/// An encounter's version (`meta.versionId`, else `meta.lastUpdated`), if it has one.
+type Version = Option<String>;
 
 /// Timestamps as the store keeps them (microseconds), so a cursor read back compares
 /// equal to the instant it was saved from.

@@ -81,8 +81,13 @@ pub(super) fn hydrate(wf: Arc<EncounterWorkflow>, ctx: StepContext) -> StepFut {
 
 async fn hydrate_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepOutcome, StepError> {
     let (input, source) = wf.source(ctx)?;
+    if ctx.attempt == 1 && ctx.wake.is_none() {
+        wf.started(ctx, &input).await;
+    }
     let client = &source.client;
     let encounter = wf.fhir(client.encounter(&input.encounter_id)).await?;
+    // The version read is the one processed (a push may name none, or an older one).
+    let version = encounter.version().or(input.version.clone());
     if encounter.status.as_deref() != Some("finished") {
         return Err(StepError::permanent(format!(
             "encounter {} is not finished (status {})",
@@ -112,6 +117,7 @@ async fn hydrate_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepO
         "source": source.name,
         "payer": source.payer,
         "encounterId": input.encounter_id,
+        "versionId": version,
         "patientId": patient_id,
         "counts": counts,
         "clinicalData": data,
@@ -121,10 +127,38 @@ async fn hydrate_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepO
         json!({
             "source": source.name,
             "encounterId": input.encounter_id,
+            "versionId": version,
             "patientId": patient_id,
             "counts": counts,
         }),
     )))
+}
+
+impl EncounterWorkflow {
+    /// Publishes `EncounterProcessingStarted` as the first attempt of the first step
+    /// begins (outside the step's commit, so it precedes the FHIR reads).
+    async fn started(&self, ctx: &StepContext, input: &EncounterInput) {
+        let event = super::run_event(
+            "EncounterProcessingStarted",
+            ctx.run_id,
+            ctx.correlation_id.clone(),
+            ctx.now(),
+            json!({
+                "encounterId": input.encounter_id,
+                "source": input.source,
+                "versionId": input.version,
+            }),
+        );
+        if let Err(e) = self
+            .services
+            .store
+            .append_events(&ctx.tenant, &[event])
+            .await
+        {
+            tracing::warn!(run.id = %ctx.run_id, error = %e,
+                "could not publish EncounterProcessingStarted");
+        }
+    }
 }
 
 /// `analyze`: the prior-authorization decision, by the rule set or by the model.
@@ -188,10 +222,34 @@ async fn generate_pdf_once(
 ) -> Result<StepOutcome, StepError> {
     let data: ClinicalData = dep(ctx, "hydrate", "clinicalData")?;
     let source: String = dep(ctx, "hydrate", "source")?;
+    let version: Option<String> = dep(ctx, "hydrate", "versionId")?;
     let analysis: Analysis = dep(ctx, "analyze", "analysis")?;
     // The run id is the transaction: stable across attempts and printed on every page.
     let transaction_id = ctx.run_id.to_string();
     let created_at = ctx.now();
+    if !analysis.requires_prior_auth {
+        // No form: none is needed. A form made for an earlier version is obsolete.
+        wf.services
+            .store
+            .supersede_encounter_forms(
+                &ctx.tenant,
+                &data.encounter.id,
+                &source,
+                ctx.run_id,
+                &transaction_id,
+                created_at,
+            )
+            .await
+            .map_err(|e| StepError::retryable(format!("superseding earlier forms failed: {e}")))?;
+        return Ok(StepOutcome::Done(StepOutput::new(json!({
+            "transactionId": transaction_id,
+            "encounterId": data.encounter.id,
+            "patientId": data.patient.id,
+            "requiresPriorAuth": false,
+            "formGenerated": false,
+            "formUrl": null,
+        }))));
+    }
     let form = PaForm::new(transaction_id.clone(), created_at, &data, analysis);
     let pdf = tokio::task::spawn_blocking(move || render_pa_form(&form))
         .await
@@ -206,6 +264,7 @@ async fn generate_pdf_once(
             source: source.clone(),
             run_id: ctx.run_id,
             transaction_id: transaction_id.clone(),
+            version,
             pdf,
             created_at,
         })
@@ -216,6 +275,8 @@ async fn generate_pdf_once(
         "transactionId": transaction_id,
         "encounterId": data.encounter.id,
         "patientId": data.patient.id,
+        "requiresPriorAuth": true,
+        "formGenerated": true,
         "sizeBytes": size,
         "formUrl": form_url,
     });
@@ -235,7 +296,8 @@ pub(super) fn form_url(encounter_id: &str, source: &str) -> String {
     format!("/v1/encounters/{encounter_id}/form.pdf?source={source}")
 }
 
-/// `notify`: emits `PA_FORM_READY`.
+/// `notify`: emits `PA_FORM_READY` with the form, or `PA_NOT_REQUIRED` with the
+/// analysis when no prior authorization is needed.
 pub(super) fn notify(wf: Arc<EncounterWorkflow>, ctx: StepContext) -> StepFut {
     Box::pin(async move { wf.attempt(&ctx, notify_once(&ctx)).await })
 }
@@ -244,17 +306,33 @@ async fn notify_once(ctx: &StepContext) -> Result<StepOutcome, StepError> {
     let transaction_id: String = dep(ctx, "generatePdf", "transactionId")?;
     let encounter_id: String = dep(ctx, "generatePdf", "encounterId")?;
     let patient_id: String = dep(ctx, "generatePdf", "patientId")?;
-    let form_url: String = dep(ctx, "generatePdf", "formUrl")?;
-    let message =
-        format!("The prior-authorization form for encounter {encounter_id} is ready for review.");
-    let ready = json!({
+    let form_url: Option<String> = dep(ctx, "generatePdf", "formUrl")?;
+    let analysis: Analysis = dep(ctx, "analyze", "analysis")?;
+    let (event_type, message) = match &form_url {
+        Some(_) if analysis.requires_prior_auth => (
+            "PA_FORM_READY",
+            format!(
+                "The prior-authorization form for encounter {encounter_id} is ready for review."
+            ),
+        ),
+        _ => (
+            "PA_NOT_REQUIRED",
+            format!("Encounter {encounter_id} needs no prior authorization; no form was made."),
+        ),
+    };
+    let mut data = json!({
         "transactionId": transaction_id,
         "encounterId": encounter_id,
         "patientId": patient_id,
+        "requiresPriorAuth": analysis.requires_prior_auth,
         "message": message,
-        "formUrl": form_url,
     });
+    match form_url {
+        Some(url) if analysis.requires_prior_auth => data["formUrl"] = json!(url),
+        _ => data["analysis"] = json!(analysis),
+    }
     Ok(StepOutcome::Done(
-        StepOutput::new(json!({"notified": true, "message": message})).emit("PA_FORM_READY", ready),
+        StepOutput::new(json!({"notified": true, "eventType": event_type, "message": message}))
+            .emit(event_type, data),
     ))
 }

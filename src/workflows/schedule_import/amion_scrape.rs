@@ -111,7 +111,7 @@ async fn scrape(
         tracing::info!(run.id = %ctx.run_id, "Amion is not configured; no assignments fetched");
         return skipped(
             "notConfigured",
-            "Amion is not configured (providers.amion.base_url is empty); no assignments were fetched, so coverage counts nobody as assigned".into(),
+            "Amion is not configured (providers.amion.base_url is empty); no assignments were fetched, so coverage counts only those a roster grid named".into(),
         );
     }
     let store = services.store.as_ref();

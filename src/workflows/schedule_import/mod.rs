@@ -40,6 +40,9 @@ pub const ODS_IMPORT: &str = "odsImport";
 pub const AMION_SCRAPE: &str = "amionScrape";
 /// Phase 3: compute and store coverage.
 pub const COVERAGE: &str = "coverageCalculation";
+/// Phases 2 and 3 again for an existing version (`POST
+/// /v1/schedules/versions/{id}/assignments/refresh`).
+pub const REFRESH_WORKFLOW: &str = "schedule-assignments-refresh";
 
 /// The input of a `schedule-import` run. It names the stored upload; the file's bytes
 /// and the Amion access code never travel in a run's input.
@@ -56,6 +59,10 @@ pub struct ImportInput {
     /// Rows after this day are left out.
     #[serde(default)]
     pub period_end: Option<NaiveDate>,
+    /// The existing version a refresh works on (phases 2 and 3 only); `None` for an
+    /// import, whose first phase creates the version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<Uuid>,
 }
 
 impl ImportInput {
@@ -81,7 +88,8 @@ impl Phase {
     /// Ends the hospital's import with `state`, if this run's import still holds it.
     /// A cancelled run leaves it to the status read, which says `CANCELLED`.
     async fn finish(&self, ctx: &StepContext, input: &ImportInput, state: ImportState) {
-        if ctx.cancel.is_cancelled() {
+        // A refresh is no import: the hospital's import status is not its to set.
+        if ctx.cancel.is_cancelled() || input.version_id.is_some() {
             return;
         }
         let store = self.services.store.as_ref();
@@ -128,8 +136,12 @@ fn store_failure(what: &str, e: StoreError) -> StepError {
     }
 }
 
-/// The version the import created, from `odsImport`'s output.
+/// The version the phases work on: a refresh's input names it; an import's first
+/// phase created it (its output names it).
 fn version_of(ctx: &StepContext) -> Result<Uuid, StepError> {
+    if let Some(id) = ImportInput::of(ctx)?.version_id {
+        return Ok(id);
+    }
     ctx.dep(ODS_IMPORT)
         .and_then(|o| o.get("versionId"))
         .and_then(Value::as_str)
@@ -145,7 +157,7 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
         max_attempts: retry.max_attempts,
     });
     let policy = StepPolicy::new().retry(retry);
-    let (p1, p2, p3) = (phase.clone(), phase.clone(), phase);
+    let (p1, p2, p3) = (phase.clone(), phase.clone(), phase.clone());
     let guard = guard::OneImportPerHospital {
         store: services.store.clone(),
         stale_after: services.settings.server.request_timeout,
@@ -159,11 +171,23 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
         .step(AMION_SCRAPE, &[ODS_IMPORT], policy.clone(), move |ctx| {
             amion_scrape::run(p2.clone(), ctx)
         })
-        .step(COVERAGE, &[ODS_IMPORT, AMION_SCRAPE], policy, move |ctx| {
+        .step(
+            COVERAGE,
+            &[ODS_IMPORT, AMION_SCRAPE],
+            policy.clone(),
+            move |ctx| coverage_step::run(p3.clone(), ctx),
+        )
+        .build()?;
+    let (p2, p3) = (phase.clone(), phase);
+    let refresh = WorkflowDefinition::builder(REFRESH_WORKFLOW, 1)
+        .step(AMION_SCRAPE, &[], policy.clone(), move |ctx| {
+            amion_scrape::run(p2.clone(), ctx)
+        })
+        .step(COVERAGE, &[AMION_SCRAPE], policy, move |ctx| {
             coverage_step::run(p3.clone(), ctx)
         })
         .build()?;
-    Ok(vec![def])
+    Ok(vec![def, refresh])
 }
 
 #[cfg(test)]
@@ -185,6 +209,7 @@ mod tests {
         let services =
             Services::build(Arc::new(store), Arc::new(settings), Arc::new(SystemClock)).unwrap();
         let defs = definitions(&services).unwrap();
+        assert_eq!(defs[1].name, REFRESH_WORKFLOW);
         let def = &defs[0];
         assert_eq!(def.name, WORKFLOW);
         let shape: Vec<(&str, Vec<&str>, bool)> = def

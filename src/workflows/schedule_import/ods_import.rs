@@ -4,7 +4,10 @@
 //! fails and sets the hospital's import status to `FAILED`. It first takes the
 //! hospital's import slot for its run, and fails at once when another import holds it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use chrono::NaiveDate;
 
 use serde_json::json;
 use uuid::Uuid;
@@ -13,11 +16,13 @@ use super::guard::take_slot;
 use super::messages::of_import;
 use super::{ImportInput, ODS_IMPORT, Phase, store_failure};
 use crate::domain::schedule::import_status::busy_detail;
+use crate::domain::schedule::matching::normalise_person_name;
 use crate::domain::schedule::ods::{ImportLimits, ParsedSchedule, parse_schedule};
 use crate::domain::schedule::period::Period;
 use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
 use crate::store::{
-    CreatedVersion, ImportClaim, ImportState, NewScheduleVersion, NewShiftInstance,
+    AssignmentBatch, AssignmentRow, CreatedVersion, ImportClaim, ImportState, NewScheduleVersion,
+    NewShiftInstance, ShiftInstanceRow, Store,
 };
 
 pub(super) async fn run(phase: Arc<Phase>, ctx: StepContext) -> Result<StepOutcome, StepError> {
@@ -123,6 +128,7 @@ async fn import(
             row.period_end,
         ),
     };
+    let roster = store_roster(store, ctx, version_id, &parsed, &created).await?;
     let left_out = parsed.rows_seen as i64 - parsed.shifts.len() as i64;
     tracing::info!(
         run.id = %ctx.run_id,
@@ -139,6 +145,7 @@ async fn import(
         "sheetsRead": parsed.sheets_read,
         "rowsSeen": parsed.rows_seen,
         "rowsLeftOut": left_out.max(0),
+        "rosterAssignments": roster,
     });
     let mut out = StepOutput::new(output).with_messages(messages);
     if matches!(created, CreatedVersion::Created) {
@@ -153,6 +160,71 @@ async fn import(
         );
     }
     Ok(out)
+}
+
+/// Stores who a roster grid says works which shift, matched to the version's shifts by
+/// date, shift and service, as the version's assignments (Amion's, when the roster
+/// phase fetches any, replace them). A repeated attempt keeps what its predecessor
+/// stored.
+async fn store_roster(
+    store: &dyn Store,
+    ctx: &StepContext,
+    version_id: Uuid,
+    parsed: &ParsedSchedule,
+    created: &CreatedVersion,
+) -> Result<usize, StepError> {
+    if parsed.roster.is_empty() {
+        return Ok(0);
+    }
+    if let CreatedVersion::Existing(row) = created
+        && row.assignments_fetched_at.is_some()
+    {
+        return Ok(usize::try_from(row.assignments_matched.unwrap_or(0)).unwrap_or(0));
+    }
+    let shifts = store
+        .list_shifts(&ctx.tenant, version_id)
+        .await
+        .map_err(|e| store_failure("reading the shifts failed", e))?;
+    let key = |date: NaiveDate, name: &str, service: &str| {
+        (date, name.to_lowercase(), service.to_lowercase())
+    };
+    let by_key: HashMap<_, &ShiftInstanceRow> = shifts
+        .iter()
+        .map(|s| (key(s.shift_date, &s.shift_name, &s.service), s))
+        .collect();
+    let assignments: Vec<AssignmentRow> = parsed
+        .roster
+        .iter()
+        .filter_map(|r| {
+            by_key
+                .get(&key(r.date, &r.shift_name, &r.service))
+                .map(|s| (r, *s))
+        })
+        .enumerate()
+        .map(|(i, (r, s))| AssignmentRow {
+            assignment_id: Uuid::now_v7(),
+            shift_id: s.shift_id,
+            position: i32::try_from(i).unwrap_or(i32::MAX),
+            staff_name: r.person.clone(),
+            staff_key: normalise_person_name(&r.person),
+            staff_ref: None,
+            assignment_name: r.shift_name.clone(),
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+        })
+        .collect();
+    let count = assignments.len();
+    let batch = AssignmentBatch {
+        version_id,
+        fetched_at: ctx.now(),
+        assignments,
+        unmatched: 0,
+    };
+    store
+        .store_assignments(&ctx.tenant, &batch)
+        .await
+        .map_err(|e| store_failure("storing the roster grid's assignments failed", e))?;
+    Ok(count)
 }
 
 fn shift_instances(parsed: &ParsedSchedule) -> Vec<NewShiftInstance> {

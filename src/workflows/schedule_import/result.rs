@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::messages::phase_message;
-use super::{AMION_SCRAPE, COVERAGE, ODS_IMPORT, WORKFLOW};
+use super::{AMION_SCRAPE, COVERAGE, ODS_IMPORT, REFRESH_WORKFLOW, WORKFLOW};
 use crate::engine::{RunView, StepView};
 use crate::store::{RunId, RunStatus, StepStatus};
 
@@ -74,7 +74,7 @@ pub struct ImportResult {
 impl ImportResult {
     /// The result of `run`; `None` when it is not a schedule import.
     pub fn from_run(run: &RunView) -> Option<Self> {
-        if run.workflow != WORKFLOW {
+        if run.workflow != WORKFLOW && run.workflow != REFRESH_WORKFLOW {
             return None;
         }
         let output = |name: &str| {
@@ -82,14 +82,17 @@ impl ImportResult {
                 .filter(|s| s.status == StepStatus::Completed)
                 .and_then(|s| s.output.clone())
         };
-        let schedule_version = output(ODS_IMPORT).map(|o| {
-            json!({
-                "id": o["versionId"],
-                "status": o["status"],
-                "shiftCount": o["shiftCount"],
-                "dateRange": o["dateRange"],
+        let schedule_version = output(ODS_IMPORT)
+            .map(|o| {
+                json!({
+                    "id": o["versionId"],
+                    "status": o["status"],
+                    "shiftCount": o["shiftCount"],
+                    "dateRange": o["dateRange"],
+                })
             })
-        });
+            // A refresh names the version it worked on.
+            .or_else(|| run.input.get("versionId").map(|id| json!({"id": id})));
         let assignments = output(AMION_SCRAPE).map(|o| {
             json!({
                 "count": o["count"],

@@ -111,7 +111,7 @@ async fn a_full_import_stores_the_version_assignments_and_hand_computed_coverage
     assert_eq!(first["assignments"].as_array().unwrap().len(), 3);
     assert_eq!(first["coverageStatus"], "covered");
     assert_eq!(
-        v["shifts"][1]["end"], "2026-03-03T07:00:00",
+        v["shifts"][1]["end"], "2026-03-03T07:00:00Z",
         "overnight ends next day"
     );
     assert_eq!(v["coverage"]["overallPercentage"], 66.7);

@@ -3,6 +3,7 @@
 //! the cases share.
 
 mod failures;
+mod grid;
 mod import;
 mod intake;
 mod lifecycle;

@@ -80,6 +80,11 @@ impl FakeAmion {
         self.shared.gate.send_replace(true);
     }
 
+    /// Answers from now on as `mode` says (the roster changed, say).
+    pub fn set_mode(&self, mode: Mode) {
+        *self.shared.mode.lock().unwrap() = mode;
+    }
+
     /// Every query received, in order.
     pub fn queries(&self) -> Vec<HashMap<String, String>> {
         self.shared.queries.lock().unwrap().clone()

@@ -173,6 +173,66 @@ impl FakeFhir {
         );
     }
 
+    /// A finished ambulatory visit of patient `pat-<id>` that needs no prior
+    /// authorization: a common cold and a normal SpO2.
+    pub fn add_routine_visit(&self, id: &str, updated: &str) {
+        self.add_encounter(id, updated);
+        let mut data = self.inner.data.lock().unwrap();
+        if let Some(e) = data.encounters.iter_mut().find(|e| e["id"] == id) {
+            e["class"] = json!({"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                                "code": "AMB"});
+            e["type"] = json!([{"coding": [{"system": "http://www.ama-assn.org/go/cpt",
+                "code": "99213", "display": "Office visit"}]}]);
+        }
+        data.conditions.insert(
+            id.to_string(),
+            vec![json!({"resourceType": "Condition",
+            "id": format!("cond-a-{id}"),
+            "clinicalStatus": {"coding": [{"code": "active"}]},
+            "verificationStatus": {"coding": [{"code": "confirmed"}]},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "J06.9",
+                                 "display": "Acute upper respiratory infection, unspecified"}]},
+            "encounter": {"reference": format!("Encounter/{id}")}})],
+        );
+        for o in data.observations.get_mut(id).into_iter().flatten() {
+            o["valueQuantity"]["value"] = json!(98.0);
+        }
+    }
+
+    /// Amends an encounter as an EHR would: a new `meta.versionId` and
+    /// `meta.lastUpdated`, and one more diagnosis.
+    pub fn amend(&self, id: &str, version: &str, updated: &str, code: &str, display: &str) {
+        let mut data = self.inner.data.lock().unwrap();
+        if let Some(e) = data.encounters.iter_mut().find(|e| e["id"] == id) {
+            e["meta"] = json!({"versionId": version, "lastUpdated": updated});
+        }
+        data.encounters.sort_by_key(|e| {
+            (
+                last_updated(e),
+                e["id"].as_str().unwrap_or_default().to_string(),
+            )
+        });
+        let added = json!({"resourceType": "Condition", "id": format!("cond-{code}-{id}"),
+            "clinicalStatus": {"coding": [{"code": "active"}]},
+            "verificationStatus": {"coding": [{"code": "confirmed"}]},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code,
+                                 "display": display}]},
+            "encounter": {"reference": format!("Encounter/{id}")}});
+        data.conditions
+            .entry(id.to_string())
+            .or_default()
+            .push(added);
+    }
+
+    /// Sets an encounter's status, as a new version.
+    pub fn set_status(&self, id: &str, status: &str, version: &str, updated: &str) {
+        let mut data = self.inner.data.lock().unwrap();
+        if let Some(e) = data.encounters.iter_mut().find(|e| e["id"] == id) {
+            e["status"] = json!(status);
+            e["meta"] = json!({"versionId": version, "lastUpdated": updated});
+        }
+    }
+
     /// Answers the next `n` requests with 503 and an OperationOutcome.
     pub fn fail_next(&self, n: usize) {
         self.inner.fail_next.store(n, Ordering::SeqCst);

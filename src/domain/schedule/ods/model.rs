@@ -114,8 +114,12 @@ pub struct ParsedSchedule {
     pub messages: Vec<ImportMessage>,
     /// Sheets that had a recognisable header and were read.
     pub sheets_read: u32,
-    /// Non-blank data rows examined below the header rows, valid or not.
+    /// Non-blank data rows examined below the header rows, valid or not (a grid's
+    /// person rows included).
     pub rows_seen: u32,
+    /// Who works which shift, from roster grids (empty for long tables).
+    #[serde(default)]
+    pub roster: Vec<super::grid::RosterEntry>,
 }
 
 /// First and last shift date, or `None` when there are no shifts.

@@ -1,5 +1,6 @@
 //! Reads the shift rows of one sheet below its header, collecting every problem of
-//! every row, and accumulates the result of a whole workbook.
+//! every row, and accumulates the result of a whole workbook (roster grids included,
+//! read by `grid`).
 
 use std::collections::HashMap;
 
@@ -8,6 +9,7 @@ use chrono::{Days, NaiveDate};
 
 use super::OdsError;
 use super::cells::{collapse_spaces, is_blank, parse_date, parse_required, parse_text};
+use super::grid::{Legend, read_grid};
 use super::header::{Header, Role, find_header, header_of};
 use super::model::{ImportLimits, ImportMessage, ParsedSchedule, Severity, ShiftRow};
 use super::time::parse_time;
@@ -40,6 +42,7 @@ impl Importer {
                 messages: Vec::new(),
                 sheets_read: 0,
                 rows_seen: 0,
+                roster: Vec::new(),
             },
             seen: HashMap::new(),
         }
@@ -48,6 +51,64 @@ impl Importer {
     /// Records a remark that is not about a row.
     pub(super) fn note(&mut self, message: ImportMessage) {
         self.parsed.messages.push(message);
+    }
+
+    /// Reads the legends of shift codes of every sheet.
+    pub(super) fn read_legends(&mut self, sheets: &[(&str, &Range<Data>)]) -> Legend {
+        let mut legend = Legend::default();
+        for (name, range) in sheets {
+            legend.read(name, range, &mut self.parsed.messages);
+        }
+        legend
+    }
+
+    /// Reads one roster grid against the workbook's legend.
+    pub(super) fn read_grid(
+        &mut self,
+        sheet: &str,
+        range: &Range<Data>,
+        legend: &Legend,
+    ) -> Result<(), OdsError> {
+        if legend.codes.values().all(Option::is_none) {
+            self.note(ImportMessage::sheet(
+                Severity::Error,
+                sheet,
+                "skipped: a roster grid needs a legend of shift codes (Code, Shift, Start, End, Required staff)",
+            ));
+            return Ok(());
+        }
+        let read = read_grid(sheet, range, legend, &mut self.parsed.messages);
+        self.parsed.sheets_read += 1;
+        self.parsed.rows_seen += read.rows;
+        if self.parsed.rows_seen > self.limits.max_rows {
+            return Err(OdsError::TooManyRows {
+                limit: self.limits.max_rows,
+            });
+        }
+        for s in read.shifts {
+            // Two grids sharing a date call for its shifts once.
+            let key = (
+                s.date,
+                collapse_spaces(&s.name).to_lowercase(),
+                collapse_spaces(&s.service).to_lowercase(),
+            );
+            if self.seen.contains_key(&key) {
+                continue;
+            }
+            self.seen.insert(key, (s.sheet.clone(), s.row));
+            self.parsed.shifts.push(ShiftRow {
+                sheet: s.sheet,
+                row: s.row,
+                date: s.date,
+                shift_name: s.name,
+                start: s.start,
+                end: s.end,
+                service: s.service,
+                required_staff: s.required,
+            });
+        }
+        self.parsed.roster.extend(read.roster);
+        Ok(())
     }
 
     /// Reads one sheet; only the row limit stops the whole import.
