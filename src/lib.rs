@@ -10,6 +10,7 @@ pub mod engine;
 pub mod events;
 pub mod http;
 pub mod providers;
+pub mod storable;
 pub mod store;
 pub mod telemetry;
 pub mod ui;

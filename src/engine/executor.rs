@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::Inner;
 use super::definition::WorkflowDefinition;
 use super::events::RunEvents;
+use super::lease_watch::LeaseWatch;
 use super::options::RunOptions;
 use super::plan::{self, PassContext, Verdict};
 use super::step::{StepContext, StepError, StepOutcome, Wake};
@@ -42,6 +43,8 @@ pub(super) struct Executor {
     run: RunRow,
     options: RunOptions,
     lease: LeaseRef,
+    /// How long the lease holds, as far as this replica knows.
+    watch: LeaseWatch,
     steps: Vec<StepWrite>,
     in_flight: Vec<bool>,
     tasks: JoinSet<AttemptReport>,
@@ -81,7 +84,13 @@ impl Executor {
             correlation_id: run.correlation_id.clone(),
         };
         let n = steps.len();
+        let watch = LeaseWatch::new(
+            run.lease_expires_at,
+            inner.renewed.clone(),
+            inner.clock.clone(),
+        );
         Self {
+            watch,
             inner,
             def,
             cancelled: run.cancel_requested,
@@ -306,6 +315,8 @@ impl Executor {
             cancel: self.cancel.child_token(),
             wake,
             lost_attempt,
+            lease: self.watch.clone(),
+            recording: Arc::default(),
             clock: self.inner.clock.clone(),
             engine: super::Engine {
                 inner: self.inner.clone(),
@@ -316,18 +327,37 @@ impl Executor {
             .timeout
             .unwrap_or(self.inner.settings.retry.attempt_timeout);
         let handler = step.handler.clone();
+        // Every write the attempt makes is fenced by the run's lease, like the
+        // executor's own commits: a holder that lost the run writes nothing.
+        let lease = self.lease.clone();
+        let recording = ctx.recording.clone();
         self.in_flight[index] = true;
         self.tasks.spawn(async move {
             let started = Instant::now();
-            let attempt = std::panic::AssertUnwindSafe(handler.run(ctx)).catch_unwind();
-            let result = match tokio::time::timeout(timeout, attempt).await {
-                Ok(Ok(result)) => result,
-                Ok(Err(_panic)) => Err(StepError::permanent("the step's code panicked")),
-                Err(_) => Err(StepError::retryable(format!(
-                    "attempt timed out after {}",
-                    humantime::format_duration(timeout)
-                ))
-                .with_details(json!({"timeout": true}))),
+            let work = crate::store::fence::scope(lease, handler.run(ctx));
+            let attempt = std::panic::AssertUnwindSafe(work).catch_unwind();
+            tokio::pin!(attempt);
+            let mut deadline = tokio::time::Instant::now() + timeout;
+            let result = loop {
+                match tokio::time::timeout_at(deadline, &mut attempt).await {
+                    Ok(Ok(result)) => break result,
+                    Ok(Err(_panic)) => {
+                        break Err(StepError::permanent("the step's code panicked"));
+                    }
+                    // A step recording what its side effect did (the database being
+                    // unreachable) is not cut: cutting it would repeat the side
+                    // effect. The recording itself ends when the lease would lapse.
+                    Err(_) if recording.load(std::sync::atomic::Ordering::Relaxed) => {
+                        deadline += Duration::from_millis(200);
+                    }
+                    Err(_) => {
+                        break Err(StepError::retryable(format!(
+                            "attempt timed out after {}",
+                            humantime::format_duration(timeout)
+                        ))
+                        .with_details(json!({"timeout": true})));
+                    }
+                }
             };
             AttemptReport {
                 index,
@@ -605,37 +635,59 @@ impl Executor {
     }
 
     /// One fenced write of the run's state, the changed steps and the new events.
-    /// Transient store failures are retried for a while; a lost lease is final.
+    /// While the database is unreachable the write is retried for as long as the
+    /// lease holds (no other replica can take the run meanwhile, so a blip repeats
+    /// no step); a lost lease, a lapsed one or a write no retry mends is final.
     async fn commit(&mut self, update: RunUpdate, notices: Vec<Notice>) -> Result<(), Stop> {
-        let steps: Vec<StepWrite> = self.dirty.iter().map(|&i| self.steps[i].clone()).collect();
-        let mut delay = Duration::from_millis(50);
-        let give_up = Instant::now() + self.inner.settings.lease_ttl / 2;
-        loop {
-            let result = self
-                .inner
-                .store
-                .commit_progress(&self.lease, &update, &steps, &self.events, &notices)
-                .await;
-            match result {
-                Ok(outcome) => {
-                    self.dirty.clear();
-                    self.events.clear();
-                    if outcome.cancel_requested && !self.cancelled {
-                        self.cancel.cancel();
-                    }
-                    return Ok(());
+        let mut steps: Vec<StepWrite> = self.dirty.iter().map(|&i| self.steps[i].clone()).collect();
+        // Outputs, errors and events may carry what a provider answered: made
+        // storable here, whatever the step did, so no answer wedges the run.
+        steps.iter_mut().for_each(storable_step);
+        for e in &mut self.events {
+            crate::storable::json(&mut e.data);
+        }
+        let mut update = update;
+        if let Some(error) = update.error.as_mut() {
+            crate::storable::json(error);
+        }
+        let store = &self.inner.store;
+        let (lease, events) = (&self.lease, &self.events);
+        let result = self
+            .watch
+            .retry("committing a run's progress", || {
+                store.commit_progress(lease, &update, &steps, events, &notices)
+            })
+            .await;
+        match result {
+            Ok(outcome) => {
+                self.dirty.clear();
+                self.events.clear();
+                if let Some(until) = update.lease_until {
+                    self.watch.extend(until);
                 }
-                Err(StoreError::LeaseLost) => return Err(Stop::Abandoned),
-                Err(e) if Instant::now() < give_up => {
-                    tracing::warn!(run.id = %self.run.run_id, error = %e, "commit failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(2));
+                if outcome.cancel_requested && !self.cancelled {
+                    self.cancel.cancel();
                 }
-                Err(e) => {
-                    tracing::error!(run.id = %self.run.run_id, error = %e, "commit kept failing; abandoning the run to its lease expiry");
-                    return Err(Stop::Abandoned);
-                }
+                Ok(())
+            }
+            Err(StoreError::LeaseLost) => Err(Stop::Abandoned),
+            Err(e) => {
+                tracing::error!(run.id = %self.run.run_id, error = %e, "committing the run's progress failed for good; leaving the run to its lease");
+                Err(Stop::Abandoned)
             }
         }
+    }
+}
+
+/// A step's state with every value made storable (no NUL anywhere).
+fn storable_step(s: &mut StepWrite) {
+    for value in [&mut s.output, &mut s.error, &mut s.messages, &mut s.wait]
+        .into_iter()
+        .flatten()
+    {
+        crate::storable::json(value);
+    }
+    if let Some(reason) = s.skip_reason.take() {
+        s.skip_reason = Some(crate::storable::string(reason));
     }
 }

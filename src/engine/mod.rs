@@ -20,6 +20,7 @@ mod error;
 mod events;
 mod executor;
 mod functions;
+mod lease_watch;
 mod lost;
 mod options;
 mod plan;
@@ -95,6 +96,9 @@ struct Inner {
     /// Queued work may be waiting for a free slot (set by notices and full claims,
     /// cleared when a claim finds less than it could take).
     backlog: Arc<std::sync::atomic::AtomicBool>,
+    /// The lease end the heartbeat last wrote for every run held here (milliseconds
+    /// since the epoch), which bounds how long a commit is retried.
+    renewed: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Inner {
@@ -160,6 +164,7 @@ impl Engine {
             queued_estimate: Mutex::new(None),
             routed: Notify::new(),
             backlog: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            renewed: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         });
         worker::spawn_background(inner.clone());
         // Runs orphaned by a previous process are due at once.

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::clock::Clock;
-use crate::store::{RunId, TenantId};
+use crate::store::{RunId, StoreError, TenantId};
 
 /// Everything a step attempt may use.
 #[derive(Clone)]
@@ -53,6 +53,11 @@ pub struct StepContext {
     /// whose policy [reconciles lost attempts](super::StepPolicy::reconciles_lost)
     /// are called so.
     pub lost_attempt: Option<u32>,
+    /// How long the run's lease holds, for retrying writes.
+    pub(crate) lease: super::lease_watch::LeaseWatch,
+    /// Set while [`persist`](Self::persist) runs: the attempt's deadline does not
+    /// cut a step recording what its side effect did.
+    pub(crate) recording: Arc<std::sync::atomic::AtomicBool>,
     /// The engine's clock.
     pub clock: Arc<dyn Clock>,
     /// The engine, for starting child runs.
@@ -68,6 +73,24 @@ impl StepContext {
     /// Now, by the engine's clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Runs a store write that records what this attempt did (above all, the
+    /// answer to a side effect already made), retrying while the database is
+    /// unreachable for as long as the run's lease holds: giving up sooner would make
+    /// the next attempt repeat the side effect. Meanwhile the attempt's deadline does
+    /// not cut the step. Fails at once when the write cannot succeed (the lease was
+    /// lost, a value was refused); `what` names it in logs.
+    pub async fn persist<T, F, Fut>(&self, what: &str, op: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        use std::sync::atomic::Ordering;
+        self.recording.store(true, Ordering::Relaxed);
+        let done = self.lease.retry(what, op).await;
+        self.recording.store(false, Ordering::Relaxed);
+        done
     }
 
     /// Starts a run of `workflow` in the same tenant, as durable follow-up work of

@@ -223,8 +223,9 @@ async fn heartbeat_loop(inner: Arc<Inner>) {
         }
         let until = inner.clock.now()
             + ChronoDuration::from_std(inner.settings.lease_ttl).unwrap_or_default();
-        if let Err(e) = inner.store.renew_leases(&inner.owner, until).await {
-            tracing::warn!(error = %e, "renewing leases failed");
+        match inner.store.renew_leases(&inner.owner, until).await {
+            Ok(_) => super::lease_watch::renewed_until(&inner.renewed, until),
+            Err(e) => tracing::warn!(error = %e, "renewing leases failed"),
         }
         inner.waiters.prune();
     }

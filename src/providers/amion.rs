@@ -141,7 +141,8 @@ impl AmionClient {
                 retry_after: retry_after(response.headers()),
             });
         }
-        let body = response.text().await.map_err(transport)?;
+        // Whatever Amion sends must be storable (no NUL).
+        let body = crate::storable::string(response.text().await.map_err(transport)?);
         let assignments = parse_report_619(&body)?;
         tracing::debug!(
             assignments = assignments.len(),

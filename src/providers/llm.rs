@@ -213,6 +213,8 @@ impl LlmClient {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         let bytes = response.bytes().await?;
+        // Whatever the model answers must be storable (no NUL, only UTF-8).
+        let bytes = crate::storable::json_body(&bytes);
         tracing::debug!(
             model = %s.model,
             status = status.as_u16(),

@@ -99,8 +99,9 @@ fn mask_addresses(text: &str) -> String {
 
 impl From<lettre::transport::smtp::Error> for EmailError {
     fn from(e: lettre::transport::smtp::Error) -> Self {
+        // The server's words are stored with the delivery: made storable (no NUL).
         let detail = std::error::Error::source(&e)
-            .map(|s| mask_addresses(&s.to_string()))
+            .map(|s| crate::storable::string(mask_addresses(&s.to_string())))
             .unwrap_or_default();
         if let Some(code) = e.status() {
             EmailError::Rejected {
@@ -112,9 +113,9 @@ impl From<lettre::transport::smtp::Error> for EmailError {
         } else if e.is_tls() {
             EmailError::Tls(detail)
         } else if e.is_response() || e.is_client() {
-            EmailError::Protocol(e.to_string())
+            EmailError::Protocol(crate::storable::string(e.to_string()))
         } else {
-            EmailError::Connection(e.to_string())
+            EmailError::Connection(crate::storable::string(e.to_string()))
         }
     }
 }

@@ -6,6 +6,7 @@
 //! Every write a lease holder makes is fenced by its lease (owner and epoch): when
 //! the fence matches no row the write is dropped and [`StoreError::LeaseLost`] is
 //! returned, so a replica that lost a run can never overwrite another's outcome.
+//! The same fence covers every write a step makes to the domain tables ([`fence`]).
 
 mod auth;
 mod auth_sql;
@@ -15,6 +16,7 @@ mod discharge;
 mod encounters;
 mod error;
 mod events;
+pub mod fence;
 mod hospitals;
 mod keyed;
 mod notice;

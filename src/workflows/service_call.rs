@@ -26,9 +26,6 @@ use crate::engine::{
 use crate::providers::outbound::GuardedClient;
 use crate::store::{ServiceCallStatus, StoreError};
 
-/// How often a step retries a store write in place before giving the attempt up.
-const STORE_TRIES: u32 = 5;
-
 /// What the `execute` step needs.
 struct Execution {
     calls: Arc<ServiceCalls>,
@@ -116,7 +113,10 @@ async fn execute(x: Arc<Execution>, ctx: StepContext) -> Result<StepOutcome, Ste
         return settled(&call, &ctx);
     }
     let attempt = ctx.attempt;
-    let claimed = persist(|| x.calls.start_attempt(&call, ctx.run_id, attempt, ctx.now())).await?;
+    let claimed = persist(&ctx, || {
+        x.calls.start_attempt(&call, ctx.run_id, attempt, ctx.now())
+    })
+    .await?;
     match claimed {
         Transition::Applied(call) => x.perform(call, &ctx).await,
         Transition::Unchanged(Some(current)) => settled(&current, &ctx),
@@ -149,7 +149,7 @@ impl Execution {
                     attempt,
                 );
                 tracing::warn!(service_call.id = %call.id, attempt, "service call cancelled with its request in flight");
-                let done = persist(|| {
+                let done = persist(ctx, || {
                     self.calls
                         .cancel_for_run(&call, ctx.run_id, Some(&failure), ctx.now())
                 })
@@ -164,8 +164,10 @@ impl Execution {
             Ok(answer) => {
                 let meta = ResponseMeta::from(&answer);
                 tracing::info!(service_call.id = %call.id, status = meta.status_code, latency_ms = meta.latency_ms, "service call succeeded");
-                let done =
-                    persist(|| self.calls.succeed(&call, ctx.run_id, &meta, ctx.now())).await?;
+                let done = persist(ctx, || {
+                    self.calls.succeed(&call, ctx.run_id, &meta, ctx.now())
+                })
+                .await?;
                 return match done {
                     Transition::Applied(c) | Transition::Unchanged(Some(c)) => settled(&c, ctx),
                     Transition::Unchanged(None) => Err(missing()),
@@ -187,7 +189,7 @@ impl Execution {
                 .max(after.unwrap_or_default());
             let now = ctx.now();
             let next = now + chrono::Duration::from_std(delay).unwrap_or_default();
-            let waiting = persist(|| {
+            let waiting = persist(ctx, || {
                 self.calls
                     .retry_later(&call, ctx.run_id, &failure, response.as_ref(), next, now)
             })
@@ -211,7 +213,7 @@ impl Execution {
         response: Option<ResponseMeta>,
     ) -> Result<StepOutcome, StepError> {
         tracing::warn!(service_call.id = %call.id, attempt = failure.attempt, kind = ?failure.kind, status = ?failure.status_code, "service call failed");
-        let done = persist(|| {
+        let done = persist(ctx, || {
             self.calls
                 .fail(call, ctx.run_id, &failure, response.as_ref(), ctx.now())
         })
@@ -235,7 +237,7 @@ async fn settle_lost(
         return settled(&call, ctx);
     }
     tracing::warn!(service_call.id = %call.id, run.id = %ctx.run_id, attempt = lost, "the last attempt of a service call never reported; the call fails");
-    match persist(|| calls.lose(&call, ctx.run_id, lost, ctx.now())).await? {
+    match persist(ctx, || calls.lose(&call, ctx.run_id, lost, ctx.now())).await? {
         Transition::Applied(c) | Transition::Unchanged(Some(c)) => settled(&c, ctx),
         Transition::Unchanged(None) => Err(missing()),
     }
@@ -318,13 +320,13 @@ async fn ensure_scheduled(
         .as_str()
         .and_then(|s| Uuid::parse_str(s).ok())
         .ok_or_else(|| StepError::permanent("input.serviceCallId must be a service call id"))?;
-    let call = persist(|| calls.get(&ctx.tenant, id))
+    let call = persist(ctx, || calls.get(&ctx.tenant, id))
         .await?
         .ok_or_else(missing)?;
     if call.status != ServiceCallStatus::Submitted {
         return Ok(call);
     }
-    match persist(|| calls.schedule(&call, ctx.run_id, ctx.now())).await? {
+    match persist(ctx, || calls.schedule(&call, ctx.run_id, ctx.now())).await? {
         Transition::Applied(c) | Transition::Unchanged(Some(c)) => Ok(c),
         Transition::Unchanged(None) => Err(missing()),
     }
@@ -334,32 +336,15 @@ fn missing() -> StepError {
     StepError::permanent("the service call does not exist in the run's tenant")
 }
 
-/// Runs a store operation, retrying transient failures in place: an outcome
-/// that is lost after the request was made would make the next attempt send
-/// the request again.
-async fn persist<T, F, Fut>(mut op: F) -> Result<T, StepError>
+/// Runs a store operation, retrying transient failures for as long as the run's
+/// lease holds: an outcome that is lost after the request was made would make the
+/// next attempt send the request again.
+async fn persist<T, F, Fut>(ctx: &StepContext, op: F) -> Result<T, StepError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, StoreError>>,
 {
-    let mut delay = Duration::from_millis(100);
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        match op().await {
-            Ok(v) => return Ok(v),
-            Err(e @ (StoreError::Unavailable(_) | StoreError::Database(_)))
-                if tries < STORE_TRIES =>
-            {
-                tracing::warn!(error = %e, tries, "recording a service call failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-            }
-            Err(e) => {
-                return Err(StepError::retryable(format!(
-                    "recording the service call failed: {e}"
-                )));
-            }
-        }
-    }
+    ctx.persist("recording a service call", op)
+        .await
+        .map_err(|e| StepError::retryable(format!("recording the service call failed: {e}")))
 }

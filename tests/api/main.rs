@@ -13,6 +13,7 @@ mod engine;
 mod events;
 #[path = "../common/fakes/twilio.rs"]
 mod fake_twilio;
+mod fencing;
 mod foundation;
 mod functions;
 // Not every test uses every helper.
@@ -42,6 +43,10 @@ mod jwks;
 mod lab;
 #[path = "../common/ods.rs"]
 mod ods;
+mod outage;
+mod provider_output;
+#[path = "../common/proxy.rs"]
+mod proxy;
 mod replicas;
 mod resilience;
 mod schedule;

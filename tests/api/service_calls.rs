@@ -16,7 +16,7 @@ use crate::helpers::{Backend, TestApp, json, step, until};
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// The fake partner listens on 127.0.0.1, which only an allowlist opens.
-fn open_to_partner(s: &mut Settings) {
+pub(crate) fn open_to_partner(s: &mut Settings) {
     s.outbound.allow = vec!["127.0.0.1/32".into()];
     s.service_calls.encryption_key = Secret::new(KEY);
     s.service_calls.max_attempts = 3;
@@ -28,7 +28,7 @@ async fn spawn(backend: Backend) -> (TestApp, FakePartner) {
     spawn_with(backend, |_| {}).await
 }
 
-async fn spawn_with(
+pub(crate) async fn spawn_with(
     backend: Backend,
     adjust: impl FnOnce(&mut Settings),
 ) -> (TestApp, FakePartner) {
@@ -45,7 +45,7 @@ async fn spawn_with(
     (app, partner)
 }
 
-fn call_to(url: &str) -> Value {
+pub(crate) fn call_to(url: &str) -> Value {
     json!({
         "name": "partner webhook",
         "request": {
@@ -78,7 +78,7 @@ async fn post_call(app: &TestApp, body: &Value, key: Option<&str>) -> reqwest::R
 }
 
 /// Submits a call, expecting `201` with its location.
-async fn submit(app: &TestApp, body: &Value) -> Value {
+pub(crate) async fn submit(app: &TestApp, body: &Value) -> Value {
     let r = post_call(app, body, None).await;
     assert_eq!(r.status(), 201);
     let location = r.headers()["location"].to_str().unwrap().to_string();
@@ -93,7 +93,7 @@ async fn submit(app: &TestApp, body: &Value) -> Value {
     call
 }
 
-fn run_of(call: &Value) -> String {
+pub(crate) fn run_of(call: &Value) -> String {
     call["runId"]
         .as_str()
         .expect("the call has a run")
@@ -101,7 +101,7 @@ fn run_of(call: &Value) -> String {
 }
 
 /// Waits for the call's run to end (woken by notification), then reads the call.
-async fn settle(app: &TestApp, call: &Value) -> (Value, Value) {
+pub(crate) async fn settle(app: &TestApp, call: &Value) -> (Value, Value) {
     let run = json(
         app.get(&format!("/v1/runs/{}?wait=20s", run_of(call)))
             .await,
@@ -118,7 +118,7 @@ async fn settle(app: &TestApp, call: &Value) -> (Value, Value) {
     )
 }
 
-async fn event_types(app: &TestApp, backend: Backend) -> Vec<String> {
+pub(crate) async fn event_types(app: &TestApp, backend: Backend) -> Vec<String> {
     let sql = "select event_type from events where event_type like 'ServiceCall%'";
     match backend {
         Backend::Postgres => {

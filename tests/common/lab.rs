@@ -9,7 +9,9 @@
 //!   memory would;
 //! - `log`: a file path; every call appends `<step>\n` to it (survives a crash);
 //! - `padEvents` (top level): every step publishes an event of that many bytes.
-//!   `lab-critical` is `lab` with `b` critical; `nap` sleeps durably; `slow` times out.
+//!   `lab-critical` is `lab` with `b` critical; `nap` sleeps durably; `slow` times out;
+//!   `recording` (one step, 200 ms per attempt) records its outcome through
+//!   `StepContext::persist` while the store fails for `input.failForMs`.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -152,9 +154,35 @@ async fn nap(ctx: StepContext) -> Result<StepOutcome, StepError> {
     }
 }
 
+/// A step whose outcome write fails as an unreachable database would, for
+/// `input.failForMs`, then succeeds; it counts its calls in `rec`.
+async fn recording_step(rec: Recorder, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    rec.count(&ctx.run_id.to_string(), &ctx.step);
+    let fail_for = Duration::from_millis(ctx.input["failForMs"].as_u64().unwrap_or(0));
+    let started = Instant::now();
+    let tries = std::sync::atomic::AtomicU32::new(0);
+    ctx.persist("a lab outcome", || async {
+        tries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if started.elapsed() < fail_for {
+            Err(careflow::store::StoreError::Unavailable(
+                sqlx::Error::PoolTimedOut,
+            ))
+        } else {
+            Ok(())
+        }
+    })
+    .await
+    .map_err(|e| StepError::retryable(e.to_string()))?;
+    let tries = tries.load(std::sync::atomic::Ordering::Relaxed);
+    Ok(StepOutcome::Done(StepOutput::new(
+        json!({"attempt": ctx.attempt, "tries": tries}),
+    )))
+}
+
 /// Every lab workflow, recording into `rec`.
 pub fn workflows(rec: &Recorder) -> Vec<WorkflowDefinition> {
     let slow_rec = rec.clone();
+    let recording_rec = rec.clone();
     vec![
         lab_like("lab", rec, false),
         lab_like("lab-critical", rec, true),
@@ -165,6 +193,23 @@ pub fn workflows(rec: &Recorder) -> Vec<WorkflowDefinition> {
                 &["wait"],
                 StepPolicy::new(),
                 move |ctx: StepContext| lab_step(slow_rec.clone(), ctx),
+            )
+            .build()
+            .unwrap(),
+        WorkflowDefinition::builder("recording", 1)
+            .step(
+                "record",
+                &[],
+                StepPolicy::new()
+                    .timeout(Duration::from_millis(200))
+                    .retry(RetryPolicy {
+                        max_attempts: 2,
+                        initial_backoff: Duration::from_millis(10),
+                        multiplier: 1.0,
+                        max_backoff: Duration::from_millis(10),
+                        jitter: 0.0,
+                    }),
+                move |ctx: StepContext| recording_step(recording_rec.clone(), ctx),
             )
             .build()
             .unwrap(),

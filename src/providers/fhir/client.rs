@@ -340,7 +340,11 @@ async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body)
+    // Whatever the server sends must be storable (no NUL, only UTF-8).
+    Ok(match crate::storable::json_body(&body) {
+        std::borrow::Cow::Borrowed(_) => body,
+        std::borrow::Cow::Owned(clean) => clean,
+    })
 }
 
 /// FHIR ids are `[A-Za-z0-9-.]{1,64}`; checking keeps ids from rewriting the path.

@@ -69,6 +69,13 @@ fn answer(content: Value, finish_reason: &str) -> Value {
 }
 
 #[tokio::test]
+async fn a_nul_in_the_answer_becomes_a_replacement_character_so_it_can_be_stored() {
+    let (url, _) = fake(200, &[], answer(json!("Max\u{0} is well."), "stop")).await;
+    let done = client(url).complete("sys", "facts").await.unwrap();
+    assert_eq!(done.content, "Max\u{FFFD} is well.");
+}
+
+#[tokio::test]
 async fn a_successful_completion_returns_the_text_model_and_usage() {
     let (url, _) = fake(200, &[], answer(json!("  Max is doing well.\n"), "stop")).await;
     let done = client(url).complete("sys", "facts").await.unwrap();

@@ -104,6 +104,8 @@ impl Excerpt {
                 text.push(char::REPLACEMENT_CHARACTER);
             }
         }
+        // A NUL cannot be stored (PostgreSQL refuses it): it becomes U+FFFD too.
+        let mut text = crate::storable::string(text);
         // Replacement characters are wider than the bytes they replace.
         let mut end = text.len().min(self.limit);
         while !text.is_char_boundary(end) {

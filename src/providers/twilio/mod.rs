@@ -122,6 +122,8 @@ impl TwilioClient {
             .and_then(|v| v.to_str().ok())
             .and_then(error::parse_retry_after);
         let body = response.bytes().await.map_err(TwilioError::from_reqwest)?;
+        // Whatever Twilio answers must be storable (no NUL, only UTF-8).
+        let body = crate::storable::json_body(&body);
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         tracing::debug!(
             resource = what,

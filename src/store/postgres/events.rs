@@ -22,9 +22,11 @@ impl EventStore for PgStore {
             return Ok(());
         }
         let sql = insert_events_sql(2, "true");
+        let mut tx = self.begin_write().await?;
         bind_events(sqlx::query(&sql).bind(tenant), EventColumns::new(events))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         self.announce_local(Notice::EventsAppended);
         Ok(())
     }

@@ -17,6 +17,7 @@ const STATUS_COLUMNS: &str =
 #[async_trait]
 impl HospitalStore for PgStore {
     async fn create_hospital(&self, tenant: &TenantId, h: &HospitalRow) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "insert into hospitals (tenant_id, hospital_id, name, time_zone, created_by, created_at)
              values ($1, $2, $3, $4, $5, $6)",
@@ -27,8 +28,9 @@ impl HospitalStore for PgStore {
         .bind(&h.time_zone)
         .bind(&h.created_by)
         .bind(h.created_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -54,6 +56,7 @@ impl HospitalStore for PgStore {
     }
 
     async fn insert_upload(&self, tenant: &TenantId, u: &NewUpload) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "insert into schedule_uploads (tenant_id, upload_id, hospital_id, file_name,
                 size_bytes, sha256, content, amion_login, uploaded_by, created_at)
@@ -69,8 +72,9 @@ impl HospitalStore for PgStore {
         .bind(&u.amion_login)
         .bind(&u.uploaded_by)
         .bind(u.created_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -111,14 +115,16 @@ impl HospitalStore for PgStore {
     }
 
     async fn clear_upload_login(&self, tenant: &TenantId, id: Uuid) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "update schedule_uploads set amion_login = null
              where tenant_id = $1 and upload_id = $2 and amion_login is not null",
         )
         .bind(tenant)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -191,6 +197,7 @@ impl HospitalStore for PgStore {
         run: RunId,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "update schedule_import_status set run_id = $4, updated_at = $5
              where tenant_id = $1 and hospital_id = $2 and import_id = $3",
@@ -200,8 +207,9 @@ impl HospitalStore for PgStore {
         .bind(import)
         .bind(run)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -213,6 +221,7 @@ impl HospitalStore for PgStore {
         state: ImportState,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "update schedule_import_status set status = $4, completed_at = $5, updated_at = $5
              where tenant_id = $1 and hospital_id = $2 and import_id = $3
@@ -224,8 +233,9 @@ impl HospitalStore for PgStore {
         .bind(import)
         .bind(state.as_str())
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 }

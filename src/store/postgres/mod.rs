@@ -19,13 +19,13 @@ mod triggers;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use super::{Backend, Notice, Store, StoreError, StoreResult};
+use super::{Backend, Notice, Store, StoreError, StoreResult, fence};
 use crate::config::DatabaseSettings;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -84,6 +84,32 @@ impl PgStore {
     /// Tells this process's subscribers something happened here.
     fn announce_local(&self, notice: Notice) {
         let _ = self.notices.send(notice);
+    }
+
+    /// Begins a write transaction, fenced by the lease of the step running in this
+    /// task, if any ([`crate::store::fence`]): the run row is locked `for share`
+    /// until the transaction ends, so no claim can take the run in between; a lost
+    /// lease rolls back and answers [`StoreError::LeaseLost`].
+    pub(super) async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(lease) = fence::current() {
+            let held: Option<i32> = sqlx::query_scalar(
+                "select 1 from runs
+                 where tenant_id = $1 and run_id = $2 and lease_owner = $3 and lease_epoch = $4
+                 for share",
+            )
+            .bind(&lease.tenant_id)
+            .bind(lease.run_id)
+            .bind(&lease.owner)
+            .bind(lease.epoch)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if held.is_none() {
+                tx.rollback().await?;
+                return Err(StoreError::LeaseLost);
+            }
+        }
+        Ok(tx)
     }
 
     /// The pool, for tests and tools that need raw access.

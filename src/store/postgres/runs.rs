@@ -8,7 +8,7 @@ use super::PgStore;
 use super::columns::{EventColumns, StepColumns};
 use crate::store::{
     CommitOutcome, InsertRun, LeaseRef, NewEvent, NewRun, Notice, RunFilter, RunId, RunRow,
-    RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult, TenantId,
+    RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult, TenantId, fence,
 };
 
 const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
@@ -198,13 +198,21 @@ impl RunStore for PgStore {
             Some((k, l)) => (Some(k.clone()), Some(*l)),
             None => (None, None),
         };
-        let row = bind_events(q, events)
+        let q = bind_events(q, events)
             .bind(notice_payloads(&notices))
             .bind(key)
             .bind(limit)
-            .bind(&run.request_hash)
-            .fetch_one(&self.pool)
-            .await?;
+            .bind(&run.request_hash);
+        // A child run started by a step is fenced by that step's lease; a submission
+        // through the API stays one round trip.
+        let row = if fence::current().is_some() {
+            let mut tx = self.begin_write().await?;
+            let row = q.fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            row
+        } else {
+            q.fetch_one(&self.pool).await?
+        };
         let created: i64 = row.try_get("created")?;
         if created == 1 {
             if !run.events.is_empty() {

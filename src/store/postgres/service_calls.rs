@@ -50,7 +50,7 @@ impl ServiceCallStore for PgStore {
         call: &NewServiceCall,
         event: &NewEvent,
     ) -> StoreResult<InsertServiceCall> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let inserted: Option<ServiceCallRow> = sqlx::query_as(&format!(
             "insert into service_calls (tenant_id, service_call_id, name, status, method, url,
                                         headers, body, due_at, correlation_id, tags,
@@ -101,7 +101,7 @@ impl ServiceCallStore for PgStore {
         change: &ServiceCallTransition,
     ) -> StoreResult<Option<ServiceCallRow>> {
         let from: Vec<&str> = change.from.iter().map(|s| s.as_str()).collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<ServiceCallRow> = sqlx::query_as(&format!(
             "update service_calls set
                 status = $4,

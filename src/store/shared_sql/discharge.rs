@@ -39,7 +39,7 @@ macro_rules! discharge_store {
         #[async_trait]
         impl DischargeStore for $store {
             async fn insert_case(&self, c: &NewCase) -> StoreResult<CaseRow> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::INSERT_CASE)
                     .bind(&c.tenant_id)
                     .bind(c.case_id)
@@ -71,7 +71,7 @@ macro_rules! discharge_store {
             }
 
             async fn insert_summary(&self, s: &NewSummary) -> StoreResult<SummaryRow> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::INSERT_SUMMARY)
                     .bind(&s.tenant_id)
                     .bind(s.summary_id)
@@ -101,7 +101,7 @@ macro_rules! discharge_store {
             }
 
             async fn insert_email(&self, e: &NewEmail) -> StoreResult<EmailRow> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::INSERT_EMAIL)
                     .bind(&e.tenant_id)
                     .bind(e.email_id)
@@ -140,13 +140,15 @@ macro_rules! discharge_store {
                 at: DateTime<Utc>,
                 now: DateTime<Utc>,
             ) -> StoreResult<Option<EmailRow>> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::SCHEDULE_EMAIL)
                     .bind(tenant)
                     .bind(email_id)
                     .bind(at)
                     .bind(now)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 self.get_email(tenant, email_id).await
             }
 
@@ -157,13 +159,15 @@ macro_rules! discharge_store {
                 run: RunId,
                 now: DateTime<Utc>,
             ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::SET_EMAIL_RUN)
                     .bind(tenant)
                     .bind(email_id)
                     .bind(run)
                     .bind(now)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -174,13 +178,15 @@ macro_rules! discharge_store {
                 run: RunId,
                 now: DateTime<Utc>,
             ) -> StoreResult<Option<EmailRow>> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::START_EMAIL_ATTEMPT)
                     .bind(tenant)
                     .bind(email_id)
                     .bind(now)
                     .bind(run)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 self.get_email(tenant, email_id).await
             }
 
@@ -191,6 +197,7 @@ macro_rules! discharge_store {
                 o: &EmailOutcome,
                 now: DateTime<Utc>,
             ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::FINISH_EMAIL_ATTEMPT)
                     .bind(tenant)
                     .bind(email_id)
@@ -200,8 +207,9 @@ macro_rules! discharge_store {
                     .bind(&o.message_id)
                     .bind(o.sent_at)
                     .bind(now)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -270,7 +278,7 @@ macro_rules! discharge_store {
             }
 
             async fn insert_call(&self, c: &NewCall) -> StoreResult<CallRow> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::INSERT_CALL)
                     .bind(&c.tenant_id)
                     .bind(c.call_id)
@@ -307,13 +315,15 @@ macro_rules! discharge_store {
                 run: RunId,
                 now: DateTime<Utc>,
             ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::SET_CALL_RUN)
                     .bind(tenant)
                     .bind(call_id)
                     .bind(run)
                     .bind(now)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -324,13 +334,15 @@ macro_rules! discharge_store {
                 run: RunId,
                 now: DateTime<Utc>,
             ) -> StoreResult<Option<CallRow>> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::START_CALL_ATTEMPT)
                     .bind(tenant)
                     .bind(call_id)
                     .bind(now)
                     .bind(run)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 self.get_call(tenant, call_id).await
             }
 
@@ -341,6 +353,7 @@ macro_rules! discharge_store {
                 o: &CallOutcome,
                 now: DateTime<Utc>,
             ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::FINISH_CALL_ATTEMPT)
                     .bind(tenant)
                     .bind(call_id)
@@ -350,8 +363,9 @@ macro_rules! discharge_store {
                     .bind(&o.provider_status)
                     .bind(o.placed_at)
                     .bind(now)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(())
             }
         }

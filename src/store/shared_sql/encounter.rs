@@ -27,6 +27,7 @@ macro_rules! encounter_store {
             ) -> StoreResult<Option<SourceCursor>> {
                 // One statement: the row is created on first use, and the conditional update
                 // only takes a lease that is ours, released or expired.
+                let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
                     "insert into encounter_sources (tenant_id, source, owner, lease_until, updated_at)
                      values ($1, $2, $3, $5, $4)
@@ -44,8 +45,9 @@ macro_rules! encounter_store {
                 .bind(owner)
                 .bind(now)
                 .bind(lease_until)
-                .fetch_optional(&self.$writer)
+                .fetch_optional(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 row.map(|r| {
                     let ids: Json<Vec<String>> = r.try_get("cursor_ids")?;
                     Ok(SourceCursor {
@@ -65,6 +67,7 @@ macro_rules! encounter_store {
                 now: DateTime<Utc>,
                 lease_until: DateTime<Utc>,
             ) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "update encounter_sources
                      set cursor_last_updated = $4, cursor_ids = $5, lease_until = $6, updated_at = $7
@@ -77,8 +80,9 @@ macro_rules! encounter_store {
                 .bind(Json(&cursor.ids))
                 .bind(lease_until)
                 .bind(now)
-                .execute(&self.$writer)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -88,6 +92,7 @@ macro_rules! encounter_store {
                 source: &str,
                 owner: &str,
             ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "update encounter_sources set owner = null, lease_until = null
                      where tenant_id = $1 and source = $2 and owner = $3",
@@ -95,12 +100,14 @@ macro_rules! encounter_store {
                 .bind(tenant)
                 .bind(source)
                 .bind(owner)
-                .execute(&self.$writer)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
             async fn record_encounter_run(&self, row: &EncounterRunRow) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "insert into encounter_runs (tenant_id, encounter_id, source, run_id, submitted_at,
                                                  version, failed_transient_at)
@@ -116,8 +123,9 @@ macro_rules! encounter_store {
                 .bind(row.run_id)
                 .bind(row.submitted_at)
                 .bind(&row.version)
-                .execute(&self.$writer)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -206,7 +214,7 @@ macro_rules! encounter_store {
             }
 
             async fn save_encounter_form(&self, form: &NewEncounterForm) -> StoreResult<()> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // A later run's current form, if one exists, replaces this one at once.
                 let later: Option<String> = sqlx::query_scalar(
                     "select transaction_id from encounter_forms

@@ -24,7 +24,7 @@ macro_rules! notification_store {
                 &self,
                 n: &NewNotification,
             ) -> StoreResult<NotificationRow> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::INSERT_NOTIFICATION)
                     .bind(&n.tenant_id)
                     .bind(n.notification_id)
@@ -96,7 +96,7 @@ macro_rules! notification_store {
                 day: &str,
                 cap: i64,
             ) -> StoreResult<Reservation> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // Counting and marking the notification share the transaction, so a repeated
                 // attempt sees the mark and never counts twice.
                 let marked = sqlx::query(sql::SET_CAP_DAY)
@@ -135,7 +135,7 @@ macro_rules! notification_store {
                 id: Uuid,
                 at: DateTime<Utc>,
             ) -> StoreResult<Option<NotificationRow>> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let started = sqlx::query(sql::BEGIN_SEND)
                     .bind(tenant)
                     .bind(id)
@@ -164,6 +164,7 @@ macro_rules! notification_store {
                 id: Uuid,
                 r: &SendResult,
             ) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(sql::FINISH_SEND)
                     .bind(tenant)
                     .bind(id)
@@ -174,8 +175,9 @@ macro_rules! notification_store {
                     .bind(&r.error)
                     .bind(&r.error_code)
                     .bind(r.at)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -199,7 +201,7 @@ macro_rules! notification_store {
                 u: &ProviderUpdate,
                 events: &[NewEvent],
             ) -> StoreResult<bool> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(sql::APPLY_PROVIDER_STATUS)
                     .bind(tenant)
                     .bind(id)

@@ -18,7 +18,7 @@ macro_rules! nurse_store {
         #[async_trait]
         impl NurseStore for $store {
             async fn insert_nurse(&self, n: &NewNurse) -> StoreResult<NurseRow> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::INSERT_NURSE)
                     .bind(&n.tenant_id)
                     .bind(n.nurse_id)
@@ -64,6 +64,7 @@ macro_rules! nurse_store {
             }
 
             async fn insert_shift(&self, s: &ShiftRow) -> StoreResult<ShiftRow> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::INSERT_SHIFT)
                     .bind(&s.tenant_id)
                     .bind(s.shift_id)
@@ -71,8 +72,9 @@ macro_rules! nurse_store {
                     .bind(s.starts_at)
                     .bind(s.ends_at)
                     .bind(s.created_at)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(s.clone())
             }
 
@@ -112,7 +114,7 @@ macro_rules! nurse_store {
                 expected_count: i64,
                 at: DateTime<Utc>,
             ) -> StoreResult<AssignOutcome> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let taken = sqlx::query(sql::TAKE_TURN)
                     .bind(tenant)
                     .bind(nurse)

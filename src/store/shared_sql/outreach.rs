@@ -22,7 +22,7 @@ macro_rules! outreach_store {
         #[async_trait]
         impl OutreachStore for $store {
             async fn insert_plan(&self, p: &NewPlan) -> StoreResult<PlanRow> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::INSERT_PLAN)
                     .bind(&p.tenant_id)
                     .bind(p.plan_id)
@@ -86,18 +86,20 @@ macro_rules! outreach_store {
                 status: &str,
                 at: DateTime<Utc>,
             ) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(sql::FINISH_PLAN)
                     .bind(tenant)
                     .bind(plan)
                     .bind(status)
                     .bind(at)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn insert_attempt(&self, a: &NewAttempt) -> StoreResult<AttemptRow> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(sql::INSERT_ATTEMPT)
                     .bind(&a.tenant_id)
                     .bind(a.attempt_id)
@@ -129,14 +131,16 @@ macro_rules! outreach_store {
                 interaction: Option<Uuid>,
                 at: DateTime<Utc>,
             ) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(sql::FINISH_ATTEMPT)
                     .bind(tenant)
                     .bind(attempt)
                     .bind(status)
                     .bind(interaction)
                     .bind(at)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -157,7 +161,7 @@ macro_rules! outreach_store {
                 i: &NewInteraction,
                 events: &[NewEvent],
             ) -> StoreResult<(InteractionRow, bool)> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let inserted = sqlx::query(sql::INSERT_INTERACTION)
                     .bind(&i.tenant_id)
                     .bind(i.interaction_id)
@@ -223,6 +227,7 @@ macro_rules! outreach_store {
                 id: Uuid,
                 c: &Classified,
             ) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(sql::CLASSIFY_INTERACTION)
                     .bind(tenant)
                     .bind(id)
@@ -230,8 +235,9 @@ macro_rules! outreach_store {
                     .bind(Json(&c.matched_rules))
                     .bind(&c.reason)
                     .bind(c.at)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -241,12 +247,14 @@ macro_rules! outreach_store {
                 id: Uuid,
                 task: Uuid,
             ) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(sql::SET_INTERACTION_TASK)
                     .bind(tenant)
                     .bind(id)
                     .bind(task)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 

@@ -19,7 +19,7 @@ macro_rules! task_store {
         #[async_trait]
         impl TaskStore for $store {
             async fn insert_task(&self, t: &NewTask, events: &[NewEvent]) -> StoreResult<TaskRow> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let inserted = sqlx::query(sql::INSERT_TASK)
                     .bind(&t.tenant_id)
                     .bind(t.task_id)
@@ -100,7 +100,7 @@ macro_rules! task_store {
                 at: DateTime<Utc>,
                 events: &[NewEvent],
             ) -> StoreResult<Option<(TaskRow, bool)>> {
-                let mut tx = self.$writer.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(sql::RESOLVE_TASK)
                     .bind(tenant)
                     .bind(task)
@@ -138,12 +138,14 @@ macro_rules! task_store {
                 } else {
                     sql::MARK_SLA_WARNED
                 };
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(statement)
                     .bind(tenant)
                     .bind(task)
                     .bind(at)
-                    .execute(&self.$writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
         }

@@ -17,7 +17,7 @@ impl EventStore for SqliteStore {
         if events.is_empty() {
             return Ok(());
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         for e in events {
             sqlx::query(
                 "insert into events (tenant_id, event_id, event_type, correlation_id, run_id,

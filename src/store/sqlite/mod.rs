@@ -21,12 +21,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::broadcast;
 
-use super::{Backend, Notice, Store, StoreError, StoreResult};
+use super::{Backend, Notice, Store, StoreError, StoreResult, fence};
 use crate::config::DatabaseSettings;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -92,6 +92,32 @@ impl SqliteStore {
             notices,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Begins a write transaction on the single writer, fenced by the lease of the
+    /// step running in this task, if any ([`crate::store::fence`]): a no-op update
+    /// of the run row under the lease takes SQLite's write lock at once, so nothing
+    /// can change the lease before the commit; a lost lease rolls back and answers
+    /// [`StoreError::LeaseLost`].
+    pub(super) async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        let mut tx = self.writer.begin().await?;
+        if let Some(lease) = fence::current() {
+            let held = sqlx::query(
+                "update runs set lease_epoch = lease_epoch
+                 where tenant_id = $1 and run_id = $2 and lease_owner = $3 and lease_epoch = $4",
+            )
+            .bind(&lease.tenant_id)
+            .bind(lease.run_id)
+            .bind(&lease.owner)
+            .bind(lease.epoch)
+            .execute(&mut *tx)
+            .await?;
+            if held.rows_affected() == 0 {
+                tx.rollback().await?;
+                return Err(StoreError::LeaseLost);
+            }
+        }
+        Ok(tx)
     }
 
     /// The database file.

@@ -109,7 +109,8 @@ async fn update_step(
 #[async_trait]
 impl RunStore for SqliteStore {
     async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
-        let mut tx = self.writer.begin().await?;
+        // A child run started by a step is fenced by that step's lease.
+        let mut tx = self.begin_write().await?;
         if let Some(key) = &run.idempotency_key {
             let existing = sqlx::query(&format!(
                 "select {RUN_COLUMNS}, request_hash from runs

@@ -30,7 +30,7 @@ impl ScheduleStore for SqliteStore {
         tenant: &TenantId,
         v: &NewScheduleVersion,
     ) -> StoreResult<CreatedVersion> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing: Option<VersionRow> = sqlx::query_as(&format!(
             "select {VERSION_COLUMNS} from schedule_versions
              where tenant_id = $1 and upload_id = $2"
@@ -201,7 +201,7 @@ impl ScheduleStore for SqliteStore {
     }
 
     async fn store_assignments(&self, tenant: &TenantId, b: &AssignmentBatch) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         lock_version(&mut tx, tenant, b.version_id).await?;
         sqlx::query("delete from shift_assignments where tenant_id = $1 and version_id = $2")
             .bind(tenant)
@@ -261,7 +261,7 @@ impl ScheduleStore for SqliteStore {
     }
 
     async fn store_coverage(&self, tenant: &TenantId, c: &CoverageWrite) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         lock_version(&mut tx, tenant, c.version_id).await?;
         for table in ["shift_coverage", "schedule_coverage"] {
             sqlx::query(&format!(

@@ -44,7 +44,7 @@ impl ServiceCallStore for SqliteStore {
         call: &NewServiceCall,
         event: &NewEvent,
     ) -> StoreResult<InsertServiceCall> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(key) = &call.idempotency_key {
             // The single writer makes this check and the insert atomic.
             let existing: Option<ServiceCallRow> = sqlx::query_as(&format!(
@@ -94,7 +94,7 @@ impl ServiceCallStore for SqliteStore {
         change: &ServiceCallTransition,
     ) -> StoreResult<Option<ServiceCallRow>> {
         let from: Vec<&str> = change.from.iter().map(|s| s.as_str()).collect();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<ServiceCallRow> = sqlx::query_as(&format!(
             "update service_calls set
                 status = $4,

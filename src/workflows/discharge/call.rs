@@ -195,10 +195,14 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
             }
         }
     };
-    d.store
-        .finish_call_attempt(&ctx.tenant, call_id, &outcome, done)
-        .await
-        .map_err(store_error)?;
+    // The call was placed (or failed): losing this record to a database blip would
+    // place it again, so it is retried while the lease holds.
+    ctx.persist("recording a call placement", || {
+        d.store
+            .finish_call_attempt(&ctx.tenant, call_id, &outcome, done)
+    })
+    .await
+    .map_err(store_error)?;
     tracing::info!(
         call.id = %call_id,
         attempt = row.attempts,

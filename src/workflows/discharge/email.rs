@@ -235,10 +235,14 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
             }
         }
     };
-    d.store
-        .finish_email_attempt(&ctx.tenant, email_id, &outcome, done)
-        .await
-        .map_err(store_error)?;
+    // The email went out (or failed): losing this record to a database blip would
+    // send it again, so it is retried while the lease holds.
+    ctx.persist("recording an email delivery", || {
+        d.store
+            .finish_email_attempt(&ctx.tenant, email_id, &outcome, done)
+    })
+    .await
+    .map_err(store_error)?;
     tracing::info!(
         email.id = %email_id,
         attempt = row.attempts,

@@ -35,6 +35,10 @@ pub enum Reply {
     Hang,
     /// `302 Found` to this location.
     Redirect(String),
+    /// This status with exactly these body bytes (as `text/plain`).
+    Raw(u16, &'static [u8]),
+    /// Answers 200 once the test adds a permit to the semaphore.
+    Gate(Arc<tokio::sync::Semaphore>),
 }
 
 #[derive(Default)]
@@ -158,6 +162,21 @@ async fn receive(
         Reply::Hang => std::future::pending().await,
         Reply::Redirect(to) => {
             (StatusCode::FOUND, [(header::LOCATION, to)], "moved").into_response()
+        }
+        Reply::Raw(code, body) => (
+            StatusCode::from_u16(code).unwrap(),
+            [(header::CONTENT_TYPE, "text/plain")],
+            body,
+        )
+            .into_response(),
+        Reply::Gate(gate) => {
+            let _ = gate.acquire().await;
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                r#"{"ok":true}"#,
+            )
+                .into_response()
         }
     }
 }

@@ -48,10 +48,13 @@ async fn finish(
     row: &NotificationRow,
     result: SendResult,
 ) -> Result<StepOutcome, StepError> {
-    care.store
-        .finish_send(&ctx.tenant, row.notification_id, &result)
-        .await
-        .map_err(stored)?;
+    // Retried while the lease holds: a lost record would send the message again.
+    ctx.persist("recording a notification send", || {
+        care.store
+            .finish_send(&ctx.tenant, row.notification_id, &result)
+    })
+    .await
+    .map_err(stored)?;
     let now = care
         .store
         .get_notification(&ctx.tenant, row.notification_id)

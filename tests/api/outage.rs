@@ -1,0 +1,95 @@
+//! Database blips. A replica that still holds a run's lease keeps retrying the
+//! write of a step's outcome until the database answers again, so an outage shorter
+//! than the lease repeats no side effect.
+//!
+//! The outage itself is played on PostgreSQL only (an embedded SQLite file has no
+//! connection to lose); the attempt deadline's respect for a step that is recording
+//! is checked on both.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use careflow::config::Secret;
+
+use crate::both_backends;
+use crate::fake_partner::Reply;
+use crate::helpers::{Backend, TestApp, admin_url, json, lab, step};
+use crate::lab::Recorder;
+use crate::proxy::TcpProxy;
+use crate::service_calls::{call_to, settle, spawn_with, submit};
+
+/// How long the database stays unreachable: twice as long as the outcome of a
+/// service call used to be retried, far below the lease (`engine.lease_ttl`).
+const OUTAGE: Duration = Duration::from_secs(3);
+
+/// The test PostgreSQL server's address.
+async fn postgres_addr() -> std::net::SocketAddr {
+    let url = url::Url::parse(&admin_url()).unwrap();
+    let host = url.host_str().unwrap().to_string();
+    let port = url.port().unwrap_or(5432);
+    tokio::net::lookup_host((host, port))
+        .await
+        .unwrap()
+        .next()
+        .unwrap()
+}
+
+/// `url` with its server replaced by the proxy.
+fn through(proxy: std::net::SocketAddr, url: &str) -> String {
+    let mut url = url::Url::parse(url).unwrap();
+    url.set_host(Some(&proxy.ip().to_string())).unwrap();
+    url.set_port(Some(proxy.port())).unwrap();
+    url.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_shorter_than_the_lease_sends_a_service_call_once() {
+    let proxy = TcpProxy::start(postgres_addr().await).await;
+    let via = proxy.addr;
+    let (app, partner) = spawn_with(Backend::Postgres, move |s| {
+        s.service_calls.max_attempts = 3;
+        s.database.url = Secret::new(through(via, s.database.url.expose()));
+    })
+    .await;
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    partner.script([Reply::Gate(gate.clone())]);
+    let call = submit(&app, &call_to(&partner.url("/blip"))).await;
+    partner.wait_for(1).await;
+
+    // The partner answers while the database is unreachable: recording the answer
+    // fails until it is back.
+    proxy.cut();
+    gate.add_permits(1);
+    tokio::time::sleep(OUTAGE).await;
+    assert!(proxy.dropped() > 0, "the service never tried the database");
+    proxy.restore();
+
+    let (done, run) = settle(&app, &call).await;
+    assert_eq!(run["status"], "completed", "{run}");
+    assert_eq!(done["status"], "Succeeded", "{done}");
+    assert_eq!(done["attempts"], 1, "{done}");
+    assert_eq!(partner.received().len(), 1, "the call was sent again");
+}
+
+/// A step whose outcome write keeps failing past its attempt's deadline (200 ms)
+/// is not cut while it retries: the attempt ends when the write succeeds, and the
+/// step is not run again.
+async fn a_step_recording_its_outcome_is_not_cut_by_its_attempt_deadline(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |_| {}, lab(&Recorder::default())).await;
+    let r = app
+        .post(
+            "/v1/workflows/recording/runs?wait=20s",
+            &serde_json::json!({"input": {"failForMs": 700}}),
+        )
+        .await;
+    let run = json(r).await;
+    assert_eq!(run["status"], "completed", "{backend:?}: {run}");
+    let record = step(&run, "record");
+    assert_eq!(record["attempts"], 1, "{backend:?}: {run}");
+    assert!(
+        record["output"]["tries"].as_u64().unwrap() > 1,
+        "{backend:?}: the write never failed: {run}"
+    );
+}
+
+both_backends!(a_step_recording_its_outcome_is_not_cut_by_its_attempt_deadline);
