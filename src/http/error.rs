@@ -107,9 +107,10 @@ pub enum ApiError {
     /// 422 `validation`: every problem with the request, with JSON pointers.
     #[error("validation failed")]
     Validation(Problems),
-    /// 400 `bad-request`: malformed JSON, a bad query string or path.
-    #[error("bad request: {0}")]
-    BadRequest(String),
+    /// 415 `unsupported-media-type`: a body of another content type than the route
+    /// reads. Every other request-shape problem is a [`ApiError::Validation`].
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
     /// 401 `unauthorized` with `WWW-Authenticate: Bearer`.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
@@ -182,10 +183,10 @@ impl IntoResponse for ApiError {
                 p.errors = problems.as_slice().to_vec();
                 p
             }
-            ApiError::BadRequest(d) => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "bad-request",
-                "Bad request",
+            ApiError::UnsupportedMediaType(d) => Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
                 d.clone(),
             ),
             ApiError::Unauthorized(d) => Problem::new(

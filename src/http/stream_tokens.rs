@@ -7,7 +7,6 @@
 //! [`crate::auth::stream_token`] for the format and the key every replica shares).
 
 use axum::Extension;
-use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -16,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
+use super::extract::OptionalJson;
 use super::middleware::authenticate;
 use crate::auth::Principal;
 use crate::auth::stream_token::{StreamFilters, StreamGrant};
@@ -70,17 +70,9 @@ fn filters_of(body: Option<&Value>) -> Result<StreamFilters, Problems> {
 pub async fn issue(
     State(state): State<AppState>,
     principal: Principal,
-    body: Bytes,
+    // The body is optional: empty means no filter.
+    OptionalJson(body): OptionalJson<Value>,
 ) -> ApiResult<Response> {
-    // The body is optional, so it is read by hand: empty means no filter.
-    let body: Option<Value> = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        Some(
-            serde_json::from_slice(&body)
-                .map_err(|e| ApiError::BadRequest(format!("The body is not valid JSON: {e}")))?,
-        )
-    };
     let filters = filters_of(body.as_ref()).map_err(ApiError::Validation)?;
     let ttl = chrono::Duration::from_std(state.settings.events.stream_token_ttl)
         .unwrap_or_else(|_| chrono::Duration::seconds(60));

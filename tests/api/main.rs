@@ -48,6 +48,7 @@ mod provider_output;
 #[path = "../common/proxy.rs"]
 mod proxy;
 mod replicas;
+mod request_shape;
 mod resilience;
 mod schedule;
 mod service_call_keys;

@@ -4,7 +4,6 @@
 //! `POST /v1/tasks/{id}/resolve` (announced with `task/resolved`, which cancels the
 //! task's SLA monitor).
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +20,7 @@ use crate::domain::care::notify::{PRIORITIES, priority_for};
 use crate::domain::validation::Problems;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{Json, Path, Query};
+use crate::http::extract::{Json, OptionalJson, Path, Query};
 use crate::store::{NewEvent, NewTask, TaskFilter};
 use crate::workflows::care::new_task_created;
 
@@ -192,25 +191,22 @@ pub async fn resolve(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    body: Bytes,
+    OptionalJson(body): OptionalJson<Value>,
 ) -> ApiResult<Json<Value>> {
     let id = task_id(&id)?;
     let mut p = Problems::new();
-    let resolution = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        match serde_json::from_slice::<Value>(&body) {
-            Ok(Value::Object(obj)) => {
-                unknown_members(&obj, &["resolution"], &mut p);
-                optional_text(&obj, "resolution", 2000, &mut p)
-            }
-            _ => {
-                p.push(
-                    "",
-                    "must be empty or a JSON object such as {\"resolution\": \"...\"}",
-                );
-                None
-            }
+    let resolution = match body {
+        None => None,
+        Some(Value::Object(obj)) => {
+            unknown_members(&obj, &["resolution"], &mut p);
+            optional_text(&obj, "resolution", 2000, &mut p)
+        }
+        Some(_) => {
+            p.push(
+                "",
+                "must be empty or a JSON object such as {\"resolution\": \"...\"}",
+            );
+            None
         }
     };
     if !p.is_empty() {

@@ -89,7 +89,13 @@ pub(super) fn verified(
         );
         return Err("The X-Twilio-Signature header is missing or wrong.");
     }
-    Ok(params)
+    // Twilio cannot be told "422": an SMS text (or any parameter) with a NUL
+    // character is kept with U+FFFD in its place, as provider answers are, so the
+    // same message is stored on both backends. The signature was over the raw text.
+    Ok(params
+        .into_iter()
+        .map(|(k, v)| (crate::storable::string(k), crate::storable::string(v)))
+        .collect())
 }
 
 pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {

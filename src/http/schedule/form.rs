@@ -41,10 +41,12 @@ fn read_error(e: MultipartError) -> ApiError {
             "The upload is larger than server.upload_limit_bytes allows.".into(),
         )
     } else {
-        ApiError::BadRequest(format!(
-            "The multipart body is malformed: {}",
-            e.body_text()
-        ))
+        let mut p = Problems::new();
+        p.push(
+            "",
+            format!("is not a well-formed multipart body: {}", e.body_text()),
+        );
+        ApiError::Validation(p)
     }
 }
 

@@ -47,7 +47,7 @@ pub async fn submit_import(
 ) -> ApiResult<Response> {
     let wait = wait_param(&state, q.wait.as_deref(), Duration::ZERO)?;
     let multipart = multipart.map_err(|_| {
-        ApiError::BadRequest(
+        ApiError::UnsupportedMediaType(
             "Send the import as multipart/form-data with a `file` part and a `hospitalId` field."
                 .into(),
         )
