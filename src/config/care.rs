@@ -31,6 +31,17 @@ pub struct CareSettings {
     /// `care.no_reply_severity` (`CAREFLOW_CARE__NO_REPLY_SEVERITY`), default
     /// `MODERATE`: the severity of the task raised when a patient never replies.
     pub no_reply_severity: String,
+    /// `care.critical_reply` (`CAREFLOW_CARE__CRITICAL_REPLY`): the SMS a patient is
+    /// sent at once when a reply is classified CRITICAL (default: call 911 or 988 now).
+    pub critical_reply: String,
+    /// `care.model_classification` (`CAREFLOW_CARE__MODEL_CLASSIFICATION`), default
+    /// false: also ask the `[providers.llm]` model how urgent each reply is (the reply
+    /// text only) and act on the higher of its and the rule table's severity.
+    pub model_classification: bool,
+    /// `care.model_timeout` (`CAREFLOW_CARE__MODEL_TIMEOUT`), default 10s: how long a
+    /// reply's classification waits for the model before the rule table decides alone.
+    #[serde(with = "duration")]
+    pub model_timeout: Duration,
     /// `[care.sla_minutes]`: minutes allowed per task severity.
     pub sla_minutes: SlaMinutes,
     /// `care.assign_retry_interval` (`CAREFLOW_CARE__ASSIGN_RETRY_INTERVAL`), default
@@ -103,6 +114,12 @@ impl CareSettings {
         }
         if self.checkin_message.trim().is_empty() || self.checkin_message.len() > 1200 {
             return bad("care.checkin_message", "must hold 1-1200 characters");
+        }
+        if self.critical_reply.trim().is_empty() || self.critical_reply.chars().count() > 1600 {
+            return bad("care.critical_reply", "must hold 1-1600 characters");
+        }
+        if self.model_timeout.is_zero() {
+            return bad("care.model_timeout", "must be longer than zero");
         }
         if !SEVERITIES[2..].contains(&self.no_reply_severity.as_str()) {
             return bad(

@@ -400,6 +400,17 @@ impl Settings {
         self.schedules.check().map_err(ConfigError::Invalid)?;
         self.providers.twilio.check(e.retry.attempt_timeout)?;
         self.care.check()?;
+        if self.care.model_classification && !self.providers.llm.is_configured() {
+            return Err(ConfigError::Invalid(
+                "care.model_classification: needs [providers.llm] (its base_url is empty)".into(),
+            ));
+        }
+        if self.care.model_timeout >= e.retry.attempt_timeout {
+            return bad(
+                "care.model_timeout",
+                "must be shorter than engine.retry.attempt_timeout",
+            );
+        }
         Ok(())
     }
 }
@@ -424,6 +435,22 @@ mod tests {
         s.engine.lease_ttl = Duration::from_secs(5);
         let err = s.check().unwrap_err().to_string();
         assert!(err.contains("engine.lease_ttl"), "{err}");
+    }
+
+    #[test]
+    fn model_classification_needs_a_model_and_a_critical_reply_needs_text() {
+        let s = Settings::defaults();
+        assert!(!s.care.model_classification);
+        assert!(s.care.critical_reply.contains("988"));
+        let mut s = Settings::defaults();
+        s.care.model_classification = true;
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("care.model_classification"), "{err}");
+        s.providers.llm.base_url = "https://llm.example.com".into();
+        assert!(s.check().is_ok());
+        s.care.critical_reply = " ".into();
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("care.critical_reply"), "{err}");
     }
 
     #[test]

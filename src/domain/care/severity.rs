@@ -4,43 +4,57 @@
 //! same answer, and the answer names the rules that fired (never the reply text) so a nurse can
 //! see why. It errs upward: when in doubt a finding counts.
 //!
-//! | Severity | Rule id | Phrases (whole words; `*` = any ending) |
+//! | Severity | Rule id | Phrases (whole words; `*` = any ending; Spanish after "es:") |
 //! |---|---|---|
-//! | CRITICAL | `breathing-emergency` | can't / cannot / unable to / struggling to breathe, not breathing |
-//! | CRITICAL | `chest-pain` | chest pain\*, chest hurts, chest tight\*, chest pressure |
-//! | CRITICAL | `unconscious` | unconscious, unresponsive, passed out, won't wake up |
-//! | CRITICAL | `seizure` | seizure\*, convuls\* |
-//! | CRITICAL | `heavy-bleeding` | bleeding a lot / heavily / badly, heavy bleeding, lots of blood, won't stop bleeding |
-//! | CRITICAL | `self-harm` | suicid\*, kill myself, end my life, want to die, self harm |
-//! | CRITICAL | `stroke-signs` | stroke, face drooping, slurred speech |
-//! | HIGH | `high-fever` | a fever word (fever\*, temp, temperature, febrile) and a reading of 39 °C / 102 °F or more |
-//! | HIGH | `vomiting-blood` | vomiting / vomited / throwing up / threw up blood, blood in (my) vomit |
-//! | HIGH | `severe-pain` | severe pain, pain is severe, extreme pain, worst pain, unbearable, excruciating |
-//! | HIGH | `worsening` | worse, worsening, getting worse |
-//! | HIGH | `breathing-difficulty` | short(ness) of breath, trouble / difficulty breathing, hard to breathe, breathless |
-//! | HIGH | `fainting` | fainted, fainting, blacked out |
-//! | MODERATE | `pain` | pain, pains, painful, hurts, hurting, ache, aches, aching |
-//! | MODERATE | `swelling` | swelling, swollen, swelled |
-//! | MODERATE | `vomiting` | vomit\*, throwing up, threw up, nausea, nauseous, nauseated |
-//! | MODERATE | `dizziness` | dizzy, dizziness, lightheaded, light headed |
-//! | MODERATE | `poor-intake` | not eating, no appetite, lost my appetite, can't / cannot eat, not drinking, can't keep anything down |
-//! | MODERATE | `confusion` | confused, confusion, disoriented |
-//! | MODERATE | `fever` | fever\*, chills, high temperature (without a high reading) |
-//! | MODERATE | `wound-concern` | pus, oozing, infected, infection, redness |
-//! | MODERATE | `bleeding` | bleeding |
-//! | LOW | `fatigue` | tired, fatigue\*, exhausted, sleepy, weak |
+//! | CRITICAL | `breathing-emergency` | can't / cannot / unable to / struggling to breathe, not / stopped breathing; es: no puedo / no puede respirar, no respira, me ahogo |
+//! | CRITICAL | `chest-pain` | chest pain\*, chest hurts, chest tight\*, tight chest, chest (is / feels) tight, tightness / pressure / pain in (my) chest, chest pressure / discomfort / ache; es: dolor de / en el pecho, duele el pecho, pecho apretado, presión / opresión en el pecho, dolor torácico |
+//! | CRITICAL | `unconscious` | unconscious, unresponsive, passed out, won't wake up; es: inconsciente, no responde, no despierta, perdió el conocimiento |
+//! | CRITICAL | `seizure` | seizure\*, convuls\*; es: convulsión, ataque / crisis epiléptica |
+//! | CRITICAL | `heavy-bleeding` | bleeding a lot / heavily / badly, heavy bleeding, lots of blood, won't stop bleeding; es: sangrando / sangra mucho, mucha sangre, no para / deja de sangrar, hemorragia |
+//! | CRITICAL | `self-harm` | suicid\*, kill(ing) myself, want / going to hurt myself, hurting / harm(ing) / cut(ting) myself, end(ing) my life, take my own life, want to die, better off dead, self harm; es: matarme, me quiero matar, quitarme la vida, acabar con mi vida, quiero morir, hacerme daño, lastimarme, no quiero vivir |
+//! | CRITICAL | `overdose-or-poisoning` | overdos\*, all (of) my pills / meds / medication / tablets at once, too many pills, whole / entire bottle, poison\*, swallowed / drank bleach; es: sobredosis, todas mis / las pastillas de una vez, demasiadas pastillas, todo el frasco, envenen\*, veneno |
+//! | CRITICAL | `stroke-signs` | stroke, face drooping, slurred speech; es: derrame cerebral, embolia, cara caída, boca torcida, habla arrastrada |
+//! | HIGH | `high-fever` | a fever word (fever\*, temp, temperature, febrile; es: fiebre, temperatura, calentura) and a reading of 38.0 °C / 100.4 °F or more (decimals with `.` or `,`; unit optional) |
+//! | HIGH | `vomiting-blood` | vomit\* blood, throwing / threw up blood, blood in (my) vomit, bloody vomit; es: vomitando / vomité sangre, sangre en el vómito, vómito con sangre |
+//! | HIGH | `blood-in-stool` | blood in (my) stool / poop, bloody / black / tarry stool, rectal bleeding, blood in the toilet, bloody diarrhea; es: sangre en las heces / el excremento / la popo, heces con sangre, heces negras, sangre al defecar |
+//! | HIGH | `blood-in-urine` | blood in (my) urine / pee, bloody urine, peeing blood; es: sangre en la orina, orina con sangre, orinando sangre, sangre al orinar |
+//! | HIGH | `severe-pain` | severe / extreme / worst pain, pain is severe, unbearable, excruciating; es: dolor (muy) fuerte / severo / intenso, insoportable, mucho dolor, peor dolor |
+//! | HIGH | `worsening` | worse, worsening, getting worse; es: peor, empeor\* |
+//! | HIGH | `breathing-difficulty` | short(ness) of breath, trouble / difficulty breathing, hard to breathe, breathless, out of breath, can't catch my breath, SOB, DOB, dyspn\*; es: (me) falta (el) aire, dificultad para respirar, cuesta respirar, sin aliento |
+//! | HIGH | `fainting` | fainted, fainting, blacked out; es: desmay\* |
+//! | HIGH | `head-injury` | hit / banged / bumped / struck (my) head, head injury; es: golpe(é) (en) la cabeza, pegué en la cabeza, herida en la cabeza |
+//! | HIGH | `fall` | fell (not fell asleep / behind / apart / through), fallen, had / took a fall, bad fall, tripped; es: me caí, se cayó, he / ha caído, caída, tropecé |
+//! | HIGH | `leg-swelling` | swollen leg / ankle / feet / calf, leg / ankle / feet (are) swollen / huge / puffy, leg / ankle / feet swelling, swelling in (my) legs / ankles / feet; es: piernas / tobillos / pies (están) hinchados, hinchazón en las piernas / los tobillos |
+//! | MODERATE | `pain` | pain, pains, painful, hurts, hurting, ache, aches, aching; es: dolor, duele |
+//! | MODERATE | `swelling` | swelling, swollen, swelled; es: hinchad\*, hinchazón, inflamad\* |
+//! | MODERATE | `vomiting` | vomit\*, throwing up, threw up, nausea\*, nauseous, nauseated |
+//! | MODERATE | `dizziness` | dizzy, dizziness, lightheaded, light headed; es: mareo\*, mareado, mareada |
+//! | MODERATE | `poor-intake` | not eating, no appetite, lost my appetite, can't / cannot eat, not drinking, can't keep anything down; es: no puedo comer, sin apetito |
+//! | MODERATE | `confusion` | confused, confusion, disoriented; es: confundid\*, desorientad\* |
+//! | MODERATE | `fever` | fever\*, chills, high temperature (without a reading of 38.0 °C / 100.4 °F); es: fiebre, calentura, escalofríos |
+//! | MODERATE | `wound-concern` | pus, oozing, infected, infection, redness; es: infectad\*, infección |
+//! | MODERATE | `bleeding` | bleeding; es: sangrando, sangre |
+//! | LOW | `fatigue` | tired, fatigue\*, exhausted, sleepy, weak; es: cansad\*, débil |
 //! | LOW | `mild-soreness` | a bit sore, little sore, sore, stiff |
-//! | LOW | `question` | question\*, wondering, or a `?` anywhere |
-//! | LOW | `not-feeling-well` | a negated reassurance: not good, not ok, not well, no better... |
-//! | NONE | `reassurance` | yes all good, all good, fine, good, better, ok, okay, great, well, no problems / issues / complaints |
+//! | LOW | `question` | question\*, wondering, or a `?` anywhere; es: pregunta\* |
+//! | LOW | `not-feeling-well` | a negated reassurance: not good, not ok, not well, no better, no estoy bien... |
+//! | NONE | `reassurance` | yes all good, all good, fine, good, better, ok, okay, great, well, no problems / issues / complaints; es: bien, mejor |
+//!
+//! Every reply below MODERATE still becomes a LOW "review reply" task (in the
+//! workflow), so a person reads every patient message; the table only decides how
+//! urgently.
 //!
 //! How a reply is read:
-//! - Lower-cased; apostrophes dropped (`can't` = `cant`); any other punctuation separates words.
-//!   Phrases match whole words only (`pain` does not match `painkillers`).
+//! - Lower-cased; accents removed (`caí` = `cai`, `daño` = `dano`); apostrophes dropped
+//!   (`can't` = `cant`); any other punctuation separates words. Phrases match whole words
+//!   only (`pain` does not match `painkillers`); a lone `*` in a phrase is any one word
+//!   except a negation (`legs aren't swollen` is not leg swelling).
 //! - Clauses end at `. , ; : ! ?`, new lines and the words but, however, although, though,
-//!   except, yet; a phrase never spans clauses and a negation never reaches past its clause.
+//!   except, yet (es: pero, aunque, sino); a phrase never spans clauses and a negation
+//!   never reaches past its clause.
 //! - Negation: a finding is ignored when one of no, not, never, without, don't, doesn't, didn't,
-//!   isn't, aren't, wasn't, weren't, haven't, hasn't, hadn't, nor, denies, deny, none, zero stands
+//!   isn't, aren't, wasn't, weren't, haven't, hasn't, hadn't, nor, denies, deny, none, zero
+//!   (es: sin, nunca, ni, tampoco, nada) stands
 //!   up to 4 words before it in the same clause, unless that word is itself part of a finding
 //!   (`not eating and dizzy` still counts dizzy), or when free, gone, resolved or stopped follows
 //!   within 2 words (`pain free`, `bleeding has stopped`).
@@ -48,11 +62,12 @@
 //!   (`chest pain` reports `chest-pain`, not also `pain`).
 //! - The highest severity among the findings wins; no finding means NONE.
 
+mod lexicon;
 mod rules;
-
 mod words;
 
-use rules::{RULES, TEMPERATURE_WORDS};
+use lexicon::TEMPERATURE_WORDS;
+use rules::RULES;
 use serde::Serialize;
 use words::{Word, has_high_reading, is_negated, tokenize, word_matches};
 
@@ -82,6 +97,19 @@ impl Severity {
             Severity::High => "HIGH",
             Severity::Critical => "CRITICAL",
         }
+    }
+
+    /// Reads an upper-case name (`CRITICAL`, ...).
+    pub fn parse(name: &str) -> Option<Severity> {
+        [
+            Severity::None,
+            Severity::Low,
+            Severity::Moderate,
+            Severity::High,
+            Severity::Critical,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
     }
 }
 
@@ -204,7 +232,12 @@ fn find_phrases(words: &[Word]) -> Vec<Found> {
             for start in 0..=words.len() - parts.len() {
                 let window = &words[start..start + parts.len()];
                 let same_clause = window.iter().all(|w| w.clause == window[0].clause);
+                let next = words
+                    .get(start + parts.len())
+                    .filter(|w| w.clause == window[0].clause);
+                let excepted = next.is_some_and(|w| rule.unless_next.contains(&w.text.as_str()));
                 if same_clause
+                    && !excepted
                     && parts
                         .iter()
                         .zip(window)

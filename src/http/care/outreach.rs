@@ -100,6 +100,7 @@ pub async fn get(
                 "severity": i.severity,
                 "matchedRules": i.matched_rules.as_ref().map(|r| r.0.clone()),
                 "reason": i.reason,
+                "decidedBy": i.classified_by,
                 "taskId": i.task_id,
                 "receivedAt": i.received_at,
                 "classifiedAt": i.classified_at,

@@ -135,6 +135,8 @@ pub struct InteractionRow {
     pub received_at: DateTime<Utc>,
     /// Classification time.
     pub classified_at: Option<DateTime<Utc>>,
+    /// Who set the severity: `rules`, `model` or `both`.
+    pub classified_by: Option<String>,
 }
 
 /// An interaction to store.
@@ -171,4 +173,6 @@ pub struct Classified {
     pub reason: String,
     /// When.
     pub at: DateTime<Utc>,
+    /// Who set the severity: `rules`, `model` or `both`.
+    pub decided_by: String,
 }

@@ -33,7 +33,7 @@ pub const ATTEMPT_COLUMNS: &str = "tenant_id, attempt_id, plan_id, attempt_numbe
 /// Columns of `InteractionRow`.
 pub const INTERACTION_COLUMNS: &str = "tenant_id, interaction_id, patient_id, plan_id, channel, \
      direction, body, message_sid, origin_key, severity, matched_rules, reason, task_id, \
-     received_at, classified_at";
+     received_at, classified_at, classified_by";
 
 /// `$1..$8`: tenant, nurse, name, phone, email, channel, max open tasks, now.
 pub const INSERT_NURSE: &str = "insert into nurses (tenant_id, nurse_id, name, phone, email, \
@@ -207,9 +207,9 @@ pub const INSERT_INTERACTION: &str = "insert into interactions (tenant_id, inter
      values ($1, $2, $3, $4, $5, 'inbound', $6, $7, $8, $9)
      on conflict do nothing";
 
-/// `$1..$6`: tenant, interaction, severity, rules, reason, now.
+/// `$1..$7`: tenant, interaction, severity, rules, reason, now, decided by.
 pub const CLASSIFY_INTERACTION: &str = "update interactions
-     set severity = $3, matched_rules = $4, reason = $5, classified_at = $6
+     set severity = $3, matched_rules = $4, reason = $5, classified_at = $6, classified_by = $7
      where tenant_id = $1 and interaction_id = $2";
 
 /// `$1..$3`: tenant, interaction, task.

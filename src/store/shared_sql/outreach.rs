@@ -235,6 +235,7 @@ macro_rules! outreach_store {
                     .bind(Json(&c.matched_rules))
                     .bind(&c.reason)
                     .bind(c.at)
+                    .bind(&c.decided_by)
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;

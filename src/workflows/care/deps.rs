@@ -1,6 +1,7 @@
-//! What the care functions share: the store, the clock, the settings, and the
+//! What the care functions share: the store, the clock, the settings, the
 //! configured channels (a Twilio client for SMS and calls, an SMTP sender or the
-//! spool for email), built once when the functions are defined.
+//! spool for email) and the optional model that classifies replies, built once when
+//! the functions are defined.
 
 use std::sync::Arc;
 
@@ -14,6 +15,8 @@ use crate::providers::smtp::{SmtpSender, SpoolWriter};
 use crate::providers::twilio::{TwilioClient, TwilioSettings};
 use crate::store::{Store, StoreError};
 use crate::workflows::Services;
+
+use super::triage::ModelTriage;
 
 /// Where email goes.
 #[derive(Debug, Clone)]
@@ -44,6 +47,8 @@ pub struct Care {
     pub email: EmailOut,
     /// The URL Twilio posts status changes to, when a public base URL is configured.
     pub status_callback: Option<String>,
+    /// The model seconding the rule table on replies, when `care.model_classification` is on.
+    pub model: Option<ModelTriage>,
 }
 
 /// The path Twilio posts message and call status changes to.
@@ -96,6 +101,7 @@ impl Care {
             EmailOut::Spool(SpoolWriter::new(settings.care.email_spool_dir.clone()))
         };
         Self {
+            model: ModelTriage::from_services(services),
             store: services.store.clone(),
             clock: services.clock.clone(),
             resilience: services.resilience.clone(),

@@ -3,7 +3,7 @@
 //! | function | trigger | what it does |
 //! |---|---|---|
 //! | `schedule-checkin` | `patient/discharged` | sleeps, plans outreach, sends check-in SMS, waits for replies, escalates silence |
-//! | `handle-checkin-response` | `interaction/response_received` | records and classifies a reply; MODERATE+ raises a task |
+//! | `handle-checkin-response` | `interaction/response_received` | records and classifies a reply (rules, optionally a model); MODERATE+ raises a task, anything lower a LOW review task; CRITICAL also answers the patient |
 //! | `assign-task` | `task/created` | round-robin assignment among nurses on shift; retries when nobody is free |
 //! | `monitor-sla` | `task/created`, cancelled by `task/resolved` | warns at 75% of the SLA, reports the breach at 100% |
 //! | `send-notification` | `notification/send`, one at a time per nurse | logs and sends by SMS, email or voice, with a daily cap |
@@ -19,6 +19,7 @@ pub mod deps;
 mod notify;
 mod response;
 mod sla;
+mod triage;
 mod unrouted;
 
 use std::sync::Arc;

@@ -6,9 +6,9 @@
 //! Later statuses come from Twilio's callbacks. At most one notification per nurse
 //! is sent at a time (concurrency key `data.nurseId`).
 //!
-//! Event data: `kind` (`message` default, `checkin`, `task_assigned`, `sla_warning`,
-//! `sla_breach`), a recipient (`nurseId`, `to` or `patientId`), optional `channel`
-//! (the nurse's preferred one, else `sms`, or `email` for an address with `@`),
+//! Event data: `kind` (`message` default, `checkin`, `critical_reply`, `task_assigned`,
+//! `sla_warning`, `sla_breach`), a recipient (`nurseId`, `to` or `patientId`), optional
+//! `channel` (the nurse's preferred one, else `sms`, or `email` for an address with `@`),
 //! `priority`, `taskId`, `planId`, `attemptId`, and for `message` the `message` text
 //! and an optional `subject`. Texts of the other kinds are written here from the task
 //! or plan, so events never carry a patient's name or number.
@@ -33,9 +33,10 @@ use send::send;
 pub const NAME: &str = "send-notification";
 
 /// Notification kinds.
-pub const KINDS: [&str; 5] = [
+pub const KINDS: [&str; 6] = [
     "message",
     "checkin",
+    "critical_reply",
     "task_assigned",
     "sla_warning",
     "sla_breach",
@@ -204,6 +205,10 @@ async fn log(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
             let body = checkin_text(&care.care().checkin_message, plan.patient_name.as_deref());
             (Some("Checking in after your discharge".to_string()), body)
         }
+        "critical_reply" => (
+            Some("Please get help now".to_string()),
+            care.care().critical_reply.clone(),
+        ),
         "message" => {
             let message = text(&ctx, "message").ok_or_else(|| {
                 StepError::permanent("event data.message is required for kind message")

@@ -1,9 +1,12 @@
 //! `handle-checkin-response`, on `interaction/response_received`: records the reply
 //! (an inbound SMS the webhook stored, named by `data.interactionId`, or the
 //! `data.text` of an event sent through the API), classifies it with the documented
-//! keyword rules (`domain::care::severity`), and for MODERATE and above raises a task
-//! and emits `interaction/escalated` and `task/created` (which start `assign-task`
-//! and `monitor-sla`).
+//! rule table (`domain::care::severity`), seconded by the model when configured
+//! (`triage`), and raises a task: for MODERATE and above a follow-up task with
+//! `interaction/escalated`, for anything lower a LOW "review reply" task, so a person
+//! reads every patient message. `task/created` starts `assign-task` and `monitor-sla`.
+//! A CRITICAL reply also sends the patient `care.critical_reply` at once
+//! (`notification/send`, kind `critical_reply`).
 
 use std::sync::Arc;
 
@@ -12,8 +15,9 @@ use uuid::Uuid;
 
 use super::deps::{Care, event_id, optional_id, stored, text};
 use super::task_created;
+use super::triage::triage;
 use crate::domain::care::notify::priority_for;
-use crate::domain::care::severity::{Severity, classify};
+use crate::domain::care::severity::Severity;
 use crate::engine::{
     DefinitionError, FunctionSpec, StepContext, StepError, StepOutcome, StepOutput, StepPolicy,
     WorkflowDefinition,
@@ -104,16 +108,17 @@ async fn interaction(care: &Care, ctx: &StepContext) -> Result<InteractionRow, S
 /// Step `record`: stores and classifies the reply.
 async fn record(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let row = interaction(care, &ctx).await?;
-    let verdict = classify(&row.body);
+    let verdict = triage(care, &row.body).await;
     care.store
         .classify_interaction(
             &ctx.tenant,
             row.interaction_id,
             &Classified {
                 severity: verdict.severity.as_str().to_string(),
-                matched_rules: json!(verdict.matched_rules),
+                matched_rules: json!(verdict.rules.matched_rules),
                 reason: verdict.reason.clone(),
                 at: ctx.now(),
+                decided_by: verdict.decided_by.as_str().to_string(),
             },
         )
         .await
@@ -121,35 +126,38 @@ async fn record(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError>
     Ok(StepOutcome::Done(StepOutput::new(json!({
         "interactionId": row.interaction_id,
         "patientId": row.patient_id,
+        "planId": row.plan_id,
         "severity": verdict.severity,
-        "matchedRules": verdict.matched_rules,
+        "matchedRules": verdict.rules.matched_rules,
         "reason": verdict.reason,
+        "decidedBy": verdict.decided_by,
+        "rulesSeverity": verdict.rules.severity,
+        "model": verdict.model,
     }))))
 }
 
-fn severity_of(name: &str) -> Severity {
-    match name {
-        "CRITICAL" => Severity::Critical,
-        "HIGH" => Severity::High,
-        "MODERATE" => Severity::Moderate,
-        "LOW" => Severity::Low,
-        _ => Severity::None,
-    }
-}
-
-/// Step `escalate`: a task for MODERATE and above.
+/// Step `escalate`: a follow-up task for MODERATE and above, a LOW review task for
+/// anything lower; for CRITICAL also the safety message to the patient.
 async fn escalate(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let recorded = ctx
         .dep("record")
         .cloned()
         .ok_or_else(|| StepError::permanent("step record gave no output"))?;
-    let severity = recorded["severity"].as_str().unwrap_or("NONE").to_string();
-    if severity_of(&severity) < Severity::Moderate {
-        return Ok(StepOutcome::Done(StepOutput::new(json!({
-            "escalated": false,
-            "severity": severity,
-        }))));
-    }
+    let found = recorded["severity"].as_str().unwrap_or("NONE").to_string();
+    let found_severity = Severity::parse(&found).unwrap_or(Severity::None);
+    let escalated = found_severity >= Severity::Moderate;
+    // Below MODERATE the reply still needs a reader: a LOW task says so.
+    let (severity, title) = if escalated {
+        (
+            found.clone(),
+            format!("Check-in reply needs follow-up ({found})"),
+        )
+    } else {
+        (
+            Severity::Low.as_str().to_string(),
+            format!("Review reply ({found})"),
+        )
+    };
     let interaction = recorded["interactionId"]
         .as_str()
         .and_then(|s| Uuid::parse_str(s).ok())
@@ -166,7 +174,7 @@ async fn escalate(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepErro
                 tenant_id: ctx.tenant.clone(),
                 task_id: Uuid::now_v7(),
                 patient_id: patient.clone(),
-                title: format!("Check-in reply needs follow-up ({severity})"),
+                title,
                 description: recorded["reason"].as_str().map(String::from),
                 priority: priority_for(&severity).into(),
                 severity: severity.clone(),
@@ -184,19 +192,42 @@ async fn escalate(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepErro
         .set_interaction_task(&ctx.tenant, interaction, task.task_id)
         .await
         .map_err(stored)?;
-    Ok(StepOutcome::Done(
-        StepOutput::new(json!({"escalated": true, "severity": severity, "taskId": task.task_id}))
-            .emit(
-                "interaction/escalated",
-                json!({
-                    "patientId": patient,
-                    "interactionId": interaction,
-                    "taskId": task.task_id,
-                    "severity": severity,
-                    "matchedRules": recorded["matchedRules"],
-                    "reason": "reply",
-                }),
-            )
-            .emit("task/created", task_created(&task)),
-    ))
+    let critical = found_severity == Severity::Critical;
+    let mut out = StepOutput::new(json!({
+        "escalated": escalated,
+        "severity": found,
+        "taskId": task.task_id,
+        "taskSeverity": severity,
+        "criticalReply": critical,
+    }));
+    if escalated {
+        out = out.emit(
+            "interaction/escalated",
+            json!({
+                "patientId": patient,
+                "interactionId": interaction,
+                "taskId": task.task_id,
+                "severity": severity,
+                "matchedRules": recorded["matchedRules"],
+                "decidedBy": recorded["decidedBy"],
+                "reason": "reply",
+            }),
+        );
+    }
+    out = out.emit("task/created", task_created(&task));
+    if critical {
+        // The text is written from `care.critical_reply` when the notification is
+        // logged; the number comes from the plan, so neither travels in the event.
+        out = out.emit(
+            "notification/send",
+            json!({
+                "kind": "critical_reply",
+                "patientId": patient,
+                "planId": recorded["planId"],
+                "channel": "sms",
+                "priority": "urgent",
+            }),
+        );
+    }
+    Ok(StepOutcome::Done(out))
 }

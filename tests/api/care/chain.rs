@@ -146,9 +146,9 @@ async fn a_discharge_runs_through_checkin_escalation_assignment_warning_and_brea
     let interaction = &outreach["interactions"][0];
     assert_eq!(interaction["severity"], "CRITICAL");
     assert_eq!(interaction["taskId"], task_id.as_str());
-    let log = eventually("four SMS notifications sent", || async {
+    let log = eventually("five SMS notifications sent", || async {
         let log = get_json(app, "/v1/notifications?channel=sms&status=SENT").await;
-        (log["notifications"].as_array().unwrap().len() == 4).then_some(log)
+        (log["notifications"].as_array().unwrap().len() == 5).then_some(log)
     })
     .await;
     let mut kinds: Vec<&str> = log["notifications"]
@@ -160,7 +160,13 @@ async fn a_discharge_runs_through_checkin_escalation_assignment_warning_and_brea
     kinds.sort_unstable();
     assert_eq!(
         kinds,
-        ["checkin", "sla_breach", "sla_warning", "task_assigned"]
+        [
+            "checkin",
+            "critical_reply",
+            "sla_breach",
+            "sla_warning",
+            "task_assigned"
+        ]
     );
 }
 

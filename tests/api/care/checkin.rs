@@ -51,7 +51,7 @@ async fn a_reply_before_the_timeout_ends_the_follow_up(backend: Backend) {
     assert_eq!(step(&done, "checkin-2")["output"]["sent"], false);
     assert_eq!(step(&done, "escalate")["output"]["escalated"], false);
 
-    // Long past every timeout: no second SMS, no task.
+    // Long past every timeout: no second SMS; a person still reads the reply.
     app.advance(Duration::from_secs(10 * 3600));
     let handled = eventually("the reply handled", || async {
         let r = runs(app, "handle-checkin-response").await;
@@ -62,12 +62,17 @@ async fn a_reply_before_the_timeout_ends_the_follow_up(backend: Backend) {
     assert_eq!(step(&handled, "record")["output"]["severity"], "NONE");
     assert_eq!(step(&handled, "escalate")["output"]["escalated"], false);
     assert_eq!(care.twilio.sms_to(PHONE).len(), 1);
-    assert!(
-        get_json(app, "/v1/tasks").await["tasks"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    let tasks = get_json(app, "/v1/tasks").await["tasks"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0]["title"], "Review reply (NONE)");
+    assert_eq!(tasks[0]["severity"], "LOW");
+    assert_eq!(tasks[0]["priority"], "low");
+    assert_eq!(tasks[0]["slaMinutes"], 1440);
+    assert_eq!(tasks[0]["origin"], "checkin-response");
+    assert!(super::events(app, "interaction/escalated").await.is_empty());
     let outreach = get_json(app, "/v1/patients/p-200/outreach").await;
     assert_eq!(outreach["plans"][0]["status"], "COMPLETED");
     assert_eq!(
@@ -160,7 +165,7 @@ async fn a_reply_sent_through_the_api_is_classified_and_escalated(backend: Backe
     let answer = send(
         app,
         json!({"name": "interaction/response_received",
-               "data": {"patientId": "p-800", "text": "My leg is swollen and it hurts", "channel": "phone"}}),
+               "data": {"patientId": "p-800", "text": "My incision is swollen and it hurts", "channel": "phone"}}),
     )
     .await;
     let run = answer["runs"][0]["runId"].as_str().unwrap().to_string();
@@ -219,12 +224,18 @@ async fn a_reply_seconds_after_discharge_is_recorded_classified_and_escalated(ba
         outreach["plans"][0]["planId"]
     );
     assert_eq!(outreach["interactions"][0]["severity"], "CRITICAL");
-    // The check-in still goes out a day after the discharge.
+    // The check-in still goes out a day after the discharge (the one SMS so far is
+    // the safety message a CRITICAL reply gets).
     assert_eq!(
         get_json(app, &format!("/v1/runs/{run}")).await["status"],
         "sleeping"
     );
-    assert!(care.twilio.sms_to(PHONE).is_empty());
+    let safety = eventually("the safety SMS", || async {
+        care.twilio.sms_to(PHONE).first().cloned()
+    })
+    .await;
+    assert!(safety.body.contains("988"), "{}", safety.body);
+    assert_eq!(care.twilio.sms_to(PHONE).len(), 1);
 }
 
 both_backends!(

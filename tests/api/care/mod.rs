@@ -6,6 +6,7 @@ mod assignment;
 mod chain;
 mod checkin;
 mod notifications;
+mod replies;
 mod routing;
 mod timers;
 mod webhooks;

@@ -1,6 +1,7 @@
 //! A fake OpenAI-compatible chat-completions server on 127.0.0.1: answers
-//! `POST /v1/chat/completions` after an optional delay, failing the first calls
-//! with 500 when told to, and records every request.
+//! `POST /v1/chat/completions` (with the summary, or the answer it is given) after an
+//! optional delay, failing the first calls with 500 when told to, and records every
+//! request.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,6 +25,8 @@ pub struct Behaviour {
     pub fail_first: u32,
     /// Work this long before answering.
     pub delay: Duration,
+    /// What to answer instead of [`SUMMARY`].
+    pub answer: Option<&'static str>,
 }
 
 /// One call the fake answered.
@@ -85,7 +88,7 @@ async fn complete(State(s): State<Shared>, Json(body): Json<Value>) -> impl Into
             "model": MODEL,
             "choices": [{
                 "index": 0,
-                "message": {"role": "assistant", "content": SUMMARY},
+                "message": {"role": "assistant", "content": s.behaviour.answer.unwrap_or(SUMMARY)},
                 "finish_reason": "stop"
             }],
             "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}

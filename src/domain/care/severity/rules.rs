@@ -1,4 +1,6 @@
-//! The keyword table behind the check-in reply classifier (documented in the parent module).
+//! The keyword table behind the check-in reply classifier (documented in the parent
+//! module). English and Spanish phrases share a rule; Spanish ones are written without
+//! accents, as replies are read with accents removed.
 
 use super::Severity;
 
@@ -7,8 +9,11 @@ use super::Severity;
 pub(super) struct Rule {
     pub id: &'static str,
     pub severity: Severity,
-    /// Space-separated words; a word ending in `*` matches any word starting with the stem.
+    /// Space-separated words; a word ending in `*` matches any word starting with the
+    /// stem, and a lone `*` any one word that is not a negation.
     pub phrases: &'static [&'static str],
+    /// A phrase followed by one of these words is not a finding (`fell asleep`).
+    pub unless_next: &'static [&'static str],
 }
 
 const fn rule(id: &'static str, severity: Severity, phrases: &'static [&'static str]) -> Rule {
@@ -16,6 +21,7 @@ const fn rule(id: &'static str, severity: Severity, phrases: &'static [&'static 
         id,
         severity,
         phrases,
+        unless_next: &[],
     }
 }
 
@@ -32,6 +38,12 @@ pub(super) const RULES: &[Rule] = &[
             "unable to breathe",
             "struggling to breathe",
             "not breathing",
+            "stopped breathing",
+            "no puedo respirar",
+            "no puede respirar",
+            "no respira",
+            "me ahogo",
+            "me estoy ahogando",
         ],
     ),
     rule(
@@ -41,15 +53,48 @@ pub(super) const RULES: &[Rule] = &[
             "chest pain*",
             "chest hurts",
             "chest tight*",
+            "tight chest",
+            "chest * tight*",
+            "tightness in * chest",
             "chest pressure",
+            "pressure in * chest",
+            "pain in * chest",
+            "chest discomfort",
+            "chest ache*",
+            "dolor de pecho",
+            "dolor en el pecho",
+            "duele el pecho",
+            "pecho apretado",
+            "presion en el pecho",
+            "opresion en el pecho",
+            "dolor toracico",
         ],
     ),
     rule(
         "unconscious",
         Severity::Critical,
-        &["unconscious", "unresponsive", "passed out", "wont wake up"],
+        &[
+            "unconscious",
+            "unresponsive",
+            "passed out",
+            "wont wake up",
+            "inconsciente",
+            "no responde",
+            "no despierta",
+            "perdio el conocimiento",
+            "perdi el conocimiento",
+        ],
     ),
-    rule("seizure", Severity::Critical, &["seizure*", "convuls*"]),
+    rule(
+        "seizure",
+        Severity::Critical,
+        &[
+            "seizure*",
+            "convuls*",
+            "ataque epileptico",
+            "crisis epileptica",
+        ],
+    ),
     rule(
         "heavy-bleeding",
         Severity::Critical,
@@ -61,6 +106,12 @@ pub(super) const RULES: &[Rule] = &[
             "lots of blood",
             "wont stop bleeding",
             "bleeding wont stop",
+            "sangrando mucho",
+            "sangra mucho",
+            "mucha sangre",
+            "no para de sangrar",
+            "no deja de sangrar",
+            "hemorragia",
         ],
     ),
     rule(
@@ -69,26 +120,124 @@ pub(super) const RULES: &[Rule] = &[
         &[
             "suicid*",
             "kill myself",
+            "killing myself",
+            "want to hurt myself",
+            "going to hurt myself",
+            "gonna hurt myself",
+            "might hurt myself",
+            "hurting myself",
+            "harm myself",
+            "harming myself",
+            "cut myself",
+            "cutting myself",
             "end my life",
+            "ending my life",
+            "take my own life",
             "want to die",
+            "wanna die",
+            "better off dead",
             "self harm",
+            "matarme",
+            "me quiero matar",
+            "quitarme la vida",
+            "acabar con mi vida",
+            "quiero morir*",
+            "hacerme dano",
+            "lastimarme",
+            "no quiero vivir",
+        ],
+    ),
+    rule(
+        "overdose-or-poisoning",
+        Severity::Critical,
+        &[
+            "overdos*",
+            "all my pills at once",
+            "all of my pills at once",
+            "all my meds at once",
+            "all my medication* at once",
+            "all my tablets at once",
+            "all my pills at the same time",
+            "too many pills",
+            "whole bottle",
+            "entire bottle",
+            "poison*",
+            "swallowed bleach",
+            "drank bleach",
+            "sobredosis",
+            "todas mis pastillas de una vez",
+            "todas mis pastillas juntas",
+            "todas las pastillas de una vez",
+            "demasiadas pastillas",
+            "todo el frasco",
+            "envenen*",
+            "veneno",
         ],
     ),
     rule(
         "stroke-signs",
         Severity::Critical,
-        &["stroke", "face drooping", "slurred speech"],
+        &[
+            "stroke",
+            "face drooping",
+            "slurred speech",
+            "derrame cerebral",
+            "embolia",
+            "cara caida",
+            "boca torcida",
+            "habla arrastrada",
+        ],
     ),
     rule(
         "vomiting-blood",
         Severity::High,
         &[
-            "vomiting blood",
-            "vomited blood",
+            "vomit* blood",
             "throwing up blood",
             "threw up blood",
-            "blood in my vomit",
+            "blood in * vomit",
             "blood in vomit",
+            "bloody vomit",
+            "vomit* sangre",
+            "sangre en el vomito",
+            "vomito con sangre",
+        ],
+    ),
+    rule(
+        "blood-in-stool",
+        Severity::High,
+        &[
+            "blood in * stool*",
+            "blood in stool*",
+            "bloody stool*",
+            "black stool*",
+            "tarry stool*",
+            "blood in * poop",
+            "bloody poop",
+            "rectal bleeding",
+            "blood in the toilet",
+            "bloody diarrh*",
+            "sangre en las heces",
+            "heces con sangre",
+            "heces negras",
+            "sangre en el excremento",
+            "sangre en la popo",
+            "sangre al defecar",
+        ],
+    ),
+    rule(
+        "blood-in-urine",
+        Severity::High,
+        &[
+            "blood in * urine",
+            "blood in urine",
+            "blood in * pee",
+            "bloody urine",
+            "peeing blood",
+            "sangre en la orina",
+            "orina con sangre",
+            "orinando sangre",
+            "sangre al orinar",
         ],
     ),
     rule(
@@ -101,12 +250,19 @@ pub(super) const RULES: &[Rule] = &[
             "worst pain",
             "unbearable",
             "excruciating",
+            "dolor fuerte",
+            "dolor muy fuerte",
+            "dolor severo",
+            "dolor intenso",
+            "insoportable",
+            "mucho dolor",
+            "peor dolor",
         ],
     ),
     rule(
         "worsening",
         Severity::High,
-        &["worse", "worsening", "getting worse"],
+        &["worse", "worsening", "getting worse", "peor", "empeor*"],
     ),
     rule(
         "breathing-difficulty",
@@ -118,24 +274,109 @@ pub(super) const RULES: &[Rule] = &[
             "difficulty breathing",
             "hard to breathe",
             "breathless",
+            "out of breath",
+            "cant catch my breath",
+            "sob",
+            "dob",
+            "dyspn*",
+            "falta de aire",
+            "me falta el aire",
+            "dificultad para respirar",
+            "cuesta respirar",
+            "sin aliento",
         ],
     ),
     rule(
         "fainting",
         Severity::High,
-        &["fainted", "fainting", "blacked out"],
+        &["fainted", "fainting", "blacked out", "desmay*"],
+    ),
+    rule(
+        "head-injury",
+        Severity::High,
+        &[
+            "hit * head",
+            "banged * head",
+            "bumped * head",
+            "struck * head",
+            "head injury",
+            "golpe* la cabeza",
+            "golpe* en la cabeza",
+            "pegue en la cabeza",
+            "herida en la cabeza",
+        ],
+    ),
+    Rule {
+        id: "fall",
+        severity: Severity::High,
+        phrases: &[
+            "fell",
+            "fallen",
+            "had a fall",
+            "took a fall",
+            "bad fall",
+            "tripped",
+            "me cai",
+            "se cayo",
+            "he caido",
+            "ha caido",
+            "caida",
+            "tropece",
+        ],
+        unless_next: &["asleep", "behind", "apart", "through"],
+    },
+    rule(
+        "leg-swelling",
+        Severity::High,
+        &[
+            "swollen leg*",
+            "swollen ankle*",
+            "swollen feet",
+            "swollen foot",
+            "swollen calf",
+            "leg* * swollen",
+            "ankle* * swollen",
+            "feet * swollen",
+            "leg swelling",
+            "ankle swelling",
+            "feet swelling",
+            "swelling in * leg*",
+            "swelling in * ankle*",
+            "swelling in * feet",
+            "leg* * huge",
+            "ankle* * huge",
+            "feet * huge",
+            "ankle* * puffy",
+            "leg* * puffy",
+            "pierna* hinchad*",
+            "tobillo* hinchad*",
+            "pies hinchados",
+            "pierna* esta* hinchad*",
+            "tobillo* esta* hinchad*",
+            "pies esta* hinchad*",
+            "hinchazon en * pierna*",
+            "hinchazon en * tobillo*",
+        ],
     ),
     rule(
         "pain",
         Severity::Moderate,
         &[
-            "pain", "pains", "painful", "hurts", "hurting", "ache", "aches", "aching",
+            "pain", "pains", "painful", "hurts", "hurting", "ache", "aches", "aching", "dolor",
+            "duele",
         ],
     ),
     rule(
         "swelling",
         Severity::Moderate,
-        &["swelling", "swollen", "swelled"],
+        &[
+            "swelling",
+            "swollen",
+            "swelled",
+            "hinchad*",
+            "hinchazon",
+            "inflamad*",
+        ],
     ),
     rule(
         "vomiting",
@@ -144,7 +385,7 @@ pub(super) const RULES: &[Rule] = &[
             "vomit*",
             "throwing up",
             "threw up",
-            "nausea",
+            "nausea*",
             "nauseous",
             "nauseated",
         ],
@@ -152,7 +393,15 @@ pub(super) const RULES: &[Rule] = &[
     rule(
         "dizziness",
         Severity::Moderate,
-        &["dizzy", "dizziness", "lightheaded", "light headed"],
+        &[
+            "dizzy",
+            "dizziness",
+            "lightheaded",
+            "light headed",
+            "mareo*",
+            "mareado",
+            "mareada",
+        ],
     ),
     rule(
         "poor-intake",
@@ -165,35 +414,74 @@ pub(super) const RULES: &[Rule] = &[
             "cannot eat",
             "not drinking",
             "cant keep anything down",
+            "no puedo comer",
+            "sin apetito",
         ],
     ),
     rule(
         "confusion",
         Severity::Moderate,
-        &["confused", "confusion", "disoriented"],
+        &[
+            "confused",
+            "confusion",
+            "disoriented",
+            "confundid*",
+            "desorientad*",
+        ],
     ),
     rule(
         "fever",
         Severity::Moderate,
-        &["fever*", "chills", "high temperature"],
+        &[
+            "fever*",
+            "chills",
+            "high temperature",
+            "fiebre",
+            "calentura",
+            "escalofrios",
+        ],
     ),
     rule(
         "wound-concern",
         Severity::Moderate,
-        &["pus", "oozing", "infected", "infection", "redness"],
+        &[
+            "pus",
+            "oozing",
+            "infected",
+            "infection",
+            "redness",
+            "infectad*",
+            "infeccion",
+        ],
     ),
-    rule("bleeding", Severity::Moderate, &["bleeding"]),
+    rule(
+        "bleeding",
+        Severity::Moderate,
+        &["bleeding", "sangrando", "sangre"],
+    ),
     rule(
         "fatigue",
         Severity::Low,
-        &["tired", "fatigue*", "exhausted", "sleepy", "weak"],
+        &[
+            "tired",
+            "fatigue*",
+            "exhausted",
+            "sleepy",
+            "weak",
+            "cansad*",
+            "debil",
+        ],
     ),
     rule(
         "mild-soreness",
         Severity::Low,
         &["a bit sore", "little sore", "sore", "stiff"],
     ),
-    rule("question", Severity::Low, &["question*", "wondering"]),
+    rule(
+        "question",
+        Severity::Low,
+        &["question*", "wondering", "pregunta*"],
+    ),
     rule(
         "reassurance",
         Severity::None,
@@ -210,33 +498,8 @@ pub(super) const RULES: &[Rule] = &[
             "no problems",
             "no issues",
             "no complaints",
+            "bien",
+            "mejor",
         ],
     ),
 ];
-
-/// Words that negate a finding up to [`NEGATION_WINDOW`] words later in the same clause.
-pub(super) const NEGATORS: &[&str] = &[
-    "no", "not", "never", "without", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent",
-    "havent", "hasnt", "hadnt", "nor", "denies", "deny", "none", "zero",
-];
-
-/// How many words before a finding a negator may stand.
-pub(super) const NEGATION_WINDOW: usize = 4;
-
-/// Words right after a finding that say it is over ("pain free", "bleeding stopped").
-pub(super) const POST_NEGATORS: &[&str] = &["free", "gone", "resolved", "stopped"];
-
-/// How many words after a finding a post-negator may stand ("pain is gone").
-pub(super) const POST_NEGATION_WINDOW: usize = 2;
-
-/// Words that start a new clause, ending the reach of a negation ("no fever but severe pain").
-pub(super) const CLAUSE_WORDS: &[&str] = &["but", "however", "although", "though", "except", "yet"];
-
-/// Words that make a number in the reply a body temperature reading.
-pub(super) const TEMPERATURE_WORDS: &[&str] =
-    &["fever*", "temp", "temps", "temperature", "febrile"];
-
-/// High fever from this reading in degrees Celsius (102 °F is about 38.9 °C).
-pub(super) const HIGH_FEVER_CELSIUS: f64 = 39.0;
-/// High fever from this reading in degrees Fahrenheit.
-pub(super) const HIGH_FEVER_FAHRENHEIT: f64 = 102.0;

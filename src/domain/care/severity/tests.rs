@@ -67,8 +67,8 @@ fn high_findings_include_a_high_fever_reading_in_either_scale() {
 #[test]
 fn a_fever_without_a_high_reading_is_moderate() {
     check(&[
-        ("a bit of a fever, 38.2", Severity::Moderate, &["fever"]),
-        ("fever 101 F", Severity::Moderate, &["fever"]),
+        ("a bit of a fever, 37.9", Severity::Moderate, &["fever"]),
+        ("fever 100 F", Severity::Moderate, &["fever"]),
         ("feverish", Severity::Moderate, &["fever"]),
         // A number without any fever word is not a temperature.
         (
@@ -83,7 +83,11 @@ fn a_fever_without_a_high_reading_is_moderate() {
 fn moderate_findings() {
     check(&[
         ("some pain at the incision", Severity::Moderate, &["pain"]),
-        ("ankle swelling", Severity::Moderate, &["swelling"]),
+        (
+            "swelling around the incision",
+            Severity::Moderate,
+            &["swelling"],
+        ),
         ("I vomited twice", Severity::Moderate, &["vomiting"]),
         ("feeling dizzy", Severity::Moderate, &["dizziness"]),
         ("she is not eating", Severity::Moderate, &["poor-intake"]),
@@ -202,4 +206,222 @@ fn the_verdict_serializes_with_upper_case_severity() {
     assert_eq!(json["matchedRules"][0], "chest-pain");
     assert_eq!(json["reason"], "CRITICAL: chest-pain");
     assert!(Severity::Critical > Severity::High && Severity::Low > Severity::None);
+}
+
+/// Every message the issue reported as classified NONE, with the severity it must get.
+#[test]
+fn the_reported_missed_messages_are_caught() {
+    check(&[
+        (
+            "I feel like killing myself",
+            Severity::Critical,
+            &["self-harm"],
+        ),
+        ("I want to hurt myself", Severity::Critical, &["self-harm"]),
+        (
+            "I took all my pills at once",
+            Severity::Critical,
+            &["overdose-or-poisoning"],
+        ),
+        ("temperature is 101.5", Severity::High, &["high-fever"]),
+        ("blood in my stool", Severity::High, &["blood-in-stool"]),
+        (
+            "SOB and my ankles are huge",
+            Severity::High,
+            &["breathing-difficulty", "leg-swelling"],
+        ),
+        (
+            "I fell and hit my head",
+            Severity::High,
+            &["head-injury", "fall"],
+        ),
+        (
+            "chest pain and cannot breathe",
+            Severity::Critical,
+            &["breathing-emergency", "chest-pain"],
+        ),
+    ]);
+}
+
+#[test]
+fn self_harm_overdose_and_poisoning_are_critical() {
+    check(&[
+        ("I want to kill myself", Severity::Critical, &["self-harm"]),
+        (
+            "thinking about ending my life",
+            Severity::Critical,
+            &["self-harm"],
+        ),
+        ("I'd be better off dead", Severity::Critical, &["self-harm"]),
+        (
+            "I overdosed on my meds",
+            Severity::Critical,
+            &["overdose-or-poisoning"],
+        ),
+        (
+            "took too many pills",
+            Severity::Critical,
+            &["overdose-or-poisoning"],
+        ),
+        (
+            "my son drank bleach",
+            Severity::Critical,
+            &["overdose-or-poisoning"],
+        ),
+        (
+            "I think I was poisoned",
+            Severity::Critical,
+            &["overdose-or-poisoning"],
+        ),
+        // Taking the pills as prescribed is no overdose.
+        ("taking all my pills on time", Severity::None, &[]),
+    ]);
+}
+
+#[test]
+fn fever_readings_count_from_38_celsius_or_100_4_fahrenheit_with_decimals() {
+    check(&[
+        ("temp 38.0", Severity::High, &["high-fever"]),
+        ("temperature 38,3 C", Severity::High, &["high-fever"]),
+        ("fever of 100.4F", Severity::High, &["high-fever"]),
+        (
+            "my temp is 100.4 degrees fahrenheit",
+            Severity::High,
+            &["high-fever"],
+        ),
+        ("temp 37.9 C", Severity::None, &[]),
+        ("temp 100.3 F", Severity::None, &[]),
+        // A reading in the other scale's range with the wrong unit is no fever.
+        ("temp 98.6 F", Severity::None, &[]),
+    ]);
+}
+
+#[test]
+fn falls_head_injuries_blood_breathing_and_leg_swelling_are_high() {
+    check(&[
+        ("I had a fall in the bathroom", Severity::High, &["fall"]),
+        ("mom fell yesterday", Severity::High, &["fall"]),
+        (
+            "fell asleep early, feeling good",
+            Severity::None,
+            &["reassurance"],
+        ),
+        (
+            "bumped my head on the door",
+            Severity::High,
+            &["head-injury"],
+        ),
+        (
+            "there is blood in my urine",
+            Severity::High,
+            &["blood-in-urine"],
+        ),
+        (
+            "black stools since this morning",
+            Severity::High,
+            &["blood-in-stool"],
+        ),
+        ("threw up blood", Severity::High, &["vomiting-blood"]),
+        ("blood in the vomit", Severity::High, &["vomiting-blood"]),
+        (
+            "some DOB when walking",
+            Severity::High,
+            &["breathing-difficulty"],
+        ),
+        (
+            "out of breath on the stairs",
+            Severity::High,
+            &["breathing-difficulty"],
+        ),
+        ("my legs are swollen", Severity::High, &["leg-swelling"]),
+        ("swelling in my ankles", Severity::High, &["leg-swelling"]),
+        ("ankle swelling", Severity::High, &["leg-swelling"]),
+        ("my legs aren't swollen", Severity::None, &[]),
+    ]);
+}
+
+#[test]
+fn chest_tightness_in_any_wording_is_critical() {
+    check(&[
+        ("my chest feels tight", Severity::Critical, &["chest-pain"]),
+        ("tightness in my chest", Severity::Critical, &["chest-pain"]),
+        ("pain in my chest", Severity::Critical, &["chest-pain"]),
+        ("chest is tight", Severity::Critical, &["chest-pain"]),
+    ]);
+}
+
+#[test]
+fn spanish_replies_match_with_or_without_accents() {
+    check(&[
+        ("me quiero matar", Severity::Critical, &["self-harm"]),
+        ("quiero morirme", Severity::Critical, &["self-harm"]),
+        (
+            "tomé todas mis pastillas de una vez",
+            Severity::Critical,
+            &["overdose-or-poisoning"],
+        ),
+        (
+            "no puedo respirar",
+            Severity::Critical,
+            &["breathing-emergency"],
+        ),
+        (
+            "tengo dolor en el pecho",
+            Severity::Critical,
+            &["chest-pain"],
+        ),
+        ("Dolor de pecho", Severity::Critical, &["chest-pain"]),
+        ("pecho apretado", Severity::Critical, &["chest-pain"]),
+        ("está inconsciente", Severity::Critical, &["unconscious"]),
+        ("tuvo una convulsión", Severity::Critical, &["seizure"]),
+        (
+            "está sangrando mucho",
+            Severity::Critical,
+            &["heavy-bleeding"],
+        ),
+        (
+            "creo que es un derrame cerebral",
+            Severity::Critical,
+            &["stroke-signs"],
+        ),
+        ("tengo fiebre de 38,5", Severity::High, &["high-fever"]),
+        ("temperatura 101.5 grados", Severity::High, &["high-fever"]),
+        ("sangre en las heces", Severity::High, &["blood-in-stool"]),
+        ("orina con sangre", Severity::High, &["blood-in-urine"]),
+        (
+            "estoy vomitando sangre",
+            Severity::High,
+            &["vomiting-blood"],
+        ),
+        (
+            "me falta el aire",
+            Severity::High,
+            &["breathing-difficulty"],
+        ),
+        (
+            "me caí y me golpeé la cabeza",
+            Severity::High,
+            &["head-injury", "fall"],
+        ),
+        (
+            "me cai y me golpee la cabeza",
+            Severity::High,
+            &["head-injury", "fall"],
+        ),
+        (
+            "tengo los tobillos hinchados",
+            Severity::High,
+            &["leg-swelling"],
+        ),
+        ("dolor muy fuerte", Severity::High, &["severe-pain"]),
+        ("estoy peor", Severity::High, &["worsening"]),
+        ("me desmayé", Severity::High, &["fainting"]),
+        (
+            "no tengo fiebre, estoy bien",
+            Severity::None,
+            &["reassurance"],
+        ),
+        ("no estoy bien", Severity::Low, &["not-feeling-well"]),
+        ("sin dolor", Severity::None, &[]),
+    ]);
 }

@@ -1,8 +1,8 @@
 //! Reading a reply: words and clauses, negation and temperature readings.
 
-use super::rules::{
-    CLAUSE_WORDS, HIGH_FEVER_CELSIUS, HIGH_FEVER_FAHRENHEIT, NEGATION_WINDOW, NEGATORS,
-    POST_NEGATION_WINDOW, POST_NEGATORS,
+use super::lexicon::{
+    CLAUSE_WORDS, DEGREE_WORDS, FEVER_CELSIUS, FEVER_FAHRENHEIT, MAX_CELSIUS, MAX_FAHRENHEIT,
+    NEGATION_WINDOW, NEGATORS, POST_NEGATION_WINDOW, POST_NEGATORS,
 };
 
 #[derive(Debug)]
@@ -16,6 +16,7 @@ pub(super) fn tokenize(reply: &str) -> Vec<Word> {
         .to_lowercase()
         .chars()
         .filter(|c| !matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '`' | '\u{02bc}'))
+        .map(without_accent)
         .collect();
     let mut words = Vec::new();
     let mut clause = 0;
@@ -38,6 +39,21 @@ pub(super) fn tokenize(reply: &str) -> Vec<Word> {
     words
 }
 
+/// The letter without its accent, so Spanish replies match with or without them
+/// (`caí` = `cai`, `daño` = `dano`).
+fn without_accent(c: char) -> char {
+    match c {
+        'á' | 'à' | 'â' | 'ä' | 'ã' => 'a',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'í' | 'ì' | 'î' | 'ï' => 'i',
+        'ó' | 'ò' | 'ô' | 'ö' | 'õ' => 'o',
+        'ú' | 'ù' | 'û' | 'ü' => 'u',
+        'ñ' => 'n',
+        'ç' => 'c',
+        c => c,
+    }
+}
+
 fn finish(current: &mut String, clause: &mut usize, words: &mut Vec<Word>) {
     if current.is_empty() {
         return;
@@ -54,6 +70,9 @@ fn finish(current: &mut String, clause: &mut usize, words: &mut Vec<Word>) {
 
 pub(super) fn word_matches(pattern: &str, word: &str) -> bool {
     match pattern.strip_suffix('*') {
+        // A lone `*` stands for any one word, but never a negation: "legs aren't
+        // swollen" is not "legs * swollen".
+        Some("") => !NEGATORS.contains(&word),
         Some(stem) => word.starts_with(stem),
         None => pattern == word,
     }
@@ -74,7 +93,8 @@ pub(super) fn is_negated(words: &[Word], covered: &[bool], start: usize, end: us
     negator_before || over_after
 }
 
-/// Whether a number in the reply reads as a high body temperature, in °C or °F.
+/// Whether a number in the reply reads as a fever, in °C or °F: at least
+/// [`FEVER_CELSIUS`] / [`FEVER_FAHRENHEIT`], with or without a unit.
 pub(super) fn has_high_reading(words: &[Word]) -> bool {
     words.iter().enumerate().any(|(i, w)| {
         let split = w
@@ -90,15 +110,15 @@ pub(super) fn has_high_reading(words: &[Word]) -> bool {
                 .iter()
                 .take(2)
                 .map(|n| n.text.as_str())
-                .find(|t| !matches!(*t, "degrees" | "deg"))
+                .find(|t| !DEGREE_WORDS.contains(t))
                 .unwrap_or("")
         } else {
             suffix
         };
-        let celsius = (HIGH_FEVER_CELSIUS..=45.0).contains(&value);
-        let fahrenheit = (HIGH_FEVER_FAHRENHEIT..=115.0).contains(&value);
+        let celsius = (FEVER_CELSIUS..=MAX_CELSIUS).contains(&value);
+        let fahrenheit = (FEVER_FAHRENHEIT..=MAX_FAHRENHEIT).contains(&value);
         match unit {
-            "c" | "celsius" => celsius,
+            "c" | "celsius" | "centigrados" => celsius,
             "f" | "fahrenheit" => fahrenheit,
             _ if suffix.is_empty() => celsius || fahrenheit,
             _ => false,
