@@ -1,9 +1,12 @@
 //! A small flowing page layout over `pdf-writer`: lines of wrapped text placed top
 //! to bottom on US Letter pages, a new page begun whenever the current one is full.
 
+use pdf_writer::types::TextRenderingMode;
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
-use super::metrics::{Font, encode, wrap};
+use super::embed::UsedFonts;
+use super::fonts::{Faces, Font};
+use super::metrics::wrap;
 
 const PAGE_WIDTH: f32 = 612.0;
 const PAGE_HEIGHT: f32 = 792.0;
@@ -12,14 +15,17 @@ const MARGIN: f32 = 54.0;
 const FOOTER_SPACE: f32 = 24.0;
 const LEADING: f32 = 1.3;
 
-const REGULAR: Name<'static> = Name(b"F1");
-const BOLD: Name<'static> = Name(b"F2");
+/// How much of the font size the outline stroke of synthetic bold is.
+const SYNTHETIC_BOLD_STROKE: f32 = 0.03;
 
 /// The usable width between the margins.
 pub(super) const TEXT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
 
 /// Text placed line by line down the pages.
 pub(super) struct Layout {
+    faces: &'static Faces,
+    /// The glyphs drawn so far, by face.
+    fonts: UsedFonts,
     /// Full pages, in order.
     done: Vec<Content>,
     /// The page being filled.
@@ -29,8 +35,10 @@ pub(super) struct Layout {
 
 impl Layout {
     /// An empty document with its first page begun.
-    pub(super) fn new() -> Self {
+    pub(super) fn new(faces: &'static Faces) -> Self {
         Self {
+            faces,
+            fonts: UsedFonts::default(),
             done: Vec::new(),
             current: Content::new(),
             y: PAGE_HEIGHT - MARGIN,
@@ -57,23 +65,21 @@ impl Layout {
     }
 
     fn draw(&mut self, x: f32, y: f32, font: Font, size: f32, text: &str) {
-        let name = match font {
-            Font::Regular => REGULAR,
-            Font::Bold => BOLD,
-        };
-        let bytes = encode(text);
-        self.current
-            .begin_text()
-            .set_font(name, size)
-            .next_line(x, y)
-            .show(Str(&bytes))
-            .end_text();
+        draw_line(
+            &mut self.current,
+            self.faces,
+            &mut self.fonts,
+            (x, y),
+            font,
+            size,
+            text,
+        );
     }
 
     /// Wrapped text starting `indent` points in from the left margin.
     pub(super) fn text(&mut self, indent: f32, font: Font, size: f32, text: &str) {
         let height = size * LEADING;
-        for line in wrap(text, font, size, TEXT_WIDTH - indent) {
+        for line in wrap(self.faces, text, font, size, TEXT_WIDTH - indent) {
             self.ensure(height);
             self.y -= height;
             self.draw(MARGIN + indent, self.y, font, size, &line);
@@ -98,8 +104,8 @@ impl Layout {
     /// A bold label in a left column of `column` points and its wrapped value beside it.
     pub(super) fn row(&mut self, column: f32, label: &str, value: &str, size: f32) {
         let height = size * LEADING;
-        let labels = wrap(label, Font::Bold, size, column - 6.0);
-        let values = wrap(value, Font::Regular, size, TEXT_WIDTH - column);
+        let labels = wrap(self.faces, label, Font::Bold, size, column - 6.0);
+        let values = wrap(self.faces, value, Font::Regular, size, TEXT_WIDTH - column);
         for i in 0..labels.len().max(values.len()) {
             self.ensure(height);
             self.y -= height;
@@ -113,51 +119,90 @@ impl Layout {
     }
 
     /// Writes the document, with `footer(page, total)` at the bottom of every page.
-    pub(super) fn finish(self, title: &str, footer: impl Fn(usize, usize) -> String) -> Vec<u8> {
-        let mut pages = self.done;
-        pages.push(self.current);
+    pub(super) fn finish(
+        self,
+        title: &str,
+        footer: impl Fn(usize, usize) -> String,
+    ) -> Result<Vec<u8>, String> {
+        let Self {
+            faces,
+            mut fonts,
+            done: mut pages,
+            current,
+            ..
+        } = self;
+        pages.push(current);
         let total = pages.len();
         for (i, page) in pages.iter_mut().enumerate() {
-            let bytes = encode(&footer(i + 1, total));
-            page.begin_text()
-                .set_font(REGULAR, 8.0)
-                .next_line(MARGIN, MARGIN)
-                .show(Str(&bytes))
-                .end_text();
+            let text = footer(i + 1, total);
+            draw_line(
+                page,
+                faces,
+                &mut fonts,
+                (MARGIN, MARGIN),
+                Font::Regular,
+                8.0,
+                &text,
+            );
         }
 
         let catalog = Ref::new(1);
         let tree = Ref::new(2);
-        let regular = Ref::new(3);
-        let bold = Ref::new(4);
-        let info = Ref::new(5);
-        let page_ref = |i: usize, offset: i32| Ref::new(6 + 2 * i as i32 + offset);
+        let info = Ref::new(3);
+        let page_ref = |i: usize, offset: i32| Ref::new(4 + 2 * i as i32 + offset);
+        let mut next = Ref::new(4 + 2 * total as i32);
 
         let mut pdf = Pdf::new();
         pdf.catalog(catalog).pages(tree);
         pdf.pages(tree)
             .kids((0..total).map(|i| page_ref(i, 0)))
             .count(total as i32);
-        for (font, base) in [(regular, "Helvetica"), (bold, "Helvetica-Bold")] {
-            pdf.type1_font(font)
-                .base_font(Name(base.as_bytes()))
-                .encoding_predefined(Name(b"WinAnsiEncoding"));
-        }
         pdf.document_info(info)
             .title(TextStr(title))
             .producer(TextStr("careflow"));
+        let resources = fonts.write(&mut pdf, faces, &mut next)?;
         for (i, content) in pages.into_iter().enumerate() {
             let mut page = pdf.page(page_ref(i, 0));
             page.media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT))
                 .parent(tree)
                 .contents(page_ref(i, 1));
-            page.resources()
-                .fonts()
-                .pair(REGULAR, regular)
-                .pair(BOLD, bold);
+            let mut page_resources = page.resources();
+            let mut page_fonts = page_resources.fonts();
+            for (name, font) in &resources {
+                page_fonts.pair(Name(name.as_bytes()), *font);
+            }
+            page_fonts.finish();
+            page_resources.finish();
             page.finish();
-            pdf.stream(page_ref(i, 1), &content.finish());
+            super::embed::compressed_stream(&mut pdf, page_ref(i, 1), &content.finish());
         }
-        pdf.finish()
+        Ok(pdf.finish())
     }
+}
+
+/// One line of text at `(x, y)`, in runs of the faces that draw its characters.
+fn draw_line(
+    content: &mut Content,
+    faces: &Faces,
+    fonts: &mut UsedFonts,
+    (x, y): (f32, f32),
+    font: Font,
+    size: f32,
+    text: &str,
+) {
+    content.begin_text();
+    content.next_line(x, y);
+    for run in fonts.runs(faces, font, text) {
+        content.set_font(Name(run.resource.as_bytes()), size);
+        if run.synthetic_bold {
+            content
+                .set_text_rendering_mode(TextRenderingMode::FillStroke)
+                .set_line_width(size * SYNTHETIC_BOLD_STROKE);
+        }
+        content.show(Str(&run.codes));
+        if run.synthetic_bold {
+            content.set_text_rendering_mode(TextRenderingMode::Fill);
+        }
+    }
+    content.end_text();
 }

@@ -1,8 +1,10 @@
-//! The prior-authorization request form, rendered as a PDF with the standard
-//! Helvetica fonts (nothing embedded, no system fonts needed). Long content wraps
-//! and flows onto further pages; every page carries the transaction id and page
-//! number.
+//! The prior-authorization request form, rendered as a PDF with embedded Unicode
+//! fonts (subsets of the fonts in `fonts/`, so names such as 王伟 and symbols such
+//! as → and ≥ print as written; no system fonts needed). Long content wraps and
+//! flows onto further pages; every page carries the transaction id and page number.
 
+mod embed;
+mod fonts;
 mod layout;
 mod metrics;
 mod sections;
@@ -12,8 +14,8 @@ mod tests;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use self::fonts::Font;
 use self::layout::Layout;
-use self::metrics::Font;
 use self::sections::{
     LABEL_COLUMN, criteria, diagnoses, encounter, observations, patient, recommendation,
 };
@@ -97,6 +99,9 @@ pub enum PdfError {
         /// The page limit.
         limit: usize,
     },
+    /// The embedded fonts could not be read or subset (a defect of the build).
+    #[error("the form's fonts could not be embedded: {0}")]
+    Fonts(String),
 }
 
 fn validate(form: &PaForm) -> Result<(), Problems> {
@@ -122,7 +127,7 @@ fn validate(form: &PaForm) -> Result<(), Problems> {
 /// Renders the form as PDF bytes.
 pub fn render_pa_form(form: &PaForm) -> Result<Vec<u8>, PdfError> {
     validate(form).map_err(PdfError::Invalid)?;
-    let mut page = Layout::new();
+    let mut page = Layout::new(fonts::faces().map_err(PdfError::Fonts)?);
 
     page.text(0.0, Font::Bold, 18.0, "Prior Authorization Request");
     page.gap(4.0);
@@ -161,7 +166,8 @@ pub fn render_pa_form(form: &PaForm) -> Result<Vec<u8>, PdfError> {
         return Err(PdfError::TooManyPages { limit: MAX_PAGES });
     }
     let transaction = form.transaction_id.clone();
-    Ok(page.finish("Prior Authorization Request", move |n, total| {
+    page.finish("Prior Authorization Request", move |n, total| {
         format!("Prior authorization request {transaction} \u{b7} page {n} of {total}")
-    }))
+    })
+    .map_err(PdfError::Fonts)
 }

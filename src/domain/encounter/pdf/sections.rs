@@ -1,7 +1,7 @@
 //! The sections of the prior-authorization form, each laid out in turn.
 
+use super::fonts::Font;
 use super::layout::Layout;
-use super::metrics::Font;
 use crate::domain::encounter::analysis::Analysis;
 use crate::domain::encounter::model::{
     Code, ConditionSummary, EncounterSummary, ObservationSummary, PatientSummary,

@@ -107,3 +107,59 @@ fn an_incomplete_form_is_refused_with_every_problem() {
         .collect();
     assert_eq!(pointers, ["/transactionId", "/analysis/confidence"]);
 }
+
+#[test]
+fn text_outside_latin_1_prints_as_written() {
+    let mut form = form_for(&pneumonia_admission());
+    form.patient.name = Some("王伟".into());
+    form.analysis.justification =
+        "SpO2 91 % → supplemental oxygen; heart rate ≥ 120/min; 体温 39.6 °C.".into();
+
+    let pdf = render_pa_form(&form).unwrap();
+
+    let text = pages_text(&pdf).concat();
+    for expected in ["王伟", "→ supplemental oxygen", "≥ 120/min", "体温 39.6 °C"] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains('?'), "a character was replaced:\n{text}");
+    assert!(
+        !text.contains('\u{FFFD}'),
+        "a character was replaced:\n{text}"
+    );
+}
+
+#[test]
+fn only_the_glyphs_used_are_embedded() {
+    let pdf = render_pa_form(&form_for(&pneumonia_admission())).unwrap();
+    let mut form = form_for(&pneumonia_admission());
+    form.patient.name = Some("王伟".into());
+    let with_cjk = render_pa_form(&form).unwrap();
+
+    // The full fonts weigh over 2 MB; a form carries only the glyphs it shows.
+    assert!(pdf.len() < 60_000, "{} bytes", pdf.len());
+    assert!(
+        with_cjk.len() < pdf.len() + 10_000,
+        "{} bytes",
+        with_cjk.len()
+    );
+    let fonts = |pdf: &[u8]| {
+        let doc = Document::load_mem(pdf).unwrap();
+        let mut names: Vec<String> = doc
+            .objects
+            .values()
+            .filter_map(|o| o.as_dict().ok())
+            .filter(|d| d.get(b"Subtype").and_then(|s| s.as_name()).ok() == Some(b"Type0"))
+            .map(|d| {
+                let name = d.get(b"BaseFont").unwrap().as_name().unwrap();
+                String::from_utf8_lossy(&name[7..]).into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(fonts(&pdf), ["DejaVuSans", "DejaVuSans-Bold"]);
+    assert_eq!(
+        fonts(&with_cjk),
+        ["DejaVuSans", "DejaVuSans-Bold", "DroidSansFallback"]
+    );
+}
