@@ -27,14 +27,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request, StatusCode};
+use axum::http::{HeaderName, StatusCode};
 use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::auth::Authenticator;
 use crate::auth::stream_token::StreamTokens;
@@ -42,6 +42,7 @@ use crate::config::Settings;
 use crate::engine::Engine;
 use crate::events::Hub;
 use crate::store::Store;
+use crate::telemetry::access_log;
 use crate::telemetry::metrics::Metrics;
 use crate::workflows::Services;
 use tokio_util::sync::CancellationToken;
@@ -214,22 +215,9 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http()
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
-                .make_span_with(|req: &Request<_>| {
-                    let id = req
-                        .headers()
-                        .get(middleware::REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    // The path only: query strings may carry identifiers.
-                    tracing::info_span!(
-                        "request",
-                        request_id = %id,
-                        method = %req.method(),
-                        path = %req.uri().path(),
-                        tenant = tracing::field::Empty,
-                    )
-                }),
+                .make_span_with(access_log::request_span)
+                .on_response(access_log::LogResponse)
+                .on_failure(access_log::LogFailure),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)

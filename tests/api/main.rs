@@ -41,6 +41,7 @@ mod idempotency;
 mod jwks;
 #[path = "../common/lab.rs"]
 mod lab;
+mod logs;
 #[path = "../common/ods.rs"]
 mod ods;
 mod outage;
