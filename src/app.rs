@@ -137,7 +137,11 @@ impl App {
         );
         let services = Arc::new(services);
         let stop_http = CancellationToken::new();
-        let hub = Hub::new(settings.events.buffer_per_subscriber, metrics.clone());
+        let hub = Hub::new(
+            settings.events.buffer_per_subscriber,
+            settings.events.buffer_bytes_per_subscriber,
+            metrics.clone(),
+        );
         spawn_pump(
             store.clone(),
             hub.clone(),

@@ -15,6 +15,12 @@ pub struct EventSettings {
     /// default 1024: events a slow SSE subscriber may fall behind before it loses the
     /// oldest and is told so.
     pub buffer_per_subscriber: usize,
+    /// `events.buffer_bytes_per_subscriber`
+    /// (`CAREFLOW_EVENTS__BUFFER_BYTES_PER_SUBSCRIBER`), default 4 MiB: bytes of events
+    /// a slow SSE subscriber may fall behind, whatever their number, before it loses
+    /// the oldest and is told so. Bounds a stalled subscriber's memory when events
+    /// are large; a single larger event is still delivered, alone.
+    pub buffer_bytes_per_subscriber: usize,
     /// `events.retention`, default 7d: stored events older than this are pruned.
     #[serde(with = "duration")]
     pub retention: Duration,

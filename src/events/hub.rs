@@ -1,7 +1,9 @@
-//! Fan-out of events to subscribers. Each subscriber has a fixed-size buffer: when it
-//! is full the oldest undelivered event is dropped and counted, and the subscriber
-//! is told once, on its next read, how many it lost and where to resume. Publishing
-//! never waits for a subscriber, so a slow reader delays nobody.
+//! Fan-out of events to subscribers. Each subscriber has a bounded buffer, in events
+//! and in bytes: when either bound is passed the oldest undelivered events are
+//! dropped and counted, and the subscriber is told once, on its next read, how many
+//! it lost and where to resume. Publishing never waits for a subscriber, so a slow
+//! reader delays nobody, and a stalled one holds at most its byte bound of events
+//! however large they are.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,7 +29,10 @@ pub enum Delivery {
 }
 
 struct Buffer {
-    queue: VecDeque<Arc<EventRow>>,
+    /// Each event with its size in bytes (see [`event_bytes`]).
+    queue: VecDeque<(Arc<EventRow>, usize)>,
+    /// Sum of the sizes in `queue`.
+    bytes: usize,
     missed: u64,
     resume_from: i64,
     last_taken: i64,
@@ -37,6 +42,7 @@ struct Subscriber {
     tenant: TenantId,
     filter: EventFilter,
     capacity: usize,
+    byte_capacity: usize,
     // A std mutex: pushes and pops are a few pointer moves, never across an await.
     buffer: Mutex<Buffer>,
     ready: Notify,
@@ -47,16 +53,44 @@ pub struct Hub {
     subscribers: Mutex<HashMap<u64, Arc<Subscriber>>>,
     next_id: AtomicU64,
     capacity: usize,
+    byte_capacity: usize,
     metrics: Arc<Metrics>,
 }
 
+/// The size an event takes in a subscriber's buffer: its payload's JSON length plus
+/// its text fields. Counted without building the JSON, so large payloads cost no copy.
+pub fn event_bytes(e: &EventRow) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut payload = Counter(0);
+    // Writing to a counter cannot fail; a value that cannot be written counts as empty.
+    let _ = serde_json::to_writer(&mut payload, &e.data.0);
+    payload.0
+        + e.event_type.len()
+        + e.source.len()
+        + e.correlation_id.as_ref().map_or(0, String::len)
+        + e.workflow.as_ref().map_or(0, String::len)
+        + std::mem::size_of::<EventRow>()
+}
+
 impl Hub {
-    /// A hub whose subscribers each buffer up to `capacity` events.
-    pub fn new(capacity: usize, metrics: Arc<Metrics>) -> Arc<Self> {
+    /// A hub whose subscribers each buffer up to `capacity` events and up to
+    /// `byte_capacity` bytes of them (as [`event_bytes`] counts). A single event
+    /// larger than `byte_capacity` is still buffered, alone, so it can be delivered.
+    pub fn new(capacity: usize, byte_capacity: usize, metrics: Arc<Metrics>) -> Arc<Self> {
         Arc::new(Self {
             subscribers: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             capacity: capacity.max(1),
+            byte_capacity: byte_capacity.max(1),
             metrics,
         })
     }
@@ -69,8 +103,10 @@ impl Hub {
             tenant,
             filter,
             capacity: self.capacity,
+            byte_capacity: self.byte_capacity,
             buffer: Mutex::new(Buffer {
                 queue: VecDeque::new(),
+                bytes: 0,
                 missed: 0,
                 resume_from: 0,
                 last_taken: 0,
@@ -104,6 +140,11 @@ impl Hub {
         self.capacity
     }
 
+    /// Bytes of events each subscriber may buffer.
+    pub fn byte_capacity(&self) -> usize {
+        self.byte_capacity
+    }
+
     /// Number of subscribers.
     pub fn subscriber_count(&self) -> usize {
         self.subscribers
@@ -121,18 +162,29 @@ impl Hub {
             .values()
             .cloned()
             .collect();
+        if subs.is_empty() {
+            return;
+        }
+        // Sized once per event, whichever subscribers take it.
+        let mut sizes: Vec<Option<usize>> = vec![None; events.len()];
         let mut dropped = 0u64;
         for sub in subs {
             let mut pushed = false;
             {
                 let mut b = sub.buffer.lock().unwrap_or_else(|p| p.into_inner());
-                for e in events {
+                for (e, size) in events.iter().zip(sizes.iter_mut()) {
                     if e.tenant_id != sub.tenant || !sub.filter.matches(e) {
                         continue;
                     }
-                    if b.queue.len() >= sub.capacity
-                        && let Some(oldest) = b.queue.pop_front()
+                    let bytes = *size.get_or_insert_with(|| event_bytes(e));
+                    // Make room in events and in bytes; the newest event always stays.
+                    while b.queue.len() >= sub.capacity
+                        || (b.bytes + bytes > sub.byte_capacity && !b.queue.is_empty())
                     {
+                        let Some((oldest, oldest_bytes)) = b.queue.pop_front() else {
+                            break;
+                        };
+                        b.bytes -= oldest_bytes;
                         if b.missed == 0 {
                             b.resume_from = if b.last_taken > 0 {
                                 b.last_taken
@@ -143,7 +195,8 @@ impl Hub {
                         b.missed += 1;
                         dropped += 1;
                     }
-                    b.queue.push_back(e.clone());
+                    b.queue.push_back((e.clone(), bytes));
+                    b.bytes += bytes;
                     pushed = true;
                 }
             }
@@ -191,7 +244,8 @@ impl Subscription {
             b.missed = 0;
             return Some(d);
         }
-        let e = b.queue.pop_front()?;
+        let (e, bytes) = b.queue.pop_front()?;
+        b.bytes -= bytes;
         b.last_taken = e.position;
         Some(Delivery::Event(e))
     }
@@ -219,6 +273,10 @@ mod tests {
     use sqlx::types::Json;
 
     fn event(tenant: &str, position: i64) -> Arc<EventRow> {
+        padded(tenant, position, 0)
+    }
+
+    fn padded(tenant: &str, position: i64, pad: usize) -> Arc<EventRow> {
         Arc::new(EventRow {
             position,
             tenant_id: TenantId::parse(tenant).unwrap(),
@@ -228,7 +286,7 @@ mod tests {
             run_id: None,
             workflow: None,
             source: "test".into(),
-            data: Json(json!({})),
+            data: Json(json!({"pad": "x".repeat(pad)})),
             created_at: chrono::Utc::now(),
         })
     }
@@ -247,7 +305,7 @@ mod tests {
 
     #[test]
     fn a_full_buffer_drops_the_oldest_and_reports_once_where_to_resume() {
-        let hub = Hub::new(3, Arc::new(Metrics::new()));
+        let hub = Hub::new(3, usize::MAX, Arc::new(Metrics::new()));
         let slow = hub.subscribe(TenantId::parse("a").unwrap(), EventFilter::default());
         hub.publish(&[event("a", 1)]);
         assert_eq!(positions(&slow), ["1"]);
@@ -256,8 +314,29 @@ mod tests {
     }
 
     #[test]
+    fn a_buffer_full_in_bytes_drops_the_oldest_like_a_buffer_full_in_events() {
+        let size = event_bytes(&padded("a", 1, 50_000));
+        let hub = Hub::new(1024, 3 * size, Arc::new(Metrics::new()));
+        let slow = hub.subscribe(TenantId::parse("a").unwrap(), EventFilter::default());
+        hub.publish(&[padded("a", 1, 50_000)]);
+        assert_eq!(positions(&slow), ["1"]);
+        hub.publish(&(2..=7).map(|p| padded("a", p, 50_000)).collect::<Vec<_>>());
+        assert_eq!(positions(&slow), ["lagged:3:1", "5", "6", "7"]);
+    }
+
+    #[test]
+    fn an_event_larger_than_the_byte_bound_is_still_delivered_alone() {
+        let hub = Hub::new(1024, 1000, Arc::new(Metrics::new()));
+        let sub = hub.subscribe(TenantId::parse("a").unwrap(), EventFilter::default());
+        hub.publish(&[event("a", 1), padded("a", 2, 5000), event("a", 3)]);
+        assert_eq!(positions(&sub), ["lagged:2:0", "3"]);
+        hub.publish(&[padded("a", 4, 5000)]);
+        assert_eq!(positions(&sub), ["4"]);
+    }
+
+    #[test]
     fn subscribers_only_see_their_tenants_events_and_leave_on_drop() {
-        let hub = Hub::new(8, Arc::new(Metrics::new()));
+        let hub = Hub::new(8, usize::MAX, Arc::new(Metrics::new()));
         let a = hub.subscribe(TenantId::parse("a").unwrap(), EventFilter::default());
         let b = hub.subscribe(TenantId::parse("b").unwrap(), EventFilter::default());
         hub.publish(&[event("a", 1), event("b", 2), event("a", 3)]);

@@ -9,8 +9,9 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::Hub;
+use super::hub::event_bytes;
 use crate::engine::Clock;
-use crate::store::{Notice, Store};
+use crate::store::{EventRow, Notice, Store};
 
 /// Least time between two numbering passes of this replica.
 const MIN_PASS_GAP: Duration = Duration::from_millis(5);
@@ -25,7 +26,10 @@ pub fn spawn_pump(
 ) {
     // A page is published to subscribers at once, so it must fit well within their
     // buffers: a subscriber that keeps up should never lose an event to a burst.
-    let page_size = (hub.capacity() as i64 / 2).clamp(16, 1000);
+    // In bytes too: pages follow the recent events' size, so large events are read
+    // (and held) a few at a time rather than hundreds at once.
+    let max_page = (hub.capacity() as i64 / 2).clamp(16, 1000);
+    let mut page_size = max_page;
     tokio::spawn(async move {
         let mut notices = store.subscribe();
         let mut cursor = loop {
@@ -107,7 +111,9 @@ pub fn spawn_pump(
                 cursor = last.position;
                 let full = page.len() as i64 == page_size;
                 let page: Vec<_> = page.into_iter().map(Arc::new).collect();
-                hub.publish(&page);
+                let bytes = publish_in_slices(&hub, &page).await;
+                let mean = (bytes / page.len()).max(1);
+                page_size = ((hub.byte_capacity() / 2 / mean) as i64).clamp(1, max_page);
                 if !full {
                     break;
                 }
@@ -124,4 +130,28 @@ pub fn spawn_pump(
             }
         }
     });
+}
+
+/// Publishes a page in slices of at most half a subscriber's byte bound, letting
+/// other tasks run between slices: a page of large events handed over at once could
+/// overflow the buffer of a subscriber that keeps up, which only needs a turn to
+/// drain it. Returns the page's size in bytes.
+async fn publish_in_slices(hub: &Hub, page: &[Arc<EventRow>]) -> usize {
+    let budget = hub.byte_capacity() / 2;
+    let mut total = 0;
+    let mut start = 0;
+    let mut bytes = 0usize;
+    for (i, e) in page.iter().enumerate() {
+        let size = event_bytes(e);
+        total += size;
+        if i > start && bytes + size > budget {
+            hub.publish(&page[start..i]);
+            tokio::task::yield_now().await;
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    hub.publish(&page[start..]);
+    total
 }

@@ -115,12 +115,9 @@ async fn reconnecting_with_last_event_id_replays_exactly_what_was_missed(backend
     assert_eq!(live.last().unwrap().json()["data"]["runId"], third);
 }
 
-async fn a_slow_subscriber_is_told_it_lagged_and_never_slows_a_fast_one(backend: Backend) {
-    let app = spawn(backend, |s| s.events.buffer_per_subscriber = 256).await;
-    let url = app.url("/v1/events/stream?workflow=lab");
-    let mut fast = SseClient::connect(&app.http, &url, &app.token, None).await;
-    assert_eq!(fast.next(T).await.unwrap().retry, Some(3000));
-    // The slow subscriber: a socket with a tiny receive window that reads nothing.
+/// A subscriber to the `lab` workflow's events that reads nothing: a socket with a
+/// tiny receive window, so the stream backs up into the service's buffer for it.
+async fn stalled_subscriber(app: &TestApp) -> tokio::net::TcpStream {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(2048).unwrap();
     let addr = app.base.trim_start_matches("http://").parse().unwrap();
@@ -131,6 +128,47 @@ async fn a_slow_subscriber_is_told_it_lagged_and_never_slows_a_fast_one(backend:
     );
     slow.write_all(request.as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
+    slow
+}
+
+/// Reads a stalled subscriber's stream (with a normal window now) up to its `lagged`
+/// event, and returns that event's data.
+async fn read_until_lagged(mut slow: tokio::net::TcpStream) -> Value {
+    use tokio::io::AsyncReadExt;
+    socket2::SockRef::from(&slow)
+        .set_recv_buffer_size(1 << 20)
+        .unwrap();
+    let mut text = String::new();
+    let mut buf = vec![0u8; 65536];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let lagged_data = |text: &str| {
+        text.split("event: lagged\n")
+            .nth(1)
+            .and_then(|rest| rest.split_once("\n\n"))
+            .and_then(|(message, _)| message.lines().find_map(|l| l.strip_prefix("data: ")))
+            .map(|d| serde_json::from_str::<Value>(d).unwrap())
+    };
+    while lagged_data(&text).is_none() && tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_secs(2), slow.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+            _ => break,
+        }
+    }
+    lagged_data(&text).unwrap_or_else(|| {
+        panic!(
+            "the slow subscriber was not told it lagged ({} bytes read): {}",
+            text.len(),
+            &text[text.len().saturating_sub(700)..]
+        )
+    })
+}
+
+async fn a_slow_subscriber_is_told_it_lagged_and_never_slows_a_fast_one(backend: Backend) {
+    let app = spawn(backend, |s| s.events.buffer_per_subscriber = 256).await;
+    let url = app.url("/v1/events/stream?workflow=lab");
+    let mut fast = SseClient::connect(&app.http, &url, &app.token, None).await;
+    assert_eq!(fast.next(T).await.unwrap().retry, Some(3000));
+    let slow = stalled_subscriber(&app).await;
     // The fast subscriber reads as events come, concurrently.
     const RUNS: usize = 80;
     let reader = tokio::spawn(async move {
@@ -179,32 +217,8 @@ async fn a_slow_subscriber_is_told_it_lagged_and_never_slows_a_fast_one(backend:
         after = page["nextAfter"].as_str().unwrap().to_string();
     }
     assert_eq!(seen, total, "the fast subscriber did not get every event");
-    // The slow one, reading at last (with a normal window now), finds a `lagged` event.
-    socket2::SockRef::from(&slow)
-        .set_recv_buffer_size(1 << 20)
-        .unwrap();
-    let mut text = String::new();
-    let mut buf = vec![0u8; 65536];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    use tokio::io::AsyncReadExt;
-    while !text.contains("event: lagged") && tokio::time::Instant::now() < deadline {
-        match tokio::time::timeout(Duration::from_secs(2), slow.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => text.push_str(&String::from_utf8_lossy(&buf[..n])),
-            _ => break,
-        }
-    }
-    assert!(
-        text.contains("event: lagged"),
-        "the slow subscriber was not told it lagged ({} bytes read): {}",
-        text.len(),
-        &text[text.len().saturating_sub(700)..]
-    );
-    let lagged: Value = text
-        .split("event: lagged\n")
-        .nth(1)
-        .and_then(|rest| rest.lines().find_map(|l| l.strip_prefix("data: ")))
-        .map(|d| serde_json::from_str(d).unwrap())
-        .unwrap();
+    // The slow one, reading at last, finds a `lagged` event.
+    let lagged = read_until_lagged(slow).await;
     assert!(lagged["missed"].as_u64().unwrap() > 0);
     assert!(lagged["resumeFrom"].is_string());
     let metrics = app
@@ -217,6 +231,59 @@ async fn a_slow_subscriber_is_told_it_lagged_and_never_slows_a_fast_one(backend:
         .await
         .unwrap();
     assert!(metrics.contains("careflow_sse_dropped_events_total"));
+}
+
+async fn a_subscriber_behind_by_more_bytes_than_its_bound_lags_and_resumes_where_told(
+    backend: Backend,
+) {
+    // The event bound (1024) stays above what this test publishes (about 17 events a
+    // run): only the byte bound can overflow.
+    let app = spawn(backend, |s| {
+        s.events.buffer_bytes_per_subscriber = 256 * 1024
+    })
+    .await;
+    let url = app.url("/v1/events/stream?workflow=lab");
+    let slow = stalled_subscriber(&app).await;
+    // Five events of 50 KB a run: 7.5 MB in all, far past the stalled socket's window
+    // and the 256 KiB bound.
+    for _ in 0..30 {
+        let r = app
+            .post(
+                "/v1/workflows/lab/runs?wait=20s",
+                &json!({"input": {"padEvents": 50_000}}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    let lagged = read_until_lagged(slow).await;
+    let missed = lagged["missed"].as_u64().unwrap();
+    assert!(missed > 0);
+    // Resuming where told replays exactly what comes after that point.
+    let resume_from = lagged["resumeFrom"].as_str().unwrap().to_string();
+    let listed = json(
+        app.get(&format!(
+            "/v1/events?workflow=lab&limit=1000&after={resume_from}"
+        ))
+        .await,
+    )
+    .await;
+    let expected: Vec<i64> = listed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert!(expected.len() as u64 >= missed);
+    let mut again = SseClient::connect(&app.http, &url, &app.token, Some(&resume_from)).await;
+    let mut replayed = Vec::new();
+    while replayed.len() < expected.len() {
+        let m = again.next_event(T).await.expect("replayed event");
+        replayed.push(m.id.unwrap().parse::<i64>().unwrap());
+    }
+    assert_eq!(
+        replayed, expected,
+        "the replay after resumeFrom is not exact"
+    );
 }
 
 async fn tenants_only_see_their_own_events(backend: Backend) {
@@ -262,6 +329,7 @@ both_backends!(
     two_subscribers_receive_the_same_events_in_the_same_order,
     reconnecting_with_last_event_id_replays_exactly_what_was_missed,
     a_slow_subscriber_is_told_it_lagged_and_never_slows_a_fast_one,
+    a_subscriber_behind_by_more_bytes_than_its_bound_lags_and_resumes_where_told,
     tenants_only_see_their_own_events,
     bad_stream_parameters_are_problems,
 );
