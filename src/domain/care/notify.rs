@@ -183,17 +183,17 @@ pub fn checkin_text(template: &str, name: Option<&str>) -> String {
     }
 }
 
-/// What a nurse is told about a task, by notification kind.
-pub fn task_text(kind: &str, title: &str, priority: &str, task_id: &str) -> String {
-    let short = task_id.get(..8).unwrap_or(task_id);
+/// What a nurse is told about a task, by notification kind; `reference` is the
+/// task's short reference (`T-0042`), which tells tasks apart.
+pub fn task_text(kind: &str, title: &str, priority: &str, reference: &str) -> String {
     match kind {
         "sla_warning" => format!(
-            "SLA warning: task \"{title}\" ({priority}) has used 75% of its time. Task {short}."
+            "SLA warning: task \"{title}\" ({priority}) has used 75% of its time. Task {reference}."
         ),
         "sla_breach" => format!(
-            "URGENT: task \"{title}\" ({priority}) has breached its SLA. Act now. Task {short}."
+            "URGENT: task \"{title}\" ({priority}) has breached its SLA. Act now. Task {reference}."
         ),
-        _ => format!("New task assigned to you: \"{title}\" ({priority}). Task {short}."),
+        _ => format!("New task assigned to you: \"{title}\" ({priority}). Task {reference}."),
     }
 }
 
@@ -275,8 +275,8 @@ mod tests {
         assert_eq!(priority_for("CRITICAL"), "urgent");
         assert_eq!(priority_for("MODERATE"), "normal");
         assert_eq!(priority_for("NONE"), "low");
-        let breach = task_text("sla_breach", "Call back", "urgent", "0192abcd-ef");
-        assert!(breach.starts_with("URGENT") && breach.contains("0192abcd"));
+        let breach = task_text("sla_breach", "Call back", "urgent", "T-0042");
+        assert!(breach.starts_with("URGENT") && breach.ends_with("Task T-0042."));
         assert!(task_text("task_assigned", "Call back", "high", "x").contains("assigned"));
         assert_eq!(Channel::parse("voice"), Some(Channel::Voice));
         assert!(Channel::Sms.is_capped() && !Channel::Email.is_capped());

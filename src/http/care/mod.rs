@@ -14,6 +14,7 @@ pub mod webhooks;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::domain::care::reference::task_reference;
 use crate::domain::care::sla::sla_times;
 use crate::domain::validation::Problems;
 use crate::store::{NotificationRow, TaskRow};
@@ -133,6 +134,7 @@ pub fn task_view(t: &TaskRow, now: chrono::DateTime<chrono::Utc>) -> Value {
     };
     json!({
         "taskId": t.task_id,
+        "reference": task_reference(t.reference_number, t.task_id),
         "patientId": t.patient_id,
         "title": t.title,
         "description": t.description,

@@ -13,7 +13,8 @@ pub const SHIFT_COLUMNS: &str = "tenant_id, shift_id, nurse_id, starts_at, ends_
 /// Columns of `TaskRow`.
 pub const TASK_COLUMNS: &str = "tenant_id, task_id, patient_id, title, description, priority, \
      severity, sla_minutes, status, assignee_id, origin, origin_key, interaction_id, created_at, \
-     assigned_at, resolved_at, resolution, sla_warned_at, sla_breached_at, updated_at";
+     assigned_at, resolved_at, resolution, sla_warned_at, sla_breached_at, updated_at, \
+     reference_number";
 
 /// Columns of `NotificationRow`.
 pub const NOTIFICATION_COLUMNS: &str = "tenant_id, notification_id, origin_key, kind, channel, \
@@ -67,13 +68,21 @@ pub const ASSIGN_TASK: &str = "update tasks
      set status = 'ASSIGNED', assignee_id = $3, assigned_at = $4, updated_at = $4
      where tenant_id = $1 and task_id = $2 and status = 'OPEN'";
 
-/// `$1..$12`: tenant, task, patient, title, description, priority, severity, SLA
-/// minutes, origin, origin key, interaction, now.
+/// `$1..$13`: tenant, task, patient, title, description, priority, severity, SLA
+/// minutes, origin, origin key, interaction, now, reference number.
 pub const INSERT_TASK: &str = "insert into tasks (tenant_id, task_id, patient_id, title, \
      description, priority, severity, sla_minutes, status, origin, origin_key, interaction_id, \
-     created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, 'OPEN', $9, $10, $11, $12, $12)
+     created_at, updated_at, reference_number)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, 'OPEN', $9, $10, $11, $12, $12, $13)
      on conflict do nothing";
+
+/// `$1`: tenant. The tenant's next task number (1 for its first task); the counter's
+/// row stays locked until the transaction ends, so numbers are never shared.
+pub const NEXT_TASK_NUMBER: &str = "insert into task_reference_counters (tenant_id, last_number)
+     values ($1, 1)
+     on conflict (tenant_id) do update
+     set last_number = task_reference_counters.last_number + 1
+     returning last_number";
 
 /// `$1..$6`: tenant, status, assignee, patient, before, limit.
 pub fn list_tasks() -> String {

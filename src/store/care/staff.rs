@@ -139,6 +139,9 @@ pub struct TaskRow {
     pub sla_breached_at: Option<DateTime<Utc>>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// The task's number in its tenant, from which its short reference (`T-0042`) is
+    /// written; given when it is stored.
+    pub reference_number: Option<i64>,
 }
 
 /// A task to store.

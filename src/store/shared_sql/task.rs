@@ -20,6 +20,12 @@ macro_rules! task_store {
         impl TaskStore for $store {
             async fn insert_task(&self, t: &NewTask, events: &[NewEvent]) -> StoreResult<TaskRow> {
                 let mut tx = self.begin_write().await?;
+                // A repeated insert (same task or origin key) spends a number and
+                // stores nothing: references may skip, never repeat.
+                let (number,): (i64,) = sqlx::query_as(sql::NEXT_TASK_NUMBER)
+                    .bind(&t.tenant_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 let inserted = sqlx::query(sql::INSERT_TASK)
                     .bind(&t.tenant_id)
                     .bind(t.task_id)
@@ -33,6 +39,7 @@ macro_rules! task_store {
                     .bind(&t.origin_key)
                     .bind(t.interaction_id)
                     .bind(t.created_at)
+                    .bind(number)
                     .execute(&mut *tx)
                     .await?;
                 let row = match &t.origin_key {

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::deps::{Care, id, optional_id, stored, text};
 use crate::domain::care::notify::{Channel, checkin_text, task_text};
+use crate::domain::care::reference::task_reference;
 use crate::engine::{
     DefinitionError, FunctionSpec, StepContext, StepError, StepOutcome, StepOutput, StepPolicy,
     WorkflowDefinition,
@@ -228,12 +229,8 @@ async fn log(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
                 .await
                 .map_err(stored)?
                 .ok_or_else(|| StepError::permanent("event data.taskId names no task"))?;
-            let body = task_text(
-                task_kind,
-                &task.title,
-                &task.priority,
-                &task.task_id.to_string(),
-            );
+            let reference = task_reference(task.reference_number, task.task_id);
+            let body = task_text(task_kind, &task.title, &task.priority, &reference);
             let subject = match task_kind {
                 "sla_breach" => "URGENT: task SLA breached",
                 "sla_warning" => "Task SLA warning",

@@ -168,6 +168,16 @@ async fn a_discharge_runs_through_checkin_escalation_assignment_warning_and_brea
             "task_assigned"
         ]
     );
+    // Every task SMS names the task by its short reference.
+    let reference = task["reference"].as_str().unwrap().to_string();
+    assert_eq!(reference, "T-0001");
+    for sms in care.twilio.sms_to(nurse_phone) {
+        assert!(
+            sms.body.ends_with(&format!("Task {reference}.")),
+            "{}",
+            sms.body
+        );
+    }
 }
 
 both_backends!(a_discharge_runs_through_checkin_escalation_assignment_warning_and_breach);

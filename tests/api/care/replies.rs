@@ -1,12 +1,16 @@
 //! What becomes of a patient's reply: every one reaches a person (a LOW review task at
 //! least), a CRITICAL one answers the patient with the safety message at once, the
-//! optional model can raise a severity but never lower the rule table's.
+//! optional model can raise a severity but never lower the rule table's, and tasks
+//! carry short references that tell them apart in nurses' SMS.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{eventually, finished, get_json, reaches, reply, run_for, runs, send, spawn};
+use super::{
+    eventually, finished, get_json, nurse, on_shift, post_as, post_json, reaches, reply, run_for,
+    runs, send, spawn, task,
+};
 use crate::both_backends;
 use crate::fake_llm::{Behaviour, FakeLlm};
 use crate::helpers::{Backend, TestApp, step};
@@ -230,9 +234,59 @@ async fn a_slow_model_is_not_waited_for(backend: Backend) {
     assert_eq!(record["model"]["error"], "the model timed out");
 }
 
+async fn task_references_differ_per_task_and_name_tasks_in_sms(backend: Backend) {
+    let care = spawn(backend, |_| {}).await;
+    let app = &care.app;
+    let phone = "+15552229001";
+    let id = nurse(app, "Nurse Ref", phone).await;
+    on_shift(app, &id).await;
+    // Created moments apart (their UUIDv7 prefixes, which the SMS used to show, agree).
+    let first = task(app, "p-t1", 60).await;
+    let second = task(app, "p-t2", 60).await;
+    let one = get_json(app, &format!("/v1/tasks/{first}")).await;
+    let two = get_json(app, &format!("/v1/tasks/{second}")).await;
+    assert_eq!(one["reference"], "T-0001");
+    assert_eq!(two["reference"], "T-0002");
+    let listed = get_json(app, "/v1/tasks").await;
+    assert_eq!(listed["tasks"][0]["reference"], "T-0002");
+    // Another tenant counts its own tasks.
+    let b = app.key_for("tenant-b").await;
+    let (status, theirs) = post_as(
+        app,
+        &b,
+        "/v1/tasks",
+        json!({"patientId": "p-t3", "title": "Call back", "severity": "LOW"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{theirs}");
+    assert_eq!(theirs["reference"], "T-0001");
+    let (status, again) = post_json(
+        app,
+        "/v1/tasks",
+        json!({"patientId": "p-t4", "title": "Call back", "severity": "LOW"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(again["reference"], "T-0003");
+
+    // Each assignment SMS names its own task.
+    let sms = eventually("three assignment SMS", || async {
+        let s = care.twilio.sms_to(phone);
+        (s.len() == 3).then_some(s)
+    })
+    .await;
+    let mut endings: Vec<String> = sms
+        .iter()
+        .map(|s| s.body.rsplit("Task ").next().unwrap().to_string())
+        .collect();
+    endings.sort();
+    assert_eq!(endings, ["T-0001.", "T-0002.", "T-0003."]);
+}
+
 both_backends!(
     every_reply_reaches_a_person_and_a_critical_one_answers_the_patient,
     the_model_can_raise_a_severity_and_is_sent_the_reply_alone,
     the_rule_table_is_the_floor_when_the_model_rates_lower_or_fails,
     a_slow_model_is_not_waited_for,
+    task_references_differ_per_task_and_name_tasks_in_sms,
 );
