@@ -171,6 +171,21 @@ pub fn priority_for(severity: &str) -> &'static str {
     }
 }
 
+/// The origin key prefix of an SMS standing in for an unanswered urgent call; the
+/// call's notification id follows it.
+pub const FALLBACK_ORIGIN: &str = "fallback:";
+
+/// Whether a notification is an urgent call that was not answered (`no-answer`,
+/// `busy`, `failed` or `canceled`) and so is owed one SMS with the same text.
+pub fn needs_sms_fallback(channel: Channel, priority: &str, provider_status: &str) -> bool {
+    channel == Channel::Voice
+        && priority == "urgent"
+        && matches!(
+            CallStatus::parse(provider_status),
+            CallStatus::NoAnswer | CallStatus::Busy | CallStatus::Failed | CallStatus::Canceled
+        )
+}
+
 /// Task priorities the API accepts.
 pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
 
@@ -260,6 +275,30 @@ mod tests {
             Some("completed"),
             "ringing"
         ));
+    }
+
+    #[test]
+    fn only_unanswered_urgent_calls_fall_back_to_sms() {
+        for status in ["no-answer", "busy", "failed", "canceled"] {
+            assert!(
+                needs_sms_fallback(Channel::Voice, "urgent", status),
+                "{status}"
+            );
+            assert!(
+                !needs_sms_fallback(Channel::Voice, "normal", status),
+                "{status}"
+            );
+            assert!(
+                !needs_sms_fallback(Channel::Sms, "urgent", status),
+                "{status}"
+            );
+        }
+        for status in ["queued", "ringing", "in-progress", "completed", "bogus"] {
+            assert!(
+                !needs_sms_fallback(Channel::Voice, "urgent", status),
+                "{status}"
+            );
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod webhooks;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::domain::care::notify::FALLBACK_ORIGIN;
 use crate::domain::care::reference::task_reference;
 use crate::domain::care::sla::sla_times;
 use crate::domain::validation::Problems;
@@ -160,7 +161,8 @@ pub fn task_view(t: &TaskRow, now: chrono::DateTime<chrono::Utc>) -> Value {
     })
 }
 
-/// A notification log entry as the API shows it (the address itself is left out).
+/// A notification log entry as the API shows it (the address itself is left out);
+/// `fallbackFor` names the unanswered urgent call an SMS stands in for.
 pub fn notification_view(n: &NotificationRow) -> Value {
     json!({
         "notificationId": n.notification_id,
@@ -173,6 +175,7 @@ pub fn notification_view(n: &NotificationRow) -> Value {
         "taskId": n.task_id,
         "patientId": n.patient_id,
         "attemptId": n.attempt_id,
+        "fallbackFor": n.origin_key.strip_prefix(FALLBACK_ORIGIN),
         "status": n.status,
         "provider": n.provider,
         "providerId": n.provider_id,

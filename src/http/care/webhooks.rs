@@ -11,6 +11,8 @@
 //! inbound SMS to the tenant of the receiving number, then to the patient (see
 //! `inbound`).
 //! Callbacks arrive late, repeated and out of order: a status only moves forward.
+//! An urgent call that ends unanswered (`no-answer`, `busy`, `failed`, `canceled`)
+//! asks for one SMS with the same text (`notification/send` with `fallbackFor`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -19,7 +21,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::domain::care::notify::{Channel, provider_status_advances, status_for_provider};
+use crate::domain::care::notify::{
+    Channel, needs_sms_fallback, provider_status_advances, status_for_provider,
+};
 use crate::http::AppState;
 use crate::http::error::{ApiError, Problem, ProblemExtension};
 use crate::providers::twilio::signature::verify_signature;
@@ -170,7 +174,7 @@ async fn apply_status(state: &AppState, params: &[(String, String)]) -> Result<(
         };
         let now = state.engine.clock().now();
         let changed = next.as_str() != row.status;
-        let events: Vec<NewEvent> = next
+        let mut events: Vec<NewEvent> = next
             .event()
             .filter(|_| changed)
             .map(|name| {
@@ -182,6 +186,11 @@ async fn apply_status(state: &AppState, params: &[(String, String)]) -> Result<(
             })
             .into_iter()
             .collect();
+        if changed && needs_sms_fallback(channel, &row.priority, reported) {
+            // Committed with the status, so the fallback is asked for exactly when
+            // the unanswered call is recorded; its origin key keeps it to one SMS.
+            events.push(twilio_event("notification/send", fallback_data(&row), now));
+        }
         let update = ProviderUpdate {
             expected: row.provider_status.clone(),
             provider_status: reported.to_string(),
@@ -204,6 +213,17 @@ async fn apply_status(state: &AppState, params: &[(String, String)]) -> Result<(
         // Another callback for the same message won the race: read again.
     }
     Ok(())
+}
+
+/// What asks `send-notification` for the SMS standing in for an unanswered urgent
+/// call: the call's id (the text is copied from its log entry, never carried here) and
+/// the nurse, whose notifications go one at a time.
+fn fallback_data(row: &NotificationRow) -> serde_json::Value {
+    json!({
+        "fallbackFor": row.notification_id,
+        "nurseId": (row.recipient_kind == "nurse").then_some(&row.recipient_id),
+        "priority": "urgent",
+    })
 }
 
 fn event_data(

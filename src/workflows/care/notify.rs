@@ -11,8 +11,11 @@
 //! `channel` (the nurse's preferred one, else `sms`, or `email` for an address with `@`),
 //! `priority`, `taskId`, `planId`, `attemptId`, and for `message` the `message` text
 //! and an optional `subject`. Texts of the other kinds are written here from the task
-//! or plan, so events never carry a patient's name or number.
+//! or plan, so events never carry a patient's name or number. With `fallbackFor` (an
+//! urgent call nobody answered, asked for by Twilio's status callback) the call's
+//! text goes once by SMS to the same number (see `fallback`).
 
+mod fallback;
 mod send;
 
 use std::sync::Arc;
@@ -174,6 +177,9 @@ async fn recipient(
 
 /// Step `log`: resolves recipient and text, and logs the notification.
 async fn log(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
+    if let Some(call) = optional_id(&ctx, "fallbackFor")? {
+        return fallback::log_fallback(care, &ctx, call).await;
+    }
     let kind = text(&ctx, "kind").unwrap_or("message");
     if !KINDS.contains(&kind) {
         return Err(StepError::permanent(format!(

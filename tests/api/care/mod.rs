@@ -3,6 +3,7 @@
 //! waiting for hours.
 
 mod assignment;
+mod call_fallback;
 mod chain;
 mod checkin;
 mod notifications;
