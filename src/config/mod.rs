@@ -405,7 +405,8 @@ impl Settings {
                 "care.model_classification: needs [providers.llm] (its base_url is empty)".into(),
             ));
         }
-        if self.care.model_timeout >= e.retry.attempt_timeout {
+        // Only a model in use needs to answer within a step's attempt.
+        if self.care.model_classification && self.care.model_timeout >= e.retry.attempt_timeout {
             return bad(
                 "care.model_timeout",
                 "must be shorter than engine.retry.attempt_timeout",
@@ -448,6 +449,13 @@ mod tests {
         assert!(err.contains("care.model_classification"), "{err}");
         s.providers.llm.base_url = "https://llm.example.com".into();
         assert!(s.check().is_ok());
+        s.care.model_timeout = s.engine.retry.attempt_timeout;
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.contains("care.model_timeout"), "{err}");
+        // Without the model, its timeout constrains nothing.
+        s.care.model_classification = false;
+        assert!(s.check().is_ok());
+        s.care.model_timeout = Duration::from_secs(10);
         s.care.critical_reply = " ".into();
         let err = s.check().unwrap_err().to_string();
         assert!(err.contains("care.critical_reply"), "{err}");

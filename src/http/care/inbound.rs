@@ -135,7 +135,8 @@ async fn record_inbound(state: &AppState, params: &[(String, String)]) -> Result
             let concerned: Vec<UnroutedCandidate> = patients
                 .iter()
                 .filter_map(|c| row_of(&rows, c))
-                .map(|plan| UnroutedCandidate {
+                .enumerate()
+                .map(|(i, plan)| UnroutedCandidate {
                     tenant_id: plan.tenant_id.clone(),
                     patient_id: plan.patient_id.clone(),
                     plan_id: plan.plan_id,
@@ -145,6 +146,9 @@ async fn record_inbound(state: &AppState, params: &[(String, String)]) -> Result
                             "unroutedReplyId": reply_id,
                             "patientId": plan.patient_id,
                             "planId": plan.plan_id,
+                            // All candidates share the sender's number: one of them
+                            // answers a CRITICAL reply, so the sender gets one safety SMS.
+                            "answersSender": i == 0,
                         }),
                         now,
                     )],

@@ -4,14 +4,15 @@
 //! who may have sent it. The task says only that an unrouted reply awaits review:
 //! never the text or the number, which may belong to another tenant's patient. Its
 //! severity follows the rule table's verdict on the text (at least LOW), so an
-//! emergency is as urgent here as anywhere.
+//! emergency is as urgent here as anywhere; and a CRITICAL one sends the sender
+//! `care.critical_reply` once (from the run whose event says `answersSender`).
 
 use std::sync::Arc;
 
 use serde_json::json;
 use uuid::Uuid;
 
-use super::deps::{Care, id, stored, text};
+use super::deps::{Care, data, id, stored, text};
 use super::task_created;
 use crate::domain::care::notify::priority_for;
 use crate::engine::{
@@ -85,12 +86,26 @@ async fn raise(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> 
         )
         .await
         .map_err(stored)?;
-    Ok(StepOutcome::Done(
-        StepOutput::new(json!({
-            "unroutedReplyId": reply,
-            "taskId": task.task_id,
-            "severity": severity,
-        }))
-        .emit("task/created", task_created(&task)),
-    ))
+    let answers = severity == "CRITICAL" && data(&ctx)["answersSender"] == true;
+    let mut out = StepOutput::new(json!({
+        "unroutedReplyId": reply,
+        "taskId": task.task_id,
+        "severity": severity,
+        "criticalReply": answers,
+    }))
+    .emit("task/created", task_created(&task));
+    if answers {
+        // The plan's number is the sender's; the text is written when it is logged.
+        out = out.emit(
+            "notification/send",
+            json!({
+                "kind": "critical_reply",
+                "patientId": unrouted.patient_id,
+                "planId": data(&ctx)["planId"],
+                "channel": "sms",
+                "priority": "urgent",
+            }),
+        );
+    }
+    Ok(StepOutcome::Done(out))
 }

@@ -224,6 +224,30 @@ async fn an_ambiguous_reply_is_held_unrouted_with_a_review_task_in_each_tenant(b
     );
     assert!(runs(app, "handle-checkin-response").await.is_empty());
     assert_eq!(runs(app, "review-unrouted-reply").await.len(), 1);
+
+    // The sender of the CRITICAL text gets the safety message, once, whoever they are.
+    let mut answered = 0;
+    for token in [&a, &b] {
+        let listed = get_as(app, token, "/v1/runs?workflow=review-unrouted-reply").await;
+        let id = listed["runs"][0]["runId"].as_str().unwrap().to_string();
+        let done = eventually("the review run finished", || async {
+            let r = get_as(app, token, &format!("/v1/runs/{id}")).await;
+            (r["status"] == "completed").then_some(r)
+        })
+        .await;
+        if step(&done, "task")["output"]["criticalReply"] == true {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 1);
+    let safety = eventually("the safety SMS", || async {
+        care.twilio
+            .sms_to(SHARED)
+            .into_iter()
+            .find(|s| s.body.contains("988"))
+    })
+    .await;
+    assert!(!safety.body.contains("chest"), "{}", safety.body);
 }
 
 async fn twilio_numbers_belong_to_one_tenant_and_bad_ones_list_every_problem(backend: Backend) {
