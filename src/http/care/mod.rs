@@ -3,6 +3,7 @@
 //! by signature instead). Rows become JSON views here; the work happens in the
 //! event functions of `workflows::care`.
 
+pub mod contacts;
 pub mod inbound;
 pub mod notifications;
 pub mod numbers;
