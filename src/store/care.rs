@@ -12,6 +12,7 @@
 //! them and append them in the same transaction, so a change and its event are
 //! committed together or not at all.
 
+mod consent;
 mod contacts;
 mod notifications;
 mod outreach;
@@ -23,6 +24,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use consent::{ConsentChangeRow, ConsentStore};
 pub use contacts::{EscalationContactRow, EscalationContactStore};
 pub use notifications::{
     NewNotification, NotificationFilter, NotificationRow, ProviderUpdate, Reservation, SendResult,
@@ -253,7 +255,13 @@ pub trait OutreachStore {
 
 /// Everything care transitions keep.
 pub trait CareStore:
-    NurseStore + TaskStore + NotificationStore + OutreachStore + RoutingStore + EscalationContactStore
+    NurseStore
+    + TaskStore
+    + NotificationStore
+    + OutreachStore
+    + RoutingStore
+    + EscalationContactStore
+    + ConsentStore
 {
 }
 
@@ -263,7 +271,8 @@ impl<
         + NotificationStore
         + OutreachStore
         + RoutingStore
-        + EscalationContactStore,
+        + EscalationContactStore
+        + ConsentStore,
 > CareStore for T
 {
 }

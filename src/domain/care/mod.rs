@@ -3,6 +3,7 @@
 //! task, and the notification log's statuses and texts. Pure functions, no I/O.
 
 pub mod assignment;
+pub mod consent;
 pub mod notify;
 pub mod routing;
 pub mod severity;

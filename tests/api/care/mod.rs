@@ -9,6 +9,7 @@ mod checkin;
 mod escalation;
 mod notifications;
 mod routing;
+mod stopping;
 mod timers;
 mod webhooks;
 
