@@ -152,6 +152,11 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/tasks/{id}", get(care::tasks::get))
         .route("/tasks/{id}/resolve", post(care::tasks::resolve))
         .route("/notifications", get(care::notifications::list))
+        .route(
+            "/escalation-contacts",
+            get(care::contacts::list).post(care::contacts::create),
+        )
+        .route("/escalation-contacts/{id}", delete(care::contacts::remove))
         .route("/patients/{id}/outreach", get(care::outreach::get))
         .route(
             "/twilio-numbers",

@@ -12,6 +12,8 @@
 //! them and append them in the same transaction, so a change and its event are
 //! committed together or not at all.
 
+mod consent;
+mod contacts;
 mod notifications;
 mod outreach;
 mod routing;
@@ -22,6 +24,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use consent::{ConsentChangeRow, ConsentStore};
+pub use contacts::{EscalationContactRow, EscalationContactStore};
 pub use notifications::{
     NewNotification, NotificationFilter, NotificationRow, ProviderUpdate, Reservation, SendResult,
 };
@@ -251,8 +255,24 @@ pub trait OutreachStore {
 
 /// Everything care transitions keep.
 pub trait CareStore:
-    NurseStore + TaskStore + NotificationStore + OutreachStore + RoutingStore
+    NurseStore
+    + TaskStore
+    + NotificationStore
+    + OutreachStore
+    + RoutingStore
+    + EscalationContactStore
+    + ConsentStore
 {
 }
 
-impl<T: NurseStore + TaskStore + NotificationStore + OutreachStore + RoutingStore> CareStore for T {}
+impl<
+    T: NurseStore
+        + TaskStore
+        + NotificationStore
+        + OutreachStore
+        + RoutingStore
+        + EscalationContactStore
+        + ConsentStore,
+> CareStore for T
+{
+}

@@ -42,6 +42,7 @@ pub use care::{
     OutreachStore, PlanRow, ProviderUpdate, Reservation, RoutingStore, SendResult, ShiftRow,
     TaskFilter, TaskRow, TaskStore, TwilioNumberRow, UnroutedCandidate, UnroutedForTenant,
 };
+pub use care::{ConsentChangeRow, ConsentStore, EscalationContactRow, EscalationContactStore};
 pub use discharge::{
     CallOutcome, CallRow, CallStatus, CaseRow, DischargeStore, EmailOutcome, EmailRow, EmailStatus,
     NewCall, NewCase, NewEmail, NewSummary, SummaryRow,

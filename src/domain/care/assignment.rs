@@ -3,6 +3,9 @@
 //! Among nurses on shift with room for another task, the one assigned least recently wins;
 //! nurses never assigned come first, and ties go to the smallest id so the choice is
 //! deterministic (two workers deciding on the same data pick the same nurse).
+//!
+//! A CRITICAL or HIGH task does not wait for room: when nobody on shift has any, it
+//! goes to the on-shift nurse holding the fewest tasks ([`pick_over_capacity`]).
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -41,6 +44,22 @@ pub fn pick_nurse(candidates: &[NurseCandidate], now: DateTime<Utc>) -> Option<U
         .map(|c| c.id)
 }
 
+/// Whether a task of this severity may be given to a nurse past their
+/// `max_open_tasks` when nobody on shift has room.
+pub fn may_exceed_capacity(severity: &str) -> bool {
+    matches!(severity, "CRITICAL" | "HIGH")
+}
+
+/// The on-shift nurse holding the fewest tasks, capacity aside (ties: the least
+/// recently assigned, then the smallest id); `None` when nobody is on shift.
+pub fn pick_over_capacity(candidates: &[NurseCandidate], now: DateTime<Utc>) -> Option<Uuid> {
+    candidates
+        .iter()
+        .filter(|c| c.on_shift_now)
+        .min_by_key(|c| (c.open_tasks, c.last_assigned_at.map(|at| at.min(now)), c.id))
+        .map(|c| c.id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +94,25 @@ mod tests {
         assert_eq!(picks, [1, 2, 3, 1, 2, 3, 1, 2, 3, 1]);
         let count = |n| picks.iter().filter(|&&p| p == n).count();
         assert_eq!((count(1), count(2), count(3)), (4, 3, 3));
+    }
+
+    #[test]
+    fn urgent_work_past_capacity_goes_to_the_least_loaded_nurse_on_shift() {
+        let mut full = vec![nurse(1), nurse(2), nurse(3)];
+        for (c, open) in full.iter_mut().zip([5, 3, 4]) {
+            c.open_tasks = open;
+            c.max_open_tasks = 3;
+        }
+        assert_eq!(pick_nurse(&full, now()), None);
+        assert_eq!(pick_over_capacity(&full, now()), Some(Uuid::from_u128(2)));
+        full[1].on_shift_now = false;
+        assert_eq!(pick_over_capacity(&full, now()), Some(Uuid::from_u128(3)));
+        for c in &mut full {
+            c.on_shift_now = false;
+        }
+        assert_eq!(pick_over_capacity(&full, now()), None);
+        assert!(may_exceed_capacity("CRITICAL") && may_exceed_capacity("HIGH"));
+        assert!(!may_exceed_capacity("MODERATE") && !may_exceed_capacity("LOW"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! the notification log's statuses and texts. Pure functions, no I/O.
 
 pub mod assignment;
+pub mod consent;
 pub mod model_triage;
 pub mod notify;
 pub mod reference;

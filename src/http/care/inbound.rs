@@ -9,7 +9,8 @@
 //! the event `interaction/response_received`; an ambiguous one is stored unrouted,
 //! and each tenant concerned gets `interaction/unrouted` per patient who may have
 //! sent it (ids only), which raises a review task there. Nothing of the text crosses
-//! tenants.
+//! tenants. An opt-out or opt-in keyword alone (`STOP`, `START`, ...) changes the
+//! number's SMS consent instead (see `consent`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -18,7 +19,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::consent::{KeywordSms, record as record_consent};
 use super::webhooks::{forbidden, param, twilio_event, twiml, verified};
+use crate::domain::care::consent;
 use crate::domain::care::routing::{Candidate, Route, route};
 use crate::domain::care::severity::classify;
 use crate::http::AppState;
@@ -80,6 +83,15 @@ async fn record_inbound(state: &AppState, params: &[(String, String)]) -> Result
         .chars()
         .take(MAX_BODY)
         .collect();
+    if let Some((keyword, action)) = consent::keyword(&text) {
+        let sms = KeywordSms {
+            from,
+            message_sid: sid,
+            keyword,
+            action,
+        };
+        return record_consent(state, &sms, owner.as_ref(), &rows).await;
+    }
     let now = state.engine.clock().now();
     match route(&candidates) {
         Route::Nobody => {

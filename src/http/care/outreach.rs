@@ -1,6 +1,7 @@
 //! `GET /v1/patients/{id}/outreach`: a patient's outreach plans with their check-in
 //! attempts (and the delivery status of each check-in SMS), and the patient's
-//! interactions with their classification. The patient's number is shown masked.
+//! interactions with their classification, and whether the number of the newest plan
+//! opted out of SMS (`smsConsent`). The patient's number is shown masked.
 
 use std::collections::HashMap;
 
@@ -41,6 +42,10 @@ pub async fn get(
     if plans.is_empty() && interactions.is_empty() {
         return Err(ApiError::NotFound("patient outreach"));
     }
+    let consent = match plans.last() {
+        Some(p) => store.latest_consent(tenant, &p.phone).await?,
+        None => None,
+    };
     let attempts = store.attempts_for_patient(tenant, &patient).await?;
     let filter = NotificationFilter {
         patient_id: Some(patient.clone()),
@@ -113,6 +118,11 @@ pub async fn get(
         "plans": plans,
         "interactions": interactions,
         "notifications": notifications,
+        "smsConsent": consent.map(|c| json!({
+            "optedOut": c.action == "opt_out",
+            "keyword": c.keyword,
+            "at": c.received_at,
+        })),
     })))
 }
 

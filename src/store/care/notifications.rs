@@ -18,7 +18,7 @@ pub struct NotificationRow {
     pub kind: String,
     /// `sms`, `email`, `voice`, `push`.
     pub channel: String,
-    /// `nurse`, `patient` or `address`.
+    /// `nurse`, `escalation_contact`, `patient` or `address`.
     pub recipient_kind: String,
     /// The nurse's or patient's id.
     pub recipient_id: Option<String>,
@@ -83,7 +83,7 @@ pub struct NewNotification {
     pub kind: String,
     /// Channel.
     pub channel: String,
-    /// `nurse`, `patient` or `address`.
+    /// `nurse`, `escalation_contact`, `patient` or `address`.
     pub recipient_kind: String,
     /// The nurse's or patient's id.
     pub recipient_id: Option<String>,

@@ -1,6 +1,8 @@
 //! Care transitions' tables in PostgreSQL: nurses and assignment, tasks, the
 //! notification log, outreach. The statements are shared with SQLite.
 
+mod consent;
+mod contacts;
 mod notifications;
 mod nurses;
 mod outreach;

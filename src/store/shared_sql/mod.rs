@@ -4,6 +4,8 @@
 //! one text serves both and the two cannot drift apart. Implementations whose SQL or
 //! transaction handling differs per backend stay in `postgres/` and `sqlite/`.
 
+pub(crate) mod consent;
+pub(crate) mod contacts;
 mod discharge;
 mod encounter;
 mod notification;
@@ -12,6 +14,8 @@ mod outreach;
 pub(crate) mod routing;
 mod task;
 
+pub(crate) use consent::consent_store;
+pub(crate) use contacts::contact_store;
 pub(crate) use discharge::discharge_store;
 pub(crate) use encounter::encounter_store;
 pub(crate) use notification::notification_store;

@@ -1,6 +1,8 @@
 //! Care transitions' tables in SQLite: nurses and assignment, tasks, the
 //! notification log, outreach. The statements are shared with PostgreSQL.
 
+mod consent;
+mod contacts;
 mod notifications;
 mod nurses;
 mod outreach;

@@ -1,7 +1,8 @@
 //! `assign-task`, on `task/created`: gives the task to the nurse on shift who was
 //! assigned least recently (round-robin, from the shift table), records it, and emits
-//! `task/assigned` and a `notification/send` to the nurse. When nobody on shift has
-//! room, the task stays unassigned, `task/unassigned` is emitted, and assignment is
+//! `task/assigned` and a `notification/send` to the nurse. A CRITICAL or HIGH task
+//! goes past `max_open_tasks` to the least loaded nurse on shift when nobody has
+//! room. Otherwise, when nobody on shift has room, the task stays unassigned, `task/unassigned` is emitted, and assignment is
 //! tried again every `care.assign_retry_interval` for `care.assign_retry_for`.
 //! Cancelled by `task/resolved` of the same task; one run per task.
 //!
@@ -16,7 +17,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::deps::{Care, id, stored};
-use crate::domain::care::assignment::{NurseCandidate, pick_nurse};
+use crate::domain::care::assignment::{
+    NurseCandidate, may_exceed_capacity, pick_nurse, pick_over_capacity,
+};
 use crate::engine::{
     DefinitionError, FunctionSpec, StepContext, StepError, StepOutcome, StepOutput, StepPolicy,
     WorkflowDefinition,
@@ -105,7 +108,13 @@ async fn try_assign(
                     .unwrap_or(default_max),
             })
             .collect();
-        let Some(nurse) = pick_nurse(&candidates, now) else {
+        // CRITICAL and HIGH work cannot wait for someone to have room.
+        let nurse = pick_nurse(&candidates, now).or_else(|| {
+            may_exceed_capacity(&row.severity)
+                .then(|| pick_over_capacity(&candidates, now))
+                .flatten()
+        });
+        let Some(nurse) = nurse else {
             return Ok(Attempt::Nobody(Box::new(row)));
         };
         let expected = rows

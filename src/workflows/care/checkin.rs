@@ -11,6 +11,13 @@
 //!
 //! Steps are `plan`, `sleep`, `checkin-1`, `await-1`, ... `escalate`: one pair per
 //! attempt, so each send and each wait is its own durable step.
+//!
+//! `checkin/scheduled` announces the plan and when the first check-in is due;
+//! `checkin/completed` its end (`outcome` `replied`, `no_reply` or `opted_out`).
+//! `patient/readmitted`, `patient/opted_out` or `patient/deceased` with the same
+//! `data.patientId` cancels the run (`cancelOn`): pending check-ins are never sent,
+//! and the plan ends `CANCELLED` (`OPTED_OUT` when the number sent STOP). A number
+//! that opted out before a check-in is due gets none: the plan ends `OPTED_OUT`.
 
 mod attempts;
 
@@ -23,8 +30,8 @@ use uuid::Uuid;
 use super::deps::{Care, data, stored};
 use crate::domain::validation::Problems;
 use crate::engine::{
-    DefinitionError, FunctionSpec, StepContext, StepError, StepOutcome, StepOutput, StepPolicy,
-    WorkflowDefinition,
+    Cancelled, DefinitionError, FunctionSpec, StepContext, StepError, StepOutcome, StepOutput,
+    StepPolicy, WorkflowDefinition,
 };
 use crate::store::NewPlan;
 use attempts::{await_reply, escalate, send_checkin};
@@ -34,6 +41,13 @@ pub const NAME: &str = "schedule-checkin";
 
 /// The event a reply arrives as.
 pub const REPLY_EVENT: &str = "interaction/response_received";
+
+/// Events that end a patient's outreach: their pending check-ins are cancelled.
+pub const STOP_EVENTS: [&str; 3] = [
+    "patient/readmitted",
+    "patient/opted_out",
+    "patient/deceased",
+];
 
 /// What the discharge event says.
 struct Discharge {
@@ -171,6 +185,7 @@ pub fn function(care: Arc<Care>) -> Result<(WorkflowDefinition, FunctionSpec), D
         previous = wait;
     }
     let last = previous.clone();
+    let hook = care.clone();
     let def = b
         .step(
             "escalate",
@@ -181,8 +196,40 @@ pub fn function(care: Arc<Care>) -> Result<(WorkflowDefinition, FunctionSpec), D
                 async move { escalate(&c, ctx, &last).await }
             }),
         )
+        .on_cancel(move |run| cancelled(hook.clone(), run))
         .build()?;
-    Ok((def, FunctionSpec::on(NAME, "patient/discharged")))
+    let spec = STOP_EVENTS.iter().fold(
+        FunctionSpec::on(NAME, "patient/discharged"),
+        |spec, event| spec.cancel_on(event, "patientId"),
+    );
+    Ok((def, spec))
+}
+
+/// Ends the plan of a cancelled run (readmission, opt-out, death, or a person through
+/// the API): `OPTED_OUT` when its number opted out of SMS, else `CANCELLED`. Runs
+/// again harmlessly: a plan that is not active stays as it is.
+async fn cancelled(care: Arc<Care>, run: Cancelled) -> Result<(), String> {
+    let plan = care
+        .store
+        .plan_by_origin(&run.tenant, &run.run_id.to_string())
+        .await
+        .map_err(|e| format!("reading the outreach plan failed: {e}"))?;
+    let Some(plan) = plan.filter(|p| p.status == "ACTIVE") else {
+        return Ok(());
+    };
+    let opted_out = care
+        .store
+        .latest_consent(&run.tenant, &plan.phone)
+        .await
+        .map_err(|e| format!("reading SMS consent failed: {e}"))?
+        .is_some_and(|c| c.action == "opt_out");
+    let status = if opted_out { "OPTED_OUT" } else { "CANCELLED" };
+    care.store
+        .stop_plan(&run.tenant, plan.plan_id, status, run.at)
+        .await
+        .map_err(|e| format!("ending the outreach plan failed: {e}"))?;
+    tracing::info!(plan.id = %plan.plan_id, status, "outreach plan ended with its run");
+    Ok(())
 }
 
 /// When the first check-in is due: `care.checkin_delay` after the discharge.
@@ -231,11 +278,23 @@ async fn plan(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
         })
         .await
         .map_err(stored)?;
-    Ok(StepOutcome::Done(StepOutput::new(json!({
-        "planId": row.plan_id,
-        "maxAttempts": row.max_attempts,
-        "replyTimeoutSecs": row.reply_timeout_secs,
-    }))))
+    let due = due_at(care, &discharge(&ctx)?);
+    Ok(StepOutcome::Done(
+        StepOutput::new(json!({
+            "planId": row.plan_id,
+            "maxAttempts": row.max_attempts,
+            "replyTimeoutSecs": row.reply_timeout_secs,
+        }))
+        .emit(
+            "checkin/scheduled",
+            json!({
+                "patientId": row.patient_id,
+                "planId": row.plan_id,
+                "dueAt": due,
+                "attempts": row.max_attempts,
+            }),
+        ),
+    ))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //!
 //! | function | trigger | what it does |
 //! |---|---|---|
-//! | `schedule-checkin` | `patient/discharged` | sleeps, plans outreach, sends check-in SMS, waits for replies, escalates silence |
+//! | `schedule-checkin` | `patient/discharged`, cancelled by `patient/readmitted`, `patient/opted_out`, `patient/deceased` | plans outreach, sleeps, sends check-in SMS, waits for replies, escalates silence |
 //! | `handle-checkin-response` | `interaction/response_received` | records and classifies a reply (rules, optionally a model); MODERATE+ raises a task, anything lower a LOW review task; CRITICAL also answers the patient |
 //! | `assign-task` | `task/created` | round-robin assignment among nurses on shift; retries when nobody is free |
 //! | `monitor-sla` | `task/created`, cancelled by `task/resolved` | warns at 75% of the SLA, reports the breach at 100% |

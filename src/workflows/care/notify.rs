@@ -7,8 +7,9 @@
 //! is sent at a time (concurrency key `data.nurseId`).
 //!
 //! Event data: `kind` (`message` default, `checkin`, `critical_reply`, `task_assigned`,
-//! `sla_warning`, `sla_breach`), a recipient (`nurseId`, `to` or `patientId`), optional
-//! `channel` (the nurse's preferred one, else `sms`, or `email` for an address with `@`),
+//! `sla_warning`, `sla_breach`), a recipient (`nurseId`, `contactId` (an escalation
+//! contact, told that nobody holds the task), `to` or `patientId`), optional `channel`
+//! (the nurse's preferred one, else `sms`, or `email` for an address with `@`),
 //! `priority`, `taskId`, `planId`, `attemptId`, and for `message` the `message` text
 //! and an optional `subject`. Texts of the other kinds are written here from the task
 //! or plan, so events never carry a patient's name or number. With `fallbackFor` (an
@@ -129,6 +130,23 @@ async fn recipient(
             address,
         });
     }
+    if let Some(contact_id) = optional_id(ctx, "contactId")? {
+        let contact = care
+            .store
+            .get_escalation_contact(&ctx.tenant, contact_id)
+            .await
+            .map_err(stored)?
+            .ok_or_else(|| {
+                StepError::permanent("event data.contactId names no escalation contact")
+            })?;
+        let channel = channel_of(ctx, Channel::Sms)?;
+        return Ok(Recipient {
+            kind: "escalation_contact",
+            id: Some(contact_id.to_string()),
+            channel,
+            address: matches!(channel, Channel::Sms | Channel::Voice).then_some(contact.phone),
+        });
+    }
     if let Some(to) = text(ctx, "to") {
         let default = if to.contains('@') {
             Channel::Email
@@ -237,6 +255,12 @@ async fn log(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
                 .ok_or_else(|| StepError::permanent("event data.taskId names no task"))?;
             let reference = task_reference(task.reference_number, task.task_id);
             let body = task_text(task_kind, &task.title, &task.priority, &reference);
+            // An escalation contact is told because nobody holds the task.
+            let body = if to.kind == "escalation_contact" {
+                format!("UNASSIGNED: nobody holds this task. {body}")
+            } else {
+                body
+            };
             let subject = match task_kind {
                 "sla_breach" => "URGENT: task SLA breached",
                 "sla_warning" => "Task SLA warning",

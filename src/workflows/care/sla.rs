@@ -1,7 +1,8 @@
 //! `monitor-sla`, on `task/created`: sleeps until 75% of the task's SLA, records the
 //! warning, emits `task/sla_warning` and notifies the assignee; sleeps until 100%,
 //! records the breach, emits `task/sla_breach` and sends the assignee an urgent
-//! notification. `task/resolved` of the same task cancels it; each step also reads
+//! notification. A task nobody holds is announced instead to each of the tenant's
+//! escalation contacts (`POST /v1/escalation-contacts`), by SMS, at both stages. `task/resolved` of the same task cancels it; each step also reads
 //! the task when it wakes, so a resolution that races the timer still wins.
 
 use std::sync::Arc;
@@ -134,6 +135,33 @@ async fn watch(care: &Care, ctx: StepContext, stage: Stage) -> Result<StepOutcom
             "breachAt": times.breach_at,
         }),
     );
+    if task.assignee_id.is_none() {
+        let contacts = care
+            .store
+            .list_escalation_contacts(&ctx.tenant)
+            .await
+            .map_err(stored)?;
+        if contacts.is_empty() {
+            tracing::warn!(
+                task.id = %task.task_id,
+                stage = kind,
+                "an unassigned task reached its SLA stage and the tenant has no escalation contact"
+            );
+        }
+        for contact in &contacts {
+            out = out.emit(
+                "notification/send",
+                json!({
+                    "kind": kind,
+                    "contactId": contact.contact_id,
+                    "channel": "sms",
+                    "taskId": task.task_id,
+                    "patientId": task.patient_id,
+                    "priority": priority,
+                }),
+            );
+        }
+    }
     if let Some(nurse) = task.assignee_id {
         out = out.emit(
             "notification/send",

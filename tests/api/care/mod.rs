@@ -6,9 +6,11 @@ mod assignment;
 mod call_fallback;
 mod chain;
 mod checkin;
+mod escalation;
 mod notifications;
 mod replies;
 mod routing;
+mod stopping;
 mod timers;
 mod webhooks;
 
@@ -286,6 +288,16 @@ pub async fn tasks_as(app: &TestApp, token: &str) -> Vec<Value> {
 }
 
 impl TestApp {
+    /// `DELETE` as the test tenant.
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.http
+            .delete(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// The service's clock.
     pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
         use careflow::engine::Clock;

@@ -1,5 +1,7 @@
 //! The check-in attempts of `schedule-checkin`: `checkin-n` records attempt n and asks
 //! for the SMS, `await-n` waits for the reply, `escalate` raises a task after silence.
+//! A number that opted out of SMS gets no check-in: the plan ends `OPTED_OUT` and the
+//! later steps pass that on (`stopped`).
 
 use std::time::Duration;
 
@@ -13,6 +15,13 @@ use super::{REPLY_EVENT, discharge};
 use crate::domain::care::notify::priority_for;
 use crate::engine::{EventMatch, StepContext, StepError, StepOutcome, StepOutput, Wake};
 use crate::store::{NewAttempt, NewTask};
+
+/// Why outreach stopped before `step`'s end, when it did.
+fn stopped_by(ctx: &StepContext, step: &str) -> Option<String> {
+    ctx.dep(step)
+        .and_then(|o| o["stopped"].as_str())
+        .map(String::from)
+}
 
 fn dep_id(ctx: &StepContext, step: &str, key: &str) -> Result<Uuid, StepError> {
     ctx.dep(step)
@@ -37,7 +46,31 @@ pub(super) async fn send_checkin(
             "replied": true,
         }))));
     }
+    if let Some(stopped) = stopped_by(&ctx, previous) {
+        return Ok(StepOutcome::Done(StepOutput::new(
+            json!({"planId": plan_id, "sent": false, "stopped": stopped}),
+        )));
+    }
     let d = discharge(&ctx)?;
+    let opted_out = care
+        .store
+        .latest_consent(&ctx.tenant, &d.phone)
+        .await
+        .map_err(stored)?
+        .is_some_and(|c| c.action == "opt_out");
+    if opted_out {
+        care.store
+            .stop_plan(&ctx.tenant, plan_id, "OPTED_OUT", ctx.now())
+            .await
+            .map_err(stored)?;
+        return Ok(StepOutcome::Done(
+            StepOutput::new(json!({"planId": plan_id, "sent": false, "stopped": "opted_out"}))
+                .emit(
+                    "checkin/completed",
+                    json!({"patientId": d.patient_id, "planId": plan_id, "outcome": "opted_out"}),
+                ),
+        ));
+    }
     let attempt = care
         .store
         .insert_attempt(&NewAttempt {
@@ -79,6 +112,11 @@ pub(super) async fn await_reply(
 ) -> Result<StepOutcome, StepError> {
     let sent = ctx.dep(checkin).cloned().unwrap_or(Value::Null);
     let plan_id = dep_id(&ctx, checkin, "planId")?;
+    if let Some(stopped) = stopped_by(&ctx, checkin) {
+        return Ok(StepOutcome::Done(StepOutput::new(
+            json!({"planId": plan_id, "replied": false, "stopped": stopped}),
+        )));
+    }
     if sent["sent"] != true {
         return Ok(StepOutcome::Done(StepOutput::new(
             json!({"planId": plan_id, "replied": true}),
@@ -114,12 +152,24 @@ pub(super) async fn await_reply(
                 .finish_plan(&ctx.tenant, plan_id, "COMPLETED", now)
                 .await
                 .map_err(stored)?;
-            Ok(StepOutcome::Done(StepOutput::new(json!({
-                "planId": plan_id,
-                "attemptId": attempt_id,
-                "replied": true,
-                "interactionId": interaction,
-            }))))
+            Ok(StepOutcome::Done(
+                StepOutput::new(json!({
+                    "planId": plan_id,
+                    "attemptId": attempt_id,
+                    "replied": true,
+                    "interactionId": interaction,
+                }))
+                .emit(
+                    "checkin/completed",
+                    json!({
+                        "patientId": d.patient_id,
+                        "planId": plan_id,
+                        "outcome": "replied",
+                        "attemptId": attempt_id,
+                        "interactionId": interaction,
+                    }),
+                ),
+            ))
         }
         None if ctx.wake.is_none() => {
             let plan = care
@@ -160,7 +210,7 @@ pub(super) async fn escalate(
     last: &str,
 ) -> Result<StepOutcome, StepError> {
     let plan_id = dep_id(&ctx, last, "planId")?;
-    if ctx.dep(last).is_some_and(|o| o["replied"] == true) {
+    if ctx.dep(last).is_some_and(|o| o["replied"] == true) || stopped_by(&ctx, last).is_some() {
         return Ok(StepOutcome::Done(StepOutput::new(
             json!({"planId": plan_id, "escalated": false}),
         )));
@@ -209,6 +259,15 @@ pub(super) async fn escalate(
                     "reason": "no_reply",
                 }),
             )
-            .emit("task/created", task_created(&task)),
+            .emit("task/created", task_created(&task))
+            .emit(
+                "checkin/completed",
+                json!({
+                    "patientId": d.patient_id,
+                    "planId": plan_id,
+                    "outcome": "no_reply",
+                    "taskId": task.task_id,
+                }),
+            ),
     ))
 }

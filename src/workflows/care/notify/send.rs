@@ -98,7 +98,8 @@ fn sent(
 }
 
 /// Why the notification is not worth sending any more, if it is not: its task was
-/// resolved, or the patient answered before the check-in went out.
+/// resolved, the patient answered or their outreach stopped before the check-in went
+/// out, or its number opted out of SMS.
 async fn withdrawn(
     care: &Care,
     ctx: &StepContext,
@@ -123,12 +124,34 @@ async fn withdrawn(
                 .map_err(stored)?
                 .into_iter()
                 .last();
-            Ok(plan
-                .is_some_and(|p| p.status == "COMPLETED")
-                .then_some("the patient replied before the check-in went out"))
+            Ok(plan.and_then(|p| match p.status.as_str() {
+                "COMPLETED" => Some("the patient replied before the check-in went out"),
+                "CANCELLED" => Some("the patient's outreach was stopped before it went out"),
+                "OPTED_OUT" => Some("the patient's number opted out of SMS"),
+                _ => None,
+            }))
         }
-        _ => Ok(None),
+        _ => opted_out(care, ctx, row).await,
     }
+}
+
+/// For an SMS to a number that opted out of the tenant's SMS (STOP), why it does not go.
+async fn opted_out(
+    care: &Care,
+    ctx: &StepContext,
+    row: &NotificationRow,
+) -> Result<Option<&'static str>, StepError> {
+    let Some(address) = row.address.as_deref().filter(|_| row.channel == "sms") else {
+        return Ok(None);
+    };
+    let consent = care
+        .store
+        .latest_consent(&ctx.tenant, address)
+        .await
+        .map_err(stored)?;
+    Ok(consent
+        .is_some_and(|c| c.action == "opt_out")
+        .then_some("the number opted out of SMS (STOP); it may send START to resume"))
 }
 
 /// Step `send`: hands the notification to its provider, once.
