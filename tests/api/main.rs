@@ -8,6 +8,7 @@ mod cli;
 mod dashboard_api;
 mod discharge;
 mod encounter;
+mod encounter_form;
 mod encounter_versions;
 mod engine;
 mod events;

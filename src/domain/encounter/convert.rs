@@ -1,8 +1,9 @@
 //! Conversion of FHIR resources into the flat summaries of [`super::model`].
 
 use super::model::{
-    ClinicalData, Code, ComponentSummary, ConditionSummary, EncounterSummary, MeasuredValue,
-    ObservationSummary, PatientIdentifier, PatientSummary,
+    ClinicalData, Code, ComponentSummary, ConditionSummary, CoverageSummary, EncounterSummary,
+    MeasuredValue, ObservationSummary, PatientIdentifier, PatientSummary, ProviderSummary,
+    RequestedService,
 };
 use crate::providers::fhir;
 
@@ -25,6 +26,125 @@ pub(super) fn clinical_data(
             .filter(|o| !o.is_entered_in_error())
             .map(observation_summary)
             .collect(),
+        ..ClinicalData::default()
+    }
+}
+
+pub(super) fn add_submission_details(
+    data: &mut ClinicalData,
+    encounter: &fhir::Encounter,
+    coverages: &[fhir::Coverage],
+    practitioner: Option<&fhir::Practitioner>,
+    service_requests: &[fhir::ServiceRequest],
+) {
+    data.coverages = coverages.iter().map(coverage_summary).collect();
+    data.requesting_provider = encounter
+        .requesting_participant()
+        .map(|p| provider_summary(p, practitioner));
+    data.services = service_requests.iter().map(requested_service).collect();
+    if data.services.is_empty() {
+        // Without orders, the services are what the encounter was: its types
+        // (often CPT codes), over its period.
+        data.services = encounter
+            .types
+            .iter()
+            .map(|t| RequestedService {
+                codes: codes(Some(t)),
+                text: non_empty(t.text.as_ref()),
+                units: None,
+                start: data.encounter.period_start.clone(),
+                end: data.encounter.period_end.clone(),
+                source: "Encounter.type".into(),
+            })
+            .filter(|s| !s.codes.is_empty() || s.text.is_some())
+            .collect();
+    }
+}
+
+fn coverage_summary(c: &fhir::Coverage) -> CoverageSummary {
+    let payer = c
+        .payor
+        .iter()
+        .find_map(|p| non_empty(p.display.as_ref()).or(non_empty(p.reference.as_ref())));
+    let classes = c
+        .class
+        .iter()
+        .filter_map(|class| {
+            let kind = class
+                .kind
+                .as_ref()
+                .and_then(|k| k.first_code())
+                .map(capitalised)
+                .unwrap_or_else(|| "Class".into());
+            match (
+                non_empty(class.name.as_ref()),
+                non_empty(class.value.as_ref()),
+            ) {
+                (Some(name), Some(value)) => Some(format!("{kind}: {name} ({value})")),
+                (Some(text), None) | (None, Some(text)) => Some(format!("{kind}: {text}")),
+                (None, None) => None,
+            }
+        })
+        .collect();
+    CoverageSummary {
+        payer,
+        member_id: c.member_id().map(str::to_owned),
+        classes,
+        order: c.order,
+    }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn provider_summary(
+    participant: &fhir::EncounterParticipant,
+    practitioner: Option<&fhir::Practitioner>,
+) -> ProviderSummary {
+    let reference = participant.individual.as_ref();
+    let id = reference
+        .and_then(|r| r.id_of("Practitioner"))
+        .map(str::to_owned);
+    // The practitioner read is used only when it is the one referenced.
+    let practitioner = practitioner.filter(|p| p.id.is_none() || p.id == id);
+    ProviderSummary {
+        name: practitioner
+            .and_then(fhir::Practitioner::display_name)
+            .or_else(|| reference.and_then(|r| non_empty(r.display.as_ref()))),
+        npi: practitioner.and_then(|p| p.npi()).map(str::to_owned),
+        role: participant
+            .types
+            .iter()
+            .flat_map(|t| codes(Some(t)))
+            .next()
+            .map(|c| c.with_display()),
+        id,
+    }
+}
+
+fn requested_service(r: &fhir::ServiceRequest) -> RequestedService {
+    let units = r.quantity_quantity.as_ref().and_then(|q| {
+        measured(Some(q), None, None)
+            .shown()
+            .or_else(|| non_empty(q.unit.as_ref()))
+    });
+    let (start, end) = match (&r.occurrence_date_time, &r.occurrence_period) {
+        (Some(at), _) => (non_empty(Some(at)), None),
+        (None, Some(p)) => (non_empty(p.start.as_ref()), non_empty(p.end.as_ref())),
+        (None, None) => (None, None),
+    };
+    RequestedService {
+        codes: codes(r.code.as_ref()),
+        text: r.code.as_ref().and_then(|c| non_empty(c.text.as_ref())),
+        units,
+        start,
+        end,
+        source: "ServiceRequest".into(),
     }
 }
 

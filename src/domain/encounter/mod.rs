@@ -10,9 +10,11 @@ pub mod pdf;
 pub mod rules;
 #[cfg(test)]
 mod test_support;
+pub mod units;
 
 pub use analysis::{Analysis, Criterion};
 pub use model::{
-    ClinicalCounts, ClinicalData, Code, ComponentSummary, ConditionSummary, EncounterSummary,
-    MeasuredValue, ObservationSummary, PatientIdentifier, PatientSummary,
+    ClinicalCounts, ClinicalData, Code, ComponentSummary, ConditionSummary, CoverageSummary,
+    EncounterSummary, MeasuredValue, ObservationSummary, PatientIdentifier, PatientSummary,
+    ProviderSummary, RequestedService,
 };

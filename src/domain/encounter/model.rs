@@ -28,6 +28,7 @@ impl Code {
             "http://snomed.info/sct" => Some("SNOMED CT"),
             "http://loinc.org" => Some("LOINC"),
             "http://www.ama-assn.org/go/cpt" => Some("CPT"),
+            "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets" => Some("HCPCS"),
             "http://terminology.hl7.org/CodeSystem/v3-ActCode" => Some("HL7 ActCode"),
             _ => None,
         }
@@ -141,14 +142,15 @@ pub struct MeasuredValue {
 }
 
 impl MeasuredValue {
-    /// The result as shown to people: `91 %`, `<0.5 mg/L`, or the text result.
+    /// The result as shown to people: `91 %`, `<0.5 mg/L`, `39.6 °C` (UCUM codes
+    /// written as people write units), or the text result.
     pub fn shown(&self) -> Option<String> {
         if let Some(v) = self.value {
             let comparator = self.comparator.as_deref().unwrap_or("");
             let unit = self
                 .unit
                 .as_deref()
-                .map(|u| format!(" {u}"))
+                .map(|u| format!(" {}", super::units::display_unit(u)))
                 .unwrap_or_default();
             return Some(format!("{comparator}{v}{unit}"));
         }
@@ -190,6 +192,52 @@ pub struct ObservationSummary {
     pub components: Vec<ComponentSummary>,
 }
 
+/// One insurance coverage of the patient.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoverageSummary {
+    /// The payer's name (or its reference when the server gives no name).
+    pub payer: Option<String>,
+    /// The member id at the payer.
+    pub member_id: Option<String>,
+    /// Plan and group, e.g. `Plan: Gold PPO (A-100)`.
+    pub classes: Vec<String>,
+    /// 1 for the primary coverage, 2 for the secondary...
+    pub order: Option<u32>,
+}
+
+/// The provider who requests the services.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderSummary {
+    /// FHIR id of the `Practitioner`.
+    pub id: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// National Provider Identifier.
+    pub npi: Option<String>,
+    /// Role in the encounter, e.g. `ATND attender`.
+    pub role: Option<String>,
+}
+
+/// A service requested for the encounter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestedService {
+    /// What is requested (CPT, HCPCS...).
+    pub codes: Vec<Code>,
+    /// Free-text name.
+    pub text: Option<String>,
+    /// Units requested, e.g. `12 sessions`; `None` when the request gives none.
+    pub units: Option<String>,
+    /// First date of service as FHIR wrote it.
+    pub start: Option<String>,
+    /// Last date of service, for a period.
+    pub end: Option<String>,
+    /// Where the service was read from: `ServiceRequest` or `Encounter.type`.
+    pub source: String,
+}
+
 /// Everything the prior-authorization decision looks at for one encounter.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -202,6 +250,15 @@ pub struct ClinicalData {
     pub conditions: Vec<ConditionSummary>,
     /// Its observations (entries in error already left out).
     pub observations: Vec<ObservationSummary>,
+    /// The patient's coverages in force, primary first.
+    #[serde(default)]
+    pub coverages: Vec<CoverageSummary>,
+    /// The provider requesting the services.
+    #[serde(default)]
+    pub requesting_provider: Option<ProviderSummary>,
+    /// The services requested: the encounter's `ServiceRequest`s, else its types.
+    #[serde(default)]
+    pub services: Vec<RequestedService>,
 }
 
 /// Sizes of [`ClinicalData`], for event payloads that must carry no clinical content.
@@ -229,6 +286,26 @@ impl ClinicalData {
         super::convert::clinical_data(encounter, patient, conditions, observations)
     }
 
+    /// Adds what a payer submission needs besides the clinical data: coverage,
+    /// the requesting provider (the encounter's participant, with the
+    /// `Practitioner` read when there is one) and the requested services.
+    pub fn with_submission_details(
+        mut self,
+        encounter: &fhir::Encounter,
+        coverages: &[fhir::Coverage],
+        practitioner: Option<&fhir::Practitioner>,
+        service_requests: &[fhir::ServiceRequest],
+    ) -> Self {
+        super::convert::add_submission_details(
+            &mut self,
+            encounter,
+            coverages,
+            practitioner,
+            service_requests,
+        );
+        self
+    }
+
     /// Counts of what was gathered.
     pub fn counts(&self) -> ClinicalCounts {
         ClinicalCounts {
@@ -248,7 +325,7 @@ impl ClinicalData {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::pneumonia_admission;
+    use super::super::test_support::{pneumonia_admission, pneumonia_submission};
     use super::*;
 
     #[test]
@@ -310,6 +387,80 @@ mod tests {
         assert_eq!(spo2.shown().as_deref(), Some("91 %"));
         spo2.comparator = Some("<".into());
         assert_eq!(spo2.shown().as_deref(), Some("<91 %"));
+    }
+
+    #[test]
+    fn ucum_codes_are_shown_as_units_people_write() {
+        let mut temperature = MeasuredValue {
+            value: Some(39.6),
+            unit: Some("Cel".into()),
+            unit_code: Some("Cel".into()),
+            ..MeasuredValue::default()
+        };
+        assert_eq!(temperature.shown().as_deref(), Some("39.6 °C"));
+        temperature.unit = Some("beats/minute".into());
+        assert_eq!(temperature.shown().as_deref(), Some("39.6 beats/minute"));
+    }
+
+    #[test]
+    fn submission_details_name_the_payer_the_attending_npi_and_the_services() {
+        let data = pneumonia_submission();
+        assert_eq!(
+            data.coverages,
+            [CoverageSummary {
+                payer: Some("Acme Health".into()),
+                member_id: Some("AH-0042-01".into()),
+                classes: vec!["Plan: Gold PPO (GOLD)".into()],
+                order: Some(1),
+            }]
+        );
+        let provider = data.requesting_provider.as_ref().unwrap();
+        assert_eq!(provider.name.as_deref(), Some("Maria Alvarez"));
+        assert_eq!(provider.npi.as_deref(), Some("1234567893"));
+        assert_eq!(provider.role.as_deref(), Some("ATND attender"));
+        let services: Vec<_> = data
+            .services
+            .iter()
+            .map(|s| {
+                (
+                    s.codes[0].code.as_str(),
+                    s.units.as_deref(),
+                    s.start.as_deref(),
+                    s.end.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            services,
+            [
+                ("94760", Some("4 tests"), Some("2025-03-10"), None),
+                ("97110", Some("12"), Some("2025-03-04"), Some("2025-04-04")),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_requests_the_services_are_the_encounter_types_over_its_period() {
+        let data = pneumonia_admission();
+        let encounter: fhir::Encounter = serde_json::from_value(serde_json::json!({
+            "type": [{"coding": [{"code": "99223", "display": "Initial hospital care"}]}],
+            "participant": [{"individual": {"reference": "Practitioner/pr-404",
+                                            "display": "Dr. Gone"}}]}))
+        .unwrap();
+        let data = data.with_submission_details(&encounter, &[], None, &[]);
+        assert!(data.coverages.is_empty());
+        let provider = data.requesting_provider.unwrap();
+        assert_eq!(
+            (provider.name.as_deref(), provider.npi),
+            (Some("Dr. Gone"), None)
+        );
+        assert_eq!(data.services.len(), 1);
+        assert_eq!(data.services[0].codes[0].code, "99223");
+        assert_eq!(data.services[0].source, "Encounter.type");
+        assert_eq!(
+            data.services[0].start.as_deref(),
+            Some("2025-02-28T09:30:00Z")
+        );
     }
 
     #[test]

@@ -136,3 +136,54 @@ pub(super) fn routine_visit() -> ClinicalData {
         ],
     )
 }
+
+/// The pneumonia admission with what a payer submission needs: an active and a
+/// cancelled coverage, an admitter and an attending practitioner (with NPI), and
+/// two service requests, one of them for a single day.
+pub(super) fn pneumonia_submission() -> ClinicalData {
+    let mut encounter = encounter("IMP");
+    encounter.participant = parse(json!([
+        {"type": [{"coding": [{"code": "ADM", "display": "admitter"}]}],
+         "individual": {"reference": "Practitioner/pr-9", "display": "Dr. Night"}},
+        {"type": [{"coding": [{"code": "ATND", "display": "attender"}]}],
+         "individual": {"reference": "Practitioner/pr-1", "display": "Dr. M. Alvarez"}}]));
+    let coverage: fhir::Coverage = parse(json!({"resourceType": "Coverage", "id": "cov-1",
+        "status": "active", "subscriberId": "SUB-1", "order": 1,
+        "identifier": [{"type": {"coding": [{"code": "MB"}]}, "value": "AH-0042-01"}],
+        "payor": [{"reference": "Organization/acme", "display": "Acme Health"}],
+        "class": [{"type": {"coding": [{"code": "plan"}]}, "value": "GOLD", "name": "Gold PPO"}]}));
+    let practitioner: fhir::Practitioner = parse(json!({"resourceType": "Practitioner",
+        "id": "pr-1", "name": [{"family": "Alvarez", "given": ["Maria"]}],
+        "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1234567893"}]}));
+    let request =
+        |code: &str, display: &str, quantity: Value, when: Value| -> fhir::ServiceRequest {
+            let mut r = json!({"resourceType": "ServiceRequest", "status": "active",
+            "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": code,
+                                 "display": display}]},
+            "quantityQuantity": quantity});
+            for (k, v) in when.as_object().unwrap() {
+                r[k] = v.clone();
+            }
+            parse(r)
+        };
+    let requests = [
+        request(
+            "94760",
+            "Pulse oximetry",
+            json!({"value": 4, "unit": "tests"}),
+            json!({"occurrenceDateTime": "2025-03-10"}),
+        ),
+        request(
+            "97110",
+            "Therapeutic exercises",
+            json!({"value": 12}),
+            json!({"occurrencePeriod": {"start": "2025-03-04", "end": "2025-04-04"}}),
+        ),
+    ];
+    pneumonia_admission().with_submission_details(
+        &encounter,
+        &[coverage],
+        Some(&practitioner),
+        &requests,
+    )
+}

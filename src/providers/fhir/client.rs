@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 use super::auth::FhirAuth;
 use super::bundle::Bundle;
 use super::error::{FhirError, outcome_diagnostics, parse_retry_after};
-use super::resources::{Condition, Encounter, Observation, Patient};
+use super::resources::{
+    Condition, Coverage, Encounter, Observation, Patient, Practitioner, ServiceRequest,
+};
 
 /// The media type FHIR servers answer JSON with.
 const FHIR_JSON: &str = "application/fhir+json";
@@ -199,6 +201,36 @@ impl FhirClient {
         let mut observations: Vec<Observation> = self.search_all("Observation", url).await?;
         observations.retain(|o| !o.is_entered_in_error());
         Ok(observations)
+    }
+
+    /// Reads one practitioner.
+    pub async fn practitioner(&self, id: &str) -> Result<Practitioner, FhirError> {
+        self.read("Practitioner", id).await
+    }
+
+    /// The patient's coverages that may be billed (not cancelled, draft or in
+    /// error), primary first (by `order`, then as the server listed them).
+    pub async fn coverages_for(&self, patient_id: &str) -> Result<Vec<Coverage>, FhirError> {
+        check_id(patient_id)?;
+        let mut url = self.resource_url(&["Coverage"]);
+        url.query_pairs_mut()
+            .append_pair("beneficiary", &format!("Patient/{patient_id}"));
+        let mut coverages: Vec<Coverage> = self.search_all("Coverage", url).await?;
+        coverages.retain(Coverage::is_in_force);
+        coverages.sort_by_key(|c| c.order.unwrap_or(u32::MAX));
+        Ok(coverages)
+    }
+
+    /// The services requested for an encounter, except requests revoked or made
+    /// in error.
+    pub async fn service_requests_for(
+        &self,
+        encounter_id: &str,
+    ) -> Result<Vec<ServiceRequest>, FhirError> {
+        let url = self.by_encounter("ServiceRequest", encounter_id)?;
+        let mut requests: Vec<ServiceRequest> = self.search_all("ServiceRequest", url).await?;
+        requests.retain(ServiceRequest::stands);
+        Ok(requests)
     }
 
     fn by_encounter(&self, resource_type: &str, encounter_id: &str) -> Result<Url, FhirError> {

@@ -106,6 +106,16 @@ pub struct HumanName {
 }
 
 impl HumanName {
+    /// Of several names, the official one if there is one, else the first that has
+    /// content.
+    pub fn preferred(names: &[HumanName]) -> Option<String> {
+        let official = names
+            .iter()
+            .filter(|n| n.name_use.as_deref() == Some("official"))
+            .find_map(HumanName::full);
+        official.or_else(|| names.iter().find_map(HumanName::full))
+    }
+
     /// `text`, or the given names followed by the family name.
     pub fn full(&self) -> Option<String> {
         if let Some(text) = self.text.as_deref().filter(|t| !t.trim().is_empty()) {

@@ -17,4 +17,7 @@ pub use datatypes::{
     CodeableConcept, Coding, HumanName, Identifier, Meta, Period, Quantity, Reference,
 };
 pub use error::FhirError;
-pub use resources::{Condition, Encounter, Observation, ObservationComponent, Patient};
+pub use resources::{
+    Condition, Coverage, CoverageClass, Encounter, EncounterParticipant, NPI_SYSTEM, Observation,
+    ObservationComponent, Patient, Practitioner, ServiceRequest,
+};

@@ -32,7 +32,24 @@ pub struct Encounter {
     /// Coded reasons the encounter took place.
     #[serde(default)]
     pub reason_code: Vec<CodeableConcept>,
+    /// The people involved: attending physician, admitter, referrer...
+    #[serde(default)]
+    pub participant: Vec<EncounterParticipant>,
 }
+
+/// One `Encounter.participant`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EncounterParticipant {
+    /// Roles, e.g. `ATND` (attender) or `ADM` (admitter) of `v3-ParticipationType`.
+    #[serde(default, rename = "type")]
+    pub types: Vec<CodeableConcept>,
+    /// The person, usually `Practitioner/<id>`.
+    pub individual: Option<Reference>,
+}
+
+/// Participation roles of the provider who requests services for an encounter, most
+/// fitting first: attender, primary performer, admitter, referrer, consultant.
+const REQUESTING_ROLES: [&str; 5] = ["ATND", "PPRF", "ADM", "REF", "CON"];
 
 impl Encounter {
     /// The id of the patient the encounter is about.
@@ -43,6 +60,31 @@ impl Encounter {
     /// `meta.lastUpdated`, for polling cursors.
     pub fn last_updated(&self) -> Option<DateTime<Utc>> {
         self.meta.as_ref()?.last_updated
+    }
+
+    /// The participant who requests services for this encounter: the first
+    /// practitioner in the most fitting role (attender, primary performer,
+    /// admitter, referrer, consultant), else the first practitioner listed.
+    pub fn requesting_participant(&self) -> Option<&EncounterParticipant> {
+        let practitioners: Vec<&EncounterParticipant> = self
+            .participant
+            .iter()
+            .filter(|p| {
+                p.individual
+                    .as_ref()
+                    .is_some_and(|r| r.id_of("Practitioner").is_some())
+            })
+            .collect();
+        let in_role = |role: &str| {
+            practitioners
+                .iter()
+                .copied()
+                .find(|p| p.types.iter().any(|t| t.has_code(role)))
+        };
+        REQUESTING_ROLES
+            .iter()
+            .find_map(|role| in_role(role))
+            .or_else(|| practitioners.first().copied())
     }
 
     /// Which version of the resource this is: `meta.versionId`, else
@@ -82,12 +124,132 @@ pub struct Patient {
 impl Patient {
     /// The official name if there is one, else the first name that has content.
     pub fn display_name(&self) -> Option<String> {
-        let official = self
-            .name
+        HumanName::preferred(&self.name)
+    }
+}
+
+/// The system of US National Provider Identifiers.
+pub const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
+
+/// A `Practitioner`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Practitioner {
+    /// Logical id.
+    pub id: Option<String>,
+    /// Names, in server order.
+    #[serde(default)]
+    pub name: Vec<HumanName>,
+    /// Business identifiers (NPI...).
+    #[serde(default, rename = "identifier")]
+    pub identifiers: Vec<Identifier>,
+}
+
+impl Practitioner {
+    /// The official name if there is one, else the first name that has content.
+    pub fn display_name(&self) -> Option<String> {
+        HumanName::preferred(&self.name)
+    }
+
+    /// The National Provider Identifier (system `http://hl7.org/fhir/sid/us-npi`).
+    pub fn npi(&self) -> Option<&str> {
+        self.identifiers
             .iter()
-            .filter(|n| n.name_use.as_deref() == Some("official"))
-            .find_map(HumanName::full);
-        official.or_else(|| self.name.iter().find_map(HumanName::full))
+            .filter(|i| i.system.as_deref().map(str::trim) == Some(NPI_SYSTEM))
+            .find_map(|i| i.value.as_deref().map(str::trim).filter(|v| !v.is_empty()))
+    }
+}
+
+/// One `Coverage.class`: a plan, group, or similar grouping of the coverage.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CoverageClass {
+    /// `plan`, `group`, `subplan`... of `coverage-class`.
+    #[serde(rename = "type")]
+    pub kind: Option<CodeableConcept>,
+    /// The payer's value for it, e.g. a plan number.
+    pub value: Option<String>,
+    /// Its human-readable name.
+    pub name: Option<String>,
+}
+
+/// A `Coverage`: the insurance a patient's care is billed to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Coverage {
+    /// Logical id.
+    pub id: Option<String>,
+    /// `active`, `cancelled`, `draft`, `entered-in-error`.
+    pub status: Option<String>,
+    /// Business identifiers; the member number has type `MB`.
+    #[serde(default, rename = "identifier")]
+    pub identifiers: Vec<Identifier>,
+    /// The subscriber's id at the payer.
+    pub subscriber_id: Option<String>,
+    /// The patient covered.
+    pub beneficiary: Option<Reference>,
+    /// Who pays: usually an `Organization` with a display name.
+    #[serde(default)]
+    pub payor: Vec<Reference>,
+    /// Plan, group and other classes.
+    #[serde(default)]
+    pub class: Vec<CoverageClass>,
+    /// When the coverage is in force.
+    pub period: Option<Period>,
+    /// Which coverage applies first (1 = primary).
+    pub order: Option<u32>,
+}
+
+impl Coverage {
+    /// True for coverage that may be billed (not cancelled, draft or in error).
+    pub fn is_in_force(&self) -> bool {
+        !matches!(
+            self.status.as_deref(),
+            Some("cancelled" | "draft" | "entered-in-error")
+        )
+    }
+
+    /// The member id: the identifier typed `MB` (member number), else the
+    /// subscriber id.
+    pub fn member_id(&self) -> Option<&str> {
+        fn non_empty(v: Option<&String>) -> Option<&str> {
+            v.map(|v| v.trim()).filter(|v| !v.is_empty())
+        }
+        self.identifiers
+            .iter()
+            .filter(|i| i.kind.as_ref().is_some_and(|k| k.has_code("MB")))
+            .find_map(|i| non_empty(i.value.as_ref()))
+            .or_else(|| non_empty(self.subscriber_id.as_ref()))
+    }
+}
+
+/// A `ServiceRequest`: a service, procedure or supply ordered for the patient.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceRequest {
+    /// Logical id.
+    pub id: Option<String>,
+    /// `draft`, `active`, `on-hold`, `revoked`, `completed`, `entered-in-error`...
+    pub status: Option<String>,
+    /// `proposal`, `plan`, `order`...
+    pub intent: Option<String>,
+    /// What is requested (CPT, HCPCS, SNOMED CT...).
+    pub code: Option<CodeableConcept>,
+    /// How much is requested, e.g. 12 sessions.
+    pub quantity_quantity: Option<Quantity>,
+    /// When it should happen, as one instant.
+    pub occurrence_date_time: Option<String>,
+    /// When it should happen, as a period.
+    pub occurrence_period: Option<Period>,
+    /// When the request was made.
+    pub authored_on: Option<String>,
+    /// Who asked for it.
+    pub requester: Option<Reference>,
+}
+
+impl ServiceRequest {
+    /// True for requests that still stand (not revoked or made in error).
+    pub fn stands(&self) -> bool {
+        !matches!(self.status.as_deref(), Some("revoked" | "entered-in-error"))
     }
 }
 

@@ -13,6 +13,7 @@ use crate::domain::encounter::pdf::{PaForm, render_pa_form};
 use crate::domain::encounter::rules::analyze as analyze_by_rules;
 use crate::domain::encounter::{Analysis, ClinicalData};
 use crate::engine::{StepContext, StepError, StepFuture, StepOutcome, StepOutput};
+use crate::providers::fhir::{FhirClient, FhirError, Practitioner};
 use crate::store::NewEncounterForm;
 use crate::workflows::support::call_failed;
 
@@ -74,7 +75,8 @@ fn dep<T: DeserializeOwned>(ctx: &StepContext, step: &str, member: &str) -> Resu
 }
 
 /// `hydrate`: the encounter, its patient, conditions and observations (entries in
-/// error left out). Emits `ClinicalDataHydrated` with counts.
+/// error left out), the patient's coverage, the requesting practitioner and the
+/// requested services. Emits `ClinicalDataHydrated` with counts.
 pub(super) fn hydrate(wf: Arc<EncounterWorkflow>, ctx: StepContext) -> StepFut {
     Box::pin(async move { wf.attempt(&ctx, hydrate_once(&wf, &ctx)).await })
 }
@@ -106,7 +108,26 @@ async fn hydrate_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepO
         wf.fhir(client.conditions_for(&input.encounter_id)),
         wf.fhir(client.observations_for(&input.encounter_id)),
     )?;
-    let mut data = ClinicalData::from_fhir(&encounter, &patient, &conditions, &observations);
+    // What a payer submission needs besides the clinical data: coverage, the
+    // requesting provider's NPI and the requested services (three requests at a
+    // time at most, like the clinical reads).
+    let practitioner_id = encounter
+        .requesting_participant()
+        .and_then(|p| p.individual.as_ref())
+        .and_then(|r| r.id_of("Practitioner"))
+        .map(str::to_owned);
+    let (coverages, service_requests, practitioner) = tokio::try_join!(
+        wf.fhir(client.coverages_for(&patient_id)),
+        wf.fhir(client.service_requests_for(&input.encounter_id)),
+        wf.fhir(optional_practitioner(client, practitioner_id.as_deref())),
+    )?;
+    let mut data = ClinicalData::from_fhir(&encounter, &patient, &conditions, &observations)
+        .with_submission_details(
+            &encounter,
+            &coverages,
+            practitioner.as_ref(),
+            &service_requests,
+        );
     // The server's copy may omit ids; the run is about the ids it asked for.
     data.encounter.id = input.encounter_id.clone();
     data.patient.id = patient_id.clone();
@@ -132,6 +153,27 @@ async fn hydrate_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepO
             "counts": counts,
         }),
     )))
+}
+
+/// The practitioner an encounter names, or `None` when it names none or the server
+/// no longer has it (the form then shows the participant's display name alone).
+async fn optional_practitioner(
+    client: &FhirClient,
+    id: Option<&str>,
+) -> Result<Option<Practitioner>, FhirError> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    match client.practitioner(id).await {
+        Ok(p) => Ok(Some(p)),
+        Err(
+            FhirError::Status {
+                status: 404 | 410, ..
+            }
+            | FhirError::InvalidId,
+        ) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 impl EncounterWorkflow {

@@ -1,7 +1,9 @@
 //! A fake FHIR R4 server on 127.0.0.1 for the encounter tests: realistic searchset
 //! Bundles with absolute `next` links and an `OperationOutcome` entry, Conditions
-//! paged two at a time (one of them entered in error), OperationOutcome errors, and
-//! switches to answer 503 for a while, to slow down, and to count requests.
+//! paged two at a time (one of them entered in error), the patient's Coverage, the
+//! attending Practitioner and the encounter's ServiceRequests (one revoked),
+//! OperationOutcome errors, and switches to answer 503 for a while, to slow down, and
+//! to count requests.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -21,6 +23,10 @@ struct Data {
     patients: HashMap<String, Value>,
     conditions: HashMap<String, Vec<Value>>,
     observations: HashMap<String, Vec<Value>>,
+    service_requests: HashMap<String, Vec<Value>>,
+    /// By patient id.
+    coverages: HashMap<String, Vec<Value>>,
+    practitioners: HashMap<String, Value>,
 }
 
 #[derive(Default)]
@@ -111,7 +117,65 @@ impl FakeFhir {
                                   "display": "Initial hospital care"}]}],
             "subject": {"reference": format!("Patient/{patient}")},
             "period": {"start": "2025-02-28T09:30:00Z", "end": "2025-03-03T13:50:00Z"},
+            "participant": [
+                {"type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                                       "code": "ADM", "display": "admitter"}]}],
+                 "individual": {"reference": "Practitioner/pr-adm", "display": "Dr. Night Shift"}},
+                {"type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                                       "code": "ATND", "display": "attender"}]}],
+                 "individual": {"reference": "Practitioner/pr-1", "display": "Dr. M. Alvarez"}}],
             "serviceProvider": {"reference": "Organization/org-1", "display": "Riverside General"}}));
+        data.practitioners.insert("pr-1".into(), json!({"resourceType": "Practitioner", "id": "pr-1",
+            "name": [{"use": "official", "family": "Alvarez", "given": ["Maria"], "prefix": ["Dr."]}],
+            "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1234567893"},
+                           {"system": "urn:oid:2.16.840.1.113883.4.6.99", "value": "LOCAL-77"}]}));
+        data.coverages.insert(patient.clone(), vec![
+            json!({"resourceType": "Coverage", "id": format!("cov-{id}"), "status": "active",
+                "identifier": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                                                     "code": "MB"}]},
+                                "system": "https://acme-health.example/members", "value": format!("AH-{id}-01")}],
+                "subscriberId": format!("SUB-{id}"),
+                "beneficiary": {"reference": format!("Patient/{patient}")},
+                "payor": [{"reference": "Organization/payer-acme", "display": "Acme Health"}],
+                "class": [{"type": {"coding": [{"code": "plan"}]}, "value": "GOLD-PPO", "name": "Gold PPO"}],
+                "order": 1}),
+            json!({"resourceType": "Coverage", "id": format!("cov-old-{id}"), "status": "cancelled",
+                "subscriberId": "CANCELLED-1",
+                "beneficiary": {"reference": format!("Patient/{patient}")},
+                "payor": [{"display": "Former Insurer"}]}),
+        ]);
+        let request = |rid: &str,
+                       status: &str,
+                       system: &str,
+                       code: &str,
+                       display: &str,
+                       when: Value,
+                       quantity: Value| {
+            let mut r = json!({"resourceType": "ServiceRequest", "id": format!("{rid}-{id}"),
+                "status": status, "intent": "order",
+                "code": {"coding": [{"system": system, "code": code, "display": display}]},
+                "subject": {"reference": format!("Patient/{patient}")},
+                "encounter": {"reference": format!("Encounter/{id}")},
+                "quantityQuantity": quantity,
+                "requester": {"reference": "Practitioner/pr-1"}});
+            for (k, v) in when.as_object().unwrap() {
+                r[k] = v.clone();
+            }
+            r
+        };
+        data.service_requests.insert(id.to_string(), vec![
+            request("sr-a", "active", "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+                "E1390", "Oxygen concentrator",
+                json!({"occurrencePeriod": {"start": "2025-03-03", "end": "2025-04-02"}}),
+                json!({"value": 1, "unit": "device"})),
+            request("sr-b", "active", "http://www.ama-assn.org/go/cpt", "94760",
+                "Pulse oximetry, single determination",
+                json!({"occurrenceDateTime": "2025-03-10"}),
+                json!({"value": 4, "unit": "tests", "system": "http://unitsofmeasure.org", "code": "{tests}"})),
+            request("sr-c", "revoked", "http://www.ama-assn.org/go/cpt", "94660",
+                "CPAP initiation and management",
+                json!({"occurrenceDateTime": "2025-03-04"}), json!({"value": 1})),
+        ]);
         data.encounters.sort_by(|a, b| {
             let key = |v: &Value| {
                 (
@@ -197,6 +261,30 @@ impl FakeFhir {
         for o in data.observations.get_mut(id).into_iter().flatten() {
             o["valueQuantity"]["value"] = json!(98.0);
         }
+    }
+
+    /// Renames an encounter's patient (official name, with its text as written).
+    pub fn set_patient_name(&self, id: &str, text: &str, family: &str, given: &str) {
+        let mut data = self.inner.data.lock().unwrap();
+        if let Some(p) = data.patients.get_mut(&format!("pat-{id}")) {
+            p["name"] = json!([{"use": "official", "text": text, "family": family,
+                                "given": [given]}]);
+        }
+    }
+
+    /// Adds a body temperature to an encounter, its unit given as servers often do:
+    /// the UCUM code in both `code` and `unit`.
+    pub fn add_temperature(&self, id: &str, celsius: f64) {
+        let mut data = self.inner.data.lock().unwrap();
+        data.observations.entry(id.to_string()).or_default().push(
+            json!({"resourceType": "Observation", "id": format!("obs-temp-{id}"), "status": "final",
+                "category": [{"coding": [{"code": "vital-signs"}]}],
+                "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5",
+                                     "display": "Body temperature"}]},
+                "effectiveDateTime": "2025-03-01T06:00:00Z",
+                "valueQuantity": {"value": celsius, "unit": "Cel",
+                                  "system": "http://unitsofmeasure.org", "code": "Cel"}}),
+        );
     }
 
     /// Amends an encounter as an EHR would: a new `meta.versionId` and
@@ -390,15 +478,27 @@ async fn handle(State(inner): State<Arc<Inner>>, uri: Uri) -> Response {
             Some(p) => fhir_json(StatusCode::OK, p),
             None => not_found(&format!("Patient/{id}")),
         },
-        [kind @ ("Condition" | "Observation")] => {
+        ["Practitioner", id] => match data.practitioners.get(*id) {
+            Some(p) => fhir_json(StatusCode::OK, p),
+            None => not_found(&format!("Practitioner/{id}")),
+        },
+        ["Coverage"] => {
+            let patient = query
+                .get("beneficiary")
+                .map(|p| p.trim_start_matches("Patient/").to_string())
+                .unwrap_or_default();
+            let found = data.coverages.get(&patient).cloned().unwrap_or_default();
+            fhir_json(StatusCode::OK, &searchset(&base, &found, None, false))
+        }
+        [kind @ ("Condition" | "Observation" | "ServiceRequest")] => {
             let encounter = query
                 .get("encounter")
                 .map(|e| e.trim_start_matches("Encounter/").to_string())
                 .unwrap_or_default();
-            let all = if *kind == "Condition" {
-                data.conditions.get(&encounter)
-            } else {
-                data.observations.get(&encounter)
+            let all = match *kind {
+                "Condition" => data.conditions.get(&encounter),
+                "Observation" => data.observations.get(&encounter),
+                _ => data.service_requests.get(&encounter),
             };
             let all = all.cloned().unwrap_or_default();
             let offset: usize = query.get("page").and_then(|c| c.parse().ok()).unwrap_or(0);

@@ -17,11 +17,13 @@ use serde::{Deserialize, Serialize};
 use self::fonts::Font;
 use self::layout::Layout;
 use self::sections::{
-    LABEL_COLUMN, criteria, diagnoses, encounter, observations, patient, recommendation,
+    LABEL_COLUMN, coverage, criteria, diagnoses, encounter, observations, patient, recommendation,
+    requesting_provider, services,
 };
 use super::analysis::Analysis;
 use super::model::{
-    ClinicalData, ConditionSummary, EncounterSummary, ObservationSummary, PatientSummary,
+    ClinicalData, ConditionSummary, CoverageSummary, EncounterSummary, ObservationSummary,
+    PatientSummary, ProviderSummary, RequestedService,
 };
 use crate::domain::validation::Problems;
 
@@ -38,8 +40,17 @@ pub struct PaForm {
     pub generated_at: DateTime<Utc>,
     /// The patient.
     pub patient: PatientSummary,
+    /// The patient's coverages in force, primary first.
+    #[serde(default)]
+    pub coverages: Vec<CoverageSummary>,
+    /// The provider requesting the services.
+    #[serde(default)]
+    pub requesting_provider: Option<ProviderSummary>,
     /// The encounter.
     pub encounter: EncounterSummary,
+    /// The services requested.
+    #[serde(default)]
+    pub services: Vec<RequestedService>,
     /// Diagnoses with their codes.
     pub diagnoses: Vec<ConditionSummary>,
     /// Observations supporting the request.
@@ -61,7 +72,10 @@ impl PaForm {
             transaction_id: transaction_id.into(),
             generated_at,
             patient: data.patient.clone(),
+            coverages: data.coverages.clone(),
+            requesting_provider: data.requesting_provider.clone(),
             encounter: data.encounter.clone(),
+            services: data.services.clone(),
             diagnoses: data
                 .conditions
                 .iter()
@@ -137,7 +151,10 @@ pub fn render_pa_form(form: &PaForm) -> Result<Vec<u8>, PdfError> {
 
     recommendation(&mut page, &form.analysis);
     patient(&mut page, &form.patient);
+    coverage(&mut page, &form.coverages);
+    requesting_provider(&mut page, form.requesting_provider.as_ref());
     encounter(&mut page, &form.encounter);
+    services(&mut page, &form.services);
     diagnoses(&mut page, &form.diagnoses);
     observations(&mut page, &form.observations);
     criteria(&mut page, &form.analysis);

@@ -4,7 +4,8 @@ use super::fonts::Font;
 use super::layout::Layout;
 use crate::domain::encounter::analysis::Analysis;
 use crate::domain::encounter::model::{
-    Code, ConditionSummary, EncounterSummary, ObservationSummary, PatientSummary,
+    Code, ConditionSummary, CoverageSummary, EncounterSummary, ObservationSummary, PatientSummary,
+    ProviderSummary, RequestedService,
 };
 
 /// Width of the label column of key-value rows.
@@ -54,6 +55,92 @@ pub(super) fn patient(page: &mut Layout, patient: &PatientSummary) {
             None => identifier.value.clone(),
         };
         page.row(LABEL_COLUMN, "Identifier", &text, 10.0);
+    }
+}
+
+pub(super) fn coverage(page: &mut Layout, coverages: &[CoverageSummary]) {
+    page.heading("Payer and member");
+    if coverages.is_empty() {
+        page.text(0.0, Font::Regular, 10.0, "No coverage recorded.");
+    }
+    for (i, coverage) in coverages.iter().enumerate() {
+        if i > 0 {
+            page.gap(4.0);
+        }
+        let label = match coverage.order {
+            Some(1) => "Payer (primary)".to_owned(),
+            Some(2) => "Payer (secondary)".to_owned(),
+            Some(n) => format!("Payer ({n}.)"),
+            None => "Payer".to_owned(),
+        };
+        page.row(
+            LABEL_COLUMN,
+            &label,
+            or_unknown(coverage.payer.as_deref()),
+            10.0,
+        );
+        page.row(
+            LABEL_COLUMN,
+            "Member ID",
+            or_unknown(coverage.member_id.as_deref()),
+            10.0,
+        );
+        for class in &coverage.classes {
+            page.row(LABEL_COLUMN, "Plan", class, 10.0);
+        }
+    }
+}
+
+pub(super) fn requesting_provider(page: &mut Layout, provider: Option<&ProviderSummary>) {
+    page.heading("Requesting provider");
+    let Some(provider) = provider else {
+        page.text(0.0, Font::Regular, 10.0, "No requesting provider recorded.");
+        return;
+    };
+    page.row(
+        LABEL_COLUMN,
+        "Name",
+        or_unknown(provider.name.as_deref()),
+        10.0,
+    );
+    page.row(
+        LABEL_COLUMN,
+        "NPI",
+        or_unknown(provider.npi.as_deref()),
+        10.0,
+    );
+    if let Some(role) = &provider.role {
+        page.row(LABEL_COLUMN, "Role", role, 10.0);
+    }
+}
+
+pub(super) fn services(page: &mut Layout, services: &[RequestedService]) {
+    page.heading("Requested services");
+    if services.is_empty() {
+        page.text(0.0, Font::Regular, 10.0, "No services recorded.");
+    }
+    for service in services {
+        let code = service.codes.first();
+        let mut text = code
+            .and_then(|c| c.display.clone())
+            .or(service.text.clone())
+            .unwrap_or_else(|| "Service".to_owned());
+        if let Some(system) = code.and_then(Code::system_label) {
+            text.push_str(&format!(" ({system})"));
+        }
+        let units = service.units.as_deref().unwrap_or("units not stated");
+        let dates = match (service.start.as_deref(), service.end.as_deref()) {
+            (Some(start), Some(end)) if start != end => format!("{start} to {end}"),
+            (Some(day), _) | (None, Some(day)) => day.to_owned(),
+            (None, None) => "dates not stated".to_owned(),
+        };
+        let text = format!("{text} \u{b7} Units: {units} \u{b7} Dates: {dates}");
+        page.row(
+            CODE_COLUMN,
+            code.map_or("-", |c| c.code.as_str()),
+            &text,
+            10.0,
+        );
     }
 }
 

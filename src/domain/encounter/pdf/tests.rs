@@ -5,7 +5,9 @@ use lopdf::Document;
 
 use super::*;
 use crate::domain::encounter::rules::{RuleSet, analyze};
-use crate::domain::encounter::test_support::{pneumonia_admission, routine_visit};
+use crate::domain::encounter::test_support::{
+    pneumonia_admission, pneumonia_submission, routine_visit,
+};
 
 fn form_for(data: &ClinicalData) -> PaForm {
     let analysis = analyze(&RuleSet::default(), data, Some("Acme Health"));
@@ -162,4 +164,36 @@ fn only_the_glyphs_used_are_embedded() {
         fonts(&with_cjk),
         ["DejaVuSans", "DejaVuSans-Bold", "DroidSansFallback"]
     );
+}
+
+#[test]
+fn the_form_names_payer_member_provider_and_requested_services() {
+    let text = pages_text(&render_pa_form(&form_for(&pneumonia_submission())).unwrap()).concat();
+
+    for expected in [
+        "Payer (primary)",
+        "Acme Health",
+        "AH-0042-01",
+        "Plan: Gold PPO (GOLD)",
+        "Maria Alvarez",
+        "1234567893",
+        "94760",
+        "Pulse oximetry (CPT) · Units: 4 tests · Dates: 2025-03-10",
+        "Therapeutic exercises (CPT) · Units: 12 · Dates: 2025-03-04 to 2025-04-04",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn missing_submission_details_are_said_to_be_missing() {
+    let text = pages_text(&render_pa_form(&form_for(&pneumonia_admission())).unwrap()).concat();
+
+    for expected in [
+        "No coverage recorded.",
+        "No requesting provider recorded.",
+        "No services recorded.",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
 }
