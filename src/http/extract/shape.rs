@@ -40,7 +40,7 @@ pub fn problem(prefix: &str, path: &Path, message: &str, problems: &mut Problems
         problems.push(format!("{at}/{}", token(field)), "is required");
     } else if let Some(field) = quoted(message, "unknown field ") {
         // The path already ends at the unknown member's name.
-        let named = matches!(path.iter().last(), Some(Segment::Map { key }) if key == field);
+        let named = matches!(path.iter().next_back(), Some(Segment::Map { key }) if key == field);
         let at = if named {
             at
         } else {
