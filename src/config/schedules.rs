@@ -10,6 +10,12 @@ pub struct SchedulesSettings {
     /// non-blank data rows one spreadsheet may have. The upload's size is bounded by
     /// `server.upload_limit_bytes`.
     pub max_rows: u32,
+    /// `schedules.max_cells` (`CAREFLOW_SCHEDULES__MAX_CELLS`), default 500000: the most
+    /// cells all sheets of one spreadsheet may declare, repeated rows and columns
+    /// multiplied out (trailing empty ones not counted). A larger upload is refused at
+    /// intake with `422` before the spreadsheet is read, which bounds the memory an
+    /// import takes.
+    pub max_cells: u64,
     /// `schedules.max_coverage_shifts` (`CAREFLOW_SCHEDULES__MAX_COVERAGE_SHIFTS`), default
     /// 20000: the most shift instances one coverage calculation covers. A larger version
     /// gets no coverage (a warning in the import) until it is recalculated under a
@@ -25,6 +31,9 @@ impl SchedulesSettings {
     pub fn check(&self) -> Result<(), String> {
         if self.max_rows == 0 {
             return Err("schedules.max_rows: must be at least 1".into());
+        }
+        if self.max_cells == 0 {
+            return Err("schedules.max_cells: must be at least 1".into());
         }
         if crate::domain::schedule::zone::parse_zone(&self.default_time_zone).is_none() {
             return Err(

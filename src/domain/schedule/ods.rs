@@ -4,6 +4,7 @@
 //! column per date, shift codes from a legend), explaining every row it leaves out.
 
 mod cells;
+mod census;
 mod grid;
 mod header;
 mod model;
@@ -17,6 +18,7 @@ use std::io::Cursor;
 
 use calamine::{Ods, Reader, SheetVisible, open_workbook_from_rs};
 
+pub use census::{MAX_CONTENT_BYTES, check_cells};
 pub use grid::RosterEntry;
 pub use model::{ImportLimits, ImportMessage, ParsedSchedule, Severity, ShiftRow, date_range};
 pub use sniff::{MAX_ENTRIES, MAX_EXPANDED_BYTES, MAX_RATIO, ODS_MIMETYPE, sniff_ods};
@@ -47,6 +49,19 @@ pub enum OdsError {
     /// The archive declares an expansion typical of a zip bomb.
     #[error("the archive was refused: {0}")]
     SuspiciousCompression(String),
+    /// The sheets declare more cells than [`ImportLimits::max_cells`], repeated rows
+    /// and columns multiplied out: refused before the reader allocates any.
+    #[error("{}", too_many_cells(sheet, *cells, *total, *limit))]
+    TooManyCells {
+        /// The sheet at which the count passed the limit.
+        sheet: String,
+        /// The cells that sheet declares.
+        cells: u64,
+        /// The cells of that sheet and the ones before it.
+        total: u64,
+        /// The configured limit (`schedules.max_cells`).
+        limit: u64,
+    },
     /// More data rows than [`ImportLimits::max_rows`].
     #[error("the spreadsheet has more than {limit} data rows")]
     TooManyRows {
@@ -68,6 +83,18 @@ pub enum OdsError {
         /// Every problem found.
         messages: Vec<ImportMessage>,
     },
+}
+
+fn too_many_cells(sheet: &str, cells: u64, total: u64, limit: u64) -> String {
+    let with_earlier = if total > cells {
+        format!(", {total} with the sheets before it")
+    } else {
+        String::new()
+    };
+    format!(
+        "sheet \"{sheet}\" declares {cells} cells (repeated rows and columns counted){with_earlier}, \
+         above the limit of {limit} cells (schedules.max_cells)"
+    )
 }
 
 impl OdsError {
@@ -94,6 +121,9 @@ pub fn parse_schedule(bytes: &[u8], limits: &ImportLimits) -> Result<ParsedSched
         });
     }
     sniff_ods(bytes)?;
+    // Also checked at intake; checked again here for uploads stored before a lower
+    // limit, since the reader below allocates every declared cell.
+    check_cells(bytes, limits.max_cells)?;
     let mut workbook: Ods<_> = open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e: calamine::OdsError| OdsError::Unreadable(e.to_string()))?;
     let sheets = workbook.sheets_metadata().to_vec();

@@ -8,7 +8,7 @@ use axum::extract::multipart::MultipartError;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 
-use crate::domain::schedule::ods::sniff_ods;
+use crate::domain::schedule::ods::{check_cells, sniff_ods};
 use crate::domain::schedule::period::Period;
 use crate::domain::validation::Problems;
 use crate::http::error::ApiError;
@@ -96,7 +96,7 @@ fn date(raw: Option<&str>, pointer: &str, problems: &mut Problems) -> Option<Nai
 
 impl RawForm {
     /// Checks every field but `hospitalId`; returns the form and the problems found.
-    pub(super) fn validate(self) -> (Option<ImportForm>, Problems) {
+    pub(super) fn validate(self, max_cells: u64) -> (Option<ImportForm>, Problems) {
         let mut problems = self.problems;
         let start = date(self.period_start.as_deref(), "/periodStart", &mut problems);
         let end = date(self.period_end.as_deref(), "/periodEnd", &mut problems);
@@ -124,13 +124,17 @@ impl RawForm {
                 problems.push("/file", "is empty");
                 None
             }
-            Some((name, bytes)) => match sniff_ods(&bytes) {
-                Ok(()) => Some((name, bytes)),
-                Err(e) => {
-                    problems.push("/file", e.to_string());
-                    None
+            // The cell census streams the XML: a declared bomb is refused here,
+            // before the file is stored or any replica's reader allocates it.
+            Some((name, bytes)) => {
+                match sniff_ods(&bytes).and_then(|()| check_cells(&bytes, max_cells)) {
+                    Ok(()) => Some((name, bytes)),
+                    Err(e) => {
+                        problems.push("/file", e.to_string());
+                        None
+                    }
                 }
-            },
+            }
         };
         let form = file.map(|(name, bytes)| ImportForm {
             file_name: name.map(|n| {
@@ -164,7 +168,7 @@ mod tests {
         let mut form = raw(b"Date,Shift\n2026-03-02,Day\n");
         form.period_start = Some("2026-03-09".into());
         form.period_end = Some("2026-03-02".into());
-        let (ok, problems) = form.validate();
+        let (ok, problems) = form.validate(500_000);
         assert!(ok.is_none());
         let pointers: Vec<&str> = problems
             .as_slice()
@@ -183,7 +187,7 @@ mod tests {
     fn a_bad_access_code_is_described_without_being_echoed() {
         let mut form = raw(b"");
         form.amion_login = Some(format!("secret\u{7}{}", "x".repeat(10)));
-        let (_, problems) = form.validate();
+        let (_, problems) = form.validate(500_000);
         let shown = format!("{problems}");
         assert!(shown.contains("/amionLogin"), "{shown}");
         assert!(!shown.contains("secret"), "{shown}");
@@ -194,7 +198,7 @@ mod tests {
     fn dates_must_be_iso() {
         let mut form = raw(b"");
         form.period_start = Some("3/2/2026".into());
-        let (_, problems) = form.validate();
+        let (_, problems) = form.validate(500_000);
         assert_eq!(problems.as_slice()[0].pointer, "/periodStart");
     }
 }

@@ -54,7 +54,7 @@ pub async fn submit_import(
     })?;
     let raw = form::read(multipart).await?;
     let hospital_raw = raw.hospital_id.clone();
-    let (form, mut problems) = raw.validate();
+    let (form, mut problems) = raw.validate(state.settings.schedules.max_cells);
     let tenant = &principal.tenant;
     let hospital = known_hospital(
         &state,

@@ -82,6 +82,7 @@ async fn import(
     let limits = ImportLimits {
         max_bytes: settings.server.upload_limit_bytes as u64,
         max_rows: settings.schedules.max_rows,
+        max_cells: settings.schedules.max_cells,
     };
     let mut parsed = parse_schedule(&bytes, &limits).map_err(|e| {
         StepError::permanent(e.to_string()).with_messages(of_import(ODS_IMPORT, e.messages()))

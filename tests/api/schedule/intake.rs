@@ -8,7 +8,7 @@ use super::*;
 use crate::both_backends;
 use crate::fake_amion::{FakeAmion, Mode};
 use crate::helpers::{Backend, TestApp, json};
-use crate::ods::{schedule, shift};
+use crate::ods::{repeat_bomb, schedule, schedule_with_trailing_repeats, shift};
 
 async fn status_goes_idle_in_progress_completed_and_a_concurrent_import_gets_409(backend: Backend) {
     let fake = FakeAmion::start(Mode::Report(roster())).await;
@@ -152,6 +152,38 @@ async fn uploads_that_are_not_schedules_or_lack_fields_are_refused(backend: Back
     assert_eq!(send(&app, &app.token, &form, "0").await.status(), 202);
 }
 
+async fn an_expansion_bomb_is_refused_at_intake_and_export_padding_still_imports(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let h = hospital(&app, "St. Elsewhere").await;
+    // Under a kilobyte, about 100 million declared cells.
+    let bomb = repeat_bomb("Week 1", 6_100, 16_384);
+    assert!(bomb.len() < 1024, "{} bytes", bomb.len());
+    let form = Form::default()
+        .file("week.ods", bomb)
+        .text("hospitalId", &h);
+    let r = send(&app, &app.token, &form, "0").await;
+    assert_eq!(r.status(), 422);
+    let p = json(r).await;
+    assert_eq!(p["errors"][0]["pointer"], "/file", "{p}");
+    let message = p["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("\"Week 1\""), "{message}");
+    assert!(message.contains("99942400 cells"), "{message}");
+    assert!(message.contains("500000"), "{message}");
+    // Refused before anything was stored or started.
+    assert_eq!(count(&app, "schedule_uploads").await, 0);
+    assert_eq!(status(&app, &h).await["status"], "IDLE");
+
+    // A real export pads to the sheet's last row and column with empty repeats;
+    // they hold nothing and the schedule imports.
+    let form = Form::default()
+        .file("week.ods", schedule_with_trailing_repeats())
+        .text("hospitalId", &h);
+    let r = send(&app, &app.token, &form, "20s").await;
+    let result = json(r).await;
+    assert_eq!(result["status"], "completed", "{result}");
+    assert_eq!(result["scheduleVersion"]["shiftCount"], 1, "{result}");
+}
+
 /// Replicas share PostgreSQL (as `replicas.rs`); the claim is one conditional write
 /// there, so of two imports arriving at once on two replicas exactly one starts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -193,6 +225,7 @@ async fn two_replicas_receiving_imports_at_once_start_only_one() {
 }
 
 both_backends!(
+    an_expansion_bomb_is_refused_at_intake_and_export_padding_still_imports,
     status_goes_idle_in_progress_completed_and_a_concurrent_import_gets_409,
     uploads_that_are_not_schedules_or_lack_fields_are_refused,
 );

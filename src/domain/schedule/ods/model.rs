@@ -12,14 +12,23 @@ pub struct ImportLimits {
     pub max_bytes: u64,
     /// Largest number of non-blank data rows read across all sheets.
     pub max_rows: u32,
+    /// Most cells all sheets may declare, repeats multiplied out.
+    #[serde(default = "default_max_cells")]
+    pub max_cells: u64,
+}
+
+fn default_max_cells() -> u64 {
+    500_000
 }
 
 impl Default for ImportLimits {
-    /// 10 MiB and 20,000 rows: far above a year of shifts for a large hospital.
+    /// 10 MiB, 20,000 rows and 500,000 cells: far above a year of shifts for a large
+    /// hospital.
     fn default() -> Self {
         Self {
             max_bytes: 10 * 1024 * 1024,
             max_rows: 20_000,
+            max_cells: default_max_cells(),
         }
     }
 }

@@ -314,6 +314,7 @@ fn uploads_over_the_limits_are_refused() {
     let small = ImportLimits {
         max_bytes: 100,
         max_rows: 100,
+        ..ImportLimits::default()
     };
     assert!(matches!(
         parse_schedule(&bytes, &small),
@@ -322,6 +323,7 @@ fn uploads_over_the_limits_are_refused() {
     let few = ImportLimits {
         max_bytes: 1 << 20,
         max_rows: 1,
+        ..ImportLimits::default()
     };
     assert_eq!(
         parse_schedule(&bytes, &few),
@@ -357,4 +359,19 @@ fn files_that_are_not_ods_are_refused_by_content() {
 #[test]
 fn generated_files_pass_the_sniffer() {
     sniff_ods(&ods(vec![good_sheet()])).unwrap();
+}
+
+#[test]
+fn files_written_by_a_spreadsheet_library_pass_the_cell_census_and_import() {
+    // A real writer's output, with its own repeats, counts what it holds.
+    let bytes = ods(vec![good_sheet()]);
+    check_cells(&bytes, 500_000).unwrap();
+    let tight = ImportLimits {
+        max_cells: 3,
+        ..ImportLimits::default()
+    };
+    assert!(matches!(
+        parse_schedule(&bytes, &tight),
+        Err(OdsError::TooManyCells { limit: 3, .. })
+    ));
 }
