@@ -142,6 +142,12 @@ impl App {
             settings.events.buffer_bytes_per_subscriber,
             metrics.clone(),
         );
+        crate::audit::spawn_pruner(
+            store.clone(),
+            engine.clock(),
+            settings.audit.clone(),
+            stop_http.clone(),
+        );
         spawn_pump(
             store.clone(),
             hub.clone(),

@@ -3,6 +3,7 @@
 //! The binary in `main.rs` is glue; everything testable lives here.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod domain;

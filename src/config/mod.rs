@@ -7,6 +7,7 @@
 //! [`Settings::defaults`] and never touch process-wide variables.
 
 mod amion;
+mod audit;
 mod care;
 mod cors;
 mod discharge;
@@ -31,6 +32,7 @@ use figment::providers::{Format, Toml};
 use serde::Deserialize;
 
 pub use amion::AmionSettings;
+pub use audit::AuditSettings;
 pub use care::{CareSettings, SEVERITIES, SlaMinutes};
 pub use cors::ANY_ORIGIN;
 pub use discharge::DischargeSettings;
@@ -107,6 +109,8 @@ pub struct Settings {
     pub engine: EngineSettings,
     /// `[events]`: event stream and retention.
     pub events: EventSettings,
+    /// `[audit]`: the access log of reads of patient-bearing records.
+    pub audit: AuditSettings,
     /// `[resilience]`: circuit breakers of outside providers.
     pub resilience: ResilienceSettings,
     /// `[outbound]`: the guard of HTTP requests to URLs that come from requests.
@@ -345,6 +349,7 @@ impl Settings {
             return bad("engine.retry.multiplier", "must be at least 1");
         }
         cors::check(&self.server.cors_allowed_origins).map_err(ConfigError::Invalid)?;
+        self.audit.check().map_err(ConfigError::Invalid)?;
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");
         }

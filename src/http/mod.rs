@@ -6,6 +6,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod audit;
 mod care;
 mod cors;
 mod discharge;
@@ -73,18 +74,30 @@ pub struct AppState {
 /// Every route of the API. `extra` routes (tests, extensions) are mounted under
 /// `/v1` behind authentication like the rest.
 pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
+    // Routes that read patient-bearing records (or name people) opt into the access
+    // log with `.layer(audited.clone())` on their GET; writes are not recorded here.
+    let audited = axum::middleware::from_fn_with_state(state.clone(), audit::record_read);
     let mut v1 = Router::new()
         .route("/me", get(runs::me))
         .route("/workflows", get(runs::list_workflows))
         .route("/workflows/{name}/runs", post(runs::submit))
-        .route("/runs", get(run_list::list_runs))
-        .route("/runs/{id}", get(runs::get_run))
+        .route("/runs", get(run_list::list_runs).layer(audited.clone()))
+        .route("/runs/{id}", get(runs::get_run).layer(audited.clone()))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
         .route("/runs/{id}/retry", post(runs::retry_run))
-        .route("/runs/{id}/timeline", get(timeline::get))
+        .route(
+            "/runs/{id}/timeline",
+            get(timeline::get).layer(audited.clone()),
+        )
         .route("/queue", get(health::queue))
         .route("/providers", get(health::providers))
-        .route("/events", get(events::list).post(functions::send))
+        .route(
+            "/events",
+            get(events::list)
+                .layer(audited.clone())
+                .post(functions::send),
+        )
+        .route("/audit", get(audit::list))
         .route("/functions", get(functions::list))
         .route("/stream-tokens", post(stream_tokens::issue))
         .route("/service-calls", post(service_calls::submit))
@@ -97,10 +110,16 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/discharge/orchestrations", post(discharge::orchestrate))
         .route(
             "/discharge/orchestrations/{id}",
-            get(discharge::get_orchestration),
+            get(discharge::get_orchestration).layer(audited.clone()),
         )
-        .route("/discharge/summaries/{id}", get(discharge::get_summary))
-        .route("/discharge/emails/{id}", get(discharge::get_email))
+        .route(
+            "/discharge/summaries/{id}",
+            get(discharge::get_summary).layer(audited.clone()),
+        )
+        .route(
+            "/discharge/emails/{id}",
+            get(discharge::get_email).layer(audited.clone()),
+        )
         .route(
             "/discharge/emails/{id}/cancel",
             post(discharge::cancel_email),
@@ -109,9 +128,15 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
             "/discharge/emails/{id}/resend",
             post(discharge::resend_email),
         )
-        .route("/discharge/calls/{id}", get(discharge::get_call))
+        .route(
+            "/discharge/calls/{id}",
+            get(discharge::get_call).layer(audited.clone()),
+        )
         .route("/discharge/calls/{id}/cancel", post(discharge::cancel_call))
-        .route("/cases/{id}", get(discharge::get_case))
+        .route(
+            "/cases/{id}",
+            get(discharge::get_case).layer(audited.clone()),
+        )
         .route(
             "/hospitals",
             post(schedule::create_hospital).get(schedule::list_hospitals),
@@ -124,9 +149,15 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
             )),
         )
         .route("/schedules/imports/status", get(schedule::import_status))
-        .route("/schedules/imports/{id}", get(schedule::get_import))
+        .route(
+            "/schedules/imports/{id}",
+            get(schedule::get_import).layer(audited.clone()),
+        )
         .route("/hospitals/{id}/versions", get(schedule::list_versions))
-        .route("/schedules/versions/{id}", get(schedule::get_version))
+        .route(
+            "/schedules/versions/{id}",
+            get(schedule::get_version).layer(audited.clone()),
+        )
         .route(
             "/schedules/versions/{id}/publish",
             post(schedule::publish_version),
@@ -140,24 +171,46 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
             post(schedule::recalculate_coverage),
         )
         .route("/encounters", post(encounters::submit))
-        .route("/encounters/{id}", get(encounters::get))
-        .route("/encounters/{id}/form.pdf", get(encounters::form_pdf))
+        .route(
+            "/encounters/{id}",
+            get(encounters::get).layer(audited.clone()),
+        )
+        .route(
+            "/encounters/{id}/form.pdf",
+            get(encounters::form_pdf).layer(audited.clone()),
+        )
         .route(
             "/nurses",
-            get(care::nurses::list).post(care::nurses::create),
+            get(care::nurses::list)
+                .layer(audited.clone())
+                .post(care::nurses::create),
         )
-        .route("/nurses/{id}", get(care::nurses::get))
+        .route(
+            "/nurses/{id}",
+            get(care::nurses::get).layer(audited.clone()),
+        )
         .route("/nurses/{id}/shifts", post(care::nurses::add_shift))
-        .route("/tasks", get(care::tasks::list).post(care::tasks::create))
-        .route("/tasks/{id}", get(care::tasks::get))
+        .route(
+            "/tasks",
+            get(care::tasks::list)
+                .layer(audited.clone())
+                .post(care::tasks::create),
+        )
+        .route("/tasks/{id}", get(care::tasks::get).layer(audited.clone()))
         .route("/tasks/{id}/resolve", post(care::tasks::resolve))
-        .route("/notifications", get(care::notifications::list))
+        .route(
+            "/notifications",
+            get(care::notifications::list).layer(audited.clone()),
+        )
         .route(
             "/escalation-contacts",
             get(care::contacts::list).post(care::contacts::create),
         )
         .route("/escalation-contacts/{id}", delete(care::contacts::remove))
-        .route("/patients/{id}/outreach", get(care::outreach::get))
+        .route(
+            "/patients/{id}/outreach",
+            get(care::outreach::get).layer(audited.clone()),
+        )
         .route(
             "/twilio-numbers",
             get(care::numbers::list).post(care::numbers::create),
@@ -173,7 +226,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     // The stream also opens with `?token=` from `POST /v1/stream-tokens`, for
     // browsers' EventSource, which cannot send an Authorization header.
     let stream = Router::new()
-        .route("/v1/events/stream", get(events::stream))
+        .route("/v1/events/stream", get(events::stream).layer(audited))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             stream_tokens::authenticate_stream,

@@ -8,6 +8,7 @@
 //! returned, so a replica that lost a run can never overwrite another's outcome.
 //! The same fence covers every write a step makes to the domain tables ([`fence`]).
 
+mod access_log;
 mod auth;
 mod auth_sql;
 mod care;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
+pub use access_log::{AccessLogStore, AccessRow, NewAccess};
 pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
 pub use care::{
     AssignOutcome, AttemptRow, CandidateRow, CareStore, Classified, InboundCandidateRow,
@@ -96,6 +98,7 @@ impl Backend {
 #[async_trait]
 pub trait Store:
     AuthStore
+    + AccessLogStore
     + RunStore
     + EventStore
     + TriggerStore

@@ -4,6 +4,7 @@
 //! its steps and its events together, so a step's outcome costs one round trip and
 //! one commit. Notices travel through LISTEN/NOTIFY on one channel.
 
+mod access_log;
 mod auth;
 mod care;
 mod columns;

@@ -5,6 +5,7 @@
 //! few read-only connections that WAL mode lets run beside the writer. Notices are
 //! broadcast in-process after each commit.
 
+mod access_log;
 mod auth;
 mod care;
 mod discharge;
