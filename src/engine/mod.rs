@@ -211,12 +211,25 @@ impl Engine {
             .len()
     }
 
+    /// The first thing a stopping replica does: it claims no more runs, starts no
+    /// new steps, refuses submissions, and answers open waits at once (with the run
+    /// as it is), so its in-flight requests end quickly. Running steps go on until
+    /// [`Engine::shutdown`] drains them.
+    pub fn stop_claiming(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.tick.notify_waiters();
+    }
+
+    /// True once the replica is stopping ([`Engine::stop_claiming`]).
+    pub fn is_stopping(&self) -> bool {
+        self.inner.shutdown.is_cancelled()
+    }
+
     /// Stops claiming, lets running steps finish within the drain timeout, then
     /// releases every lease so other replicas take over at once.
     pub async fn shutdown(&self) {
         let inner = &self.inner;
-        inner.shutdown.cancel();
-        inner.tick.notify_waiters();
+        self.stop_claiming();
         inner.executors.close();
         if tokio::time::timeout(inner.settings.drain_timeout, inner.executors.wait())
             .await

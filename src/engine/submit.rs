@@ -393,6 +393,11 @@ impl Engine {
                 _ = tokio::time::sleep_until(deadline) => {
                     return self.get(tenant, run).await;
                 }
+                // A stopping replica answers its waiters at once: the client
+                // follows the run elsewhere, and the shutdown is not held up.
+                _ = self.inner.shutdown.cancelled() => {
+                    return self.get(tenant, run).await;
+                }
             }
         }
     }
