@@ -188,9 +188,13 @@ impl App {
         })
     }
 
-    /// Stops accepting requests, lets in-flight ones finish (within the shutdown
-    /// timeout), drains the engine, releases leases and closes the pool.
+    /// Stops claiming runs, stops accepting requests, lets in-flight ones finish
+    /// (within the shutdown timeout), drains the engine, releases leases and closes
+    /// the pool.
     pub async fn shutdown(self) {
+        // Claiming stops first, so no run starts here while requests drain, and
+        // open waits are answered at once instead of holding the drain.
+        self.engine.stop_claiming();
         self.stop_http.cancel();
         self.pollers.shutdown().await;
         let timeout = self.settings.server.shutdown_timeout;

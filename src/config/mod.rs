@@ -226,8 +226,16 @@ pub struct AuthSettings {
 pub struct EngineSettings {
     /// `engine.max_concurrent_runs`, default 64.
     pub max_concurrent_runs: usize,
-    /// `engine.max_queued_runs`, default 10000.
+    /// `engine.max_queued_runs`, default 10000: due, unclaimed runs across the
+    /// cluster beyond which submissions get 429.
     pub max_queued_runs: i64,
+    /// `engine.max_queued_runs_per_tenant`, default 2500: one tenant's share of
+    /// the queue, so one tenant's flood cannot refuse every other tenant's work.
+    pub max_queued_runs_per_tenant: i64,
+    /// `engine.max_schedule_ahead`, default 365d: how far ahead an event's `ts`
+    /// may lie (422 past it).
+    #[serde(with = "duration")]
+    pub max_schedule_ahead: Duration,
     /// `engine.lease_ttl`, default 60s.
     #[serde(with = "duration")]
     pub lease_ttl: Duration,

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::domain::validation::Problems;
-use crate::store::{RunId, StoreError};
+use crate::store::{QueueFull, RunId, StoreError};
 
 /// Why an engine call failed.
 #[derive(Debug, thiserror::Error)]
@@ -17,11 +17,14 @@ pub enum EngineError {
     /// No such run in this tenant.
     #[error("run not found")]
     NotFound,
-    /// The queue is over its bound; retry later.
+    /// The queue is at its bound (the shared one, or the tenant's share); retry
+    /// later. Nothing was written.
     #[error("too many queued runs")]
     Backlogged {
         /// A sensible delay before retrying.
         retry_after: Duration,
+        /// Which bound refused the run.
+        full: QueueFull,
     },
     /// The replica is shutting down and accepts no new work.
     #[error("shutting down")]

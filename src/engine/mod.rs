@@ -13,6 +13,7 @@
 //! otherwise; queued, due and orphaned runs are claimed with `FOR UPDATE SKIP
 //! LOCKED`, so replicas never take the same run.
 
+mod admission;
 mod cancel_hook;
 mod clock;
 mod definition;
@@ -35,7 +36,7 @@ mod worker;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::AbortHandle;
@@ -58,7 +59,7 @@ pub use step::{
     Emit, ErrorKind, EventMatch, Messages, StepContext, StepError, StepFuture, StepHandler,
     StepOutcome, StepOutput, ToStepResult, Wake, lookup,
 };
-pub use submit::{Scheduling, Submission, Submitted};
+pub use submit::{CallSubmitted, Scheduling, Submission, Submitted};
 pub use view::{RunView, StepView};
 
 use crate::config::EngineSettings;
@@ -90,7 +91,6 @@ struct Inner {
     shutdown: CancellationToken,
     /// Fires when the drain is over: background loops end.
     stopped: CancellationToken,
-    queued_estimate: Mutex<Option<(Instant, i64)>>,
     /// Wakes callers waiting for events to be routed.
     routed: Notify,
     /// Queued work may be waiting for a free slot (set by notices and full claims,
@@ -161,7 +161,6 @@ impl Engine {
             executors: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             stopped: CancellationToken::new(),
-            queued_estimate: Mutex::new(None),
             routed: Notify::new(),
             backlog: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             renewed: Arc::new(std::sync::atomic::AtomicI64::new(0)),
@@ -212,12 +211,25 @@ impl Engine {
             .len()
     }
 
+    /// The first thing a stopping replica does: it claims no more runs, starts no
+    /// new steps, refuses submissions, and answers open waits at once (with the run
+    /// as it is), so its in-flight requests end quickly. Running steps go on until
+    /// [`Engine::shutdown`] drains them.
+    pub fn stop_claiming(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.tick.notify_waiters();
+    }
+
+    /// True once the replica is stopping ([`Engine::stop_claiming`]).
+    pub fn is_stopping(&self) -> bool {
+        self.inner.shutdown.is_cancelled()
+    }
+
     /// Stops claiming, lets running steps finish within the drain timeout, then
     /// releases every lease so other replicas take over at once.
     pub async fn shutdown(&self) {
         let inner = &self.inner;
-        inner.shutdown.cancel();
-        inner.tick.notify_waiters();
+        self.stop_claiming();
         inner.executors.close();
         if tokio::time::timeout(inner.settings.drain_timeout, inner.executors.wait())
             .await

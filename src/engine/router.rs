@@ -251,7 +251,12 @@ async fn route(engine: &Engine, e: &EventRow) -> Result<(), EngineError> {
             }
             input["idempotencyKey"] = json!(value);
         }
-        let mut scheduling = Scheduling::default();
+        // The event was admitted when it was accepted: refusing its run now would
+        // lose it.
+        let mut scheduling = Scheduling {
+            preadmitted: true,
+            ..Scheduling::default()
+        };
         if e.created_at > now {
             scheduling.not_before = Some(e.created_at);
         }

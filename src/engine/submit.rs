@@ -14,7 +14,8 @@ use super::plan::{self, DryRunPlan, PassContext};
 use super::view::RunView;
 use super::{Engine, EngineError, EngineResult, worker};
 use crate::store::{
-    InsertRun, NewRun, RunFilter, RunId, RunRow, RunStatus, StepStatus, StepWrite, TenantId,
+    AttachedServiceCall, InsertRun, NewRun, RunFilter, RunId, RunRow, RunStatus, ServiceCallRow,
+    StepStatus, StepWrite, TenantId,
 };
 
 /// A request to run a workflow.
@@ -38,13 +39,32 @@ pub struct Submission {
     pub correlation_id: Option<String>,
 }
 
-/// Extra scheduling for a submission.
+/// Extra scheduling and admission for a submission.
 #[derive(Debug, Clone, Default)]
 pub struct Scheduling {
     /// Do not start before this time (the run waits in the queue).
     pub not_before: Option<DateTime<Utc>>,
     /// At most `limit` runs with this key execute at once (key, limit).
     pub concurrency: Option<(String, i32)>,
+    /// The work was admitted earlier (the runs an accepted event starts): the
+    /// queue's bounds are not applied again, since refusing now would lose it.
+    pub preadmitted: bool,
+}
+
+/// What submitting a service call's run did.
+#[derive(Debug, Clone)]
+pub enum CallSubmitted {
+    /// The call and its run were recorded together.
+    Created(RunId),
+    /// The call's idempotency key names an earlier call: that one. Nothing was
+    /// written.
+    Exists(Box<ServiceCallRow>),
+}
+
+/// What inserting a submission did, before it is answered.
+enum Inserted {
+    Submitted(Box<Submitted>),
+    CallExists(Box<ServiceCallRow>),
 }
 
 /// What a submission did.
@@ -77,18 +97,55 @@ impl Engine {
         wait: Duration,
         scheduling: Scheduling,
     ) -> EngineResult<Submitted> {
+        match self.insert(sub, wait, scheduling, None).await? {
+            Inserted::Submitted(s) => Ok(*s),
+            Inserted::CallExists(_) => Err(EngineError::InvalidState(
+                "a run without a service call found one".into(),
+            )),
+        }
+    }
+
+    /// Records a service call and submits the run that performs it, in one
+    /// transaction: when the queue refuses the run, the call is not recorded either.
+    pub async fn submit_service_call(
+        &self,
+        sub: Submission,
+        scheduling: Scheduling,
+        call: AttachedServiceCall,
+    ) -> EngineResult<CallSubmitted> {
+        match self
+            .insert(sub, Duration::ZERO, scheduling, Some(call))
+            .await?
+        {
+            Inserted::Submitted(s) => match *s {
+                Submitted::Run { run_id, .. } => Ok(CallSubmitted::Created(run_id)),
+                Submitted::DryRun(_) => Err(EngineError::InvalidState(
+                    "a service call's run was planned as a dry run".into(),
+                )),
+            },
+            Inserted::CallExists(row) => Ok(CallSubmitted::Exists(row)),
+        }
+    }
+
+    async fn insert(
+        &self,
+        sub: Submission,
+        wait: Duration,
+        scheduling: Scheduling,
+        service_call: Option<AttachedServiceCall>,
+    ) -> EngineResult<Inserted> {
         let inner = &self.inner;
         let def = inner
             .registry
             .get(&sub.workflow)
             .ok_or_else(|| EngineError::UnknownWorkflow(sub.workflow.clone()))?;
         if sub.options.dry_run {
-            return Ok(Submitted::DryRun(plan::dry_run(&def, &sub.options)));
+            let plan = plan::dry_run(&def, &sub.options);
+            return Ok(Inserted::Submitted(Box::new(Submitted::DryRun(plan))));
         }
         if inner.shutdown.is_cancelled() {
             return Err(EngineError::ShuttingDown);
         }
-        self.check_backlog().await?;
 
         let now = inner.clock.now();
         let run_id = RunId::new();
@@ -174,10 +231,25 @@ impl Engine {
             concurrency: scheduling.concurrency,
             steps,
             events,
+            queue_bound: (!scheduling.preadmitted).then(|| self.queue_bound()),
+            service_call,
         };
         // Subscribe before the executor starts, so its wake-up cannot be missed.
         let rx = (!wait.is_zero()).then(|| inner.waiters.subscribe(run_id));
         match inner.store.insert_run(&new_run).await? {
+            InsertRun::Refused(full) => {
+                inner.metrics.count(
+                    "careflow_submissions_rejected_total",
+                    "Submissions refused because the queue (or the tenant's share) was full.",
+                    &[("bound", full.label())],
+                    1.0,
+                );
+                Err(EngineError::Backlogged {
+                    retry_after: self.retry_after(),
+                    full,
+                })
+            }
+            InsertRun::ServiceCallExists(row) => Ok(Inserted::CallExists(row)),
             InsertRun::Duplicate(existing, stored) => {
                 if let (Some(stored), Some(given)) = (stored, &sub.fingerprint)
                     && stored != *given
@@ -193,11 +265,11 @@ impl Engine {
                         .await?
                         .filter(|v| v.status.is_final())
                 };
-                Ok(Submitted::Run {
+                Ok(Inserted::Submitted(Box::new(Submitted::Run {
                     run_id: existing.run_id,
                     created: false,
                     finished,
-                })
+                })))
             }
             InsertRun::Created => {
                 inner.metrics.count(
@@ -219,15 +291,6 @@ impl Engine {
                         );
                     }
                     None => {
-                        // Keep the backlog estimate honest between counts.
-                        if let Some((_, n)) = inner
-                            .queued_estimate
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .as_mut()
-                        {
-                            *n += 1;
-                        }
                         inner
                             .backlog
                             .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -241,56 +304,13 @@ impl Engine {
                         .filter(|v| v.status.is_final()),
                     None => None,
                 };
-                Ok(Submitted::Run {
+                Ok(Inserted::Submitted(Box::new(Submitted::Run {
                     run_id,
                     created: true,
                     finished,
-                })
+                })))
             }
         }
-    }
-
-    async fn check_backlog(&self) -> EngineResult<()> {
-        let inner = &self.inner;
-        let cached = *inner
-            .queued_estimate
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        // Counting on every submission would cost a query each: a recent figure
-        // decides while the queue is far from full, and a fresh count is taken before
-        // refusing anything.
-        let recent = cached
-            .filter(|(at, _)| at.elapsed() < Duration::from_millis(500))
-            .map(|(_, n)| n);
-        let queued = match recent {
-            Some(n) if n < inner.settings.max_queued_runs => n,
-            _ => {
-                let n = inner.store.count_queued().await?;
-                *inner
-                    .queued_estimate
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), n));
-                n
-            }
-        };
-        inner.metrics.gauge(
-            "careflow_queue_depth",
-            "Queued runs (all tenants), as last counted.",
-            &[],
-            queued as f64,
-        );
-        if queued >= inner.settings.max_queued_runs {
-            inner.metrics.count(
-                "careflow_submissions_rejected_total",
-                "Submissions refused because the queue was full.",
-                &[],
-                1.0,
-            );
-            return Err(EngineError::Backlogged {
-                retry_after: Duration::from_secs(5),
-            });
-        }
-        Ok(())
     }
 
     /// A run of the tenant with its steps.
@@ -371,6 +391,11 @@ impl Engine {
                     rx = self.inner.waiters.subscribe(run);
                 }
                 _ = tokio::time::sleep_until(deadline) => {
+                    return self.get(tenant, run).await;
+                }
+                // A stopping replica answers its waiters at once: the client
+                // follows the run elsewhere, and the shutdown is not held up.
+                _ = self.inner.shutdown.cancelled() => {
                     return self.get(tenant, run).await;
                 }
             }

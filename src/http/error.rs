@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::auth::AuthError;
 use crate::domain::validation::{FieldProblem, Problems};
 use crate::engine::EngineError;
-use crate::store::StoreError;
+use crate::store::{QueueFull, StoreError};
 
 /// Base of the problem `type` URIs.
 pub const PROBLEM_BASE: &str = "https://careflow.dev/problems/";
@@ -296,9 +296,15 @@ impl From<EngineError> for ApiError {
             EngineError::UnknownWorkflow(_) => ApiError::NotFound("workflow"),
             EngineError::Invalid(p) => ApiError::Validation(p),
             EngineError::NotFound => ApiError::NotFound("run"),
-            EngineError::Backlogged { retry_after } => ApiError::TooManyRequests {
+            EngineError::Backlogged { retry_after, full } => ApiError::TooManyRequests {
                 retry_after,
-                detail: "The work queue is full; retry later.".into(),
+                detail: match full {
+                    QueueFull::Shared => "The work queue is full; retry later.",
+                    QueueFull::Tenant => {
+                        "Your tenant's share of the work queue is full; retry later."
+                    }
+                }
+                .into(),
             },
             EngineError::ShuttingDown => ApiError::Unavailable {
                 retry_after: Duration::from_secs(1),

@@ -42,6 +42,7 @@ fn parse_one(
     v: &Value,
     pointer: &str,
     now: DateTime<Utc>,
+    horizon: Duration,
     problems: &mut Problems,
 ) -> Option<Incoming> {
     let Some(obj) = v.as_object() else {
@@ -81,6 +82,19 @@ fn parse_one(
     let ts = match obj.get("ts") {
         None | Some(Value::Null) => None,
         Some(v) => match parse_ts(v) {
+            Some(t)
+                if t - now
+                    > chrono::Duration::from_std(horizon).unwrap_or(chrono::Duration::MAX) =>
+            {
+                problems.push(
+                    format!("{pointer}/ts"),
+                    format!(
+                        "lies more than {} ahead (engine.max_schedule_ahead)",
+                        humantime::format_duration(horizon)
+                    ),
+                );
+                None
+            }
             Some(t) => Some(t),
             None => {
                 problems.push(
@@ -141,13 +155,25 @@ pub async fn send(
             .collect(),
         v => vec![(String::new(), v)],
     };
+    let horizon = state.settings.engine.max_schedule_ahead;
     let incoming: Vec<Incoming> = items
         .iter()
-        .filter_map(|(p, v)| parse_one(v, p, now, &mut problems))
+        .filter_map(|(p, v)| parse_one(v, p, now, horizon, &mut problems))
         .collect();
     if !problems.is_empty() {
         return Err(ApiError::Validation(problems));
     }
+    // Before anything is written: a refused batch (429) leaves no trace. Events
+    // dated later start parked runs, which do not count as queued.
+    let due_now: Vec<Value> = incoming
+        .iter()
+        .filter(|i| i.event.created_at <= now)
+        .map(|i| json!({"name": i.event.event_type, "data": i.event.data}))
+        .collect();
+    state
+        .engine
+        .admit_events(&principal.tenant, &due_now)
+        .await?;
     let with_ids: Vec<(String, Uuid)> = incoming
         .iter()
         .filter_map(|i| i.client_id.clone().map(|c| (c, i.event.event_id)))

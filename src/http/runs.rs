@@ -181,7 +181,7 @@ pub async fn get_run(
     principal: Principal,
     Path(id): Path<String>,
     Query(q): Query<WaitQuery>,
-) -> ApiResult<Json<RunView>> {
+) -> ApiResult<Response> {
     let run = parse_run_id(&id)?;
     let wait = wait_param(&state, q.wait.as_deref(), Duration::ZERO)?;
     let view = if wait.is_zero() {
@@ -189,7 +189,22 @@ pub async fn get_run(
     } else {
         state.engine.wait(&principal.tenant, run, wait).await?
     };
-    view.map(Json).ok_or(ApiError::NotFound("run"))
+    let view = view.ok_or(ApiError::NotFound("run"))?;
+    if !wait.is_zero() && !view.status.is_final() && state.engine.is_stopping() {
+        // The replica is stopping: the wait ends now, and the client polls again
+        // (another replica answers).
+        return Ok(accepted(&view));
+    }
+    Ok(Json(view).into_response())
+}
+
+/// `202 Accepted` with the run as it is and `Location` to poll.
+fn accepted(view: &RunView) -> Response {
+    let mut response = (StatusCode::ACCEPTED, axum::Json(view)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/runs/{}", view.run_id)) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
 }
 
 /// `POST /v1/runs/{id}/cancel`.

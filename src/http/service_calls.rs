@@ -20,8 +20,8 @@ use crate::domain::service_call::{
     ServiceCall, ServiceCallError, ServiceCallView, ServiceCalls, Transition, WORKFLOW,
 };
 use crate::domain::validation::Problems;
-use crate::engine::{EngineError, RunOptions, Submission, Submitted};
-use crate::store::{ServiceCallFilter, ServiceCallStatus};
+use crate::engine::{CallSubmitted, EngineError, RunOptions, Scheduling, Submission, Submitted};
+use crate::store::{InsertServiceCall, RunId, ServiceCallFilter, ServiceCallStatus};
 
 /// Largest page of service calls.
 const MAX_PAGE: i64 = 100;
@@ -40,30 +40,51 @@ pub async fn submit(
     let key = idempotency_key(&headers)?;
     let now = state.engine.clock().now();
     let valid = calls.validate(&body, now).map_err(ApiError::Validation)?;
-    let submission = calls
-        .submit(
+    let prepared = calls
+        .prepare(
             &principal.tenant,
             &valid,
             key.clone(),
             ServiceCalls::request_hash(&body),
             now,
         )
-        .await
-        .map_err(|e| match e {
-            ServiceCallError::KeyReused => {
-                let mut p = Problems::new();
-                p.push(
-                    "/headers/idempotency-key",
-                    "was already used for a different request",
-                );
-                ApiError::Validation(p)
-            }
-            ServiceCallError::Store(s) => s.into(),
-            other => ApiError::Internal(Box::new(other)),
-        })?;
+        .map_err(service_call_error)?;
+    let id = prepared.call.service_call_id;
+    let run = Submission {
+        tenant: principal.tenant.clone(),
+        workflow: WORKFLOW.into(),
+        input: json!({"serviceCallId": id}),
+        options: RunOptions::default(),
+        idempotency_key: Some(run_key(id)),
+        fingerprint: None,
+        correlation_id: prepared.event.correlation_id.clone(),
+    };
+    let new_call = prepared.call.clone();
+    // The call and its run are written together: a submission the queue refuses
+    // (429) records nothing.
+    let (outcome, run_id) = match state
+        .engine
+        .submit_service_call(run, Scheduling::default(), prepared)
+        .await?
+    {
+        CallSubmitted::Created(run_id) => {
+            let row = state
+                .store
+                .get_service_call(&principal.tenant, id)
+                .await?
+                .ok_or(ApiError::NotFound("service call"))?;
+            (InsertServiceCall::Created(Box::new(row)), Some(run_id))
+        }
+        CallSubmitted::Exists(row) => (InsertServiceCall::Duplicate(row), None),
+    };
+    let submission = calls
+        .recorded(&new_call, outcome)
+        .map_err(service_call_error)?;
     let mut call = submission.call;
-    if call.status == ServiceCallStatus::Submitted {
-        // New, or recorded by a submission that did not get to schedule it.
+    if let Some(run_id) = run_id {
+        call = mark_scheduled(&state, call, run_id).await?;
+    } else if call.status == ServiceCallStatus::Submitted && call.run_id.is_none() {
+        // Recorded, without its run, by an earlier version that wrote the two apart.
         call = schedule(&state, call, key.is_some()).await?;
     }
     let mut response = (StatusCode::CREATED, axum::Json(call.view())).into_response();
@@ -90,7 +111,7 @@ async fn schedule(state: &AppState, call: ServiceCall, resumable: bool) -> ApiRe
         workflow: WORKFLOW.into(),
         input: json!({"serviceCallId": call.id}),
         options: RunOptions::default(),
-        idempotency_key: Some(format!("service-call:{}", call.id)),
+        idempotency_key: Some(run_key(call.id)),
         fingerprint: None,
         correlation_id: Some(call.correlation()),
     };
@@ -113,10 +134,46 @@ async fn schedule(state: &AppState, call: ServiceCall, resumable: bool) -> ApiRe
             return Err(e.into());
         }
     };
+    mark_scheduled(state, call, run_id).await
+}
+
+/// `Submitted → Scheduled` with the run that performs the call (the run's first
+/// step does the same, should this replica die first).
+async fn mark_scheduled(
+    state: &AppState,
+    call: ServiceCall,
+    run_id: RunId,
+) -> ApiResult<ServiceCall> {
     let now = state.engine.clock().now();
-    match calls.schedule(&call, run_id, now).await? {
+    match state
+        .services
+        .service_calls
+        .schedule(&call, run_id, now)
+        .await?
+    {
         Transition::Applied(c) | Transition::Unchanged(Some(c)) => Ok(c),
         Transition::Unchanged(None) => Err(ApiError::NotFound("service call")),
+    }
+}
+
+/// The idempotency key of a call's run: derived from the call, so a repeat finds
+/// the same run.
+fn run_key(call: Uuid) -> String {
+    format!("service-call:{call}")
+}
+
+fn service_call_error(e: ServiceCallError) -> ApiError {
+    match e {
+        ServiceCallError::KeyReused => {
+            let mut p = Problems::new();
+            p.push(
+                "/headers/idempotency-key",
+                "was already used for a different request",
+            );
+            ApiError::Validation(p)
+        }
+        ServiceCallError::Store(s) => s.into(),
+        other => ApiError::Internal(Box::new(other)),
     }
 }
 

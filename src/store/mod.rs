@@ -59,8 +59,8 @@ pub use hospitals::{
 };
 pub use notice::Notice;
 pub use runs::{
-    CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun, RunFilter, RunRow, RunStore,
-    RunUpdate, StepRow, StepWrite,
+    AttachedServiceCall, CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun,
+    QueueBound, QueueFull, RunFilter, RunRow, RunStore, RunUpdate, StepRow, StepWrite,
 };
 pub use schedule::{
     AssignmentBatch, AssignmentRow, CoverageRow, CoverageWrite, CreatedVersion, NewScheduleVersion,

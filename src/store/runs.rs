@@ -6,7 +6,9 @@ use serde_json::Value;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{Notice, RunId, RunStatus, StepStatus, StoreResult, TenantId};
+use super::{
+    NewServiceCall, Notice, RunId, RunStatus, ServiceCallRow, StepStatus, StoreResult, TenantId,
+};
 
 /// A stored run.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -234,6 +236,78 @@ pub struct NewRun {
     pub steps: Vec<StepWrite>,
     /// Events to append.
     pub events: Vec<NewEvent>,
+    /// The queue's bounds, for a run that enters the queue due now: it is counted
+    /// and inserted atomically, and refused when either bound would be passed.
+    /// `None` for work admitted earlier (the runs an accepted event starts).
+    pub queue_bound: Option<QueueBound>,
+    /// A service call recorded in the same transaction as the run that performs
+    /// it, so a refused run leaves no call behind.
+    pub service_call: Option<AttachedServiceCall>,
+}
+
+impl NewRun {
+    /// True when the run enters the queue due at once: the runs that count as
+    /// queued. A run due later (a deferred start) or executing at once does not.
+    pub fn queued_now(&self) -> bool {
+        self.status == RunStatus::Queued && self.ready_at.is_none_or(|t| t <= self.created_at)
+    }
+
+    /// The bound that applies to this run, when it counts as queued.
+    pub fn bound_now(&self) -> Option<QueueBound> {
+        self.queue_bound.filter(|_| self.queued_now())
+    }
+}
+
+/// How many due, unclaimed runs the queue may hold: across every tenant, and for
+/// one tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueBound {
+    /// All tenants together.
+    pub max_queued: i64,
+    /// One tenant.
+    pub max_queued_per_tenant: i64,
+}
+
+impl QueueBound {
+    /// Which bound, if any, a queue holding `all` runs, `tenant` of them the
+    /// submitting tenant's (the new run included), passes.
+    pub fn passed(&self, all: i64, tenant: i64) -> Option<QueueFull> {
+        if tenant > self.max_queued_per_tenant {
+            Some(QueueFull::Tenant)
+        } else if all > self.max_queued {
+            Some(QueueFull::Shared)
+        } else {
+            None
+        }
+    }
+}
+
+/// Which queue bound refused a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueFull {
+    /// The queue shared by every tenant is full.
+    Shared,
+    /// The submitting tenant's share is full.
+    Tenant,
+}
+
+impl QueueFull {
+    /// The bound's name in metrics: `shared` or `tenant`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Shared => "shared",
+            Self::Tenant => "tenant",
+        }
+    }
+}
+
+/// A service call to record with its run.
+#[derive(Debug, Clone)]
+pub struct AttachedServiceCall {
+    /// The call, `Submitted`.
+    pub call: NewServiceCall,
+    /// Its `ServiceCallSubmitted` event.
+    pub event: NewEvent,
 }
 
 /// What inserting a run did.
@@ -244,6 +318,11 @@ pub enum InsertRun {
     /// A run with the same idempotency key exists: this one, with the fingerprint
     /// of the request that created it (if one was stored).
     Duplicate(Box<RunRow>, Option<String>),
+    /// A queue bound refused the run; nothing was written.
+    Refused(QueueFull),
+    /// The attached service call's idempotency key names an earlier call: that
+    /// one. Nothing was written.
+    ServiceCallExists(Box<ServiceCallRow>),
 }
 
 /// A lease holder's identity, which fences its writes.
@@ -347,8 +426,9 @@ pub trait RunStore {
     /// sleeping, waiting); statuses without runs are left out.
     async fn active_run_counts(&self, tenant: &TenantId) -> StoreResult<Vec<(RunStatus, i64)>>;
 
-    /// Number of queued runs (all tenants), for backpressure.
-    async fn count_queued(&self) -> StoreResult<i64>;
+    /// Runs queued and due at `now` (all tenants, and `tenant`'s): the figures the
+    /// queue's bounds apply to. Runs due later are parked, not queued.
+    async fn count_queued(&self, tenant: &TenantId, now: DateTime<Utc>) -> StoreResult<(i64, i64)>;
 
     /// Queued runs (all tenants) and the submission time of the oldest, for metrics.
     async fn queue_stats(&self) -> StoreResult<(i64, Option<DateTime<Utc>>)>;

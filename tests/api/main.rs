@@ -1,6 +1,7 @@
 //! API tests: each starts the real service on a random port and talks HTTP to it,
 //! on PostgreSQL and on SQLite.
 
+mod admission;
 mod audit;
 #[path = "../common/browser.rs"]
 mod browser;

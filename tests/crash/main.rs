@@ -6,11 +6,14 @@
 //! - `poison`: a step aborts its process at every attempt; each attempt is spent,
 //!   and when the last one never reported the step fails and the run ends, instead
 //!   of taking down every replica that claims it.
+//! - `sigterm`: a replica asked to stop (SIGTERM) claims nothing more, answers an
+//!   open long poll at once with `202` and `Location`, and leaves its queued work to
+//!   the next replica.
 //!
 //! This target has no test harness: run by `cargo test`, it plays the scenarios on
 //! PostgreSQL and on SQLite, starting copies of its own executable as the replicas
-//! (`<exe> replica <database url> <lease ms>`), so the replicas run the tests' lab
-//! workflows.
+//! (`<exe> replica <database url> <lease ms> [slots]`), so the replicas run the
+//! tests' lab workflows. A replica stops on SIGTERM as the service does.
 
 #[path = "../common/db.rs"]
 #[allow(dead_code)]
@@ -20,6 +23,7 @@ mod db;
 mod lab;
 mod poison;
 mod resume;
+mod sigterm;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -34,7 +38,8 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     if args.get(1).map(String::as_str) == Some("replica") {
         let lease_ms = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(4000);
-        runtime.block_on(replica(&args[2], Duration::from_millis(lease_ms)));
+        let slots = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(64);
+        runtime.block_on(replica(&args[2], Duration::from_millis(lease_ms), slots));
         return;
     }
     for backend in [Backend::Postgres, Backend::Sqlite] {
@@ -46,14 +51,19 @@ fn main() {
         println!(
             "crash::{backend:?}: a step that aborts its process fails after its last attempt, and its run ends ... ok"
         );
+        runtime.block_on(sigterm::scenario(backend));
+        println!(
+            "crash::{backend:?}: a replica stopped by SIGTERM claims nothing more and answers its long poll at once ... ok"
+        );
     }
 }
 
 /// A replica with short leases, printing its address (and, on a new database, its
-/// API key) on standard output.
-async fn replica(url: &str, lease: Duration) {
+/// API key) on standard output; it stops gracefully on SIGTERM, as the service does.
+async fn replica(url: &str, lease: Duration, slots: usize) {
     let mut s = Settings::defaults();
     s.server.port = 0;
+    s.engine.max_concurrent_runs = slots;
     s.database.url = Secret::new(url);
     s.engine.lease_ttl = lease;
     s.engine.heartbeat_interval = lease / 4;
@@ -77,7 +87,10 @@ async fn replica(url: &str, lease: Duration) {
         None => println!("KEY -"),
     }
     println!("ADDR {}", app.addr);
-    std::future::pending::<()>().await;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    terminate.recv().await;
+    app.shutdown().await;
 }
 
 struct Replica {
@@ -87,8 +100,18 @@ struct Replica {
 }
 
 fn start_replica(url: &str, lease: Duration) -> Replica {
+    start_replica_with(url, lease, 64)
+}
+
+/// A replica executing at most `slots` runs at once.
+fn start_replica_with(url: &str, lease: Duration, slots: usize) -> Replica {
     let mut child = Command::new(std::env::current_exe().expect("own executable"))
-        .args(["replica", url, &lease.as_millis().to_string()])
+        .args([
+            "replica",
+            url,
+            &lease.as_millis().to_string(),
+            &slots.to_string(),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

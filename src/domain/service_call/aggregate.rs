@@ -22,8 +22,8 @@ use crate::config::ServiceCallSettings;
 use crate::domain::validation::Problems;
 use crate::providers::outbound::{OutboundPolicy, OutboundRequest};
 use crate::store::{
-    InsertServiceCall, NewEvent, NewServiceCall, RunId, ServiceCallFilter, ServiceCallStatus,
-    ServiceCallTransition, Store, StoreError, TenantId,
+    AttachedServiceCall, InsertServiceCall, NewEvent, NewServiceCall, RunId, ServiceCallFilter,
+    ServiceCallStatus, ServiceCallTransition, Store, StoreError, TenantId,
 };
 
 /// The workflow that performs service calls.
@@ -108,25 +108,21 @@ impl ServiceCalls {
         hex::encode(Sha256::digest(body.to_string().as_bytes()))
     }
 
-    /// Records a validated call as `Submitted` (publishing `ServiceCallSubmitted`),
-    /// or returns the call an earlier submission with the same key recorded.
-    pub async fn submit(
+    /// Builds the record of a validated call, `Submitted`, with its
+    /// `ServiceCallSubmitted` event, for the store to write (alone, or with the run
+    /// that performs it).
+    pub fn prepare(
         &self,
         tenant: &TenantId,
         valid: &ValidServiceCall,
         idempotency_key: Option<String>,
         request_hash: String,
         now: DateTime<Utc>,
-    ) -> Result<Submission, ServiceCallError> {
+    ) -> Result<AttachedServiceCall, ServiceCallError> {
         let id = Uuid::now_v7();
         let mut headers = self.keeper.keep(tenant, id, &valid.headers)?;
         headers.extend(self.key_header_of(valid, id));
-        let dropped: Vec<&str> = headers
-            .iter()
-            .filter(|h| matches!(h, StoredHeader::Dropped { .. }))
-            .map(StoredHeader::name)
-            .collect();
-        let new = NewServiceCall {
+        let call = NewServiceCall {
             tenant_id: tenant.clone(),
             service_call_id: id,
             name: valid.name.clone(),
@@ -144,34 +140,51 @@ impl ServiceCalls {
         let event = NewEvent {
             event_id: Uuid::now_v7(),
             event_type: "ServiceCallSubmitted".into(),
-            correlation_id: Some(new.correlation_id.clone().unwrap_or_else(|| id.to_string())),
+            correlation_id: Some(
+                call.correlation_id
+                    .clone()
+                    .unwrap_or_else(|| id.to_string()),
+            ),
             run_id: None,
             workflow: Some(WORKFLOW.into()),
             source: SOURCE.into(),
             data: json!({
                 "serviceCallId": id,
                 "status": ServiceCallStatus::Submitted,
-                "method": new.method,
-                "dueAt": new.due_at,
+                "method": call.method,
+                "dueAt": call.due_at,
             }),
             created_at: now,
         };
-        match self.store.insert_service_call(&new, &event).await? {
+        Ok(AttachedServiceCall { call, event })
+    }
+
+    /// What the store answered for a prepared call: the new call (warning about
+    /// secret values that could not be kept), or the earlier call with the same
+    /// key, which must have been submitted with the same body.
+    pub fn recorded(
+        &self,
+        prepared: &NewServiceCall,
+        outcome: InsertServiceCall,
+    ) -> Result<Submission, ServiceCallError> {
+        match outcome {
             InsertServiceCall::Created(row) => {
+                let call = ServiceCall::try_from(*row)?;
+                let dropped = call.dropped_headers();
                 if !dropped.is_empty() {
                     tracing::warn!(
-                        service_call.id = %id,
+                        service_call.id = %call.id,
                         headers = ?dropped,
                         "secret header values not stored (no service_calls.encryption_key); they will not be sent"
                     );
                 }
                 Ok(Submission {
-                    call: ServiceCall::try_from(*row)?,
+                    call,
                     created: true,
                 })
             }
             InsertServiceCall::Duplicate(row) => {
-                if row.request_hash != new.request_hash {
+                if row.request_hash != prepared.request_hash {
                     return Err(ServiceCallError::KeyReused);
                 }
                 Ok(Submission {
@@ -180,6 +193,24 @@ impl ServiceCalls {
                 })
             }
         }
+    }
+
+    /// Records a validated call as `Submitted` (publishing `ServiceCallSubmitted`),
+    /// or returns the call an earlier submission with the same key recorded.
+    pub async fn submit(
+        &self,
+        tenant: &TenantId,
+        valid: &ValidServiceCall,
+        idempotency_key: Option<String>,
+        request_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<Submission, ServiceCallError> {
+        let prepared = self.prepare(tenant, valid, idempotency_key, request_hash, now)?;
+        let outcome = self
+            .store
+            .insert_service_call(&prepared.call, &prepared.event)
+            .await?;
+        self.recorded(&prepared.call, outcome)
     }
 
     /// The header carrying the call's id on every attempt, kept with the request

@@ -6,6 +6,7 @@ use sqlx::{FromRow, Row};
 
 use super::PgStore;
 use super::columns::{EventColumns, StepColumns};
+use super::service_calls::insert_call_in;
 use crate::store::{
     CommitOutcome, InsertRun, LeaseRef, NewEvent, NewRun, Notice, RunFilter, RunId, RunRow,
     RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult, TenantId, fence,
@@ -58,6 +59,26 @@ fn notice_payloads(notices: &[Notice]) -> Vec<String> {
 /// Serializes claims of runs with concurrency keys across replicas, so two claimers
 /// cannot both start the last free slot of a key.
 const KEYED_CLAIM_LOCK: i64 = 0x6366_6b65_7965_6400;
+
+/// Serializes the count-and-insert of runs entering the queue across replicas.
+const ADMISSION_LOCK: i64 = 0x6366_6164_6d69_7400;
+
+/// Runs queued and due at `now`: all tenants', and `tenant`'s. A run due at its
+/// submission counts whatever `now` is, so a replica whose clock lags another's
+/// still counts the runs the other just admitted.
+async fn count_due<'e, E>(db: E, tenant: &TenantId, now: DateTime<Utc>) -> StoreResult<(i64, i64)>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    Ok(sqlx::query_as(
+        "select count(*), count(*) filter (where tenant_id = $1) from runs
+         where status = 'queued' and (ready_at <= $2 or ready_at <= created_at)",
+    )
+    .bind(tenant)
+    .bind(now)
+    .fetch_one(db)
+    .await?)
+}
 
 impl PgStore {
     /// Claims due runs that carry a concurrency key, never exceeding a key's limit.
@@ -203,15 +224,47 @@ impl RunStore for PgStore {
             .bind(key)
             .bind(limit)
             .bind(&run.request_hash);
-        // A child run started by a step is fenced by that step's lease; a submission
-        // through the API stays one round trip.
-        let row = if fence::current().is_some() {
+        // A child run started by a step is fenced by that step's lease, a run that
+        // enters the queue is counted against its bounds, and an attached service
+        // call is written with its run: each in one transaction. Any other
+        // submission stays one round trip.
+        let bound = run.bound_now();
+        let row = if fence::current().is_none() && bound.is_none() && run.service_call.is_none() {
+            q.fetch_one(&self.pool).await?
+        } else {
             let mut tx = self.begin_write().await?;
+            if let Some(attached) = &run.service_call
+                && insert_call_in(&mut tx, &attached.call, &attached.event)
+                    .await?
+                    .is_none()
+            {
+                tx.rollback().await?;
+                let existing = self
+                    .call_by_key(&attached.call)
+                    .await?
+                    .ok_or_else(|| StoreError::Conflict("service call id already exists".into()))?;
+                return Ok(InsertRun::ServiceCallExists(Box::new(existing)));
+            }
+            if bound.is_some() {
+                // Held to the commit: replicas count and insert one at a time, so
+                // together they never pass the bounds.
+                sqlx::query("select pg_advisory_xact_lock($1)")
+                    .bind(ADMISSION_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let row = q.fetch_one(&mut *tx).await?;
+            if let Some(bound) = bound
+                && row.try_get::<i64, _>("created")? == 1
+            {
+                let (all, tenant) = count_due(&mut *tx, &run.tenant_id, run.created_at).await?;
+                if let Some(full) = bound.passed(all, tenant) {
+                    tx.rollback().await?;
+                    return Ok(InsertRun::Refused(full));
+                }
+            }
             tx.commit().await?;
             row
-        } else {
-            q.fetch_one(&self.pool).await?
         };
         let created: i64 = row.try_get("created")?;
         if created == 1 {
@@ -458,12 +511,8 @@ impl RunStore for PgStore {
             .collect())
     }
 
-    async fn count_queued(&self) -> StoreResult<i64> {
-        Ok(
-            sqlx::query_scalar("select count(*) from runs where status = 'queued'")
-                .fetch_one(&self.pool)
-                .await?,
-        )
+    async fn count_queued(&self, tenant: &TenantId, now: DateTime<Utc>) -> StoreResult<(i64, i64)> {
+        count_due(&self.pool, tenant, now).await
     }
 
     async fn queue_stats(&self) -> StoreResult<(i64, Option<DateTime<Utc>>)> {

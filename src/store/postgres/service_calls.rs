@@ -43,6 +43,61 @@ async fn append_event(
     Ok(())
 }
 
+/// Records a call as `Submitted` with its event inside the caller's transaction;
+/// `None` when a call with the same tenant and idempotency key exists (the
+/// transaction must then be rolled back).
+pub(super) async fn insert_call_in(
+    tx: &mut Transaction<'_, Postgres>,
+    call: &NewServiceCall,
+    event: &NewEvent,
+) -> StoreResult<Option<ServiceCallRow>> {
+    let inserted: Option<ServiceCallRow> = sqlx::query_as(&format!(
+        "insert into service_calls (tenant_id, service_call_id, name, status, method, url,
+                                    headers, body, due_at, correlation_id, tags,
+                                    idempotency_key, request_hash, created_at)
+         values ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         on conflict (tenant_id, idempotency_key) where idempotency_key is not null
+            do nothing
+         returning {SERVICE_CALL_COLUMNS}"
+    ))
+    .bind(&call.tenant_id)
+    .bind(call.service_call_id)
+    .bind(&call.name)
+    .bind(&call.method)
+    .bind(&call.url)
+    .bind(Json(&call.headers))
+    .bind(call.body.as_ref().map(Json))
+    .bind(call.due_at)
+    .bind(&call.correlation_id)
+    .bind(Json(&call.tags))
+    .bind(&call.idempotency_key)
+    .bind(&call.request_hash)
+    .bind(call.created_at)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if inserted.is_some() {
+        append_event(tx, &call.tenant_id, event).await?;
+    }
+    Ok(inserted)
+}
+
+impl PgStore {
+    /// The call an earlier submission recorded under `call`'s idempotency key.
+    pub(super) async fn call_by_key(
+        &self,
+        call: &NewServiceCall,
+    ) -> StoreResult<Option<ServiceCallRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {SERVICE_CALL_COLUMNS} from service_calls
+             where tenant_id = $1 and idempotency_key = $2"
+        ))
+        .bind(&call.tenant_id)
+        .bind(&call.idempotency_key)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
+
 #[async_trait]
 impl ServiceCallStore for PgStore {
     async fn insert_service_call(
@@ -51,45 +106,13 @@ impl ServiceCallStore for PgStore {
         event: &NewEvent,
     ) -> StoreResult<InsertServiceCall> {
         let mut tx = self.begin_write().await?;
-        let inserted: Option<ServiceCallRow> = sqlx::query_as(&format!(
-            "insert into service_calls (tenant_id, service_call_id, name, status, method, url,
-                                        headers, body, due_at, correlation_id, tags,
-                                        idempotency_key, request_hash, created_at)
-             values ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-             on conflict (tenant_id, idempotency_key) where idempotency_key is not null
-                do nothing
-             returning {SERVICE_CALL_COLUMNS}"
-        ))
-        .bind(&call.tenant_id)
-        .bind(call.service_call_id)
-        .bind(&call.name)
-        .bind(&call.method)
-        .bind(&call.url)
-        .bind(Json(&call.headers))
-        .bind(call.body.as_ref().map(Json))
-        .bind(call.due_at)
-        .bind(&call.correlation_id)
-        .bind(Json(&call.tags))
-        .bind(&call.idempotency_key)
-        .bind(&call.request_hash)
-        .bind(call.created_at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = inserted {
-            append_event(&mut tx, &call.tenant_id, event).await?;
+        if let Some(row) = insert_call_in(&mut tx, call, event).await? {
             tx.commit().await?;
             return Ok(InsertServiceCall::Created(Box::new(row)));
         }
         tx.rollback().await?;
-        let existing: Option<ServiceCallRow> = sqlx::query_as(&format!(
-            "select {SERVICE_CALL_COLUMNS} from service_calls
-             where tenant_id = $1 and idempotency_key = $2"
-        ))
-        .bind(&call.tenant_id)
-        .bind(&call.idempotency_key)
-        .fetch_optional(&self.pool)
-        .await?;
-        existing
+        self.call_by_key(call)
+            .await?
             .map(|row| InsertServiceCall::Duplicate(Box::new(row)))
             .ok_or_else(|| StoreError::Conflict("service call id already exists".into()))
     }

@@ -8,9 +8,11 @@ use sqlx::types::Json;
 use sqlx::{FromRow, Row, Sqlite, Transaction};
 
 use super::SqliteStore;
+use super::service_calls::insert_call_in;
 use crate::store::{
-    CommitOutcome, InsertRun, LeaseRef, NewEvent, NewRun, Notice, RunFilter, RunId, RunRow,
-    RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult, TenantId,
+    CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunFilter,
+    RunId, RunRow, RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult,
+    TenantId,
 };
 
 const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
@@ -106,11 +108,34 @@ async fn update_step(
     Ok(())
 }
 
+/// Runs queued and due at `now`: all tenants', and `tenant`'s. A run due at its
+/// submission counts whatever `now` is, so a replica whose clock lags another's
+/// still counts the runs the other just admitted.
+async fn count_due<'e, E>(db: E, tenant: &TenantId, now: DateTime<Utc>) -> StoreResult<(i64, i64)>
+where
+    E: sqlx::SqliteExecutor<'e>,
+{
+    Ok(sqlx::query_as(
+        "select count(*), coalesce(sum(tenant_id = $1), 0) from runs
+         where status = 'queued' and (ready_at <= $2 or ready_at <= created_at)",
+    )
+    .bind(tenant)
+    .bind(now)
+    .fetch_one(db)
+    .await?)
+}
+
 #[async_trait]
 impl RunStore for SqliteStore {
     async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
         // A child run started by a step is fenced by that step's lease.
         let mut tx = self.begin_write().await?;
+        if let Some(attached) = &run.service_call
+            && let InsertServiceCall::Duplicate(existing) =
+                insert_call_in(&mut tx, &attached.call, &attached.event).await?
+        {
+            return Ok(InsertRun::ServiceCallExists(existing));
+        }
         if let Some(key) = &run.idempotency_key {
             let existing = sqlx::query(&format!(
                 "select {RUN_COLUMNS}, request_hash from runs
@@ -163,6 +188,15 @@ impl RunStore for SqliteStore {
             insert_step(&mut tx, &run.tenant_id, run.run_id, s).await?;
         }
         insert_events(&mut tx, &run.tenant_id, &run.events).await?;
+        if let Some(bound) = run.bound_now() {
+            // The single writer makes this count and the insert one step: no other
+            // submission can enter the queue in between.
+            let (all, tenant) = count_due(&mut *tx, &run.tenant_id, run.created_at).await?;
+            if let Some(full) = bound.passed(all, tenant) {
+                tx.rollback().await?;
+                return Ok(InsertRun::Refused(full));
+            }
+        }
         tx.commit().await?;
         let mut notices = vec![Notice::EventsAppended];
         if run.status == RunStatus::Queued {
@@ -375,12 +409,8 @@ impl RunStore for SqliteStore {
             .collect())
     }
 
-    async fn count_queued(&self) -> StoreResult<i64> {
-        Ok(
-            sqlx::query_scalar("select count(*) from runs where status = 'queued'")
-                .fetch_one(&self.reader)
-                .await?,
-        )
+    async fn count_queued(&self, tenant: &TenantId, now: DateTime<Utc>) -> StoreResult<(i64, i64)> {
+        count_due(&self.reader, tenant, now).await
     }
 
     async fn queue_stats(&self) -> StoreResult<(i64, Option<DateTime<Utc>>)> {

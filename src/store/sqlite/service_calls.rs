@@ -37,6 +37,54 @@ async fn append_event(
     Ok(())
 }
 
+/// Records a call as `Submitted` with its event inside the caller's transaction,
+/// or finds the call an earlier submission recorded under the same idempotency
+/// key (then nothing was written).
+pub(super) async fn insert_call_in(
+    tx: &mut Transaction<'_, Sqlite>,
+    call: &NewServiceCall,
+    event: &NewEvent,
+) -> StoreResult<InsertServiceCall> {
+    if let Some(key) = &call.idempotency_key {
+        // The single writer makes this check and the insert atomic.
+        let existing: Option<ServiceCallRow> = sqlx::query_as(&format!(
+            "select {SERVICE_CALL_COLUMNS} from service_calls
+             where tenant_id = $1 and idempotency_key = $2"
+        ))
+        .bind(&call.tenant_id)
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(existing) = existing {
+            return Ok(InsertServiceCall::Duplicate(Box::new(existing)));
+        }
+    }
+    let row: ServiceCallRow = sqlx::query_as(&format!(
+        "insert into service_calls (tenant_id, service_call_id, name, status, method, url,
+                                    headers, body, due_at, correlation_id, tags,
+                                    idempotency_key, request_hash, created_at)
+         values ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         returning {SERVICE_CALL_COLUMNS}"
+    ))
+    .bind(&call.tenant_id)
+    .bind(call.service_call_id)
+    .bind(&call.name)
+    .bind(&call.method)
+    .bind(&call.url)
+    .bind(Json(&call.headers))
+    .bind(call.body.as_ref().map(Json))
+    .bind(call.due_at)
+    .bind(&call.correlation_id)
+    .bind(Json(&call.tags))
+    .bind(&call.idempotency_key)
+    .bind(&call.request_hash)
+    .bind(call.created_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    append_event(tx, &call.tenant_id, event).await?;
+    Ok(InsertServiceCall::Created(Box::new(row)))
+}
+
 #[async_trait]
 impl ServiceCallStore for SqliteStore {
     async fn insert_service_call(
@@ -45,46 +93,12 @@ impl ServiceCallStore for SqliteStore {
         event: &NewEvent,
     ) -> StoreResult<InsertServiceCall> {
         let mut tx = self.begin_write().await?;
-        if let Some(key) = &call.idempotency_key {
-            // The single writer makes this check and the insert atomic.
-            let existing: Option<ServiceCallRow> = sqlx::query_as(&format!(
-                "select {SERVICE_CALL_COLUMNS} from service_calls
-                 where tenant_id = $1 and idempotency_key = $2"
-            ))
-            .bind(&call.tenant_id)
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(existing) = existing {
-                return Ok(InsertServiceCall::Duplicate(Box::new(existing)));
-            }
+        let inserted = insert_call_in(&mut tx, call, event).await?;
+        if let InsertServiceCall::Created(_) = &inserted {
+            tx.commit().await?;
+            self.announce([Notice::EventsAppended]);
         }
-        let row: ServiceCallRow = sqlx::query_as(&format!(
-            "insert into service_calls (tenant_id, service_call_id, name, status, method, url,
-                                        headers, body, due_at, correlation_id, tags,
-                                        idempotency_key, request_hash, created_at)
-             values ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-             returning {SERVICE_CALL_COLUMNS}"
-        ))
-        .bind(&call.tenant_id)
-        .bind(call.service_call_id)
-        .bind(&call.name)
-        .bind(&call.method)
-        .bind(&call.url)
-        .bind(Json(&call.headers))
-        .bind(call.body.as_ref().map(Json))
-        .bind(call.due_at)
-        .bind(&call.correlation_id)
-        .bind(Json(&call.tags))
-        .bind(&call.idempotency_key)
-        .bind(&call.request_hash)
-        .bind(call.created_at)
-        .fetch_one(&mut *tx)
-        .await?;
-        append_event(&mut tx, &call.tenant_id, event).await?;
-        tx.commit().await?;
-        self.announce([Notice::EventsAppended]);
-        Ok(InsertServiceCall::Created(Box::new(row)))
+        Ok(inserted)
     }
 
     async fn transition_service_call(

@@ -313,7 +313,7 @@ impl Poller {
                 run_id, created, ..
             }) => (run_id, created),
             Ok(Submitted::DryRun(_)) => return Err(Halt::Failed),
-            Err(EngineError::Backlogged { retry_after }) => {
+            Err(EngineError::Backlogged { retry_after, .. }) => {
                 tracing::info!(source = %self.source.name, "work queue full; polling pauses");
                 return Err(Halt::Backlogged(retry_after));
             }
