@@ -23,9 +23,13 @@ COPY config ./config
 COPY migrations ./migrations
 RUN mkdir -p /app/data && chown careflow /app/data
 USER careflow
-ENV CAREFLOW_ENV=production
+# PORT is the listening port (it overrides server.port); the health check asks the
+# same port, so a container started with another PORT stays healthy.
+ENV CAREFLOW_ENV=production PORT=8080
 EXPOSE 8080
+# Healthy means ready: the database answers and the schema is current (/readyz), so
+# Compose's depends_on and load balancers wait for a replica that can serve.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+    CMD curl -fsS "http://127.0.0.1:${PORT}/readyz" || exit 1
 ENTRYPOINT ["careflow"]
 CMD ["serve"]

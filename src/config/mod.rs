@@ -299,8 +299,9 @@ impl Settings {
         Self::from_vars(&vars)
     }
 
-    /// Loads the layered settings with `vars` as the environment.
-    pub(crate) fn from_vars(vars: &[(String, String)]) -> Result<Self, ConfigError> {
+    /// Loads the layered settings with `vars` as the environment (as a container
+    /// with that environment would).
+    pub fn from_vars(vars: &[(String, String)]) -> Result<Self, ConfigError> {
         let var = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let mut figment = Figment::new().merge(Toml::string(DEFAULT_TOML));
         if let Some(env) = var("CAREFLOW_ENV") {

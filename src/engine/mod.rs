@@ -139,6 +139,23 @@ impl Engine {
         settings: EngineSettings,
         metrics: Arc<Metrics>,
     ) -> Self {
+        let engine = Self::detached(store, registry, clock, settings, metrics);
+        worker::spawn_background(engine.inner.clone());
+        // Runs orphaned by a previous process are due at once.
+        engine.inner.poke.notify_one();
+        engine
+    }
+
+    /// An engine that executes nothing: it reads, cancels and retries runs (with the
+    /// workflows' hooks and rules) while serving replicas execute them. The command
+    /// line uses it.
+    pub fn detached(
+        store: Arc<dyn Store>,
+        registry: Registry,
+        clock: Arc<dyn Clock>,
+        settings: EngineSettings,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let owner = format!(
             "{}:{}:{}",
             hostname(),
@@ -165,9 +182,6 @@ impl Engine {
             backlog: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             renewed: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         });
-        worker::spawn_background(inner.clone());
-        // Runs orphaned by a previous process are due at once.
-        inner.poke.notify_one();
         Self { inner }
     }
 

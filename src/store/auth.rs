@@ -47,6 +47,8 @@ pub trait AuthStore {
     async fn insert_api_key(&self, key: &NewApiKey) -> StoreResult<()>;
     /// Looks a key up by id.
     async fn find_api_key(&self, key_id: Uuid) -> StoreResult<Option<ApiKeyRow>>;
+    /// Every API key, or those of one tenant, oldest first, revoked ones included.
+    async fn list_api_keys(&self, tenant: Option<&TenantId>) -> StoreResult<Vec<ApiKeyRow>>;
     /// Revokes a key; false when there is no such key or it was already revoked.
     async fn revoke_api_key(&self, key_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
     /// The signing key stored under `name`; when there is none yet, `candidate` is

@@ -50,6 +50,32 @@ macro_rules! impl_auth_store {
                 .await?)
             }
 
+            async fn list_api_keys(
+                &self,
+                tenant: Option<&$crate::store::TenantId>,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::ApiKeyRow>> {
+                let rows = match tenant {
+                    Some(tenant) => {
+                        sqlx::query_as(
+                            "select key_id, tenant_id, key_hash, label, created_at, revoked_at
+                             from api_keys where tenant_id = $1 order by created_at, key_id",
+                        )
+                        .bind(tenant)
+                        .fetch_all(&self.$reader)
+                        .await?
+                    }
+                    None => {
+                        sqlx::query_as(
+                            "select key_id, tenant_id, key_hash, label, created_at, revoked_at
+                             from api_keys order by created_at, key_id",
+                        )
+                        .fetch_all(&self.$reader)
+                        .await?
+                    }
+                };
+                Ok(rows)
+            }
+
             async fn revoke_api_key(
                 &self,
                 key_id: uuid::Uuid,

@@ -8,6 +8,7 @@ mod browser;
 mod care;
 mod cli;
 mod dashboard_api;
+mod deploy;
 mod discharge;
 mod encounter;
 mod encounter_form;
