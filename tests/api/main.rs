@@ -44,6 +44,7 @@ mod lab;
 #[path = "../common/ods.rs"]
 mod ods;
 mod outage;
+mod provider_endpoints;
 mod provider_output;
 #[path = "../common/proxy.rs"]
 mod proxy;
