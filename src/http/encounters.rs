@@ -235,7 +235,7 @@ async fn current_version(state: &AppState, source: &Source, encounter_id: &str) 
         .services
         .resilience
         .call(
-            "fhir",
+            &source.endpoint,
             state.settings.encounters.request_timeout,
             source.client.encounter(encounter_id),
         )

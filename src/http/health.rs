@@ -63,19 +63,39 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             age,
         );
     }
-    for b in state.services.resilience.snapshots() {
-        let labels = [("provider", b.name.as_str())];
+    // By provider kind only: endpoints (hosts, sources) are many and user-given,
+    // so their detail stays in `GET /v1/providers`.
+    for p in state.services.resilience.provider_totals() {
+        let labels = [("provider", p.provider)];
         state.metrics.gauge(
             "careflow_provider_breaker_state",
-            "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.",
+            "Worst circuit breaker state among a provider's endpoints: 0 closed, 1 half-open, 2 open.",
             &labels,
-            state_number(b.state),
+            state_number(p.state),
         );
         state.metrics.set_counter(
             "careflow_provider_breaker_transitions_total",
-            "Circuit breaker state changes per provider.",
+            "Circuit breaker state changes of a provider's endpoints.",
             &labels,
-            b.transitions as f64,
+            p.transitions as f64,
+        );
+        state.metrics.set_counter(
+            "careflow_provider_calls_total",
+            "Calls to a provider let through by its breakers.",
+            &labels,
+            p.calls as f64,
+        );
+        state.metrics.set_counter(
+            "careflow_provider_failures_total",
+            "Calls to a provider that failed (timeouts, connection errors, 5xx, 429).",
+            &labels,
+            p.failures as f64,
+        );
+        state.metrics.set_counter(
+            "careflow_provider_refusals_total",
+            "Calls refused by a provider's open breakers without touching the network.",
+            &labels,
+            p.refusals as f64,
         );
     }
     let mut response = state.metrics.render().into_response();
@@ -99,10 +119,19 @@ pub async fn openapi() -> Response {
     response
 }
 
-/// `GET /v1/providers`: each outside provider's circuit breaker (state, recent
-/// failures, last error, next trial time).
-pub async fn providers(State(state): State<AppState>, _: Principal) -> Json<serde_json::Value> {
-    Json(json!({ "providers": state.services.resilience.snapshots() }))
+/// `GET /v1/providers`: the circuit breaker of each endpoint the caller's tenant
+/// uses (its FHIR sources, the hosts its service calls reach) and of the providers
+/// the operator configured for everybody: state, calls, failures, last error class,
+/// next trial time.
+pub async fn providers(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Json<serde_json::Value> {
+    let visible = state
+        .services
+        .resilience
+        .visible_to(principal.tenant.as_str());
+    Json(json!({ "providers": visible }))
 }
 
 /// `GET /v1/queue`: the queue every replica claims from (depth and oldest age, all

@@ -14,8 +14,10 @@ use crate::engine::{Clock, DefinitionError, FunctionSpec, WorkflowDefinition};
 use crate::providers::outbound::GuardedClient;
 use crate::providers::resilience::Resilience;
 use crate::store::Store;
+use clients::ProviderClients;
 
 pub mod care;
+pub mod clients;
 pub mod encounter;
 pub mod support;
 
@@ -32,10 +34,10 @@ pub struct Services {
     pub http: reqwest::Client,
     /// Deadlines and circuit breakers of outside providers.
     pub resilience: Arc<Resilience>,
-    /// The guarded client for URLs that come from requests rather than from the
-    /// configuration: internal destinations are refused unless `[outbound] allow`
-    /// permits them.
-    pub outbound: GuardedClient,
+    /// The provider clients, each behind the resilience layer. The outbound one is
+    /// for URLs that come from requests rather than from the configuration:
+    /// internal destinations are refused unless `[outbound] allow` permits them.
+    pub providers: Arc<ProviderClients>,
     /// Scheduled service calls: the `ServiceCall` aggregate.
     pub service_calls: Arc<ServiceCalls>,
     /// The FHIR sources of the `encounter` workflow.
@@ -44,8 +46,8 @@ pub struct Services {
 
 impl Services {
     /// Builds the shared services from the settings: the HTTP client for configured
-    /// providers, the resilience layer, the outbound guard and the service-call
-    /// aggregate. The error names the setting at fault.
+    /// providers, the resilience layer, one client per provider behind it, the
+    /// outbound guard and the service-call aggregate. The error names the setting at fault.
     pub fn build(
         store: Arc<dyn Store>,
         settings: Arc<Settings>,
@@ -78,13 +80,22 @@ impl Services {
         let encounter_sources = Arc::new(encounter::EncounterSources::from_settings(
             &settings.encounters,
         )?);
+        for source in encounter_sources.all() {
+            resilience.register(&source.endpoint);
+        }
+        let providers = Arc::new(ProviderClients::build(
+            &settings,
+            &http,
+            outbound,
+            &resilience,
+        )?);
         Ok(Self {
             store,
             settings,
             clock,
             http,
             resilience,
-            outbound,
+            providers,
             service_calls: Arc::new(service_calls),
             encounter_sources,
         })

@@ -23,13 +23,14 @@ use crate::engine::{
     Cancelled, DefinitionError, RetryPolicy, StepContext, StepError, StepOutcome, StepOutput,
     StepPolicy, WorkflowDefinition,
 };
-use crate::providers::outbound::GuardedClient;
+use crate::providers::outbound::{GuardedClient, OutboundError, OutboundRequest, OutboundResponse};
+use crate::providers::resilience::{CallError, Endpoint, Resilient};
 use crate::store::{ServiceCallStatus, StoreError};
 
 /// What the `execute` step needs.
 struct Execution {
     calls: Arc<ServiceCalls>,
-    client: GuardedClient,
+    client: Resilient<GuardedClient>,
     max_attempts: u32,
     max_retry_after: Duration,
     /// The backoff between attempts, jitter included. The step picks each delay
@@ -50,7 +51,7 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
     };
     let execution = Arc::new(Execution {
         calls: services.service_calls.clone(),
-        client: services.outbound.clone(),
+        client: services.providers.outbound.clone(),
         max_attempts: settings.max_attempts,
         max_retry_after: settings.max_retry_after,
         retry: retry.clone(),
@@ -125,6 +126,36 @@ async fn execute(x: Arc<Execution>, ctx: StepContext) -> Result<StepOutcome, Ste
 }
 
 impl Execution {
+    /// Sends `request` through the breaker of the host it names. An open breaker
+    /// is a retryable failure that did not reach the partner.
+    async fn send(
+        &self,
+        request: OutboundRequest,
+        ctx: &StepContext,
+    ) -> Result<OutboundResponse, OutboundError> {
+        let host = request.url.host_str().unwrap_or_default().to_owned();
+        let key = match request.url.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.clone(),
+        };
+        let endpoint = Endpoint::of_tenant("outbound", key, ctx.tenant.as_str());
+        let sent = self
+            .client
+            .call_at(&endpoint, |client| client.execute(request))
+            .await;
+        sent.map_err(|e| match e {
+            CallError::Provider(e) => e,
+            CallError::Open(open) => OutboundError::CircuitOpen {
+                host,
+                retry_after: open.retry_after,
+            },
+            CallError::Timeout(limit) => OutboundError::Timeout(format!(
+                "no answer from {host} within {}",
+                humantime::format_duration(limit)
+            )),
+        })
+    }
+
     async fn perform(
         &self,
         call: ServiceCall,
@@ -141,7 +172,7 @@ impl Execution {
         let host = request.url.host_str().unwrap_or_default().to_owned();
         tracing::info!(service_call.id = %call.id, run.id = %ctx.run_id, attempt, %host, "performing service call");
         let outcome = tokio::select! {
-            outcome = self.client.execute(request) => outcome,
+            outcome = self.send(request, ctx) => outcome,
             _ = ctx.cancel.cancelled() => {
                 let failure = FailureMeta::new(
                     FailureKind::Cancelled,

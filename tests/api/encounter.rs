@@ -482,7 +482,7 @@ async fn fhir_down_opens_the_breaker_and_runs_wait_then_finish_when_it_recovers(
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["name"] == "fhir")
+        .find(|p| p["provider"] == "fhir")
         .unwrap()
         .clone();
     // It opened; with `open_for` at 400 ms a loaded machine may already see it

@@ -49,6 +49,7 @@ mod logs;
 #[path = "../common/ods.rs"]
 mod ods;
 mod outage;
+mod provider_endpoints;
 mod provider_output;
 #[path = "../common/proxy.rs"]
 mod proxy;

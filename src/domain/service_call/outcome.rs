@@ -77,6 +77,8 @@ pub enum FailureKind {
     InvalidRequest,
     /// The outbound client could not be set up.
     Setup,
+    /// The host's circuit breaker was open: nothing was sent.
+    CircuitOpen,
     /// The call was recorded but its run could not be submitted.
     NotScheduled,
     /// The run performing the call was cancelled while the request was in flight.
@@ -96,6 +98,7 @@ impl From<OutboundErrorKind> for FailureKind {
             OutboundErrorKind::HttpStatus => Self::HttpStatus,
             OutboundErrorKind::InvalidRequest => Self::InvalidRequest,
             OutboundErrorKind::Setup => Self::Setup,
+            OutboundErrorKind::CircuitOpen => Self::CircuitOpen,
         }
     }
 }

@@ -34,6 +34,15 @@ pub enum OutboundError {
     /// The HTTP client could not be built.
     #[error("outbound client setup failed: {0}")]
     Setup(String),
+    /// The host's circuit breaker is open: nothing was sent; try again after
+    /// `retry_after`.
+    #[error("{host} is unavailable (circuit open); not sent")]
+    CircuitOpen {
+        /// The host whose breaker refused the call.
+        host: String,
+        /// When the breaker lets a trial call through.
+        retry_after: Duration,
+    },
 }
 
 /// The kind of an [`OutboundError`], serialized kebab-case (`refused-by-policy`).
@@ -54,6 +63,8 @@ pub enum OutboundErrorKind {
     InvalidRequest,
     /// See [`OutboundError::Setup`].
     Setup,
+    /// See [`OutboundError::CircuitOpen`].
+    CircuitOpen,
 }
 
 impl OutboundError {
@@ -67,6 +78,7 @@ impl OutboundError {
             Self::HttpStatus(_) => OutboundErrorKind::HttpStatus,
             Self::InvalidRequest(_) => OutboundErrorKind::InvalidRequest,
             Self::Setup(_) => OutboundErrorKind::Setup,
+            Self::CircuitOpen { .. } => OutboundErrorKind::CircuitOpen,
         }
     }
 
@@ -87,7 +99,7 @@ impl OutboundError {
     /// failures, 5xx and 429 answers.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Timeout(_) | Self::Connect(_) | Self::Dns(_) => true,
+            Self::Timeout(_) | Self::Connect(_) | Self::Dns(_) | Self::CircuitOpen { .. } => true,
             Self::HttpStatus(response) => response.status >= 500 || response.status == 429,
             Self::RefusedByPolicy(_) | Self::InvalidRequest(_) | Self::Setup(_) => false,
         }
@@ -96,6 +108,9 @@ impl OutboundError {
     /// How long the server asked us to wait (`Retry-After` in seconds or as an
     /// HTTP date), when it said so.
     pub fn retry_after(&self) -> Option<Duration> {
+        if let Self::CircuitOpen { retry_after, .. } = self {
+            return Some(*retry_after);
+        }
         let value = self.response()?.header("retry-after")?;
         parse_retry_after(value, Utc::now())
     }

@@ -5,11 +5,11 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{CALL_PLACEMENT, Discharge, id_in, invalid, options, store_error};
+use super::{CALL_PLACEMENT, Discharge, id_in, invalid, options, provider_failure, store_error};
 use crate::domain::discharge::call::call_script;
 use crate::domain::discharge::case::is_e164;
 use crate::engine::{Cancelled, StepContext, StepError, StepOutcome, StepOutput};
-use crate::providers::twilio::TwilioError;
+use crate::providers::resilience::CallError;
 use crate::store::{CallOutcome, CallRow, CallStatus, NewCall};
 
 /// `scheduleCall`: the call recorded for `scheduledFor` and its placement run
@@ -165,12 +165,9 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
             "call {call_id} is placed by another run"
         )));
     }
-    let placed = tokio::time::timeout(
-        d.providers.voice_timeout,
-        voice.place_call(&row.to_phone, &row.script, None),
-    )
-    .await
-    .unwrap_or(Err(TwilioError::Timeout));
+    let placed = voice
+        .call(|c| c.place_call(&row.to_phone, &row.script, None))
+        .await;
     let done = ctx.now();
     let outcome = match &placed {
         Ok(call) => CallOutcome {
@@ -181,7 +178,9 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
             placed_at: Some(done),
         },
         Err(e) => {
-            let last = !e.is_retryable() || ctx.attempt >= d.call_retry.max_attempts;
+            // An open breaker sent nothing; the step waits for it.
+            let refused = matches!(e, CallError::Open(_));
+            let last = !refused && (!e.is_retryable() || ctx.attempt >= d.call_retry.max_attempts);
             CallOutcome {
                 status: if last {
                     CallStatus::Failed
@@ -225,13 +224,14 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
             ),
         )),
         Err(e) => {
-            let details = json!({"provider": "voice", "code": e.code()});
-            let error = if e.is_retryable() {
-                StepError::retryable(e.to_string()).with_retry_after(e.retry_after())
-            } else {
-                StepError::permanent(e.to_string())
+            let code = match &e {
+                CallError::Provider(e) => e.code(),
+                _ => None,
             };
-            Err(error.with_details(details))
+            Err(provider_failure(
+                &e,
+                json!({"provider": "voice", "code": code}),
+            ))
         }
     }
 }

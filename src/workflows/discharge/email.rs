@@ -5,10 +5,11 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Discharge, EMAIL_DELIVERY, id_in, invalid, options, store_error};
+use super::{Discharge, EMAIL_DELIVERY, id_in, invalid, options, provider_failure, store_error};
 use crate::domain::discharge::case::ascii_email;
 use crate::domain::discharge::email::render_email;
 use crate::engine::{Cancelled, StepContext, StepError, StepOutcome, StepOutput};
+use crate::providers::resilience::CallError;
 use crate::providers::smtp::{EmailError, OutgoingEmail, message_id};
 use crate::store::{EmailOutcome, EmailRow, EmailStatus, NewEmail};
 
@@ -136,18 +137,21 @@ fn delivery_view(row: &EmailRow) -> Value {
 
 /// Sends over SMTP when configured, else writes the spool file. Returns how it went
 /// out and the Message-ID.
-async fn send(d: &Discharge, email: &OutgoingEmail) -> Result<(&'static str, String), EmailError> {
+async fn send(
+    d: &Discharge,
+    email: &OutgoingEmail,
+) -> Result<(&'static str, String), CallError<EmailError>> {
     let p = &d.providers;
     match &p.smtp {
-        Some(Ok(sender)) => match tokio::time::timeout(p.smtp_timeout, sender.send(email)).await {
-            Ok(sent) => sent.map(|id| ("smtp", id)),
-            Err(_) => Err(EmailError::Timeout),
-        },
-        Some(Err(reason)) => Err(EmailError::Config(reason.clone())),
+        Some(Ok(sender)) => sender.call(|s| s.send(email)).await.map(|id| ("smtp", id)),
+        Some(Err(reason)) => Err(CallError::Provider(EmailError::Config(reason.clone()))),
         None => {
-            let id = message_id(email)?;
-            p.spool.write(email).await?;
-            Ok(("spool", id))
+            let spooled = async {
+                let id = message_id(email)?;
+                p.spool.write(email).await?;
+                Ok(("spool", id))
+            };
+            spooled.await.map_err(CallError::Provider)
         }
     }
 }
@@ -221,7 +225,9 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
             sent_at: Some(done),
         },
         Err(e) => {
-            let last = !e.is_retryable() || ctx.attempt >= d.email_retry.max_attempts;
+            // An open breaker sent nothing; the step waits for it.
+            let refused = matches!(e, CallError::Open(_));
+            let last = !refused && (!e.is_retryable() || ctx.attempt >= d.email_retry.max_attempts);
             EmailOutcome {
                 status: if last {
                     EmailStatus::Failed
@@ -268,12 +274,7 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
         Err(e) => {
             let details =
                 json!({"provider": if d.providers.smtp.is_some() { "smtp" } else { "spool" }});
-            let error = if e.is_retryable() {
-                StepError::retryable(e.to_string())
-            } else {
-                StepError::permanent(e.to_string())
-            };
-            Err(error.with_details(details))
+            Err(provider_failure(&e, details))
         }
     }
 }

@@ -20,7 +20,6 @@ pub mod options;
 mod steps;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -32,9 +31,10 @@ use crate::domain::validation::Problems;
 use crate::engine::{
     DefinitionError, Messages, RetryPolicy, StepError, StepPolicy, WorkflowDefinition,
 };
-use crate::providers::llm::{LlmClient, LlmSettings, MaxTokensField};
-use crate::providers::smtp::{SmtpSender, SmtpSettings, SpoolWriter};
-use crate::providers::twilio::{TwilioClient, TwilioSettings};
+use crate::providers::llm::LlmClient;
+use crate::providers::resilience::{CallError, ProviderError, Resilient};
+use crate::providers::smtp::{SmtpSender, SpoolWriter};
+use crate::providers::twilio::TwilioClient;
 use crate::store::{Store, StoreError, TenantId};
 
 /// The workflow's name.
@@ -52,87 +52,29 @@ pub const STEPS: [&str; 5] = [
     "scheduleCall",
 ];
 
-/// The outside services, as the operator configured them.
+/// The outside services, as the operator configured them: the shared clients,
+/// each behind the resilience layer, and the spool for when no relay is set.
 struct Providers {
     /// `None`: summaries come from the built-in templates.
-    llm: Option<LlmClient>,
+    llm: Option<Resilient<LlmClient>>,
     /// `None`: emails are spooled. `Err`: configured but unusable (every delivery
     /// fails with the reason, rather than silently spooling).
-    smtp: Option<Result<SmtpSender, String>>,
-    smtp_timeout: Duration,
+    smtp: Option<Result<Resilient<SmtpSender>, String>>,
     from: String,
     spool: SpoolWriter,
     /// `None`: calls are recorded as `not_configured`.
-    voice: Option<TwilioClient>,
-    voice_timeout: Duration,
+    voice: Option<Resilient<TwilioClient>>,
 }
 
 impl Providers {
     fn from_services(services: &Services) -> Self {
-        let p = &services.settings.providers;
-        let llm = p.llm.is_configured().then(|| {
-            tracing::info!(model = %p.llm.model, "discharge summaries are written by the configured LLM");
-            LlmClient::new(
-                services.http.clone(),
-                LlmSettings {
-                    base_url: p.llm.base_url.trim().to_string(),
-                    api_key: (!p.llm.api_key.is_empty()).then(|| p.llm.api_key.clone()),
-                    model: p.llm.model.clone(),
-                    temperature: p.llm.temperature,
-                    max_tokens: p.llm.max_tokens,
-                    max_tokens_field: MaxTokensField::MaxTokens,
-                },
-            )
-        });
-        if llm.is_none() {
-            tracing::info!(
-                "no LLM configured (providers.llm.base_url is empty): discharge summaries use the built-in templates"
-            );
-        }
-        let smtp = p.smtp.is_configured().then(|| {
-            SmtpSender::new(SmtpSettings {
-                host: p.smtp.host.trim().to_string(),
-                port: p.smtp.port,
-                username: (!p.smtp.username.is_empty()).then(|| p.smtp.username.clone()),
-                password: (!p.smtp.password.is_empty()).then(|| p.smtp.password.clone()),
-                tls: p.smtp.tls,
-                timeout: p.smtp.timeout,
-            })
-            .map_err(|e| {
-                tracing::error!(error = %e, "the SMTP settings cannot work; owner emails will fail");
-                e.to_string()
-            })
-        });
-        if smtp.is_none() {
-            tracing::info!(
-                "no SMTP host configured (providers.smtp.host is empty): owner emails are written to the spool directory"
-            );
-        }
-        let voice = p.voice.is_configured().then(|| {
-            TwilioClient::new(
-                services.http.clone(),
-                TwilioSettings {
-                    base_url: p.voice.base_url.trim().to_string(),
-                    account_sid: p.voice.account_sid.clone(),
-                    auth_token: p.voice.auth_token.clone(),
-                    from: p.voice.from.clone(),
-                    messaging_service_sid: None,
-                },
-            )
-        });
-        if voice.is_none() {
-            tracing::info!(
-                "no voice provider configured (providers.voice.base_url is empty): follow-up calls are recorded as not_configured"
-            );
-        }
+        let clients = &services.providers;
         Self {
-            llm,
-            smtp,
-            smtp_timeout: p.smtp.timeout,
-            from: p.smtp.from.clone(),
+            llm: clients.llm.clone(),
+            smtp: clients.smtp.clone(),
+            from: services.settings.providers.smtp.from.clone(),
             spool: SpoolWriter::new(services.settings.email.spool_dir.clone()),
-            voice,
-            voice_timeout: p.voice.timeout,
+            voice: clients.voice.clone(),
         }
     }
 }
@@ -221,6 +163,20 @@ fn store_error(e: StoreError) -> StepError {
         StoreError::Corrupt(_) => StepError::permanent(format!("stored data is unreadable: {e}")),
         e => StepError::retryable(format!("storage failed: {e}")),
     }
+}
+
+/// A guarded provider call's failure as a step error carrying `details`: an open
+/// breaker defers the step until its next trial; other failures are retryable (after
+/// the delay the provider asked for) or permanent as the provider's answer says.
+fn provider_failure<E: ProviderError>(e: &CallError<E>, details: Value) -> StepError {
+    let error = match e {
+        CallError::Open(_) => StepError::deferred(e.to_string(), e.retry_after()),
+        _ if e.is_retryable() => {
+            StepError::retryable(e.to_string()).with_retry_after(e.retry_after())
+        }
+        _ => StepError::permanent(e.to_string()),
+    };
+    error.with_details(details)
 }
 
 /// Problems as step validation messages.

@@ -4,13 +4,14 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Discharge, id_in, invalid, options, store_error};
+use super::{Discharge, id_in, invalid, options, provider_failure, store_error};
 use crate::domain::discharge::email::OTHER_NOTES_TITLE;
 use crate::domain::discharge::intake::read_raw_data;
 use crate::domain::discharge::summary::{llm_messages, render_summary};
 use crate::domain::validation::Problems;
 use crate::engine::{Messages, StepContext, StepError, StepOutcome, StepOutput};
 use crate::providers::llm::LlmError;
+use crate::providers::resilience::CallError;
 use crate::store::{NewCase, NewSummary};
 
 /// `ingest`: stores the case from `rawData`, or resolves `existingCase`.
@@ -92,19 +93,12 @@ pub(super) async fn ingest(d: Discharge, ctx: StepContext) -> Result<StepOutcome
     ))
 }
 
-fn llm_error(e: LlmError) -> StepError {
+fn llm_error(e: CallError<LlmError>) -> StepError {
     let status = match &e {
-        LlmError::Status { status, .. } => json!(status),
+        CallError::Provider(LlmError::Status { status, .. }) => json!(status),
         _ => json!(null),
     };
-    let details = json!({"provider": "llm", "status": status});
-    let retry_after = e.retry_after();
-    let error = if e.is_retryable() {
-        StepError::retryable(e.to_string())
-    } else {
-        StepError::permanent(e.to_string())
-    };
-    error.with_retry_after(retry_after).with_details(details)
+    provider_failure(&e, json!({"provider": "llm", "status": status}))
 }
 
 /// `generateSummary`: writes and stores the owner's summary of the case.
@@ -120,7 +114,7 @@ pub(super) async fn generate_summary(
         Some(llm) => {
             let (system, user) = llm_messages(&case);
             let completion = tokio::select! {
-                c = llm.complete(&system, &user) => c.map_err(llm_error)?,
+                c = llm.call(|c| c.complete(&system, &user)) => c.map_err(llm_error)?,
                 _ = ctx.cancel.cancelled() => return Err(StepError::permanent("cancelled")),
             };
             (completion.content, format!("llm:{}", completion.model))

@@ -161,7 +161,7 @@ impl Poller {
                 .services
                 .resilience
                 .call(
-                    "fhir",
+                    &self.source.endpoint,
                     self.services.settings.encounters.request_timeout,
                     self.source.client.finished_encounters_page(
                         from,

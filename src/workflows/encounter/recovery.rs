@@ -56,7 +56,7 @@ async fn recover(engine: &Engine, services: &Services, source: &Source) {
     let probe = services
         .resilience
         .call(
-            "fhir",
+            &source.endpoint,
             services.settings.encounters.request_timeout,
             source.client.encounter(&first.encounter_id),
         )

@@ -9,6 +9,7 @@ use reqwest::Url;
 
 use crate::config::{EncounterSettings, SourceAuth, SourceSettings};
 use crate::providers::fhir::{FhirAuth, FhirClient};
+use crate::providers::resilience::Endpoint;
 use crate::store::TenantId;
 
 /// One configured FHIR source.
@@ -28,6 +29,8 @@ pub struct Source {
     pub page_size: u32,
     /// Its client.
     pub client: FhirClient,
+    /// What its breaker protects: this source, for its tenant alone.
+    pub endpoint: Endpoint,
 }
 
 /// Every configured source, by name.
@@ -112,9 +115,11 @@ fn source(http: reqwest::Client, s: &SourceSettings) -> Result<Source, String> {
         },
     };
     let client = FhirClient::new(http, s.base_url.clone(), auth).map_err(|e| at(&e.to_string()))?;
+    let tenant = TenantId::parse(&s.tenant).map_err(|e| at(&e))?;
     Ok(Source {
+        endpoint: Endpoint::of_tenant("fhir", s.name.clone(), tenant.as_str()),
         name: s.name.clone(),
-        tenant: TenantId::parse(&s.tenant).map_err(|e| at(&e))?,
+        tenant,
         payer: s.payer.clone().filter(|p| !p.trim().is_empty()),
         poll: s.poll,
         interval: s.interval,

@@ -45,14 +45,15 @@ impl EncounterWorkflow {
         Ok((input, source))
     }
 
-    /// A FHIR call through the `fhir` breaker, within the request deadline.
+    /// A FHIR call through the breaker of `source`, within the request deadline.
     async fn fhir<T>(
         &self,
+        source: &Source,
         call: impl Future<Output = Result<T, crate::providers::fhir::FhirError>>,
     ) -> Result<T, StepError> {
         self.services
             .resilience
-            .call("fhir", self.request_timeout, call)
+            .call(&source.endpoint, self.request_timeout, call)
             .await
             .map_err(|e| call_failed("fhir", e))
     }
@@ -87,7 +88,9 @@ async fn hydrate_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepO
         wf.started(ctx, &input).await;
     }
     let client = &source.client;
-    let encounter = wf.fhir(client.encounter(&input.encounter_id)).await?;
+    let encounter = wf
+        .fhir(&source, client.encounter(&input.encounter_id))
+        .await?;
     // The version read is the one processed (a push may name none, or an older one).
     let version = encounter.version().or(input.version.clone());
     if encounter.status.as_deref() != Some("finished") {
@@ -104,9 +107,9 @@ async fn hydrate_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepO
         ))
     })?;
     let (patient, conditions, observations) = tokio::try_join!(
-        wf.fhir(client.patient(&patient_id)),
-        wf.fhir(client.conditions_for(&input.encounter_id)),
-        wf.fhir(client.observations_for(&input.encounter_id)),
+        wf.fhir(&source, client.patient(&patient_id)),
+        wf.fhir(&source, client.conditions_for(&input.encounter_id)),
+        wf.fhir(&source, client.observations_for(&input.encounter_id)),
     )?;
     // What a payer submission needs besides the clinical data: coverage, the
     // requesting provider's NPI and the requested services (three requests at a

@@ -21,6 +21,7 @@ use crate::domain::schedule::matching::{
 };
 use crate::engine::{Messages, StepContext, StepError, StepOutcome, StepOutput};
 use crate::providers::amion::{AccessCode, AmionAssignment, AmionClient, AmionError};
+use crate::providers::resilience::{CallError, Resilient};
 use crate::store::{AssignmentBatch, AssignmentRow};
 
 /// Why the phase stored nothing.
@@ -29,6 +30,8 @@ struct Failure {
     message: String,
     retryable: bool,
     retry_after: Option<Duration>,
+    /// Amion's breaker was open: nothing was sent.
+    refused: bool,
     /// Assignments fetched before failing.
     fetched: usize,
     requests: u32,
@@ -40,6 +43,7 @@ impl Failure {
             message: message.into(),
             retryable: false,
             retry_after: None,
+            refused: false,
             fetched,
             requests,
         }
@@ -51,6 +55,11 @@ pub(super) async fn run(phase: Arc<Phase>, ctx: StepContext) -> Result<StepOutco
     let version = version_of(&ctx)?;
     let outcome = scrape(&phase, &ctx, &input, version).await;
     if let Err(f) = &outcome {
+        if f.refused {
+            // Amion's breaker is open: wait for its next trial without spending an
+            // attempt (the access code stays until the phase ends).
+            return Err(StepError::deferred(f.message.clone(), f.retry_after));
+        }
         let error = StepError::retryable(f.message.clone()).with_retry_after(f.retry_after);
         if f.retryable && !phase.is_last(&error, &ctx) {
             return Err(error);
@@ -107,13 +116,13 @@ async fn scrape(
         });
         Ok(with_warning(output, why))
     };
-    if !settings.is_configured() {
+    let Some(client) = services.providers.amion.as_ref() else {
         tracing::info!(run.id = %ctx.run_id, "Amion is not configured; no assignments fetched");
         return skipped(
             "notConfigured",
             "Amion is not configured (providers.amion.base_url is empty); no assignments were fetched, so coverage counts only those a roster grid named".into(),
         );
-    }
+    };
     let store = services.store.as_ref();
     let given = store
         .get_upload_login(&ctx.tenant, input.upload_id)
@@ -144,17 +153,15 @@ async fn scrape(
             ),
         );
     }
-    let client = AmionClient::new(services.http.clone(), settings.base_url.clone());
     // All requests together stay within the step's deadline: were the engine to time
     // the step out, it would record a failure and skip coverage.
     let budget = services.settings.engine.retry.attempt_timeout.mul_f64(0.8);
     let fetch = fetch_range(
-        &client,
+        client,
         &login,
         version.period_start,
         days,
         settings.days_per_request,
-        settings.timeout,
     );
     let (fetched, requests) = match tokio::time::timeout(budget, fetch).await {
         Ok(fetched) => fetched?,
@@ -166,6 +173,7 @@ async fn scrape(
                 ),
                 retryable: true,
                 retry_after: None,
+                refused: false,
                 fetched: 0,
                 requests: 0,
             });
@@ -247,14 +255,14 @@ async fn scrape(
     Ok(out)
 }
 
-/// Fetches `days` days from `start` in requests of at most `per_request` days.
+/// Fetches `days` days from `start` in requests of at most `per_request` days, each
+/// through Amion's breaker within `providers.amion.timeout`.
 async fn fetch_range(
-    client: &AmionClient,
+    client: &Resilient<AmionClient>,
     login: &AccessCode,
     start: NaiveDate,
     days: i64,
     per_request: u32,
-    timeout: Duration,
 ) -> Result<(Vec<AmionAssignment>, u32), Failure> {
     let mut all = Vec::new();
     let mut requests = 0;
@@ -265,22 +273,9 @@ async fn fetch_range(
             .checked_add_days(Days::new(offset as u64))
             .ok_or_else(|| Failure::permanent("the schedule's dates are out of range", 0, 0))?;
         requests += 1;
-        let call = client.fetch_assignments(login, from, span as u32);
-        let answer = match tokio::time::timeout(timeout, call).await {
-            Ok(answer) => answer,
-            Err(_) => {
-                return Err(Failure {
-                    message: format!(
-                        "Amion did not answer within {}",
-                        humantime::format_duration(timeout)
-                    ),
-                    retryable: true,
-                    retry_after: None,
-                    fetched: all.len(),
-                    requests,
-                });
-            }
-        };
+        let answer = client
+            .call(|c| c.fetch_assignments(login, from, span as u32))
+            .await;
         match answer {
             Ok(mut found) => all.append(&mut found),
             Err(e) => return Err(amion_failure(&e, all.len(), requests)),
@@ -290,11 +285,19 @@ async fn fetch_range(
     Ok((all, requests))
 }
 
-fn amion_failure(e: &AmionError, fetched: usize, requests: u32) -> Failure {
+fn amion_failure(e: &CallError<AmionError>, fetched: usize, requests: u32) -> Failure {
+    let message = match e {
+        CallError::Timeout(limit) => format!(
+            "Amion did not answer within {}",
+            humantime::format_duration(*limit)
+        ),
+        e => e.to_string(),
+    };
     Failure {
-        message: e.to_string(),
+        message,
         retryable: e.is_retryable(),
         retry_after: e.retry_after(),
+        refused: matches!(e, CallError::Open(_)),
         fetched,
         requests,
     }
@@ -305,6 +308,7 @@ fn transient(e: StepError) -> Failure {
         retryable: e.is_retryable(),
         message: e.message,
         retry_after: None,
+        refused: false,
         fetched: 0,
         requests: 0,
     }
