@@ -120,9 +120,15 @@ async fn hydrate_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepO
         .and_then(|r| r.id_of("Practitioner"))
         .map(str::to_owned);
     let (coverages, service_requests, practitioner) = tokio::try_join!(
-        wf.fhir(client.coverages_for(&patient_id)),
-        wf.fhir(client.service_requests_for(&input.encounter_id)),
-        wf.fhir(optional_practitioner(client, practitioner_id.as_deref())),
+        wf.fhir(&source, unsupported_as_none(client.coverages_for(&patient_id))),
+        wf.fhir(
+            &source,
+            unsupported_as_none(client.service_requests_for(&input.encounter_id))
+        ),
+        wf.fhir(
+            &source,
+            optional_practitioner(client, practitioner_id.as_deref())
+        ),
     )?;
     let mut data = ClinicalData::from_fhir(&encounter, &patient, &conditions, &observations)
         .with_submission_details(
@@ -156,6 +162,21 @@ async fn hydrate_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepO
             "counts": counts,
         }),
     )))
+}
+
+/// A search the form can do without: a server that does not offer it (it answers
+/// 400, 403, 404, 405 or 501) yields nothing, and the form says the detail is
+/// missing, instead of failing a run whose clinical data is complete.
+async fn unsupported_as_none<T>(
+    search: impl Future<Output = Result<Vec<T>, FhirError>>,
+) -> Result<Vec<T>, FhirError> {
+    match search.await {
+        Err(FhirError::Status {
+            status: 400 | 403 | 404 | 405 | 501,
+            ..
+        }) => Ok(Vec::new()),
+        other => other,
+    }
 }
 
 /// The practitioner an encounter names, or `None` when it names none or the server
