@@ -120,7 +120,10 @@ async fn hydrate_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepO
         .and_then(|r| r.id_of("Practitioner"))
         .map(str::to_owned);
     let (coverages, service_requests, practitioner) = tokio::try_join!(
-        wf.fhir(&source, unsupported_as_none(client.coverages_for(&patient_id))),
+        wf.fhir(
+            &source,
+            unsupported_as_none(client.coverages_for(&patient_id))
+        ),
         wf.fhir(
             &source,
             unsupported_as_none(client.service_requests_for(&input.encounter_id))
