@@ -10,17 +10,26 @@
 //!   open long poll at once with `202` and `Location`, and leaves its queued work to
 //!   the next replica.
 //!
+//! - `chaos` (PostgreSQL only): three replicas execute a stream of service calls
+//!   while a random one is killed with SIGKILL every few seconds and replaced; no
+//!   call is lost or stuck, and every repeat the partner sees carries the call's
+//!   idempotency key and stays within one request per attempt.
+//!
 //! This target has no test harness: run by `cargo test`, it plays the scenarios on
 //! PostgreSQL and on SQLite, starting copies of its own executable as the replicas
 //! (`<exe> replica <database url> <lease ms> [slots]`), so the replicas run the
 //! tests' lab workflows. A replica stops on SIGTERM as the service does.
 
+mod chaos;
 #[path = "../common/db.rs"]
 #[allow(dead_code)]
 mod db;
 #[path = "../common/lab.rs"]
 #[allow(dead_code)]
 mod lab;
+#[path = "../common/fakes/partner.rs"]
+#[allow(dead_code)]
+mod partner;
 mod poison;
 mod resume;
 mod sigterm;
@@ -56,6 +65,10 @@ fn main() {
             "crash::{backend:?}: a replica stopped by SIGTERM claims nothing more and answers its long poll at once ... ok"
         );
     }
+    runtime.block_on(chaos::scenario(Backend::Postgres));
+    println!(
+        "crash::Postgres: replicas killed at random lose no service call, leave none stuck, and repeat requests only with their idempotency key ... ok"
+    );
 }
 
 /// A replica with short leases, printing its address (and, on a new database, its
@@ -72,6 +85,11 @@ async fn replica(url: &str, lease: Duration, slots: usize) {
     s.engine.retry.initial_backoff = Duration::from_millis(20);
     s.engine.retry.max_backoff = Duration::from_millis(100);
     s.engine.poll_interval = Duration::from_millis(200);
+    // The chaos scenario's partner listens on loopback.
+    s.outbound.allow = vec!["127.0.0.1/32".into()];
+    s.service_calls.max_attempts = 5;
+    s.service_calls.initial_backoff = Duration::from_millis(50);
+    s.service_calls.max_backoff = Duration::from_millis(200);
     let rec = lab::Recorder::default();
     let app = App::start(
         s,

@@ -39,6 +39,10 @@ pub enum Reply {
     Raw(u16, &'static [u8]),
     /// Answers 200 once the test adds a permit to the semaphore.
     Gate(Arc<tokio::sync::Semaphore>),
+    /// Answers 200 after this long, so requests are in flight for a while.
+    // Only the crash target's chaos scenario uses it; the API suite builds this file too.
+    #[allow(dead_code)]
+    Delay(Duration),
 }
 
 #[derive(Default)]
@@ -171,6 +175,15 @@ async fn receive(
             .into_response(),
         Reply::Gate(gate) => {
             let _ = gate.acquire().await;
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                r#"{"ok":true}"#,
+            )
+                .into_response()
+        }
+        Reply::Delay(pause) => {
+            tokio::time::sleep(pause).await;
             (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "application/json")],
