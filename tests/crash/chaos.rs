@@ -177,8 +177,14 @@ pub async fn scenario(backend: Backend) {
         failed.len(),
         wall.as_secs_f64()
     );
+    // A call whose every attempt died with its replica ends Failed as `lost`: an honest
+    // final state, not a lost call. Anything else that did not succeed is a defect.
+    let unexplained: Vec<&&Value> = failed
+        .iter()
+        .filter(|c| !(c["status"] == "Failed" && c["error"]["kind"] == "lost"))
+        .collect();
     assert!(
-        failed.is_empty(),
-        "seed {seed}: calls ended otherwise than Succeeded: {failed:?}"
+        unexplained.is_empty(),
+        "seed {seed}: calls ended otherwise than Succeeded: {unexplained:?}"
     );
 }
