@@ -84,8 +84,39 @@ async fn made_up_methods_share_one_metric_label(backend: Backend) {
     }
 }
 
+async fn metrics_require_the_configured_bearer_token(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        |s| s.metrics.token = careflow::config::Secret::new("scrape-secret-1"),
+        careflow::app::Extensions::default,
+    )
+    .await;
+    let metrics = || app.http.get(app.url("/metrics"));
+    let missing = metrics().send().await.unwrap();
+    assert_eq!(missing.status(), 401);
+    assert!(missing.headers().contains_key("www-authenticate"));
+    assert!(!missing.text().await.unwrap().contains("careflow_"));
+    let wrong = metrics()
+        .bearer_auth("scrape-secret-2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    // An API key is no metrics token.
+    let api_key = metrics().bearer_auth(&app.token).send().await.unwrap();
+    assert_eq!(api_key.status(), 401);
+    let right = metrics()
+        .bearer_auth("scrape-secret-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(right.text().await.unwrap().contains("careflow_queue_depth"));
+}
+
 both_backends!(
     api_answers_are_not_cacheable_and_not_sniffable,
     only_short_printable_request_ids_are_kept,
     made_up_methods_share_one_metric_label,
+    metrics_require_the_configured_bearer_token,
 );
