@@ -73,7 +73,8 @@ pub async fn verify(store: &dyn Store, token: &str) -> Result<Principal, AuthErr
     })
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares in time independent of where the inputs differ (only their lengths leak).
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -111,6 +111,8 @@ pub struct Settings {
     pub events: EventSettings,
     /// `[audit]`: the access log of reads of patient-bearing records.
     pub audit: AuditSettings,
+    /// `[metrics]`: who may read `/metrics`.
+    pub metrics: MetricsSettings,
     /// `[resilience]`: circuit breakers of outside providers.
     pub resilience: ResilienceSettings,
     /// `[outbound]`: the guard of HTTP requests to URLs that come from requests.
@@ -153,6 +155,15 @@ pub struct ServerSettings {
     /// origin (without credentials).
     #[serde(deserialize_with = "string_list::deserialize")]
     pub cors_allowed_origins: Vec<String>,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// `metrics.token` (`CAREFLOW_METRICS__TOKEN`), default empty (open): when set,
+    /// `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub token: Secret,
 }
 
 /// `[database]`

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -11,6 +11,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
 use crate::auth::Principal;
+use crate::auth::api_key::constant_time_eq;
 use crate::providers::resilience::state_number;
 
 /// `GET /healthz`: the process is alive.
@@ -38,8 +39,13 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<serde_json:
     }
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `GET /metrics`: Prometheus text format. With `metrics.token` set, only for
+/// `Authorization: Bearer <token>`; else `401`.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !metrics_token_accepted(state.settings.metrics.token.expose(), &headers) {
+        return ApiError::Unauthorized("/metrics needs the metrics bearer token".into())
+            .into_response();
+    }
     state.metrics.gauge(
         "careflow_runs_active",
         "Runs executing on this replica.",
@@ -104,6 +110,19 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
+}
+
+/// True when no metrics token is configured, or the request presents it as a bearer
+/// token.
+fn metrics_token_accepted(token: &str, headers: &HeaderMap) -> bool {
+    if token.is_empty() {
+        return true;
+    }
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|presented| constant_time_eq(presented.trim().as_bytes(), token.as_bytes()))
 }
 
 /// The OpenAPI description, kept beside the code.

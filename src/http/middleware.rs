@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -15,6 +15,46 @@ use super::error::{ApiError, PROBLEM_JSON, Problem, ProblemExtension};
 
 /// The request id header.
 pub const REQUEST_ID: &str = "x-request-id";
+
+/// The longest client-chosen request id kept; longer ones are replaced.
+pub const REQUEST_ID_MAX_LEN: usize = 128;
+
+/// Removes a client's `x-request-id` unless it is 1..=128 visible ASCII characters
+/// (0x21-0x7E), so a generated one takes its place. Ids are echoed and written to
+/// every log line: a huge one would bloat them, and spaces or quotes could plant
+/// fake fields (`tenant="..."`) in text logs.
+pub async fn drop_unusable_request_id(mut req: Request) -> Request {
+    let usable = req
+        .headers()
+        .get(REQUEST_ID)
+        .is_none_or(|v| is_usable_request_id(v.as_bytes()));
+    if !usable {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    req
+}
+
+/// 1..=128 bytes, each a visible ASCII character.
+fn is_usable_request_id(id: &[u8]) -> bool {
+    (1..=REQUEST_ID_MAX_LEN).contains(&id.len()) && id.iter().all(|b| (0x21..=0x7e).contains(b))
+}
+
+/// The metric label of a method: the standard ones by name, any other `other`, so
+/// made-up methods cannot add a series each.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
 
 /// Writes problem+json bodies: from an [`ApiError`]'s extension, or a generic one
 /// for any other error response. Logs the chain behind 500s once, here.
@@ -69,12 +109,12 @@ pub async fn record_metrics(State(state): State<AppState>, req: Request, next: N
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().as_str().to_string();
+    let method = method_label(req.method());
     let started = Instant::now();
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
     let labels = [
-        ("method", method.as_str()),
+        ("method", method),
         ("route", route.as_str()),
         ("status", status.as_str()),
     ];
@@ -87,7 +127,7 @@ pub async fn record_metrics(State(state): State<AppState>, req: Request, next: N
     state.metrics.observe(
         "careflow_http_request_duration_seconds",
         "HTTP request latency until the response head.",
-        &[("method", method.as_str()), ("route", route.as_str())],
+        &[("method", method), ("route", route.as_str())],
         started.elapsed().as_secs_f64(),
     );
     response

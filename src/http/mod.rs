@@ -28,12 +28,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -219,10 +220,21 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     if let Some(extra) = extra {
         v1 = v1.merge(extra);
     }
-    let v1 = v1.route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        middleware::authenticate,
-    ));
+    // API answers carry patient data: no cache (browser, proxy) may keep them, and
+    // no browser may guess another type for them. `/ui` assets keep their caching.
+    let v1 = v1
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::authenticate,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ));
     // The stream also opens with `?token=` from `POST /v1/stream-tokens`, for
     // browsers' EventSource, which cannot send an Authorization header.
     let stream = Router::new()
@@ -278,5 +290,10 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
                 .on_failure(access_log::LogFailure),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // Outermost: a client id that is too long or not visible ASCII is dropped
+        // before anything logs or echoes it, so one is generated instead.
+        .layer(axum::middleware::map_request(
+            middleware::drop_unusable_request_id,
+        ))
         .with_state(state)
 }

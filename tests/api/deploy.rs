@@ -256,3 +256,15 @@ fn nginx_skips_a_stopped_replica() {
         "{next:?}"
     );
 }
+
+#[test]
+fn nginx_keeps_metrics_off_the_public_port() {
+    let conf = std::fs::read_to_string(repo().join("config/nginx.conf")).unwrap();
+    let block: String = conf
+        .split("location = /metrics {")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
+        .unwrap_or_else(|| panic!("no exact location for /metrics in {conf}"))
+        .to_string();
+    assert_eq!(block.trim(), "return 404;", "{block}");
+}

@@ -10,6 +10,7 @@ mod cli;
 mod dashboard_api;
 mod deploy;
 mod discharge;
+mod edge_headers;
 mod encounter;
 mod encounter_form;
 mod encounter_versions;
