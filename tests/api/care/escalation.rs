@@ -108,7 +108,19 @@ async fn contacts_are_told_of_an_unassigned_task_at_its_warning_and_breach(backe
         .await;
         assert!(breach.body.contains("breached its SLA"), "{}", breach.body);
     }
-    let log = get_json(app, "/v1/notifications?limit=100").await["notifications"].clone();
+    // The provider has the messages before their log rows record the send: wait
+    // until all four contact notifications say SENT.
+    let log = eventually("the contact notifications recorded as sent", || async {
+        let log = get_json(app, "/v1/notifications?limit=100").await["notifications"].clone();
+        let sent = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["recipient"]["kind"] == "escalation_contact" && n["status"] == "SENT")
+            .count();
+        (sent == 4).then_some(log)
+    })
+    .await;
     let to_contacts: Vec<&Value> = log
         .as_array()
         .unwrap()
