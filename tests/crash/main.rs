@@ -10,15 +10,17 @@
 //!   open long poll at once with `202` and `Location`, and leaves its queued work to
 //!   the next replica.
 //!
-//! - `chaos` (PostgreSQL only): three replicas execute a stream of service calls
-//!   while a random one is killed with SIGKILL every few seconds and replaced; no
-//!   call is lost or stuck, and every repeat the partner sees carries the call's
-//!   idempotency key and stays within one request per attempt.
+//! - `chaos::*` (PostgreSQL only): replicas on one database execute service calls
+//!   while they are killed at random, paused past their lease, all killed while
+//!   timers are pending, flooded with submissions, or cut from the database (see
+//!   `chaos/mod.rs`).
 //!
 //! This target has no test harness: run by `cargo test`, it plays the scenarios on
 //! PostgreSQL and on SQLite, starting copies of its own executable as the replicas
-//! (`<exe> replica <database url> <lease ms> [slots]`), so the replicas run the
-//! tests' lab workflows. A replica stops on SIGTERM as the service does.
+//! (`<exe> replica <database url> <lease ms> [slots] [call attempts] [max queued]`),
+//! so the replicas run the tests' lab workflows. A replica stops on SIGTERM as the
+//! service does. Arguments after `--` pick scenarios by name, as a test filter
+//! would: `cargo test --test crash -- chaos::zombie`.
 
 mod chaos;
 #[path = "../common/db.rs"]
@@ -31,6 +33,8 @@ mod lab;
 #[allow(dead_code)]
 mod partner;
 mod poison;
+#[path = "../common/proxy.rs"]
+mod proxy;
 mod resume;
 mod sigterm;
 
@@ -46,37 +50,80 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     if args.get(1).map(String::as_str) == Some("replica") {
-        let lease_ms = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(4000);
-        let slots = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(64);
-        runtime.block_on(replica(&args[2], Duration::from_millis(lease_ms), slots));
+        let opts = ReplicaOpts {
+            lease: Duration::from_millis(args.get(3).and_then(|a| a.parse().ok()).unwrap_or(4000)),
+            slots: args.get(4).and_then(|a| a.parse().ok()).unwrap_or(64),
+            call_attempts: args.get(5).and_then(|a| a.parse().ok()).unwrap_or(5),
+            max_queued: args.get(6).and_then(|a| a.parse().ok()).unwrap_or(10_000),
+        };
+        runtime.block_on(replica(&args[2], &opts));
         return;
     }
+    // Scenario filters, as a test harness takes them; none plays everything.
+    let filters: Vec<&String> = args[1..].iter().filter(|a| !a.starts_with('-')).collect();
+    let wanted =
+        |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
     for backend in [Backend::Postgres, Backend::Sqlite] {
-        runtime.block_on(resume::scenario(backend));
-        println!(
-            "crash::{backend:?}: a killed replica's run was finished by another without repeating completed steps ... ok"
-        );
-        runtime.block_on(poison::scenario(backend));
-        println!(
-            "crash::{backend:?}: a step that aborts its process fails after its last attempt, and its run ends ... ok"
-        );
-        runtime.block_on(sigterm::scenario(backend));
-        println!(
-            "crash::{backend:?}: a replica stopped by SIGTERM claims nothing more and answers its long poll at once ... ok"
-        );
+        if wanted("resume") {
+            runtime.block_on(resume::scenario(backend));
+            println!(
+                "crash::{backend:?}: a killed replica's run was finished by another without repeating completed steps ... ok"
+            );
+        }
+        if wanted("poison") {
+            runtime.block_on(poison::scenario(backend));
+            println!(
+                "crash::{backend:?}: a step that aborts its process fails after its last attempt, and its run ends ... ok"
+            );
+        }
+        if wanted("sigterm") {
+            runtime.block_on(sigterm::scenario(backend));
+            println!(
+                "crash::{backend:?}: a replica stopped by SIGTERM claims nothing more and answers its long poll at once ... ok"
+            );
+        }
     }
-    runtime.block_on(chaos::scenario(Backend::Postgres));
-    println!(
-        "crash::Postgres: replicas killed at random lose no service call, leave none stuck, and repeat requests only with their idempotency key ... ok"
-    );
+    for (name, says) in chaos::SCENARIOS {
+        if wanted(name) {
+            runtime.block_on(chaos::play(name));
+            println!("crash::Postgres: {says} ... ok");
+        }
+    }
+}
+
+/// What a scenario sets on its replicas; the rest is fixed in `replica`.
+#[derive(Debug, Clone)]
+struct ReplicaOpts {
+    /// `engine.lease_ttl` (the heartbeat beats four times per lease).
+    lease: Duration,
+    /// `engine.max_concurrent_runs`.
+    slots: usize,
+    /// `service_calls.max_attempts`.
+    call_attempts: u32,
+    /// `engine.max_queued_runs`, and the tenant's share alike.
+    max_queued: i64,
+}
+
+impl ReplicaOpts {
+    fn new(lease: Duration) -> Self {
+        Self {
+            lease,
+            slots: 64,
+            call_attempts: 5,
+            max_queued: 10_000,
+        }
+    }
 }
 
 /// A replica with short leases, printing its address (and, on a new database, its
 /// API key) on standard output; it stops gracefully on SIGTERM, as the service does.
-async fn replica(url: &str, lease: Duration, slots: usize) {
+async fn replica(url: &str, opts: &ReplicaOpts) {
+    let lease = opts.lease;
     let mut s = Settings::defaults();
     s.server.port = 0;
-    s.engine.max_concurrent_runs = slots;
+    s.engine.max_concurrent_runs = opts.slots;
+    s.engine.max_queued_runs = opts.max_queued;
+    s.engine.max_queued_runs_per_tenant = opts.max_queued;
     s.database.url = Secret::new(url);
     s.engine.lease_ttl = lease;
     s.engine.heartbeat_interval = lease / 4;
@@ -85,9 +132,11 @@ async fn replica(url: &str, lease: Duration, slots: usize) {
     s.engine.retry.initial_backoff = Duration::from_millis(20);
     s.engine.retry.max_backoff = Duration::from_millis(100);
     s.engine.poll_interval = Duration::from_millis(200);
+    // A partner that never answers holds an attempt this long.
+    s.outbound.timeout = Duration::from_secs(5);
     // The chaos scenario's partner listens on loopback.
     s.outbound.allow = vec!["127.0.0.1/32".into()];
-    s.service_calls.max_attempts = 5;
+    s.service_calls.max_attempts = opts.call_attempts;
     s.service_calls.initial_backoff = Duration::from_millis(50);
     s.service_calls.max_backoff = Duration::from_millis(200);
     let rec = lab::Recorder::default();
@@ -118,20 +167,37 @@ struct Replica {
 }
 
 fn start_replica(url: &str, lease: Duration) -> Replica {
-    start_replica_with(url, lease, 64)
+    start_replica_opts(url, &ReplicaOpts::new(lease))
 }
 
 /// A replica executing at most `slots` runs at once.
 fn start_replica_with(url: &str, lease: Duration, slots: usize) -> Replica {
+    start_replica_opts(
+        url,
+        &ReplicaOpts {
+            slots,
+            ..ReplicaOpts::new(lease)
+        },
+    )
+}
+
+/// A replica with these settings.
+fn start_replica_opts(url: &str, opts: &ReplicaOpts) -> Replica {
     let mut child = Command::new(std::env::current_exe().expect("own executable"))
         .args([
             "replica",
             url,
-            &lease.as_millis().to_string(),
-            &slots.to_string(),
+            &opts.lease.as_millis().to_string(),
+            &opts.slots.to_string(),
+            &opts.call_attempts.to_string(),
+            &opts.max_queued.to_string(),
         ])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // `CRASH_REPLICA_LOGS=1` shows the replicas' logs, to see why a scenario failed.
+        .stderr(match std::env::var_os("CRASH_REPLICA_LOGS") {
+            Some(_) => Stdio::inherit(),
+            None => Stdio::null(),
+        })
         .spawn()
         .expect("start replica");
     let stdout = child.stdout.take().expect("stdout");
