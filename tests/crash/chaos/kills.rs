@@ -38,7 +38,7 @@ pub async fn scenario(backend: Backend) {
                 .map(|d| d.as_nanos() as u64)
                 .unwrap_or(0)
         });
-    println!("chaos: seed {seed} (CHAOS_SEED={seed} replays it)");
+    println!("chaos::kills: seed {seed} (CHAOS_SEED={seed} replays it)");
     let mut rng = StdRng::seed_from_u64(seed);
     let started = Instant::now();
 
@@ -172,7 +172,7 @@ pub async fn scenario(backend: Backend) {
         .filter(|c| c["status"] != "Succeeded")
         .collect();
     println!(
-        "chaos: {} calls, {kills} kills, {succeeded} succeeded, {} failed, {duplicates} duplicates (all with the first's idempotency key), wall time {:.1}s",
+        "chaos::kills: {} calls, {kills} kills, {succeeded} succeeded, {} failed, {duplicates} duplicates (all with the first's idempotency key), wall time {:.1}s",
         calls.len(),
         failed.len(),
         wall.as_secs_f64()
