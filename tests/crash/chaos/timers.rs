@@ -20,7 +20,7 @@ const LEASE: Duration = Duration::from_secs(2);
 const REPLICAS: usize = 3;
 const TIMERS: usize = 30;
 /// The first timer is due this long after submission, the others 100 ms apart.
-const FIRST_DUE: Duration = Duration::from_secs(5);
+const FIRST_DUE: Duration = Duration::from_secs(6);
 
 pub async fn scenario() {
     let started = Instant::now();
