@@ -102,6 +102,14 @@ pub(crate) fn renewed_until(renewed: &AtomicI64, until: DateTime<Utc>) {
     renewed.fetch_max(until.timestamp_millis(), Ordering::Relaxed);
 }
 
+/// True when less than half a lease is left of what the heartbeat last wrote (by
+/// the engine's clock): the heartbeat fell behind, and runs this replica is
+/// executing are about to look orphaned to a claim.
+pub(crate) fn renewal_overdue(renewed: &AtomicI64, now: DateTime<Utc>, ttl: Duration) -> bool {
+    let half = i64::try_from(ttl.as_millis() / 2).unwrap_or(i64::MAX);
+    renewed.load(Ordering::Relaxed).saturating_sub(half) <= now.timestamp_millis()
+}
+
 /// A lease watch that never lapses, for code paths without a lease.
 #[cfg(test)]
 pub(crate) fn unbounded(clock: Arc<dyn Clock>) -> LeaseWatch {
@@ -172,5 +180,24 @@ mod tests {
             .retry("a write", || async { Err(StoreError::LeaseLost) })
             .await;
         assert!(matches!(lost, Err(StoreError::LeaseLost)));
+    }
+
+    #[test]
+    fn a_renewal_is_overdue_once_half_the_lease_is_spent_by_the_clock() {
+        let clock = ManualClock::new();
+        let ttl = Duration::from_secs(60);
+        let renewed = AtomicI64::new(0);
+        assert!(renewal_overdue(&renewed, clock.now(), ttl), "never renewed");
+        renewed_until(&renewed, clock.now() + chrono::Duration::seconds(60));
+        assert!(!renewal_overdue(&renewed, clock.now(), ttl));
+        clock.advance(Duration::from_secs(29));
+        assert!(!renewal_overdue(&renewed, clock.now(), ttl));
+        clock.advance(Duration::from_secs(2));
+        assert!(renewal_overdue(&renewed, clock.now(), ttl));
+        clock.advance(Duration::from_secs(3600));
+        assert!(
+            renewal_overdue(&renewed, clock.now(), ttl),
+            "the clock jumped"
+        );
     }
 }

@@ -117,6 +117,14 @@ async fn claim_loop(inner: Arc<Inner>) {
             }
             let wanted = permits.len();
             let now = inner.clock.now();
+            // Runs executing here look orphaned to a claim once their leases have
+            // lapsed by the clock, which happens when the heartbeat fell behind it
+            // (the replica was starved of CPU, or a test moved its clock by hours).
+            // Claiming them again would run a step twice on this very replica and
+            // repeat its side effect, so the heartbeat's renewal comes first.
+            if super::lease_watch::renewal_overdue(&inner.renewed, now, inner.settings.lease_ttl) {
+                renew_leases(&inner, now).await;
+            }
             let until =
                 now + ChronoDuration::from_std(inner.settings.lease_ttl).unwrap_or_default();
             let claimed = match inner
@@ -221,13 +229,17 @@ async fn heartbeat_loop(inner: Arc<Inner>) {
             _ = inner.stopped.cancelled() => return,
             _ = tokio::time::sleep(every) => {}
         }
-        let until = inner.clock.now()
-            + ChronoDuration::from_std(inner.settings.lease_ttl).unwrap_or_default();
-        match inner.store.renew_leases(&inner.owner, until).await {
-            Ok(_) => super::lease_watch::renewed_until(&inner.renewed, until),
-            Err(e) => tracing::warn!(error = %e, "renewing leases failed"),
-        }
+        renew_leases(&inner, inner.clock.now()).await;
         inner.waiters.prune();
+    }
+}
+
+/// Extends every lease this replica holds to a full TTL from `now`.
+async fn renew_leases(inner: &Inner, now: chrono::DateTime<chrono::Utc>) {
+    let until = now + ChronoDuration::from_std(inner.settings.lease_ttl).unwrap_or_default();
+    match inner.store.renew_leases(&inner.owner, until).await {
+        Ok(_) => super::lease_watch::renewed_until(&inner.renewed, until),
+        Err(e) => tracing::warn!(error = %e, "renewing leases failed"),
     }
 }
 
