@@ -78,7 +78,7 @@ pub struct App {
     settings: Arc<Settings>,
     stop_http: CancellationToken,
     pollers: workflows::encounter::Pollers,
-    server: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<()>,
 }
 
 /// Opens the configured store and applies pending migrations.
@@ -168,11 +168,11 @@ impl App {
         };
         let router = http::router(state, ext.routes);
         let stop = stop_http.clone();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
-        });
+        let timeouts = http::serve::Timeouts {
+            header_read: settings.server.header_read_timeout,
+            idle: settings.server.idle_timeout,
+        };
+        let server = tokio::spawn(http::serve::serve(listener, router, timeouts, stop));
         let pollers = workflows::encounter::Pollers::start(engine.clone(), &services);
         tracing::info!(%addr, database = store.backend().as_str(), "careflow started");
         Ok(App {
@@ -200,8 +200,7 @@ impl App {
         let timeout = self.settings.server.shutdown_timeout;
         let mut server = self.server;
         match tokio::time::timeout(timeout, &mut server).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "HTTP server ended with an error"),
+            Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server task failed"),
             Err(_) => {
                 tracing::warn!("in-flight requests outlived the shutdown timeout; closing them");

@@ -151,6 +151,16 @@ pub struct ServerSettings {
     /// `server.shutdown_timeout`, default 20s.
     #[serde(with = "duration")]
     pub shutdown_timeout: Duration,
+    /// `server.header_read_timeout`, default 10s: how long a client may take to send
+    /// a request head, counted from connecting or from its first byte after an idle
+    /// spell; slower (or silent) connections are closed.
+    #[serde(with = "duration")]
+    pub header_read_timeout: Duration,
+    /// `server.idle_timeout`, default 75s: a keep-alive connection with no request
+    /// in flight is closed after this long. Longer than the usual proxy keep-alive
+    /// (60s), so the proxy, not the service, closes an idle connection first.
+    #[serde(with = "duration")]
+    pub idle_timeout: Duration,
     /// `server.cors_allowed_origins`, default none: origins, or `*` alone for any
     /// origin (without credentials).
     #[serde(deserialize_with = "string_list::deserialize")]
@@ -368,6 +378,17 @@ impl Settings {
         if e.retry.multiplier < 1.0 {
             return bad("engine.retry.multiplier", "must be at least 1");
         }
+        for (key, t) in [
+            (
+                "server.header_read_timeout",
+                self.server.header_read_timeout,
+            ),
+            ("server.idle_timeout", self.server.idle_timeout),
+        ] {
+            if t.is_zero() {
+                return bad(key, "must be more than 0");
+            }
+        }
         cors::check(&self.server.cors_allowed_origins).map_err(ConfigError::Invalid)?;
         self.audit.check().map_err(ConfigError::Invalid)?;
         if self.database.max_connections == 0 {
@@ -484,6 +505,23 @@ mod tests {
         s.care.critical_reply = " ".into();
         let err = s.check().unwrap_err().to_string();
         assert!(err.contains("care.critical_reply"), "{err}");
+    }
+
+    #[test]
+    fn connection_timeouts_default_sensibly_and_must_not_be_zero() {
+        let s = Settings::defaults();
+        assert_eq!(s.server.header_read_timeout, Duration::from_secs(10));
+        // Longer than a proxy's usual 60s keep-alive, so the proxy closes first.
+        assert_eq!(s.server.idle_timeout, Duration::from_secs(75));
+        for key in ["server.header_read_timeout", "server.idle_timeout"] {
+            let mut s = Settings::defaults();
+            match key {
+                "server.header_read_timeout" => s.server.header_read_timeout = Duration::ZERO,
+                _ => s.server.idle_timeout = Duration::ZERO,
+            }
+            let err = s.check().unwrap_err().to_string();
+            assert!(err.contains(key), "{key}: {err}");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod middleware;
 mod run_list;
 pub mod runs;
 pub mod schedule;
+pub mod serve;
 pub mod service_calls;
 mod stream_tokens;
 mod timeline;

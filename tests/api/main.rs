@@ -7,6 +7,7 @@ mod audit;
 mod browser;
 mod care;
 mod cli;
+mod connections;
 mod dashboard_api;
 mod deploy;
 mod discharge;
