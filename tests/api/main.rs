@@ -7,6 +7,7 @@ mod audit;
 mod browser;
 mod care;
 mod cli;
+mod cron;
 mod dashboard_api;
 mod deploy;
 mod discharge;
