@@ -275,6 +275,15 @@ pub struct EngineSettings {
     /// `engine.default_wait`, default 30s.
     #[serde(with = "duration")]
     pub default_wait: Duration,
+    /// `engine.cron_interval`, default 1s: how often each replica's ticker looks
+    /// for due cron schedules.
+    #[serde(with = "duration")]
+    pub cron_interval: Duration,
+    /// `engine.cron_grace`, default 5m: a cron tick handled later than this (or
+    /// with a later tick due too) was missed, and the schedule's catch-up policy
+    /// decides whether it fires.
+    #[serde(with = "duration")]
+    pub cron_grace: Duration,
     /// `[engine.retry]`: step retry and timeout defaults.
     pub retry: RetrySettings,
 }

@@ -16,6 +16,7 @@
 mod admission;
 mod cancel_hook;
 mod clock;
+pub mod cron;
 mod definition;
 mod error;
 mod events;

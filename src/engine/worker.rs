@@ -57,6 +57,7 @@ pub(super) fn spawn_background(inner: Arc<Inner>) {
     tokio::spawn(claim_loop(inner.clone()));
     tokio::spawn(heartbeat_loop(inner.clone()));
     tokio::spawn(notice_loop(inner.clone()));
+    tokio::spawn(super::cron::ticker::ticker_loop(inner.clone()));
     tokio::spawn(super::router::router_loop(inner));
 }
 

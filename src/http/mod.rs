@@ -9,6 +9,7 @@
 mod audit;
 mod care;
 mod cors;
+mod cron;
 mod discharge;
 mod encounters;
 pub mod error;
@@ -102,6 +103,13 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/audit", get(audit::list))
         .route("/functions", get(functions::list))
         .route("/stream-tokens", post(stream_tokens::issue))
+        .route("/cron-schedules", post(cron::create).get(cron::list))
+        .route(
+            "/cron-schedules/{id}",
+            get(cron::get).put(cron::replace).delete(cron::remove),
+        )
+        .route("/cron-schedules/{id}/pause", post(cron::pause))
+        .route("/cron-schedules/{id}/resume", post(cron::resume))
         .route("/service-calls", post(service_calls::submit))
         .route("/service-calls", get(service_calls::list_service_calls))
         .route("/service-calls/{id}", get(service_calls::get_service_call))

@@ -13,6 +13,7 @@ mod auth;
 mod auth_sql;
 mod care;
 mod connect_error;
+mod cron;
 mod discharge;
 mod encounters;
 mod error;
@@ -45,6 +46,7 @@ pub use care::{
     TaskFilter, TaskRow, TaskStore, TwilioNumberRow, UnroutedCandidate, UnroutedForTenant,
 };
 pub use care::{ConsentChangeRow, ConsentStore, EscalationContactRow, EscalationContactStore};
+pub use cron::{CronScheduleRow, CronStore, TickDone};
 pub use discharge::{
     CallOutcome, CallRow, CallStatus, CaseRow, DischargeStore, EmailOutcome, EmailRow, EmailStatus,
     NewCall, NewCase, NewEmail, NewSummary, SummaryRow,
@@ -108,6 +110,7 @@ pub trait Store:
     + ScheduleStore
     + EncounterStore
     + CareStore
+    + CronStore
     + Send
     + Sync
     + 'static

@@ -8,6 +8,7 @@ mod browser;
 mod care;
 mod cli;
 mod connections;
+mod cron;
 mod dashboard_api;
 mod deploy;
 mod discharge;

@@ -8,6 +8,7 @@ mod access_log;
 mod auth;
 mod care;
 mod columns;
+mod cron;
 mod discharge;
 mod encounters;
 mod events;

@@ -6,6 +6,7 @@
 
 pub(crate) mod consent;
 pub(crate) mod contacts;
+pub(crate) mod cron;
 mod discharge;
 mod encounter;
 mod notification;
@@ -16,6 +17,7 @@ mod task;
 
 pub(crate) use consent::consent_store;
 pub(crate) use contacts::contact_store;
+pub(crate) use cron::cron_store;
 pub(crate) use discharge::discharge_store;
 pub(crate) use encounter::encounter_store;
 pub(crate) use notification::notification_store;

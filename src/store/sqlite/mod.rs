@@ -8,6 +8,7 @@
 mod access_log;
 mod auth;
 mod care;
+mod cron;
 mod discharge;
 mod encounters;
 mod events;
