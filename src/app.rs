@@ -93,7 +93,17 @@ impl App {
     pub async fn start(settings: Settings, ext: Extensions) -> Result<App, StartError> {
         let settings = Arc::new(settings);
         let store = open_store(&settings).await?;
-        let metrics = Arc::new(Metrics::new());
+        // Request durations include `?wait=` long polls, bounded by the request timeout.
+        let metrics = Arc::new(Metrics::reaching(settings.server.request_timeout));
+        metrics.gauge(
+            "careflow_build_info",
+            "Always 1; the labels say which build and database this replica runs.",
+            &[
+                ("version", env!("CARGO_PKG_VERSION")),
+                ("database", store.backend().as_str()),
+            ],
+            1.0,
+        );
         let clock: Arc<dyn Clock> = ext.clock.unwrap_or_else(|| Arc::new(SystemClock));
         // Before anything starts, so a bad key stops start-up with nothing to undo.
         let stream_tokens = stream_tokens(&settings, store.as_ref(), clock.clone()).await?;

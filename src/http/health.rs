@@ -13,6 +13,7 @@ use super::extract::Json;
 use crate::auth::Principal;
 use crate::auth::api_key::constant_time_eq;
 use crate::providers::resilience::state_number;
+use crate::telemetry::process::ProcessFigures;
 
 /// `GET /healthz`: the process is alive.
 pub async fn healthz() -> Json<serde_json::Value> {
@@ -52,11 +53,13 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         &[],
         state.engine.active_runs() as f64,
     );
+    // The queue is the shared database's: every replica reports the same figure, so
+    // it is labelled as such and aggregated with max(), never sum().
     if let Ok((queued, oldest)) = state.store.queue_stats().await {
         state.metrics.gauge(
             "careflow_queue_depth",
-            "Queued runs (all tenants), as last counted.",
-            &[],
+            "Queued runs of all tenants in the shared database (the same on every replica: aggregate with max).",
+            &[("scope", "database")],
             queued as f64,
         );
         let age = oldest
@@ -69,6 +72,8 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
             age,
         );
     }
+    pool_metrics(&state);
+    process_metrics(&state);
     // By provider kind only: endpoints (hosts, sources) are many and user-given,
     // so their detail stays in `GET /v1/providers`.
     for p in state.services.resilience.provider_totals() {
@@ -110,6 +115,74 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
+}
+
+/// This replica's database connections, per pool.
+fn pool_metrics(state: &AppState) {
+    for pool in state.store.pool_usage() {
+        let name = [("pool", pool.pool)];
+        let m = &state.metrics;
+        m.gauge(
+            "careflow_db_pool_connections",
+            "Open database connections of this replica's pool.",
+            &name,
+            f64::from(pool.size),
+        );
+        m.gauge(
+            "careflow_db_pool_idle_connections",
+            "Open database connections not lent out.",
+            &name,
+            f64::from(pool.idle),
+        );
+        m.gauge(
+            "careflow_db_pool_in_use_connections",
+            "Database connections lent out to a query or transaction.",
+            &name,
+            f64::from(pool.in_use()),
+        );
+        m.gauge(
+            "careflow_db_pool_max_connections",
+            "The most connections the pool may open.",
+            &name,
+            f64::from(pool.max),
+        );
+    }
+}
+
+/// The process's CPU, memory and file descriptors (left out where unreadable).
+fn process_metrics(state: &AppState) {
+    let f = ProcessFigures::read();
+    let m = &state.metrics;
+    if let Some(v) = f.cpu_seconds {
+        m.set_counter(
+            "process_cpu_seconds_total",
+            "User and system CPU time spent, in seconds.",
+            &[],
+            v,
+        );
+    }
+    for (name, help, value) in [
+        (
+            "process_resident_memory_bytes",
+            "Resident memory size, in bytes.",
+            f.resident_memory_bytes,
+        ),
+        ("process_open_fds", "Open file descriptors.", f.open_fds),
+        (
+            "process_max_fds",
+            "The most file descriptors the process may open.",
+            f.max_fds,
+        ),
+        (
+            "process_start_time_seconds",
+            "Start time of the process since the Unix epoch, in seconds.",
+            f.start_time_seconds,
+        ),
+    ] {
+        if let Some(v) = value {
+            m.gauge(name, help, &[], v);
+        }
+    }
 }
 
 /// True when no metrics token is configured, or the request presents it as a bearer

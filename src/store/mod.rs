@@ -134,6 +134,41 @@ pub trait Store:
 
     /// Closes the connection pool.
     async fn close(&self);
+
+    /// This replica's connection pools as they are now, for metrics.
+    fn pool_usage(&self) -> Vec<PoolUsage>;
+}
+
+/// One connection pool's use at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Which pool: `main` (PostgreSQL), `writer` or `reader` (SQLite).
+    pub pool: &'static str,
+    /// Connections open now.
+    pub size: u32,
+    /// Open connections not lent out.
+    pub idle: u32,
+    /// The most connections the pool may open.
+    pub max: u32,
+}
+
+impl PoolUsage {
+    /// The usage of an sqlx pool.
+    pub(crate) fn of<DB: sqlx::Database>(pool: &'static str, p: &sqlx::Pool<DB>) -> Self {
+        let size = p.size();
+        Self {
+            pool,
+            size,
+            // Idle is counted apart from size: never report more idle than open.
+            idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX).min(size),
+            max: p.options().get_max_connections(),
+        }
+    }
+
+    /// Connections lent out (serving a query or a transaction).
+    pub fn in_use(&self) -> u32 {
+        self.size - self.idle
+    }
 }
 
 /// Opens the store named by the settings: PostgreSQL for a `postgres://` URL, else

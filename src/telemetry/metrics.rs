@@ -7,8 +7,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
+use std::time::Duration;
 
-/// Upper bounds (seconds) of latency histogram buckets.
+/// Upper bounds (seconds) of latency histogram buckets, before those added to
+/// reach the longest request (see [`Metrics::reaching`]).
 pub const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
@@ -28,10 +30,15 @@ struct Families {
     counters: BTreeMap<(&'static str, Labels), f64>,
     gauges: BTreeMap<(&'static str, Labels), f64>,
     histograms: BTreeMap<(&'static str, Labels), Histogram>,
+    /// Upper bounds (seconds) of every histogram's buckets, ascending.
+    buckets: Vec<f64>,
 }
 
+/// Longer bounds added, below the longest request, so slow answers (long polls)
+/// land in a bucket of their own instead of all in `+Inf`.
+const LONG_BUCKETS: &[f64] = &[60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0];
+
 /// The service's metrics. Cheap to update from any task.
-#[derive(Default)]
 pub struct Metrics {
     // A plain mutex: updates are a map lookup and an add, never held across an await.
     families: Mutex<Families>,
@@ -42,9 +49,32 @@ fn labels(pairs: &[(&'static str, &str)]) -> Labels {
 }
 
 impl Metrics {
-    /// An empty registry.
+    /// An empty registry with the standard latency buckets.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_buckets(LATENCY_BUCKETS.to_vec())
+    }
+
+    /// An empty registry whose histograms reach `longest` (the request timeout, which
+    /// bounds every `?wait=`): its buckets are the standard ones, longer ones below
+    /// `longest`, and `longest` itself.
+    pub fn reaching(longest: Duration) -> Self {
+        let top = longest.as_secs_f64();
+        let mut buckets = LATENCY_BUCKETS.to_vec();
+        for &b in LONG_BUCKETS.iter().chain([&top]) {
+            if buckets.last().is_none_or(|last| b > *last) && b <= top {
+                buckets.push(b);
+            }
+        }
+        Self::with_buckets(buckets)
+    }
+
+    fn with_buckets(buckets: Vec<f64>) -> Self {
+        Self {
+            families: Mutex::new(Families {
+                buckets,
+                ..Families::default()
+            }),
+        }
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Families) -> R) -> R {
@@ -110,9 +140,9 @@ impl Metrics {
             f.help.entry(name).or_insert(("histogram", help));
             let h = f.histograms.entry((name, labels(pairs))).or_default();
             if h.buckets.is_empty() {
-                h.buckets = vec![0; LATENCY_BUCKETS.len()];
+                h.buckets = vec![0; f.buckets.len()];
             }
-            for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
+            for (i, bound) in f.buckets.iter().enumerate() {
                 if seconds <= *bound {
                     h.buckets[i] += 1;
                 }
@@ -142,7 +172,7 @@ impl Metrics {
                 match *kind {
                     "counter" => write_samples(&mut out, name, &f.counters),
                     "gauge" => write_samples(&mut out, name, &f.gauges),
-                    _ => write_histograms(&mut out, name, &f.histograms),
+                    _ => write_histograms(&mut out, name, &f.histograms, &f.buckets),
                 }
             }
             out
@@ -181,9 +211,10 @@ fn write_histograms(
     out: &mut String,
     name: &str,
     map: &BTreeMap<(&'static str, Labels), Histogram>,
+    buckets: &[f64],
 ) {
     for ((n, l), h) in map.iter().filter(|((n, _), _)| *n == name) {
-        for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
+        for (i, bound) in buckets.iter().enumerate() {
             let le = format_labels(l, Some(("le", bound.to_string())));
             let _ = writeln!(out, "{n}_bucket{le} {}", h.buckets[i]);
         }
@@ -194,9 +225,29 @@ fn write_histograms(
     }
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histograms_reach_the_longest_request() {
+        let m = Metrics::reaching(Duration::from_secs(90));
+        m.observe("lat_seconds", "Latency.", &[], 75.0);
+        let text = m.render();
+        assert!(text.contains("lat_seconds_bucket{le=\"60\"} 0"), "{text}");
+        assert!(text.contains("lat_seconds_bucket{le=\"90\"} 1"), "{text}");
+        assert!(!text.contains("le=\"120\""), "{text}");
+        // A round timeout adds no duplicate bound.
+        let m = Metrics::reaching(Duration::from_secs(60));
+        m.observe("lat_seconds", "Latency.", &[], 1.0);
+        assert_eq!(m.render().matches("le=\"60\"").count(), 1);
+    }
 
     #[test]
     fn renders_counters_and_cumulative_histogram_buckets() {

@@ -6,6 +6,7 @@
 
 pub mod access_log;
 pub mod metrics;
+pub mod process;
 
 use std::io::IsTerminal;
 

@@ -93,7 +93,7 @@ async fn health_and_readiness_answer(backend: Backend) {
         "{metrics}"
     );
     for line in [
-        "careflow_queue_depth 0",
+        "careflow_queue_depth{scope=\"database\"} 0",
         "careflow_queue_oldest_age_seconds 0",
         "careflow_provider_breaker_state{provider=\"llm\"} 0",
         "# TYPE careflow_http_request_duration_seconds histogram",

@@ -49,6 +49,7 @@ mod jwks;
 #[path = "../common/lab.rs"]
 mod lab;
 mod logs;
+mod metrics;
 #[path = "../common/ods.rs"]
 mod ods;
 mod outage;

@@ -210,4 +210,8 @@ impl Store for PgStore {
         self.stop_listening.cancel();
         self.pool.close().await;
     }
+
+    fn pool_usage(&self) -> Vec<super::PoolUsage> {
+        vec![super::PoolUsage::of("main", &self.pool)]
+    }
 }

@@ -181,6 +181,13 @@ impl Store for SqliteStore {
         self.writer.close().await;
         self.reader.close().await;
     }
+
+    fn pool_usage(&self) -> Vec<super::PoolUsage> {
+        vec![
+            super::PoolUsage::of("writer", &self.writer),
+            super::PoolUsage::of("reader", &self.reader),
+        ]
+    }
 }
 
 #[cfg(test)]
