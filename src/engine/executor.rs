@@ -120,6 +120,7 @@ impl Executor {
             tracing::warn!(run.id = %self.run.run_id, "run abandoned: lease lost, store unreachable or attempt lost");
         }
         self.inner.forget_active(self.run.run_id);
+        self.inner.idle.moved();
     }
 
     async fn run_loop(&mut self) -> Stop {
@@ -261,6 +262,7 @@ impl Executor {
     async fn idle_until(&mut self, until: DateTime<Utc>) {
         let now = self.inner.clock.now();
         let wait = (until - now).to_std().unwrap_or(Duration::ZERO);
+        self.inner.idle.timer_set(self.run.run_id, until);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             // A moved clock or a notice may make something due earlier.
@@ -268,6 +270,7 @@ impl Executor {
             _ = self.cancel.cancelled(), if !self.cancelled => { self.cancelled = true; }
             _ = self.inner.shutdown.cancelled() => {}
         }
+        self.inner.idle.timer_done(self.run.run_id);
     }
 
     fn spawn(&mut self, index: usize) {

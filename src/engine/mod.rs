@@ -22,6 +22,7 @@ mod error;
 mod events;
 mod executor;
 mod functions;
+mod idle;
 mod lease_watch;
 mod lost;
 mod options;
@@ -51,6 +52,7 @@ pub use definition::{
 };
 pub use error::{EngineError, EngineResult};
 pub use functions::{CancelOn, Concurrency, Debounce, FunctionSpec, Trigger, key_of};
+pub use idle::Busy;
 pub use lost::never_reported;
 pub use options::{RunOptions, StepToggle, escape_pointer};
 pub use plan::{DryRunPlan, SkippedStep};
@@ -94,6 +96,10 @@ struct Inner {
     stopped: CancellationToken,
     /// Wakes callers waiting for events to be routed.
     routed: Notify,
+    /// Wakes the event router (after the clock moved, a lease may have lapsed).
+    route_now: Notify,
+    /// What [`Engine::until_idle`] reads.
+    idle: idle::IdleState,
     /// Queued work may be waiting for a free slot (set by notices and full claims,
     /// cleared when a claim finds less than it could take).
     backlog: Arc<std::sync::atomic::AtomicBool>,
@@ -180,6 +186,8 @@ impl Engine {
             shutdown: CancellationToken::new(),
             stopped: CancellationToken::new(),
             routed: Notify::new(),
+            route_now: Notify::new(),
+            idle: idle::IdleState::default(),
             backlog: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             renewed: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         });
@@ -210,6 +218,7 @@ impl Engine {
     pub fn poke(&self) {
         self.inner.poke.notify_one();
         self.inner.tick.notify_waiters();
+        self.inner.route_now.notify_one();
     }
 
     /// Waits until the event router finishes a batch (or `timeout` passes).

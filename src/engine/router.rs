@@ -70,13 +70,18 @@ pub(super) async fn router_loop(inner: Arc<Inner>) {
                 Ok(_) => continue,
                 Err(RecvError::Closed) => return,
             },
+            _ = inner.route_now.notified() => {}
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
         while let Ok(_n) = notices.try_recv() {}
-        if let Err(e) = route_pending(&inner, &mut held).await {
-            // Start over from what the store holds.
-            held = Held::default();
-            tracing::warn!(error = %e, "routing events failed; will retry");
+        match route_pending(&inner, &mut held).await {
+            Ok(()) if held.renewed_at.is_some() => inner.idle.routed_to(held.position),
+            Ok(()) => inner.idle.routed_elsewhere(),
+            Err(e) => {
+                // Start over from what the store holds.
+                held = Held::default();
+                tracing::warn!(error = %e, "routing events failed; will retry");
+            }
         }
     }
 }
@@ -129,6 +134,7 @@ async fn route_pending(inner: &Arc<Inner>, held: &mut Held) -> Result<(), Engine
         if effects && !persist(inner, held).await? {
             return Ok(());
         }
+        inner.idle.routed_to(last);
         inner.routed.notify_waiters();
         if (batch.len() as i64) < BATCH {
             return Ok(());

@@ -433,6 +433,11 @@ pub trait RunStore {
     /// Queued runs (all tenants) and the submission time of the oldest, for metrics.
     async fn queue_stats(&self) -> StoreResult<(i64, Option<DateTime<Utc>>)>;
 
+    /// Runs (all tenants) a claim at `now` would look at: queued and due, parked
+    /// with a due timer, or running under an expired lease. Concurrency limits
+    /// are not applied.
+    async fn due_runs(&self, now: DateTime<Utc>) -> StoreResult<i64>;
+
     /// Cancels a run that no replica holds (queued, sleeping, waiting) at once, or
     /// flags a running one for its holder. Returns the run's status afterwards.
     async fn request_cancel(

@@ -1,11 +1,9 @@
 //! The API the dashboard's views read: run filters, a run's timeline and the queue.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, json, lab, until};
+use crate::helpers::{Backend, TestApp, eventually, json, lab, until};
 use crate::lab::Recorder;
 
 async fn spawn(backend: Backend) -> TestApp {
@@ -83,15 +81,15 @@ async fn a_timeline_shows_attempts_retry_waits_and_parked_time(backend: Backend)
     let r = app.post("/v1/workflows/lab/runs?wait=20s", &body).await;
     let run = json(r).await["runId"].as_str().unwrap().to_string();
     // The last events are listed a few milliseconds after the run ends.
-    let mut t = Value::Null;
-    for _ in 0..200 {
-        t = json(app.get(&format!("/v1/runs/{run}/timeline")).await).await;
-        let d = &t["steps"][3]["spans"][0];
-        if d["outcome"] == "completed" {
-            break;
+    let t = eventually("step d's attempt to show as completed", || async {
+        let t = json(app.get(&format!("/v1/runs/{run}/timeline")).await).await;
+        if t["steps"][3]["spans"][0]["outcome"] == "completed" {
+            Ok(t)
+        } else {
+            Err(t["steps"][3].clone())
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
     let names: Vec<&str> = t["steps"]
         .as_array()
         .unwrap()
@@ -116,15 +114,16 @@ async fn a_timeline_shows_attempts_retry_waits_and_parked_time(backend: Backend)
     // A parked step shows an open parked span until it wakes.
     let nap = submit(&app, "nap", json!({"input": {"seconds": 60}})).await;
     until(&app, &nap, |v| v["status"] == "sleeping").await;
-    let mut wait = Value::Null;
-    for _ in 0..200 {
+    let wait = eventually("the nap step's parked span", || async {
         let t = json(app.get(&format!("/v1/runs/{nap}/timeline")).await).await;
-        wait = t["steps"][0].clone();
+        let wait = t["steps"][0].clone();
         if wait["spans"].as_array().unwrap().len() == 2 {
-            break;
+            Ok(wait)
+        } else {
+            Err(wait)
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
     assert_eq!(wait["spans"][1]["kind"], "parked", "{wait}");
     assert!(wait["spans"][1]["end"].is_null());
     assert!(wait["spans"][1]["until"].is_string());

@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::fake_fhir::FakeFhir;
 use crate::fake_pa_llm::FakeLlm;
-use crate::helpers::{Backend, TestApp, json, step};
+use crate::helpers::{Backend, TestApp, eventually, json, step};
 use crate::sse::SseClient;
 
-const T: Duration = Duration::from_secs(30);
+const T: Duration = crate::helpers::DEADLINE;
 
 pub(crate) fn source(name: &str, base_url: &str, poll: bool) -> SourceSettings {
     SourceSettings {
@@ -54,8 +54,7 @@ pub(crate) async fn spawn(
 
 /// The tenant's events of one type, once at least `n` are listed.
 pub(crate) async fn events(app: &TestApp, event_type: &str, n: usize) -> Vec<Value> {
-    let started = Instant::now();
-    loop {
+    eventually(&format!("{n} {event_type} events"), || async {
         let listed = json(
             app.get(&format!("/v1/events?eventType={event_type}&limit=1000"))
                 .await,
@@ -63,15 +62,12 @@ pub(crate) async fn events(app: &TestApp, event_type: &str, n: usize) -> Vec<Val
         .await;
         let found = listed["events"].as_array().unwrap().clone();
         if found.len() >= n {
-            return found;
+            Ok(found)
+        } else {
+            Err(format!("{} of them", found.len()))
         }
-        assert!(
-            started.elapsed() < T,
-            "only {} {event_type} events after {T:?}",
-            found.len()
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    })
+    .await
 }
 
 /// The tenant's `encounter` runs, every page.
@@ -92,29 +88,41 @@ async fn runs(app: &TestApp) -> Vec<Value> {
     }
 }
 
-/// Waits until `n` encounter runs completed, within `limit`. Their `PA_FORM_READY`
-/// events are counted first (one cheap query), then the runs are read.
-async fn completed(app: &TestApp, n: usize, limit: Duration) -> Vec<Value> {
-    let started = Instant::now();
-    loop {
+/// Waits until `n` encounter runs completed, each wait bounded by the one deadline:
+/// a burst may take longer in all, so the wait is for progress (one more form
+/// ready) until all are. Their `PA_FORM_READY` events are counted first (one cheap
+/// query), then the runs are read.
+async fn completed(app: &TestApp, n: usize) -> Vec<Value> {
+    let ready_forms = || async {
         let ready = json(
             app.get("/v1/events?eventType=PA_FORM_READY&limit=1000")
                 .await,
         )
         .await;
-        let ready = ready["events"].as_array().unwrap().len();
-        if ready >= n {
-            let all = runs(app).await;
-            if all.iter().filter(|r| r["status"] == "completed").count() >= n {
-                return all;
-            }
-        }
-        assert!(
-            started.elapsed() < limit,
-            "{ready} of {n} forms ready after {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        ready["events"].as_array().unwrap().len()
+    };
+    let mut ready = 0;
+    while ready < n {
+        let before = ready;
+        ready = eventually(
+            &format!("more than {before} of {n} forms ready"),
+            || async {
+                let now = ready_forms().await;
+                if now > before { Ok(now) } else { Err(now) }
+            },
+        )
+        .await;
     }
+    eventually(&format!("{n} encounter runs completed"), || async {
+        let all = runs(app).await;
+        let done = all.iter().filter(|r| r["status"] == "completed").count();
+        if done >= n {
+            Ok(all)
+        } else {
+            Err(format!("{done} completed"))
+        }
+    })
+    .await
 }
 
 /// Checks that each encounter has exactly one run and that the FHIR server was read
@@ -315,21 +323,25 @@ async fn polled_encounters_are_submitted_once_each_across_restarts(backend: Back
     }
     fake.add_encounter_with_status("enc-open", "2025-03-01T09:30:00Z", "in-progress");
     let mut app = spawn(backend, &fake, true, |_| {}).await;
-    completed(&app, 5, T).await;
+    completed(&app, 5).await;
 
     app.restart(Default::default()).await;
     // One written later at the cursor's very instant, one after it.
     fake.add_encounter("enc-6", "2025-03-01T11:00:00Z");
     fake.add_encounter("enc-7", "2025-03-01T12:00:00Z");
-    let all = completed(&app, 7, T).await;
+    let all = completed(&app, 7).await;
 
     // Let the poller search a few more times: nothing may be submitted again.
     let searches = fake.count("/Encounter?");
-    let started = Instant::now();
-    while fake.count("/Encounter?") < searches + 6 {
-        assert!(started.elapsed() < T, "the poller stopped polling");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("six more searches by the poller", || async {
+        let now = fake.count("/Encounter?");
+        if now >= searches + 6 {
+            Ok(())
+        } else {
+            Err(now - searches)
+        }
+    })
+    .await;
     assert_eq!(runs(&app).await.len(), 7);
     let mut ids: Vec<String> = all
         .iter()
@@ -365,7 +377,7 @@ async fn a_crash_before_the_cursor_was_saved_repeats_nothing(backend: Backend) {
         fake.add_encounter(id, at);
     }
     let mut app = spawn(backend, &fake, true, |_| {}).await;
-    completed(&app, 3, T).await;
+    completed(&app, 3).await;
 
     // A crash that lost every cursor save: the runs exist, the cursor says nothing
     // was submitted, and the dead poller's lease is left to expire.
@@ -402,11 +414,18 @@ async fn a_crash_before_the_cursor_was_saved_repeats_nothing(backend: Backend) {
 
     // The new poller takes the expired lease, reads everything again, and then polls
     // from its new cursor.
-    let started = Instant::now();
-    while from_scratch(&fake) < 2 || !fake.requests().last().unwrap().contains("_lastUpdated=ge") {
-        assert!(started.elapsed() < T, "{:?}", fake.requests());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        "a search from scratch, then one from the new cursor",
+        || async {
+            let requests = fake.requests();
+            if from_scratch(&fake) >= 2 && requests.last().unwrap().contains("_lastUpdated=ge") {
+                Ok(())
+            } else {
+                Err(requests)
+            }
+        },
+    )
+    .await;
     processed_once_each(&fake, &runs(&app).await, 3);
     assert_eq!(events(&app, "EncounterDetected", 3).await.len(), 3);
 }
@@ -624,7 +643,7 @@ async fn a_burst_of_encounters_is_absorbed_with_bounded_concurrency(backend: Bac
     })
     .await;
 
-    let all = completed(&app, BURST, Duration::from_secs(120)).await;
+    let all = completed(&app, BURST).await;
 
     let elapsed = started.elapsed();
     assert_eq!(all.len(), BURST);
@@ -707,7 +726,7 @@ async fn two_replicas_never_process_the_same_encounter_twice() {
     .await;
     let second = app.replica(Default::default()).await;
 
-    let all = completed(&app, N, Duration::from_secs(90)).await;
+    let all = completed(&app, N).await;
 
     assert_eq!(all.len(), N);
     processed_once_each(&fake, &all, N);

@@ -3,7 +3,7 @@
 //! version, a new analysis, the old form superseded), and FHIR outages that runs wait
 //! out, with failed encounters retried once their source recovers.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use careflow::config::BreakerConfig;
 use serde_json::{Value, json};
@@ -11,9 +11,7 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::encounter::{events, pdf_text, spawn};
 use crate::fake_fhir::FakeFhir;
-use crate::helpers::{Backend, TestApp, json, step};
-
-const T: Duration = Duration::from_secs(30);
+use crate::helpers::{Backend, TestApp, json, step, until};
 
 /// The tenant's events (every type) of one run.
 async fn events_of_run(app: &TestApp, run: &str) -> Vec<Value> {
@@ -138,19 +136,6 @@ async fn an_amended_encounter_is_processed_again_and_its_old_form_is_superseded(
     assert_eq!(state["versionId"], "3");
 }
 
-/// The run's status, read until `check` holds.
-async fn run_until(app: &TestApp, run: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let started = Instant::now();
-    loop {
-        let v = json(app.get(&format!("/v1/runs/{run}")).await).await;
-        if check(&v) {
-            return v;
-        }
-        assert!(started.elapsed() < T, "run {run} stuck: {v}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
 async fn runs_wait_out_a_fhir_outage_and_failed_encounters_are_retried_when_it_ends(
     backend: Backend,
 ) {
@@ -193,13 +178,13 @@ async fn runs_wait_out_a_fhir_outage_and_failed_encounters_are_retried_when_it_e
     let delayed = events(&app, "EncounterProcessingDelayed", 1).await;
     assert_eq!(delayed[0]["data"]["encounterId"], "enc-1");
     assert_eq!(delayed[0]["data"]["step"], "hydrate");
-    let parked = run_until(&app, &run_1, |r| r["status"] == "sleeping").await;
+    let parked = until(&app, &run_1, |r| r["status"] == "sleeping").await;
     let first_wake = parked["wakesAt"].clone();
 
     // A minute later it tries again, fails, and parks again; enc-2 starts waiting.
     let reads = fake.count("/Encounter/enc-1");
     app.advance(Duration::from_secs(61));
-    run_until(&app, &run_1, |r| {
+    until(&app, &run_1, |r| {
         r["status"] == "sleeping" && r["wakesAt"] != first_wake
     })
     .await;
@@ -212,16 +197,16 @@ async fn runs_wait_out_a_fhir_outage_and_failed_encounters_are_retried_when_it_e
     let failed = events(&app, "EncounterProcessingFailed", 1).await;
     assert_eq!(failed[0]["data"]["encounterId"], "enc-1");
     assert_eq!(failed[0]["data"]["kind"], "retryable");
-    run_until(&app, &run_1, |r| r["status"] == "failed").await;
+    until(&app, &run_1, |r| r["status"] == "failed").await;
     let waiting = json(app.get(&format!("/v1/runs/{run_2}")).await).await;
     assert_eq!(waiting["status"], "sleeping", "{waiting}");
 
     // The server recovers: enc-1 is retried by itself, enc-2 finishes at its next try.
     fake.set_down(false);
-    let done_1 = run_until(&app, &run_1, |r| r["status"] == "completed").await;
+    let done_1 = until(&app, &run_1, |r| r["status"] == "completed").await;
     assert_eq!(step(&done_1, "notify")["status"], "completed");
     app.advance(Duration::from_secs(61));
-    run_until(&app, &run_2, |r| r["status"] == "completed").await;
+    until(&app, &run_2, |r| r["status"] == "completed").await;
     for id in ["enc-1", "enc-2"] {
         let state = json(app.get(&format!("/v1/encounters/{id}")).await).await;
         assert_eq!(state["status"], "completed", "{state}");

@@ -406,7 +406,7 @@ async fn a_sleeping_run_holds_no_worker_and_wakes_at_its_time(backend: Backend) 
     );
     // Not due yet: nothing happens.
     app.advance(Duration::from_secs(1800));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.settle().await;
     assert_eq!(
         json(app.get(&format!("/v1/runs/{id}")).await).await["status"],
         "sleeping"

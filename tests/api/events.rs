@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, json, lab};
+use crate::helpers::{Backend, TestApp, eventually, json, lab};
 use crate::lab::Recorder;
 use crate::sse::SseClient;
 
-const T: Duration = Duration::from_secs(10);
+const T: Duration = crate::helpers::DEADLINE;
 
 async fn spawn(backend: Backend, adjust: impl FnOnce(&mut careflow::config::Settings)) -> TestApp {
     TestApp::spawn_with(backend, adjust, lab(&Recorder::default())).await
@@ -81,18 +81,22 @@ async fn reconnecting_with_last_event_id_replays_exactly_what_was_missed(backend
     let second = run(&app).await;
     // Events become readable once positioned, a moment after their commit: wait for
     // the second run's last event to be listed.
-    let mut everything = Value::Null;
-    for _ in 0..200 {
-        everything = json(app.get("/v1/events?limit=1000").await).await;
+    let everything = eventually("the second run's run.completed to be listed", || async {
+        let everything = json(app.get("/v1/events?limit=1000").await).await;
         let done =
             everything["events"].as_array().unwrap().iter().any(|e| {
                 e["eventType"] == "run.completed" && e["data"]["runId"] == second.as_str()
             });
         if done {
-            break;
+            Ok(everything)
+        } else {
+            Err(format!(
+                "{} events",
+                everything["events"].as_array().unwrap().len()
+            ))
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
     let missed: Vec<i64> = everything["events"]
         .as_array()
         .unwrap()
@@ -126,9 +130,32 @@ async fn stalled_subscriber(app: &TestApp) -> tokio::net::TcpStream {
         "GET /v1/events/stream?workflow=lab HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nAccept: text/event-stream\r\n\r\n",
         app.token
     );
+    let before = subscribers(app).await;
     slow.write_all(request.as_bytes()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    eventually("the stalled subscriber to be connected", || async {
+        let now = subscribers(app).await;
+        if now > before { Ok(()) } else { Err(now) }
+    })
+    .await;
     slow
+}
+
+/// Event stream subscribers connected to the service, from its metrics.
+async fn subscribers(app: &TestApp) -> u64 {
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("careflow_sse_subscribers "))
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .map_or(0, |n| n as u64)
 }
 
 /// Reads a stalled subscriber's stream (with a normal window now) up to its `lagged`
@@ -140,7 +167,7 @@ async fn read_until_lagged(mut slow: tokio::net::TcpStream) -> Value {
         .unwrap();
     let mut text = String::new();
     let mut buf = vec![0u8; 65536];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let deadline = tokio::time::Instant::now() + T;
     let lagged_data = |text: &str| {
         text.split("event: lagged\n")
             .nth(1)

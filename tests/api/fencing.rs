@@ -3,7 +3,6 @@
 //! the step.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use careflow::engine::Clock;
 use chrono::{DateTime, Utc};
@@ -16,7 +15,7 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::fake_partner::Reply;
-use crate::helpers::{Backend, TestApp, json, lab, step};
+use crate::helpers::{Backend, TestApp, eventually, json, lab, step};
 use crate::lab::Recorder;
 use crate::service_calls::{call_to, event_types, run_of, settle, spawn_with, submit};
 
@@ -70,13 +69,13 @@ async fn lapse(app: &TestApp, backend: Backend, run: Uuid, at: DateTime<Utc>) {
 
 /// Waits until no run executes on the app's replica.
 async fn until_idle(app: &TestApp) {
-    for _ in 0..400 {
-        if app.app().engine.active_runs() == 0 {
-            return;
+    eventually("the replica to stop executing runs", || async {
+        match app.app().engine.active_runs() {
+            0 => Ok(()),
+            n => Err(format!("{n} executing")),
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the replica kept executing a run");
+    })
+    .await
 }
 
 async fn a_replica_that_lost_its_lease_mid_request_writes_nothing(backend: Backend) {

@@ -12,7 +12,7 @@ use careflow::engine::{
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, json, step, until};
+use crate::helpers::{Backend, TestApp, eventually, json, step, until};
 
 #[derive(Clone, Default)]
 struct Calls(Arc<Mutex<Vec<Call>>>);
@@ -263,7 +263,7 @@ async fn an_event_sent_before_the_wait_began_does_not_match(backend: Backend) {
     .await;
     let id = answer["runs"][0]["runId"].as_str().unwrap().to_string();
     until(&app, &id, |v| v["status"] == "waiting").await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    app.settle().await;
     assert_eq!(
         json(app.get(&format!("/v1/runs/{id}")).await).await["status"],
         "waiting"
@@ -298,16 +298,16 @@ async fn a_cancelling_event_cancels_the_matching_run_only(backend: Backend) {
     assert_eq!(done["status"], "completed");
     // Only the uncancelled run warned (events are listed once positioned, a moment
     // after their commit).
-    let mut warned = Vec::new();
-    for _ in 0..500 {
+    let warned = eventually("a test/warned event", || async {
         let listed = json(app.get("/v1/events?eventType=test/warned").await).await;
-        warned = listed["events"].as_array().unwrap().clone();
-        if !warned.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(warned.len(), 1);
+        let warned = listed["events"].as_array().unwrap().clone();
+        (!warned.is_empty()).then_some(warned)
+    })
+    .await;
+    // Everything due has happened by now: a second warning would be listed too.
+    app.settle().await;
+    let listed = json(app.get("/v1/events?eventType=test/warned").await).await;
+    assert_eq!(listed["events"].as_array().unwrap().len(), 1);
     assert_eq!(warned[0]["data"]["taskId"], "t-2");
 }
 
@@ -408,7 +408,7 @@ async fn a_future_timestamp_delays_the_trigger(backend: Backend) {
         json!({"name": "test/hello", "data": {"who": "later"}, "ts": at}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.settle().await;
     let runs = json(app.get("/v1/runs?workflow=greet").await).await;
     let run = &runs["runs"][0];
     assert_eq!(run["status"], "queued", "{runs}");

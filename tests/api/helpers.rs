@@ -132,6 +132,15 @@ impl TestApp {
         self.clock.advance(by);
         self.app().engine.poke();
     }
+
+    /// Waits until the engine has nothing left to do by the current clock (no run
+    /// executing or due, every event routed), so a test can assert that something
+    /// did not happen: had it been going to happen, it would have by now.
+    pub async fn settle(&self) {
+        if let Err(busy) = self.app().engine.until_idle(DEADLINE).await {
+            panic!("the engine was still busy after {DEADLINE:?}: {busy}");
+        }
+    }
 }
 
 async fn start(settings: &Settings, clock: Arc<ManualClock>, mut ext: Extensions) -> App {
@@ -181,17 +190,36 @@ pub fn lab(rec: &crate::lab::Recorder) -> impl Fn() -> Extensions + use<> {
     }
 }
 
+pub use crate::wait::{DEADLINE, eventually};
+
+/// A run's status and its steps' statuses, to show in a failed wait.
+pub fn run_summary(run: &Value) -> String {
+    let steps: Vec<String> = run["steps"]
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .map(|s| format!("{}={}", s["name"], s["status"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("status {} steps [{}]", run["status"], steps.join(", "))
+}
+
 /// Polls a run until `check` holds (for states that have no notification, such as
-/// "step b is running"), failing after a few seconds.
+/// "step b is running") and returns it.
 pub async fn until(app: &TestApp, run: &str, check: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..400 {
-        let v = json(app.get(&format!("/v1/runs/{run}")).await).await;
-        if check(&v) {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("run {run} never reached the expected state");
+    eventually(
+        &format!("run {run} to reach the expected state"),
+        || async {
+            let v = json(app.get(&format!("/v1/runs/{run}")).await).await;
+            if check(&v) {
+                Ok(v)
+            } else {
+                Err(run_summary(&v))
+            }
+        },
+    )
+    .await
 }
 
 /// The step named `name` of a run view.

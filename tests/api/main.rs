@@ -63,8 +63,11 @@ mod resilience;
 mod schedule;
 mod service_call_keys;
 mod service_calls;
+mod settle;
 #[path = "../common/sse.rs"]
 mod sse;
 mod startup;
 mod stream_tokens;
 mod ui;
+#[path = "../common/wait.rs"]
+mod wait;

@@ -126,7 +126,7 @@ async fn a_breaker_opens_fails_fast_half_opens_and_closes_again(backend: Backend
         .post("/v1/workflows/probe/runs?wait=0", &json!({"input": {}}))
         .await;
     let id = json(r).await["runId"].as_str().unwrap().to_string();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.settle().await;
     assert_eq!(
         fake.calls.load(Ordering::SeqCst),
         3,

@@ -10,7 +10,7 @@ use crate::helpers::{Backend, TestApp, json, lab};
 use crate::lab::Recorder;
 use crate::sse::SseClient;
 
-const T: Duration = Duration::from_secs(10);
+const T: Duration = crate::helpers::DEADLINE;
 
 async fn spawn(backend: Backend) -> TestApp {
     TestApp::spawn_with(backend, |_| {}, lab(&Recorder::default())).await

@@ -76,7 +76,10 @@ impl Drop for TestDb {
         };
         // Drop runs inside the test's runtime, which may be single-threaded and
         // cannot be blocked on: the drop gets a thread and a runtime of its own.
-        // `with (force)` ends the connections a service under test still holds.
+        // The service under test may still be running (its tasks end with the
+        // runtime, after the test's locals are dropped) and its pool reconnects:
+        // connections are refused first, then `with (force)` ends those open, so
+        // none can slip in between and make the drop fail.
         let admin = admin_url();
         let dropped = std::thread::spawn(move || {
             use sqlx::Connection;
@@ -88,16 +91,24 @@ impl Drop for TestDb {
                 let mut conn = sqlx::PgConnection::connect(&admin)
                     .await
                     .map_err(|e| e.to_string())?;
-                sqlx::query(&format!("drop database if exists {name} with (force)"))
+                sqlx::query(&format!("alter database {name} allow_connections false"))
                     .execute(&mut conn)
                     .await
                     .map_err(|e| e.to_string())?;
+                sqlx::query(&format!("drop database if exists {name} with (force)"))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| format!("{name}: {e}"))?;
                 Ok::<_, String>(())
             })
         })
-        .join();
-        if let Ok(Err(e)) = dropped {
-            eprintln!("could not drop a test database: {e}");
+        .join()
+        .unwrap_or_else(|_| Err("the thread dropping it panicked".into()));
+        if let Err(e) = dropped {
+            // Straight to stderr: the test harness swallows `eprintln!` of a test
+            // that passed, and a database left behind must not go unnoticed.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "could not drop a test database: {e}");
         }
     }
 }

@@ -37,6 +37,9 @@ mod poison;
 mod proxy;
 mod resume;
 mod sigterm;
+#[path = "../common/wait.rs"]
+#[allow(dead_code)]
+mod wait;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -164,6 +167,15 @@ struct Replica {
     child: Child,
     base: String,
     key: Option<String>,
+}
+
+impl Drop for Replica {
+    /// A scenario that fails half-way leaves no replica process running (killing
+    /// one that already exited does nothing).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn start_replica(url: &str, lease: Duration) -> Replica {

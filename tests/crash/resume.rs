@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::db::{Backend, TestDb};
+use crate::wait::eventually;
 use crate::{start_replica, status_of, step_of};
 
 const LEASE: Duration = Duration::from_secs(4);
@@ -33,8 +34,7 @@ pub async fn scenario(backend: Backend) {
         .to_string();
 
     // Wait until a and e completed and b is in flight, then kill the replica.
-    let mut ready = false;
-    for _ in 0..200 {
+    eventually("the run to reach the point to crash at", || async {
         let run: Value = http
             .get(format!("{}/v1/runs/{id}", first.base))
             .bearer_auth(&key)
@@ -48,12 +48,12 @@ pub async fn scenario(backend: Backend) {
             && status_of(&run, "e") == "completed"
             && status_of(&run, "b") == "running"
         {
-            ready = true;
-            break;
+            Ok(())
+        } else {
+            Err(run)
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert!(ready, "the run never reached the point to crash at");
+    })
+    .await;
     first.child.kill().expect("SIGKILL the first replica");
     let _ = first.child.wait();
 

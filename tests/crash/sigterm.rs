@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::db::{Backend, TestDb};
+use crate::wait::eventually;
 use crate::{start_replica, start_replica_with, status_of};
 
 const LEASE: Duration = Duration::from_secs(4);
@@ -53,17 +54,21 @@ pub async fn scenario(backend: Backend) {
             .bearer_auth(&key);
         async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
     };
-    let mut ready = false;
-    for _ in 0..200 {
-        if status_of(&get(&long).await, "b") == "running"
-            && status_of(&get(&short).await, "a") == "running"
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert!(ready, "{backend:?}: the two runs never took the slots");
+    eventually(
+        &format!("{backend:?}: the two runs to take the slots"),
+        || async {
+            let (b, a) = (
+                status_of(&get(&long).await, "b"),
+                status_of(&get(&short).await, "a"),
+            );
+            if b == "running" && a == "running" {
+                Ok(())
+            } else {
+                Err((b, a))
+            }
+        },
+    )
+    .await;
     assert_eq!(get(&queued).await["status"], "queued", "{backend:?}");
 
     // A long poll on the long run, then a quick request behind it: once that one

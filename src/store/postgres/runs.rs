@@ -523,6 +523,16 @@ impl RunStore for PgStore {
         )
     }
 
+    async fn due_runs(&self, now: DateTime<Utc>) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "select count(*) from runs
+             where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $1",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     async fn request_cancel(
         &self,
         tenant: &TenantId,

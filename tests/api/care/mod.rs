@@ -14,14 +14,12 @@ mod stopping;
 mod timers;
 mod webhooks;
 
-use std::future::Future;
-use std::time::Duration;
-
 use careflow::config::{Secret, Settings};
 use careflow::providers::twilio::signature::compute_signature;
 use serde_json::{Value, json};
 
 use crate::fake_twilio::{ACCOUNT, FakeTwilio, TOKEN};
+pub use crate::helpers::eventually;
 use crate::helpers::{Backend, TestApp};
 
 /// The address Twilio is told to call back; the service itself listens elsewhere
@@ -57,21 +55,6 @@ pub async fn spawn(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Care
     )
     .await;
     Care { app, twilio, spool }
-}
-
-/// Polls `check` until it gives a value, failing after ten seconds.
-pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    for _ in 0..400 {
-        if let Some(v) = check().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 pub async fn get_json(app: &TestApp, path: &str) -> Value {
@@ -152,22 +135,25 @@ pub async fn run_for(app: &TestApp, workflow: &str, key: &str, value: &str) -> S
 
 /// Waits for a run to end and returns it.
 pub async fn finished(app: &TestApp, run: &str) -> Value {
-    eventually(&format!("run {run} finished"), || async {
+    eventually(&format!("run {run} to finish"), || async {
         let r = get_json(app, &format!("/v1/runs/{run}?wait=2s")).await;
-        matches!(
-            r["status"].as_str(),
-            Some("completed" | "failed" | "cancelled")
-        )
-        .then_some(r)
+        match r["status"].as_str() {
+            Some("completed" | "failed" | "cancelled") => Ok(r),
+            _ => Err(crate::helpers::run_summary(&r)),
+        }
     })
     .await
 }
 
 /// Waits until a run reaches `status`.
 pub async fn reaches(app: &TestApp, run: &str, status: &str) -> Value {
-    eventually(&format!("run {run} {status}"), || async {
+    eventually(&format!("run {run} to be {status}"), || async {
         let r = get_json(app, &format!("/v1/runs/{run}")).await;
-        (r["status"] == status).then_some(r)
+        if r["status"] == status {
+            Ok(r)
+        } else {
+            Err(crate::helpers::run_summary(&r))
+        }
     })
     .await
 }
@@ -189,7 +175,11 @@ pub async fn events(app: &TestApp, event_type: &str) -> Vec<Value> {
 pub async fn events_n(app: &TestApp, event_type: &str, n: usize) -> Vec<Value> {
     eventually(&format!("{n} {event_type} events"), || async {
         let e = events(app, event_type).await;
-        (e.len() >= n).then_some(e)
+        if e.len() >= n {
+            Ok(e)
+        } else {
+            Err(format!("{} of them", e.len()))
+        }
     })
     .await
 }

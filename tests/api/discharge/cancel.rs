@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{Env, Setup, env, finished, from_now, orchestrate, run, s, text_input};
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, json, until};
+use crate::helpers::{Backend, TestApp, eventually, json, until};
 
 async fn record(app: &TestApp, kind: &str, id: &str) -> Value {
     json(app.get(&format!("/v1/discharge/{kind}/{id}")).await).await
@@ -17,14 +17,11 @@ async fn record(app: &TestApp, kind: &str, id: &str) -> Value {
 /// Reads a record until its status is `want`: the router settles cancellations
 /// of runs that were executing, a few milliseconds after they commit.
 async fn until_status(app: &TestApp, kind: &str, id: &str, want: &str) -> Value {
-    for _ in 0..400 {
+    eventually(&format!("{kind} {id} to become {want}"), || async {
         let v = record(app, kind, id).await;
-        if v["status"] == want {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{kind} {id} never became {want}");
+        if v["status"] == want { Ok(v) } else { Err(v) }
+    })
+    .await
 }
 
 /// An orchestration whose email and call are due in two hours.
@@ -78,7 +75,7 @@ async fn cancelling_a_delivery_run_cancels_its_email_and_call(backend: Backend) 
         assert_eq!(row["attempts"], 0, "{row}");
     }
     app.advance(Duration::from_secs(3 * 3600));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.settle().await;
     assert!(smtp.unwrap().inbox().is_empty());
     assert_eq!(voice.unwrap().requests(), 0);
     let retried = app
@@ -131,7 +128,7 @@ async fn the_outbox_routes_cancel_and_resend(backend: Backend) {
         "cancelled"
     );
     app.advance(Duration::from_secs(3 * 3600));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.settle().await;
     assert!(smtp.inbox().is_empty());
     assert_eq!(voice.requests(), 0);
 

@@ -84,7 +84,7 @@ async fn the_email_and_call_go_out_at_their_time_exactly_once_across_restarts(ba
     // A redeploy while they wait loses nothing.
     app.restart(Extensions::default()).await;
     app.advance(Duration::from_secs(3600));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.settle().await;
     assert!(smtp.inbox().is_empty(), "sent before its time");
     assert_eq!(run(&app, delivery).await["status"], "sleeping");
 
@@ -119,7 +119,7 @@ async fn the_email_and_call_go_out_at_their_time_exactly_once_across_restarts(ba
     // Later restarts and clock moves send nothing more.
     app.restart(Extensions::default()).await;
     app.advance(Duration::from_secs(24 * 3600));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.settle().await;
     assert_eq!(smtp.inbox().len(), 1);
     assert_eq!(smtp.attempts(), 1);
     assert_eq!(voice.requests(), 1);

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::{call_to, due_in, run_of, settle, spawn, submit};
 use crate::both_backends;
 use crate::fake_partner::Reply;
-use crate::helpers::{Backend, TestApp, json, until};
+use crate::helpers::{Backend, TestApp, eventually, json, until};
 
 async fn call(app: &TestApp, id: &str) -> Value {
     json(app.get(&format!("/v1/service-calls/{id}")).await).await
@@ -17,14 +17,14 @@ async fn call(app: &TestApp, id: &str) -> Value {
 
 /// Reads the call until `check` holds.
 async fn until_call(app: &TestApp, id: &str, check: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..400 {
-        let v = call(app, id).await;
-        if check(&v) {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("service call {id} never reached the expected state");
+    eventually(
+        &format!("service call {id} to reach the expected state"),
+        || async {
+            let v = call(app, id).await;
+            if check(&v) { Ok(v) } else { Err(v) }
+        },
+    )
+    .await
 }
 
 async fn a_call_waiting_out_a_retry_after_is_scheduled_with_its_next_attempt_and_can_be_cancelled(
@@ -65,7 +65,7 @@ async fn a_call_waiting_out_a_retry_after_is_scheduled_with_its_next_attempt_and
     let run_now = json(app.get(&format!("/v1/runs/{run}")).await).await;
     assert_eq!(run_now["status"], "cancelled");
     app.advance(Duration::from_secs(3601));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.settle().await;
     assert_eq!(
         partner.received().len(),
         1,
@@ -116,7 +116,7 @@ async fn cancelling_a_calls_run_cancels_the_call_and_a_retry_sends_nothing(backe
         "the last error stays: {cancelled}"
     );
     app.advance(Duration::from_secs(3601));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.settle().await;
     assert_eq!(partner.received().len(), 1);
 }
 
