@@ -1,10 +1,11 @@
 //! A fake Twilio on 127.0.0.1: accepts Messages and Calls like the real API (form
 //! bodies, Basic auth, JSON answers), lists sent messages, records every request with
-//! when it started and ended, and can be told to answer slowly or to fail.
+//! when it started and ended, and can be told to fail or to hold
+//! the requests for one number until released.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -34,10 +35,13 @@ pub struct Sent {
 #[derive(Default)]
 struct Inner {
     sent: Vec<Sent>,
-    delay: Duration,
     /// Statuses to answer instead of accepting, one per request.
     failures: Vec<u16>,
     counter: u64,
+    /// Numbers whose requests wait at the gate until it is released (closed).
+    held: HashMap<String, Arc<tokio::sync::Semaphore>>,
+    /// Requests waiting at a gate, by number.
+    waiting: HashMap<String, usize>,
 }
 
 /// The fake's handle.
@@ -72,18 +76,30 @@ async fn create(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let (delay, failure) = {
+    let f = form(&body);
+    let to = f.get("To").cloned().unwrap_or_default();
+    let gate = {
         let mut i = inner.lock().unwrap();
-        let failure = (!i.failures.is_empty()).then(|| i.failures.remove(0));
-        (i.delay, failure)
+        let gate = i.held.get(&to).cloned();
+        if gate.is_some() {
+            *i.waiting.entry(to.clone()).or_default() += 1;
+        }
+        gate
     };
-    tokio::time::sleep(delay).await;
+    if let Some(gate) = gate {
+        // A closed gate answers at once: that is the release.
+        let _ = gate.acquire().await;
+        *inner.lock().unwrap().waiting.entry(to.clone()).or_default() -= 1;
+    }
+    let failure = {
+        let mut i = inner.lock().unwrap();
+        (!i.failures.is_empty()).then(|| i.failures.remove(0))
+    };
     if let Some(status) = failure {
         let status = StatusCode::from_u16(status).unwrap();
         let body = json!({"code": 20500, "message": "fake failure", "status": status.as_u16()});
         return (status, axum::Json(body)).into_response();
     }
-    let f = form(&body);
     let (kind, prefix, text) = match resource.as_str() {
         "Messages.json" => ("sms", "SM", f.get("Body").cloned().unwrap_or_default()),
         "Calls.json" => ("call", "CA", f.get("Twiml").cloned().unwrap_or_default()),
@@ -92,7 +108,6 @@ async fn create(
     let mut i = inner.lock().unwrap();
     i.counter += 1;
     let sid = format!("{prefix}{:032x}", i.counter);
-    let to = f.get("To").cloned().unwrap_or_default();
     i.sent.push(Sent {
         kind,
         sid: sid.clone(),
@@ -140,9 +155,28 @@ impl FakeTwilio {
         Self { base, inner }
     }
 
-    /// Every accepted request's processing takes this long.
-    pub fn set_delay(&self, delay: Duration) {
-        self.inner.lock().unwrap().delay = delay;
+    /// Requests for `to` wait at the fake until [`FakeTwilio::release`].
+    pub fn hold(&self, to: &str) {
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        self.inner.lock().unwrap().held.insert(to.to_string(), gate);
+    }
+
+    /// Lets the held requests for `to` (and later ones) through.
+    pub fn release(&self, to: &str) {
+        if let Some(gate) = self.inner.lock().unwrap().held.remove(to) {
+            gate.close();
+        }
+    }
+
+    /// How many requests for `to` wait at its gate now.
+    pub fn waiting(&self, to: &str) -> usize {
+        self.inner
+            .lock()
+            .unwrap()
+            .waiting
+            .get(to)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The next requests answer these statuses instead of accepting.
