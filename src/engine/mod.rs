@@ -14,6 +14,7 @@
 //! LOCKED`, so replicas never take the same run.
 
 mod admission;
+mod attempts;
 mod cancel_hook;
 mod clock;
 mod definition;
@@ -43,6 +44,7 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use attempts::AttemptView;
 pub use cancel_hook::{CancelFuture, CancelHook, Cancelled, RUN_CANCELLED};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use definition::{

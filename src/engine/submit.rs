@@ -281,14 +281,10 @@ impl Engine {
                 match permit {
                     Some(permit) => {
                         let row = row_of(&new_run, &inner.owner);
-                        worker::spawn_executor(
-                            inner.clone(),
-                            def,
-                            row,
-                            new_run.steps,
-                            started,
-                            permit,
-                        );
+                        let mut steps = new_run.steps;
+                        // The insert wrote the first attempts' history.
+                        steps.iter_mut().for_each(|s| s.attempt_marks.clear());
+                        worker::spawn_executor(inner.clone(), def, row, steps, started, permit);
                     }
                     None => {
                         inner

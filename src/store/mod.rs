@@ -9,6 +9,7 @@
 //! The same fence covers every write a step makes to the domain tables ([`fence`]).
 
 mod access_log;
+mod attempts;
 mod auth;
 mod auth_sql;
 mod care;
@@ -36,6 +37,7 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 pub use access_log::{AccessLogStore, AccessRow, NewAccess};
+pub use attempts::{AttemptMark, AttemptOutcome, AttemptStore, StepAttemptRow};
 pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
 pub use care::{
     AssignOutcome, AttemptRow, CandidateRow, CareStore, Classified, InboundCandidateRow,
@@ -100,6 +102,7 @@ pub trait Store:
     AuthStore
     + AccessLogStore
     + RunStore
+    + AttemptStore
     + EventStore
     + TriggerStore
     + ServiceCallStore

@@ -2,6 +2,7 @@
 //! on PostgreSQL and on SQLite.
 
 mod admission;
+mod attempts;
 mod audit;
 #[path = "../common/browser.rs"]
 mod browser;

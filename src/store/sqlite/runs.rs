@@ -8,6 +8,7 @@ use sqlx::types::Json;
 use sqlx::{FromRow, Row, Sqlite, Transaction};
 
 use super::SqliteStore;
+use super::attempts;
 use super::service_calls::insert_call_in;
 use crate::store::{
     CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunFilter,
@@ -187,6 +188,9 @@ impl RunStore for SqliteStore {
         for s in &run.steps {
             insert_step(&mut tx, &run.tenant_id, run.run_id, s).await?;
         }
+        if let Some((replica, _)) = &run.lease {
+            attempts::apply_marks(&mut tx, &run.tenant_id, run.run_id, replica, &run.steps).await?;
+        }
         insert_events(&mut tx, &run.tenant_id, &run.events).await?;
         if let Some(bound) = run.bound_now() {
             // The single writer makes this count and the insert one step: no other
@@ -310,6 +314,7 @@ impl RunStore for SqliteStore {
         for s in steps {
             update_step(&mut tx, &lease.tenant_id, lease.run_id, s).await?;
         }
+        attempts::apply_marks(&mut tx, &lease.tenant_id, lease.run_id, &lease.owner, steps).await?;
         insert_events(&mut tx, &lease.tenant_id, events).await?;
         tx.commit().await?;
         let mut all = notices.to_vec();
@@ -461,6 +466,7 @@ impl RunStore for SqliteStore {
             .bind(run)
             .execute(&mut *tx)
             .await?;
+            attempts::close_open(&mut tx, tenant, run, now).await?;
             insert_events(&mut tx, tenant, events).await?;
             Notice::RunFinished {
                 tenant: tenant.to_string(),
