@@ -15,6 +15,7 @@
 
 mod admission;
 mod attempts;
+mod bulk;
 mod cancel_hook;
 mod clock;
 mod definition;
@@ -45,6 +46,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use attempts::AttemptView;
+pub use bulk::{BulkFilter, BulkOutcome, CANCELLABLE, RETRYABLE, SkippedRun};
 pub use cancel_hook::{CancelFuture, CancelHook, Cancelled, RUN_CANCELLED};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use definition::{

@@ -373,6 +373,8 @@ pub struct RunFilter {
     pub workflow: Option<String>,
     /// Only this status.
     pub status: Option<RunStatus>,
+    /// Only these statuses (empty: any).
+    pub statuses: Vec<RunStatus>,
     /// Only runs older than this one (the cursor).
     pub before: Option<RunId>,
     /// Only runs with this correlation id.

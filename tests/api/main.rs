@@ -6,6 +6,7 @@ mod attempts;
 mod audit;
 #[path = "../common/browser.rs"]
 mod browser;
+mod bulk;
 mod care;
 mod cli;
 mod dashboard_api;

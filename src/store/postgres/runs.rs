@@ -508,6 +508,7 @@ impl RunStore for PgStore {
                and ($6::text is null or correlation_id = $6)
                and ($7::timestamptz is null or created_at >= $7)
                and ($8::timestamptz is null or created_at < $8)
+               and ($9::text[] is null or status = any($9))
              order by run_id desc
              limit $5"
         ))
@@ -519,6 +520,13 @@ impl RunStore for PgStore {
         .bind(&filter.correlation_id)
         .bind(filter.created_from)
         .bind(filter.created_until)
+        .bind((!filter.statuses.is_empty()).then(|| {
+            filter
+                .statuses
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+        }))
         .fetch_all(&self.pool)
         .await?)
     }

@@ -384,6 +384,7 @@ impl RunStore for SqliteStore {
                and ($6 is null or correlation_id = $6)
                and ($7 is null or created_at >= $7)
                and ($8 is null or created_at < $8)
+               and ($9 is null or status in (select value from json_each($9)))
              order by run_id desc
              limit $5"
         ))
@@ -395,6 +396,16 @@ impl RunStore for SqliteStore {
         .bind(&filter.correlation_id)
         .bind(filter.created_from)
         .bind(filter.created_until)
+        .bind((!filter.statuses.is_empty()).then(|| {
+            serde_json::Value::from(
+                filter
+                    .statuses
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .to_string()
+        }))
         .fetch_all(&self.reader)
         .await?)
     }
