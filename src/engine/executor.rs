@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::Inner;
+use super::attempts;
 use super::definition::WorkflowDefinition;
 use super::events::RunEvents;
 use super::lease_watch::LeaseWatch;
@@ -26,7 +27,8 @@ use super::plan::{self, PassContext, Verdict};
 use super::step::{StepContext, StepError, StepOutcome, Wake};
 use super::view::RunView;
 use crate::store::{
-    LeaseRef, NewEvent, Notice, RunRow, RunStatus, RunUpdate, StepStatus, StepWrite, StoreError,
+    AttemptMark, AttemptOutcome, LeaseRef, NewEvent, Notice, RunRow, RunStatus, RunUpdate,
+    StepStatus, StepWrite, StoreError,
 };
 
 /// The result of one attempt, as its task reports it.
@@ -407,6 +409,9 @@ impl Executor {
                 s.error = None;
                 s.wake_at = None;
                 s.wait = None;
+                if !reconciled {
+                    attempts::ended(s, now, AttemptOutcome::Completed, None);
+                }
                 let data =
                     json!({"step": s.name, "attempt": s.attempts, "durationMs": s.duration_ms});
                 self.events
@@ -464,8 +469,21 @@ impl Executor {
                 });
                 s.messages = e.messages.to_value().or(s.messages.take());
                 s.error = Some(error.clone());
+                let deferred = e.deferred && !self.cancelled && !reconciled;
+                if deferred {
+                    attempts::given_back(s);
+                } else if !reconciled {
+                    let outcome = if timed_out {
+                        AttemptOutcome::TimedOut
+                    } else if self.cancelled {
+                        AttemptOutcome::Cancelled
+                    } else {
+                        AttemptOutcome::Failed
+                    };
+                    attempts::ended(s, now, outcome, Some(error.clone()));
+                }
                 let attempts = s.attempts.max(1) as u32;
-                if e.deferred && !self.cancelled && !reconciled {
+                if deferred {
                     // Nothing was attempted: the attempt is given back.
                     s.attempts -= 1;
                     let delay = e.retry_after.unwrap_or(Duration::from_secs(1));
@@ -663,6 +681,10 @@ impl Executor {
             .await;
         match result {
             Ok(outcome) => {
+                // The marks are in the history now; the next commit carries new ones.
+                for &i in &self.dirty {
+                    self.steps[i].attempt_marks.clear();
+                }
                 self.dirty.clear();
                 self.events.clear();
                 if let Some(until) = update.lease_until {
@@ -689,6 +711,14 @@ fn storable_step(s: &mut StepWrite) {
         .flatten()
     {
         crate::storable::json(value);
+    }
+    for mark in &mut s.attempt_marks {
+        if let AttemptMark::Ended {
+            error: Some(error), ..
+        } = mark
+        {
+            crate::storable::json(error);
+        }
     }
     if let Some(reason) = s.skip_reason.take() {
         s.skip_reason = Some(crate::storable::string(reason));

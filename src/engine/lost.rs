@@ -14,7 +14,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::store::{StepStatus, StepWrite};
+use super::attempts;
+use crate::store::{AttemptOutcome, StepStatus, StepWrite};
 
 /// What to do with a step left `running` by a holder that stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,19 +73,32 @@ pub(super) fn start_reconciling(step: &mut StepWrite) {
     step.wait = Some(json!({"kind": KIND, "attempt": attempt}));
 }
 
-/// Fails a step whose last attempt (or its reconciliation) never reported.
-pub(super) fn fail(step: &mut StepWrite, now: DateTime<Utc>) {
-    let attempt = step.attempts.max(1) as u32;
-    step.status = StepStatus::Failed;
-    step.finished_at = Some(now);
-    step.wake_at = None;
-    step.wait = None;
-    step.error = Some(json!({
+/// The error of an attempt that never reported.
+fn lost_error(attempt: u32) -> Value {
+    json!({
         "message": never_reported(attempt),
         "kind": "permanent",
         "attempt": attempt,
         "details": {"neverReported": true},
-    }));
+    })
+}
+
+/// Closes the step's current attempt in its history as lost. A reconciliation is
+/// not an attempt of its own: the attempt it settles was closed when it started.
+pub(super) fn mark_lost(step: &mut StepWrite, now: DateTime<Utc>) {
+    let attempt = step.attempts.max(1) as u32;
+    attempts::ended(step, now, AttemptOutcome::Lost, Some(lost_error(attempt)));
+}
+
+/// Fails a step whose last attempt (or its reconciliation) never reported.
+pub(super) fn fail(step: &mut StepWrite, now: DateTime<Utc>) {
+    let attempt = step.attempts.max(1) as u32;
+    mark_lost(step, now);
+    step.status = StepStatus::Failed;
+    step.finished_at = Some(now);
+    step.wake_at = None;
+    step.wait = None;
+    step.error = Some(lost_error(attempt));
 }
 
 /// The error of a step whose last attempt never reported.

@@ -14,6 +14,8 @@
 //! LOCKED`, so replicas never take the same run.
 
 mod admission;
+mod attempts;
+mod bulk;
 mod cancel_hook;
 mod clock;
 pub mod cron;
@@ -45,6 +47,8 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use attempts::AttemptView;
+pub use bulk::{BulkFilter, BulkOutcome, CANCELLABLE, RETRYABLE, SkippedRun};
 pub use cancel_hook::{CancelFuture, CancelHook, Cancelled, RUN_CANCELLED};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use definition::{

@@ -12,10 +12,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::attempts;
 use super::definition::WorkflowDefinition;
 use super::lost::{self, Orphan};
 use super::options::RunOptions;
-use crate::store::{RunStatus, StepStatus, StepWrite};
+use crate::store::{AttemptOutcome, RunStatus, StepStatus, StepWrite};
 
 /// Circumstances of one planning pass.
 #[derive(Debug, Clone, Copy)]
@@ -150,6 +151,16 @@ pub fn advance(
                 })
         };
         if let Some(reason) = reason {
+            if steps[i].status == StepStatus::Running {
+                // Its attempt was started by a holder that stopped (or was cut by
+                // the cancellation) and will never report.
+                let outcome = if cx.cancelled {
+                    AttemptOutcome::Cancelled
+                } else {
+                    AttemptOutcome::Lost
+                };
+                attempts::ended(&mut steps[i], cx.now, outcome, None);
+            }
             skip(&mut steps[i], reason);
             changed.push(i);
         }
@@ -193,10 +204,15 @@ pub fn advance(
             let s = &mut steps[i];
             if reconcile {
                 // The lost attempt was the last: the handler only settles it.
+                lost::mark_lost(s, cx.now);
                 lost::start_reconciling(s);
             } else if s.status != StepStatus::Sleeping {
+                if s.status == StepStatus::Running {
+                    lost::mark_lost(s, cx.now);
+                }
                 // A resumed sleeper continues where it parked; anything else is a new attempt.
                 s.attempts += 1;
+                attempts::started(s, cx.now);
             }
             s.status = StepStatus::Running;
             if s.started_at.is_none() {

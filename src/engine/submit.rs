@@ -281,14 +281,10 @@ impl Engine {
                 match permit {
                     Some(permit) => {
                         let row = row_of(&new_run, &inner.owner);
-                        worker::spawn_executor(
-                            inner.clone(),
-                            def,
-                            row,
-                            new_run.steps,
-                            started,
-                            permit,
-                        );
+                        let mut steps = new_run.steps;
+                        // The insert wrote the first attempts' history.
+                        steps.iter_mut().for_each(|s| s.attempt_marks.clear());
+                        worker::spawn_executor(inner.clone(), def, row, steps, started, permit);
                     }
                     None => {
                         inner
@@ -406,6 +402,18 @@ impl Engine {
     /// holder, whose running steps see their cancellation token. Waits briefly for
     /// the run to settle and returns it.
     pub async fn cancel(&self, tenant: &TenantId, run: RunId) -> EngineResult<RunView> {
+        self.request_cancellation(tenant, run).await?;
+        self.wait(tenant, run, Duration::from_secs(5))
+            .await?
+            .ok_or(EngineError::NotFound)
+    }
+
+    /// Cancels a run (as [`Engine::cancel`]) without waiting for it to settle.
+    pub(super) async fn request_cancellation(
+        &self,
+        tenant: &TenantId,
+        run: RunId,
+    ) -> EngineResult<()> {
         let inner = &self.inner;
         let current = self.get(tenant, run).await?.ok_or(EngineError::NotFound)?;
         if current.status.is_final() {
@@ -438,9 +446,7 @@ impl Engine {
                 tracing::warn!(run.id = %run, error = %e, "the workflow's cancellation hook failed; the event router retries it");
             }
         }
-        self.wait(tenant, run, Duration::from_secs(5))
-            .await?
-            .ok_or(EngineError::NotFound)
+        Ok(())
     }
 
     /// Runs a failed or cancelled run again from its unfinished steps, keeping what

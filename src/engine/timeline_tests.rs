@@ -38,6 +38,7 @@ fn run(steps: &[(&str, StepStatus)]) -> RunView {
             messages: Default::default(),
             skip_reason: None,
             wakes_at: None,
+            attempt_history: None,
         })
         .collect();
     RunView {

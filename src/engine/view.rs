@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::attempts::AttemptView;
 use super::step::Messages;
 use crate::store::{RunId, RunRow, RunStatus, StepStatus, StepWrite};
 
@@ -73,6 +74,10 @@ pub struct StepView {
     /// When a parked step is due.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wakes_at: Option<DateTime<Utc>>,
+    /// Every attempt, in start order, when the view was read with its history
+    /// (`GET /v1/runs/{id}`); `attempts` stays the count of the current round.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_history: Option<Vec<AttemptView>>,
 }
 
 impl RunView {
@@ -131,6 +136,7 @@ impl StepView {
                 .unwrap_or_default(),
             skip_reason: s.skip_reason.clone(),
             wakes_at: s.wake_at,
+            attempt_history: None,
         }
     }
 }

@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod audit;
+mod bulk;
 mod care;
 mod cors;
 mod cron;
@@ -86,6 +87,8 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/workflows/{name}/runs", post(runs::submit))
         .route("/runs", get(run_list::list_runs).layer(audited.clone()))
         .route("/runs/{id}", get(runs::get_run).layer(audited.clone()))
+        .route("/runs/cancel", post(bulk::cancel))
+        .route("/runs/retry", post(bulk::retry))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
         .route("/runs/{id}/retry", post(runs::retry_run))
         .route(

@@ -101,6 +101,7 @@ pub async fn list_runs(
         created_from,
         created_until,
         limit,
+        ..RunFilter::default()
     };
     let runs = state.engine.list(&principal.tenant, &filter).await?;
     let next = (runs.len() as i64 == limit)

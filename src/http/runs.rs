@@ -190,6 +190,10 @@ pub async fn get_run(
         state.engine.wait(&principal.tenant, run, wait).await?
     };
     let view = view.ok_or(ApiError::NotFound("run"))?;
+    let view = state
+        .engine
+        .with_attempt_history(&principal.tenant, view)
+        .await?;
     if !wait.is_zero() && !view.status.is_final() && state.engine.is_stopping() {
         // The replica is stopping: the wait ends now, and the client polls again
         // (another replica answers).

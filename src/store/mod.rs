@@ -9,6 +9,7 @@
 //! The same fence covers every write a step makes to the domain tables ([`fence`]).
 
 mod access_log;
+mod attempts;
 mod auth;
 mod auth_sql;
 mod care;
@@ -37,6 +38,7 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 pub use access_log::{AccessLogStore, AccessRow, NewAccess};
+pub use attempts::{AttemptMark, AttemptOutcome, AttemptStore, StepAttemptRow};
 pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
 pub use care::{
     AssignOutcome, AttemptRow, CandidateRow, CareStore, Classified, InboundCandidateRow,
@@ -102,6 +104,7 @@ pub trait Store:
     AuthStore
     + AccessLogStore
     + RunStore
+    + AttemptStore
     + EventStore
     + TriggerStore
     + ServiceCallStore

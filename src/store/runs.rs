@@ -7,7 +7,8 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{
-    NewServiceCall, Notice, RunId, RunStatus, ServiceCallRow, StepStatus, StoreResult, TenantId,
+    AttemptMark, NewServiceCall, Notice, RunId, RunStatus, ServiceCallRow, StepStatus, StoreResult,
+    TenantId,
 };
 
 /// A stored run.
@@ -113,6 +114,9 @@ pub struct StepWrite {
     pub wake_at: Option<DateTime<Utc>>,
     /// Wait description.
     pub wait: Option<Value>,
+    /// What happened to the step's attempts since the last commit; written to the
+    /// attempt history by the commit that carries them.
+    pub attempt_marks: Vec<AttemptMark>,
 }
 
 impl StepWrite {
@@ -132,6 +136,7 @@ impl StepWrite {
             skip_reason: None,
             wake_at: None,
             wait: None,
+            attempt_marks: Vec::new(),
         }
     }
 
@@ -151,6 +156,7 @@ impl StepWrite {
             skip_reason: row.skip_reason.clone(),
             wake_at: row.wake_at,
             wait: row.wait.as_ref().map(|j| j.0.clone()),
+            attempt_marks: Vec::new(),
         }
     }
 }
@@ -367,6 +373,8 @@ pub struct RunFilter {
     pub workflow: Option<String>,
     /// Only this status.
     pub status: Option<RunStatus>,
+    /// Only these statuses (empty: any).
+    pub statuses: Vec<RunStatus>,
     /// Only runs older than this one (the cursor).
     pub before: Option<RunId>,
     /// Only runs with this correlation id.

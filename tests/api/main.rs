@@ -2,9 +2,11 @@
 //! on PostgreSQL and on SQLite.
 
 mod admission;
+mod attempts;
 mod audit;
 #[path = "../common/browser.rs"]
 mod browser;
+mod bulk;
 mod care;
 mod cli;
 mod connections;

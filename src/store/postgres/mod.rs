@@ -5,6 +5,7 @@
 //! one commit. Notices travel through LISTEN/NOTIFY on one channel.
 
 mod access_log;
+mod attempts;
 mod auth;
 mod care;
 mod columns;

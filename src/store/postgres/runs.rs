@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, Row};
 
 use super::PgStore;
+use super::attempts::{AttemptColumns, attempts_sql, bind_attempts};
 use super::columns::{EventColumns, StepColumns};
 use super::service_calls::insert_call_in;
 use crate::store::{
@@ -78,6 +79,26 @@ where
     .bind(now)
     .fetch_one(db)
     .await?)
+}
+
+/// Closes the attempts of a run that was cancelled while no replica held it: a
+/// step left `running` by a replica that stopped had its attempt open.
+async fn close_open_attempts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    tenant: &TenantId,
+    run: RunId,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "update step_attempts set ended_at = $3, outcome = 'cancelled'
+         where tenant_id = $1 and run_id = $2 and ended_at is null",
+    )
+    .bind(tenant)
+    .bind(run)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 impl PgStore {
@@ -178,11 +199,13 @@ impl RunStore for PgStore {
             ), e as ({events}), n as (
                 select pg_notify('{channel}', x) from unnest($35::text[]) as x
                 where exists (select 1 from r)
-            )
+            ), {attempts}
             select (select count(*) from r) as created, (select count(*) from s) as steps,
-                   (select count(*) from e) as events, (select count(*) from n) as notices",
+                   (select count(*) from e) as events, (select count(*) from n) as notices,
+                   (select count(*) from a_start) as attempts",
             events = insert_events_sql(27, "exists (select 1 from r)"),
             channel = Notice::CHANNEL,
+            attempts = attempts_sql(39, "$12", "exists (select 1 from r)"),
         );
         let (owner, lease_until) = match &run.lease {
             Some((o, until)) => (Some(o.clone()), Some(*until)),
@@ -224,6 +247,7 @@ impl RunStore for PgStore {
             .bind(key)
             .bind(limit)
             .bind(&run.request_hash);
+        let q = bind_attempts(q, AttemptColumns::new(&run.steps));
         // A child run started by a step is fenced by that step's lease, a run that
         // enters the queue is counted against its bounds, and an attached service
         // call is written with its run: each in one transaction. Any other
@@ -371,12 +395,15 @@ impl RunStore for PgStore {
             ), e as ({events}), n as (
                 select pg_notify('{channel}', x) from unnest($30::text[]) as x
                 where exists (select 1 from fence)
-            )
+            ), {attempts}
             select f.cancel_requested, (select count(*) from s) as steps,
-                   (select count(*) from e) as events, (select count(*) from n) as notices
+                   (select count(*) from e) as events, (select count(*) from n) as notices,
+                   (select count(*) from a_end) + (select count(*) from a_start)
+                       + (select count(*) from a_back) as attempts
             from fence f",
             events = insert_events_sql(22, "exists (select 1 from fence)"),
             channel = Notice::CHANNEL,
+            attempts = attempts_sql(31, "$3", "exists (select 1 from fence)"),
         );
         let q = sqlx::query(&sql)
             .bind(&lease.tenant_id)
@@ -400,8 +427,8 @@ impl RunStore for PgStore {
             .bind(s.skip_reasons)
             .bind(s.wake_at)
             .bind(s.waits);
-        let row = bind_events(q, EventColumns::new(events))
-            .bind(payloads)
+        let q = bind_events(q, EventColumns::new(events)).bind(payloads);
+        let row = bind_attempts(q, AttemptColumns::new(steps))
             .fetch_optional(&self.pool)
             .await?;
         match row {
@@ -481,6 +508,7 @@ impl RunStore for PgStore {
                and ($6::text is null or correlation_id = $6)
                and ($7::timestamptz is null or created_at >= $7)
                and ($8::timestamptz is null or created_at < $8)
+               and ($9::text[] is null or status = any($9))
              order by run_id desc
              limit $5"
         ))
@@ -492,6 +520,13 @@ impl RunStore for PgStore {
         .bind(&filter.correlation_id)
         .bind(filter.created_from)
         .bind(filter.created_until)
+        .bind((!filter.statuses.is_empty()).then(|| {
+            filter
+                .statuses
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+        }))
         .fetch_all(&self.pool)
         .await?)
     }
@@ -574,6 +609,7 @@ impl RunStore for PgStore {
                 .bind(run)
                 .execute(&mut *tx)
                 .await?;
+                close_open_attempts(&mut tx, tenant, run, now).await?;
                 Notice::RunFinished {
                     tenant: tenant.to_string(),
                     run: run.0,

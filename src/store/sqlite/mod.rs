@@ -6,6 +6,7 @@
 //! broadcast in-process after each commit.
 
 mod access_log;
+mod attempts;
 mod auth;
 mod care;
 mod cron;

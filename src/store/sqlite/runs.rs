@@ -8,6 +8,7 @@ use sqlx::types::Json;
 use sqlx::{FromRow, Row, Sqlite, Transaction};
 
 use super::SqliteStore;
+use super::attempts;
 use super::service_calls::insert_call_in;
 use crate::store::{
     CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunFilter,
@@ -187,6 +188,9 @@ impl RunStore for SqliteStore {
         for s in &run.steps {
             insert_step(&mut tx, &run.tenant_id, run.run_id, s).await?;
         }
+        if let Some((replica, _)) = &run.lease {
+            attempts::apply_marks(&mut tx, &run.tenant_id, run.run_id, replica, &run.steps).await?;
+        }
         insert_events(&mut tx, &run.tenant_id, &run.events).await?;
         if let Some(bound) = run.bound_now() {
             // The single writer makes this count and the insert one step: no other
@@ -310,6 +314,7 @@ impl RunStore for SqliteStore {
         for s in steps {
             update_step(&mut tx, &lease.tenant_id, lease.run_id, s).await?;
         }
+        attempts::apply_marks(&mut tx, &lease.tenant_id, lease.run_id, &lease.owner, steps).await?;
         insert_events(&mut tx, &lease.tenant_id, events).await?;
         tx.commit().await?;
         let mut all = notices.to_vec();
@@ -379,6 +384,7 @@ impl RunStore for SqliteStore {
                and ($6 is null or correlation_id = $6)
                and ($7 is null or created_at >= $7)
                and ($8 is null or created_at < $8)
+               and ($9 is null or status in (select value from json_each($9)))
              order by run_id desc
              limit $5"
         ))
@@ -390,6 +396,16 @@ impl RunStore for SqliteStore {
         .bind(&filter.correlation_id)
         .bind(filter.created_from)
         .bind(filter.created_until)
+        .bind((!filter.statuses.is_empty()).then(|| {
+            serde_json::Value::from(
+                filter
+                    .statuses
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .to_string()
+        }))
         .fetch_all(&self.reader)
         .await?)
     }
@@ -471,6 +487,7 @@ impl RunStore for SqliteStore {
             .bind(run)
             .execute(&mut *tx)
             .await?;
+            attempts::close_open(&mut tx, tenant, run, now).await?;
             insert_events(&mut tx, tenant, events).await?;
             Notice::RunFinished {
                 tenant: tenant.to_string(),

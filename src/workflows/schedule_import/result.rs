@@ -185,6 +185,7 @@ mod tests {
             messages: Messages::default(),
             skip_reason: None,
             wakes_at: None,
+            attempt_history: None,
         }
     }
 
