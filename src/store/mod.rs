@@ -22,6 +22,7 @@ mod hospitals;
 mod keyed;
 mod notice;
 pub mod postgres;
+pub(crate) mod retention;
 mod runs;
 mod schedule;
 mod service_calls;
@@ -58,6 +59,10 @@ pub use hospitals::{
     HospitalRow, HospitalStore, ImportClaim, ImportState, ImportStatusRow, NewUpload, UploadRow,
 };
 pub use notice::Notice;
+pub use retention::{
+    EraseRun, Erased, NewPurge, PruneBatch, PruneCursor, PruneScope, PurgeOutcome, PurgeRow,
+    PurgeSelector, Refusal, RefusedRun, RetentionStore,
+};
 pub use runs::{
     AttachedServiceCall, CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun,
     QueueBound, QueueFull, RunFilter, RunRow, RunStore, RunUpdate, StepRow, StepWrite,
@@ -108,6 +113,7 @@ pub trait Store:
     + ScheduleStore
     + EncounterStore
     + CareStore
+    + RetentionStore
     + Send
     + Sync
     + 'static
