@@ -158,6 +158,12 @@ impl App {
             settings.audit.clone(),
             stop_http.clone(),
         );
+        crate::retention::spawn_pruner(
+            store.clone(),
+            engine.clock(),
+            settings.retention.clone(),
+            stop_http.clone(),
+        );
         spawn_pump(
             store.clone(),
             hub.clone(),

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod events;
 pub mod http;
 pub mod providers;
+pub mod retention;
 pub mod storable;
 pub mod store;
 pub mod telemetry;

@@ -18,6 +18,7 @@ mod events;
 mod outbound;
 mod providers;
 mod resilience;
+mod retention;
 mod schedules;
 mod secret;
 mod serde_helpers;
@@ -46,6 +47,7 @@ pub use providers::{
     LlmProviderSettings, ProvidersSettings, SmtpProviderSettings, VoiceProviderSettings,
 };
 pub use resilience::{BreakerConfig, ResilienceSettings};
+pub use retention::{RetentionSettings, TenantRetention};
 pub use schedules::SchedulesSettings;
 pub use secret::Secret;
 use serde_helpers::{duration, string_list};
@@ -111,6 +113,8 @@ pub struct Settings {
     pub events: EventSettings,
     /// `[audit]`: the access log of reads of patient-bearing records.
     pub audit: AuditSettings,
+    /// `[retention]`: how long finished runs are kept, per tenant.
+    pub retention: RetentionSettings,
     /// `[metrics]`: who may read `/metrics`.
     pub metrics: MetricsSettings,
     /// `[resilience]`: circuit breakers of outside providers.
@@ -400,6 +404,7 @@ impl Settings {
         }
         cors::check(&self.server.cors_allowed_origins).map_err(ConfigError::Invalid)?;
         self.audit.check().map_err(ConfigError::Invalid)?;
+        self.retention.check().map_err(ConfigError::Invalid)?;
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");
         }

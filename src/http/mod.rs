@@ -13,6 +13,7 @@ mod cors;
 mod cron;
 mod discharge;
 mod encounters;
+mod erasure;
 pub mod error;
 mod events;
 pub mod extract;
@@ -86,7 +87,20 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/workflows", get(runs::list_workflows))
         .route("/workflows/{name}/runs", post(runs::submit))
         .route("/runs", get(run_list::list_runs).layer(audited.clone()))
-        .route("/runs/{id}", get(runs::get_run).layer(audited.clone()))
+        // Erasures are writes, but who erased what belongs in the access log too
+        // (besides the purge record).
+        .route(
+            "/runs/{id}",
+            get(runs::get_run)
+                .delete(erasure::delete_run)
+                .layer(audited.clone()),
+        )
+        .route(
+            "/purges",
+            get(erasure::list)
+                .post(erasure::create)
+                .layer(audited.clone()),
+        )
         .route("/runs/cancel", post(bulk::cancel))
         .route("/runs/retry", post(bulk::retry))
         .route("/runs/{id}/cancel", post(runs::cancel_run))

@@ -24,6 +24,7 @@ mod hospitals;
 mod keyed;
 mod notice;
 pub mod postgres;
+pub(crate) mod retention;
 mod runs;
 mod schedule;
 mod service_calls;
@@ -62,6 +63,10 @@ pub use hospitals::{
     HospitalRow, HospitalStore, ImportClaim, ImportState, ImportStatusRow, NewUpload, UploadRow,
 };
 pub use notice::Notice;
+pub use retention::{
+    EraseRun, Erased, NewPurge, PruneBatch, PruneCursor, PruneScope, PurgeOutcome, PurgeRow,
+    PurgeSelector, Refusal, RefusedRun, RetentionStore,
+};
 pub use runs::{
     AttachedServiceCall, CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun,
     QueueBound, QueueFull, RunFilter, RunRow, RunStore, RunUpdate, StepRow, StepWrite,
@@ -114,6 +119,7 @@ pub trait Store:
     + EncounterStore
     + CareStore
     + CronStore
+    + RetentionStore
     + Send
     + Sync
     + 'static

@@ -62,6 +62,7 @@ mod proxy;
 mod replicas;
 mod request_shape;
 mod resilience;
+mod retention;
 mod schedule;
 mod service_call_keys;
 mod service_calls;

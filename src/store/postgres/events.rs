@@ -12,6 +12,22 @@ use crate::store::{EventFilter, EventRow, EventStore, NewEvent, Notice, StoreRes
 /// Advisory lock key of the sequencer, so one replica at a time assigns positions.
 const SEQUENCER_LOCK: i64 = 0x6361_7265_666c_6f77; // "careflow"
 
+/// A common table expression raising the event position floor to the highest
+/// position in `gone` (a CTE of deleted events returning `position`), so the
+/// sequencer never numbers a new event at or below a position a reader may have seen.
+/// A macro, so that `concat!` can build whole statements around it.
+macro_rules! raise_floor {
+    () => {
+        "raised as (
+            update event_position_floor
+               set position = greatest(position, coalesce((select max(position) from gone), 0))
+             where (select max(position) from gone) > position
+            returning 1
+        )"
+    };
+}
+pub(super) use raise_floor;
+
 const EVENT_COLUMNS: &str = "position, tenant_id, event_id, event_type, correlation_id, run_id, \
      workflow, source, data, created_at";
 
@@ -63,8 +79,10 @@ impl EventStore for PgStore {
                 limit 5000
              ),
              base as (
-                select coalesce((select position from events where position is not null
-                                 order by position desc limit 1), 0) as p
+                select greatest(
+                    coalesce((select position from events where position is not null
+                              order by position desc limit 1), 0),
+                    (select position from event_position_floor)) as p
              ),
              done as (
                 update events e set position = base.p + pending.rn
@@ -135,9 +153,13 @@ impl EventStore for PgStore {
     }
 
     async fn last_event_position(&self) -> StoreResult<i64> {
+        // Erased or pruned events may have held the highest positions: the floor
+        // remembers them (see `sequence_events`).
         let p: Option<i64> = sqlx::query_scalar(
-            "select position from events where position is not null
-             order by position desc limit 1",
+            "select greatest(
+                 coalesce((select position from events where position is not null
+                           order by position desc limit 1), 0),
+                 (select position from event_position_floor))",
         )
         .fetch_optional(&self.pool)
         .await?;
@@ -145,10 +167,20 @@ impl EventStore for PgStore {
     }
 
     async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query("delete from events where created_at < $1 and position is not null")
+        // The floor keeps the sequencer above every position deleted here, even when
+        // no newer event remains.
+        let sql = concat!(
+            "with gone as (
+                delete from events where created_at < $1 and position is not null
+                returning position
+             ), ",
+            raise_floor!(),
+            " select count(*) from gone"
+        );
+        let n: i64 = sqlx::query_scalar(sql)
             .bind(before)
-            .execute(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-        Ok(done.rows_affected())
+        Ok(n as u64)
     }
 }

@@ -14,6 +14,7 @@ mod discharge;
 mod encounters;
 mod events;
 mod hospitals;
+mod retention;
 mod runs;
 mod schedule;
 mod service_calls;
