@@ -22,6 +22,7 @@ pub mod fence;
 mod hospitals;
 mod keyed;
 mod notice;
+mod pause;
 pub mod postgres;
 mod runs;
 mod schedule;
@@ -60,6 +61,7 @@ pub use hospitals::{
     HospitalRow, HospitalStore, ImportClaim, ImportState, ImportStatusRow, NewUpload, UploadRow,
 };
 pub use notice::Notice;
+pub use pause::PauseStore;
 pub use runs::{
     AttachedServiceCall, CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun,
     QueueBound, QueueFull, RunFilter, RunRow, RunStore, RunUpdate, StepRow, StepWrite,
@@ -111,6 +113,7 @@ pub trait Store:
     + EncounterStore
     + CareStore
     + CronStore
+    + PauseStore
     + Send
     + Sync
     + 'static

@@ -51,6 +51,7 @@ mod logs;
 #[path = "../common/ods.rs"]
 mod ods;
 mod outage;
+mod pause;
 mod provider_endpoints;
 mod provider_output;
 #[path = "../common/proxy.rs"]

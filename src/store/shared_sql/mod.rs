@@ -12,6 +12,7 @@ mod encounter;
 mod notification;
 mod nurse;
 mod outreach;
+pub(crate) mod pause;
 pub(crate) mod routing;
 mod task;
 
@@ -23,5 +24,6 @@ pub(crate) use encounter::encounter_store;
 pub(crate) use notification::notification_store;
 pub(crate) use nurse::nurse_store;
 pub(crate) use outreach::outreach_store;
+pub(crate) use pause::pause_store;
 pub(crate) use routing::routing_store;
 pub(crate) use task::task_store;

@@ -13,6 +13,7 @@ mod discharge;
 mod encounters;
 mod events;
 mod hospitals;
+mod pause;
 mod runs;
 mod schedule;
 mod service_calls;
