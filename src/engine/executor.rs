@@ -131,7 +131,10 @@ impl Executor {
                 self.cancelled = true;
             }
             let now = self.inner.clock.now();
-            let draining = self.inner.shutdown.is_cancelled();
+            let stopping = self.inner.shutdown.is_cancelled();
+            // A pausing run starts nothing new either; it parks once idle.
+            let pausing = self.inner.is_pausing(self.run.run_id);
+            let draining = stopping || pausing;
             let pass = plan::advance(
                 &self.def,
                 &self.options,
@@ -153,6 +156,9 @@ impl Executor {
                     return self.finish(status, error, now).await;
                 }
                 Verdict::Idle { status, ready_at } => {
+                    if pausing && !stopping {
+                        return self.hold(status, now).await;
+                    }
                     if draining {
                         // Hand the run back: its outcomes so far are committed and the
                         // lease is released with every other at the end of the drain.
@@ -611,6 +617,28 @@ impl Executor {
         }
     }
 
+    /// Parks a paused run, due at once: the stored pause keeps it unclaimed, and
+    /// once resumed the next claim re-parks whatever timer or wait is not due yet.
+    async fn hold(&mut self, status: RunStatus, now: DateTime<Utc>) -> Stop {
+        self.events
+            .push(self.labels.engine("run.paused", now, json!({})));
+        let update = RunUpdate {
+            status,
+            ready_at: Some(now),
+            lease_until: None,
+            finished_at: None,
+            error: None,
+        };
+        match self.commit(update, Vec::new()).await {
+            Ok(()) => {
+                self.run.status = status;
+                self.run.ready_at = Some(now);
+                Stop::Done
+            }
+            Err(stop) => stop,
+        }
+    }
+
     async fn finish(
         &mut self,
         status: RunStatus,
@@ -689,6 +717,9 @@ impl Executor {
                 self.events.clear();
                 if let Some(until) = update.lease_until {
                     self.watch.extend(until);
+                }
+                if outcome.pause_requested {
+                    self.inner.pause_local(self.run.run_id, true);
                 }
                 if outcome.cancel_requested && !self.cancelled {
                     self.cancel.cancel();

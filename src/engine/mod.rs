@@ -28,6 +28,7 @@ mod idle;
 mod lease_watch;
 mod lost;
 mod options;
+mod pause;
 mod plan;
 mod policy;
 mod router;
@@ -93,6 +94,9 @@ struct Inner {
     waiters: Waiters,
     /// Runs executing here: their cancellation tokens and tasks.
     active: Mutex<HashMap<RunId, (CancellationToken, Option<AbortHandle>)>>,
+    /// Runs executing here that were asked to pause: they start no new attempt and
+    /// park once the current ones end (the stored flag keeps them unclaimed).
+    pausing: Mutex<std::collections::HashSet<RunId>>,
     executors: TaskTracker,
     /// Fires at shutdown: stop claiming, start no new steps.
     shutdown: CancellationToken,
@@ -118,6 +122,10 @@ impl Inner {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&run);
+        self.pausing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&run);
     }
 
     fn is_active(&self, run: RunId) -> bool {
@@ -125,6 +133,23 @@ impl Inner {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains_key(&run)
+    }
+
+    /// Marks a run executing here as pausing (a no-op for runs held elsewhere).
+    fn pause_local(&self, run: RunId, pausing: bool) {
+        let mut set = self.pausing.lock().unwrap_or_else(|p| p.into_inner());
+        if pausing && self.is_active(run) {
+            set.insert(run);
+        } else if !pausing {
+            set.remove(&run);
+        }
+    }
+
+    fn is_pausing(&self, run: RunId) -> bool {
+        self.pausing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&run)
     }
 
     fn cancel_local(&self, run: RunId) {
@@ -186,6 +211,7 @@ impl Engine {
             tick: Notify::new(),
             waiters: Waiters::default(),
             active: Mutex::new(HashMap::new()),
+            pausing: Mutex::new(std::collections::HashSet::new()),
             executors: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             stopped: CancellationToken::new(),

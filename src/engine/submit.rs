@@ -166,6 +166,19 @@ impl Engine {
         } else {
             worker::try_slot(inner)
         };
+        // A workflow the tenant paused takes new runs into the queue, where they
+        // wait until it is resumed.
+        let permit = match permit {
+            Some(_)
+                if inner
+                    .store
+                    .is_workflow_paused(&sub.tenant, &def.name)
+                    .await? =>
+            {
+                None
+            }
+            p => p,
+        };
         let labels = RunEvents {
             run_id,
             workflow: def.name.clone(),
@@ -507,5 +520,6 @@ fn row_of(run: &NewRun, owner: &str) -> RunRow {
         lease_epoch: 1,
         lease_expires_at: run.lease.as_ref().map(|(_, u)| *u),
         cancel_requested: false,
+        pause_requested: false,
     }
 }

@@ -46,6 +46,7 @@ fn run(steps: &[(&str, StepStatus)]) -> RunView {
         workflow: "w".into(),
         workflow_version: 1,
         status: RunStatus::Running,
+        pause_requested: false,
         input: json!({}),
         options: json!({}),
         correlation_id: None,

@@ -19,8 +19,10 @@ pub struct RunView {
     pub workflow: String,
     /// Workflow version.
     pub workflow_version: i32,
-    /// Status.
+    /// Status (`paused` for a held run; the stored status stays underneath).
     pub status: RunStatus,
+    /// A pause was asked for: a running run parks once its current attempts end.
+    pub pause_requested: bool,
     /// Input as submitted (validated).
     pub input: Value,
     /// Options as submitted.
@@ -92,7 +94,16 @@ impl RunView {
             run_id: run.run_id,
             workflow: run.workflow.clone(),
             workflow_version: run.workflow_version,
-            status: run.status,
+            status: if run.pause_requested
+                && matches!(
+                    run.status,
+                    RunStatus::Queued | RunStatus::Sleeping | RunStatus::Waiting
+                ) {
+                RunStatus::Paused
+            } else {
+                run.status
+            },
+            pause_requested: run.pause_requested && !run.status.is_final(),
             input: run.input.0.clone(),
             options: run.options.0.clone(),
             correlation_id: run.correlation_id.clone(),

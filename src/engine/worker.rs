@@ -266,6 +266,9 @@ async fn notice_loop(inner: Arc<Inner>) {
                     .store(true, std::sync::atomic::Ordering::Relaxed);
                 inner.poke.notify_one()
             }
+            Ok(Notice::PauseRequested { run, .. }) => {
+                inner.pause_local(crate::store::RunId(run), true);
+            }
             Ok(Notice::CancelRequested { run, .. }) => {
                 inner.cancel_local(crate::store::RunId(run));
             }

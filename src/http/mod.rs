@@ -86,6 +86,8 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/me", get(runs::me))
         .route("/workflows", get(runs::list_workflows))
         .route("/workflows/{name}/runs", post(runs::submit))
+        .route("/workflows/{name}/pause", post(runs::pause_workflow))
+        .route("/workflows/{name}/resume", post(runs::resume_workflow))
         .route("/runs", get(run_list::list_runs).layer(audited.clone()))
         // Erasures are writes, but who erased what belongs in the access log too
         // (besides the purge record).
@@ -105,6 +107,8 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/runs/retry", post(bulk::retry))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
         .route("/runs/{id}/retry", post(runs::retry_run))
+        .route("/runs/{id}/pause", post(runs::pause_run))
+        .route("/runs/{id}/resume", post(runs::resume_run))
         .route(
             "/runs/{id}/timeline",
             get(timeline::get).layer(audited.clone()),

@@ -221,6 +221,59 @@ pub async fn cancel_run(
     Ok(Json(state.engine.cancel(&principal.tenant, run).await?))
 }
 
+/// `POST /v1/runs/{id}/pause`: a run no replica holds is held at once; a running
+/// one finishes its current attempts, then holds (`pauseRequested` until then).
+pub async fn pause_run(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RunView>> {
+    let run = parse_run_id(&id)?;
+    Ok(Json(state.engine.pause(&principal.tenant, run).await?))
+}
+
+/// `POST /v1/runs/{id}/resume`: a paused run goes on (at once when claimable).
+pub async fn resume_run(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RunView>> {
+    let run = parse_run_id(&id)?;
+    Ok(Json(state.engine.resume(&principal.tenant, run).await?))
+}
+
+/// `POST /v1/workflows/{name}/pause`: the tenant's new and queued runs of the
+/// workflow stay queued until it is resumed.
+pub async fn pause_workflow(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    set_workflow_paused(state, principal, name, true).await
+}
+
+/// `POST /v1/workflows/{name}/resume`.
+pub async fn resume_workflow(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    set_workflow_paused(state, principal, name, false).await
+}
+
+async fn set_workflow_paused(
+    state: AppState,
+    principal: Principal,
+    name: String,
+    paused: bool,
+) -> ApiResult<Json<Value>> {
+    state
+        .engine
+        .set_workflow_paused(&principal.tenant, &name, paused)
+        .await?;
+    Ok(Json(json!({"name": name, "paused": paused})))
+}
+
 /// `POST /v1/runs/{id}/retry`.
 pub async fn retry_run(
     State(state): State<AppState>,
@@ -232,8 +285,13 @@ pub async fn retry_run(
     Ok((StatusCode::ACCEPTED, axum::Json(view)).into_response())
 }
 
-/// `GET /v1/workflows`: the registered workflows and their steps.
-pub async fn list_workflows(State(state): State<AppState>, _: Principal) -> Json<Value> {
+/// `GET /v1/workflows`: the registered workflows, their steps, and whether the
+/// caller's tenant paused them.
+pub async fn list_workflows(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Value>> {
+    let paused = state.store.paused_workflows(&principal.tenant).await?;
     let workflows: Vec<Value> = state
         .engine
         .registry()
@@ -250,10 +308,15 @@ pub async fn list_workflows(State(state): State<AppState>, _: Principal) -> Json
                     })
                 })
                 .collect();
-            json!({"name": def.name, "version": def.version, "steps": steps})
+            json!({
+                "name": def.name,
+                "version": def.version,
+                "steps": steps,
+                "paused": paused.contains(&def.name),
+            })
         })
         .collect();
-    Json(json!({ "workflows": workflows }))
+    Ok(Json(json!({ "workflows": workflows })))
 }
 
 /// `GET /v1/me`: who the credential says the caller is.

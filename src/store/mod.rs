@@ -23,6 +23,7 @@ pub mod fence;
 mod hospitals;
 mod keyed;
 mod notice;
+mod pause;
 pub mod postgres;
 pub(crate) mod retention;
 mod runs;
@@ -67,6 +68,7 @@ pub use retention::{
     EraseRun, Erased, NewPurge, PruneBatch, PruneCursor, PruneScope, PurgeOutcome, PurgeRow,
     PurgeSelector, Refusal, RefusedRun, RetentionStore,
 };
+pub use pause::PauseStore;
 pub use runs::{
     AttachedServiceCall, CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun,
     QueueBound, QueueFull, RunFilter, RunRow, RunStore, RunUpdate, StepRow, StepWrite,
@@ -120,6 +122,7 @@ pub trait Store:
     + CareStore
     + CronStore
     + RetentionStore
+    + PauseStore
     + Send
     + Sync
     + 'static

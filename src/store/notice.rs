@@ -24,6 +24,14 @@ pub enum Notice {
         /// The run.
         run: Uuid,
     },
+    /// Someone asked to pause a running run: its holder should let the current
+    /// attempts finish, then park it.
+    PauseRequested {
+        /// The run's tenant.
+        tenant: String,
+        /// The run.
+        run: Uuid,
+    },
     /// New events were committed in this process: the event pump should give them
     /// positions. (Sent in-process only; other replicas learn of events through
     /// [`Notice::EventsPositioned`].)

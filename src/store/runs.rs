@@ -51,6 +51,8 @@ pub struct RunRow {
     pub lease_expires_at: Option<DateTime<Utc>>,
     /// Someone asked for cancellation while it ran.
     pub cancel_requested: bool,
+    /// Someone asked to pause it: it is not claimed until resumed.
+    pub pause_requested: bool,
 }
 
 /// A stored step of a run.
@@ -364,6 +366,8 @@ pub struct RunUpdate {
 pub struct CommitOutcome {
     /// Cancellation was requested while the run was held.
     pub cancel_requested: bool,
+    /// A pause was requested while the run was held.
+    pub pause_requested: bool,
 }
 
 /// Listing filter for runs, newest first.

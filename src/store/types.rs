@@ -133,6 +133,9 @@ text_enum! {
         Failed => "failed",
         /// Cancelled on request.
         Cancelled => "cancelled",
+        /// Shown for an unfinished run asked to pause and parked since; never
+        /// stored (the run keeps its status and a pause flag).
+        Paused => "paused",
     }
 }
 

@@ -55,6 +55,7 @@ mod metrics;
 #[path = "../common/ods.rs"]
 mod ods;
 mod outage;
+mod pause;
 mod provider_endpoints;
 mod provider_output;
 #[path = "../common/proxy.rs"]

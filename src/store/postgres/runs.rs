@@ -15,7 +15,7 @@ use crate::store::{
 
 const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
      options, idempotency_key, correlation_id, error, created_at, started_at, finished_at, \
-     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested";
+     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, pause_requested";
 
 /// Inserts the events given as arrays `$e1..$e8` for tenant `$1` when `guard` holds.
 pub(super) fn insert_events_sql(first: usize, guard: &str) -> String {
@@ -114,7 +114,10 @@ impl PgStore {
         let candidates: Vec<(TenantId, RunId, String, i32)> = sqlx::query_as(
             "select tenant_id, run_id, concurrency_key, coalesce(concurrency_limit, 1) from runs
              where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $1
-               and concurrency_key is not null
+               and concurrency_key is not null and not pause_requested
+               and not (status = 'queued' and exists (
+                   select 1 from paused_workflows p
+                   where p.tenant_id = runs.tenant_id and p.workflow = runs.workflow))
              order by ready_at limit 200",
         )
         .bind(now)
@@ -332,7 +335,10 @@ impl RunStore for PgStore {
             "with due as (
                 select tenant_id, run_id from runs
                 where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $2
-                  and concurrency_key is null
+                  and concurrency_key is null and not pause_requested
+                  and not (status = 'queued' and exists (
+                      select 1 from paused_workflows p
+                      where p.tenant_id = runs.tenant_id and p.workflow = runs.workflow))
                 order by ready_at
                 limit $4
                 for update skip locked
@@ -377,7 +383,7 @@ impl RunStore for PgStore {
                     lease_owner = case when $7::timestamptz is null then null else lease_owner end,
                     lease_expires_at = $7, finished_at = $8, error = $9
                 where tenant_id = $1 and run_id = $2 and lease_owner = $3 and lease_epoch = $4
-                returning cancel_requested
+                returning cancel_requested, pause_requested
             ), s as (
                 update step_runs t set status = u.status, attempts = u.attempts,
                     started_at = u.started_at, finished_at = u.finished_at,
@@ -396,7 +402,7 @@ impl RunStore for PgStore {
                 select pg_notify('{channel}', x) from unnest($30::text[]) as x
                 where exists (select 1 from fence)
             ), {attempts}
-            select f.cancel_requested, (select count(*) from s) as steps,
+            select f.cancel_requested, f.pause_requested, (select count(*) from s) as steps,
                    (select count(*) from e) as events, (select count(*) from n) as notices,
                    (select count(*) from a_end) + (select count(*) from a_start)
                        + (select count(*) from a_back) as attempts
@@ -438,6 +444,7 @@ impl RunStore for PgStore {
                 }
                 Ok(CommitOutcome {
                     cancel_requested: row.try_get("cancel_requested")?,
+                    pause_requested: row.try_get("pause_requested")?,
                 })
             }
             None => Err(StoreError::LeaseLost),

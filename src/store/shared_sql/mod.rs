@@ -13,6 +13,7 @@ mod notification;
 mod nurse;
 mod outreach;
 mod retention;
+pub(crate) mod pause;
 pub(crate) mod routing;
 mod task;
 
@@ -25,5 +26,6 @@ pub(crate) use notification::notification_store;
 pub(crate) use nurse::nurse_store;
 pub(crate) use outreach::outreach_store;
 pub(crate) use retention::retention_store;
+pub(crate) use pause::pause_store;
 pub(crate) use routing::routing_store;
 pub(crate) use task::task_store;

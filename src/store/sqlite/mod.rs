@@ -15,6 +15,7 @@ mod encounters;
 mod events;
 mod hospitals;
 mod retention;
+mod pause;
 mod runs;
 mod schedule;
 mod service_calls;

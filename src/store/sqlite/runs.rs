@@ -18,7 +18,7 @@ use crate::store::{
 
 const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
      options, idempotency_key, correlation_id, error, created_at, started_at, finished_at, \
-     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested";
+     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, pause_requested";
 
 async fn insert_events(
     tx: &mut Transaction<'_, Sqlite>,
@@ -226,7 +226,10 @@ impl RunStore for SqliteStore {
              where rowid in (
                 select rowid from runs
                 where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $2
-                  and concurrency_key is null
+                  and concurrency_key is null and not pause_requested
+                  and not (status = 'queued' and exists (
+                      select 1 from paused_workflows p
+                      where p.tenant_id = runs.tenant_id and p.workflow = runs.workflow))
                 order by ready_at limit $4)
              returning {RUN_COLUMNS}"
         ))
@@ -242,7 +245,10 @@ impl RunStore for SqliteStore {
                 "select tenant_id, run_id, concurrency_key, coalesce(concurrency_limit, 1)
                  from runs
                  where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $1
-                   and concurrency_key is not null
+                   and concurrency_key is not null and not pause_requested
+                   and not (status = 'queued' and exists (
+                        select 1 from paused_workflows p
+                        where p.tenant_id = runs.tenant_id and p.workflow = runs.workflow))
                  order by ready_at limit 200",
             )
             .bind(now)
@@ -290,12 +296,12 @@ impl RunStore for SqliteStore {
         notices: &[Notice],
     ) -> StoreResult<CommitOutcome> {
         let mut tx = self.writer.begin().await?;
-        let fenced: Option<bool> = sqlx::query_scalar(
+        let fenced: Option<(bool, bool)> = sqlx::query_as(
             "update runs set status = $5, ready_at = $6,
                 lease_owner = case when $7 is null then null else lease_owner end,
                 lease_expires_at = $7, finished_at = $8, error = $9
              where tenant_id = $1 and run_id = $2 and lease_owner = $3 and lease_epoch = $4
-             returning cancel_requested",
+             returning cancel_requested, pause_requested",
         )
         .bind(&lease.tenant_id)
         .bind(lease.run_id)
@@ -308,7 +314,7 @@ impl RunStore for SqliteStore {
         .bind(run.error.as_ref().map(Json))
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(cancel_requested) = fenced else {
+        let Some((cancel_requested, pause_requested)) = fenced else {
             return Err(StoreError::LeaseLost);
         };
         for s in steps {
@@ -322,7 +328,10 @@ impl RunStore for SqliteStore {
             all.push(Notice::EventsAppended);
         }
         self.announce(all);
-        Ok(CommitOutcome { cancel_requested })
+        Ok(CommitOutcome {
+            cancel_requested,
+            pause_requested,
+        })
     }
 
     async fn renew_leases(&self, owner: &str, lease_until: DateTime<Utc>) -> StoreResult<u64> {

@@ -195,6 +195,7 @@ mod tests {
             workflow: WORKFLOW.into(),
             workflow_version: 1,
             status,
+            pause_requested: false,
             input: json!({"hospitalId": "h", "uploadId": "u"}),
             options: json!({}),
             correlation_id: None,

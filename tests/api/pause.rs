@@ -1,0 +1,133 @@
+//! Pausing runs and workflows over the API: a paused run finishes its current
+//! step and holds; a paused workflow holds the tenant's new runs queued.
+
+use serde_json::json;
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp, json, lab, step, until};
+use crate::lab::Recorder;
+
+both_backends!(
+    a_paused_run_finishes_its_step_then_holds_until_resumed,
+    a_paused_workflow_holds_new_runs_queued_until_resumed,
+    pausing_a_finished_or_unknown_run_is_refused,
+);
+
+async fn spawn(backend: Backend) -> (TestApp, Recorder) {
+    let rec = Recorder::default();
+    let app = TestApp::spawn_with(backend, |_| {}, lab(&rec)).await;
+    (app, rec)
+}
+
+async fn a_paused_run_finishes_its_step_then_holds_until_resumed(backend: Backend) {
+    let (app, rec) = spawn(backend).await;
+    // a -> b -> c -> d (and a -> e); b takes a while, sequentially.
+    let body = json!({
+        "input": {"steps": {"b": {"sleepMs": 800}}},
+        "options": {"parallel": false},
+    });
+    let r = app.post("/v1/workflows/lab/runs?wait=0", &body).await;
+    assert_eq!(r.status(), 202);
+    let id = json(r).await["runId"].as_str().unwrap().to_string();
+    until(&app, &id, |r| step(r, "b")["status"] == "running").await;
+
+    let r = app.post(&format!("/v1/runs/{id}/pause"), &json!({})).await;
+    assert_eq!(r.status(), 200);
+    let asked = json(r).await;
+    assert_eq!(asked["pauseRequested"], true, "{asked}");
+
+    let held = until(&app, &id, |r| r["status"] == "paused").await;
+    // The attempt under way finished and was kept; nothing after it started.
+    assert_eq!(step(&held, "b")["status"], "completed", "{held}");
+    assert_eq!(step(&held, "d")["status"], "pending", "{held}");
+    let started: Vec<String> = rec.calls_of(&id).into_iter().map(|c| c.step).collect();
+    // Still held after the engine looked for due work again.
+    app.advance(std::time::Duration::from_secs(5));
+    let again = json(app.get(&format!("/v1/runs/{id}")).await).await;
+    assert_eq!(again["status"], "paused");
+
+    let r = app.post(&format!("/v1/runs/{id}/resume"), &json!({})).await;
+    assert_eq!(r.status(), 200);
+    let done = json(app.get(&format!("/v1/runs/{id}?wait=10s")).await).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    // Steps that ran before the pause did not run again.
+    let calls: Vec<String> = rec.calls_of(&id).into_iter().map(|c| c.step).collect();
+    for s in &started {
+        assert_eq!(
+            calls.iter().filter(|c| *c == s).count(),
+            1,
+            "{s} ran twice: {calls:?}"
+        );
+    }
+    assert_eq!(calls.len(), 5, "{calls:?}");
+}
+
+async fn a_paused_workflow_holds_new_runs_queued_until_resumed(backend: Backend) {
+    let (app, _rec) = spawn(backend).await;
+    let r = app.post("/v1/workflows/lab/pause", &json!({})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(json(r).await["paused"], true);
+    let workflows = json(app.get("/v1/workflows").await).await;
+    let lab_wf = workflows["workflows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "lab")
+        .cloned()
+        .unwrap();
+    assert_eq!(lab_wf["paused"], true, "{lab_wf}");
+
+    let r = app
+        .post("/v1/workflows/lab/runs?wait=0", &json!({"input": {}}))
+        .await;
+    assert_eq!(r.status(), 202);
+    let held = json(r).await["runId"].as_str().unwrap().to_string();
+    // Another workflow runs meanwhile, after the engine has looked for work.
+    app.advance(std::time::Duration::from_secs(1));
+    let other = app
+        .post(
+            "/v1/workflows/lab-critical/runs?wait=10s",
+            &json!({"input": {}}),
+        )
+        .await;
+    assert_eq!(json(other).await["status"], "completed");
+    let still = json(app.get(&format!("/v1/runs/{held}")).await).await;
+    assert_eq!(still["status"], "queued", "{still}");
+    assert_eq!(step(&still, "a")["attempts"], 0);
+    // Another tenant's runs of the workflow are not held.
+    let other_key = app.key_for("tenant-b").await;
+    let r = app
+        .http
+        .post(app.url("/v1/workflows/lab/runs?wait=10s"))
+        .bearer_auth(other_key)
+        .json(&json!({"input": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(r).await["status"], "completed");
+
+    let r = app.post("/v1/workflows/lab/resume", &json!({})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(json(r).await["paused"], false);
+    let done = json(app.get(&format!("/v1/runs/{held}?wait=10s")).await).await;
+    assert_eq!(done["status"], "completed", "{done}");
+}
+
+async fn pausing_a_finished_or_unknown_run_is_refused(backend: Backend) {
+    let (app, _rec) = spawn(backend).await;
+    let r = app
+        .post("/v1/workflows/lab/runs?wait=10s", &json!({"input": {}}))
+        .await;
+    let id = json(r).await["runId"].as_str().unwrap().to_string();
+    let r = app.post(&format!("/v1/runs/{id}/pause"), &json!({})).await;
+    assert_eq!(r.status(), 409);
+    let r = app
+        .post(
+            "/v1/runs/01a24acb-0000-7000-8000-000000000000/pause",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    let r = app.post("/v1/workflows/no-such/pause", &json!({})).await;
+    assert_eq!(r.status(), 404);
+}
