@@ -80,16 +80,16 @@ async fn replica(url: &str, lease: Duration, slots: usize) {
     s.database.url = Secret::new(url);
     s.engine.lease_ttl = lease;
     s.engine.heartbeat_interval = lease / 4;
-    s.engine.retry.attempt_timeout = Duration::from_secs(3);
+    s.engine.attempt_timeout = Duration::from_secs(3);
     s.engine.retry.max_attempts = 3;
     s.engine.retry.initial_backoff = Duration::from_millis(20);
     s.engine.retry.max_backoff = Duration::from_millis(100);
     s.engine.poll_interval = Duration::from_millis(200);
     // The chaos scenario's partner listens on loopback.
-    s.outbound.allow = vec!["127.0.0.1/32".into()];
-    s.service_calls.max_attempts = 5;
-    s.service_calls.initial_backoff = Duration::from_millis(50);
-    s.service_calls.max_backoff = Duration::from_millis(200);
+    s.providers.outbound.allow = vec!["127.0.0.1/32".into()];
+    s.providers.outbound.retry.max_attempts = 5;
+    s.providers.outbound.retry.initial_backoff = Duration::from_millis(50);
+    s.providers.outbound.retry.max_backoff = Duration::from_millis(200);
     let rec = lab::Recorder::default();
     let app = App::start(
         s,
