@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::Secret;
 use super::serde_helpers::duration;
+use super::{BreakerOverride, Secret};
 
 /// `[providers.amion]`
 #[derive(Debug, Clone, Deserialize)]
@@ -25,9 +25,12 @@ pub struct AmionSettings {
     /// longest date range fetched for one import; a longer schedule gets a warning instead.
     pub max_days: u32,
     /// `providers.amion.timeout` (`CAREFLOW_PROVIDERS__AMION__TIMEOUT`), default 20s: the
-    /// deadline of one request; below `engine.retry.attempt_timeout`.
+    /// deadline of one request; below `engine.attempt_timeout`.
     #[serde(with = "duration")]
     pub timeout: Duration,
+    /// `[providers.amion.breaker]`: breaker keys that differ from the defaults.
+    #[serde(default)]
+    pub breaker: BreakerOverride,
 }
 
 impl AmionSettings {
@@ -51,7 +54,7 @@ impl AmionSettings {
         }
         if self.timeout.is_zero() || self.timeout >= attempt_timeout {
             return Err(
-                "providers.amion.timeout: must be non-zero and below engine.retry.attempt_timeout, so a slow answer becomes a warning rather than a timed-out step"
+                "providers.amion.timeout: must be non-zero and below engine.attempt_timeout, so a slow answer becomes a warning rather than a timed-out step"
                     .into(),
             );
         }
@@ -70,6 +73,7 @@ mod tests {
             days_per_request: 31,
             max_days: 366,
             timeout: Duration::from_secs(20),
+            breaker: BreakerOverride::default(),
         }
     }
 

@@ -1,14 +1,15 @@
 //! `[care]`: care transitions after discharge: when the check-in SMS goes out and how
 //! long a reply is awaited, how many times it is tried, SLA minutes per severity, how
-//! nurse assignment retries, and the per-tenant daily caps on SMS and calls.
+//! nurse assignment retries, how notifications retry, and the per-tenant daily caps
+//! on SMS and calls. The channels themselves are `[providers.twilio]` and
+//! `[providers.smtp]`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::ConfigError;
 use super::serde_helpers::duration;
+use super::{ConfigError, RetrySettings};
 
 /// `[care]`
 #[derive(Debug, Clone, Deserialize)]
@@ -61,13 +62,9 @@ pub struct CareSettings {
     /// `care.daily_call_cap` (`CAREFLOW_CARE__DAILY_CALL_CAP`), default 200: voice
     /// calls a tenant may place per UTC day.
     pub daily_call_cap: u32,
-    /// `care.send_attempts` (`CAREFLOW_CARE__SEND_ATTEMPTS`), default 4: attempts of
-    /// a notification whose provider fails transiently, before it is `FAILED`.
-    pub send_attempts: u32,
-    /// `care.email_spool_dir` (`CAREFLOW_CARE__EMAIL_SPOOL_DIR`), default
-    /// `data/outbox/care`: where email notifications are written as `.eml` files when
-    /// `[providers.smtp]` has no host.
-    pub email_spool_dir: PathBuf,
+    /// `[care.retry]`: attempts of a notification whose provider fails transiently
+    /// (4 by default) before it is `FAILED`, and the backoff between them.
+    pub retry: RetrySettings,
 }
 
 /// `[care.sla_minutes]`: the SLA of a task by its severity.
@@ -133,9 +130,12 @@ impl CareSettings {
         if self.max_open_tasks == 0 {
             return bad("care.max_open_tasks", "must be at least 1");
         }
-        if !(1..=20).contains(&self.send_attempts) {
-            return bad("care.send_attempts", "must be between 1 and 20");
+        if !(1..=20).contains(&self.retry.max_attempts) {
+            return bad("care.retry.max_attempts", "must be between 1 and 20");
         }
+        self.retry
+            .check("care.retry")
+            .map_err(ConfigError::Invalid)?;
         let sla = &self.sla_minutes;
         for (key, minutes) in [
             ("care.sla_minutes.critical", sla.critical),

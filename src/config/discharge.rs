@@ -1,4 +1,5 @@
-//! `[discharge]`: how the discharge workflow reads what clinics send.
+//! `[discharge]`: how the discharge workflow reads what clinics send and signs what
+//! it writes to owners.
 
 use serde::{Deserialize, Deserializer};
 
@@ -13,6 +14,20 @@ pub struct DischargeSettings {
     /// for owner phone numbers written without a country code; empty refuses them.
     #[serde(deserialize_with = "region")]
     pub default_phone_region: PhoneRegion,
+    /// `discharge.clinic_name` (`CAREFLOW_DISCHARGE__CLINIC_NAME`), default `the clinic
+    /// team`: who the owner's email comes from, in its subject, body and signature,
+    /// unless a request names the clinic.
+    pub clinic_name: String,
+}
+
+impl DischargeSettings {
+    /// Rules types cannot express.
+    pub(super) fn check(&self) -> Result<(), String> {
+        if self.clinic_name.trim().is_empty() || self.clinic_name.chars().any(char::is_control) {
+            return Err("discharge.clinic_name: must be a non-empty name on one line".into());
+        }
+        Ok(())
+    }
 }
 
 fn region<'de, D: Deserializer<'de>>(d: D) -> Result<PhoneRegion, D::Error> {

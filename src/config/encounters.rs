@@ -1,13 +1,15 @@
 //! `[encounters]`: the prior-authorization `encounter` workflow, its FHIR sources
-//! (polled or pushed), how it analyses encounters, and how its steps retry.
+//! (polled or pushed), who analyses encounters (the rule set or the `[providers.llm]`
+//! model), and how its steps retry. FHIR deadlines and breakers are
+//! `[providers.fhir]`'s.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::Secret;
 use super::serde_helpers::duration;
+use super::{RetrySettings, Secret};
 use crate::domain::encounter::rules::RuleSet;
 use crate::store::TenantId;
 
@@ -15,14 +17,9 @@ use crate::store::TenantId;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EncounterSettings {
-    /// `encounters.max_attempts` (`CAREFLOW_ENCOUNTERS__MAX_ATTEMPTS`), default 4:
-    /// attempts of each step before the run fails with `EncounterProcessingFailed`.
-    /// Backoff between attempts follows `[engine.retry]`.
-    pub max_attempts: u32,
-    /// `encounters.request_timeout`, default 10s: deadline of one FHIR read or
-    /// search (a search reads every page of, say, an encounter's observations).
-    #[serde(with = "duration")]
-    pub request_timeout: Duration,
+    /// `[encounters.retry]`: attempts of each step before the run fails with
+    /// `EncounterProcessingFailed` (4 by default), and the backoff between them.
+    pub retry: RetrySettings,
     /// `encounters.poll_lease_ttl`, default 60s: how long a replica's hold on polling a
     /// source lasts without renewal; another replica takes over after it expires.
     #[serde(with = "duration")]
@@ -42,8 +39,9 @@ pub struct EncounterSettings {
     /// read again, retries them.
     #[serde(with = "duration")]
     pub recovery_interval: Duration,
-    /// `[encounters.analysis]`: rules or an OpenAI-compatible model.
-    pub analysis: AnalysisSettings,
+    /// `encounters.analysis` (`CAREFLOW_ENCOUNTERS__ANALYSIS`): `rules` (default) or
+    /// `llm`, the `[providers.llm]` model, which must then be configured.
+    pub analysis: Analysis,
     /// `[encounters.rules]`: the prior-authorization rule set (the built-in `default`
     /// set when absent); see `domain::encounter::rules` for its format.
     #[serde(default)]
@@ -53,30 +51,15 @@ pub struct EncounterSettings {
     pub sources: Vec<SourceSettings>,
 }
 
-/// `[encounters.analysis]`. These LLM settings are the encounter workflow's own for
-/// now; they may later be shared with `[providers.llm]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AnalysisSettings {
-    /// `encounters.analysis.llm_base_url` (`CAREFLOW_ENCOUNTERS__ANALYSIS__LLM_BASE_URL`),
-    /// default empty: the root of an OpenAI-compatible API (without `/v1`). Empty
-    /// means the rule set decides.
-    pub llm_base_url: String,
-    /// `encounters.analysis.llm_api_key`, default empty: sent as a bearer token.
-    pub llm_api_key: Secret,
-    /// `encounters.analysis.llm_model`, default empty: the model id; required with a
-    /// base URL.
-    pub llm_model: String,
-    /// `encounters.analysis.llm_timeout`, default 20s: deadline of one model call.
-    #[serde(with = "duration")]
-    pub llm_timeout: Duration,
-}
-
-impl AnalysisSettings {
-    /// True when a model decides instead of the rule set.
-    pub fn uses_llm(&self) -> bool {
-        !self.llm_base_url.trim().is_empty()
-    }
+/// Who decides whether an encounter needs prior authorization.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Analysis {
+    /// The rule set (`[encounters.rules]` or the built-in one).
+    #[default]
+    Rules,
+    /// The `[providers.llm]` model, given de-identified clinical facts.
+    Llm,
 }
 
 /// How the service authenticates to a FHIR source.
@@ -156,11 +139,8 @@ impl EncounterSettings {
     /// Every problem of the section, each naming its key.
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if self.max_attempts == 0 {
-            out.push("encounters.max_attempts: must be at least 1".to_string());
-        }
-        if self.request_timeout.is_zero() {
-            out.push("encounters.request_timeout: must be more than 0".to_string());
+        if let Err(e) = self.retry.check("encounters.retry") {
+            out.push(e);
         }
         if self.poll_lease_ttl < Duration::from_secs(1) {
             out.push("encounters.poll_lease_ttl: must be at least 1s".to_string());
@@ -170,20 +150,6 @@ impl EncounterSettings {
         }
         if self.recovery_interval.is_zero() {
             out.push("encounters.recovery_interval: must be more than 0".to_string());
-        }
-        let a = &self.analysis;
-        if a.uses_llm() {
-            if a.llm_model.trim().is_empty() {
-                out.push(
-                    "encounters.analysis.llm_model: required when llm_base_url is set".to_string(),
-                );
-            }
-            if !(a.llm_base_url.starts_with("http://") || a.llm_base_url.starts_with("https://")) {
-                out.push("encounters.analysis.llm_base_url: must be an http(s) URL".to_string());
-            }
-            if a.llm_timeout.is_zero() {
-                out.push("encounters.analysis.llm_timeout: must be more than 0".to_string());
-            }
         }
         if let Some(rules) = &self.rules
             && let Err(problems) = rules.validate()
@@ -288,17 +254,15 @@ mod tests {
         assert!(source.poll);
         assert!(!format!("{source:?}").contains("pw-123"));
         assert_eq!(s.rules.unwrap().name, "acme");
-        assert!(!s.analysis.uses_llm());
+        assert_eq!(s.analysis, Analysis::Rules);
     }
 
     #[test]
     fn every_problem_of_the_section_is_named() {
         let s = load(
             r#"
-            [encounters]
+            [encounters.retry]
             max_attempts = 0
-            [encounters.analysis]
-            llm_base_url = "https://llm.example"
             [[encounters.sources]]
             name = "a:b"
             base_url = "ftp://ehr"
@@ -318,8 +282,7 @@ mod tests {
         );
         let problems = s.problems().join("\n");
         for expected in [
-            "encounters.max_attempts",
-            "encounters.analysis.llm_model",
+            "encounters.retry.max_attempts",
             "encounters.sources[0].name",
             "encounters.sources[0].base_url",
             "encounters.sources[0].tenant",

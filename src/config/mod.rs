@@ -9,20 +9,24 @@
 mod amion;
 mod audit;
 mod care;
+mod checks;
 mod cors;
 mod discharge;
-mod email;
 mod encounters;
 mod env;
 mod events;
+mod fhir;
+mod moved;
 mod outbound;
 mod providers;
 mod resilience;
 mod retention;
+mod retry;
 mod schedules;
 mod secret;
 mod serde_helpers;
 mod service_calls;
+mod smtp;
 mod twilio;
 
 use std::path::PathBuf;
@@ -37,21 +41,19 @@ pub use audit::AuditSettings;
 pub use care::{CareSettings, SEVERITIES, SlaMinutes};
 pub use cors::ANY_ORIGIN;
 pub use discharge::DischargeSettings;
-pub use email::{DeliveryRetrySettings, EmailSettings};
-pub use encounters::{
-    AnalysisSettings, EncounterSettings, SourceAuth, SourceSettings, is_source_name,
-};
+pub use encounters::{Analysis, EncounterSettings, SourceAuth, SourceSettings, is_source_name};
 pub use events::EventSettings;
-pub use outbound::OutboundConfig;
-pub use providers::{
-    LlmProviderSettings, ProvidersSettings, SmtpProviderSettings, VoiceProviderSettings,
-};
-pub use resilience::{BreakerConfig, ResilienceSettings};
+pub use fhir::FhirProviderSettings;
+pub use outbound::OutboundProviderSettings;
+pub use providers::{LlmProviderSettings, ProvidersSettings};
+pub use resilience::{BreakerConfig, BreakerOverride, ResilienceSettings};
+pub use retry::RetrySettings;
 pub use retention::{RetentionSettings, TenantRetention};
 pub use schedules::SchedulesSettings;
 pub use secret::Secret;
 use serde_helpers::{duration, string_list};
 pub use service_calls::ServiceCallSettings;
+pub use smtp::SmtpProviderSettings;
 pub use twilio::TwilioProviderSettings;
 
 /// The defaults, documented key by key, compiled into the binary.
@@ -117,17 +119,14 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// `[metrics]`: who may read `/metrics`.
     pub metrics: MetricsSettings,
-    /// `[resilience]`: circuit breakers of outside providers.
+    /// `[resilience]`: circuit breaker defaults and single-breaker overrides.
     pub resilience: ResilienceSettings,
-    /// `[outbound]`: the guard of HTTP requests to URLs that come from requests.
-    pub outbound: OutboundConfig,
     /// `[service_calls]`: scheduled service calls.
     pub service_calls: ServiceCallSettings,
-    /// `[providers]`: LLM, SMTP, voice.
+    /// `[providers]`: one section per outside service (LLM, SMTP, Twilio, Amion,
+    /// FHIR, outbound calls).
     pub providers: ProvidersSettings,
-    /// `[email]`: spool, clinic name, delivery retries.
-    pub email: EmailSettings,
-    /// `[discharge]`: how discharge cases are read.
+    /// `[discharge]`: how discharge cases are read and owner emails signed.
     pub discharge: DischargeSettings,
     /// `[schedules]`: schedule import and coverage bounds.
     pub schedules: SchedulesSettings,
@@ -288,29 +287,12 @@ pub struct EngineSettings {
     /// decides whether it fires.
     #[serde(with = "duration")]
     pub cron_grace: Duration,
-    /// `[engine.retry]`: step retry and timeout defaults.
-    pub retry: RetrySettings,
-}
-
-/// `[engine.retry]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RetrySettings {
-    /// `engine.retry.max_attempts`, default 3.
-    pub max_attempts: u32,
-    /// `engine.retry.initial_backoff`, default 200ms.
-    #[serde(with = "duration")]
-    pub initial_backoff: Duration,
-    /// `engine.retry.multiplier`, default 2.0.
-    pub multiplier: f64,
-    /// `engine.retry.max_backoff`, default 10s.
-    #[serde(with = "duration")]
-    pub max_backoff: Duration,
-    /// `engine.retry.jitter`, default 0.2.
-    pub jitter: f64,
-    /// `engine.retry.attempt_timeout`, default 30s.
+    /// `engine.attempt_timeout`, default 30s: each step attempt's deadline unless its
+    /// workflow says otherwise; every provider's `timeout` stays below it.
     #[serde(with = "duration")]
     pub attempt_timeout: Duration,
+    /// `[engine.retry]`: step retries unless a workflow says otherwise.
+    pub retry: RetrySettings,
 }
 
 impl Settings {
@@ -356,6 +338,12 @@ impl Settings {
     }
 
     fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        // Before the shapes are checked: a moved key is better named by its new place
+        // than refused as unknown.
+        let moved = moved::problems(&figment);
+        if !moved.is_empty() {
+            return Err(ConfigError::Invalid(moved.join("; ")));
+        }
         // Lenient: environment values arrive as text, and a number or a boolean is
         // read from the text where a setting wants one (see `env`).
         let settings: Settings = figment.extract_lossy()?;
@@ -370,10 +358,10 @@ impl Settings {
         if e.max_concurrent_runs == 0 {
             return bad("engine.max_concurrent_runs", "must be at least 1");
         }
-        if e.lease_ttl <= e.retry.attempt_timeout {
+        if e.lease_ttl <= e.attempt_timeout {
             return bad(
                 "engine.lease_ttl",
-                "must exceed engine.retry.attempt_timeout, or a live holder could lose a run mid-attempt",
+                "must exceed engine.attempt_timeout, or a live holder could lose a run mid-attempt",
             );
         }
         if e.heartbeat_interval.is_zero() || e.heartbeat_interval * 2 > e.lease_ttl {
@@ -382,15 +370,9 @@ impl Settings {
                 "must be non-zero and at most half of engine.lease_ttl",
             );
         }
-        if e.retry.max_attempts == 0 {
-            return bad("engine.retry.max_attempts", "must be at least 1");
-        }
-        if !(0.0..=1.0).contains(&e.retry.jitter) {
-            return bad("engine.retry.jitter", "must be between 0 and 1");
-        }
-        if e.retry.multiplier < 1.0 {
-            return bad("engine.retry.multiplier", "must be at least 1");
-        }
+        e.retry
+            .check("engine.retry")
+            .map_err(ConfigError::Invalid)?;
         for (key, t) in [
             (
                 "server.header_read_timeout",
@@ -431,45 +413,34 @@ impl Settings {
                 "must name a server-controlled claim (not user_metadata, which users can rewrite)",
             );
         }
-        self.outbound.check().map_err(ConfigError::Invalid)?;
         self.service_calls.check().map_err(ConfigError::Invalid)?;
-        if self.service_calls.attempt_timeout(&self.outbound) >= e.lease_ttl {
+        if self.service_calls.attempt_timeout(&self.providers.outbound) >= e.lease_ttl {
             return bad(
-                "outbound.timeout",
+                "providers.outbound.timeout",
                 "plus 15s for recording a service call's outcome must stay below engine.lease_ttl",
             );
         }
-        self.providers.check()?;
-        self.email.check()?;
         // Providers give up before the engine does, so a delivery records its outcome.
-        for (key, t) in [
-            ("providers.smtp.timeout", self.providers.smtp.timeout),
-            ("providers.voice.timeout", self.providers.voice.timeout),
-        ] {
-            if t.is_zero() || t >= e.retry.attempt_timeout {
-                return bad(
-                    key,
-                    "must be non-zero and shorter than engine.retry.attempt_timeout",
-                );
-            }
-        }
-        self.providers
-            .amion
-            .check(e.retry.attempt_timeout)
-            .map_err(ConfigError::Invalid)?;
+        self.providers.check(e.attempt_timeout)?;
+        self.discharge.check().map_err(ConfigError::Invalid)?;
         self.schedules.check().map_err(ConfigError::Invalid)?;
-        self.providers.twilio.check(e.retry.attempt_timeout)?;
         self.care.check()?;
+        if self.encounters.analysis == Analysis::Llm && !self.providers.llm.is_configured() {
+            return bad(
+                "encounters.analysis",
+                "`llm` needs [providers.llm] (its base_url is empty)",
+            );
+        }
         if self.care.model_classification && !self.providers.llm.is_configured() {
             return Err(ConfigError::Invalid(
                 "care.model_classification: needs [providers.llm] (its base_url is empty)".into(),
             ));
         }
         // Only a model in use needs to answer within a step's attempt.
-        if self.care.model_classification && self.care.model_timeout >= e.retry.attempt_timeout {
+        if self.care.model_classification && self.care.model_timeout >= e.attempt_timeout {
             return bad(
                 "care.model_timeout",
-                "must be shorter than engine.retry.attempt_timeout",
+                "must be shorter than engine.attempt_timeout",
             );
         }
         Ok(())
@@ -509,7 +480,7 @@ mod tests {
         assert!(err.contains("care.model_classification"), "{err}");
         s.providers.llm.base_url = "https://llm.example.com".into();
         assert!(s.check().is_ok());
-        s.care.model_timeout = s.engine.retry.attempt_timeout;
+        s.care.model_timeout = s.engine.attempt_timeout;
         let err = s.check().unwrap_err().to_string();
         assert!(err.contains("care.model_timeout"), "{err}");
         // Without the model, its timeout constrains nothing.

@@ -1,11 +1,13 @@
-//! `[resilience]`: circuit breakers of the outside providers.
+//! `[resilience]`: the circuit breakers of the outside providers. `[resilience.breaker]`
+//! tunes every breaker; a provider's `[providers.<name>.breaker]` and one breaker's
+//! `[resilience.endpoints."<name>"]` change only the keys they name.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::serde_helpers::duration;
+use super::serde_helpers::{duration, optional_duration};
 use crate::providers::breaker::BreakerSettings;
 
 /// One breaker's tuning.
@@ -28,7 +30,53 @@ pub struct BreakerConfig {
     pub half_open_max_calls: u32,
 }
 
+/// The keys of a breaker that differ from `[resilience.breaker]`; a key not given
+/// keeps the default, so one environment variable alone is a whole override.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerOverride {
+    /// See [`BreakerConfig::failure_threshold`].
+    #[serde(default)]
+    pub failure_threshold: Option<u32>,
+    /// See [`BreakerConfig::failure_ratio`].
+    #[serde(default)]
+    pub failure_ratio: Option<f32>,
+    /// See [`BreakerConfig::min_calls`].
+    #[serde(default)]
+    pub min_calls: Option<u32>,
+    /// See [`BreakerConfig::window`].
+    #[serde(default, with = "optional_duration")]
+    pub window: Option<Duration>,
+    /// See [`BreakerConfig::open_for`].
+    #[serde(default, with = "optional_duration")]
+    pub open_for: Option<Duration>,
+    /// See [`BreakerConfig::half_open_max_calls`].
+    #[serde(default)]
+    pub half_open_max_calls: Option<u32>,
+}
+
+impl BreakerOverride {
+    /// True when it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
 impl BreakerConfig {
+    /// These defaults with the keys `changes` names replaced.
+    pub fn merged(&self, changes: &BreakerOverride) -> BreakerConfig {
+        BreakerConfig {
+            failure_threshold: changes.failure_threshold.unwrap_or(self.failure_threshold),
+            failure_ratio: changes.failure_ratio.unwrap_or(self.failure_ratio),
+            min_calls: changes.min_calls.unwrap_or(self.min_calls),
+            window: changes.window.unwrap_or(self.window),
+            open_for: changes.open_for.unwrap_or(self.open_for),
+            half_open_max_calls: changes
+                .half_open_max_calls
+                .unwrap_or(self.half_open_max_calls),
+        }
+    }
+
     /// As the breaker takes it.
     pub fn to_settings(&self) -> BreakerSettings {
         BreakerSettings {
@@ -46,10 +94,31 @@ impl BreakerConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResilienceSettings {
-    /// `[resilience.breaker]`: every provider's breaker unless overridden.
+    /// `[resilience.breaker]`: every breaker unless overridden.
     pub breaker: BreakerConfig,
-    /// `[resilience.providers.<name>]`: per-provider breakers (`llm`, `smtp`, `voice`,
-    /// `sms`, `amion`, `fhir`, `outbound`).
+    /// `[resilience.endpoints."<breaker>"]`: one breaker's own keys (`"fhir:north"`
+    /// for the FHIR source named north, `"outbound:partner.example.com:443"` for one
+    /// host), merged over its provider's `breaker` and the defaults.
     #[serde(default)]
-    pub providers: BTreeMap<String, BreakerConfig>,
+    pub endpoints: BTreeMap<String, BreakerOverride>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_override_changes_only_the_keys_it_names() {
+        let defaults = crate::config::Settings::defaults().resilience.breaker;
+        let merged = defaults.merged(&BreakerOverride {
+            failure_threshold: Some(3),
+            ..BreakerOverride::default()
+        });
+        assert_eq!(merged.failure_threshold, 3);
+        assert_eq!(merged.failure_ratio, defaults.failure_ratio);
+        assert_eq!(merged.min_calls, defaults.min_calls);
+        assert_eq!(merged.window, defaults.window);
+        assert_eq!(merged.open_for, defaults.open_for);
+        assert_eq!(merged.half_open_max_calls, defaults.half_open_max_calls);
+    }
 }

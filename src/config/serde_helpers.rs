@@ -40,3 +40,14 @@ pub mod string_list {
         })
     }
 }
+
+/// An optional duration (humantime syntax), absent when the key is not given.
+pub mod optional_duration {
+    use serde::Deserializer;
+    use std::time::Duration;
+
+    /// Parses a humantime duration string; used with `#[serde(default)]`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        super::duration::deserialize(d).map(Some)
+    }
+}

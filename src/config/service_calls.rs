@@ -1,12 +1,13 @@
 //! `[service_calls]`: scheduled service calls — how secret header values are
-//! kept, the bounds of a request, and how failed calls are retried.
+//! kept and the bounds of a request. The calls go out through
+//! `[providers.outbound]`, which also says how a failed call is retried.
 
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::Secret;
-use super::outbound::OutboundConfig;
+use super::outbound::OutboundProviderSettings;
 use super::serde_helpers::{duration, string_list};
 use crate::domain::service_call::{HeaderSealer, ServiceCallLimits, is_header_name};
 
@@ -33,20 +34,6 @@ pub struct ServiceCallSettings {
     /// `service_calls.max_due_horizon`: how far ahead `dueAt` may be. Default 365d.
     #[serde(with = "duration")]
     pub max_due_horizon: Duration,
-    /// `service_calls.max_attempts`: attempts in all for retryable failures
-    /// (5xx, 429, timeouts, connection errors). Default 5.
-    pub max_attempts: u32,
-    /// `service_calls.initial_backoff`: delay before the second attempt, doubled
-    /// each time. Default 1s.
-    #[serde(with = "duration")]
-    pub initial_backoff: Duration,
-    /// `service_calls.max_backoff`: the longest delay between attempts. Default 5m.
-    #[serde(with = "duration")]
-    pub max_backoff: Duration,
-    /// `service_calls.max_retry_after`: the longest `Retry-After` honoured; a
-    /// server asking for more is retried after this long. Default 1h.
-    #[serde(with = "duration")]
-    pub max_retry_after: Duration,
     /// `service_calls.idempotency_header`
     /// (`CAREFLOW_SERVICE_CALLS__IDEMPOTENCY_HEADER`): the header that carries the
     /// call's id on every attempt, so partners can drop repeats. Default
@@ -65,7 +52,7 @@ impl ServiceCallSettings {
 
     /// The deadline of one execution attempt: the request's timeout plus time
     /// to record its outcome.
-    pub fn attempt_timeout(&self, outbound: &OutboundConfig) -> Duration {
+    pub fn attempt_timeout(&self, outbound: &OutboundProviderSettings) -> Duration {
         outbound.timeout + RECORDING_MARGIN
     }
 
@@ -73,14 +60,8 @@ impl ServiceCallSettings {
     pub fn check(&self) -> Result<(), String> {
         HeaderSealer::from_key(&self.encryption_key)
             .map_err(|e| format!("service_calls.encryption_key: {e}"))?;
-        if self.max_attempts == 0 {
-            return Err("service_calls.max_attempts: must be at least 1".into());
-        }
         if self.max_body_bytes == 0 {
             return Err("service_calls.max_body_bytes: must be at least 1".into());
-        }
-        if self.max_backoff < self.initial_backoff {
-            return Err("service_calls.max_backoff: must be at least initial_backoff".into());
         }
         if !self.idempotency_header.is_empty() && !is_header_name(&self.idempotency_header) {
             return Err(
@@ -99,9 +80,10 @@ mod tests {
 
     #[test]
     fn defaults_store_no_secrets_and_retry_five_times() {
-        let s = Settings::defaults().service_calls;
+        let all = Settings::defaults();
+        assert_eq!(all.providers.outbound.retry.max_attempts, 5);
+        let s = all.service_calls;
         assert!(s.encryption_key.is_empty());
-        assert_eq!(s.max_attempts, 5);
         assert_eq!(s.limits().max_body_bytes, 65536);
         assert_eq!(s.idempotency_header, "Idempotency-Key");
         assert!(s.check().is_ok());

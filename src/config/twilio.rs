@@ -1,5 +1,6 @@
-//! `[providers.twilio]`: the Twilio account of care transitions (check-in and task
-//! SMS, voice notifications, and the webhooks Twilio calls back). Without one, SMS
+//! `[providers.twilio]`: the one Twilio account for SMS and voice: discharge follow-up
+//! calls, care check-in and task SMS, voice notifications, and the webhooks Twilio
+//! calls back. Without one, follow-up calls are recorded as `not_configured` and SMS
 //! and voice notifications fail as `not configured`: there is no honest local
 //! stand-in for a text message.
 
@@ -7,8 +8,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::checks::{bad, check_timeout, check_url};
 use super::serde_helpers::duration;
-use super::{ConfigError, Secret};
+use super::{BreakerOverride, ConfigError, RetrySettings, Secret};
 
 /// `[providers.twilio]`: a Twilio account (or anything speaking its 2010-04-01 API).
 #[derive(Debug, Clone, Deserialize)]
@@ -36,9 +38,15 @@ pub struct TwilioProviderSettings {
     /// URL differs). Default empty: no status callbacks, webhooks refused.
     pub public_base_url: String,
     /// `providers.twilio.timeout` (`CAREFLOW_PROVIDERS__TWILIO__TIMEOUT`), default 15s:
-    /// limit of one API request.
+    /// limit of one API request (a message, a call placement, a look-up).
     #[serde(with = "duration")]
     pub timeout: Duration,
+    /// `[providers.twilio.retry]`: retries of a failed follow-up call placement (3
+    /// attempts, 1m to 10m by default).
+    pub retry: RetrySettings,
+    /// `[providers.twilio.breaker]`: breaker keys that differ from the defaults.
+    #[serde(default)]
+    pub breaker: BreakerOverride,
 }
 
 impl TwilioProviderSettings {
@@ -58,7 +66,7 @@ impl TwilioProviderSettings {
     pub(super) fn check(&self, attempt_timeout: Duration) -> Result<(), ConfigError> {
         let twilio = self;
         if twilio.is_configured() {
-            super::providers::check_url("providers.twilio.base_url", &twilio.base_url)?;
+            check_url("providers.twilio.base_url", &twilio.base_url)?;
             if twilio.account_sid.is_empty()
                 || !twilio
                     .account_sid
@@ -83,23 +91,14 @@ impl TwilioProviderSettings {
             }
         }
         if !twilio.public_base_url.trim().is_empty() {
-            super::providers::check_url(
-                "providers.twilio.public_base_url",
-                &twilio.public_base_url,
-            )?;
+            check_url("providers.twilio.public_base_url", &twilio.public_base_url)?;
         }
-        if twilio.timeout.is_zero() || twilio.timeout >= attempt_timeout {
-            return bad(
-                "providers.twilio.timeout",
-                "must be above zero and below engine.retry.attempt_timeout",
-            );
-        }
-        Ok(())
+        check_timeout("providers.twilio.timeout", twilio.timeout, attempt_timeout)?;
+        twilio
+            .retry
+            .check("providers.twilio.retry")
+            .map_err(ConfigError::Invalid)
     }
-}
-
-fn bad(key: &str, why: &str) -> Result<(), ConfigError> {
-    Err(ConfigError::Invalid(format!("{key}: {why}")))
 }
 
 #[cfg(test)]
@@ -117,6 +116,8 @@ mod tests {
             messaging_service_sid: String::new(),
             public_base_url: String::new(),
             timeout: Duration::from_secs(15),
+            retry: crate::config::Settings::defaults().providers.twilio.retry,
+            breaker: BreakerOverride::default(),
         }
     }
 

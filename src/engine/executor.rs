@@ -336,7 +336,7 @@ impl Executor {
         let timeout = step
             .policy
             .timeout
-            .unwrap_or(self.inner.settings.retry.attempt_timeout);
+            .unwrap_or(self.inner.settings.attempt_timeout);
         let handler = step.handler.clone();
         // Every write the attempt makes is fenced by the run's lease, like the
         // executor's own commits: a holder that lost the run writes nothing.

@@ -71,7 +71,7 @@ pub struct StepPolicy {
     pub critical: bool,
     /// Retries; `None` takes `[engine.retry]`.
     pub retry: Option<RetryPolicy>,
-    /// Deadline per attempt; `None` takes `engine.retry.attempt_timeout`.
+    /// Deadline per attempt; `None` takes `engine.attempt_timeout`.
     pub timeout: Option<Duration>,
     /// The handler understands [`StepContext::lost_attempt`](super::StepContext): when the last
     /// attempt never reported, it is called once more to settle what that attempt

@@ -236,7 +236,7 @@ async fn current_version(state: &AppState, source: &Source, encounter_id: &str) 
         .resilience
         .call(
             &source.endpoint,
-            state.settings.encounters.request_timeout,
+            state.settings.providers.fhir.timeout,
             source.client.encounter(encounter_id),
         )
         .await;

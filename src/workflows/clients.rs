@@ -27,9 +27,10 @@ pub struct ProviderClients {
     /// but unusable (every delivery fails with the reason, rather than silently
     /// spooling).
     pub smtp: Option<Result<Resilient<SmtpSender>, String>>,
-    /// `[providers.voice]`: `None` means follow-up calls are recorded as
-    /// `not_configured`.
-    pub voice: Option<Resilient<TwilioClient>>,
+    /// `[providers.twilio]`, SMS and voice on one account: `None` means follow-up
+    /// calls are recorded as `not_configured` and SMS and voice notifications fail as
+    /// not configured.
+    pub twilio: Option<Resilient<TwilioClient>>,
     /// `[providers.amion]`: `None` means no assignments are fetched.
     pub amion: Option<Resilient<AmionClient>>,
     /// The guarded client of service calls; each call goes through the breaker of
@@ -58,9 +59,6 @@ impl ProviderClients {
         layer: &Arc<Resilience>,
     ) -> Result<Self, String> {
         let p = &settings.providers;
-        // The LLM has no deadline of its own: it gets most of the step's, so the
-        // breaker, not the engine, sees a hung model.
-        let llm_timeout = settings.engine.retry.attempt_timeout.mul_f64(0.9);
         let llm = p.llm.is_configured().then(|| {
             tracing::info!(model = %p.llm.model, "discharge summaries are written by the configured LLM");
             let client = LlmClient::new(
@@ -74,7 +72,7 @@ impl ProviderClients {
                     max_tokens_field: MaxTokensField::MaxTokens,
                 },
             );
-            guard(client, layer, "llm", llm_timeout)
+            guard(client, layer, "llm", p.llm.timeout)
         });
         if llm.is_none() {
             tracing::info!(
@@ -101,22 +99,24 @@ impl ProviderClients {
                 "no SMTP host configured (providers.smtp.host is empty): owner emails are written to the spool directory"
             );
         }
-        let voice = p.voice.is_configured().then(|| {
+        let t = &p.twilio;
+        let twilio = t.is_configured().then(|| {
             let client = TwilioClient::new(
                 http.clone(),
                 TwilioSettings {
-                    base_url: p.voice.base_url.trim().to_string(),
-                    account_sid: p.voice.account_sid.clone(),
-                    auth_token: p.voice.auth_token.clone(),
-                    from: p.voice.from.clone(),
-                    messaging_service_sid: None,
+                    base_url: t.base_url.trim().to_string(),
+                    account_sid: t.account_sid.clone(),
+                    auth_token: t.auth_token.clone(),
+                    from: t.from.clone(),
+                    messaging_service_sid: Some(t.messaging_service_sid.trim().to_string())
+                        .filter(|s| !s.is_empty()),
                 },
             );
-            guard(client, layer, "voice", p.voice.timeout)
+            guard(client, layer, "twilio", t.timeout)
         });
-        if voice.is_none() {
+        if twilio.is_none() {
             tracing::info!(
-                "no voice provider configured (providers.voice.base_url is empty): follow-up calls are recorded as not_configured"
+                "no Twilio account configured (providers.twilio.base_url is empty): follow-up calls are recorded as not_configured, SMS and voice notifications fail as not configured"
             );
         }
         let amion = p.amion.is_configured().then(|| {
@@ -127,12 +127,12 @@ impl ProviderClients {
             outbound,
             layer.clone(),
             "outbound",
-            settings.outbound.timeout + CLIENT_LIMIT_MARGIN,
+            p.outbound.timeout + CLIENT_LIMIT_MARGIN,
         );
         Ok(Self {
             llm,
             smtp,
-            voice,
+            twilio,
             amion,
             outbound,
         })

@@ -6,11 +6,13 @@ pub mod discharge;
 pub mod schedule_import;
 pub mod service_call;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::domain::service_call::ServiceCalls;
 use crate::engine::{Clock, DefinitionError, FunctionSpec, WorkflowDefinition};
+use crate::providers::breaker::BreakerSettings;
 use crate::providers::outbound::GuardedClient;
 use crate::providers::resilience::Resilience;
 use crate::store::Store;
@@ -36,7 +38,7 @@ pub struct Services {
     pub resilience: Arc<Resilience>,
     /// The provider clients, each behind the resilience layer. The outbound one is
     /// for URLs that come from requests rather than from the configuration:
-    /// internal destinations are refused unless `[outbound] allow` permits them.
+    /// internal destinations are refused unless `providers.outbound.allow` permits them.
     pub providers: Arc<ProviderClients>,
     /// Scheduled service calls: the `ServiceCall` aggregate.
     pub service_calls: Arc<ServiceCalls>,
@@ -60,20 +62,15 @@ impl Services {
             .map_err(|e| format!("HTTP client: {e}"))?;
         let resilience = Resilience::new(
             settings.resilience.breaker.to_settings(),
-            settings
-                .resilience
-                .providers
-                .iter()
-                .map(|(name, c)| (name.clone(), c.to_settings()))
-                .collect(),
+            breaker_overrides(&settings),
         );
+        let outbound_settings = &settings.providers.outbound;
         let policy = Arc::new(
-            settings
-                .outbound
+            outbound_settings
                 .policy()
-                .map_err(|e| format!("outbound.allow: {e}"))?,
+                .map_err(|e| format!("providers.outbound.allow: {e}"))?,
         );
-        let outbound = GuardedClient::new(policy.clone(), settings.outbound.client_settings())
+        let outbound = GuardedClient::new(policy.clone(), outbound_settings.client_settings())
             .map_err(|e| format!("outbound client: {e}"))?;
         let service_calls = ServiceCalls::new(store.clone(), &settings.service_calls, policy)
             .map_err(|e| format!("service_calls.encryption_key: {e}"))?;
@@ -100,6 +97,28 @@ impl Services {
             encounter_sources,
         })
     }
+}
+
+/// The breakers that differ from `[resilience.breaker]`, by the name the layer looks
+/// them up by: a provider (`fhir`), from its `[providers.<name>.breaker]`, or one
+/// breaker (`fhir:north`), from `[resilience.endpoints]` over its provider's keys.
+fn breaker_overrides(settings: &Settings) -> BTreeMap<String, BreakerSettings> {
+    let defaults = &settings.resilience.breaker;
+    let providers = settings.providers.breakers();
+    let mut out: BTreeMap<String, BreakerSettings> = providers
+        .iter()
+        .filter(|(_, changes)| !changes.is_empty())
+        .map(|(name, changes)| (name.to_string(), defaults.merged(changes).to_settings()))
+        .collect();
+    for (name, changes) in &settings.resilience.endpoints {
+        let kind = name.split(':').next().unwrap_or_default();
+        let base = providers
+            .iter()
+            .find(|(provider, _)| *provider == kind)
+            .map_or_else(|| defaults.clone(), |(_, own)| defaults.merged(own));
+        out.insert(name.clone(), base.merged(changes).to_settings());
+    }
+    out
 }
 
 /// Every built-in event function: a workflow and what triggers it.

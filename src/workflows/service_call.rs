@@ -42,18 +42,13 @@ struct Execution {
 /// The `service-call` workflow.
 pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, DefinitionError> {
     let settings = &services.settings.service_calls;
-    let retry = RetryPolicy {
-        max_attempts: settings.max_attempts,
-        initial_backoff: settings.initial_backoff,
-        multiplier: 2.0,
-        max_backoff: settings.max_backoff,
-        jitter: 0.2,
-    };
+    let outbound = &services.settings.providers.outbound;
+    let retry = RetryPolicy::from_settings(&outbound.retry);
     let execution = Arc::new(Execution {
         calls: services.service_calls.clone(),
         client: services.providers.outbound.clone(),
-        max_attempts: settings.max_attempts,
-        max_retry_after: settings.max_retry_after,
+        max_attempts: outbound.retry.max_attempts,
+        max_retry_after: outbound.max_retry_after,
         retry: retry.clone(),
     });
     let engine_retry = RetryPolicy {
@@ -73,7 +68,7 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
                 .critical()
                 .retry(engine_retry)
                 .reconciles_lost()
-                .timeout(settings.attempt_timeout(&services.settings.outbound)),
+                .timeout(settings.attempt_timeout(outbound)),
             move |ctx| execute(execution.clone(), ctx),
         )
         .on_cancel(move |run| run_cancelled(on_cancel.clone(), run))

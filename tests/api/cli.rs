@@ -43,6 +43,67 @@ fn an_unknown_setting_stops_start_up_naming_it() {
 }
 
 #[test]
+fn a_moved_setting_stops_start_up_naming_its_new_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("legacy.toml"),
+        "[encounters.analysis]\nllm_model = \"pa-model\"\n",
+    )
+    .unwrap();
+    let out = careflow()
+        .current_dir(dir.path())
+        .env("CAREFLOW_ENV", "legacy")
+        .env("CAREFLOW_CONFIG_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`encounters.analysis.llm_model` moved to `providers.llm.model`"),
+        "{err}"
+    );
+
+    let out = careflow()
+        .current_dir(dir.path())
+        .env("CAREFLOW_PROVIDERS__VOICE__FROM", "+15550001111")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("CAREFLOW_PROVIDERS__VOICE__FROM moved to CAREFLOW_PROVIDERS__TWILIO__FROM"),
+        "{err}"
+    );
+}
+
+#[test]
+fn one_breaker_key_alone_overrides_a_provider_breaker() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let var = ("CAREFLOW_PROVIDERS__FHIR__BREAKER__FAILURE_THRESHOLD", "3");
+    let out = careflow()
+        .env("DATABASE_URL", &url)
+        .env(var.0, var.1)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let vars = [(var.0.to_string(), var.1.to_string())];
+    let s = careflow::config::Settings::from_vars(&vars).unwrap();
+    let fhir = s.resilience.breaker.merged(&s.providers.fhir.breaker);
+    assert_eq!(fhir.failure_threshold, 3);
+    let defaults = &s.resilience.breaker;
+    assert_eq!(fhir.failure_ratio, defaults.failure_ratio);
+    assert_eq!(fhir.min_calls, defaults.min_calls);
+    assert_eq!(fhir.window, defaults.window);
+    assert_eq!(fhir.open_for, defaults.open_for);
+}
+
+#[test]
 fn an_unknown_flag_exits_non_zero_with_usage() {
     let out = careflow().arg("--frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(2));

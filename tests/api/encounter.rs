@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use careflow::config::{BreakerConfig, Settings, SourceAuth, SourceSettings};
+use careflow::config::{BreakerOverride, Settings, SourceAuth, SourceSettings};
 use careflow::engine::Clock;
 use careflow::store::{SourceCursor, TenantId};
 use serde_json::{Value, json};
@@ -461,18 +461,15 @@ async fn fhir_down_opens_the_breaker_and_runs_wait_then_finish_when_it_recovers(
         fake.add_encounter(&format!("enc-{i}"), "2025-03-03T14:05:00Z");
     }
     let app = spawn(backend, &fake, false, |s| {
-        s.encounters.max_attempts = 6;
-        s.resilience.providers.insert(
-            "fhir".into(),
-            BreakerConfig {
-                failure_threshold: 2,
-                failure_ratio: 0.0,
-                min_calls: 1,
-                window: Duration::from_secs(30),
-                open_for: Duration::from_millis(400),
-                half_open_max_calls: 1,
-            },
-        );
+        s.encounters.retry.max_attempts = 6;
+        s.providers.fhir.breaker = BreakerOverride {
+            failure_threshold: Some(2),
+            failure_ratio: Some(0.0),
+            min_calls: Some(1),
+            window: Some(Duration::from_secs(30)),
+            open_for: Some(Duration::from_millis(400)),
+            half_open_max_calls: Some(1),
+        };
     })
     .await;
     fake.set_down(true);
@@ -538,7 +535,7 @@ async fn a_failed_encounter_publishes_encounter_processing_failed_with_its_attem
     let fake = FakeFhir::start().await;
     fake.add_encounter("enc-1", "2025-03-03T14:05:00Z");
     let app = spawn(backend, &fake, false, |s| {
-        s.encounters.max_attempts = 2;
+        s.encounters.retry.max_attempts = 2;
         // No waiting out the outage here: the last attempt fails the run.
         s.encounters.outage_max_wait = Duration::ZERO;
         // No breaker here: every attempt reaches the server.
@@ -665,9 +662,10 @@ async fn a_configured_model_makes_the_decision_from_de_identified_facts(backend:
     let llm = FakeLlm::start().await;
     let base = llm.base.clone();
     let app = spawn(backend, &fake, false, move |s| {
-        s.encounters.analysis.llm_base_url = base;
-        s.encounters.analysis.llm_model = "pa-model-1".into();
-        s.encounters.analysis.llm_api_key = careflow::config::Secret::new("sk-test");
+        s.providers.llm.base_url = base;
+        s.providers.llm.model = "pa-model-1".into();
+        s.providers.llm.api_key = careflow::config::Secret::new("sk-test");
+        s.encounters.analysis = careflow::config::Analysis::Llm;
     })
     .await;
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use careflow::config::BreakerConfig;
+use careflow::config::BreakerOverride;
 use serde_json::{Value, json};
 
 use crate::both_backends;
@@ -143,22 +143,19 @@ async fn runs_wait_out_a_fhir_outage_and_failed_encounters_are_retried_when_it_e
     fake.add_encounter("enc-1", "2025-03-03T14:05:00Z");
     fake.add_encounter("enc-2", "2025-03-03T14:05:00Z");
     let app = spawn(backend, &fake, false, |s| {
-        s.encounters.max_attempts = 2;
+        s.encounters.retry.max_attempts = 2;
         s.encounters.outage_retry_interval = Duration::from_secs(60);
         s.encounters.outage_max_wait = Duration::from_secs(120);
         s.encounters.recovery_interval = Duration::from_millis(100);
         // No breaker: every attempt reaches the server and fails on its 503.
-        s.resilience.providers.insert(
-            "fhir".into(),
-            BreakerConfig {
-                failure_threshold: 0,
-                failure_ratio: 0.0,
-                min_calls: 1,
-                window: Duration::from_secs(30),
-                open_for: Duration::from_millis(400),
-                half_open_max_calls: 1,
-            },
-        );
+        s.providers.fhir.breaker = BreakerOverride {
+            failure_threshold: Some(0),
+            failure_ratio: Some(0.0),
+            min_calls: Some(1),
+            window: Some(Duration::from_secs(30)),
+            open_for: Some(Duration::from_millis(400)),
+            half_open_max_calls: Some(1),
+        };
     })
     .await;
     fake.set_down(true);

@@ -79,7 +79,7 @@ async fn until_idle(app: &TestApp) {
 }
 
 async fn a_replica_that_lost_its_lease_mid_request_writes_nothing(backend: Backend) {
-    let (app, partner) = spawn_with(backend, |s| s.service_calls.max_attempts = 1).await;
+    let (app, partner) = spawn_with(backend, |s| s.providers.outbound.retry.max_attempts = 1).await;
     let gate = Arc::new(tokio::sync::Semaphore::new(0));
     partner.script([Reply::Gate(gate.clone())]);
     let call = submit(&app, &call_to(&partner.url("/zombie"))).await;

@@ -47,7 +47,7 @@ async fn a_database_outage_shorter_than_the_lease_sends_a_service_call_once() {
     let proxy = TcpProxy::start(postgres_addr().await).await;
     let via = proxy.addr;
     let (app, partner) = spawn_with(Backend::Postgres, move |s| {
-        s.service_calls.max_attempts = 3;
+        s.providers.outbound.retry.max_attempts = 3;
         s.database.url = Secret::new(through(via, s.database.url.expose()));
     })
     .await;

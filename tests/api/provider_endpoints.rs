@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use careflow::config::{BreakerConfig, Secret, Settings};
+use careflow::config::{BreakerOverride, Secret, Settings};
 use serde_json::{Value, json};
 
 use crate::both_backends;
@@ -18,14 +18,14 @@ use crate::schedule::{Form, LOGIN, hospital, send, two_days};
 use crate::service_calls::{call_to, settle, spawn_with, submit};
 
 /// A breaker that opens after `failures` failures and stays open for the test.
-fn opens_after(failures: u32) -> BreakerConfig {
-    BreakerConfig {
-        failure_threshold: failures,
-        failure_ratio: 0.0,
-        min_calls: 1,
-        window: Duration::from_secs(60),
-        open_for: Duration::from_secs(600),
-        half_open_max_calls: 1,
+fn opens_after(failures: u32) -> BreakerOverride {
+    BreakerOverride {
+        failure_threshold: Some(failures),
+        failure_ratio: Some(0.0),
+        min_calls: Some(1),
+        window: Some(Duration::from_secs(60)),
+        open_for: Some(Duration::from_secs(600)),
+        half_open_max_calls: Some(1),
     }
 }
 
@@ -55,9 +55,7 @@ async fn amion_failures_are_counted_and_an_open_breaker_refuses_the_next_import(
             s.providers.amion.base_url = base;
             s.providers.amion.login = Secret::new(LOGIN);
             let attempts = s.engine.retry.max_attempts;
-            s.resilience
-                .providers
-                .insert("amion".into(), opens_after(attempts));
+            s.providers.amion.breaker = opens_after(attempts);
         },
         Default::default,
     )
@@ -101,9 +99,7 @@ async fn outbound_failures_are_counted_per_host_and_an_open_breaker_sends_nothin
     backend: Backend,
 ) {
     let (app, partner) = spawn_with(backend, |s| {
-        s.resilience
-            .providers
-            .insert("outbound".into(), opens_after(2));
+        s.providers.outbound.breaker = opens_after(2);
     })
     .await;
     partner.always(Reply::Status(500));
@@ -154,8 +150,8 @@ async fn one_tenants_failing_fhir_server_neither_trips_nor_heals_anothers(backen
         move |s| {
             s.encounters.sources.push(north);
             s.encounters.sources.push(south);
-            s.encounters.max_attempts = 6;
-            s.resilience.providers.insert("fhir".into(), opens_after(2));
+            s.encounters.retry.max_attempts = 6;
+            s.providers.fhir.breaker = opens_after(2);
         },
         Default::default,
     )

@@ -28,7 +28,7 @@ async fn a_partner_answer_with_nul_bytes_is_stored_and_the_call_succeeds_once(ba
 }
 
 async fn a_failing_answer_with_nul_bytes_fails_the_call_after_its_attempts(backend: Backend) {
-    let (app, partner) = spawn_with(backend, |s| s.service_calls.max_attempts = 2).await;
+    let (app, partner) = spawn_with(backend, |s| s.providers.outbound.retry.max_attempts = 2).await;
     partner.always(Reply::Raw(500, HOSTILE));
     let call = submit(&app, &call_to(&partner.url("/nul-500"))).await;
     let (done, run) = settle(&app, &call).await;

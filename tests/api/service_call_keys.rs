@@ -19,10 +19,10 @@ async fn spawn_with(
     let app = TestApp::spawn_with(
         backend,
         |s| {
-            s.outbound.allow = vec!["127.0.0.1/32".into()];
-            s.service_calls.max_attempts = 3;
-            s.service_calls.initial_backoff = Duration::from_millis(20);
-            s.service_calls.max_backoff = Duration::from_millis(100);
+            s.providers.outbound.allow = vec!["127.0.0.1/32".into()];
+            s.providers.outbound.retry.max_attempts = 3;
+            s.providers.outbound.retry.initial_backoff = Duration::from_millis(20);
+            s.providers.outbound.retry.max_backoff = Duration::from_millis(100);
             adjust(s);
         },
         Extensions::default,

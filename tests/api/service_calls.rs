@@ -17,11 +17,11 @@ const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// The fake partner listens on 127.0.0.1, which only an allowlist opens.
 pub(crate) fn open_to_partner(s: &mut Settings) {
-    s.outbound.allow = vec!["127.0.0.1/32".into()];
+    s.providers.outbound.allow = vec!["127.0.0.1/32".into()];
     s.service_calls.encryption_key = Secret::new(KEY);
-    s.service_calls.max_attempts = 3;
-    s.service_calls.initial_backoff = Duration::from_millis(20);
-    s.service_calls.max_backoff = Duration::from_millis(100);
+    s.providers.outbound.retry.max_attempts = 3;
+    s.providers.outbound.retry.initial_backoff = Duration::from_millis(20);
+    s.providers.outbound.retry.max_backoff = Duration::from_millis(100);
 }
 
 async fn spawn(backend: Backend) -> (TestApp, FakePartner) {
@@ -309,8 +309,8 @@ async fn too_many_requests_is_retried_after_the_retry_after_it_names(backend: Ba
 
 async fn a_request_over_its_timeout_fails_as_a_timeout(backend: Backend) {
     let (app, partner) = spawn_with(backend, |s| {
-        s.outbound.timeout = Duration::from_millis(300);
-        s.service_calls.max_attempts = 2;
+        s.providers.outbound.timeout = Duration::from_millis(300);
+        s.providers.outbound.retry.max_attempts = 2;
     })
     .await;
     partner.always(Reply::Hang);
@@ -398,7 +398,7 @@ async fn an_idempotency_key_returns_the_same_call_and_sends_once(backend: Backen
 }
 
 async fn a_literal_private_address_is_refused_at_submission(backend: Backend) {
-    let (app, _partner) = spawn_with(backend, |s| s.outbound.allow.clear()).await;
+    let (app, _partner) = spawn_with(backend, |s| s.providers.outbound.allow.clear()).await;
     for url in [
         "http://127.0.0.1:9/hook",
         "http://10.1.2.3/hook",
@@ -441,7 +441,10 @@ async fn a_local_only_name_is_refused_at_submission_unless_allowlisted(backend: 
     assert!(partner.received().is_empty());
 
     // Listed by name, the same name is accepted and reached.
-    let (app, partner) = spawn_with(backend, |s| s.outbound.allow.push("localhost".into())).await;
+    let (app, partner) = spawn_with(backend, |s| {
+        s.providers.outbound.allow.push("localhost".into())
+    })
+    .await;
     let call = submit(&app, &call_to(&partner.localhost_url("/listed"))).await;
     let (done, _) = settle(&app, &call).await;
     assert_eq!(done["status"], "Succeeded", "{done}");

@@ -130,7 +130,7 @@ async fn replica(url: &str, opts: &ReplicaOpts) {
     s.database.url = Secret::new(url);
     s.engine.lease_ttl = lease;
     s.engine.heartbeat_interval = lease / 4;
-    s.engine.retry.attempt_timeout = Duration::from_secs(3);
+    s.engine.attempt_timeout = Duration::from_secs(3);
     s.engine.retry.max_attempts = 3;
     s.engine.retry.initial_backoff = Duration::from_millis(20);
     s.engine.retry.max_backoff = Duration::from_millis(100);
@@ -138,10 +138,10 @@ async fn replica(url: &str, opts: &ReplicaOpts) {
     // A partner that never answers holds an attempt this long.
     s.outbound.timeout = Duration::from_secs(5);
     // The chaos scenario's partner listens on loopback.
-    s.outbound.allow = vec!["127.0.0.1/32".into()];
-    s.service_calls.max_attempts = opts.call_attempts;
-    s.service_calls.initial_backoff = Duration::from_millis(50);
-    s.service_calls.max_backoff = Duration::from_millis(200);
+    s.providers.outbound.allow = vec!["127.0.0.1/32".into()];
+    s.providers.outbound.retry.max_attempts = opts.call_attempts;
+    s.providers.outbound.retry.initial_backoff = Duration::from_millis(50);
+    s.providers.outbound.retry.max_backoff = Duration::from_millis(200);
     let rec = lab::Recorder::default();
     let app = App::start(
         s,

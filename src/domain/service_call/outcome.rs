@@ -20,7 +20,7 @@ pub struct ResponseMeta {
     pub headers: BTreeMap<String, String>,
     /// Body size in bytes.
     pub body_size: u64,
-    /// The start of the body, bounded by `outbound.max_response_bytes`.
+    /// The start of the body, bounded by `providers.outbound.max_response_bytes`.
     pub body_excerpt: String,
     /// From sending the request to reading the whole body, in milliseconds.
     pub latency_ms: u64,
@@ -63,7 +63,7 @@ impl fmt::Debug for ResponseMeta {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
-    /// No answer within `outbound.timeout`.
+    /// No answer within `providers.outbound.timeout`.
     Timeout,
     /// The connection failed or broke.
     Connect,

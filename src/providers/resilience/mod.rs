@@ -30,11 +30,11 @@ pub use resilient::Resilient;
 pub use status::{EndpointStatus, ProviderTotals};
 
 /// The providers careflow knows, as metric labels.
-pub const KNOWN_PROVIDERS: &[&str] = &["llm", "smtp", "voice", "sms", "amion", "fhir", "outbound"];
+pub const KNOWN_PROVIDERS: &[&str] = &["llm", "smtp", "twilio", "amion", "fhir", "outbound"];
 
 /// The providers with one operator-configured endpoint; their breakers exist from
 /// the start so they show in status pages before their first call.
-const GLOBAL_PROVIDERS: &[&str] = &["llm", "smtp", "voice", "sms", "amion"];
+const GLOBAL_PROVIDERS: &[&str] = &["llm", "smtp", "twilio", "amion"];
 
 /// Endpoints remembered at most; past this, idle closed breakers of tenant
 /// endpoints are forgotten, so user-given hosts cannot grow memory without bound.

@@ -1,12 +1,15 @@
 //! Handing a notification to its channel's provider: Twilio for SMS and calls (from
-//! the tenant's own number when it registered one), SMTP or the spool for email. Every outside call goes through the resilience layer; a
-//! failure comes back as a step error saying whether a retry can help.
+//! the tenant's own number when it registered one), SMTP or the spool for email.
+//! Every outside call goes through the service's shared clients, so through the
+//! provider's deadline and breaker; a failure comes back as a step error saying
+//! whether a retry can help.
 
 use chrono::{DateTime, Utc};
 
 use super::deps::{Care, EmailOut, stored};
 use crate::domain::care::notify::Channel;
 use crate::engine::StepError;
+use crate::providers::resilience::Resilient;
 use crate::providers::smtp::OutgoingEmail;
 use crate::providers::twilio::TwilioClient;
 use crate::store::TenantId;
@@ -56,13 +59,13 @@ fn escape_xml(text: &str) -> String {
     out
 }
 
-/// The Twilio client sending as `tenant`: from the tenant's oldest registered number
-/// or Messaging Service (calls: its oldest number), else as configured.
-async fn twilio_for(
-    care: &Care,
+/// The shared Twilio client, and the sender `tenant` uses instead of the configured
+/// one: its oldest registered number or Messaging Service (calls: its oldest number).
+async fn twilio_for<'a>(
+    care: &'a Care,
     tenant: &TenantId,
     channel: Channel,
-) -> Result<TwilioClient, StepError> {
+) -> Result<(&'a Resilient<TwilioClient>, Option<OwnSender>), StepError> {
     let twilio = care.twilio.as_ref().ok_or_else(not_configured(channel))?;
     let numbers = care
         .store
@@ -73,13 +76,30 @@ async fn twilio_for(
         Channel::Voice => numbers.iter().find(|n| n.phone_number.is_some()),
         _ => numbers.first(),
     };
-    Ok(match own {
-        Some(n) => twilio.with_sender(
-            n.phone_number.as_deref(),
-            n.messaging_service_sid.as_deref(),
-        ),
-        None => twilio.clone(),
-    })
+    let own = own.map(|n| OwnSender {
+        phone_number: n.phone_number.clone(),
+        messaging_service_sid: n.messaging_service_sid.clone(),
+    });
+    Ok((twilio, own))
+}
+
+/// A tenant's own sender.
+struct OwnSender {
+    phone_number: Option<String>,
+    messaging_service_sid: Option<String>,
+}
+
+impl OwnSender {
+    /// `twilio` sending as this sender (no sender: as configured).
+    fn apply(own: Option<&Self>, twilio: &TwilioClient) -> TwilioClient {
+        match own {
+            Some(n) => twilio.with_sender(
+                n.phone_number.as_deref(),
+                n.messaging_service_sid.as_deref(),
+            ),
+            None => twilio.clone(),
+        }
+    }
 }
 
 /// Sends `body` to `to` on `channel` for `tenant`. `key` is stable across attempts
@@ -93,15 +113,16 @@ pub async fn send(
     body: &str,
     key: &str,
 ) -> Result<Accepted, StepError> {
-    let timeout = care.settings.providers.twilio.timeout;
     let callback = care.status_callback.as_deref();
     match channel {
         Channel::Sms => {
-            let twilio = twilio_for(care, tenant, channel).await?;
+            let (twilio, own) = twilio_for(care, tenant, channel).await?;
             let text: String = body.chars().take(MAX_SMS_CHARS).collect();
-            let m = care
-                .resilience
-                .call("sms", timeout, twilio.send_sms(to, &text, callback))
+            let m = twilio
+                .call(|c| async move {
+                    let sender = OwnSender::apply(own.as_ref(), c);
+                    sender.send_sms(to, &text, callback).await
+                })
                 .await
                 .map_err(|e| call_failed("sms", e))?;
             Ok(Accepted {
@@ -111,11 +132,13 @@ pub async fn send(
             })
         }
         Channel::Voice => {
-            let twilio = twilio_for(care, tenant, channel).await?;
+            let (twilio, own) = twilio_for(care, tenant, channel).await?;
             let twiml = format!("<Response><Say>{}</Say></Response>", escape_xml(body));
-            let c = care
-                .resilience
-                .call("voice", timeout, twilio.place_call(to, &twiml, callback))
+            let c = twilio
+                .call(|c| async move {
+                    let sender = OwnSender::apply(own.as_ref(), c);
+                    sender.place_call(to, &twiml, callback).await
+                })
                 .await
                 .map_err(|e| call_failed("voice", e))?;
             Ok(Accepted {
@@ -135,10 +158,8 @@ pub async fn send(
             };
             match &care.email {
                 EmailOut::Smtp(sender) => {
-                    let smtp_timeout = care.settings.providers.smtp.timeout;
-                    let id = care
-                        .resilience
-                        .call("smtp", smtp_timeout, sender.send(&email))
+                    let id = sender
+                        .call(|s| s.send(&email))
                         .await
                         .map_err(|e| call_failed("smtp", e))?;
                     Ok(Accepted {
@@ -187,10 +208,8 @@ pub async fn earlier_sms(
     let Some(twilio) = care.twilio.as_ref() else {
         return Ok(None);
     };
-    let timeout = care.settings.providers.twilio.timeout;
-    let found = care
-        .resilience
-        .call("sms", timeout, twilio.recent_messages_to(to, since))
+    let found = twilio
+        .call(|c| c.recent_messages_to(to, since))
         .await
         .map_err(|e| call_failed("sms", e))?;
     Ok(found

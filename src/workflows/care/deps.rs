@@ -1,7 +1,7 @@
 //! What the care functions share: the store, the clock, the settings, the
-//! configured channels (a Twilio client for SMS and calls, an SMTP sender or the
-//! spool for email) and the optional model that classifies replies, built once when
-//! the functions are defined.
+//! configured channels (the shared Twilio client for SMS and calls, the shared SMTP
+//! sender or the spool for email, all built once at start-up in
+//! [`crate::workflows::clients`]) and the optional model that classifies replies.
 
 use std::sync::Arc;
 
@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use crate::config::{CareSettings, Settings};
 use crate::engine::{Clock, RetryPolicy, StepContext, StepError};
-use crate::providers::resilience::Resilience;
+use crate::providers::resilience::Resilient;
 use crate::providers::smtp::{SmtpSender, SpoolWriter};
-use crate::providers::twilio::{TwilioClient, TwilioSettings};
+use crate::providers::twilio::TwilioClient;
 use crate::store::{Store, StoreError};
 use crate::workflows::Services;
 
@@ -21,8 +21,9 @@ use super::triage::ModelTriage;
 /// Where email goes.
 #[derive(Debug, Clone)]
 pub enum EmailOut {
-    /// Sent through the configured relay.
-    Smtp(SmtpSender),
+    /// Sent through the configured relay (boxed: the client is large beside the
+    /// other variants).
+    Smtp(Box<Resilient<SmtpSender>>),
     /// Written as `.eml` files (no relay configured).
     Spool(SpoolWriter),
     /// The relay's settings cannot work (start-up checks them, so this is a last
@@ -39,10 +40,9 @@ pub struct Care {
     pub clock: Arc<dyn Clock>,
     /// All settings.
     pub settings: Arc<Settings>,
-    /// Deadlines and breakers of providers.
-    pub resilience: Arc<Resilience>,
-    /// SMS and calls, when Twilio is configured.
-    pub twilio: Option<TwilioClient>,
+    /// SMS and calls, when Twilio is configured: the service's one client, behind
+    /// the account's deadline and breaker.
+    pub twilio: Option<Resilient<TwilioClient>>,
     /// Email.
     pub email: EmailOut,
     /// The URL Twilio posts status changes to, when a public base URL is configured.
@@ -57,54 +57,36 @@ pub const STATUS_WEBHOOK: &str = "/v1/webhooks/twilio/status";
 pub const INBOUND_WEBHOOK: &str = "/v1/webhooks/twilio/inbound";
 
 impl Care {
-    /// Builds the channels from the settings; says in the log which are off.
+    /// Takes the channels from the shared provider clients; says in the log which
+    /// are off.
     pub fn new(services: &Services) -> Self {
         let settings = services.settings.clone();
-        let t = &settings.providers.twilio;
-        let twilio = t.is_configured().then(|| {
-            TwilioClient::new(
-                services.http.clone(),
-                TwilioSettings {
-                    base_url: t.base_url.trim().to_string(),
-                    account_sid: t.account_sid.clone(),
-                    auth_token: t.auth_token.clone(),
-                    from: t.from.clone(),
-                    messaging_service_sid: Some(t.messaging_service_sid.trim().to_string())
-                        .filter(|s| !s.is_empty()),
-                },
-            )
-        });
+        let twilio = services.providers.twilio.clone();
         if twilio.is_none() {
             tracing::info!(
                 "care: Twilio is not configured; SMS and voice notifications will fail as not configured"
             );
         }
-        let status_callback = t.public_url(STATUS_WEBHOOK);
+        let status_callback = settings.providers.twilio.public_url(STATUS_WEBHOOK);
         if twilio.is_some() && status_callback.is_none() {
             tracing::warn!(
                 "care: providers.twilio.public_base_url is empty; no delivery status callbacks will arrive"
             );
         }
-        let s = &settings.providers.smtp;
-        let email = if s.is_configured() {
-            match SmtpSender::new(s.sender_settings()) {
-                Ok(sender) => EmailOut::Smtp(sender),
-                Err(e) => {
-                    tracing::error!(error = %e, "care: the SMTP settings cannot work; email notifications will fail");
-                    EmailOut::Unusable(format!("channel email unusable: {e}"))
-                }
+        let email = match &services.providers.smtp {
+            Some(Ok(sender)) => EmailOut::Smtp(Box::new(sender.clone())),
+            Some(Err(e)) => EmailOut::Unusable(format!("channel email unusable: {e}")),
+            None => {
+                tracing::info!(
+                    "care: no SMTP host configured; email notifications are written to the spool directory"
+                );
+                EmailOut::Spool(SpoolWriter::new(settings.providers.smtp.spool_dir.clone()))
             }
-        } else {
-            tracing::info!(
-                "care: no SMTP host configured; email notifications are written to the spool directory"
-            );
-            EmailOut::Spool(SpoolWriter::new(settings.care.email_spool_dir.clone()))
         };
         Self {
             model: ModelTriage::from_services(services),
             store: services.store.clone(),
             clock: services.clock.clone(),
-            resilience: services.resilience.clone(),
             settings,
             twilio,
             email,
@@ -117,11 +99,9 @@ impl Care {
         &self.settings.care
     }
 
-    /// The engine's default retries with `attempts` in all.
-    pub fn retries(&self, attempts: u32) -> RetryPolicy {
-        let mut policy = RetryPolicy::from_settings(&self.settings.engine.retry);
-        policy.max_attempts = attempts.max(1);
-        policy
+    /// How a notification's send is retried (`[care.retry]`).
+    pub fn send_retries(&self) -> RetryPolicy {
+        RetryPolicy::from_settings(&self.settings.care.retry)
     }
 }
 

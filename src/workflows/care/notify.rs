@@ -52,7 +52,7 @@ const MAX_MESSAGE: usize = 1600;
 
 /// The definition and its trigger.
 pub fn function(care: Arc<Care>) -> Result<(WorkflowDefinition, FunctionSpec), DefinitionError> {
-    let retries = care.retries(care.care().send_attempts);
+    let retries = care.send_retries();
     let c = care.clone();
     let def = WorkflowDefinition::builder(NAME, 1)
         .step("log", &[], StepPolicy::new().critical(), move |ctx| {

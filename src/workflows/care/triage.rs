@@ -4,21 +4,21 @@
 //! wins, the rule table being the floor. A model that fails, answers nothing usable or
 //! outlives `care.model_timeout` is ignored and the rule table decides.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use super::deps::Care;
 use crate::domain::care::model_triage::{DecidedBy, SYSTEM_PROMPT, combine, read_answer};
 use crate::domain::care::severity::{Classification, Severity, classify};
 use crate::providers::llm::{LlmClient, LlmSettings, MaxTokensField};
+use crate::providers::resilience::{Endpoint, Resilient};
 use crate::workflows::Services;
 
-/// The model asked about replies, with its deadline.
+/// The model asked about replies, behind the LLM's breaker with the triage deadline
+/// (`care.model_timeout`). Its own client, for its own request shape (temperature 0,
+/// a one-word answer), built from `[providers.llm]`.
 #[derive(Clone)]
 pub struct ModelTriage {
-    client: LlmClient,
-    timeout: Duration,
+    client: Resilient<LlmClient>,
 }
 
 /// Answers are one word; a small limit keeps a chatty model cheap and quick.
@@ -46,8 +46,12 @@ impl ModelTriage {
             },
         );
         Some(Self {
-            client,
-            timeout: s.care.model_timeout,
+            client: Resilient::new(
+                client,
+                services.resilience.clone(),
+                Endpoint::global("llm"),
+                s.care.model_timeout,
+            ),
         })
     }
 }
@@ -71,7 +75,7 @@ pub async fn triage(care: &Care, reply: &str) -> Verdict {
     let rules = classify(reply);
     let (model_severity, model) = match &care.model {
         None => (None, Value::Null),
-        Some(m) => match ask(care, m, reply).await {
+        Some(m) => match ask(m, reply).await {
             Ok(s) => (Some(s), json!({"severity": s})),
             Err(why) => {
                 tracing::warn!(
@@ -104,14 +108,10 @@ pub async fn triage(care: &Care, reply: &str) -> Verdict {
 
 /// The model's severity for `reply`, or why there is none (a class of failure, never
 /// the provider's text, which might echo the reply).
-async fn ask(care: &Care, model: &ModelTriage, reply: &str) -> Result<Severity, &'static str> {
-    let answer = care
-        .resilience
-        .call(
-            "llm",
-            model.timeout,
-            model.client.complete(SYSTEM_PROMPT, reply),
-        )
+async fn ask(model: &ModelTriage, reply: &str) -> Result<Severity, &'static str> {
+    let answer = model
+        .client
+        .call(|c| c.complete(SYSTEM_PROMPT, reply))
         .await;
     match answer {
         Ok(completion) => read_answer(&completion.content).ok_or("the answer named no severity"),

@@ -71,7 +71,7 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
             "scheduledFor": row.scheduled_for,
             "status": row.status,
             "placementRunId": child,
-            "placementChannel": if d.providers.voice.is_some() { "voice" } else { "not_configured" },
+            "placementChannel": if d.providers.twilio.is_some() { "voice" } else { "not_configured" },
         }))
         .emit("CallScheduled", event),
     ))
@@ -126,7 +126,7 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
             state: json!({"callId": call_id}),
         });
     }
-    let Some(voice) = &d.providers.voice else {
+    let Some(voice) = &d.providers.twilio else {
         let outcome = CallOutcome {
             status: CallStatus::NotConfigured,
             last_error: None,
@@ -144,7 +144,7 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
                 "callId": call_id,
                 "status": CallStatus::NotConfigured,
                 "attempts": 0,
-                "note": "no voice provider is configured (providers.voice.base_url is empty); the call was not placed",
+                "note": "no voice provider is configured (providers.twilio.base_url is empty); the call was not placed",
             }))
             .emit("CallNotConfigured", json!({"callId": call_id})),
         ));

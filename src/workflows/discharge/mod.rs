@@ -63,7 +63,7 @@ struct Providers {
     from: String,
     spool: SpoolWriter,
     /// `None`: calls are recorded as `not_configured`.
-    voice: Option<Resilient<TwilioClient>>,
+    twilio: Option<Resilient<TwilioClient>>,
 }
 
 impl Providers {
@@ -73,8 +73,8 @@ impl Providers {
             llm: clients.llm.clone(),
             smtp: clients.smtp.clone(),
             from: services.settings.providers.smtp.from.clone(),
-            spool: SpoolWriter::new(services.settings.email.spool_dir.clone()),
-            voice: clients.voice.clone(),
+            spool: SpoolWriter::new(services.settings.providers.smtp.spool_dir.clone()),
+            twilio: clients.twilio.clone(),
         }
     }
 }
@@ -97,10 +97,10 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
     let d = Discharge {
         store: services.store.clone(),
         providers: Arc::new(Providers::from_services(services)),
-        clinic_name: settings.email.clinic_name.clone(),
+        clinic_name: settings.discharge.clinic_name.clone(),
         phone_region: settings.discharge.default_phone_region,
-        email_retry: settings.email.retry.policy(),
-        call_retry: settings.providers.voice.retry.policy(),
+        email_retry: RetryPolicy::from_settings(&settings.providers.smtp.retry),
+        call_retry: RetryPolicy::from_settings(&settings.providers.twilio.retry),
     };
     let main = WorkflowDefinition::builder(WORKFLOW, 1)
         .step("ingest", &[], StepPolicy::new().critical(), {

@@ -37,7 +37,7 @@ pub struct SummaryOptions {
 pub struct EmailOptions {
     /// Overrides the case's owner email.
     pub recipient_email: Option<String>,
-    /// Overrides `email.clinic_name`.
+    /// Overrides `discharge.clinic_name`.
     pub clinic_name: Option<String>,
 }
 
@@ -55,7 +55,7 @@ pub struct CallOptions {
     pub scheduled_for: Option<DateTime<Utc>>,
     /// Overrides the case's owner phone; E.164.
     pub phone_number: Option<String>,
-    /// Overrides `email.clinic_name` in what the call says.
+    /// Overrides `discharge.clinic_name` in what the call says.
     pub clinic_name: Option<String>,
 }
 

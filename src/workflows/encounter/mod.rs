@@ -184,29 +184,30 @@ struct EncounterWorkflow {
 impl EncounterWorkflow {
     fn new(services: &Services, step_timeout: Duration) -> Self {
         let settings = &services.settings.encounters;
-        let analysis = &settings.analysis;
+        let llm = &services.settings.providers.llm;
         let rules = settings.rules.clone().unwrap_or_else(RuleSet::builtin);
-        let analyzer = if analysis.uses_llm() {
-            tracing::info!(model = %analysis.llm_model, "encounter analysis by an OpenAI-compatible model");
+        // Start-up refuses `llm` without a configured model.
+        let analyzer = if settings.analysis == crate::config::Analysis::Llm && llm.is_configured() {
+            tracing::info!(model = %llm.model, "encounter analysis by the [providers.llm] model");
             Analyzer::Llm {
                 client: LlmClient::new(
                     services.http.clone(),
                     LlmSettings {
-                        base_url: analysis.llm_base_url.clone(),
-                        api_key: (!analysis.llm_api_key.is_empty())
-                            .then(|| crate::config::Secret::new(analysis.llm_api_key.expose())),
-                        model: analysis.llm_model.clone(),
+                        base_url: llm.base_url.trim().to_string(),
+                        api_key: (!llm.api_key.is_empty()).then(|| llm.api_key.clone()),
+                        model: llm.model.clone(),
+                        // A decision, not prose: the same facts should decide alike.
                         temperature: 0.0,
-                        max_tokens: 1024,
+                        max_tokens: llm.max_tokens,
                         max_tokens_field: MaxTokensField::MaxTokens,
                     },
                 ),
-                timeout: analysis.llm_timeout,
+                timeout: llm.timeout,
             }
         } else {
             tracing::info!(
                 rule_set = %rules.name,
-                "no LLM configured for encounter analysis (encounters.analysis.llm_base_url is empty); the rule set decides"
+                "encounters are analysed by the rule set (encounters.analysis = \"rules\")"
             );
             Analyzer::Rules(rules)
         };
@@ -215,10 +216,10 @@ impl EncounterWorkflow {
             services: services.clone(),
             sources: services.encounter_sources.clone(),
             analyzer,
-            max_attempts: settings.max_attempts,
+            max_attempts: settings.retry.max_attempts,
             outage_retry_interval: settings.outage_retry_interval,
             outage_max_wait: settings.outage_max_wait,
-            request_timeout: settings.request_timeout,
+            request_timeout: services.settings.providers.fhir.timeout,
             budget: step_timeout.saturating_sub(margin),
         }
     }
@@ -312,10 +313,9 @@ impl EncounterWorkflow {
 /// The `encounter` workflow.
 pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, DefinitionError> {
     let engine = &services.settings.engine;
-    let step_timeout = engine.retry.attempt_timeout;
+    let step_timeout = engine.attempt_timeout;
     let wf = Arc::new(EncounterWorkflow::new(services, step_timeout));
-    let mut retry = RetryPolicy::from_settings(&engine.retry);
-    retry.max_attempts = wf.max_attempts;
+    let retry = RetryPolicy::from_settings(&services.settings.encounters.retry);
     let policy = StepPolicy::new()
         .critical()
         .retry(retry)

@@ -162,7 +162,7 @@ impl Poller {
                 .resilience
                 .call(
                     &self.source.endpoint,
-                    self.services.settings.encounters.request_timeout,
+                    self.services.settings.providers.fhir.timeout,
                     self.source.client.finished_encounters_page(
                         from,
                         self.source.page_size,

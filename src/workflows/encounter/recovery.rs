@@ -57,7 +57,7 @@ async fn recover(engine: &Engine, services: &Services, source: &Source) {
         .resilience
         .call(
             &source.endpoint,
-            services.settings.encounters.request_timeout,
+            services.settings.providers.fhir.timeout,
             source.client.encounter(&first.encounter_id),
         )
         .await;

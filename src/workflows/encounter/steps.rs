@@ -243,9 +243,7 @@ async fn analyze_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepO
         Analyzer::Rules(rules) => (
             analyze_by_rules(rules, &data, payer.as_deref()),
             "rules",
-            Some(
-                "no LLM is configured (encounters.analysis.llm_base_url is empty): the rule set decided",
-            ),
+            Some("encounters.analysis is \"rules\": the rule set decided"),
         ),
         Analyzer::Llm { client, timeout } => {
             let (system, user) = analysis_messages(&data);

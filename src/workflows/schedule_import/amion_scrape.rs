@@ -155,7 +155,7 @@ async fn scrape(
     }
     // All requests together stay within the step's deadline: were the engine to time
     // the step out, it would record a failure and skip coverage.
-    let budget = services.settings.engine.retry.attempt_timeout.mul_f64(0.8);
+    let budget = services.settings.engine.attempt_timeout.mul_f64(0.8);
     let fetch = fetch_range(
         client,
         &login,

@@ -48,7 +48,7 @@ pub async fn spawn(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Care
             t.auth_token = Secret::new(TOKEN);
             t.from = "+15550000001".into();
             t.public_base_url = PUBLIC.into();
-            s.care.email_spool_dir = dir;
+            s.providers.smtp.spool_dir = dir;
             adjust(s);
         },
         Default::default,

@@ -1,5 +1,6 @@
-//! The notification log: the daily SMS cap, channels without a provider, transient
-//! provider failures, and status callbacks out of order and repeated.
+//! The notification log: the shared provider clients, the daily SMS cap, channels
+//! without a provider, transient provider failures, and status callbacks out of order
+//! and repeated.
 
 use serde_json::{Value, json};
 
@@ -59,7 +60,7 @@ async fn sms_without_twilio_fails_as_not_configured_while_email_is_spooled(backe
     let dir = spool.path().to_path_buf();
     let app = TestApp::spawn_with(
         backend,
-        move |s| s.care.email_spool_dir = dir,
+        move |s| s.providers.smtp.spool_dir = dir,
         Default::default,
     )
     .await;
@@ -231,7 +232,47 @@ async fn a_voice_notification_is_a_call_whose_completion_counts_as_delivered(bac
     events_n(app, "notification/delivered", 1).await;
 }
 
+/// The care functions send through the clients built once at start-up, so their calls
+/// count on the same breakers as every other workflow's: one per provider account.
+async fn sms_and_email_go_through_the_shared_provider_clients(backend: Backend) {
+    let smtp = crate::fake_smtp::FakeSmtp::spawn(0).await;
+    let port = smtp.port;
+    let care = spawn(backend, move |s| {
+        let relay = &mut s.providers.smtp;
+        relay.host = "127.0.0.1".into();
+        relay.port = port;
+        relay.tls = careflow::providers::smtp::TlsMode::None;
+    })
+    .await;
+    let app = &care.app;
+    let sms = notify(app, json!({"to": "+15553330009", "message": "Hello"})).await;
+    assert_eq!(sms["status"], "SENT", "{sms}");
+    let email = notify(
+        app,
+        json!({"to": "ward@clinic.example", "subject": "Rota", "message": "New rota is out"}),
+    )
+    .await;
+    assert_eq!(email["status"], "SENT", "{email}");
+    assert_eq!(email["provider"], "smtp");
+    assert_eq!(smtp.inbox().len(), 1);
+
+    let listed = get_json(app, "/v1/providers").await;
+    let breakers = listed["providers"].as_array().unwrap();
+    let calls = |name: &str| {
+        breakers
+            .iter()
+            .find(|b| b["name"] == name)
+            .map(|b| b["calls"].clone())
+    };
+    assert_eq!(calls("twilio"), Some(json!(1)), "{listed}");
+    assert_eq!(calls("smtp"), Some(json!(1)), "{listed}");
+    // One account, one breaker: no separate SMS or voice breakers any more.
+    assert_eq!(calls("sms"), None, "{listed}");
+    assert_eq!(calls("voice"), None, "{listed}");
+}
+
 both_backends!(
+    sms_and_email_go_through_the_shared_provider_clients,
     sends_beyond_the_daily_sms_cap_fail_clearly,
     a_voice_notification_is_a_call_whose_completion_counts_as_delivered,
     sms_without_twilio_fails_as_not_configured_while_email_is_spooled,

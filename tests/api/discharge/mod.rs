@@ -65,13 +65,13 @@ pub async fn env(backend: Backend, setup: Setup) -> Env {
     let app = TestApp::spawn_with(
         backend,
         move |s| {
-            s.email.spool_dir = spool_dir;
-            s.email.clinic_name = "Happy Paws".into();
+            s.providers.smtp.spool_dir = spool_dir;
+            s.discharge.clinic_name = "Happy Paws".into();
             if let Some(region) = phone_region {
                 s.discharge.default_phone_region =
                     careflow::domain::discharge::phone::PhoneRegion::parse(region).unwrap();
             }
-            for retry in [&mut s.email.retry, &mut s.providers.voice.retry] {
+            for retry in [&mut s.providers.smtp.retry, &mut s.providers.twilio.retry] {
                 retry.max_attempts = 3;
                 retry.initial_backoff = Duration::from_millis(20);
                 retry.max_backoff = Duration::from_millis(50);
@@ -88,11 +88,11 @@ pub async fn env(backend: Backend, setup: Setup) -> Env {
                 s.providers.smtp.timeout = Duration::from_secs(5);
             }
             if let Some(url) = voice_url {
-                s.providers.voice.base_url = url;
-                s.providers.voice.account_sid = fake_voice::ACCOUNT.into();
-                s.providers.voice.auth_token = careflow::config::Secret::new(fake_voice::TOKEN);
-                s.providers.voice.from = fake_voice::FROM.into();
-                s.providers.voice.timeout = Duration::from_secs(5);
+                s.providers.twilio.base_url = url;
+                s.providers.twilio.account_sid = fake_voice::ACCOUNT.into();
+                s.providers.twilio.auth_token = careflow::config::Secret::new(fake_voice::TOKEN);
+                s.providers.twilio.from = fake_voice::FROM.into();
+                s.providers.twilio.timeout = Duration::from_secs(5);
             }
         },
         Extensions::default,

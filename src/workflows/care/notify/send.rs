@@ -270,7 +270,7 @@ pub(super) async fn send(care: &Care, ctx: StepContext) -> Result<StepOutcome, S
             finish(care, &ctx, &row, result).await
         }
         Err(e) if e.deferred => Err(e),
-        Err(e) if e.is_retryable() && ctx.attempt < care.care().send_attempts => Err(e),
+        Err(e) if e.is_retryable() && ctx.attempt < care.care().retry.max_attempts => Err(e),
         Err(e) => {
             tracing::info!(
                 notification.id = %id,
