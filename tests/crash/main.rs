@@ -136,7 +136,7 @@ async fn replica(url: &str, opts: &ReplicaOpts) {
     s.engine.retry.max_backoff = Duration::from_millis(100);
     s.engine.poll_interval = Duration::from_millis(200);
     // A partner that never answers holds an attempt this long.
-    s.outbound.timeout = Duration::from_secs(5);
+    s.providers.outbound.timeout = Duration::from_secs(5);
     // The chaos scenario's partner listens on loopback.
     s.providers.outbound.allow = vec!["127.0.0.1/32".into()];
     s.providers.outbound.retry.max_attempts = opts.call_attempts;
