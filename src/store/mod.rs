@@ -64,11 +64,11 @@ pub use hospitals::{
     HospitalRow, HospitalStore, ImportClaim, ImportState, ImportStatusRow, NewUpload, UploadRow,
 };
 pub use notice::Notice;
+pub use pause::PauseStore;
 pub use retention::{
     EraseRun, Erased, NewPurge, PruneBatch, PruneCursor, PruneScope, PurgeOutcome, PurgeRow,
     PurgeSelector, Refusal, RefusedRun, RetentionStore,
 };
-pub use pause::PauseStore;
 pub use runs::{
     AttachedServiceCall, CommitOutcome, EventRow, InsertRun, LeaseRef, NewEvent, NewRun,
     QueueBound, QueueFull, RunFilter, RunRow, RunStore, RunUpdate, StepRow, StepWrite,

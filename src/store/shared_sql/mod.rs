@@ -12,8 +12,8 @@ mod encounter;
 mod notification;
 mod nurse;
 mod outreach;
-mod retention;
 pub(crate) mod pause;
+mod retention;
 pub(crate) mod routing;
 mod task;
 
@@ -25,7 +25,7 @@ pub(crate) use encounter::encounter_store;
 pub(crate) use notification::notification_store;
 pub(crate) use nurse::nurse_store;
 pub(crate) use outreach::outreach_store;
-pub(crate) use retention::retention_store;
 pub(crate) use pause::pause_store;
+pub(crate) use retention::retention_store;
 pub(crate) use routing::routing_store;
 pub(crate) use task::task_store;
