@@ -1,15 +1,12 @@
 //! The attempt history in PostgreSQL: the marks of a commit as column arrays for
 //! `unnest`, so the commit that carries them stays one statement.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::store::{
-    AttemptMark, AttemptStore, RunId, StepAttemptRow, StepWrite, StoreResult, TenantId,
-};
+use crate::store::{AttemptMark, StepWrite};
 
 /// The attempt marks of a set of step writes, as parallel arrays per kind.
 #[derive(Default)]
@@ -123,21 +120,4 @@ pub(super) fn bind_attempts<'q>(
         .bind(c.back_attempts)
 }
 
-#[async_trait]
-impl AttemptStore for PgStore {
-    async fn step_attempts(
-        &self,
-        tenant: &TenantId,
-        run: RunId,
-    ) -> StoreResult<Vec<StepAttemptRow>> {
-        Ok(sqlx::query_as(
-            "select step_name, attempt, started_at, ended_at, outcome, error, replica
-             from step_attempts where tenant_id = $1 and run_id = $2
-             order by step_name, attempt_id",
-        )
-        .bind(tenant)
-        .bind(run)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-}
+crate::store::shared_sql::attempt_store!(PgStore, reader: pool);

@@ -4,6 +4,7 @@
 //! one text serves both and the two cannot drift apart. Implementations whose SQL or
 //! transaction handling differs per backend stay in `postgres/` and `sqlite/`.
 
+mod attempts;
 pub(crate) mod consent;
 pub(crate) mod contacts;
 pub(crate) mod cron;
@@ -17,6 +18,7 @@ mod retention;
 pub(crate) mod routing;
 mod task;
 
+pub(crate) use attempts::attempt_store;
 pub(crate) use consent::consent_store;
 pub(crate) use contacts::contact_store;
 pub(crate) use cron::cron_store;

@@ -1,16 +1,13 @@
 //! The attempt history in SQLite: marks applied in order inside the caller's
 //! transaction.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::SqliteStore;
-use crate::store::{
-    AttemptMark, AttemptStore, RunId, StepAttemptRow, StepWrite, StoreResult, TenantId,
-};
+use crate::store::{AttemptMark, RunId, StepWrite, StoreResult, TenantId};
 
 /// Applies the attempt marks of `steps`, in order, for attempts run by `replica`.
 pub(super) async fn apply_marks(
@@ -98,21 +95,4 @@ pub(super) async fn close_open(
     Ok(())
 }
 
-#[async_trait]
-impl AttemptStore for SqliteStore {
-    async fn step_attempts(
-        &self,
-        tenant: &TenantId,
-        run: RunId,
-    ) -> StoreResult<Vec<StepAttemptRow>> {
-        Ok(sqlx::query_as(
-            "select step_name, attempt, started_at, ended_at, outcome, error, replica
-             from step_attempts where tenant_id = $1 and run_id = $2
-             order by step_name, attempt_id",
-        )
-        .bind(tenant)
-        .bind(run)
-        .fetch_all(&self.reader)
-        .await?)
-    }
-}
+crate::store::shared_sql::attempt_store!(SqliteStore, reader: reader);
