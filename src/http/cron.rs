@@ -47,7 +47,8 @@ fn parse_id(raw: &str) -> ApiResult<Uuid> {
 }
 
 fn spec_of(state: &AppState, body: &Value) -> ApiResult<CronSpec> {
-    CronSpec::from_request(body, state.engine.registry()).map_err(ApiError::Validation)
+    CronSpec::from_request(body, state.engine.registry(), state.engine.clock().now())
+        .map_err(ApiError::Validation)
 }
 
 /// A name another schedule of the tenant has is a `409`.

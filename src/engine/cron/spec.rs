@@ -185,8 +185,13 @@ const MEMBERS: &[&str] = &[
 
 impl CronSpec {
     /// Parses a request body (`POST` and `PUT` alike), listing every problem with
-    /// its pointer. Workflow targets must name a registered workflow.
-    pub fn from_request(body: &Value, registry: &Registry) -> Result<Self, Problems> {
+    /// its pointer. Workflow targets must name a registered workflow; an expression
+    /// must fire again after `now` (the engine's clock).
+    pub fn from_request(
+        body: &Value,
+        registry: &Registry,
+        now: DateTime<Utc>,
+    ) -> Result<Self, Problems> {
         let mut p = Problems::new();
         let Some(obj) = body.as_object() else {
             p.push("", "must be a JSON object");
@@ -233,7 +238,7 @@ impl CronSpec {
             None
         } else {
             match CronClock::parse(&expression, &time_zone) {
-                Ok(c) if c.next_after(Utc::now()).is_none() => {
+                Ok(c) if c.next_after(now).is_none() => {
                     p.push("/expression", "never fires again");
                     None
                 }

@@ -97,7 +97,7 @@ fn every_problem_of_a_schedule_is_listed() {
         "target": {"workflow": "nope"},
         "colour": "red",
     });
-    let problems = CronSpec::from_request(&body, &registry).unwrap_err();
+    let problems = CronSpec::from_request(&body, &registry, Utc::now()).unwrap_err();
     let mut pointers: Vec<&str> = problems
         .as_slice()
         .iter()
