@@ -370,6 +370,11 @@ pub struct CommitOutcome {
     pub pause_requested: bool,
 }
 
+/// The status a run is listed under, in SQL both backends run: a queued or parked
+/// run with a pause requested is held, so it is shown (and filtered) as `paused`.
+pub(crate) const LISTED_STATUS: &str = "case when pause_requested and status in \
+     ('queued', 'sleeping', 'waiting') then 'paused' else status end";
+
 /// Listing filter for runs, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {

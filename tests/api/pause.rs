@@ -43,8 +43,28 @@ async fn a_paused_run_finishes_its_step_then_holds_until_resumed(backend: Backen
     let started: Vec<String> = rec.calls_of(&id).into_iter().map(|c| c.step).collect();
     // Still held after the engine looked for due work again.
     app.advance(std::time::Duration::from_secs(5));
+    app.settle().await;
     let again = json(app.get(&format!("/v1/runs/{id}")).await).await;
     assert_eq!(again["status"], "paused");
+    // Listed, and filtered, as it is shown.
+    let listed = |status: &'static str| {
+        let app = &app;
+        async move {
+            json(
+                app.get(&format!("/v1/runs?workflow=lab&status={status}"))
+                    .await,
+            )
+            .await["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["runId"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("paused").await, vec![id.clone()]);
+    assert!(!listed("queued").await.contains(&id));
+    assert!(!listed("running").await.contains(&id));
 
     let r = app.post(&format!("/v1/runs/{id}/resume"), &json!({})).await;
     assert_eq!(r.status(), 200);

@@ -8,6 +8,7 @@ use super::PgStore;
 use super::attempts::{AttemptColumns, attempts_sql, bind_attempts};
 use super::columns::{EventColumns, StepColumns};
 use super::service_calls::insert_call_in;
+use crate::store::runs::LISTED_STATUS;
 use crate::store::{
     CommitOutcome, InsertRun, LeaseRef, NewEvent, NewRun, Notice, RunFilter, RunId, RunRow,
     RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult, TenantId, fence,
@@ -510,12 +511,12 @@ impl RunStore for PgStore {
             "select {RUN_COLUMNS} from runs
              where tenant_id = $1
                and ($2::text is null or workflow = $2)
-               and ($3::text is null or status = $3)
+               and ($3::text is null or {LISTED_STATUS} = $3)
                and ($4::uuid is null or run_id < $4)
                and ($6::text is null or correlation_id = $6)
                and ($7::timestamptz is null or created_at >= $7)
                and ($8::timestamptz is null or created_at < $8)
-               and ($9::text[] is null or status = any($9))
+               and ($9::text[] is null or {LISTED_STATUS} = any($9))
              order by run_id desc
              limit $5"
         ))
@@ -567,8 +568,13 @@ impl RunStore for PgStore {
 
     async fn due_runs(&self, now: DateTime<Utc>) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
+            // What a claim would take: held runs (paused, or of a paused workflow) wait.
             "select count(*) from runs
-             where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $1",
+             where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $1
+               and not pause_requested
+               and not (status = 'queued' and exists (
+                   select 1 from paused_workflows p
+                   where p.tenant_id = runs.tenant_id and p.workflow = runs.workflow))",
         )
         .bind(now)
         .fetch_one(&self.pool)

@@ -10,6 +10,7 @@ use sqlx::{FromRow, Row, Sqlite, Transaction};
 use super::SqliteStore;
 use super::attempts;
 use super::service_calls::insert_call_in;
+use crate::store::runs::LISTED_STATUS;
 use crate::store::{
     CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunFilter,
     RunId, RunRow, RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult,
@@ -388,12 +389,12 @@ impl RunStore for SqliteStore {
             "select {RUN_COLUMNS} from runs
              where tenant_id = $1
                and ($2 is null or workflow = $2)
-               and ($3 is null or status = $3)
+               and ($3 is null or {LISTED_STATUS} = $3)
                and ($4 is null or run_id < $4)
                and ($6 is null or correlation_id = $6)
                and ($7 is null or created_at >= $7)
                and ($8 is null or created_at < $8)
-               and ($9 is null or status in (select value from json_each($9)))
+               and ($9 is null or {LISTED_STATUS} in (select value from json_each($9)))
              order by run_id desc
              limit $5"
         ))
@@ -448,8 +449,13 @@ impl RunStore for SqliteStore {
 
     async fn due_runs(&self, now: DateTime<Utc>) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
+            // What a claim would take: held runs (paused, or of a paused workflow) wait.
             "select count(*) from runs
-             where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $1",
+             where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $1
+               and not pause_requested
+               and not (status = 'queued' and exists (
+                   select 1 from paused_workflows p
+                   where p.tenant_id = runs.tenant_id and p.workflow = runs.workflow))",
         )
         .bind(now)
         .fetch_one(&self.reader)
