@@ -31,6 +31,7 @@ mod options;
 mod pause;
 mod plan;
 mod policy;
+mod rerun;
 mod router;
 mod step;
 mod submit;

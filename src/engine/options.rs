@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::definition::WorkflowDefinition;
 use crate::domain::validation::Problems;
+use crate::store::RunId;
 
 /// One step's switch and options.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +38,12 @@ pub struct RunOptions {
     /// Per-step switches; steps not listed are enabled with no options.
     #[serde(default)]
     pub steps: BTreeMap<String, StepToggle>,
+    /// The run this one reruns (`POST /v1/runs/{id}/rerun`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerun_of: Option<RunId>,
+    /// Steps copied completed from `rerun_of`, their outputs reused, not executed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reused_steps: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -46,6 +53,8 @@ impl Default for RunOptions {
             stop_on_error: false,
             dry_run: false,
             steps: BTreeMap::new(),
+            rerun_of: None,
+            reused_steps: Vec::new(),
         }
     }
 }

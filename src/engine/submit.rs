@@ -49,6 +49,9 @@ pub struct Scheduling {
     /// The work was admitted earlier (the runs an accepted event starts): the
     /// queue's bounds are not applied again, since refusing now would lose it.
     pub preadmitted: bool,
+    /// Steps that start out completed, copied from an earlier run (a rerun): each
+    /// replaces the pending step at its position.
+    pub reused: Vec<StepWrite>,
 }
 
 /// What submitting a service call's run did.
@@ -68,6 +71,9 @@ enum Inserted {
 }
 
 /// What a submission did.
+// One value per request, moved once and never kept in bulk: boxing the run view
+// would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Submitted {
     /// A dry run: the plan, nothing written.
@@ -155,6 +161,14 @@ impl Engine {
             .enumerate()
             .map(|(i, s)| StepWrite::pending(&s.name, i as i32))
             .collect();
+        for copy in scheduling.reused.iter() {
+            if let Some(slot) = usize::try_from(copy.position)
+                .ok()
+                .and_then(|i| steps.get_mut(i))
+            {
+                *slot = copy.clone();
+            }
+        }
         // With a free slot the run executes here at once: it is inserted already
         // leased to this replica, with its first steps marked started, which saves
         // the claim's round trip and commit.

@@ -39,6 +39,7 @@ fn run(steps: &[(&str, StepStatus)]) -> RunView {
             skip_reason: None,
             wakes_at: None,
             attempt_history: None,
+            reused_from: None,
         })
         .collect();
     RunView {
@@ -56,6 +57,7 @@ fn run(steps: &[(&str, StepStatus)]) -> RunView {
         finished_at: None,
         duration_ms: None,
         wakes_at: None,
+        rerun_of: None,
         steps,
     }
 }

@@ -44,6 +44,9 @@ pub struct RunView {
     /// Next time the run is due (parked runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wakes_at: Option<DateTime<Utc>>,
+    /// The run this one reruns (`POST /v1/runs/{id}/rerun`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rerun_of: Option<RunId>,
     /// Every step, in definition order.
     pub steps: Vec<StepView>,
 }
@@ -80,6 +83,9 @@ pub struct StepView {
     /// (`GET /v1/runs/{id}`); `attempts` stays the count of the current round.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt_history: Option<Vec<AttemptView>>,
+    /// The run whose output this step reuses: it was copied, not executed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reused_from: Option<RunId>,
 }
 
 impl RunView {
@@ -90,6 +96,19 @@ impl RunView {
             _ => None,
         };
         let parked = matches!(run.status, RunStatus::Sleeping | RunStatus::Waiting);
+        // A rerun records its source and the steps it copied in its options.
+        let rerun_of: Option<RunId> = run
+            .options
+            .0
+            .get("rerunOf")
+            .and_then(|v| serde_json::from_value(v.clone()).ok());
+        let reused: Vec<&str> = run
+            .options
+            .0
+            .get("reusedSteps")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         Self {
             run_id: run.run_id,
             workflow: run.workflow.clone(),
@@ -113,7 +132,17 @@ impl RunView {
             finished_at: run.finished_at,
             duration_ms,
             wakes_at: if parked { run.ready_at } else { None },
-            steps: steps.iter().map(StepView::new).collect(),
+            rerun_of,
+            steps: steps
+                .iter()
+                .map(|s| {
+                    let mut view = StepView::new(s);
+                    if reused.contains(&s.name.as_str()) {
+                        view.reused_from = rerun_of;
+                    }
+                    view
+                })
+                .collect(),
         }
     }
 
@@ -148,6 +177,7 @@ impl StepView {
             skip_reason: s.skip_reason.clone(),
             wakes_at: s.wake_at,
             attempt_history: None,
+            reused_from: None,
         }
     }
 }

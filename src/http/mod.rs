@@ -20,6 +20,7 @@ pub mod extract;
 mod functions;
 mod health;
 pub mod middleware;
+mod rerun;
 mod run_list;
 pub mod runs;
 pub mod schedule;
@@ -107,6 +108,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/runs/retry", post(bulk::retry))
         .route("/runs/{id}/cancel", post(runs::cancel_run))
         .route("/runs/{id}/retry", post(runs::retry_run))
+        .route("/runs/{id}/rerun", post(rerun::rerun_run))
         .route("/runs/{id}/pause", post(runs::pause_run))
         .route("/runs/{id}/resume", post(runs::resume_run))
         .route(

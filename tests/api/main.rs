@@ -62,6 +62,7 @@ mod provider_output;
 mod proxy;
 mod replicas;
 mod request_shape;
+mod rerun;
 mod resilience;
 mod retention;
 mod schedule;

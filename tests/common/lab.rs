@@ -4,6 +4,8 @@
 //! read from the run's input, `{"steps": {"<name>": {...}}}`:
 //! - `sleepMs`: work for that long (noticing cancellation);
 //! - `failCalls` + `failKind` (`retryable`/`permanent`): fail the first N calls;
+//! - `failFirstCalls` + `failKind`: fail the step's first N calls in this process,
+//!   whatever the run (a rerun with the same input then succeeds);
 //! - `panic`: panic;
 //! - `abort`: abort the whole process (after logging the call), as running out of
 //!   memory would;
@@ -110,6 +112,17 @@ async fn lab_step(rec: Recorder, ctx: StepContext) -> Result<StepOutcome, StepEr
             Some("permanent") => StepError::permanent(msg),
             _ => StepError::retryable(msg),
         });
+    }
+    if let Some(n) = b["failFirstCalls"].as_u64() {
+        // Counted under no run: every run of this process shares the count.
+        let overall = rec.count("", &ctx.step);
+        if u64::from(overall) <= n {
+            let msg = format!("{} failed on call {overall} overall", ctx.step);
+            return Err(match b["failKind"].as_str() {
+                Some("permanent") => StepError::permanent(msg),
+                _ => StepError::retryable(msg),
+            });
+        }
     }
     let deps: Vec<String> = ctx.deps.keys().cloned().collect();
     let mut out =

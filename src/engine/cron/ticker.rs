@@ -218,6 +218,7 @@ async fn fire(
                     .then(|| (correlation_of(row.schedule_id), 1)),
                 // A tick is the service's own promise: refusing it would lose it.
                 preadmitted: true,
+                reused: Vec::new(),
             };
             let engine = super::super::Engine {
                 inner: inner.clone(),

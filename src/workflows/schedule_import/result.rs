@@ -186,6 +186,7 @@ mod tests {
             skip_reason: None,
             wakes_at: None,
             attempt_history: None,
+            reused_from: None,
         }
     }
 
@@ -205,6 +206,7 @@ mod tests {
             finished_at: None,
             duration_ms: Some(12),
             wakes_at: None,
+            rerun_of: None,
             steps,
         }
     }
