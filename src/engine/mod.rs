@@ -168,7 +168,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts the engine's background work: claiming, heartbeats, notices.
+    /// Starts the engine's background work: claiming, heartbeats, notices, the
+    /// cron ticker and the event router.
     pub fn start(
         store: Arc<dyn Store>,
         registry: Registry,
@@ -178,6 +179,10 @@ impl Engine {
     ) -> Self {
         let engine = Self::detached(store, registry, clock, settings, metrics);
         worker::spawn_background(engine.inner.clone());
+        // The ticker and the router submit runs, and submitting starts runs on
+        // workers; they are started here so the worker needs neither of them.
+        tokio::spawn(cron::ticker::ticker_loop(engine.inner.clone()));
+        tokio::spawn(router::router_loop(engine.inner.clone()));
         // Runs orphaned by a previous process are due at once.
         engine.inner.poke.notify_one();
         engine

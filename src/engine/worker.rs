@@ -53,12 +53,12 @@ fn slot_of(inner: &Arc<Inner>, permit: OwnedSemaphorePermit) -> Slot {
     }
 }
 
+/// Starts this replica's run loops: claiming due runs, renewing leases and
+/// reacting to notices.
 pub(super) fn spawn_background(inner: Arc<Inner>) {
     tokio::spawn(claim_loop(inner.clone()));
     tokio::spawn(heartbeat_loop(inner.clone()));
-    tokio::spawn(notice_loop(inner.clone()));
-    tokio::spawn(super::cron::ticker::ticker_loop(inner.clone()));
-    tokio::spawn(super::router::router_loop(inner));
+    tokio::spawn(notice_loop(inner));
 }
 
 /// Starts executing a run this replica holds.

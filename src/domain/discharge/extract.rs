@@ -48,8 +48,9 @@ use super::case::is_valid_email;
 use super::case::{CaseData, Diagnosis, FollowUp, Medication, Owner, Patient};
 use super::phone::PhoneRegion;
 use crate::domain::validation::Problems;
-use labels::Field;
+use label_kinds::Field;
 
+mod label_kinds;
 mod labels;
 mod reader;
 mod vocabulary;

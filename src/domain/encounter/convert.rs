@@ -1,4 +1,6 @@
-//! Conversion of FHIR resources into the flat summaries of [`super::model`].
+//! Conversion of FHIR resources into the flat summaries of [`super::model`]:
+//! the constructors of [`ClinicalData`] live here, so the model does not
+//! depend on the conversion that fills it.
 
 use super::model::{
     ClinicalData, Code, ComponentSummary, ConditionSummary, CoverageSummary, EncounterSummary,
@@ -7,57 +9,64 @@ use super::model::{
 };
 use crate::providers::fhir;
 
-pub(super) fn clinical_data(
-    encounter: &fhir::Encounter,
-    patient: &fhir::Patient,
-    conditions: &[fhir::Condition],
-    observations: &[fhir::Observation],
-) -> ClinicalData {
-    ClinicalData {
-        encounter: encounter_summary(encounter),
-        patient: patient_summary(patient),
-        conditions: conditions
-            .iter()
-            .filter(|c| !c.is_entered_in_error())
-            .map(condition_summary)
-            .collect(),
-        observations: observations
-            .iter()
-            .filter(|o| !o.is_entered_in_error())
-            .map(observation_summary)
-            .collect(),
-        ..ClinicalData::default()
+impl ClinicalData {
+    /// Summarises the FHIR resources of one encounter.
+    pub fn from_fhir(
+        encounter: &fhir::Encounter,
+        patient: &fhir::Patient,
+        conditions: &[fhir::Condition],
+        observations: &[fhir::Observation],
+    ) -> Self {
+        ClinicalData {
+            encounter: encounter_summary(encounter),
+            patient: patient_summary(patient),
+            conditions: conditions
+                .iter()
+                .filter(|c| !c.is_entered_in_error())
+                .map(condition_summary)
+                .collect(),
+            observations: observations
+                .iter()
+                .filter(|o| !o.is_entered_in_error())
+                .map(observation_summary)
+                .collect(),
+            ..ClinicalData::default()
+        }
     }
-}
 
-pub(super) fn add_submission_details(
-    data: &mut ClinicalData,
-    encounter: &fhir::Encounter,
-    coverages: &[fhir::Coverage],
-    practitioner: Option<&fhir::Practitioner>,
-    service_requests: &[fhir::ServiceRequest],
-) {
-    data.coverages = coverages.iter().map(coverage_summary).collect();
-    data.requesting_provider = encounter
-        .requesting_participant()
-        .map(|p| provider_summary(p, practitioner));
-    data.services = service_requests.iter().map(requested_service).collect();
-    if data.services.is_empty() {
-        // Without orders, the services are what the encounter was: its types
-        // (often CPT codes), over its period.
-        data.services = encounter
-            .types
-            .iter()
-            .map(|t| RequestedService {
-                codes: codes(Some(t)),
-                text: non_empty(t.text.as_ref()),
-                units: None,
-                start: data.encounter.period_start.clone(),
-                end: data.encounter.period_end.clone(),
-                source: "Encounter.type".into(),
-            })
-            .filter(|s| !s.codes.is_empty() || s.text.is_some())
-            .collect();
+    /// Adds what a payer submission needs besides the clinical data: coverage,
+    /// the requesting provider (the encounter's participant, with the
+    /// `Practitioner` read when there is one) and the requested services.
+    pub fn with_submission_details(
+        mut self,
+        encounter: &fhir::Encounter,
+        coverages: &[fhir::Coverage],
+        practitioner: Option<&fhir::Practitioner>,
+        service_requests: &[fhir::ServiceRequest],
+    ) -> Self {
+        self.coverages = coverages.iter().map(coverage_summary).collect();
+        self.requesting_provider = encounter
+            .requesting_participant()
+            .map(|p| provider_summary(p, practitioner));
+        self.services = service_requests.iter().map(requested_service).collect();
+        if self.services.is_empty() {
+            // Without orders, the services are what the encounter was: its types
+            // (often CPT codes), over its period.
+            self.services = encounter
+                .types
+                .iter()
+                .map(|t| RequestedService {
+                    codes: codes(Some(t)),
+                    text: non_empty(t.text.as_ref()),
+                    units: None,
+                    start: self.encounter.period_start.clone(),
+                    end: self.encounter.period_end.clone(),
+                    source: "Encounter.type".into(),
+                })
+                .filter(|s| !s.codes.is_empty() || s.text.is_some())
+                .collect();
+        }
+        self
     }
 }
 

@@ -5,8 +5,6 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::providers::fhir;
-
 /// One code from one code system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -276,36 +274,6 @@ pub struct ClinicalCounts {
 }
 
 impl ClinicalData {
-    /// Summarises the FHIR resources of one encounter.
-    pub fn from_fhir(
-        encounter: &fhir::Encounter,
-        patient: &fhir::Patient,
-        conditions: &[fhir::Condition],
-        observations: &[fhir::Observation],
-    ) -> Self {
-        super::convert::clinical_data(encounter, patient, conditions, observations)
-    }
-
-    /// Adds what a payer submission needs besides the clinical data: coverage,
-    /// the requesting provider (the encounter's participant, with the
-    /// `Practitioner` read when there is one) and the requested services.
-    pub fn with_submission_details(
-        mut self,
-        encounter: &fhir::Encounter,
-        coverages: &[fhir::Coverage],
-        practitioner: Option<&fhir::Practitioner>,
-        service_requests: &[fhir::ServiceRequest],
-    ) -> Self {
-        super::convert::add_submission_details(
-            &mut self,
-            encounter,
-            coverages,
-            practitioner,
-            service_requests,
-        );
-        self
-    }
-
     /// Counts of what was gathered.
     pub fn counts(&self) -> ClinicalCounts {
         ClinicalCounts {
@@ -327,6 +295,7 @@ impl ClinicalData {
 mod tests {
     use super::super::test_support::{pneumonia_admission, pneumonia_submission};
     use super::*;
+    use crate::providers::fhir;
 
     #[test]
     fn fhir_resources_are_summarised_into_codes_and_values() {

@@ -19,8 +19,9 @@ use std::io::Cursor;
 use calamine::{Ods, Reader, SheetVisible, open_workbook_from_rs};
 
 pub use census::{MAX_CONTENT_BYTES, check_cells};
-pub use grid::RosterEntry;
-pub use model::{ImportLimits, ImportMessage, ParsedSchedule, Severity, ShiftRow, date_range};
+pub use model::{
+    ImportLimits, ImportMessage, ParsedSchedule, RosterEntry, Severity, ShiftRow, date_range,
+};
 pub use sniff::{MAX_ENTRIES, MAX_EXPANDED_BYTES, MAX_RATIO, ODS_MIMETYPE, sniff_ods};
 
 /// Why an upload could not be imported at all. Row-level problems are not errors: they

@@ -13,10 +13,11 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::call_parts::{KeyHeader, ServiceCallLimits};
 use super::keeping::HeaderKeeper;
 use super::outcome::{FailureKind, FailureMeta, ResponseMeta};
 use super::record::{ServiceCall, StoredHeader, body_to_value};
-use super::request::{KeyHeader, ServiceCallLimits, ValidServiceCall, validate};
+use super::request::{ValidServiceCall, validate};
 use super::sealing::SealError;
 use crate::config::ServiceCallSettings;
 use crate::domain::validation::Problems;

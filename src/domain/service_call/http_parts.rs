@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use url::{Host, Url};
 
-use super::request::{CallBody, KeyHeader, ServiceCallLimits, pointer_token};
+use super::call_parts::{CallBody, KeyHeader, ServiceCallLimits, pointer_token};
 use crate::domain::validation::Problems;
 use crate::providers::outbound::OutboundPolicy;
 

@@ -3,6 +3,7 @@
 //! `ServiceCall` aggregate that is the only writer of their records.
 
 pub mod aggregate;
+mod call_parts;
 mod http_parts;
 mod keeping;
 pub mod outcome;
@@ -12,9 +13,10 @@ pub mod request;
 pub mod sealing;
 
 pub use aggregate::{ServiceCallError, ServiceCalls, Submission, Transition, WORKFLOW};
+pub use call_parts::{CallBody, KeyHeader, ServiceCallLimits};
 pub(crate) use http_parts::is_token as is_header_name;
 pub use outcome::{FailureKind, FailureMeta, ResponseMeta};
 pub use record::{ServiceCall, ServiceCallView, StoredHeader};
 pub use redact::{is_secret_header, redact_headers};
-pub use request::{CallBody, KeyHeader, ServiceCallLimits, ValidServiceCall, validate};
+pub use request::{ValidServiceCall, validate};
 pub use sealing::{HeaderSealer, SealError};

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::call_parts::CallBody;
 use super::outcome::{FailureMeta, ResponseMeta};
 use super::redact::REDACTED;
-use super::request::CallBody;
 use crate::store::{RunId, ServiceCallRow, ServiceCallStatus, StoreError, TenantId};
 
 /// How one request header is kept.

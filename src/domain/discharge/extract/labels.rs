@@ -1,85 +1,8 @@
-//! Line-level reading for the extractor: which labels exist, what they fill,
-//! and how a line's label, bullet and Markdown marks are recognised.
+//! Line-level reading for the extractor: how a line's label, bullet and
+//! Markdown marks are recognised (the labels themselves are in `vocabulary.rs`).
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) enum Field {
-    PatientName,
-    Species,
-    Breed,
-    Age,
-    Sex,
-    Weight,
-    OwnerName,
-    OwnerEmail,
-    OwnerPhone,
-    Veterinarian,
-}
-
-impl Field {
-    pub(super) const ALL: [Field; 10] = [
-        Field::PatientName,
-        Field::Species,
-        Field::Breed,
-        Field::Age,
-        Field::Sex,
-        Field::Weight,
-        Field::OwnerName,
-        Field::OwnerEmail,
-        Field::OwnerPhone,
-        Field::Veterinarian,
-    ];
-
-    pub(super) fn pointer(self) -> &'static str {
-        match self {
-            Field::PatientName => "/patient/name",
-            Field::Species => "/patient/species",
-            Field::Breed => "/patient/breed",
-            Field::Age => "/patient/age",
-            Field::Sex => "/patient/sex",
-            Field::Weight => "/patient/weight",
-            Field::OwnerName => "/owner/name",
-            Field::OwnerEmail => "/owner/email",
-            Field::OwnerPhone => "/owner/phone",
-            Field::Veterinarian => "/veterinarian",
-        }
-    }
-
-    pub(super) fn is_owner(self) -> bool {
-        matches!(
-            self,
-            Field::OwnerName | Field::OwnerEmail | Field::OwnerPhone
-        )
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Section {
-    Diagnoses,
-    Medications,
-    Instructions,
-    FollowUp,
-    Notes,
-    History,
-    Findings,
-    Procedures,
-    WarningSigns,
-    Prognosis,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Label {
-    Field(Field),
-    Section(Section),
-    /// A section whose items keep the label as written, because it says what
-    /// they are about (`Diet: bland food for 3 days`, `Suture removal: 10 days`).
-    Topic(Section),
-    /// `Sig:`, the directions of the medication above it.
-    Sig,
-    /// An administrative detail (`Discharge date`, `Microchip`), kept as written.
-    Detail,
-    /// `Name`, resolved by the block it sits in.
-    Name,
-}
+use super::label_kinds::{Label, Section};
+use super::vocabulary::LABELS;
 
 pub(super) fn normalise_label(s: &str) -> String {
     s.trim()
@@ -94,7 +17,6 @@ pub(super) fn normalise_label(s: &str) -> String {
 }
 
 pub(super) fn lookup(candidate: &str) -> Option<Label> {
-    use super::vocabulary::LABELS;
     let key = normalise_label(candidate);
     LABELS.iter().find(|(k, _)| *k == key).map(|(_, l)| *l)
 }

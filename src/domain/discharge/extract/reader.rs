@@ -5,9 +5,8 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use super::labels::{
-    Field, Label, Section, is_title, labelled, opening, strip_bullet, strip_markdown,
-};
+use super::label_kinds::{Field, Label, Section};
+use super::labels::{is_title, labelled, opening, strip_bullet, strip_markdown};
 
 /// Raw strings found in the text, by destination.
 #[derive(Debug, Default)]

@@ -3,7 +3,7 @@
 //! abbreviations of veterinary records (`Dx`, `Rx`, `Sig`, `Hx`, `Tx`, `PE`, `CC`,
 //! `F/U`, `RTC`) and the letters of SOAP notes (`S`, `O`, `A`, `P`).
 
-use super::labels::{Field, Label, Section};
+use super::label_kinds::{Field, Label, Section};
 
 /// Known labels, normalised: lower case, hyphens as spaces, single spaces.
 pub(super) const LABELS: &[(&str, Label)] = &[

@@ -13,10 +13,9 @@ use std::collections::BTreeMap;
 
 use calamine::{Data, Range};
 use chrono::{Days, NaiveDate, NaiveTime};
-use serde::{Deserialize, Serialize};
 
 use super::cells::{collapse_spaces, is_blank, parse_date, parse_required, parse_text};
-use super::model::{ImportMessage, Severity};
+use super::model::{ImportMessage, RosterEntry, Severity};
 use super::time::parse_time;
 
 /// One working code of a legend.
@@ -39,24 +38,6 @@ pub(super) struct LegendEntry {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Legend {
     pub codes: BTreeMap<String, Option<LegendEntry>>,
-}
-
-/// A person working a code on a date, read from a grid cell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RosterEntry {
-    /// Sheet and 1-based row of the person.
-    pub sheet: String,
-    /// Row number.
-    pub row: u32,
-    /// The person as written.
-    pub person: String,
-    /// The date of the column.
-    pub date: NaiveDate,
-    /// The shift name the code stands for.
-    pub shift_name: String,
-    /// The service of that shift.
-    pub service: String,
 }
 
 fn key(text: &str) -> String {

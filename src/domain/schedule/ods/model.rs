@@ -128,7 +128,25 @@ pub struct ParsedSchedule {
     pub rows_seen: u32,
     /// Who works which shift, from roster grids (empty for long tables).
     #[serde(default)]
-    pub roster: Vec<super::grid::RosterEntry>,
+    pub roster: Vec<RosterEntry>,
+}
+
+/// A person working a code on a date, read from a grid cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RosterEntry {
+    /// Sheet and 1-based row of the person.
+    pub sheet: String,
+    /// Row number.
+    pub row: u32,
+    /// The person as written.
+    pub person: String,
+    /// The date of the column.
+    pub date: NaiveDate,
+    /// The shift name the code stands for.
+    pub shift_name: String,
+    /// The service of that shift.
+    pub service: String,
 }
 
 /// First and last shift date, or `None` when there are no shifts.
