@@ -11,7 +11,6 @@
 mod access_log;
 mod attempts;
 mod auth;
-mod auth_sql;
 mod care;
 mod connect_error;
 mod cron;

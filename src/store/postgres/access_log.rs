@@ -1,9 +1,10 @@
 //! The access log in PostgreSQL (the statements are shared with SQLite).
 
-crate::store::access_log::impl_access_log_store!(
+crate::store::shared_sql::access_log_store!(
     super::PgStore,
-    pool,
-    pool,
+    writer: pool,
+    reader: pool,
+    prune:
     // By primary key, so each batch is found through `access_log_by_time` and deleted
     // by index.
     "delete from access_log where (tenant_id, id) in

@@ -1,13 +1,6 @@
 //! Care transitions' tables in PostgreSQL: nurses and assignment, tasks, the
-//! notification log, outreach. The statements are shared with SQLite.
-
-mod consent;
-mod contacts;
-mod notifications;
-mod nurses;
-mod outreach;
-mod routing;
-mod tasks;
+//! notification log, outreach. The stores themselves are shared (see `shared.rs`);
+//! only how events are appended differs.
 
 use sqlx::{Postgres, Transaction};
 
@@ -17,7 +10,7 @@ use crate::store::{NewEvent, StoreResult, TenantId};
 
 /// Appends events inside a care transaction, so they commit with the change they
 /// announce (the caller announces them after the commit).
-async fn append_in(
+pub(super) async fn append_in(
     tx: &mut Transaction<'_, Postgres>,
     tenant: &TenantId,
     events: &[NewEvent],

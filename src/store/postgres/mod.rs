@@ -6,19 +6,15 @@
 
 mod access_log;
 mod attempts;
-mod auth;
 mod care;
 mod columns;
-mod cron;
-mod discharge;
-mod encounters;
 mod events;
-mod hospitals;
 mod pause;
 mod retention;
 mod runs;
 mod schedule;
 mod service_calls;
+mod shared;
 mod triggers;
 
 use std::time::Duration;

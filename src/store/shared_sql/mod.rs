@@ -1,15 +1,20 @@
 //! Store implementations that are the same on PostgreSQL and SQLite, word for word:
 //! the statements (in each area's `sql` module) are portable, and only the pools
 //! differ. Each is a macro that a backend invokes with its store type and pools, so
-//! one text serves both and the two cannot drift apart. Implementations whose SQL or
+//! one text serves both and the two cannot drift apart. Every macro takes the same
+//! shape, `name_store!(Store, writer: pool, reader: pool, ...)`, with any further
+//! named argument carrying the one fragment a backend spells its own way. Implementations whose SQL or
 //! transaction handling differs per backend stay in `postgres/` and `sqlite/`.
 
+mod access_log;
 mod attempts;
+mod auth;
 pub(crate) mod consent;
 pub(crate) mod contacts;
 pub(crate) mod cron;
 mod discharge;
 mod encounter;
+mod hospitals;
 mod notification;
 mod nurse;
 mod outreach;
@@ -18,12 +23,15 @@ mod retention;
 pub(crate) mod routing;
 mod task;
 
+pub(crate) use access_log::access_log_store;
 pub(crate) use attempts::attempt_store;
+pub(crate) use auth::auth_store;
 pub(crate) use consent::consent_store;
 pub(crate) use contacts::contact_store;
 pub(crate) use cron::cron_store;
 pub(crate) use discharge::discharge_store;
 pub(crate) use encounter::encounter_store;
+pub(crate) use hospitals::hospital_store;
 pub(crate) use notification::notification_store;
 pub(crate) use nurse::nurse_store;
 pub(crate) use outreach::outreach_store;

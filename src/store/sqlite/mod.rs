@@ -7,18 +7,14 @@
 
 mod access_log;
 mod attempts;
-mod auth;
 mod care;
-mod cron;
-mod discharge;
-mod encounters;
 mod events;
-mod hospitals;
 mod pause;
 mod retention;
 mod runs;
 mod schedule;
 mod service_calls;
+mod shared;
 mod triggers;
 
 use std::path::{Path, PathBuf};

@@ -1,10 +1,10 @@
-//! The API key and signing key statements, identical in both dialects, written once and stamped
-//! into each backend by [`impl_auth_store!`].
+//! The API key and signing key statements, identical in both dialects, written once and
+//! stamped into each backend by [`auth_store!`].
 
-/// Implements [`super::AuthStore`] for a backend type whose `$reader` and `$writer`
-/// fields are sqlx pools (the same pool on PostgreSQL).
-macro_rules! impl_auth_store {
-    ($store:ty, $reader:ident, $writer:ident) => {
+/// Implements [`crate::store::AuthStore`] for a backend type: writes on the `writer` pool,
+/// reads on the `reader` pool (PostgreSQL names its one pool twice).
+macro_rules! auth_store {
+    ($store:ty, writer: $writer:ident, reader: $reader:ident) => {
         #[async_trait::async_trait]
         impl $crate::store::AuthStore for $store {
             async fn count_api_keys(&self) -> $crate::store::StoreResult<i64> {
@@ -119,4 +119,4 @@ macro_rules! impl_auth_store {
     };
 }
 
-pub(crate) use impl_auth_store;
+pub(crate) use auth_store;

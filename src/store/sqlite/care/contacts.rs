@@ -1,3 +1,0 @@
-//! Escalation contacts in SQLite: writes on the single writer connection, reads on the readers.
-
-crate::store::shared_sql::contact_store!(super::super::SqliteStore, writer: writer, reader: reader);

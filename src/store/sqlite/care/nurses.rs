@@ -1,3 +1,0 @@
-//! Nurses, shifts and assignment in SQLite: writes on the single writer connection, reads on the readers.
-
-crate::store::shared_sql::nurse_store!(super::super::SqliteStore, writer: writer, reader: reader);

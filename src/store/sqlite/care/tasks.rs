@@ -1,3 +1,0 @@
-//! Follow-up tasks in SQLite: writes on the single writer connection, reads on the readers.
-
-crate::store::shared_sql::task_store!(super::super::SqliteStore, writer: writer, reader: reader);
