@@ -34,6 +34,7 @@ mod policy;
 mod rerun;
 mod router;
 mod step;
+mod stored;
 mod submit;
 pub mod timeline;
 mod view;

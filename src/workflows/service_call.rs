@@ -372,5 +372,5 @@ where
 {
     ctx.persist("recording a service call", op)
         .await
-        .map_err(|e| StepError::retryable(format!("recording the service call failed: {e}")))
+        .map_err(|e| StepError::stored("recording the service call failed", e))
 }

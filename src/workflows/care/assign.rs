@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::deps::{Care, id, stored};
+use super::deps::{Care, id};
 use crate::domain::care::assignment::{
     NurseCandidate, may_exceed_capacity, pick_nurse, pick_over_capacity,
 };
@@ -69,7 +69,7 @@ async fn task(care: &Care, ctx: &StepContext, task_id: Uuid) -> Result<TaskRow, 
     care.store
         .get_task(&ctx.tenant, task_id)
         .await
-        .map_err(stored)?
+        .map_err(StepError::from)?
         .ok_or_else(|| {
             StepError::permanent(
                 "event data.taskId names no task (create tasks with POST /v1/tasks)",
@@ -94,7 +94,7 @@ async fn try_assign(
             .store
             .assignment_candidates(&ctx.tenant, now)
             .await
-            .map_err(stored)?;
+            .map_err(StepError::from)?;
         let candidates: Vec<NurseCandidate> = rows
             .iter()
             .map(|r| NurseCandidate {
@@ -126,7 +126,7 @@ async fn try_assign(
             .store
             .assign_task(&ctx.tenant, task_id, nurse, expected, now)
             .await
-            .map_err(stored)?
+            .map_err(StepError::from)?
         {
             AssignOutcome::Assigned(task) => return Ok(Attempt::Assigned(task)),
             AssignOutcome::NurseChanged | AssignOutcome::TaskNotOpen => continue,

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::deps::{Care, EmailOut, stored};
+use super::deps::{Care, EmailOut};
 use crate::domain::care::notify::Channel;
 use crate::engine::StepError;
 use crate::providers::resilience::Resilient;
@@ -71,7 +71,7 @@ async fn twilio_for<'a>(
         .store
         .list_twilio_numbers(tenant)
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     let own = match channel {
         Channel::Voice => numbers.iter().find(|n| n.phone_number.is_some()),
         _ => numbers.first(),

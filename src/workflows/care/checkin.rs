@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::deps::{Care, data, stored};
+use super::deps::{Care, data};
 use crate::domain::validation::Problems;
 use crate::engine::{
     Cancelled, DefinitionError, FunctionSpec, StepContext, StepError, StepOutcome, StepOutput,
@@ -277,7 +277,7 @@ async fn plan(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
             created_at: ctx.now(),
         })
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     let due = due_at(care, &discharge(&ctx)?);
     Ok(StepOutcome::Done(
         StepOutput::new(json!({

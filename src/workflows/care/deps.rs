@@ -13,7 +13,7 @@ use crate::engine::{Clock, RetryPolicy, StepContext, StepError};
 use crate::providers::resilience::Resilient;
 use crate::providers::smtp::{SmtpSender, SpoolWriter};
 use crate::providers::twilio::TwilioClient;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::workflows::Services;
 
 use super::triage::ModelTriage;
@@ -102,14 +102,6 @@ impl Care {
     /// How a notification's send is retried (`[care.retry]`).
     pub fn send_retries(&self) -> RetryPolicy {
         RetryPolicy::from_settings(&self.settings.care.retry)
-    }
-}
-
-/// A storage failure as a step error: worth retrying unless the data is unusable.
-pub fn stored(e: StoreError) -> StepError {
-    match e {
-        StoreError::Corrupt(_) => StepError::permanent(format!("storage: {e}")),
-        _ => StepError::retryable(format!("storage: {e}")),
     }
 }
 

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::deps::{Care, id, optional_id, stored, text};
+use super::deps::{Care, id, optional_id, text};
 use crate::domain::care::notify::{Channel, checkin_text, task_text};
 use crate::domain::care::reference::task_reference;
 use crate::engine::{
@@ -91,7 +91,11 @@ fn channel_of(ctx: &StepContext, default: Channel) -> Result<Channel, StepError>
 
 async fn plan_of(care: &Care, ctx: &StepContext) -> Result<Option<PlanRow>, StepError> {
     if let Some(plan) = optional_id(ctx, "planId")? {
-        return care.store.get_plan(&ctx.tenant, plan).await.map_err(stored);
+        return care
+            .store
+            .get_plan(&ctx.tenant, plan)
+            .await
+            .map_err(StepError::from);
     }
     let Some(patient) = text(ctx, "patientId") else {
         return Ok(None);
@@ -100,7 +104,7 @@ async fn plan_of(care: &Care, ctx: &StepContext) -> Result<Option<PlanRow>, Step
         .store
         .plans_for_patient(&ctx.tenant, patient)
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     Ok(plans.into_iter().last())
 }
 
@@ -114,7 +118,7 @@ async fn recipient(
             .store
             .get_nurse(&ctx.tenant, nurse_id)
             .await
-            .map_err(stored)?
+            .map_err(StepError::from)?
             .ok_or_else(|| StepError::permanent("event data.nurseId names no nurse"))?;
         let preferred = Channel::parse(&nurse.preferred_channel).unwrap_or(Channel::Sms);
         let channel = channel_of(ctx, preferred)?;
@@ -135,7 +139,7 @@ async fn recipient(
             .store
             .get_escalation_contact(&ctx.tenant, contact_id)
             .await
-            .map_err(stored)?
+            .map_err(StepError::from)?
             .ok_or_else(|| {
                 StepError::permanent("event data.contactId names no escalation contact")
             })?;
@@ -251,7 +255,7 @@ async fn log(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
                 .store
                 .get_task(&ctx.tenant, task_id)
                 .await
-                .map_err(stored)?
+                .map_err(StepError::from)?
                 .ok_or_else(|| StepError::permanent("event data.taskId names no task"))?;
             let reference = task_reference(task.reference_number, task.task_id);
             let body = task_text(task_kind, &task.title, &task.priority, &reference);
@@ -292,7 +296,7 @@ async fn log(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
             created_at: ctx.now(),
         })
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     Ok(StepOutcome::Done(StepOutput::new(json!({
         "notificationId": row.notification_id,
         "kind": row.kind,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::deps::{Care, event_id, optional_id, stored, text};
+use super::deps::{Care, event_id, optional_id, text};
 use super::task_created;
 use super::triage::triage;
 use crate::domain::care::notify::priority_for;
@@ -60,7 +60,7 @@ async fn interaction(care: &Care, ctx: &StepContext) -> Result<InteractionRow, S
             .store
             .get_interaction(&ctx.tenant, id)
             .await
-            .map_err(stored)?
+            .map_err(StepError::from)?
             .ok_or_else(|| StepError::permanent("event data.interactionId names nothing"))?;
         if row.patient_id != patient {
             return Err(StepError::permanent(
@@ -81,7 +81,7 @@ async fn interaction(care: &Care, ctx: &StepContext) -> Result<InteractionRow, S
         .store
         .plans_for_patient(&ctx.tenant, patient)
         .await
-        .map_err(stored)?
+        .map_err(StepError::from)?
         .into_iter()
         .last();
     let (row, _) = care
@@ -101,7 +101,7 @@ async fn interaction(care: &Care, ctx: &StepContext) -> Result<InteractionRow, S
             &[],
         )
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     Ok(row)
 }
 
@@ -122,7 +122,7 @@ async fn record(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError>
             },
         )
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     Ok(StepOutcome::Done(StepOutput::new(json!({
         "interactionId": row.interaction_id,
         "patientId": row.patient_id,
@@ -187,11 +187,11 @@ async fn escalate(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepErro
             &[],
         )
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     care.store
         .set_interaction_task(&ctx.tenant, interaction, task.task_id)
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     let critical = found_severity == Severity::Critical;
     let mut out = StepOutput::new(json!({
         "escalated": escalated,

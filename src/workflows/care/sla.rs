@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::deps::{Care, id, stored};
+use super::deps::{Care, id};
 use crate::domain::care::sla::sla_times;
 use crate::engine::{
     DefinitionError, FunctionSpec, StepContext, StepError, StepOutcome, StepOutput, StepPolicy,
@@ -69,7 +69,7 @@ async fn load(care: &Care, ctx: &StepContext) -> Result<TaskRow, StepError> {
     care.store
         .get_task(&ctx.tenant, task_id)
         .await
-        .map_err(stored)?
+        .map_err(StepError::from)?
         .ok_or_else(|| {
             StepError::permanent(
                 "event data.taskId names no task (create tasks with POST /v1/tasks)",
@@ -104,7 +104,7 @@ async fn watch(care: &Care, ctx: StepContext, stage: Stage) -> Result<StepOutcom
         .store
         .mark_task_sla(&ctx.tenant, task.task_id, breach, now)
         .await
-        .map_err(stored)?
+        .map_err(StepError::from)?
     {
         return Ok(quiet(&task, "task resolved"));
     }
@@ -140,7 +140,7 @@ async fn watch(care: &Care, ctx: StepContext, stage: Stage) -> Result<StepOutcom
             .store
             .list_escalation_contacts(&ctx.tenant)
             .await
-            .map_err(stored)?;
+            .map_err(StepError::from)?;
         if contacts.is_empty() {
             tracing::warn!(
                 task.id = %task.task_id,

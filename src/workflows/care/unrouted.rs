@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::deps::{Care, data, id, stored, text};
+use super::deps::{Care, data, id, text};
 use super::task_created;
 use crate::domain::care::notify::priority_for;
 use crate::engine::{
@@ -51,7 +51,7 @@ async fn raise(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> 
         .store
         .unrouted_for_tenant(&ctx.tenant, reply, patient)
         .await
-        .map_err(stored)?
+        .map_err(StepError::from)?
         .ok_or_else(|| {
             StepError::permanent("event data names no unrouted reply of this tenant's patient")
         })?;
@@ -85,7 +85,7 @@ async fn raise(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> 
             &[],
         )
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     let answers = severity == "CRITICAL" && data(&ctx)["answersSender"] == true;
     let mut out = StepOutput::new(json!({
         "unroutedReplyId": reply,

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{CALL_PLACEMENT, Discharge, id_in, invalid, options, provider_failure, store_error};
+use super::{CALL_PLACEMENT, Discharge, id_in, invalid, options, provider_failure};
 use crate::domain::discharge::call::call_script;
 use crate::domain::discharge::case::is_e164;
 use crate::engine::{Cancelled, StepContext, StepError, StepOutcome, StepOutput};
@@ -48,14 +48,14 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
             created_at: now,
         })
         .await
-        .map_err(store_error)?;
+        .map_err(StepError::from)?;
     let child = ctx
         .start_child(CALL_PLACEMENT, json!({"callId": row.call_id}), "placement")
         .await?;
     d.store
         .set_call_placement_run(&ctx.tenant, row.call_id, child, now)
         .await
-        .map_err(store_error)?;
+        .map_err(StepError::from)?;
     tracing::info!(call.id = %row.call_id, placement.run = %child, "follow-up call scheduled");
     let event = json!({
         "callId": row.call_id,
@@ -114,7 +114,7 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
         .store
         .get_call(&ctx.tenant, call_id)
         .await
-        .map_err(store_error)?
+        .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent(format!("call {call_id} does not exist")))?;
     if row.status != CallStatus::Scheduled {
         return Ok(StepOutcome::Done(StepOutput::new(placement_view(&row))));
@@ -137,7 +137,7 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
         d.store
             .finish_call_attempt(&ctx.tenant, call_id, &outcome, now)
             .await
-            .map_err(store_error)?;
+            .map_err(StepError::from)?;
         tracing::info!(call.id = %call_id, "follow-up call due but no voice provider is configured");
         return Ok(StepOutcome::Done(
             StepOutput::new(json!({
@@ -154,7 +154,7 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
         .store
         .start_call_attempt(&ctx.tenant, call_id, ctx.run_id, now)
         .await
-        .map_err(store_error)?
+        .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent(format!("call {call_id} does not exist")))?;
     if row.status != CallStatus::Scheduled {
         return Ok(StepOutcome::Done(StepOutput::new(placement_view(&row))));
@@ -201,7 +201,7 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
             .finish_call_attempt(&ctx.tenant, call_id, &outcome, done)
     })
     .await
-    .map_err(store_error)?;
+    .map_err(StepError::from)?;
     tracing::info!(
         call.id = %call_id,
         attempt = row.attempts,

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{Discharge, EMAIL_DELIVERY, id_in, invalid, options, provider_failure, store_error};
+use super::{Discharge, EMAIL_DELIVERY, id_in, invalid, options, provider_failure};
 use crate::domain::discharge::case::ascii_email;
 use crate::domain::discharge::email::render_email;
 use crate::engine::{Cancelled, StepContext, StepError, StepOutcome, StepOutput};
@@ -52,7 +52,7 @@ pub(super) async fn prepare(d: Discharge, ctx: StepContext) -> Result<StepOutcom
             created_at: ctx.now(),
         })
         .await
-        .map_err(store_error)?;
+        .map_err(StepError::from)?;
     let event = json!({"emailId": row.email_id, "caseId": row.case_id});
     Ok(StepOutcome::Done(
         StepOutput::new(json!({
@@ -81,7 +81,7 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
         .store
         .schedule_email(&ctx.tenant, email_id, at, now)
         .await
-        .map_err(store_error)?
+        .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
     let child = ctx
         .start_child(EMAIL_DELIVERY, json!({"emailId": email_id}), "delivery")
@@ -89,7 +89,7 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
     d.store
         .set_email_delivery_run(&ctx.tenant, email_id, child, now)
         .await
-        .map_err(store_error)?;
+        .map_err(StepError::from)?;
     let scheduled_for = row.scheduled_for.unwrap_or(at);
     tracing::info!(email.id = %email_id, delivery.run = %child, "owner email scheduled");
     let event = json!({"emailId": email_id, "scheduledFor": scheduled_for, "deliveryRunId": child});
@@ -164,7 +164,7 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
         .store
         .get_email(&ctx.tenant, email_id)
         .await
-        .map_err(store_error)?
+        .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
     match row.status {
         EmailStatus::Sent | EmailStatus::Failed | EmailStatus::Cancelled => {
@@ -189,7 +189,7 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
         .store
         .start_email_attempt(&ctx.tenant, email_id, ctx.run_id, now)
         .await
-        .map_err(store_error)?
+        .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
     if row.status != EmailStatus::Scheduled {
         return Ok(StepOutcome::Done(StepOutput::new(delivery_view(&row))));
@@ -248,7 +248,7 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
             .finish_email_attempt(&ctx.tenant, email_id, &outcome, done)
     })
     .await
-    .map_err(store_error)?;
+    .map_err(StepError::from)?;
     tracing::info!(
         email.id = %email_id,
         attempt = row.attempts,

@@ -35,7 +35,7 @@ use crate::providers::llm::LlmClient;
 use crate::providers::resilience::{CallError, ProviderError, Resilient};
 use crate::providers::smtp::{SmtpSender, SpoolWriter};
 use crate::providers::twilio::TwilioClient;
-use crate::store::{Store, StoreError, TenantId};
+use crate::store::{Store, TenantId};
 
 /// The workflow's name.
 pub const WORKFLOW: &str = "discharge";
@@ -157,14 +157,6 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
     Ok(vec![main, delivery, placement])
 }
 
-/// A storage failure inside a step: worth a retry unless the data is unreadable.
-fn store_error(e: StoreError) -> StepError {
-    match e {
-        StoreError::Corrupt(_) => StepError::permanent(format!("stored data is unreadable: {e}")),
-        e => StepError::retryable(format!("storage failed: {e}")),
-    }
-}
-
 /// A guarded provider call's failure as a step error carrying `details`: an open
 /// breaker defers the step until its next trial; other failures are retryable (after
 /// the delay the provider asked for) or permanent as the provider's answer says.
@@ -212,7 +204,7 @@ impl Discharge {
             .store
             .get_case(tenant, case_id)
             .await
-            .map_err(store_error)?
+            .map_err(StepError::from)?
             .ok_or_else(|| StepError::permanent(format!("case {case_id} does not exist")))?;
         serde_json::from_value(row.data.0)
             .map_err(|e| StepError::permanent(format!("stored case {case_id} is unreadable: {e}")))

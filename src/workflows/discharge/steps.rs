@@ -4,7 +4,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Discharge, id_in, invalid, options, provider_failure, store_error};
+use super::{Discharge, id_in, invalid, options, provider_failure};
 use crate::domain::discharge::email::OTHER_NOTES_TITLE;
 use crate::domain::discharge::intake::read_raw_data;
 use crate::domain::discharge::summary::{llm_messages, render_summary};
@@ -23,7 +23,7 @@ pub(super) async fn ingest(d: Discharge, ctx: StepContext) -> Result<StepOutcome
             .store
             .get_case(&ctx.tenant, case_id)
             .await
-            .map_err(store_error)?
+            .map_err(StepError::from)?
             .ok_or_else(|| StepError::permanent(format!("case {case_id} does not exist")))?;
         return Ok(StepOutcome::Done(StepOutput::new(json!({
             "caseId": row.case_id,
@@ -58,7 +58,7 @@ pub(super) async fn ingest(d: Discharge, ctx: StepContext) -> Result<StepOutcome
             created_at: ctx.now(),
         })
         .await
-        .map_err(store_error)?;
+        .map_err(StepError::from)?;
     let mut messages = Messages::default();
     let unrecognised = &intake.case.unrecognised;
     if !unrecognised.is_empty() {
@@ -138,7 +138,7 @@ pub(super) async fn generate_summary(
             created_at: ctx.now(),
         })
         .await
-        .map_err(store_error)?;
+        .map_err(StepError::from)?;
     tracing::info!(summary.id = %row.summary_id, generated_by = %row.generated_by, "discharge summary written");
     let event = json!({
         "summaryId": row.summary_id,

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::messages::phase_message;
-use super::{AMION_SCRAPE, ImportInput, Phase, store_failure, version_of};
+use super::{AMION_SCRAPE, ImportInput, Phase, version_of};
 use crate::domain::schedule::matching::{
     ShiftInstanceRef, match_assignments, normalise_person_name,
 };
@@ -127,7 +127,7 @@ async fn scrape(
     let given = store
         .get_upload_login(&ctx.tenant, input.upload_id)
         .await
-        .map_err(|e| transient(store_failure("reading the upload failed", e)))?;
+        .map_err(|e| transient(StepError::stored("reading the upload failed", e)))?;
     let login = match given {
         Some(code) => AccessCode::new(code),
         None if !settings.login.is_empty() => AccessCode::new(settings.login.expose()),
@@ -141,7 +141,7 @@ async fn scrape(
     let version = store
         .get_version(&ctx.tenant, version_id)
         .await
-        .map_err(|e| transient(store_failure("reading the version failed", e)))?
+        .map_err(|e| transient(StepError::stored("reading the version failed", e)))?
         .ok_or_else(|| Failure::permanent("the schedule version does not exist", 0, 0))?;
     let days = (version.period_end - version.period_start).num_days() + 1;
     if days > i64::from(settings.max_days) {
@@ -182,7 +182,7 @@ async fn scrape(
     let shifts: Vec<ShiftInstanceRef> = store
         .list_shifts(&ctx.tenant, version_id)
         .await
-        .map_err(|e| transient(store_failure("reading the shifts failed", e)))?
+        .map_err(|e| transient(StepError::stored("reading the shifts failed", e)))?
         .into_iter()
         .map(|s| ShiftInstanceRef {
             id: s.shift_id,
@@ -220,7 +220,7 @@ async fn scrape(
     store
         .store_assignments(&ctx.tenant, &batch)
         .await
-        .map_err(|e| transient(store_failure("storing the assignments failed", e)))?;
+        .map_err(|e| transient(StepError::stored("storing the assignments failed", e)))?;
     let count = batch.assignments.len();
     tracing::info!(
         run.id = %ctx.run_id,

@@ -30,7 +30,7 @@ use super::Services;
 use crate::engine::{
     DefinitionError, RetryPolicy, StepContext, StepError, StepPolicy, WorkflowDefinition,
 };
-use crate::store::{ImportState, StoreError};
+use crate::store::ImportState;
 
 /// The workflow's name.
 pub const WORKFLOW: &str = "schedule-import";
@@ -117,22 +117,6 @@ impl Phase {
                 "could not set the import status"
             ),
         }
-    }
-}
-
-/// A store failure as a step error: worth retrying when the database was unavailable
-/// or a query failed, not when the data itself is wrong.
-fn store_failure(what: &str, e: StoreError) -> StepError {
-    let message = format!("{what}: {e}");
-    match e {
-        StoreError::Unavailable(_)
-        | StoreError::Connect { .. }
-        | StoreError::Database(_)
-        | StoreError::LeaseLost => StepError::retryable(message),
-        StoreError::NotFound
-        | StoreError::Conflict(_)
-        | StoreError::Corrupt(_)
-        | StoreError::Migration(_) => StepError::permanent(message),
     }
 }
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::guard::take_slot;
 use super::messages::of_import;
-use super::{ImportInput, ODS_IMPORT, Phase, store_failure};
+use super::{ImportInput, ODS_IMPORT, Phase};
 use crate::domain::schedule::import_status::busy_detail;
 use crate::domain::schedule::matching::normalise_person_name;
 use crate::domain::schedule::ods::{ImportLimits, ParsedSchedule, parse_schedule};
@@ -39,7 +39,7 @@ pub(super) async fn run(phase: Arc<Phase>, ctx: StepContext) -> Result<StepOutco
         phase.services.settings.server.request_timeout,
     )
     .await
-    .map_err(|e| store_failure("claiming the hospital's import slot failed", e))?;
+    .map_err(|e| StepError::stored("claiming the hospital's import slot failed", e))?;
     if let ImportClaim::Busy(holder) = claim {
         return Err(StepError::permanent(format!(
             "another import of this hospital is in progress: {}",
@@ -67,7 +67,7 @@ async fn import(
     let upload = store
         .get_upload(&ctx.tenant, input.upload_id)
         .await
-        .map_err(|e| store_failure("reading the upload failed", e))?
+        .map_err(|e| StepError::stored("reading the upload failed", e))?
         .ok_or_else(|| StepError::permanent("the uploaded spreadsheet does not exist"))?;
     if upload.hospital_id != input.hospital_id {
         return Err(StepError::permanent(
@@ -77,7 +77,7 @@ async fn import(
     let bytes = store
         .get_upload_content(&ctx.tenant, input.upload_id)
         .await
-        .map_err(|e| store_failure("reading the upload failed", e))?
+        .map_err(|e| StepError::stored("reading the upload failed", e))?
         .ok_or_else(|| StepError::permanent("the uploaded spreadsheet does not exist"))?;
     let limits = ImportLimits {
         max_bytes: settings.server.upload_limit_bytes as u64,
@@ -113,7 +113,7 @@ async fn import(
     let created = store
         .create_version_with_shifts(&ctx.tenant, &version)
         .await
-        .map_err(|e| store_failure("storing the version failed", e))?;
+        .map_err(|e| StepError::stored("storing the version failed", e))?;
     // A repeated attempt finds the version its predecessor committed.
     let (version_id, shift_count, start, end) = match &created {
         CreatedVersion::Created => (
@@ -185,7 +185,7 @@ async fn store_roster(
     let shifts = store
         .list_shifts(&ctx.tenant, version_id)
         .await
-        .map_err(|e| store_failure("reading the shifts failed", e))?;
+        .map_err(|e| StepError::stored("reading the shifts failed", e))?;
     let key = |date: NaiveDate, name: &str, service: &str| {
         (date, name.to_lowercase(), service.to_lowercase())
     };
@@ -224,7 +224,7 @@ async fn store_roster(
     store
         .store_assignments(&ctx.tenant, &batch)
         .await
-        .map_err(|e| store_failure("storing the roster grid's assignments failed", e))?;
+        .map_err(|e| StepError::stored("storing the roster grid's assignments failed", e))?;
     Ok(count)
 }
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::super::deps::{Care, stored};
+use super::super::deps::Care;
 use super::super::task_created;
 use super::{REPLY_EVENT, discharge};
 use crate::domain::care::notify::priority_for;
@@ -56,13 +56,13 @@ pub(super) async fn send_checkin(
         .store
         .latest_consent(&ctx.tenant, &d.phone)
         .await
-        .map_err(stored)?
+        .map_err(StepError::from)?
         .is_some_and(|c| c.action == "opt_out");
     if opted_out {
         care.store
             .stop_plan(&ctx.tenant, plan_id, "OPTED_OUT", ctx.now())
             .await
-            .map_err(stored)?;
+            .map_err(StepError::from)?;
         return Ok(StepOutcome::Done(
             StepOutput::new(json!({"planId": plan_id, "sent": false, "stopped": "opted_out"}))
                 .emit(
@@ -82,7 +82,7 @@ pub(super) async fn send_checkin(
             sent_at: ctx.now(),
         })
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     Ok(StepOutcome::Done(
         StepOutput::new(json!({
             "planId": plan_id,
@@ -138,7 +138,7 @@ pub(super) async fn await_reply(
             .store
             .reply_since(&ctx.tenant, &d.patient_id, sent_at)
             .await
-            .map_err(stored)?
+            .map_err(StepError::from)?
             .map(|i| Some(i.interaction_id)),
     };
     let now = ctx.now();
@@ -147,11 +147,11 @@ pub(super) async fn await_reply(
             care.store
                 .finish_attempt(&ctx.tenant, attempt_id, "RESPONDED", interaction, now)
                 .await
-                .map_err(stored)?;
+                .map_err(StepError::from)?;
             care.store
                 .finish_plan(&ctx.tenant, plan_id, "COMPLETED", now)
                 .await
-                .map_err(stored)?;
+                .map_err(StepError::from)?;
             Ok(StepOutcome::Done(
                 StepOutput::new(json!({
                     "planId": plan_id,
@@ -176,7 +176,7 @@ pub(super) async fn await_reply(
                 .store
                 .get_plan(&ctx.tenant, plan_id)
                 .await
-                .map_err(stored)?
+                .map_err(StepError::from)?
                 .ok_or_else(|| StepError::permanent("the outreach plan is missing"))?;
             let timeout = Duration::from_secs(u64::try_from(plan.reply_timeout_secs).unwrap_or(0));
             Ok(StepOutcome::WaitForEvent {
@@ -193,7 +193,7 @@ pub(super) async fn await_reply(
             care.store
                 .finish_attempt(&ctx.tenant, attempt_id, "NO_RESPONSE", None, now)
                 .await
-                .map_err(stored)?;
+                .map_err(StepError::from)?;
             Ok(StepOutcome::Done(StepOutput::new(json!({
                 "planId": plan_id,
                 "attemptId": attempt_id,
@@ -242,11 +242,11 @@ pub(super) async fn escalate(
             &[],
         )
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     care.store
         .finish_plan(&ctx.tenant, plan_id, "ESCALATED", now)
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     Ok(StepOutcome::Done(
         StepOutput::new(json!({"planId": plan_id, "escalated": true, "taskId": task.task_id}))
             .emit(

@@ -7,7 +7,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::super::deps::{Care, stored};
+use super::super::deps::Care;
 use crate::domain::care::notify::{Channel, FALLBACK_ORIGIN, needs_sms_fallback};
 use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
 use crate::store::NewNotification;
@@ -22,7 +22,7 @@ pub(super) async fn log_fallback(
         .store
         .get_notification(&ctx.tenant, call)
         .await
-        .map_err(stored)?
+        .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent("event data.fallbackFor names no notification"))?;
     if !needs_sms_fallback(
         Channel::parse(&original.channel).unwrap_or(Channel::Sms),
@@ -53,7 +53,7 @@ pub(super) async fn log_fallback(
             created_at: ctx.now(),
         })
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     Ok(StepOutcome::Done(StepOutput::new(json!({
         "notificationId": row.notification_id,
         "kind": row.kind,

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::super::channels;
-use super::super::deps::{Care, data, stored};
+use super::super::deps::{Care, data};
 use crate::domain::care::notify::Channel;
 use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
 use crate::store::{NotificationRow, Reservation, SendResult};
@@ -54,12 +54,12 @@ async fn finish(
             .finish_send(&ctx.tenant, row.notification_id, &result)
     })
     .await
-    .map_err(stored)?;
+    .map_err(StepError::from)?;
     let now = care
         .store
         .get_notification(&ctx.tenant, row.notification_id)
         .await
-        .map_err(stored)?
+        .map_err(StepError::from)?
         .ok_or_else(|| StepError::retryable("the notification disappeared"))?;
     Ok(settled(&now, ctx))
 }
@@ -111,7 +111,7 @@ async fn withdrawn(
                 .store
                 .get_task(&ctx.tenant, task)
                 .await
-                .map_err(stored)?;
+                .map_err(StepError::from)?;
             Ok(task
                 .is_some_and(|t| t.status == "RESOLVED")
                 .then_some("its task was resolved before sending"))
@@ -121,7 +121,7 @@ async fn withdrawn(
                 .store
                 .plans_for_patient(&ctx.tenant, patient)
                 .await
-                .map_err(stored)?
+                .map_err(StepError::from)?
                 .into_iter()
                 .last();
             Ok(plan.and_then(|p| match p.status.as_str() {
@@ -148,7 +148,7 @@ async fn opted_out(
         .store
         .latest_consent(&ctx.tenant, address)
         .await
-        .map_err(stored)?;
+        .map_err(StepError::from)?;
     Ok(consent
         .is_some_and(|c| c.action == "opt_out")
         .then_some("the number opted out of SMS (STOP); it may send START to resume"))
@@ -165,7 +165,7 @@ pub(super) async fn send(care: &Care, ctx: StepContext) -> Result<StepOutcome, S
         .store
         .get_notification(&ctx.tenant, id)
         .await
-        .map_err(stored)?
+        .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent("the logged notification is missing"))?;
     if row.status != "PENDING" {
         // An earlier attempt settled it before its outcome was committed.
@@ -200,7 +200,7 @@ pub(super) async fn send(care: &Care, ctx: StepContext) -> Result<StepOutcome, S
             .store
             .reserve_send(&ctx.tenant, id, channel.as_str(), &day, i64::from(cap))
             .await
-            .map_err(stored)?;
+            .map_err(StepError::from)?;
         if reserved == Reservation::CapReached {
             let reason = format!(
                 "daily {} cap of {cap} reached for this tenant ({day} UTC)",
@@ -227,7 +227,7 @@ pub(super) async fn send(care: &Care, ctx: StepContext) -> Result<StepOutcome, S
                 .store
                 .notification_by_provider_id(&sid)
                 .await
-                .map_err(stored)?
+                .map_err(StepError::from)?
                 .is_none()
         {
             return finish(care, &ctx, &row, sent("twilio", sid, Some(status), now)).await;
@@ -237,14 +237,14 @@ pub(super) async fn send(care: &Care, ctx: StepContext) -> Result<StepOutcome, S
         .store
         .begin_send(&ctx.tenant, id, now)
         .await
-        .map_err(stored)?
+        .map_err(StepError::from)?
         .is_none()
     {
         let row = care
             .store
             .get_notification(&ctx.tenant, id)
             .await
-            .map_err(stored)?
+            .map_err(StepError::from)?
             .ok_or_else(|| StepError::permanent("the logged notification is missing"))?;
         return Ok(settled(&row, &ctx));
     }
