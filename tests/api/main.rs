@@ -72,6 +72,7 @@ mod settle;
 #[path = "../common/sse.rs"]
 mod sse;
 mod startup;
+mod store_contract;
 mod stream_tokens;
 mod ui;
 #[path = "../common/wait.rs"]

@@ -1,0 +1,87 @@
+//! The store contract: each case drives the store traits directly (no HTTP) and runs,
+//! with the same assertions, against PostgreSQL and SQLite, each on a fresh database.
+//! A case is `async fn name(store: &dyn Store)`; `contract!` stamps it into a
+//! `postgres` and a `sqlite` module, so a failure names its backend.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use careflow::config::{DatabaseSettings, Secret};
+use careflow::store::Store;
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::helpers::{Backend, TestDb};
+
+/// Runs each listed `async fn name(&dyn Store)` on a PostgreSQL and on a SQLite
+/// store, as `postgres::name` and `sqlite::name`.
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let opened = $crate::store_contract::open($crate::helpers::Backend::Postgres).await;
+                    super::$case(opened.store.as_ref()).await;
+                    opened.close().await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let opened = $crate::store_contract::open($crate::helpers::Backend::Sqlite).await;
+                    super::$case(opened.store.as_ref()).await;
+                    opened.close().await;
+                }
+            )*
+        }
+    };
+}
+
+mod access_log;
+mod auth;
+mod hospitals;
+
+/// A migrated store on a fresh database, and the database (dropped with it).
+pub struct Opened {
+    /// The store under test.
+    pub store: Arc<dyn Store>,
+    _db: TestDb,
+}
+
+/// Opens and migrates a store on a fresh database of `backend`, the way the service
+/// opens its own.
+pub async fn open(backend: Backend) -> Opened {
+    let db = TestDb::new(backend).await;
+    let settings = DatabaseSettings {
+        url: Secret::new(db.url.clone()),
+        // Unused: the URL always names the database.
+        sqlite_path: PathBuf::new(),
+        max_connections: 4,
+        acquire_timeout: Duration::from_secs(10),
+    };
+    let store = careflow::store::connect(&settings)
+        .await
+        .expect("the store opens");
+    store.migrate().await.expect("the migrations apply");
+    Opened { store, _db: db }
+}
+
+impl Opened {
+    /// Closes the pools before the database is dropped.
+    pub async fn close(self) {
+        self.store.close().await;
+    }
+}
+
+/// A whole second after a fixed start: both backends keep such instants exactly.
+pub fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap() + chrono::Duration::seconds(seconds)
+}
+
+/// A tenant id from a valid literal.
+pub fn tenant(id: &str) -> careflow::store::TenantId {
+    careflow::store::TenantId::parse(id).expect("a valid tenant id")
+}
