@@ -25,6 +25,7 @@ mod events;
 mod executor;
 mod functions;
 mod idle;
+mod intake;
 mod lease_watch;
 mod lost;
 mod options;
@@ -60,6 +61,7 @@ pub use definition::{
 pub use error::{EngineError, EngineResult};
 pub use functions::{CancelOn, Concurrency, Debounce, FunctionSpec, Trigger, key_of};
 pub use idle::Busy;
+pub use intake::{EventReceipt, IncomingEvent, SentEvents, StartedRun};
 pub use lost::never_reported;
 pub use options::{RunOptions, StepToggle, escape_pointer};
 pub use plan::{DryRunPlan, SkippedStep};

@@ -1,5 +1,6 @@
 //! `POST /v1/events` (send events that trigger functions and wake waiting steps) and
-//! `GET /v1/functions` (the registered functions).
+//! `GET /v1/functions` (the registered functions). Sent events are validated here;
+//! admitting, de-duplicating and routing them is `Engine::send_events`.
 
 use std::time::Duration;
 
@@ -15,18 +16,11 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Json;
 use crate::auth::Principal;
 use crate::domain::validation::Problems;
-use crate::engine::{ROUTER_LEASE, trigger_key};
+use crate::engine::IncomingEvent;
 use crate::store::NewEvent;
 
 /// Events in one request, at most.
 const MAX_BATCH: usize = 100;
-/// How long the answer waits for the router to start the triggered runs.
-const ROUTING_WAIT: Duration = Duration::from_secs(5);
-
-struct Incoming {
-    client_id: Option<String>,
-    event: NewEvent,
-}
 
 fn parse_ts(v: &Value) -> Option<DateTime<Utc>> {
     match v {
@@ -44,7 +38,7 @@ fn parse_one(
     now: DateTime<Utc>,
     horizon: Duration,
     problems: &mut Problems,
-) -> Option<Incoming> {
+) -> Option<IncomingEvent> {
     let Some(obj) = v.as_object() else {
         problems.push(pointer, "must be an object with `name` and `data`");
         return None;
@@ -117,7 +111,7 @@ fn parse_one(
     if problems.as_slice().len() > before {
         return None;
     }
-    Some(Incoming {
+    Some(IncomingEvent {
         client_id,
         event: NewEvent {
             event_id: Uuid::now_v7(),
@@ -156,91 +150,39 @@ pub async fn send(
         v => vec![(String::new(), v)],
     };
     let horizon = state.settings.engine.max_schedule_ahead;
-    let incoming: Vec<Incoming> = items
+    let incoming: Vec<IncomingEvent> = items
         .iter()
         .filter_map(|(p, v)| parse_one(v, p, now, horizon, &mut problems))
         .collect();
     if !problems.is_empty() {
         return Err(ApiError::Validation(problems));
     }
-    // Before anything is written: a refused batch (429) leaves no trace. Events
-    // dated later start parked runs, which do not count as queued.
-    let due_now: Vec<Value> = incoming
-        .iter()
-        .filter(|i| i.event.created_at <= now)
-        .map(|i| json!({"name": i.event.event_type, "data": i.event.data}))
-        .collect();
-    state
+    let sent = state
         .engine
-        .admit_events(&principal.tenant, &due_now)
+        .send_events(&principal.tenant, incoming)
         .await?;
-    let with_ids: Vec<(String, Uuid)> = incoming
+    let events: Vec<Value> = sent
+        .receipts
         .iter()
-        .filter_map(|i| i.client_id.clone().map(|c| (c, i.event.event_id)))
+        .map(|r| {
+            json!({
+                "id": r.client_id,
+                "eventId": r.event_id,
+                "name": r.name,
+                "duplicate": r.duplicate,
+            })
+        })
         .collect();
-    let fresh = state
-        .store
-        .remember_event_ids(&principal.tenant, &with_ids, now)
-        .await?;
-    let mut answers = Vec::new();
-    let mut accepted = Vec::new();
-    let mut fresh_iter = fresh.into_iter();
-    for i in incoming {
-        let new = i.client_id.is_none() || fresh_iter.next().unwrap_or(false);
-        answers.push(json!({
-            "id": i.client_id,
-            "eventId": i.event.event_id,
-            "name": i.event.event_type,
-            "duplicate": !new,
-        }));
-        if new {
-            accepted.push(i.event);
-        }
-    }
-    state
-        .store
-        .append_events(&principal.tenant, &accepted)
-        .await?;
-    let runs = started_runs(&state, &principal, &accepted).await?;
+    let runs: Vec<Value> = sent
+        .runs
+        .iter()
+        .map(|r| json!({"runId": r.run_id, "function": r.function, "eventId": r.event_id}))
+        .collect();
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({ "events": answers, "runs": runs })),
+        axum::Json(json!({ "events": events, "runs": runs })),
     )
         .into_response())
-}
-
-/// The runs the accepted events started. Waits (briefly) until the event router has
-/// passed the events, so when the answer comes their triggers, cancellations and
-/// wake-ups have been applied.
-async fn started_runs(
-    state: &AppState,
-    principal: &Principal,
-    events: &[NewEvent],
-) -> ApiResult<Vec<Value>> {
-    if events.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-    let deadline = tokio::time::Instant::now() + ROUTING_WAIT;
-    loop {
-        let positions = state.store.event_positions(&principal.tenant, &ids).await?;
-        let routed_to = state.store.lease_position(ROUTER_LEASE).await?;
-        let done = positions.len() == ids.len() && positions.iter().all(|p| *p <= routed_to);
-        if done || tokio::time::Instant::now() >= deadline {
-            break;
-        }
-        // Woken when a routing batch ends on this replica; the timeout covers a
-        // router running on another replica.
-        state.engine.routed(Duration::from_millis(50)).await;
-    }
-    let keys: Vec<String> = events.iter().map(|e| trigger_key(e.event_id)).collect();
-    let found = state.store.runs_by_keys(&principal.tenant, &keys).await?;
-    Ok(found
-        .into_iter()
-        .map(|(run, workflow, key)| {
-            json!({"runId": run, "function": workflow, "eventId": key.trim_start_matches("evt:")})
-        })
-        .collect())
 }
 
 /// `GET /v1/functions`: the registered event functions, their triggers and policies.

@@ -1,7 +1,6 @@
 //! The service-call API: submit a call (recorded, then scheduled as a
-//! `service-call` run), read one, list them, cancel one before it runs.
-
-use std::time::Duration;
+//! `service-call` run by `workflows::service_call::submit_call`), read one, list
+//! them, cancel one before it runs.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -17,11 +16,12 @@ use super::extract::{Json, Path, Query};
 use super::runs::idempotency_key;
 use crate::auth::Principal;
 use crate::domain::service_call::{
-    ServiceCall, ServiceCallError, ServiceCallView, ServiceCalls, Transition, WORKFLOW,
+    ServiceCall, ServiceCallError, ServiceCallView, ServiceCalls, Transition,
 };
 use crate::domain::validation::Problems;
-use crate::engine::{CallSubmitted, EngineError, RunOptions, Scheduling, Submission, Submitted};
-use crate::store::{InsertServiceCall, RunId, ServiceCallFilter, ServiceCallStatus};
+use crate::engine::EngineError;
+use crate::store::{ServiceCallFilter, ServiceCallStatus};
+use crate::workflows::service_call::{CallRequest, SubmitCallError, SubmittedCall, submit_call};
 
 /// Largest page of service calls.
 const MAX_PAGE: i64 = 100;
@@ -40,58 +40,20 @@ pub async fn submit(
     let key = idempotency_key(&headers)?;
     let now = state.engine.clock().now();
     let valid = calls.validate(&body, now).map_err(ApiError::Validation)?;
-    let prepared = calls
-        .prepare(
-            &principal.tenant,
-            &valid,
-            key.clone(),
-            ServiceCalls::request_hash(&body),
-            now,
-        )
-        .map_err(service_call_error)?;
-    let id = prepared.call.service_call_id;
-    let run = Submission {
-        tenant: principal.tenant.clone(),
-        workflow: WORKFLOW.into(),
-        input: json!({"serviceCallId": id}),
-        options: RunOptions::default(),
-        idempotency_key: Some(run_key(id)),
-        fingerprint: None,
-        correlation_id: prepared.event.correlation_id.clone(),
+    let request = CallRequest {
+        tenant: &principal.tenant,
+        valid: &valid,
+        idempotency_key: key,
+        request_hash: ServiceCalls::request_hash(&body),
     };
-    let new_call = prepared.call.clone();
-    // The call and its run are written together: a submission the queue refuses
-    // (429) records nothing.
-    let (outcome, run_id) = match state
-        .engine
-        .submit_service_call(run, Scheduling::default(), prepared)
-        .await?
-    {
-        CallSubmitted::Created(run_id) => {
-            let row = state
-                .store
-                .get_service_call(&principal.tenant, id)
-                .await?
-                .ok_or(ApiError::NotFound("service call"))?;
-            (InsertServiceCall::Created(Box::new(row)), Some(run_id))
-        }
-        CallSubmitted::Exists(row) => (InsertServiceCall::Duplicate(row), None),
-    };
-    let submission = calls
-        .recorded(&new_call, outcome)
-        .map_err(service_call_error)?;
-    let mut call = submission.call;
-    if let Some(run_id) = run_id {
-        call = mark_scheduled(&state, call, run_id).await?;
-    } else if call.status == ServiceCallStatus::Submitted && call.run_id.is_none() {
-        // Recorded, without its run, by an earlier version that wrote the two apart.
-        call = schedule(&state, call, key.is_some()).await?;
-    }
+    let SubmittedCall { call, created } = submit_call(&state.engine, calls, request)
+        .await
+        .map_err(submit_error)?;
     let mut response = (StatusCode::CREATED, axum::Json(call.view())).into_response();
     if let Ok(v) = HeaderValue::from_str(&call.location()) {
         response.headers_mut().insert(header::LOCATION, v);
     }
-    if !submission.created {
+    if !created {
         response.headers_mut().insert(
             HeaderName::from_static("idempotent-replayed"),
             HeaderValue::from_static("true"),
@@ -100,66 +62,14 @@ pub async fn submit(
     Ok(response)
 }
 
-/// Submits the call's run (its idempotency key derives from the call, so a
-/// repeat finds the same run) and marks the call `Scheduled` with it. When the
-/// run cannot be submitted, a call that a repeat with the same key could resume
-/// stays `Submitted`; any other is recorded `Failed` so that none lingers.
-async fn schedule(state: &AppState, call: ServiceCall, resumable: bool) -> ApiResult<ServiceCall> {
-    let calls = &state.services.service_calls;
-    let submission = Submission {
-        tenant: call.tenant.clone(),
-        workflow: WORKFLOW.into(),
-        input: json!({"serviceCallId": call.id}),
-        options: RunOptions::default(),
-        idempotency_key: Some(run_key(call.id)),
-        fingerprint: None,
-        correlation_id: Some(call.correlation()),
-    };
-    let run_id = match state.engine.submit(submission, Duration::ZERO).await {
-        Ok(Submitted::Run { run_id, .. }) => run_id,
-        Ok(Submitted::DryRun(_)) => {
-            return Err(ApiError::Internal(
-                "a service-call run was planned as a dry run".into(),
-            ));
-        }
-        Err(e) => {
-            tracing::warn!(service_call.id = %call.id, error = %e, resumable, "could not submit the service call's run");
-            if !resumable {
-                let reason = format!("the call could not be scheduled: {e}");
-                let now = state.engine.clock().now();
-                if let Err(store) = calls.abandon(&call, &reason, now).await {
-                    tracing::warn!(service_call.id = %call.id, error = %store, "could not record the unscheduled call as failed");
-                }
-            }
-            return Err(e.into());
-        }
-    };
-    mark_scheduled(state, call, run_id).await
-}
-
-/// `Submitted → Scheduled` with the run that performs the call (the run's first
-/// step does the same, should this replica die first).
-async fn mark_scheduled(
-    state: &AppState,
-    call: ServiceCall,
-    run_id: RunId,
-) -> ApiResult<ServiceCall> {
-    let now = state.engine.clock().now();
-    match state
-        .services
-        .service_calls
-        .schedule(&call, run_id, now)
-        .await?
-    {
-        Transition::Applied(c) | Transition::Unchanged(Some(c)) => Ok(c),
-        Transition::Unchanged(None) => Err(ApiError::NotFound("service call")),
+fn submit_error(e: SubmitCallError) -> ApiError {
+    match e {
+        SubmitCallError::Call(e) => service_call_error(e),
+        SubmitCallError::Engine(e) => e.into(),
+        SubmitCallError::Store(e) => e.into(),
+        SubmitCallError::Gone => ApiError::NotFound("service call"),
+        SubmitCallError::Unexpected(what) => ApiError::Internal(what.into()),
     }
-}
-
-/// The idempotency key of a call's run: derived from the call, so a repeat finds
-/// the same run.
-fn run_key(call: Uuid) -> String {
-    format!("service-call:{call}")
 }
 
 fn service_call_error(e: ServiceCallError) -> ApiError {

@@ -3,7 +3,6 @@
 //! by signature instead). Rows become JSON views here; the work happens in the
 //! event functions of `workflows::care`.
 
-mod consent;
 pub mod contacts;
 pub mod inbound;
 pub mod notifications;

@@ -8,30 +8,20 @@
 //! balancer the request's own URL differs) and the form parameters; a bad or missing
 //! signature is `403`. The tenant is never read from the request: a status callback
 //! belongs to the tenant of the notification its `MessageSid`/`CallSid` names, an
-//! inbound SMS to the tenant of the receiving number, then to the patient (see
-//! `inbound`).
-//! Callbacks arrive late, repeated and out of order: a status only moves forward.
-//! An urgent call that ends unanswered (`no-answer`, `busy`, `failed`, `canceled`)
-//! asks for one SMS with the same text (`notification/send` with `fallbackFor`).
+//! inbound SMS to the tenant of the receiving number, then to the patient.
+//! The handlers read the form into a typed callback and hand it to
+//! `workflows::care::webhooks`, which owns what it means (status merging, routing).
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
-use uuid::Uuid;
 
-use crate::domain::care::notify::{
-    Channel, needs_sms_fallback, provider_status_advances, status_for_provider,
-};
 use crate::http::AppState;
 use crate::http::error::{ApiError, Problem, ProblemExtension};
 use crate::providers::twilio::signature::verify_signature;
-use crate::store::{NewEvent, NotificationRow, ProviderUpdate};
 use crate::workflows::care::STATUS_WEBHOOK;
-
-/// Attempts at applying a callback while other callbacks of the same message race it.
-const MAX_RACES: usize = 8;
+use crate::workflows::care::webhooks::{StatusCallback, apply_status};
 
 /// The empty TwiML answer: send nothing back.
 const EMPTY_TWIML: &str = "<Response/>";
@@ -110,26 +100,9 @@ pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'
         .filter(|v| !v.is_empty())
 }
 
-pub(super) fn twilio_event(
-    name: &str,
-    data: serde_json::Value,
-    at: chrono::DateTime<chrono::Utc>,
-) -> NewEvent {
-    NewEvent {
-        event_id: Uuid::now_v7(),
-        event_type: name.to_string(),
-        correlation_id: None,
-        run_id: None,
-        workflow: None,
-        source: "twilio".into(),
-        data,
-        created_at: at,
-    }
-}
-
 /// `POST /v1/webhooks/twilio/status`: applies a message or call status callback to
 /// the notification it belongs to; answers `204` (also for an unknown id, a
-/// duplicate or a stale status, which change nothing).
+/// duplicate, a stale status or a callback without one, which change nothing).
 pub async fn status(
     State(state): State<AppState>,
     uri: Uri,
@@ -140,107 +113,81 @@ pub async fn status(
         Ok(p) => p,
         Err(why) => return forbidden(why),
     };
-    match apply_status(&state, &params).await {
+    let Some(callback) = status_callback(&params) else {
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    let clock = state.engine.clock();
+    match apply_status(state.store.as_ref(), clock.as_ref(), &callback).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
-async fn apply_status(state: &AppState, params: &[(String, String)]) -> Result<(), ApiError> {
+/// Reads a message status (`MessageSid` with `MessageStatus`, or the older
+/// `SmsStatus`) or a call status (`CallSid` with `CallStatus`); `None` when the
+/// callback names no id or no status.
+fn status_callback(params: &[(String, String)]) -> Option<StatusCallback> {
     let (sid, reported) = match (param(params, "MessageSid"), param(params, "CallSid")) {
         (Some(sid), _) => (
             sid,
-            param(params, "MessageStatus").or_else(|| param(params, "SmsStatus")),
+            param(params, "MessageStatus").or_else(|| param(params, "SmsStatus"))?,
         ),
-        (None, Some(sid)) => (sid, param(params, "CallStatus")),
-        (None, None) => return Ok(()),
+        (None, Some(sid)) => (sid, param(params, "CallStatus")?),
+        (None, None) => return None,
     };
-    let Some(reported) = reported else {
-        return Ok(());
-    };
-    let error_code = param(params, "ErrorCode").map(String::from);
-    for _ in 0..MAX_RACES {
-        let Some(row) = state.store.notification_by_provider_id(sid).await? else {
-            tracing::info!("status callback for a message careflow does not know; ignored");
-            return Ok(());
-        };
-        let channel = Channel::parse(&row.channel).unwrap_or(Channel::Sms);
-        if !provider_status_advances(channel, row.provider_status.as_deref(), reported) {
-            // A repeat, or older news than what is stored.
-            return Ok(());
-        }
-        let Some(next) = status_for_provider(channel, reported) else {
-            return Ok(());
-        };
-        let now = state.engine.clock().now();
-        let changed = next.as_str() != row.status;
-        let mut events: Vec<NewEvent> = next
-            .event()
-            .filter(|_| changed)
-            .map(|name| {
-                twilio_event(
-                    name,
-                    event_data(&row, next.as_str(), reported, error_code.as_deref()),
-                    now,
-                )
-            })
-            .into_iter()
-            .collect();
-        if changed && needs_sms_fallback(channel, &row.priority, reported) {
-            // Committed with the status, so the fallback is asked for exactly when
-            // the unanswered call is recorded; its origin key keeps it to one SMS.
-            events.push(twilio_event("notification/send", fallback_data(&row), now));
-        }
-        let update = ProviderUpdate {
-            expected: row.provider_status.clone(),
-            provider_status: reported.to_string(),
-            status: next.as_str().to_string(),
-            error_code: error_code.clone(),
-            at: now,
-        };
-        if state
-            .store
-            .apply_provider_status(&row.tenant_id, row.notification_id, &update, &events)
-            .await?
-        {
-            tracing::info!(
-                notification.id = %row.notification_id,
-                status = next.as_str(),
-                "notification status updated by callback"
-            );
-            return Ok(());
-        }
-        // Another callback for the same message won the race: read again.
+    Some(StatusCallback {
+        provider_id: sid.to_string(),
+        reported: reported.to_string(),
+        error_code: param(params, "ErrorCode").map(String::from),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
-    Ok(())
-}
 
-/// What asks `send-notification` for the SMS standing in for an unanswered urgent
-/// call: the call's id (the text is copied from its log entry, never carried here) and
-/// the nurse, whose notifications go one at a time.
-fn fallback_data(row: &NotificationRow) -> serde_json::Value {
-    json!({
-        "fallbackFor": row.notification_id,
-        "nurseId": (row.recipient_kind == "nurse").then_some(&row.recipient_id),
-        "priority": "urgent",
-    })
-}
+    #[test]
+    fn a_message_status_is_read_from_message_status_or_sms_status() {
+        let new = status_callback(&params(&[
+            ("MessageSid", "SM1"),
+            ("MessageStatus", "delivered"),
+        ]));
+        let old = status_callback(&params(&[("MessageSid", "SM1"), ("SmsStatus", "sent")]));
+        assert_eq!(new.map(|c| c.reported), Some("delivered".to_string()));
+        assert_eq!(old.map(|c| c.reported), Some("sent".to_string()));
+    }
 
-fn event_data(
-    row: &NotificationRow,
-    status: &str,
-    provider_status: &str,
-    error_code: Option<&str>,
-) -> serde_json::Value {
-    json!({
-        "notificationId": row.notification_id,
-        "kind": row.kind,
-        "channel": row.channel,
-        "status": status,
-        "providerStatus": provider_status,
-        "errorCode": error_code,
-        "taskId": row.task_id,
-        "patientId": row.patient_id,
-        "nurseId": (row.recipient_kind == "nurse").then_some(&row.recipient_id),
-    })
+    #[test]
+    fn a_call_status_carries_its_error_code() {
+        let c = status_callback(&params(&[
+            ("CallSid", "CA1"),
+            ("CallStatus", "failed"),
+            ("ErrorCode", "13224"),
+        ]));
+        assert_eq!(
+            c,
+            Some(StatusCallback {
+                provider_id: "CA1".into(),
+                reported: "failed".into(),
+                error_code: Some("13224".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn a_callback_without_id_or_status_is_nothing_to_apply() {
+        assert_eq!(status_callback(&params(&[("CallStatus", "busy")])), None);
+        assert_eq!(status_callback(&params(&[("MessageSid", "SM1")])), None);
+        assert_eq!(
+            status_callback(&params(&[("MessageSid", "SM1"), ("MessageStatus", "")])),
+            None
+        );
+    }
 }

@@ -2,9 +2,8 @@
 //! /v1/schedules/imports/status` (a hospital's import status) and `GET
 //! /v1/schedules/imports/{runId}` (an import's result).
 //!
-//! A submission claims the hospital's import slot in the store before anything else
-//! is written, so a second import while one runs gets `409` on every replica. The
-//! file is kept in the store and the run's input names it, so any replica can run it.
+//! Starting an import (one per hospital at a time: a second while one runs gets
+//! `409` on every replica) is `workflows::schedule_import::start_import`.
 
 use std::time::Duration;
 
@@ -14,22 +13,19 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
-use super::form::{self, ImportForm};
+use super::form;
 use super::known_hospital;
 use crate::auth::Principal;
 use crate::domain::schedule::import_status;
 use crate::domain::validation::Problems;
-use crate::engine::{RunOptions, Submission, Submitted};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::runs::{WaitQuery, wait_param};
-use crate::store::{ImportClaim, ImportState, NewUpload, RunId, TenantId};
+use crate::store::{ImportState, RunId, TenantId};
 use crate::workflows::schedule_import::result::ImportResult;
-use crate::workflows::schedule_import::{ImportInput, WORKFLOW};
+use crate::workflows::schedule_import::{NewImport, StartImportError, StartedImport, start_import};
 
 /// How long a claim may go without a run before it is considered abandoned: no
 /// submitting request lives longer than the request timeout.
@@ -70,41 +66,20 @@ pub async fn submit_import(
     if !problems.is_empty() {
         return Err(ApiError::Validation(problems));
     }
-    let import = Uuid::now_v7();
-    let store = state.store.as_ref();
-    let now = state.engine.clock().now();
-    let claim = import_status::claim(
-        store,
-        tenant,
-        hospital,
-        import,
-        None,
-        now,
-        stale_after(&state),
-    )
-    .await?;
-    if let ImportClaim::Busy(holder) = claim {
-        return Err(ApiError::Conflict(import_status::busy_detail(&holder)));
-    }
-    let run_id = match start(&state, &principal, hospital, import, form).await {
-        Ok(run) => run,
-        Err(e) => {
-            // Nothing runs: the slot must not stay taken.
-            let now = state.engine.clock().now();
-            if let Err(release) = store
-                .finish_import(tenant, hospital, import, ImportState::Failed, now)
-                .await
-            {
-                tracing::warn!(error = %release, "could not release the import slot");
-            }
-            return Err(e);
-        }
+    let new_import = NewImport {
+        hospital_id: hospital,
+        file_name: form.file_name,
+        bytes: form.bytes.to_vec(),
+        period: form.period,
+        amion_login: form.amion_login,
+        uploaded_by: principal.subject.clone(),
     };
-    let now = state.engine.clock().now();
-    store
-        .attach_import_run(tenant, hospital, import, run_id, now)
-        .await?;
-    tracing::info!(run.id = %run_id, import.id = %import, "schedule import submitted");
+    let StartedImport {
+        import_id: import,
+        run_id,
+    } = start_import(&state.engine, tenant, new_import, stale_after(&state))
+        .await
+        .map_err(start_error)?;
     let finished = if wait.is_zero() {
         None
     } else {
@@ -133,49 +108,12 @@ pub async fn submit_import(
     Ok(response)
 }
 
-/// Keeps the upload and submits the run; returns the run's id.
-async fn start(
-    state: &AppState,
-    principal: &Principal,
-    hospital: Uuid,
-    import: Uuid,
-    form: ImportForm,
-) -> ApiResult<RunId> {
-    let upload = NewUpload {
-        upload_id: import,
-        hospital_id: hospital,
-        file_name: form.file_name,
-        sha256: hex::encode(Sha256::digest(&form.bytes)),
-        content: form.bytes.to_vec(),
-        amion_login: form.amion_login,
-        uploaded_by: principal.subject.clone(),
-        created_at: state.engine.clock().now(),
-    };
-    state
-        .store
-        .insert_upload(&principal.tenant, &upload)
-        .await?;
-    let input = ImportInput {
-        upload_id: import,
-        hospital_id: hospital,
-        period_start: form.period.start,
-        period_end: form.period.end,
-        version_id: None,
-    };
-    let submission = Submission {
-        tenant: principal.tenant.clone(),
-        workflow: WORKFLOW.to_string(),
-        input: serde_json::to_value(&input).unwrap_or(Value::Null),
-        options: RunOptions::default(),
-        idempotency_key: Some(import.to_string()),
-        fingerprint: None,
-        correlation_id: Some(import.to_string()),
-    };
-    match state.engine.submit(submission, Duration::ZERO).await? {
-        Submitted::Run { run_id, .. } => Ok(run_id),
-        Submitted::DryRun(_) => Err(ApiError::Internal(
-            "a schedule import was submitted as a dry run".into(),
-        )),
+fn start_error(e: StartImportError) -> ApiError {
+    match e {
+        StartImportError::Busy(detail) => ApiError::Conflict(detail),
+        StartImportError::Engine(e) => e.into(),
+        StartImportError::Store(e) => e.into(),
+        StartImportError::Unexpected(what) => ApiError::Internal(what.into()),
     }
 }
 

@@ -21,6 +21,7 @@ mod response;
 mod sla;
 mod triage;
 mod unrouted;
+pub mod webhooks;
 
 use std::sync::Arc;
 

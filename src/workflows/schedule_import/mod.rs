@@ -18,6 +18,7 @@ mod guard;
 mod messages;
 mod ods_import;
 pub mod result;
+mod submit;
 
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
+
+pub use submit::{NewImport, StartImportError, StartedImport, start_import};
 
 use super::Services;
 use crate::engine::{

@@ -8,12 +8,16 @@
 //! through the `ServiceCall` aggregate, whose conditional transitions make a
 //! duplicate firing a no-op.
 
+mod submit;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use uuid::Uuid;
+
+pub use submit::{CallRequest, SubmitCallError, SubmittedCall, submit_call};
 
 use super::Services;
 use crate::domain::service_call::{

@@ -14,11 +14,12 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::webhooks::twilio_event;
+use super::twilio_event;
 use crate::domain::care::consent::ConsentAction;
-use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::store::{ConsentChangeRow, InboundCandidateRow, NewEvent, TenantId, TwilioNumberRow};
+use crate::engine::Clock;
+use crate::store::{
+    ConsentChangeRow, InboundCandidateRow, NewEvent, Store, StoreError, TenantId, TwilioNumberRow,
+};
 
 /// What the keyword SMS was about.
 pub(super) struct KeywordSms<'a> {
@@ -34,11 +35,12 @@ pub(super) struct KeywordSms<'a> {
 
 /// Records the change in every tenant concerned and announces opt-outs.
 pub(super) async fn record(
-    state: &AppState,
+    store: &dyn Store,
+    clock: &dyn Clock,
     sms: &KeywordSms<'_>,
     owner: Option<&TwilioNumberRow>,
     plans: &[InboundCandidateRow],
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let mut tenants: BTreeMap<&str, (&TenantId, Vec<&str>)> = BTreeMap::new();
     if let Some(owner) = owner {
         tenants.insert(owner.tenant_id.as_str(), (&owner.tenant_id, Vec::new()));
@@ -51,7 +53,7 @@ pub(super) async fn record(
             entry.1.push(plan.patient_id.as_str());
         }
     }
-    let now = state.engine.clock().now();
+    let now = clock.now();
     for (tenant, patients) in tenants.into_values() {
         let events: Vec<NewEvent> = match sms.action {
             ConsentAction::OptOut => patients
@@ -80,7 +82,7 @@ pub(super) async fn record(
             message_sid: sms.message_sid.to_string(),
             received_at: now,
         };
-        let new = state.store.record_consent_change(&change, &events).await?;
+        let new = store.record_consent_change(&change, &events).await?;
         tracing::info!(
             consent.action = sms.action.as_str(),
             patients = patients.len(),
