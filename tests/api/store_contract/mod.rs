@@ -43,6 +43,7 @@ macro_rules! contract {
 mod access_log;
 mod auth;
 mod hospitals;
+mod pause;
 
 /// A migrated store on a fresh database, and the database (dropped with it).
 pub struct Opened {
