@@ -42,6 +42,7 @@ macro_rules! contract {
 
 mod access_log;
 mod auth;
+mod consent;
 mod contacts;
 mod hospitals;
 mod pause;
