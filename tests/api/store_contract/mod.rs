@@ -42,7 +42,10 @@ macro_rules! contract {
 
 mod access_log;
 mod auth;
+mod consent;
+mod contacts;
 mod hospitals;
+mod pause;
 
 /// A migrated store on a fresh database, and the database (dropped with it).
 pub struct Opened {
