@@ -1,55 +1,58 @@
 //! How discharge runs and records are shown: the orchestration result (what each
 //! step did, its data, and how long each step took) and the stored case, summary,
-//! email and call.
+//! email and call. Step outputs are read as their types in
+//! `workflows::discharge::outputs`, never picked by key here.
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
+use uuid::Uuid;
 
 use crate::engine::{DryRunPlan, RunView};
 use crate::store::{CallRow, CaseRow, EmailRow, RunStatus, StepStatus, SummaryRow};
 use crate::workflows::discharge::STEPS;
+use crate::workflows::discharge::outputs::DischargeOutputs;
 
 /// Why a completed `ingest` is reported as skipped.
 const EXISTING_CASE: &str = "existingCase given: the stored case is used as it is";
 
-fn output<'a>(view: &'a RunView, step: &str) -> Option<&'a Value> {
-    view.step(step)
-        .filter(|s| s.status == StepStatus::Completed)
-        .and_then(|s| s.output.as_ref())
-}
-
-fn pick(value: &Value, keys: &[&str]) -> Value {
-    let mut out = Map::new();
-    for k in keys {
-        if let Some(v) = value.get(*k) {
-            out.insert((*k).to_string(), v.clone());
-        }
-    }
-    Value::Object(out)
-}
-
 /// The email as the owner will get it, with its outbox state once scheduled.
-fn email(view: &RunView) -> Value {
-    let Some(prepared) = output(view, "prepareEmail") else {
-        return Value::Null;
-    };
-    let mut email = pick(
-        prepared,
-        &["emailId", "recipient", "subject", "html", "text", "status"],
-    );
-    if let (Some(scheduled), Value::Object(e)) = (output(view, "scheduleEmail"), &mut email) {
-        for k in ["scheduledFor", "status", "deliveryRunId", "deliveryChannel"] {
-            if let Some(v) = scheduled.get(k) {
-                e.insert(k.to_string(), v.clone());
-            }
-        }
-    } else if let Value::Object(e) = &mut email {
-        e.insert("scheduledFor".into(), Value::Null);
-    }
-    email
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EmailAnswer<'a> {
+    email_id: Uuid,
+    recipient: &'a str,
+    subject: &'a str,
+    html: &'a str,
+    text: &'a str,
+    status: &'a str,
+    scheduled_for: Option<DateTime<Utc>>,
+    // Named only once the email is scheduled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery_run_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery_channel: Option<&'a str>,
+}
+
+fn email(outputs: &DischargeOutputs) -> Option<EmailAnswer<'_>> {
+    let prepared = outputs.prepared_email.as_ref()?;
+    let scheduled = outputs.scheduled_email.as_ref();
+    Some(EmailAnswer {
+        email_id: prepared.email_id,
+        recipient: &prepared.recipient,
+        subject: &prepared.subject,
+        html: &prepared.html,
+        text: &prepared.text,
+        status: scheduled.map_or(&prepared.status, |s| &s.status),
+        scheduled_for: scheduled.map(|s| s.scheduled_for),
+        delivery_run_id: scheduled.map(|s| s.delivery_run_id),
+        delivery_channel: scheduled.map(|s| s.delivery_channel.as_str()),
+    })
 }
 
 /// The body of a finished (or, read later, any) discharge run.
 pub fn orchestration(view: &RunView) -> Value {
+    let outputs = DischargeOutputs::of(view);
     let (mut completed, mut skipped, mut failed) = (vec![], vec![], vec![]);
     let mut reasons = Map::new();
     let mut timings = Map::new();
@@ -65,10 +68,7 @@ pub fn orchestration(view: &RunView) -> Value {
             warnings.push(w);
         }
         match s.status {
-            StepStatus::Completed
-                if s.name == "ingest"
-                    && s.output.as_ref().and_then(|o| o.get("existing")) == Some(&json!(true)) =>
-            {
+            StepStatus::Completed if s.name == "ingest" && outputs.reused_case() => {
                 skipped.push(s.name.clone());
                 reasons.insert(s.name.clone(), json!(EXISTING_CASE));
             }
@@ -94,34 +94,6 @@ pub fn orchestration(view: &RunView) -> Value {
         errors.push(json!({"step": null, "error": "run cancelled"}));
     }
     let success = view.status == RunStatus::Completed && failed.is_empty();
-    let ingestion = output(view, "ingest")
-        .map(|o| {
-            pick(
-                o,
-                &[
-                    "caseId", "existing", "mode", "source", "patient", "entities",
-                ],
-            )
-        })
-        .unwrap_or(Value::Null);
-    let summary = output(view, "generateSummary")
-        .map(|o| pick(o, &["summaryId", "content", "generatedBy"]))
-        .unwrap_or(Value::Null);
-    let call = output(view, "scheduleCall")
-        .map(|o| {
-            pick(
-                o,
-                &[
-                    "callId",
-                    "to",
-                    "scheduledFor",
-                    "status",
-                    "placementRunId",
-                    "placementChannel",
-                ],
-            )
-        })
-        .unwrap_or(Value::Null);
     json!({
         "success": success,
         "runId": view.run_id,
@@ -129,10 +101,10 @@ pub fn orchestration(view: &RunView) -> Value {
             "completedSteps": completed,
             "skippedSteps": skipped,
             "failedSteps": failed,
-            "ingestion": ingestion,
-            "summary": summary,
-            "email": email(view),
-            "call": call,
+            "ingestion": outputs.ingest,
+            "summary": outputs.summary,
+            "email": email(&outputs),
+            "call": outputs.call,
         },
         "metadata": {
             "status": view.status,

@@ -17,6 +17,7 @@
 mod call;
 mod email;
 pub mod options;
+pub mod outputs;
 mod steps;
 
 use std::sync::Arc;

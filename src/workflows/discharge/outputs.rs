@@ -1,0 +1,180 @@
+//! The outputs of the discharge steps, typed, and read from a run in one place
+//! ([`DischargeOutputs::of`]) for whoever shows a discharge run. The steps write
+//! these fields; statuses stay the text the store wrote, so this module does not
+//! decide how they are spelled.
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::engine::RunView;
+use crate::store::StepStatus;
+
+/// `ingest`: the case taken in, or the stored case reused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestOutput {
+    /// The case.
+    pub case_id: Uuid,
+    /// True when `existingCase` named a stored case, which was used as it is.
+    #[serde(default)]
+    pub existing: bool,
+    /// How the case was given (`text` or `structured`).
+    pub mode: String,
+    /// Where the case came from, if said.
+    pub source: Option<String>,
+    /// The patient as recognised.
+    pub patient: Value,
+    /// What was recognised in the case.
+    pub entities: Value,
+}
+
+/// `generateSummary`: the owner's summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryOutput {
+    /// The summary.
+    pub summary_id: Uuid,
+    /// Its text.
+    pub content: String,
+    /// What wrote it (the template or the model).
+    pub generated_by: String,
+}
+
+/// `prepareEmail`: the email as the owner will get it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreparedEmail {
+    /// The email.
+    pub email_id: Uuid,
+    /// The owner's address.
+    pub recipient: String,
+    /// Subject line.
+    pub subject: String,
+    /// HTML body.
+    pub html: String,
+    /// Plain-text body.
+    pub text: String,
+    /// Its outbox status when prepared.
+    pub status: String,
+}
+
+/// `scheduleEmail`: when and how the email goes out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledEmail {
+    /// When it is due.
+    pub scheduled_for: DateTime<Utc>,
+    /// Its outbox status once scheduled.
+    pub status: String,
+    /// The run that delivers it.
+    pub delivery_run_id: Uuid,
+    /// `smtp` or `spool`.
+    pub delivery_channel: String,
+}
+
+/// `scheduleCall`: the follow-up call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledCall {
+    /// The call.
+    pub call_id: Uuid,
+    /// The number called.
+    pub to: String,
+    /// When it is due.
+    pub scheduled_for: DateTime<Utc>,
+    /// Its status once scheduled.
+    pub status: String,
+    /// The run that places it.
+    pub placement_run_id: Uuid,
+    /// `voice` or `not_configured`.
+    pub placement_channel: String,
+}
+
+/// The outputs of a discharge run's completed steps; a step that did not complete
+/// (or whose output does not read as its type) has none.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DischargeOutputs {
+    /// `ingest`.
+    pub ingest: Option<IngestOutput>,
+    /// `generateSummary`.
+    pub summary: Option<SummaryOutput>,
+    /// `prepareEmail`.
+    pub prepared_email: Option<PreparedEmail>,
+    /// `scheduleEmail`.
+    pub scheduled_email: Option<ScheduledEmail>,
+    /// `scheduleCall`.
+    pub call: Option<ScheduledCall>,
+}
+
+impl DischargeOutputs {
+    /// Reads every step's output from the run.
+    pub fn of(view: &RunView) -> Self {
+        Self {
+            ingest: output(view, "ingest"),
+            summary: output(view, "generateSummary"),
+            prepared_email: output(view, "prepareEmail"),
+            scheduled_email: output(view, "scheduleEmail"),
+            call: output(view, "scheduleCall"),
+        }
+    }
+
+    /// True when `ingest` reused a stored case rather than taking one in.
+    pub fn reused_case(&self) -> bool {
+        self.ingest.as_ref().is_some_and(|i| i.existing)
+    }
+}
+
+fn output<T: DeserializeOwned>(view: &RunView, step: &str) -> Option<T> {
+    let value = view
+        .step(step)
+        .filter(|s| s.status == StepStatus::Completed)
+        .and_then(|s| s.output.as_ref())?;
+    match T::deserialize(value) {
+        Ok(typed) => Some(typed),
+        Err(e) => {
+            // Outputs are written by the steps themselves: a mismatch is a bug
+            // (or a run from a version that wrote another shape). Ids only.
+            tracing::warn!(run.id = %view.run_id, step.name = step, error = %e, "a step's output does not read as its type");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_scheduled_email_reads_back_as_it_was_written() {
+        let written = json!({
+            "emailId": Uuid::nil(),
+            "scheduledFor": "2030-01-31T09:00:00Z",
+            "status": "scheduled",
+            "deliveryRunId": Uuid::nil(),
+            "deliveryChannel": "spool",
+        });
+        let typed = ScheduledEmail::deserialize(&written).expect("reads");
+        let mut again = serde_json::to_value(&typed).expect("writes");
+        again["emailId"] = json!(Uuid::nil());
+        assert_eq!(again, written);
+    }
+
+    #[test]
+    fn an_ingest_output_without_existing_took_a_case_in() {
+        let typed = IngestOutput::deserialize(&json!({
+            "caseId": Uuid::nil(),
+            "mode": "text",
+            "source": null,
+            "patient": {"name": "Rex"},
+            "entities": {},
+        }))
+        .expect("reads");
+        assert!(!typed.existing);
+        assert_eq!(typed.source, None);
+    }
+}
