@@ -18,7 +18,7 @@ use crate::config::AuthSettings;
 use crate::store::{Store, StoreError, TenantId};
 
 /// An authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Principal {
     /// The tenant every read and write of this request is confined to.
@@ -30,7 +30,7 @@ pub struct Principal {
 }
 
 /// The kind of credential a request carried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum CredentialKind {
     /// A careflow API key.

@@ -39,6 +39,9 @@ enum Command {
     /// List, show, cancel and retry a tenant's runs
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Print the API description (OpenAPI 3.1 JSON); `careflow openapi > openapi.json`
+    /// refreshes the committed copy
+    Openapi,
 }
 
 /// `careflow apikey ...`
@@ -173,6 +176,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The description needs no settings, and nothing may log into what it prints.
+    if matches!(cli.command, Some(Command::Openapi)) {
+        print!("{}", crate::http::openapi::to_pretty_json());
+        return ExitCode::SUCCESS;
+    }
     let settings = match Settings::load() {
         Ok(s) => s,
         Err(e) => {
@@ -214,6 +222,10 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
         }
         Command::Apikey(command) => apikeys::run(command, &settings).await,
         Command::Runs(command) => runs::run(command, settings).await,
+        Command::Openapi => {
+            print!("{}", crate::http::openapi::to_pretty_json());
+            Ok(())
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// One thing wrong with a piece of input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
     /// RFC 6901 JSON pointer to the offending value, e.g. `/input/rawData/text`.
     pub pointer: String,

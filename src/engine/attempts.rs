@@ -42,8 +42,9 @@ pub(super) fn given_back(s: &mut StepWrite) {
 }
 
 /// One attempt as clients see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Attempt)]
 pub struct AttemptView {
     /// Its number within the step, from 1 (from 1 again after a retry of the run).
     pub attempt: i32,

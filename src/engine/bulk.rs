@@ -28,7 +28,7 @@ pub struct BulkFilter {
 }
 
 /// A run a bulk action left as it was, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SkippedRun {
     /// The run.
@@ -38,7 +38,7 @@ pub struct SkippedRun {
 }
 
 /// What a bulk action did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkOutcome {
     /// Runs that matched (at most the limit).

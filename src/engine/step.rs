@@ -204,7 +204,7 @@ pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 /// Validation messages a step reports beside its output.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Messages {
     /// Problems that made data unusable.
     pub errors: Vec<Value>,

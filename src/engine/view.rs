@@ -10,8 +10,9 @@ use super::step::Messages;
 use crate::store::{RunId, RunRow, RunStatus, StepStatus, StepWrite};
 
 /// A run as clients see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Run)]
 pub struct RunView {
     /// Id.
     pub run_id: RunId,
@@ -52,8 +53,9 @@ pub struct RunView {
 }
 
 /// A step as clients see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Step)]
 pub struct StepView {
     /// Name.
     pub name: String,

@@ -20,8 +20,9 @@ use serde_json::Value;
 use crate::store::EventRow;
 
 /// An event as clients see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Event)]
 pub struct EventView {
     /// Position in commit order: the id to resume from.
     pub id: i64,

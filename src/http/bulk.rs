@@ -17,6 +17,9 @@ const MAX_LIMIT: i64 = 1000;
 
 /// `POST /v1/runs/cancel`: `{workflow?, status?, submittedAfter?, submittedBefore?,
 /// correlationId?, limit?}`, at least one criterion.
+#[utoipa::path(post, path = "/v1/runs/cancel", operation_id = "cancelRuns", tag = "runs",
+    request_body = super::openapi::bodies::BulkFilter,
+    responses((status = 200, description = "What the call did; `more` when more runs match than it took.", body = BulkOutcome)))]
 pub async fn cancel(
     State(state): State<AppState>,
     principal: Principal,
@@ -32,6 +35,9 @@ pub async fn cancel(
 }
 
 /// `POST /v1/runs/retry`: the same filter, for failed or cancelled runs.
+#[utoipa::path(post, path = "/v1/runs/retry", operation_id = "retryRuns", tag = "runs",
+    request_body = super::openapi::bodies::BulkFilter,
+    responses((status = 200, description = "What the call did; `more` when more runs match than it took.", body = BulkOutcome)))]
 pub async fn retry(
     State(state): State<AppState>,
     principal: Principal,

@@ -24,11 +24,12 @@ pub const PROBLEM_BASE: &str = "https://careflow.dev/problems/";
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A problem details document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     /// Stable URI naming the kind of problem.
     #[serde(rename = "type")]
+    #[schema(format = "uri")]
     pub kind: String,
     /// Short, stable summary of the kind.
     pub title: String,

@@ -30,15 +30,27 @@ use crate::store::{EventFilter, EventRow, Store, TenantId};
 const REPLAY_PAGE: i64 = 500;
 
 /// Filters and resume point of a stream or a listing.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct EventQuery {
+    /// Only events of this run.
+    #[param(format = Uuid)]
     run_id: Option<String>,
+    /// Only events with this correlation id.
     correlation_id: Option<String>,
+    /// Only events of runs of this workflow.
     workflow: Option<String>,
+    /// Only events of this type, e.g. `step.completed`.
     event_type: Option<String>,
+    /// Stream only: resume after this event `id` (as the `Last-Event-ID` header).
+    #[param(pattern = "^[0-9]+$")]
     last_event_id: Option<String>,
+    /// Listing only: events after this `id` (`nextAfter` of the previous page).
+    #[param(pattern = "^[0-9]+$")]
     after: Option<String>,
+    /// Listing only: page size.
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<i64>,
     /// `false`: send every message unnamed (a plain `message` to EventSource, the
     /// type being in the data), since EventSource has no listener for every name.
@@ -169,6 +181,14 @@ async fn step(mut st: StreamState) -> Option<(Result<Event, Infallible>, StreamS
 
 /// `GET /v1/events/stream?runId=&correlationId=&workflow=&eventType=&lastEventId=&named=`,
 /// with a bearer header or `&token=` (a stream token, whose filters it keeps).
+#[utoipa::path(get, path = "/v1/events/stream", operation_id = "streamEvents", tag = "events",
+    security(("bearer" = []), ("streamToken" = [])),
+    params(EventQuery,
+        ("token" = Option<String>, Query, description = "A stream token from `POST /v1/stream-tokens`, instead of the Authorization header; a query filter that differs from the token's is 422."),
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event `id`.")),
+    responses((status = 200,
+        description = "Server-Sent Events: replays what was missed after `Last-Event-ID`, then live. Each message has `id:` (the event's position), `event:` (its `eventType`, unless `named=false`) and `data:` (a `StreamMessage`); a `lagged` message tells a slow client how many events it lost and where to resume.",
+        content_type = "text/event-stream", body = super::openapi::bodies::StreamMessage)))]
 pub async fn stream(
     State(state): State<AppState>,
     principal: Principal,
@@ -219,6 +239,9 @@ pub async fn stream(
 
 /// `GET /v1/events?after=&limit=&runId=&...`: stored events in order, for polling
 /// clients and audits.
+#[utoipa::path(get, path = "/v1/events", operation_id = "listEvents", tag = "events",
+    params(EventQuery),
+    responses((status = 200, description = "Stored events in commit order.", body = super::openapi::bodies::EventPage)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,

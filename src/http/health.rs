@@ -16,11 +16,18 @@ use crate::providers::resilience::state_number;
 use crate::telemetry::process::ProcessFigures;
 
 /// `GET /healthz`: the process is alive.
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "service", security(()),
+    responses((status = 200, description = "The process is alive.", body = super::openapi::bodies::Health)))]
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// `GET /readyz`: the database answers and every migration is applied; else 503.
+#[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "service", security(()),
+    responses(
+        (status = 200, description = "The database answers and every migration is applied.", body = super::openapi::bodies::Ready),
+        (status = 503, description = "The database is unreachable or its migrations are not current; with `Retry-After`.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
     let unavailable = |detail: &str| ApiError::Unavailable {
         retry_after: Duration::from_secs(5),
@@ -42,6 +49,11 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<serde_json:
 
 /// `GET /metrics`: Prometheus text format. With `metrics.token` set, only for
 /// `Authorization: Bearer <token>`; else `401`.
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "service", security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition format.", content_type = "text/plain", body = String),
+        (status = 401, description = "A metrics token is configured and the request does not present it.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if !metrics_token_accepted(state.settings.metrics.token.expose(), &headers) {
         return ApiError::Unauthorized("/metrics needs the metrics bearer token".into())
@@ -198,12 +210,13 @@ fn metrics_token_accepted(token: &str, headers: &HeaderMap) -> bool {
         .is_some_and(|presented| constant_time_eq(presented.trim().as_bytes(), token.as_bytes()))
 }
 
-/// The OpenAPI description, kept beside the code.
-const OPENAPI: &str = include_str!("../../openapi.json");
-
-/// `GET /openapi.json`.
+/// `GET /openapi.json`: this description, generated at start-up.
+#[utoipa::path(get, path = "/openapi.json", operation_id = "openapi", tag = "service", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 description of this API.", content_type = "application/json", body = Object)))]
 pub async fn openapi() -> Response {
-    let mut response = OPENAPI.into_response();
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let text = TEXT.get_or_init(super::openapi::to_pretty_json).clone();
+    let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -215,6 +228,8 @@ pub async fn openapi() -> Response {
 /// uses (its FHIR sources, the hosts its service calls reach) and of the providers
 /// the operator configured for everybody: state, calls, failures, last error class,
 /// next trial time.
+#[utoipa::path(get, path = "/v1/providers", operation_id = "listProviders", tag = "operations",
+    responses((status = 200, description = "The breakers the caller's tenant may see.", body = super::openapi::bodies::ProviderList)))]
 pub async fn providers(
     State(state): State<AppState>,
     principal: Principal,
@@ -228,6 +243,8 @@ pub async fn providers(
 
 /// `GET /v1/queue`: the queue every replica claims from (depth and oldest age, all
 /// tenants: it is what decides `429`s) and the caller's unfinished runs by status.
+#[utoipa::path(get, path = "/v1/queue", operation_id = "getQueue", tag = "operations",
+    responses((status = 200, description = "Queue depth and the caller's unfinished runs.", body = super::openapi::bodies::QueueStats)))]
 pub async fn queue(
     State(state): State<AppState>,
     principal: Principal,

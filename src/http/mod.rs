@@ -12,6 +12,7 @@ mod care;
 mod cors;
 mod cron;
 mod discharge;
+mod docs;
 mod encounters;
 mod erasure;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod extract;
 mod functions;
 mod health;
 pub mod middleware;
+pub mod openapi;
 mod rerun;
 mod run_list;
 pub mod runs;
@@ -293,6 +295,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/openapi.json", get(health::openapi))
         .nest("/v1", v1)
         .merge(crate::ui::router())
+        .merge(docs::router())
         .merge(stream)
         .merge(webhooks)
         .route_layer(axum::middleware::from_fn_with_state(

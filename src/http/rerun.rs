@@ -18,6 +18,20 @@ use crate::store::RunId;
 
 /// `POST /v1/runs/{id}/rerun?wait=` with `{"fromStep"?}` (or no body): `202` with
 /// the new run, or `200` with it when it ended within the wait.
+///
+/// The new run has the source run's workflow, input and options. `fromStep`
+/// (default: the first failed step in plan order) and every step depending on it
+/// run again, as do steps that did not complete; every other completed step is
+/// copied with its output and shows `reusedFrom`. The new run shows `rerunOf`.
+#[utoipa::path(post, path = "/v1/runs/{id}/rerun", operation_id = "rerunRun", tag = "runs",
+    params(("id" = String, Path, description = "The finished run to rerun."), WaitQuery),
+    request_body(content = Option<super::openapi::bodies::RerunRequest>, description = "Optional."),
+    responses(
+        (status = 200, description = "The new run, which ended within the wait.", body = super::openapi::bodies::SubmitResult),
+        (status = 202, description = "The new run goes on; poll `Location`.", body = super::openapi::bodies::Accepted,
+            headers(("Location" = String, description = "The new run's URL."))),
+        (status = 409, description = "The run has not finished.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn rerun_run(
     State(state): State<AppState>,
     principal: Principal,

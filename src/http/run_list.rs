@@ -16,15 +16,27 @@ use crate::store::{RunFilter, RunId, RunStatus};
 const MAX_PAGE: i64 = 100;
 
 /// Query of `GET /v1/runs`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only runs of this workflow.
     workflow: Option<String>,
+    /// Only runs in this status (any casing).
+    #[param(value_type = Option<RunStatus>)]
     status: Option<String>,
+    /// Only runs with this correlation id.
     correlation_id: Option<String>,
+    /// Only runs submitted at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     created_from: Option<String>,
+    /// Only runs submitted before this time (RFC 3339).
+    #[param(format = DateTime)]
     created_until: Option<String>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 100, default = 20)]
     limit: Option<i64>,
+    /// `nextCursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -46,6 +58,9 @@ fn query_time(
 
 /// `GET /v1/runs?workflow=&status=&correlationId=&createdFrom=&createdUntil=&limit=&cursor=`:
 /// newest first.
+#[utoipa::path(get, path = "/v1/runs", operation_id = "listRuns", tag = "runs",
+    params(ListQuery),
+    responses((status = 200, description = "A page of runs, newest first.", body = super::openapi::bodies::RunPage)))]
 pub async fn list_runs(
     State(state): State<AppState>,
     principal: Principal,

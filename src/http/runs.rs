@@ -95,14 +95,27 @@ pub fn submission_response(
     response
 }
 
-/// Query of `POST /v1/workflows/{name}/runs`.
-#[derive(Debug, Deserialize)]
+/// Query of `POST /v1/workflows/{name}/runs` and `GET /v1/runs/{id}`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WaitQuery {
-    /// How long to wait for the result.
+    /// How long to wait for the result: a duration such as `30s` or `1500ms`, capped
+    /// just under the request timeout.
+    #[param(example = "30s")]
     pub wait: Option<String>,
 }
 
 /// `POST /v1/workflows/{name}/runs`: `{input, steps?, options?, correlationId?}`.
+#[utoipa::path(post, path = "/v1/workflows/{name}/runs", operation_id = "submitRun", tag = "runs",
+    params(("name" = String, Path, description = "A registered workflow's name."), WaitQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible characters; a repeat with the same body answers the first run, with another body 422.")),
+    request_body = super::openapi::bodies::Submission,
+    responses(
+        (status = 200, description = "The run ended within the wait: the run with its steps' timings, or the plan of a dry run.", body = super::openapi::bodies::SubmitResult),
+        (status = 202, description = "The run goes on; poll `Location`.", body = super::openapi::bodies::Accepted,
+            headers(("Location" = String, description = "The run's URL."))),
+        (status = 429, description = "The backlog is past its bound; with `Retry-After`.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn submit(
     State(state): State<AppState>,
     principal: Principal,
@@ -176,6 +189,13 @@ fn parse_run_id(raw: &str) -> ApiResult<RunId> {
 
 /// `GET /v1/runs/{id}?wait=`: the run; with `wait`, once it is final or the wait
 /// is over (a long poll woken by notification).
+#[utoipa::path(get, path = "/v1/runs/{id}", operation_id = "getRun", tag = "runs",
+    params(("id" = String, Path, description = "The run's id (a UUID; any other text is an unknown run)."), WaitQuery),
+    responses(
+        (status = 200, description = "The run with its steps and their attempts.", body = RunView),
+        (status = 202, description = "The replica is stopping before the wait ended: the run as it is; poll `Location` again.", body = RunView,
+            headers(("Location" = String, description = "The run's URL."))),
+    ))]
 pub async fn get_run(
     State(state): State<AppState>,
     principal: Principal,
@@ -212,6 +232,12 @@ fn accepted(view: &RunView) -> Response {
 }
 
 /// `POST /v1/runs/{id}/cancel`.
+#[utoipa::path(post, path = "/v1/runs/{id}/cancel", operation_id = "cancelRun", tag = "runs",
+    params(("id" = String, Path, description = "The run's id (a UUID; any other text is an unknown run).")),
+    responses(
+        (status = 200, description = "The cancelled run.", body = RunView),
+        (status = 409, description = "The run's status forbids it.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn cancel_run(
     State(state): State<AppState>,
     principal: Principal,
@@ -223,6 +249,12 @@ pub async fn cancel_run(
 
 /// `POST /v1/runs/{id}/pause`: a run no replica holds is held at once; a running
 /// one finishes its current attempts, then holds (`pauseRequested` until then).
+#[utoipa::path(post, path = "/v1/runs/{id}/pause", operation_id = "pauseRun", tag = "runs",
+    params(("id" = String, Path, description = "The run's id (a UUID; any other text is an unknown run).")),
+    responses(
+        (status = 200, description = "The run, paused or with `pauseRequested`.", body = RunView),
+        (status = 409, description = "The run's status forbids it.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn pause_run(
     State(state): State<AppState>,
     principal: Principal,
@@ -233,6 +265,12 @@ pub async fn pause_run(
 }
 
 /// `POST /v1/runs/{id}/resume`: a paused run goes on (at once when claimable).
+#[utoipa::path(post, path = "/v1/runs/{id}/resume", operation_id = "resumeRun", tag = "runs",
+    params(("id" = String, Path, description = "The run's id (a UUID; any other text is an unknown run).")),
+    responses(
+        (status = 200, description = "The resumed run.", body = RunView),
+        (status = 409, description = "The run's status forbids it.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn resume_run(
     State(state): State<AppState>,
     principal: Principal,
@@ -244,6 +282,9 @@ pub async fn resume_run(
 
 /// `POST /v1/workflows/{name}/pause`: the tenant's new and queued runs of the
 /// workflow stay queued until it is resumed.
+#[utoipa::path(post, path = "/v1/workflows/{name}/pause", operation_id = "pauseWorkflow", tag = "workflows",
+    params(("name" = String, Path, description = "A registered workflow's name.")),
+    responses((status = 200, description = "Whether the tenant now holds the workflow's new runs.", body = super::openapi::bodies::WorkflowPause)))]
 pub async fn pause_workflow(
     State(state): State<AppState>,
     principal: Principal,
@@ -253,6 +294,9 @@ pub async fn pause_workflow(
 }
 
 /// `POST /v1/workflows/{name}/resume`.
+#[utoipa::path(post, path = "/v1/workflows/{name}/resume", operation_id = "resumeWorkflow", tag = "workflows",
+    params(("name" = String, Path, description = "A registered workflow's name.")),
+    responses((status = 200, description = "Whether the tenant now holds the workflow's new runs.", body = super::openapi::bodies::WorkflowPause)))]
 pub async fn resume_workflow(
     State(state): State<AppState>,
     principal: Principal,
@@ -275,6 +319,12 @@ async fn set_workflow_paused(
 }
 
 /// `POST /v1/runs/{id}/retry`.
+#[utoipa::path(post, path = "/v1/runs/{id}/retry", operation_id = "retryRun", tag = "runs",
+    params(("id" = String, Path, description = "The run's id (a UUID; any other text is an unknown run).")),
+    responses(
+        (status = 202, description = "The run, queued again from its unfinished steps.", body = RunView),
+        (status = 409, description = "The run's status forbids it.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn retry_run(
     State(state): State<AppState>,
     principal: Principal,
@@ -287,6 +337,8 @@ pub async fn retry_run(
 
 /// `GET /v1/workflows`: the registered workflows, their steps, and whether the
 /// caller's tenant paused them.
+#[utoipa::path(get, path = "/v1/workflows", operation_id = "listWorkflows", tag = "workflows",
+    responses((status = 200, description = "The registered workflows.", body = super::openapi::bodies::WorkflowList)))]
 pub async fn list_workflows(
     State(state): State<AppState>,
     principal: Principal,
@@ -320,6 +372,8 @@ pub async fn list_workflows(
 }
 
 /// `GET /v1/me`: who the credential says the caller is.
+#[utoipa::path(get, path = "/v1/me", operation_id = "getMe", tag = "service",
+    responses((status = 200, description = "The authenticated caller.", body = Principal)))]
 pub async fn me(principal: Principal) -> Json<Principal> {
     Json(principal)
 }

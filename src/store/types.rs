@@ -8,10 +8,21 @@ use uuid::Uuid;
 
 /// A tenant: every row of tenant data belongs to exactly one.
 #[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    sqlx::Type,
+    utoipa::ToSchema,
 )]
 #[serde(transparent)]
 #[sqlx(transparent)]
+#[schema(value_type = String, pattern = "^[A-Za-z0-9._-]{1,64}$", example = "clinic-7")]
 pub struct TenantId(String);
 
 impl TenantId {
@@ -43,10 +54,22 @@ impl fmt::Display for TenantId {
 
 /// A run's id: a UUID v7, so ids sort by creation time.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    sqlx::Type,
+    utoipa::ToSchema,
 )]
 #[serde(transparent)]
 #[sqlx(transparent)]
+#[schema(value_type = uuid::Uuid)]
 pub struct RunId(pub Uuid);
 
 impl RunId {
@@ -78,7 +101,9 @@ impl FromStr for RunId {
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        // The schema follows the serde names, so the API description lists the
+        // values the JSON carries.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "lowercase")]
         pub enum $name {
             $($(#[$vmeta])* $variant),+

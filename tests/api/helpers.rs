@@ -97,23 +97,31 @@ impl TestApp {
         .token
     }
 
+    /// `GET path` with the test tenant's key; the answer is checked against the
+    /// API description (see `tests/common/contract.rs`).
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
+        let r = self
+            .http
             .get(self.url(path))
             .bearer_auth(&self.token)
             .send()
             .await
-            .expect("request")
+            .expect("request");
+        crate::contract::checked("GET", r).await
     }
 
+    /// `POST path` with a JSON body and the test tenant's key; the answer is checked
+    /// against the API description.
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.http
+        let r = self
+            .http
             .post(self.url(path))
             .bearer_auth(&self.token)
             .json(body)
             .send()
             .await
-            .expect("request")
+            .expect("request");
+        crate::contract::checked("POST", r).await
     }
 
     /// Stops the service gracefully and starts it again on the same database

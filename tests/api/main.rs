@@ -2,6 +2,7 @@
 //! on PostgreSQL and on SQLite.
 
 mod admission;
+mod api_docs;
 mod attempts;
 mod audit;
 #[path = "../common/browser.rs"]
@@ -10,6 +11,8 @@ mod bulk;
 mod care;
 mod cli;
 mod connections;
+#[path = "../common/contract.rs"]
+mod contract;
 mod cron;
 mod dashboard_api;
 mod deploy;

@@ -50,7 +50,7 @@ mod humantime_serde_compat {
 }
 
 /// Where a breaker stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum BreakerState {
     /// Calls flow normally.
@@ -86,7 +86,7 @@ impl BreakerOpen {
 }
 
 /// A point-in-time view of a breaker for the providers endpoint and metrics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BreakerSnapshot {
     /// Breaker (provider) name.

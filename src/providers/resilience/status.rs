@@ -10,7 +10,7 @@ use super::{KNOWN_PROVIDERS, Tracked};
 use crate::providers::breaker::{BreakerSnapshot, BreakerState, CircuitBreaker};
 
 /// One endpoint's breaker and counters since start.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointStatus {
     /// The provider kind (`fhir`, `outbound`, `llm`, ...).
