@@ -73,6 +73,7 @@ mod settle;
 mod sse;
 mod startup;
 mod stream_tokens;
+mod tracing;
 mod ui;
 #[path = "../common/wait.rs"]
 mod wait;
