@@ -21,6 +21,7 @@ use crate::events::{Hub, spawn_pump};
 use crate::http::{self, AppState};
 use crate::store::{self, Store, StoreError, TenantId};
 use crate::telemetry::metrics::Metrics;
+use crate::telemetry::otlp::SpanExport;
 use crate::workflows::{self, Services};
 
 /// Why the service could not start.
@@ -73,6 +74,7 @@ pub struct App {
     pub store: Arc<dyn Store>,
     /// The metrics registry.
     pub metrics: Arc<Metrics>,
+    spans: Arc<SpanExport>,
     /// The key created on first start, to be shown once.
     pub bootstrap_key: Option<CreatedKey>,
     settings: Arc<Settings>,
@@ -104,6 +106,7 @@ impl App {
             ],
             1.0,
         );
+        let spans = Arc::new(SpanExport::start(&settings.telemetry).map_err(StartError::Settings)?);
         let clock: Arc<dyn Clock> = ext.clock.unwrap_or_else(|| Arc::new(SystemClock));
         // Before anything starts, so a bad key stops start-up with nothing to undo.
         let stream_tokens = stream_tokens(&settings, store.as_ref(), clock.clone()).await?;
@@ -144,6 +147,7 @@ impl App {
             clock,
             settings.engine.clone(),
             metrics.clone(),
+            spans.tracer().cloned(),
         );
         let services = Arc::new(services);
         let stop_http = CancellationToken::new();
@@ -178,6 +182,7 @@ impl App {
             auth: Arc::new(auth),
             stream_tokens: Arc::new(stream_tokens),
             metrics: metrics.clone(),
+            spans: spans.clone(),
             services: services.clone(),
             hub,
             shutdown: stop_http.clone(),
@@ -196,6 +201,7 @@ impl App {
             engine,
             store,
             metrics,
+            spans,
             bootstrap_key,
             settings,
             stop_http,
@@ -224,8 +230,15 @@ impl App {
             }
         }
         self.engine.shutdown().await;
+        // After the engine: its last attempts' spans are in the batch sent now.
+        self.spans.shutdown().await;
         self.store.close().await;
         tracing::info!("careflow stopped");
+    }
+
+    /// Whether spans are exported (`telemetry.otlp_endpoint` is set).
+    pub fn exports_spans(&self) -> bool {
+        self.spans.tracer().is_some()
     }
 
     /// Stops at once without draining or releasing anything, as a crash would (tests).

@@ -119,6 +119,8 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// `[metrics]`: who may read `/metrics`.
     pub metrics: MetricsSettings,
+    /// `[telemetry]`: span export over OTLP.
+    pub telemetry: TelemetrySettings,
     /// `[resilience]`: circuit breaker defaults and single-breaker overrides.
     pub resilience: ResilienceSettings,
     /// `[service_calls]`: scheduled service calls.
@@ -177,6 +179,20 @@ pub struct MetricsSettings {
     /// `metrics.token` (`CAREFLOW_METRICS__TOKEN`), default empty (open): when set,
     /// `/metrics` answers only requests with `Authorization: Bearer <token>`.
     pub token: Secret,
+}
+
+/// `[telemetry]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// `telemetry.otlp_endpoint` (`CAREFLOW_TELEMETRY__OTLP_ENDPOINT`), default empty
+    /// (off): base URL of an OTLP/HTTP collector (`/v1/traces` is added), which then
+    /// receives a span per request and per step attempt, in JSON.
+    pub otlp_endpoint: String,
+    /// `telemetry.otlp_export_interval`, default 5s: the longest a finished span
+    /// waits before it is sent (a full batch goes at once).
+    #[serde(with = "duration")]
+    pub otlp_export_interval: Duration,
 }
 
 /// `[database]`

@@ -7,6 +7,7 @@
 //! finds the lease gone, another replica owns the run now: the executor stops its
 //! steps and writes nothing more.
 
+use opentelemetry::trace::FutureExt as _;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -338,6 +339,14 @@ impl Executor {
             .timeout
             .unwrap_or(self.inner.settings.attempt_timeout);
         let handler = step.handler.clone();
+        let span = super::attempt_span::start(
+            self.inner.tracer.as_ref(),
+            self.run.trace_parent.as_deref(),
+            &self.run.run_id.to_string(),
+            &self.run.workflow,
+            &step.name,
+            ctx.attempt,
+        );
         // Every write the attempt makes is fenced by the run's lease, like the
         // executor's own commits: a holder that lost the run writes nothing.
         let lease = self.lease.clone();
@@ -345,7 +354,10 @@ impl Executor {
         self.in_flight[index] = true;
         self.tasks.spawn(async move {
             let started = Instant::now();
-            let work = crate::store::fence::scope(lease, handler.run(ctx));
+            // The attempt's span is the active context while it runs, so the
+            // provider calls it makes carry it.
+            let work =
+                crate::store::fence::scope(lease, handler.run(ctx)).with_context(span.clone());
             let attempt = std::panic::AssertUnwindSafe(work).catch_unwind();
             tokio::pin!(attempt);
             let mut deadline = tokio::time::Instant::now() + timeout;
@@ -370,6 +382,7 @@ impl Executor {
                     }
                 }
             };
+            super::attempt_span::end(&span, &result);
             AttemptReport {
                 index,
                 result,

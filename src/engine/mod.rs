@@ -14,6 +14,7 @@
 //! LOCKED`, so replicas never take the same run.
 
 mod admission;
+mod attempt_span;
 mod attempts;
 mod bulk;
 mod cancel_hook;
@@ -77,6 +78,7 @@ pub use view::{RunView, StepView};
 use crate::config::EngineSettings;
 use crate::store::{RunId, Store};
 use crate::telemetry::metrics::Metrics;
+use opentelemetry_sdk::trace::SdkTracer;
 use waiters::Waiters;
 
 /// Shared state of the engine's tasks.
@@ -87,6 +89,8 @@ struct Inner {
     settings: EngineSettings,
     default_retry: RetryPolicy,
     metrics: Arc<Metrics>,
+    /// Makes a span per step attempt when span export is on.
+    tracer: Option<SdkTracer>,
     /// This replica's identity in leases.
     owner: String,
     /// Runs this replica may execute at once.
@@ -179,8 +183,9 @@ impl Engine {
         clock: Arc<dyn Clock>,
         settings: EngineSettings,
         metrics: Arc<Metrics>,
+        tracer: Option<SdkTracer>,
     ) -> Self {
-        let engine = Self::detached(store, registry, clock, settings, metrics);
+        let engine = Self::build(store, registry, clock, settings, metrics, tracer);
         worker::spawn_background(engine.inner.clone());
         // The ticker and the router submit runs, and submitting starts runs on
         // workers; they are started here so the worker needs neither of them.
@@ -201,6 +206,18 @@ impl Engine {
         settings: EngineSettings,
         metrics: Arc<Metrics>,
     ) -> Self {
+        // It executes no step, so it makes no attempt spans.
+        Self::build(store, registry, clock, settings, metrics, None)
+    }
+
+    fn build(
+        store: Arc<dyn Store>,
+        registry: Registry,
+        clock: Arc<dyn Clock>,
+        settings: EngineSettings,
+        metrics: Arc<Metrics>,
+        tracer: Option<SdkTracer>,
+    ) -> Self {
         let owner = format!(
             "{}:{}:{}",
             hostname(),
@@ -215,6 +232,7 @@ impl Engine {
             slots: Arc::new(Semaphore::new(settings.max_concurrent_runs)),
             settings,
             metrics,
+            tracer,
             owner,
             poke: Arc::new(Notify::new()),
             tick: Notify::new(),

@@ -249,6 +249,9 @@ impl Engine {
             idempotency_key: sub.idempotency_key,
             request_hash: sub.fingerprint.clone(),
             correlation_id: sub.correlation_id,
+            // The span active while submitting (a request's, or an attempt's that
+            // starts a run): the run's attempts become its children.
+            trace_parent: crate::telemetry::trace_context::current_traceparent(),
             created_at: now,
             ready_at: lease
                 .as_ref()
@@ -535,5 +538,6 @@ fn row_of(run: &NewRun, owner: &str) -> RunRow {
         lease_expires_at: run.lease.as_ref().map(|(_, u)| *u),
         cancel_requested: false,
         pause_requested: false,
+        trace_parent: run.trace_parent.clone(),
     }
 }

@@ -124,7 +124,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        HeaderValue::from_static(crate::telemetry::metrics::CONTENT_TYPE),
     );
     response
 }

@@ -30,6 +30,7 @@ pub mod serve;
 pub mod service_calls;
 mod stream_tokens;
 mod timeline;
+mod trace;
 
 use std::sync::Arc;
 
@@ -53,6 +54,7 @@ use crate::events::Hub;
 use crate::store::Store;
 use crate::telemetry::access_log;
 use crate::telemetry::metrics::Metrics;
+use crate::telemetry::otlp::SpanExport;
 use crate::workflows::Services;
 use tokio_util::sync::CancellationToken;
 
@@ -71,6 +73,8 @@ pub struct AppState {
     pub stream_tokens: Arc<StreamTokens>,
     /// Metrics registry.
     pub metrics: Arc<Metrics>,
+    /// Span export (OTLP); without an endpoint it makes no spans.
+    pub spans: Arc<SpanExport>,
     /// The services the built-in workflows use, for handlers that read their data.
     pub services: Arc<Services>,
     /// This replica's event subscribers.
@@ -301,6 +305,10 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::record_metrics,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            trace::trace_request,
         ))
         // Innermost first: limits and timeouts, then the panic catcher and the problem
         // writer (so their answers become problems), compression, CORS, request ids

@@ -130,6 +130,7 @@ impl AmionClient {
             .http
             .get(format!("{}/cgi-bin/ocs", self.base_url))
             .query(&query)
+            .headers(crate::telemetry::trace_context::outbound_headers())
             .send()
             .await
             .map_err(transport)?;

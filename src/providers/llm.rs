@@ -205,7 +205,10 @@ impl LlmClient {
             request = request.bearer_auth(key.expose());
         }
         let started = Instant::now();
-        let response = request.send().await?;
+        let response = request
+            .headers(crate::telemetry::trace_context::outbound_headers())
+            .send()
+            .await?;
         let status = response.status();
         let retry_after = response
             .headers()

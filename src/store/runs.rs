@@ -53,6 +53,11 @@ pub struct RunRow {
     pub cancel_requested: bool,
     /// Someone asked to pause it: it is not claimed until resumed.
     pub pause_requested: bool,
+    /// W3C `traceparent` of the span it was submitted under, so its attempts join
+    /// that trace; `None` when span export was off. Queries that do not read the
+    /// column leave it `None`.
+    #[sqlx(default)]
+    pub trace_parent: Option<String>,
 }
 
 /// A stored step of a run.
@@ -232,6 +237,8 @@ pub struct NewRun {
     pub request_hash: Option<String>,
     /// Correlation id.
     pub correlation_id: Option<String>,
+    /// W3C `traceparent` of the span submitting it, if any.
+    pub trace_parent: Option<String>,
     /// Submission time.
     pub created_at: DateTime<Utc>,
     /// When it may be claimed (queued) or its lease ends (running).

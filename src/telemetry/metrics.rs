@@ -1,13 +1,23 @@
-//! A small Prometheus registry: counters, gauges and histograms with labels,
-//! rendered in the text exposition format.
+//! The service's Prometheus registry, kept by the `prometheus-client` crate:
+//! counters, gauges and histograms with labels, rendered in the Prometheus text
+//! format (version 0.0.4).
 //!
-//! It is an instance per service (not a process-wide recorder) so that several
-//! services in one test process keep separate figures.
+//! Callers name a family when they first touch it (`count`, `gauge`, `observe`),
+//! so the families of a module live next to the code that updates them rather than
+//! in a central list. It is an instance per service (not a process-wide recorder)
+//! so that several services in one test process keep separate figures.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
+
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::{Family, MetricConstructor};
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Upper bounds (seconds) of latency histogram buckets, before those added to
 /// reach the longest request (see [`Metrics::reaching`]).
@@ -15,33 +25,55 @@ pub const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
-type Labels = Vec<(&'static str, String)>;
-
-#[derive(Default)]
-struct Histogram {
-    buckets: Vec<u64>,
-    sum: f64,
-    count: u64,
-}
-
-#[derive(Default)]
-struct Families {
-    help: BTreeMap<&'static str, (&'static str, &'static str)>,
-    counters: BTreeMap<(&'static str, Labels), f64>,
-    gauges: BTreeMap<(&'static str, Labels), f64>,
-    histograms: BTreeMap<(&'static str, Labels), Histogram>,
-    /// Upper bounds (seconds) of every histogram's buckets, ascending.
-    buckets: Vec<f64>,
-}
-
 /// Longer bounds added, below the longest request, so slow answers (long polls)
 /// land in a bucket of their own instead of all in `+Inf`.
 const LONG_BUCKETS: &[f64] = &[60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0];
 
+/// The content type of [`Metrics::render`]'s output.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+/// A series' labels, in the order the caller gave them.
+type Labels = Vec<(&'static str, String)>;
+type FloatCounter = Counter<f64, AtomicU64>;
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// Makes each new histogram of a family with the registry's bucket bounds.
+#[derive(Debug, Clone)]
+struct Buckets(std::sync::Arc<[f64]>);
+
+impl MetricConstructor<Histogram> for Buckets {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new(self.0.iter().copied())
+    }
+}
+
+#[derive(Default)]
+struct Families {
+    registry: Registry,
+    // Handles to the families registered above (each is a shared reference), by
+    // the name callers use.
+    counters: HashMap<&'static str, Family<Labels, FloatCounter>>,
+    gauges: HashMap<&'static str, Family<Labels, FloatGauge>>,
+    histograms: HashMap<&'static str, Family<Labels, Histogram, Buckets>>,
+}
+
 /// The service's metrics. Cheap to update from any task.
 pub struct Metrics {
-    // A plain mutex: updates are a map lookup and an add, never held across an await.
+    // A plain mutex: updates are a map lookup and an atomic add, never held across
+    // an await. It also makes `set_counter` a single step (see there).
     families: Mutex<Families>,
+    buckets: Buckets,
+}
+
+/// The crate adds `_total` to a counter's name when it writes it out, and a full
+/// stop to every help text: both are taken off here, so callers keep naming
+/// series exactly as they are exposed.
+fn counter_family_name(name: &str) -> &str {
+    name.strip_suffix("_total").unwrap_or(name)
+}
+
+fn help_text(help: &str) -> &str {
+    help.strip_suffix('.').unwrap_or(help)
 }
 
 fn labels(pairs: &[(&'static str, &str)]) -> Labels {
@@ -70,10 +102,8 @@ impl Metrics {
 
     fn with_buckets(buckets: Vec<f64>) -> Self {
         Self {
-            families: Mutex::new(Families {
-                buckets,
-                ..Families::default()
-            }),
+            families: Mutex::new(Families::default()),
+            buckets: Buckets(buckets.into()),
         }
     }
 
@@ -86,6 +116,25 @@ impl Metrics {
         f(&mut guard)
     }
 
+    /// The counter family `name`, registered with `help` on first use.
+    fn counter(
+        f: &mut Families,
+        name: &'static str,
+        help: &'static str,
+    ) -> Family<Labels, FloatCounter> {
+        let Families {
+            registry, counters, ..
+        } = f;
+        counters
+            .entry(name)
+            .or_insert_with(|| {
+                let family = Family::default();
+                registry.register(counter_family_name(name), help_text(help), family.clone());
+                family
+            })
+            .clone()
+    }
+
     /// Adds `by` to a counter.
     pub fn count(
         &self,
@@ -95,12 +144,15 @@ impl Metrics {
         by: f64,
     ) {
         self.with(|f| {
-            f.help.entry(name).or_insert(("counter", help));
-            *f.counters.entry((name, labels(pairs))).or_default() += by;
+            Self::counter(f, name, help)
+                .get_or_create(&labels(pairs))
+                .inc_by(by);
         });
     }
 
     /// Sets a counter to a total kept elsewhere (e.g. a breaker's transitions).
+    /// A total lower than the one shown (the source restarted) is ignored: a
+    /// counter never goes down.
     pub fn set_counter(
         &self,
         name: &'static str,
@@ -108,9 +160,15 @@ impl Metrics {
         pairs: &[(&'static str, &str)],
         total: f64,
     ) {
+        // Read and add under the registry's lock, so two scrapes setting the same
+        // total at once cannot both add the difference.
         self.with(|f| {
-            f.help.entry(name).or_insert(("counter", help));
-            f.counters.insert((name, labels(pairs)), total);
+            let family = Self::counter(f, name, help);
+            let counter = family.get_or_create(&labels(pairs));
+            let shown = counter.get();
+            if total > shown {
+                counter.inc_by(total - shown);
+            }
         });
     }
 
@@ -123,8 +181,18 @@ impl Metrics {
         value: f64,
     ) {
         self.with(|f| {
-            f.help.entry(name).or_insert(("gauge", help));
-            f.gauges.insert((name, labels(pairs)), value);
+            let Families {
+                registry, gauges, ..
+            } = f;
+            gauges
+                .entry(name)
+                .or_insert_with(|| {
+                    let family = Family::default();
+                    registry.register(name, help_text(help), family.clone());
+                    family
+                })
+                .get_or_create(&labels(pairs))
+                .set(value);
         });
     }
 
@@ -137,18 +205,20 @@ impl Metrics {
         seconds: f64,
     ) {
         self.with(|f| {
-            f.help.entry(name).or_insert(("histogram", help));
-            let h = f.histograms.entry((name, labels(pairs))).or_default();
-            if h.buckets.is_empty() {
-                h.buckets = vec![0; f.buckets.len()];
-            }
-            for (i, bound) in f.buckets.iter().enumerate() {
-                if seconds <= *bound {
-                    h.buckets[i] += 1;
-                }
-            }
-            h.sum += seconds;
-            h.count += 1;
+            let Families {
+                registry,
+                histograms,
+                ..
+            } = f;
+            histograms
+                .entry(name)
+                .or_insert_with(|| {
+                    let family = Family::new_with_constructor(self.buckets.clone());
+                    registry.register(name, help_text(help), family.clone());
+                    family
+                })
+                .get_or_create(&labels(pairs))
+                .observe(seconds);
         });
     }
 
@@ -156,72 +226,21 @@ impl Metrics {
     pub fn counter_value(&self, name: &'static str, pairs: &[(&'static str, &str)]) -> f64 {
         self.with(|f| {
             f.counters
-                .get(&(name, labels(pairs)))
-                .copied()
+                .get(name)
+                .and_then(|family| family.get(&labels(pairs)).map(|c| c.get()))
                 .unwrap_or(0.0)
         })
     }
 
-    /// Renders every family in the Prometheus text format.
+    /// Renders every family in the Prometheus text format ([`CONTENT_TYPE`]).
     pub fn render(&self) -> String {
         self.with(|f| {
             let mut out = String::new();
-            for (name, (kind, help)) in &f.help {
-                let _ = writeln!(out, "# HELP {name} {help}");
-                let _ = writeln!(out, "# TYPE {name} {kind}");
-                match *kind {
-                    "counter" => write_samples(&mut out, name, &f.counters),
-                    "gauge" => write_samples(&mut out, name, &f.gauges),
-                    _ => write_histograms(&mut out, name, &f.histograms, &f.buckets),
-                }
-            }
+            // Writing into a `String` cannot fail; were it to, a partial page is
+            // still the most useful answer to a scrape.
+            let _ = prometheus_text::encode(&mut out, &f.registry);
             out
         })
-    }
-}
-
-fn format_labels(labels: &Labels, extra: Option<(&str, String)>) -> String {
-    let mut parts: Vec<String> = labels
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-        .collect();
-    if let Some((k, v)) = extra {
-        parts.push(format!("{k}=\"{v}\""));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("{{{}}}", parts.join(","))
-    }
-}
-
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-fn write_samples(out: &mut String, name: &str, map: &BTreeMap<(&'static str, Labels), f64>) {
-    for ((n, l), v) in map.iter().filter(|((n, _), _)| *n == name) {
-        let _ = writeln!(out, "{n}{} {v}", format_labels(l, None));
-    }
-}
-
-fn write_histograms(
-    out: &mut String,
-    name: &str,
-    map: &BTreeMap<(&'static str, Labels), Histogram>,
-    buckets: &[f64],
-) {
-    for ((n, l), h) in map.iter().filter(|((n, _), _)| *n == name) {
-        for (i, bound) in buckets.iter().enumerate() {
-            let le = format_labels(l, Some(("le", bound.to_string())));
-            let _ = writeln!(out, "{n}_bucket{le} {}", h.buckets[i]);
-        }
-        let inf = format_labels(l, Some(("le", "+Inf".into())));
-        let _ = writeln!(out, "{n}_bucket{inf} {}", h.count);
-        let _ = writeln!(out, "{n}_sum{} {}", format_labels(l, None), h.sum);
-        let _ = writeln!(out, "{n}_count{} {}", format_labels(l, None), h.count);
     }
 }
 
@@ -256,10 +275,33 @@ mod tests {
         m.count("reqs_total", "Requests.", &[("route", "/x")], 1.0);
         m.observe("lat_seconds", "Latency.", &[("route", "/x")], 0.003);
         let text = m.render();
-        assert!(text.contains("reqs_total{route=\"/x\"} 2"), "{text}");
+        assert!(text.contains("reqs_total{route=\"/x\"} 2.0\n"), "{text}");
+        assert!(text.contains("# HELP reqs_total Requests.\n"), "{text}");
+        assert!(text.contains("# TYPE reqs_total counter\n"), "{text}");
         assert!(text.contains("lat_seconds_bucket{route=\"/x\",le=\"0.0025\"} 0"));
         assert!(text.contains("lat_seconds_bucket{route=\"/x\",le=\"0.005\"} 1"));
         assert!(text.contains("lat_seconds_bucket{route=\"/x\",le=\"+Inf\"} 1"));
         assert!(text.contains("# TYPE lat_seconds histogram"));
+        assert_eq!(m.counter_value("reqs_total", &[("route", "/x")]), 2.0);
+        assert_eq!(m.counter_value("reqs_total", &[("route", "/y")]), 0.0);
+    }
+
+    #[test]
+    fn set_counters_follow_a_total_kept_elsewhere_and_never_go_down() {
+        let m = Metrics::new();
+        m.set_counter("moves_total", "Moves.", &[("p", "a")], 3.0);
+        m.set_counter("moves_total", "Moves.", &[("p", "a")], 5.0);
+        m.set_counter("moves_total", "Moves.", &[("p", "a")], 1.0);
+        assert!(m.render().contains("moves_total{p=\"a\"} 5.0\n"));
+    }
+
+    #[test]
+    fn gauges_are_set_and_label_values_escaped() {
+        let m = Metrics::new();
+        m.gauge("depth", "Depth.", &[("q", "a\"b")], 4.0);
+        m.gauge("depth", "Depth.", &[("q", "a\"b")], 2.0);
+        let text = m.render();
+        assert!(text.contains("depth{q=\"a\\\"b\"} 2.0\n"), "{text}");
+        assert!(text.contains("# TYPE depth gauge\n"), "{text}");
     }
 }

@@ -6,7 +6,9 @@
 
 pub mod access_log;
 pub mod metrics;
+pub mod otlp;
 pub mod process;
+pub mod trace_context;
 
 use std::io::IsTerminal;
 

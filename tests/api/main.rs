@@ -77,6 +77,7 @@ mod sse;
 mod startup;
 mod store_contract;
 mod stream_tokens;
+mod tracing;
 mod ui;
 #[path = "../common/wait.rs"]
 mod wait;

@@ -340,6 +340,7 @@ impl FhirClient {
         let response = self
             .auth
             .apply(request)
+            .headers(crate::telemetry::trace_context::outbound_headers())
             .send()
             .await
             .map_err(FhirError::transport)?;

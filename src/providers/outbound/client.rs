@@ -140,6 +140,8 @@ impl GuardedClient {
         started: Instant,
     ) -> Result<OutboundResponse, OutboundError> {
         let classify = |e: reqwest::Error| error::from_reqwest(&e, host);
+        // The trace of the attempt making the call, when spans are exported.
+        let builder = builder.headers(crate::telemetry::trace_context::outbound_headers());
         let mut resp = builder.send().await.map_err(classify)?;
         let status = resp.status().as_u16();
         let headers = response::kept_headers(resp.headers());

@@ -112,6 +112,7 @@ impl TwilioClient {
                 Some(self.settings.auth_token.expose()),
             )
             .header(reqwest::header::ACCEPT, "application/json")
+            .headers(crate::telemetry::trace_context::outbound_headers())
             .send()
             .await
             .map_err(TwilioError::from_reqwest)?;

@@ -16,7 +16,7 @@ use crate::store::{
 
 const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
      options, idempotency_key, correlation_id, error, created_at, started_at, finished_at, \
-     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, pause_requested";
+     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, pause_requested, trace_parent";
 
 /// Inserts the events given as arrays `$e1..$e8` for tenant `$1` when `guard` holds.
 pub(super) fn insert_events_sql(first: usize, guard: &str) -> String {
@@ -184,10 +184,10 @@ impl RunStore for PgStore {
                                   options, idempotency_key, correlation_id, created_at,
                                   started_at, ready_at, lease_owner, lease_epoch,
                                   lease_expires_at, concurrency_key, concurrency_limit,
-                                  request_hash)
+                                  request_hash, trace_parent)
                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                         case when $12::text is null then null else $10 end, $11, $12,
-                        case when $12::text is null then 0 else 1 end, $13, $36, $37, $38)
+                        case when $12::text is null then 0 else 1 end, $13, $36, $37, $38, $50)
                 on conflict (tenant_id, workflow, idempotency_key)
                     where idempotency_key is not null do nothing
                 returning run_id
@@ -251,7 +251,8 @@ impl RunStore for PgStore {
             .bind(key)
             .bind(limit)
             .bind(&run.request_hash);
-        let q = bind_attempts(q, AttemptColumns::new(&run.steps));
+        // `$50`, after the attempts' eleven columns (`$39`..`$49`).
+        let q = bind_attempts(q, AttemptColumns::new(&run.steps)).bind(&run.trace_parent);
         // A child run started by a step is fenced by that step's lease, a run that
         // enters the queue is counted against its bounds, and an attached service
         // call is written with its run: each in one transaction. Any other

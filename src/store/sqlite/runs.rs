@@ -19,7 +19,7 @@ use crate::store::{
 
 const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
      options, idempotency_key, correlation_id, error, created_at, started_at, finished_at, \
-     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, pause_requested";
+     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, pause_requested, trace_parent";
 
 async fn insert_events(
     tx: &mut Transaction<'_, Sqlite>,
@@ -163,10 +163,10 @@ impl RunStore for SqliteStore {
             "insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
                                options, idempotency_key, correlation_id, created_at, started_at,
                                ready_at, lease_owner, lease_epoch, lease_expires_at,
-                               concurrency_key, concurrency_limit, request_hash)
+                               concurrency_key, concurrency_limit, request_hash, trace_parent)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                      case when $12 is null then null else $10 end, $11, $12,
-                     case when $12 is null then 0 else 1 end, $13, $14, $15, $16)",
+                     case when $12 is null then 0 else 1 end, $13, $14, $15, $16, $17)",
         )
         .bind(&run.tenant_id)
         .bind(run.run_id)
@@ -184,6 +184,7 @@ impl RunStore for SqliteStore {
         .bind(run.concurrency.as_ref().map(|(k, _)| k.clone()))
         .bind(run.concurrency.as_ref().map(|(_, l)| *l))
         .bind(&run.request_hash)
+        .bind(&run.trace_parent)
         .execute(&mut *tx)
         .await?;
         for s in &run.steps {
