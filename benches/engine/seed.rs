@@ -107,8 +107,10 @@ pub async fn postgres(url: &str, runs: u64) -> Result<Seeded, BoxError> {
     let mut statements = Vec::new();
     for table in TABLES {
         let columns: Vec<String> = sqlx::query_scalar(
+            // Generated columns compute themselves.
             "select column_name::text from information_schema.columns
              where table_schema = current_schema() and table_name = $1
+               and is_generated = 'NEVER'
              order by ordinal_position",
         )
         .bind(table)
@@ -171,6 +173,7 @@ pub async fn sqlite(url: &str, runs: u64) -> Result<Seeded, BoxError> {
     let mut statements = Vec::new();
     for table in TABLES {
         let columns: Vec<String> =
+            // `table_info` leaves generated columns out.
             sqlx::query_scalar("select name from pragma_table_info($1) order by cid")
                 .bind(table)
                 .fetch_all(&mut conn)
