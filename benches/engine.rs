@@ -9,7 +9,10 @@
 //! `BENCH_DATABASE_URL` (admin URL, default the local server as `postgres`),
 //! `BENCH_CLIENTS` (default `1,4,16,32`), `BENCH_SECS` (per level, default 10),
 //! `BENCH_WARMUP_SECS` (default 3), `BENCH_SHAPE` (`chain` or `discharge`),
-//! `BENCH_POOL` (the service's connections, default as in production, 16).
+//! `BENCH_POOL` (the service's connections, default as in production, 16),
+//! `BENCH_BACKEND` (`postgres`, the default, or `sqlite`: the embedded file, no
+//! pgbench beside it), `BENCH_HISTORY` (finished runs seeded into the database
+//! after the warm-up, default 0, e.g. `1000` or `1000000`).
 
 #[path = "engine/census.rs"]
 mod census;
@@ -21,6 +24,12 @@ mod load;
 mod pg;
 #[path = "engine/report.rs"]
 mod report;
+#[path = "engine/rss.rs"]
+mod rss;
+#[path = "engine/seed.rs"]
+mod seed;
+#[path = "engine/sqlite.rs"]
+mod sqlite;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -51,6 +60,15 @@ struct Config {
     warmup: Duration,
     shape: String,
     pool: u32,
+    backend: Backend,
+    history: u64,
+}
+
+/// Which database the service runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Postgres,
+    Sqlite,
 }
 
 impl Config {
@@ -84,8 +102,22 @@ impl Config {
                 .map_err(|_| "BENCH_POOL must be a number")?,
             None => Settings::defaults().database.max_connections,
         };
+        let backend = match var("BENCH_BACKEND").as_deref().map(str::trim) {
+            None | Some("postgres") => Backend::Postgres,
+            Some("sqlite") => Backend::Sqlite,
+            Some(_) => return Err("BENCH_BACKEND must be postgres or sqlite".into()),
+        };
+        let history = match var("BENCH_HISTORY") {
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| "BENCH_HISTORY must be a number of runs")?,
+            None => 0,
+        };
         Ok(Self {
             clients,
+            backend,
+            history,
             level: secs("BENCH_SECS", 10)?.max(Duration::from_secs(3)),
             warmup: secs("BENCH_WARMUP_SECS", 3)?,
             shape,
@@ -137,7 +169,6 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), BoxError> {
     let config = Config::from_env()?;
-    let pgbench = pg::pgbench_available()?;
     let census = Census::default();
     tracing::subscriber::set_global_default(tracing_subscriber::registry().with(census.clone()))?;
     // The service gets a runtime of its own, sized like production's default (one
@@ -153,6 +184,13 @@ fn run() -> Result<(), BoxError> {
         .thread_name("load")
         .enable_all()
         .build()?;
+    if config.backend == Backend::Sqlite {
+        let report = clients.block_on(sqlite::bench(&config, census, svc.handle().clone()))?;
+        svc.shutdown_timeout(Duration::from_secs(2));
+        report.print(&config.shape, cores);
+        return Ok(());
+    }
+    let pgbench = pg::pgbench_available()?;
     let report = clients.block_on(bench(&config, census, svc.handle().clone()))?;
     svc.shutdown_timeout(Duration::from_secs(2));
     report.print(&config.shape, config.pool, cores, &pgbench);
@@ -184,9 +222,30 @@ async fn measure(
     service_db: &str,
     pgbench_db: &str,
 ) -> Result<Report, BoxError> {
+    let (app, target) = start_service(config, &svc, admin.url_of(service_db)).await?;
+    let service = service_phases(config, &census, admin, &target, service_db).await;
+    svc.spawn(app.shutdown()).await?;
+    let mut report = service?;
+    // The ceiling is measured with the service stopped, so that nothing of it
+    // (background loops included) competes with pgbench for the cores.
+    let ceilings = pgbench_phases(config, admin, pgbench_db).await?;
+    for (level, (result, usage)) in report.levels.iter_mut().zip(ceilings) {
+        level.pgbench = result;
+        level.pgbench_cpu = usage;
+    }
+    Ok(report)
+}
+
+/// Starts the service on the database at `url` with the benchmark's settings and
+/// workflow, and makes the API key the clients use.
+async fn start_service(
+    config: &Config,
+    svc: &Handle,
+    url: String,
+) -> Result<(App, load::Target), BoxError> {
     let mut settings = Settings::defaults();
     settings.server.port = 0;
-    settings.database.url = Secret::new(admin.url_of(service_db));
+    settings.database.url = Secret::new(url);
     settings.database.max_connections = config.pool;
     settings.auth.bootstrap_api_key = false;
     settings.engine.max_concurrent_runs = 256;
@@ -201,17 +260,7 @@ async fn measure(
         token: key.token,
         workflow: WORKFLOW.into(),
     };
-    let service = service_phases(config, &census, admin, &target, service_db).await;
-    svc.spawn(app.shutdown()).await?;
-    let mut report = service?;
-    // The ceiling is measured with the service stopped, so that nothing of it
-    // (background loops included) competes with pgbench for the cores.
-    let ceilings = pgbench_phases(config, admin, pgbench_db).await?;
-    for (level, (result, usage)) in report.levels.iter_mut().zip(ceilings) {
-        level.pgbench = result;
-        level.pgbench_cpu = usage;
-    }
-    Ok(report)
+    Ok((app, target))
 }
 
 /// How long to let pg_stat_database catch up after some work: a busy backend
@@ -240,6 +289,14 @@ async fn service_phases(
         )
         .into());
     }
+    let history = if config.history > 0 {
+        let seeded = seed::postgres(&admin.url_of(service_db), config.history).await?;
+        // The seeding's vacuum and analyze leave their counters to publish.
+        tokio::time::sleep(SETTLE).await;
+        Some(seeded)
+    } else {
+        None
+    };
 
     // What the service does while nothing is submitted. The warm-up's backends go
     // idle holding up to a second of counts, published within 10 s: wait them out,
@@ -283,9 +340,13 @@ async fn service_phases(
     let mut levels = Vec::new();
     for &n in &config.clients {
         tokio::time::sleep(SETTLE).await;
+        // Read first, so that its own connection's commit falls outside the level.
+        let events_before = pg::table_stats(&admin.url_of(service_db)).await?;
+        tokio::time::sleep(SETTLE).await;
         let before = admin.stats(service_db).await?;
         let wal_before = admin.wal().await?;
         let mut pids = admin.backends(service_db).await?;
+        let rss_reset = rss::reset_peak();
         let cpu_before = cpu::snapshot();
         eprintln!(
             "service, {n} clients, {} s: started",
@@ -297,12 +358,21 @@ async fn service_phases(
         let outcome = load::drive(target, n, config.level).await?;
         let transactions: u64 = census.stop().values().map(|(n, _)| n).sum();
         let cpu_after = cpu::snapshot();
+        let peak_rss_mib = if rss_reset { rss::peak_mib() } else { f64::NAN };
         pids.extend(admin.backends(service_db).await?);
         let service_cpu = cpu::usage(&cpu_before, &cpu_after, &pids, tck);
         tokio::time::sleep(SETTLE).await;
         let after = admin.stats(service_db).await?;
         let wal_after = admin.wal().await?;
+        let events_after = pg::table_stats(&admin.url_of(service_db)).await?;
+        let event_writes = pg::table_delta(&events_before, &events_after)
+            .iter()
+            .filter(|t| t.table == "events")
+            .map(|t| t.inserted + t.updated)
+            .sum();
         levels.push(Level {
+            event_writes,
+            peak_rss_mib,
             clients: n,
             transactions,
             commits: after.commits - before.commits,
@@ -323,6 +393,7 @@ async fn service_phases(
         ],
         tables,
         idle,
+        history,
     })
 }
 

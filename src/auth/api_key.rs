@@ -9,6 +9,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::key_cache::KeyCache;
 use super::{AuthError, CredentialKind, Principal};
 use crate::store::{NewApiKey, Store, StoreResult, TenantId};
 
@@ -52,13 +53,32 @@ pub async fn create(store: &dyn Store, tenant: &TenantId, label: &str) -> StoreR
     })
 }
 
-/// Checks a `cfk_` token against the store.
-pub async fn verify(store: &dyn Store, token: &str) -> Result<Principal, AuthError> {
+/// Checks a `cfk_` token against the store, or against `cache` when it holds the
+/// key (the secret is compared either way).
+pub async fn verify(
+    store: &dyn Store,
+    cache: Option<&KeyCache>,
+    token: &str,
+) -> Result<Principal, AuthError> {
     let invalid = || AuthError::Invalid("invalid API key".into());
     let rest = token.strip_prefix(PREFIX).ok_or_else(invalid)?;
     let (id, secret) = rest.split_once('_').ok_or_else(invalid)?;
     let key_id = Uuid::try_parse(id).map_err(|_| invalid())?;
-    let row = store.find_api_key(key_id).await?.ok_or_else(invalid)?;
+    let row = match cache.and_then(|c| c.get(key_id)) {
+        Some(row) => row,
+        None => {
+            let ticket = cache.map(KeyCache::ticket);
+            let row = store.find_api_key(key_id).await?.ok_or_else(invalid)?;
+            // Only a key whose secret matches is cached, so guessing ids cannot
+            // fill the cache.
+            if let (Some(cache), Some(ticket)) = (cache, ticket)
+                && constant_time_eq(hash(secret).as_bytes(), row.key_hash.as_bytes())
+            {
+                cache.insert(ticket, row.clone());
+            }
+            row
+        }
+    };
     let presented = hash(secret);
     if !constant_time_eq(presented.as_bytes(), row.key_hash.as_bytes()) {
         return Err(invalid());

@@ -8,14 +8,18 @@
 pub mod api_key;
 mod jwks;
 pub mod jwt;
+pub mod key_cache;
 pub mod stream_token;
 
 use std::sync::Arc;
 
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::AuthSettings;
-use crate::store::{Store, StoreError, TenantId};
+use crate::store::{Backend, Store, StoreError, TenantId};
+
+use key_cache::KeyCache;
 
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -60,18 +64,34 @@ pub enum AuthError {
 pub struct Authenticator {
     store: Arc<dyn Store>,
     jwt: jwt::JwtVerifier,
+    /// API keys read recently; none on SQLite or with a zero time to live.
+    keys: Option<Arc<KeyCache>>,
+    /// Stops the task applying revocation notices to `keys`.
+    stop: CancellationToken,
 }
 
 impl Authenticator {
     /// An authenticator over the store's API keys and the configured JWT keys.
+    /// On PostgreSQL, with `auth.api_key_cache_ttl` above zero, it caches valid keys
+    /// and follows revocation notices (see [`key_cache`]); call it inside a Tokio
+    /// runtime.
     pub fn new(
         store: Arc<dyn Store>,
         settings: &AuthSettings,
         http: reqwest::Client,
     ) -> Result<Self, String> {
+        let stop = CancellationToken::new();
+        let keys = (store.backend() == Backend::Postgres && !settings.api_key_cache_ttl.is_zero())
+            .then(|| {
+                let cache = Arc::new(KeyCache::new(settings.api_key_cache_ttl));
+                cache.follow(store.as_ref(), stop.clone());
+                cache
+            });
         Ok(Self {
             store,
             jwt: jwt::JwtVerifier::new(settings, http)?,
+            keys,
+            stop,
         })
     }
 
@@ -85,9 +105,15 @@ impl Authenticator {
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Missing)?;
         if token.starts_with(api_key::PREFIX) {
-            api_key::verify(self.store.as_ref(), token).await
+            api_key::verify(self.store.as_ref(), self.keys.as_deref(), token).await
         } else {
             self.jwt.verify(token).await
         }
+    }
+}
+
+impl Drop for Authenticator {
+    fn drop(&mut self) {
+        self.stop.cancel();
     }
 }

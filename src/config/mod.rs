@@ -258,6 +258,11 @@ pub struct AuthSettings {
     /// `auth.leeway`: clock skew on `exp`/`nbf`, default 30s.
     #[serde(with = "duration")]
     pub leeway: Duration,
+    /// `auth.api_key_cache_ttl`, default 30s: how long a replica trusts an API key
+    /// it read without reading it again (PostgreSQL only; revocations are pushed to
+    /// every replica at once, this bounds a lost notice). `0s` reads every time.
+    #[serde(with = "duration")]
+    pub api_key_cache_ttl: Duration,
 }
 
 /// `[engine]`

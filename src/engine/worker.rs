@@ -272,7 +272,9 @@ async fn notice_loop(inner: Arc<Inner>) {
             Ok(Notice::CancelRequested { run, .. }) => {
                 inner.cancel_local(crate::store::RunId(run));
             }
-            Ok(Notice::EventsAppended | Notice::EventsPositioned) => {}
+            Ok(
+                Notice::EventsAppended | Notice::EventsPositioned | Notice::ApiKeyRevoked { .. },
+            ) => {}
             Ok(Notice::Resync) | Err(RecvError::Lagged(_)) => {
                 inner.waiters.wake_all();
                 inner.poke.notify_one();

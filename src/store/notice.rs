@@ -38,6 +38,12 @@ pub enum Notice {
     EventsAppended,
     /// Events received positions: event streams everywhere should read the table.
     EventsPositioned,
+    /// An API key was revoked or deleted: replicas drop it from their key caches.
+    /// Sent by a database trigger (PostgreSQL), whatever revoked the key.
+    ApiKeyRevoked {
+        /// The key's id.
+        key: Uuid,
+    },
     /// The notification connection was re-established; notices may have been lost,
     /// so everyone should re-read.
     Resync,
