@@ -8,6 +8,7 @@ mod audit;
 mod browser;
 mod bulk;
 mod care;
+mod casing;
 mod cli;
 mod connections;
 mod cron;

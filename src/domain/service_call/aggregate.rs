@@ -519,7 +519,7 @@ impl ServiceCalls {
         }
         let event = NewEvent {
             event_id: Uuid::now_v7(),
-            event_type: format!("ServiceCall{to}"),
+            event_type: to.event_name().into(),
             correlation_id: Some(call.correlation()),
             run_id: run.or(call.run_id),
             workflow: Some(WORKFLOW.into()),
