@@ -33,11 +33,13 @@ pub struct Principal {
     pub credential: CredentialKind,
 }
 
-/// The kind of credential a request carried.
+/// The kind of credential a request carried (`api_key`, `jwt`). Stream tokens
+/// signed by earlier versions carry `apiKey`, which is still read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub enum CredentialKind {
     /// A careflow API key.
+    #[serde(alias = "apiKey")]
     ApiKey,
     /// A JWT.
     Jwt,

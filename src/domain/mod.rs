@@ -2,6 +2,7 @@
 //! coverage, encounters, notifications. Nothing here knows about HTTP or the engine.
 
 pub mod care;
+pub mod casing;
 pub mod discharge;
 pub mod encounter;
 pub mod schedule;

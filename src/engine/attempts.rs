@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::domain::casing;
 use crate::store::{AttemptMark, AttemptOutcome, StepAttemptRow, StepWrite};
 
 /// Notes that the step's current attempt (`attempts`, already counted) started.
@@ -55,7 +56,7 @@ pub struct AttemptView {
     pub ended_at: Option<DateTime<Utc>>,
     /// From start to end, in milliseconds (parked time included).
     pub duration_ms: Option<i64>,
-    /// `completed`, `failed`, `timedOut`, `lost` (its replica stopped before it
+    /// `completed`, `failed`, `timed_out`, `lost` (its replica stopped before it
     /// reported) or `cancelled`; `null` while it lasts.
     pub outcome: Option<String>,
     /// The error the attempt reported, as the step stores it.
@@ -76,7 +77,8 @@ pub(super) fn by_step(rows: Vec<StepAttemptRow>) -> HashMap<String, Vec<AttemptV
             duration_ms: r
                 .ended_at
                 .map(|e| (e - r.started_at).num_milliseconds().max(0)),
-            outcome: r.outcome,
+            // Stored as written (`timedOut`), shown in the API's spelling.
+            outcome: r.outcome.as_deref().map(casing::api_value),
             error: r.error.map(|e| e.0),
             replica: r.replica,
         });

@@ -18,7 +18,7 @@ use crate::store::{EventRow, StepStatus};
 
 /// What a step was doing during a span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub enum SpanKind {
     /// An attempt executing.
     Attempt,

@@ -18,6 +18,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use super::middleware::REQUEST_ID;
 use crate::auth::{CredentialKind, Principal};
+use crate::domain::casing::api_value;
 use crate::domain::validation::Problems;
 use crate::store::{AccessRow, NewAccess};
 
@@ -165,7 +166,8 @@ impl From<AccessRow> for AccessView {
             at: r.at,
             tenant_id: r.tenant_id.to_string(),
             credential: r.credential,
-            credential_kind: r.credential_kind,
+            // Stored as earlier versions wrote it (`apiKey`).
+            credential_kind: api_value(&r.credential_kind),
             method: r.method,
             route: r.route,
             resource: r.resource,

@@ -12,6 +12,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path};
 use crate::auth::Principal;
+use crate::domain::casing::{api_option, api_value};
 use crate::engine::EngineError;
 use crate::engine::cron::{CronSpec, CronTarget, correlation_of, target_of};
 use crate::store::{CronScheduleRow, StoreError};
@@ -30,12 +31,12 @@ fn view(row: &CronScheduleRow) -> Value {
         "expression": row.expression,
         "timeZone": row.time_zone,
         "overlap": row.overlap,
-        "catchUp": row.catch_up,
+        "catchUp": api_value(&row.catch_up),
         "paused": row.paused,
         "nextTickAt": row.next_tick_at,
         "lastTickAt": row.last_tick_at,
         "lastRunId": row.last_run_id,
-        "lastOutcome": row.last_outcome,
+        "lastOutcome": api_option(row.last_outcome.as_deref()),
         "correlationId": correlation_of(row.schedule_id),
         "createdAt": row.created_at,
         "updatedAt": row.updated_at,

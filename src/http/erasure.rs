@@ -19,6 +19,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query};
 use crate::auth::{CredentialKind, Principal};
+use crate::domain::casing::api_value;
 use crate::domain::validation::Problems;
 use crate::store::{
     EraseRun, NewPurge, PurgeOutcome, PurgeRow, PurgeSelector, Refusal, RefusedRun, RunId, TenantId,
@@ -215,8 +216,10 @@ fn view(row: &PurgeRow) -> Value {
         "purgeId": row.purge_id,
         "createdAt": row.created_at,
         "credential": row.credential,
-        "credentialKind": row.credential_kind,
-        "selector": {"kind": row.selector_kind, "hash": row.selector_hash},
+        // Both are stored as earlier versions wrote them (`apiKey`, `correlationId`):
+        // the hash covers the selector's stored kind, so that one cannot change.
+        "credentialKind": api_value(&row.credential_kind),
+        "selector": {"kind": api_value(&row.selector_kind), "hash": row.selector_hash},
         "erased": erased,
     })
 }

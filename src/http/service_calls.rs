@@ -130,7 +130,7 @@ pub async fn list_service_calls(
         Err(_) => {
             problems.push(
                 "/query/status",
-                "must be one of Submitted, Scheduled, Running, Succeeded, Failed, Cancelled",
+                "must be one of submitted, scheduled, running, succeeded, failed, cancelled",
             );
             None
         }
@@ -203,7 +203,7 @@ pub async fn cancel_service_call(
         Transition::Unchanged(Some(c)) if c.status == ServiceCallStatus::Cancelled => c,
         Transition::Unchanged(Some(c)) => {
             return Err(ApiError::Conflict(format!(
-                "the service call is {}; only Submitted or Scheduled calls can be cancelled",
+                "the service call is {}; only submitted or scheduled calls can be cancelled",
                 c.status
             )));
         }

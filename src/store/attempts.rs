@@ -16,7 +16,7 @@ use super::{RunId, StoreResult, TenantId};
 
 /// How an attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub enum AttemptOutcome {
     /// The step completed.
     Completed,

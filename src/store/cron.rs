@@ -31,7 +31,7 @@ pub struct CronScheduleRow {
     pub time_zone: String,
     /// `skip`, `queue` or `allow`.
     pub overlap: String,
-    /// `skip` or `runOnce`.
+    /// `skip` or `runOnce` (stored spelling; the API shows `run_once`).
     pub catch_up: String,
     /// Paused schedules fire nothing.
     pub paused: bool,

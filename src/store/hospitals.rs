@@ -11,24 +11,31 @@ use uuid::Uuid;
 
 use super::{RunId, StoreResult, TenantId};
 
-/// Where a hospital's schedule imports stand. Stored and shown in capitals.
+/// Where a hospital's schedule imports stand. Stored in capitals (`IN_PROGRESS`,
+/// what replicas of earlier versions read and write), serialized as the API shows
+/// it (`in_progress`); the capitals are still read wherever JSON holds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "snake_case")]
 pub enum ImportState {
     /// No import was ever started.
+    #[serde(alias = "IDLE")]
     Idle,
     /// An import runs; another one is refused.
+    #[serde(alias = "IN_PROGRESS")]
     InProgress,
     /// The last import created a version (its later phases may have warnings).
+    #[serde(alias = "COMPLETED")]
     Completed,
     /// The last import created no version.
+    #[serde(alias = "FAILED")]
     Failed,
     /// The last import's run was cancelled (its version may exist).
+    #[serde(alias = "CANCELLED")]
     Cancelled,
 }
 
 impl ImportState {
-    /// The stored and serialized name.
+    /// The stored name (the API's is lower-case: see the serde attributes).
     pub fn as_str(self) -> &'static str {
         match self {
             ImportState::Idle => "IDLE",
@@ -245,15 +252,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn import_states_round_trip_through_their_stored_names() {
+    fn import_states_round_trip_through_their_stored_names_and_serialize_in_snake_case() {
         for s in ["IDLE", "IN_PROGRESS", "COMPLETED", "FAILED", "CANCELLED"] {
             assert_eq!(s.parse::<ImportState>().unwrap().as_str(), s);
         }
         assert!("in_progress".parse::<ImportState>().is_err());
         assert_eq!(
             serde_json::to_value(ImportState::InProgress).unwrap(),
-            "IN_PROGRESS"
+            "in_progress"
         );
+        let old: ImportState = serde_json::from_value("IN_PROGRESS".into()).unwrap();
+        assert_eq!(old, ImportState::InProgress, "the capitals are still read");
     }
 
     #[test]

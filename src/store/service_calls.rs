@@ -23,21 +23,29 @@ pub(crate) const SERVICE_CALL_COLUMNS: &str = "tenant_id, service_call_id, name,
      attempts, created_at, scheduled_at, started_at, finished_at, response, error, \
      next_attempt_at";
 
-/// Where a service call is in its life. Serialized as the API shows it
-/// (`Scheduled`); stored lower-case (`scheduled`).
+/// Where a service call is in its life: lower-case (`scheduled`), stored and shown
+/// alike. The capitalised names earlier versions showed are still read, since event
+/// payloads written by them may be deserialized again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ServiceCallStatus {
     /// Recorded; its run is not yet known.
+    #[serde(alias = "Submitted")]
     Submitted,
     /// A run waits for the due time, or for the next attempt after a failure.
+    #[serde(alias = "Scheduled")]
     Scheduled,
     /// The request is being made (possibly again, after a retryable failure).
+    #[serde(alias = "Running")]
     Running,
     /// A 2xx answer was received. Final.
+    #[serde(alias = "Succeeded")]
     Succeeded,
     /// The last attempt failed, or a failure was not retryable. Final.
+    #[serde(alias = "Failed")]
     Failed,
     /// Cancelled, through the call or its run. Final.
+    #[serde(alias = "Cancelled")]
     Cancelled,
 }
 
@@ -64,15 +72,21 @@ impl ServiceCallStatus {
         }
     }
 
-    /// The name the API shows (`Scheduled`).
+    /// The name the API shows: the stored one (`scheduled`).
     pub fn api_name(self) -> &'static str {
+        self.as_str()
+    }
+
+    /// The event published on entering it (`ServiceCallScheduled`): part of the
+    /// published event vocabulary, so it keeps its spelling.
+    pub fn event_name(self) -> &'static str {
         match self {
-            Self::Submitted => "Submitted",
-            Self::Scheduled => "Scheduled",
-            Self::Running => "Running",
-            Self::Succeeded => "Succeeded",
-            Self::Failed => "Failed",
-            Self::Cancelled => "Cancelled",
+            Self::Submitted => "ServiceCallSubmitted",
+            Self::Scheduled => "ServiceCallScheduled",
+            Self::Running => "ServiceCallRunning",
+            Self::Succeeded => "ServiceCallSucceeded",
+            Self::Failed => "ServiceCallFailed",
+            Self::Cancelled => "ServiceCallCancelled",
         }
     }
 
@@ -305,7 +319,12 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_value(ServiceCallStatus::Scheduled).unwrap(),
-            "Scheduled"
+            "scheduled"
+        );
+        assert_eq!(
+            serde_json::from_value::<ServiceCallStatus>("Scheduled".into()).unwrap(),
+            ServiceCallStatus::Scheduled,
+            "the spelling earlier versions wrote is still read"
         );
     }
 }

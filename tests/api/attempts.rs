@@ -103,7 +103,7 @@ async fn an_attempt_over_its_deadline_is_recorded_as_timed_out(backend: Backend)
         .iter()
         .map(|a| a["outcome"].as_str().unwrap())
         .collect();
-    assert_eq!(outcomes, ["timedOut", "timedOut"]);
+    assert_eq!(outcomes, ["timed_out", "timed_out"]);
     assert!(
         history[0]["error"]["message"]
             .as_str()

@@ -74,7 +74,7 @@ async fn reading_patient_records_leaves_a_record_of_who_read_which_ids_and_nothi
     assert_eq!(first["method"], "GET");
     assert_eq!(first["status"], 200);
     assert_eq!(first["tenantId"], "tenant-a");
-    assert_eq!(first["credentialKind"], "apiKey");
+    assert_eq!(first["credentialKind"], "api_key");
     assert!(first["credential"].as_str().unwrap().starts_with("apikey:"));
     assert_eq!(first["requestId"], request_id.as_str());
     assert_eq!(first["resource"], run_id.as_str());

@@ -206,7 +206,7 @@ async fn overlap_skip_starts_nothing_while_the_last_run_is_unfinished(backend: B
     let second = time(&after["nextTickAt"]);
     advance_past(&app, second);
     let skipped = ticked(&app, id, second).await;
-    assert_eq!(skipped["lastOutcome"], "skippedOverlap", "{skipped}");
+    assert_eq!(skipped["lastOutcome"], "skipped_overlap", "{skipped}");
     assert_eq!(skipped["lastRunId"], run.as_str());
     assert_eq!(runs_of(&app, &s).await.len(), 1);
     let r = app
@@ -220,13 +220,13 @@ async fn missed_ticks_are_dropped_or_run_once_after_downtime(backend: Backend) {
     // Downtime: the clock jumps over three ticks before any ticker looks.
     let skip = create(&app, hourly("drop-missed", json!({}))).await;
     let mut once_body = hourly("run-once", json!({}));
-    once_body["catchUp"] = json!("runOnce");
+    once_body["catchUp"] = json!("run_once");
     let once = create(&app, once_body).await;
     let due = time(&skip["nextTickAt"]);
     advance_past(&app, due + chrono::Duration::hours(3));
     let expected_last = due + chrono::Duration::hours(3);
     let s = ticked(&app, skip["id"].as_str().unwrap(), expected_last).await;
-    assert_eq!(s["lastOutcome"], "skippedMissed", "{s}");
+    assert_eq!(s["lastOutcome"], "skipped_missed", "{s}");
     assert!(time(&s["nextTickAt"]) > app.clock.now());
     assert!(s["lastRunId"].is_null());
     assert!(runs_of(&app, &skip).await.is_empty());

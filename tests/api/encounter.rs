@@ -504,7 +504,7 @@ async fn fhir_down_opens_the_breaker_and_runs_wait_then_finish_when_it_recovers(
     // It opened; with `open_for` at 400 ms a loaded machine may already see it
     // half-open for its trial call.
     assert!(
-        ["open", "halfOpen"].contains(&fhir["state"].as_str().unwrap_or_default()),
+        ["open", "half_open"].contains(&fhir["state"].as_str().unwrap_or_default()),
         "{fhir}"
     );
     assert!(fhir["openedAt"].is_string(), "{fhir}");

@@ -94,7 +94,7 @@ async fn a_replica_that_lost_its_lease_mid_request_writes_nothing(backend: Backe
     until_idle(&app).await;
 
     let held = json(app.get(&format!("/v1/service-calls/{id}")).await).await;
-    assert_eq!(held["status"], "Running", "{backend:?}: {held}");
+    assert_eq!(held["status"], "running", "{backend:?}: {held}");
     assert_eq!(held["attempts"], 1, "{backend:?}: {held}");
     assert!(held["response"].is_null(), "{backend:?}: {held}");
     assert_eq!(
@@ -116,7 +116,7 @@ async fn a_replica_that_lost_its_lease_mid_request_writes_nothing(backend: Backe
     app.app().engine.poke();
     let (done, run_view) = settle(&app, &call).await;
     assert_eq!(run_view["status"], "failed", "{backend:?}: {run_view}");
-    assert_eq!(done["status"], "Failed", "{backend:?}: {done}");
+    assert_eq!(done["status"], "failed", "{backend:?}: {done}");
     assert_eq!(done["error"]["kind"], "lost", "{backend:?}: {done}");
     assert_eq!(
         done["error"]["message"],

@@ -104,7 +104,7 @@ async fn an_api_key_authenticates_and_a_revoked_one_does_not(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let me = json(app.get("/v1/me").await).await;
     assert_eq!(me["tenant"], "tenant-a");
-    assert_eq!(me["credential"], "apiKey");
+    assert_eq!(me["credential"], "api_key");
     let id = me["subject"]
         .as_str()
         .unwrap()

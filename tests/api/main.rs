@@ -9,6 +9,7 @@ mod audit;
 mod browser;
 mod bulk;
 mod care;
+mod casing;
 mod cli;
 mod connections;
 #[path = "../common/contract.rs"]

@@ -66,7 +66,7 @@ async fn a_database_outage_shorter_than_the_lease_sends_a_service_call_once() {
 
     let (done, run) = settle(&app, &call).await;
     assert_eq!(run["status"], "completed", "{run}");
-    assert_eq!(done["status"], "Succeeded", "{done}");
+    assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["attempts"], 1, "{done}");
     assert_eq!(partner.received().len(), 1, "the call was sent again");
 }

@@ -108,8 +108,8 @@ async fn outbound_failures_are_counted_per_host_and_an_open_breaker_sends_nothin
     // Two attempts reached the partner and opened its breaker; the third was
     // refused without being sent.
     assert_eq!(partner.received().len(), 2);
-    assert_eq!(done["status"], "Failed", "{done}");
-    assert_eq!(done["error"]["kind"], "circuit-open", "{done}");
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["error"]["kind"], "circuit_open", "{done}");
 
     let list = breakers(&app, &app.token).await;
     let outbound: Vec<&Value> = list

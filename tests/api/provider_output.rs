@@ -18,7 +18,7 @@ async fn a_partner_answer_with_nul_bytes_is_stored_and_the_call_succeeds_once(ba
     let call = submit(&app, &call_to(&partner.url("/nul"))).await;
     let (done, run) = settle(&app, &call).await;
     assert_eq!(run["status"], "completed", "{backend:?}: {run}");
-    assert_eq!(done["status"], "Succeeded", "{backend:?}: {done}");
+    assert_eq!(done["status"], "succeeded", "{backend:?}: {done}");
     assert_eq!(
         done["response"]["bodyExcerpt"], "ok\u{FFFD}then \\u0000 and \u{FFFD} end",
         "{backend:?}"
@@ -33,8 +33,8 @@ async fn a_failing_answer_with_nul_bytes_fails_the_call_after_its_attempts(backe
     let call = submit(&app, &call_to(&partner.url("/nul-500"))).await;
     let (done, run) = settle(&app, &call).await;
     assert_eq!(run["status"], "failed", "{backend:?}: {run}");
-    assert_eq!(done["status"], "Failed", "{backend:?}: {done}");
-    assert_eq!(done["error"]["kind"], "http-status", "{backend:?}: {done}");
+    assert_eq!(done["status"], "failed", "{backend:?}: {done}");
+    assert_eq!(done["error"]["kind"], "http_status", "{backend:?}: {done}");
     let excerpt: &Value = &done["response"]["bodyExcerpt"];
     assert_eq!(
         excerpt, "ok\u{FFFD}then \\u0000 and \u{FFFD} end",

@@ -57,7 +57,7 @@ async fn a_nul_character_anywhere_is_refused_with_its_pointer_on_every_route(bac
         (
             "POST",
             "/v1/tasks",
-            Some(json!({"patientId": "p-1", "title": "Call\u{0}back", "severity": "HIGH"})),
+            Some(json!({"patientId": "p-1", "title": "Call\u{0}back", "severity": "high"})),
             "/title",
         ),
         (

@@ -266,7 +266,7 @@ async fn a_purge_by_correlation_id_erases_those_runs_and_keeps_the_rest(backend:
     let (status, purge) = post_json(&app, "/v1/purges", json!({"correlationId": "case-1"})).await;
     assert_eq!(status, 201, "{purge}");
     assert_eq!(purge["erased"]["runs"], 2, "{purge}");
-    assert_eq!(purge["selector"]["kind"], "correlationId");
+    assert_eq!(purge["selector"]["kind"], "correlation_id");
     assert!(!purge.to_string().contains("case-1"));
     for run in [&first, &second] {
         assert_eq!(app.get(&format!("/v1/runs/{run}")).await.status(), 404);
@@ -321,7 +321,7 @@ async fn a_purge_by_patient_erases_their_runs_and_care_records_once_nothing_runs
         .post(app.url("/v1/tasks"))
         .bearer_auth(&other)
         .json(
-            &json!({"patientId": "p-1", "title": "Call back", "severity": "HIGH",
+            &json!({"patientId": "p-1", "title": "Call back", "severity": "high",
                       "slaMinutes": 60}),
         )
         .send()
@@ -364,7 +364,7 @@ async fn a_purge_by_patient_erases_their_runs_and_care_records_once_nothing_runs
     );
     let listed = purges(app).await;
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0]["selector"]["kind"], "patientReference");
+    assert_eq!(listed[0]["selector"]["kind"], "patient_reference");
     assert_eq!(listed[0]["selector"]["hash"], purge["selector"]["hash"]);
 }
 

@@ -142,13 +142,13 @@ async fn a_call_due_now_runs_once_and_succeeds(backend: Backend) {
     let (app, partner) = spawn(backend).await;
     let call = submit(&app, &call_to(&partner.url("/hooks/a?x=1"))).await;
     assert!(
-        ["Scheduled", "Running", "Succeeded"].contains(&call["status"].as_str().unwrap()),
+        ["scheduled", "running", "succeeded"].contains(&call["status"].as_str().unwrap()),
         "{call}"
     );
     assert_eq!(call["request"]["headers"]["Authorization"], "[redacted]");
     let (done, run) = settle(&app, &call).await;
     assert_eq!(run["status"], "completed", "{run}");
-    assert_eq!(done["status"], "Succeeded", "{done}");
+    assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["attempts"], 1);
     assert_eq!(done["response"]["statusCode"], 200);
     assert_eq!(done["response"]["bodyExcerpt"], r#"{"ok":true}"#);
@@ -194,7 +194,7 @@ async fn a_call_due_later_waits_and_runs_on_time(backend: Backend) {
         &due_in(call_to(&partner.url("/later")), Duration::from_secs(3600)),
     )
     .await;
-    assert_eq!(call["status"], "Scheduled");
+    assert_eq!(call["status"], "scheduled");
     let run = run_of(&call);
     let parked = until(&app, &run, |v| v["status"] == "sleeping").await;
     assert_eq!(step(&parked, "wait")["status"], "sleeping");
@@ -210,7 +210,7 @@ async fn a_call_due_later_waits_and_runs_on_time(backend: Backend) {
 
     app.advance(Duration::from_secs(3601));
     let (done, _) = settle(&app, &call).await;
-    assert_eq!(done["status"], "Succeeded", "{done}");
+    assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(partner.received().len(), 1);
     let due = chrono::DateTime::parse_from_rfc3339(call["dueAt"].as_str().unwrap()).unwrap();
     let started =
@@ -223,7 +223,7 @@ async fn a_server_error_then_success_succeeds_after_a_retry(backend: Backend) {
     partner.script([Reply::Status(500)]);
     let call = submit(&app, &call_to(&partner.url("/flaky"))).await;
     let (done, run) = settle(&app, &call).await;
-    assert_eq!(done["status"], "Succeeded", "{done}");
+    assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["attempts"], 2);
     assert!(done["error"].is_null());
     assert_eq!(step(&run, "execute")["attempts"], 2);
@@ -236,8 +236,8 @@ async fn a_persistent_server_error_fails_with_its_metadata_after_every_attempt(b
     let call = submit(&app, &call_to(&partner.url("/down"))).await;
     let (done, run) = settle(&app, &call).await;
     assert_eq!(run["status"], "failed");
-    assert_eq!(done["status"], "Failed", "{done}");
-    assert_eq!(done["error"]["kind"], "http-status");
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["error"]["kind"], "http_status");
     assert_eq!(done["error"]["statusCode"], 500);
     assert_eq!(done["error"]["attempt"], 3);
     assert_eq!(done["response"]["statusCode"], 500);
@@ -271,8 +271,8 @@ async fn a_client_error_fails_at_once(backend: Backend) {
     partner.always(Reply::Status(404));
     let call = submit(&app, &call_to(&partner.url("/gone"))).await;
     let (done, _) = settle(&app, &call).await;
-    assert_eq!(done["status"], "Failed");
-    assert_eq!(done["error"]["kind"], "http-status");
+    assert_eq!(done["status"], "failed");
+    assert_eq!(done["error"]["kind"], "http_status");
     assert_eq!(done["error"]["statusCode"], 404);
     assert_eq!(done["error"]["attempt"], 1);
     assert_eq!(partner.received().len(), 1, "a 404 is not retried");
@@ -298,12 +298,12 @@ async fn too_many_requests_is_retried_after_the_retry_after_it_names(backend: Ba
         .await,
     )
     .await;
-    assert_eq!(meanwhile["status"], "Scheduled");
+    assert_eq!(meanwhile["status"], "scheduled");
     assert!(meanwhile["nextAttemptAt"].is_string(), "{meanwhile}");
     assert_eq!(partner.received().len(), 1);
     app.advance(Duration::from_secs(3601));
     let (done, _) = settle(&app, &call).await;
-    assert_eq!(done["status"], "Succeeded", "{done}");
+    assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(partner.received().len(), 2);
 }
 
@@ -316,7 +316,7 @@ async fn a_request_over_its_timeout_fails_as_a_timeout(backend: Backend) {
     partner.always(Reply::Hang);
     let call = submit(&app, &call_to(&partner.url("/slow"))).await;
     let (done, _) = settle(&app, &call).await;
-    assert_eq!(done["status"], "Failed", "{done}");
+    assert_eq!(done["status"], "failed", "{done}");
     assert_eq!(done["error"]["kind"], "timeout");
     assert_eq!(done["error"]["attempt"], 2);
     assert!(done["response"].is_null());
@@ -337,7 +337,7 @@ async fn a_call_cancelled_before_it_is_due_is_never_sent(backend: Backend) {
         .await;
     assert_eq!(r.status(), 200);
     let cancelled = json(r).await;
-    assert_eq!(cancelled["status"], "Cancelled");
+    assert_eq!(cancelled["status"], "cancelled");
     assert!(cancelled["finishedAt"].is_string());
     let run = json(app.get(&format!("/v1/runs/{}", run_of(&call))).await).await;
     assert_eq!(run["status"], "cancelled");
@@ -352,7 +352,7 @@ async fn a_call_cancelled_before_it_is_due_is_never_sent(backend: Backend) {
     );
     assert_eq!(
         json(app.get(&format!("/v1/service-calls/{id}")).await).await["status"],
-        "Cancelled"
+        "cancelled"
     );
     assert!(partner.received().is_empty());
 
@@ -366,7 +366,7 @@ async fn a_call_cancelled_before_it_is_due_is_never_sent(backend: Backend) {
     assert_eq!(r.status(), 409);
     assert_eq!(
         json(app.get(&format!("/v1/service-calls/{id}")).await).await["status"],
-        "Succeeded"
+        "succeeded"
     );
 }
 
@@ -384,7 +384,7 @@ async fn an_idempotency_key_returns_the_same_call_and_sends_once(backend: Backen
     assert_eq!(again["runId"], first["runId"]);
     settle(&app, &first).await;
     let third = json(post_call(&app, &body, Some("order-42")).await).await;
-    assert_eq!(third["status"], "Succeeded");
+    assert_eq!(third["status"], "succeeded");
     assert_eq!(partner.received().len(), 1);
 
     let mut other = body.clone();
@@ -447,7 +447,7 @@ async fn a_local_only_name_is_refused_at_submission_unless_allowlisted(backend: 
     .await;
     let call = submit(&app, &call_to(&partner.localhost_url("/listed"))).await;
     let (done, _) = settle(&app, &call).await;
-    assert_eq!(done["status"], "Succeeded", "{done}");
+    assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(partner.received().len(), 1);
 }
 
@@ -458,8 +458,8 @@ async fn a_redirect_to_an_internal_address_is_refused_at_execution(backend: Back
     let call = submit(&app, &call_to(&partner.url("/outside"))).await;
     let (done, run) = settle(&app, &call).await;
     assert_eq!(run["status"], "failed");
-    assert_eq!(done["status"], "Failed", "{done}");
-    assert_eq!(done["error"]["kind"], "refused-by-policy");
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["error"]["kind"], "refused_by_policy");
     assert_eq!(done["error"]["attempt"], 1, "a refusal is not retried");
     let got = partner.received();
     assert_eq!(got.len(), 1, "only the allowed first hop was requested");
@@ -525,7 +525,7 @@ async fn another_tenants_call_is_not_found(backend: Backend) {
     assert_eq!(cancel.status(), 404);
     assert_eq!(app.get("/v1/service-calls/not-a-uuid").await.status(), 404);
     let mine = json(app.get(&format!("/v1/service-calls/{id}")).await).await;
-    assert_eq!(mine["status"], "Scheduled");
+    assert_eq!(mine["status"], "scheduled");
 }
 
 async fn a_restart_between_submission_and_due_time_still_sends_exactly_once(backend: Backend) {
@@ -542,7 +542,7 @@ async fn a_restart_between_submission_and_due_time_still_sends_exactly_once(back
     app.restart(Extensions::default()).await;
     app.advance(Duration::from_secs(1801));
     let (done, _) = settle(&app, &call).await;
-    assert_eq!(done["status"], "Succeeded", "{done}");
+    assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(partner.received().len(), 1);
 }
 
@@ -559,7 +559,7 @@ async fn without_an_encryption_key_secret_headers_are_not_kept_and_the_response_
     assert!(warnings[0].as_str().unwrap().contains("Authorization"));
     assert_eq!(call["request"]["headers"]["Authorization"], "[redacted]");
     let (done, _) = settle(&app, &call).await;
-    assert_eq!(done["status"], "Succeeded");
+    assert_eq!(done["status"], "succeeded");
     let got = partner.received();
     assert!(
         !got[0].headers.contains_key("authorization"),
@@ -595,14 +595,14 @@ async fn calls_are_listed_newest_first_with_filters_and_a_cursor(backend: Backen
     .await;
     assert_eq!(rest["serviceCalls"][0]["serviceCallId"], ids[0]);
     assert!(rest["nextCursor"].is_null());
-    let red = json(app.get("/v1/service-calls?tag=red&status=Scheduled").await).await;
+    let red = json(app.get("/v1/service-calls?tag=red&status=scheduled").await).await;
     assert_eq!(red["serviceCalls"].as_array().unwrap().len(), 2);
     let due = (chrono::Utc::now() + chrono::Duration::minutes(25))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let soon = json(app.get(&format!("/v1/service-calls?dueBefore={due}")).await).await;
     assert_eq!(soon["serviceCalls"].as_array().unwrap().len(), 2);
     assert_eq!(
-        json(app.get("/v1/service-calls?status=Succeeded").await).await["serviceCalls"],
+        json(app.get("/v1/service-calls?status=succeeded").await).await["serviceCalls"],
         json!([])
     );
     let bad = app.get("/v1/service-calls?status=done&limit=0").await;

@@ -16,7 +16,7 @@ pub struct SlaTimes {
 
 /// Where a task stands against its SLA at some moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub enum SlaStatus {
     /// Before the warning time.
     OnTrack,

@@ -57,9 +57,10 @@ pub enum Transition {
     Unchanged(Option<ServiceCall>),
 }
 
-/// What a submission did.
+/// What submitting a call did: the call recorded, and whether this submission
+/// created it. Not the engine's `Submission`, which asks for a run.
 #[derive(Debug, Clone)]
-pub struct Submission {
+pub struct RecordedCall {
     /// The call (new, or the one the idempotency key named).
     pub call: ServiceCall,
     /// False when an earlier submission with the same key recorded it.
@@ -167,7 +168,7 @@ impl ServiceCalls {
         &self,
         prepared: &NewServiceCall,
         outcome: InsertServiceCall,
-    ) -> Result<Submission, ServiceCallError> {
+    ) -> Result<RecordedCall, ServiceCallError> {
         match outcome {
             InsertServiceCall::Created(row) => {
                 let call = ServiceCall::try_from(*row)?;
@@ -179,7 +180,7 @@ impl ServiceCalls {
                         "secret header values not stored (no service_calls.encryption_key); they will not be sent"
                     );
                 }
-                Ok(Submission {
+                Ok(RecordedCall {
                     call,
                     created: true,
                 })
@@ -188,7 +189,7 @@ impl ServiceCalls {
                 if row.request_hash != prepared.request_hash {
                     return Err(ServiceCallError::KeyReused);
                 }
-                Ok(Submission {
+                Ok(RecordedCall {
                     call: ServiceCall::try_from(*row)?,
                     created: false,
                 })
@@ -205,7 +206,7 @@ impl ServiceCalls {
         idempotency_key: Option<String>,
         request_hash: String,
         now: DateTime<Utc>,
-    ) -> Result<Submission, ServiceCallError> {
+    ) -> Result<RecordedCall, ServiceCallError> {
         let prepared = self.prepare(tenant, valid, idempotency_key, request_hash, now)?;
         let outcome = self
             .store
@@ -519,7 +520,7 @@ impl ServiceCalls {
         }
         let event = NewEvent {
             event_id: Uuid::now_v7(),
-            event_type: format!("ServiceCall{to}"),
+            event_type: to.event_name().into(),
             correlation_id: Some(call.correlation()),
             run_id: run.or(call.run_id),
             workflow: Some(WORKFLOW.into()),

@@ -66,7 +66,7 @@ async fn submit(
     f: &Fixture,
     body: &Value,
     key: Option<&str>,
-) -> Result<Submission, ServiceCallError> {
+) -> Result<RecordedCall, ServiceCallError> {
     let valid = f.calls.validate(body, now()).unwrap();
     f.calls
         .submit(

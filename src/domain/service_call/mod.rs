@@ -12,7 +12,7 @@ pub mod redact;
 pub mod request;
 pub mod sealing;
 
-pub use aggregate::{ServiceCallError, ServiceCalls, Submission, Transition, WORKFLOW};
+pub use aggregate::{RecordedCall, ServiceCallError, ServiceCalls, Transition, WORKFLOW};
 pub use call_parts::{CallBody, KeyHeader, ServiceCallLimits};
 pub(crate) use http_parts::is_token as is_header_name;
 pub use outcome::{FailureKind, FailureMeta, ResponseMeta};

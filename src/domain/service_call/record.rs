@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::call_parts::CallBody;
 use super::outcome::{FailureMeta, ResponseMeta};
 use super::redact::REDACTED;
+use crate::domain::casing;
 use crate::store::{RunId, ServiceCallRow, ServiceCallStatus, StoreError, TenantId};
 
 /// How one request header is kept.
@@ -276,7 +277,7 @@ pub struct ServiceCallView {
     pub service_call_id: Uuid,
     /// Name.
     pub name: String,
-    /// `Submitted`, `Scheduled`, `Running`, `Succeeded`, `Failed` or `Cancelled`.
+    /// `submitted`, `scheduled`, `running`, `succeeded`, `failed` or `cancelled`.
     pub status: ServiceCallStatus,
     /// The request, secret header values redacted.
     pub request: RequestView,
@@ -301,7 +302,8 @@ pub struct ServiceCallView {
     pub finished_at: Option<DateTime<Utc>>,
     /// The server's (last) answer.
     pub response: Option<ResponseMeta>,
-    /// Why it failed; while `Scheduled` for another attempt, why the last one failed.
+    /// Why it failed; while `scheduled` for another attempt, why the last one failed.
+    #[serde(serialize_with = "failure_in_api_spelling")]
     pub error: Option<FailureMeta>,
     /// When the next attempt is due, while the call waits between attempts.
     pub next_attempt_at: Option<DateTime<Utc>>,
@@ -323,4 +325,22 @@ pub struct RequestView {
     pub headers: Map<String, Value>,
     /// Body as given (JSON or text).
     pub body: Option<Value>,
+}
+
+/// A failure with its `kind` in the API's spelling (`http_status`). The stored
+/// records, events and step outputs keep the kebab-case earlier versions wrote
+/// and still read (`http-status`), so only this view translates it.
+fn failure_in_api_spelling<S: serde::Serializer>(
+    failure: &Option<FailureMeta>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut value = serde_json::to_value(failure).map_err(serde::ser::Error::custom)?;
+    let api = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .map(casing::api_value);
+    if let (Some(api), Some(fields)) = (api, value.as_object_mut()) {
+        fields.insert("kind".into(), Value::String(api));
+    }
+    value.serialize(serializer)
 }

@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use croner::Cron;
 use serde_json::Value;
 
+use crate::domain::casing;
 use crate::domain::validation::Problems;
 use crate::engine::Registry;
 
@@ -63,12 +64,14 @@ pub enum CatchUp {
 macro_rules! named {
     ($t:ty { $($v:ident => $s:literal),+ }) => {
         impl $t {
-            /// The name in requests, answers and the store.
+            /// The stored name (`runOnce`, as earlier versions wrote it; the API
+            /// spells it as `domain::casing` does, `run_once`).
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$v => $s),+ }
             }
+            /// Reads the API spelling.
             fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some(Self::$v),)+ _ => None }
+                [$(Self::$v),+].into_iter().find(|v| casing::api_value(v.as_str()) == s)
             }
         }
     };
@@ -276,7 +279,7 @@ impl CronSpec {
             "/catchUp",
             CatchUp::Skip,
             CatchUp::parse,
-            "skip or runOnce",
+            "skip or run_once",
             &mut p,
         );
         let paused = match obj.get("paused") {

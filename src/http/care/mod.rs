@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::domain::care::notify::FALLBACK_ORIGIN;
 use crate::domain::care::reference::task_reference;
 use crate::domain::care::sla::sla_times;
+use crate::domain::casing::{self, api_value};
 use crate::domain::validation::Problems;
 use crate::store::{NotificationRow, TaskRow};
 
@@ -55,7 +56,8 @@ fn query_id(raw: Option<&str>, pointer: &str, problems: &mut Problems) -> Option
     }
 }
 
-/// Reads a value that must be one of `allowed`.
+/// Reads a query value that must be the API spelling of one of `allowed` (stored
+/// spellings); answers the stored one.
 fn one_of(
     raw: Option<&str>,
     allowed: &[&str],
@@ -63,11 +65,15 @@ fn one_of(
     problems: &mut Problems,
 ) -> Option<String> {
     let v = raw?;
-    if allowed.contains(&v) {
-        Some(v.to_string())
-    } else {
-        problems.push(pointer, format!("must be one of {}", allowed.join(", ")));
-        None
+    match casing::stored_value(v, allowed) {
+        Some(stored) => Some(stored.to_string()),
+        None => {
+            problems.push(
+                pointer,
+                format!("must be one of {}", casing::accepted(allowed)),
+            );
+            None
+        }
     }
 }
 
@@ -141,11 +147,11 @@ pub fn task_view(t: &TaskRow, now: chrono::DateTime<chrono::Utc>) -> Value {
         "title": t.title,
         "description": t.description,
         "priority": t.priority,
-        "severity": t.severity,
+        "severity": api_value(&t.severity),
         "slaMinutes": t.sla_minutes,
-        "status": t.status,
+        "status": api_value(&t.status),
         "assigneeId": t.assignee_id,
-        "origin": t.origin,
+        "origin": api_value(&t.origin),
         "interactionId": t.interaction_id,
         "createdAt": t.created_at,
         "assignedAt": t.assigned_at,
@@ -177,7 +183,7 @@ pub fn notification_view(n: &NotificationRow) -> Value {
         "patientId": n.patient_id,
         "attemptId": n.attempt_id,
         "fallbackFor": n.origin_key.strip_prefix(FALLBACK_ORIGIN),
-        "status": n.status,
+        "status": api_value(&n.status),
         "provider": n.provider,
         "providerId": n.provider_id,
         "providerStatus": n.provider_status,

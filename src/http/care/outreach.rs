@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::notification_view;
 use crate::auth::Principal;
+use crate::domain::casing::{api_option, api_value};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
@@ -68,13 +69,13 @@ pub async fn get(
                         "attemptId": a.attempt_id,
                         "number": a.attempt_number,
                         "channel": a.channel,
-                        "status": a.status,
+                        "status": api_value(&a.status),
                         "sentAt": a.sent_at,
                         "finishedAt": a.finished_at,
                         "interactionId": a.interaction_id,
                         "notification": by_attempt.get(&a.attempt_id).map(|n| json!({
                             "notificationId": n.notification_id,
-                            "status": n.status,
+                            "status": api_value(&n.status),
                             "error": n.error,
                         })),
                     })
@@ -82,7 +83,7 @@ pub async fn get(
                 .collect();
             json!({
                 "planId": p.plan_id,
-                "status": p.status,
+                "status": api_value(&p.status),
                 "phone": masked(&p.phone),
                 "dischargedAt": p.discharged_at,
                 "maxAttempts": p.max_attempts,
@@ -102,10 +103,10 @@ pub async fn get(
                 "channel": i.channel,
                 "direction": i.direction,
                 "text": i.body,
-                "severity": i.severity,
+                "severity": api_option(i.severity.as_deref()),
                 "matchedRules": i.matched_rules.as_ref().map(|r| r.0.clone()),
                 "reason": i.reason,
-                "decidedBy": i.classified_by,
+                "decidedBy": api_option(i.classified_by.as_deref()),
                 "taskId": i.task_id,
                 "receivedAt": i.received_at,
                 "classifiedAt": i.classified_at,

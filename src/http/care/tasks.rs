@@ -17,6 +17,7 @@ use super::{
 use crate::auth::Principal;
 use crate::config::SEVERITIES;
 use crate::domain::care::notify::{PRIORITIES, priority_for};
+use crate::domain::casing::{accepted, stored_value};
 use crate::domain::validation::Problems;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
@@ -24,7 +25,7 @@ use crate::http::extract::{Json, OptionalJson, Path, Query};
 use crate::store::{NewEvent, NewTask, TaskFilter};
 use crate::workflows::care::new_task_created;
 
-/// Task statuses.
+/// Task statuses, as stored (the API spells them lower-case, see `domain::casing`).
 const STATUSES: [&str; 3] = ["OPEN", "ASSIGNED", "RESOLVED"];
 
 fn event(name: &str, data: Value, at: chrono::DateTime<chrono::Utc>) -> NewEvent {
@@ -74,11 +75,13 @@ pub async fn create(
     let description = optional_text(obj, "description", 2000, &mut p);
     let severity = match obj.get("severity") {
         None | Some(Value::Null) => "LOW".to_string(),
-        Some(Value::String(s)) if SEVERITIES.contains(&s.as_str()) => s.clone(),
+        Some(Value::String(s)) if stored_value(s, &SEVERITIES).is_some() => {
+            stored_value(s, &SEVERITIES).unwrap_or("LOW").to_string()
+        }
         Some(_) => {
             p.push(
                 "/severity",
-                format!("must be one of {}", SEVERITIES.join(", ")),
+                format!("must be one of {}", accepted(&SEVERITIES)),
             );
             "LOW".to_string()
         }

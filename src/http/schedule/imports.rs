@@ -124,8 +124,8 @@ pub struct StatusQuery {
     hospital_id: Option<String>,
 }
 
-/// `GET /v1/schedules/imports/status?hospitalId=`: `IDLE`, `IN_PROGRESS`, `COMPLETED`,
-/// `FAILED` or `CANCELLED`, with the last import's ids and times.
+/// `GET /v1/schedules/imports/status?hospitalId=`: `idle`, `in_progress`, `completed`,
+/// `failed` or `cancelled`, with the last import's ids and times.
 pub async fn import_status(
     State(state): State<AppState>,
     principal: Principal,

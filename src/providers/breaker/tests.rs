@@ -248,7 +248,7 @@ fn the_snapshot_serializes_in_camel_case_with_wall_clock_times() {
     let _trial = b.try_acquire().unwrap();
     assert_eq!(
         serde_json::to_value(b.snapshot()).unwrap()["state"],
-        "halfOpen"
+        "half_open"
     );
 }
 

@@ -51,7 +51,7 @@ mod humantime_serde_compat {
 
 /// Where a breaker stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub enum BreakerState {
     /// Calls flow normally.
     Closed,

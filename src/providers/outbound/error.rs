@@ -45,9 +45,9 @@ pub enum OutboundError {
     },
 }
 
-/// The kind of an [`OutboundError`], serialized kebab-case (`refused-by-policy`).
+/// The kind of an [`OutboundError`], serialized snake_case (`refused_by_policy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "snake_case")]
 pub enum OutboundErrorKind {
     /// See [`OutboundError::Timeout`].
     Timeout,
@@ -194,15 +194,15 @@ mod tests {
     }
 
     #[test]
-    fn kinds_serialize_kebab_case() {
+    fn kinds_serialize_snake_case() {
         let kind = OutboundError::RefusedByPolicy("x".into()).kind();
         assert_eq!(
             serde_json::to_value(kind).unwrap(),
-            serde_json::json!("refused-by-policy")
+            serde_json::json!("refused_by_policy")
         );
         assert_eq!(
             serde_json::to_value(status_error(500, None).kind()).unwrap(),
-            serde_json::json!("http-status")
+            serde_json::json!("http_status")
         );
     }
 

@@ -59,15 +59,15 @@ export function ms(n) {
 export const short = (id) => (id ? String(id).slice(-8) : "—");
 
 const TONES = {
-  ok: ["completed", "succeeded", "sent", "delivered", "read", "resolved", "closed", "ontrack", "stored"],
-  run: ["running", "queued", "scheduled", "submitted", "assigned", "in_progress", "pending", "halfopen"],
+  ok: ["completed", "succeeded", "sent", "delivered", "read", "resolved", "closed", "on_track", "stored"],
+  run: ["running", "queued", "scheduled", "submitted", "assigned", "in_progress", "pending", "half_open"],
   warn: ["sleeping", "waiting", "warning", "open_task", "deferred", "draft", "skipped"],
   bad: ["failed", "cancelled", "breached", "open", "error", "uncovered"],
 };
 
 /** A status as a coloured badge; the colour is never the only cue (the word is shown). */
 export function badge(status, label) {
-  const s = String(status ?? "").toLowerCase().replace(/[-\s]/g, "");
+  const s = String(status ?? "").toLowerCase().replace(/[-\s]/g, "_");
   const tone = Object.entries(TONES).find(([, list]) => list.includes(s))?.[0] || "";
   return h("span", { class: `badge ${tone}`, "data-status": s }, label ?? status ?? "—");
 }

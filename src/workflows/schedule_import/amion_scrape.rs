@@ -119,7 +119,7 @@ async fn scrape(
     let Some(client) = services.providers.amion.as_ref() else {
         tracing::info!(run.id = %ctx.run_id, "Amion is not configured; no assignments fetched");
         return skipped(
-            "notConfigured",
+            "not_configured",
             "Amion is not configured (providers.amion.base_url is empty); no assignments were fetched, so coverage counts only those a roster grid named".into(),
         );
     };
@@ -133,7 +133,7 @@ async fn scrape(
         None if !settings.login.is_empty() => AccessCode::new(settings.login.expose()),
         None => {
             return skipped(
-                "noAccessCode",
+                "no_access_code",
                 "no Amion access code was given (amionLogin) or configured (providers.amion.login); no assignments were fetched".into(),
             );
         }
@@ -146,7 +146,7 @@ async fn scrape(
     let days = (version.period_end - version.period_start).num_days() + 1;
     if days > i64::from(settings.max_days) {
         return skipped(
-            "rangeTooLong",
+            "range_too_long",
             format!(
                 "the schedule spans {days} days, above providers.amion.max_days ({}); no assignments were fetched",
                 settings.max_days

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::messages::phase_message;
 use super::{AMION_SCRAPE, COVERAGE, ODS_IMPORT, REFRESH_WORKFLOW, WORKFLOW};
+use crate::domain::casing;
 use crate::engine::{RunView, StepView};
 use crate::store::{RunId, RunStatus, StepStatus};
 
@@ -97,7 +98,8 @@ impl ImportResult {
             json!({
                 "count": o["count"],
                 "unmatchedCount": o["unmatchedCount"],
-                "outcome": o["outcome"],
+                // Imports recorded by earlier versions say `notConfigured`.
+                "outcome": o["outcome"].as_str().map(casing::api_value),
             })
         });
         let coverage = output(COVERAGE).map(|mut o| {

@@ -31,7 +31,7 @@ async fn ten_tasks_over_three_nurses_are_shared_four_three_three(backend: Backen
         task(app, &format!("p-{i}"), 240).await;
     }
     let assigned = eventually("ten assigned tasks", || async {
-        let t = get_json(app, "/v1/tasks?status=ASSIGNED").await;
+        let t = get_json(app, "/v1/tasks?status=assigned").await;
         let tasks = t["tasks"].as_array().unwrap().clone();
         (tasks.len() == 10).then_some(tasks)
     })
@@ -81,14 +81,14 @@ async fn a_task_nobody_can_take_waits_and_is_assigned_once_a_shift_starts(backen
     reaches(app, &run, "sleeping").await;
     assert_eq!(
         get_json(app, &format!("/v1/tasks/{task_id}")).await["status"],
-        "OPEN"
+        "open"
     );
     on_shift(app, &off_duty).await;
     app.advance(Duration::from_secs(301));
     let done = finished(app, &run).await;
     assert_eq!(done["status"], "completed", "{done}");
     let t = get_json(app, &format!("/v1/tasks/{task_id}")).await;
-    assert_eq!(t["status"], "ASSIGNED");
+    assert_eq!(t["status"], "assigned");
     assert_eq!(t["assigneeId"], off_duty.as_str());
     assert_eq!(events_n(app, "task/assigned", 1).await.len(), 1);
     assert_eq!(super::events(app, "task/unassigned").await.len(), 1);

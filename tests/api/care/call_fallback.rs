@@ -91,7 +91,7 @@ async fn an_unanswered_urgent_call_falls_back_to_one_sms(backend: Backend) {
             log(app)
                 .await
                 .into_iter()
-                .find(|n| n["fallbackFor"] == id.as_str() && n["status"] == "SENT")
+                .find(|n| n["fallbackFor"] == id.as_str() && n["status"] == "sent")
         })
         .await;
         assert_eq!(sms["channel"], "sms");

@@ -87,8 +87,8 @@ async fn a_discharge_runs_through_checkin_escalation_assignment_warning_and_brea
     let assign = run_for(app, "assign-task", "taskId", &task_id).await;
     assert_eq!(finished(app, &assign).await["status"], "completed");
     let task = get_json(app, &format!("/v1/tasks/{task_id}")).await;
-    assert_eq!(task["status"], "ASSIGNED", "{task}");
-    assert_eq!(task["severity"], "CRITICAL");
+    assert_eq!(task["status"], "assigned", "{task}");
+    assert_eq!(task["severity"], "critical");
     assert_eq!(task["priority"], "urgent");
     assert_eq!(task["slaMinutes"], 30);
     let assignee = task["assigneeId"].as_str().unwrap().to_string();
@@ -138,16 +138,16 @@ async fn a_discharge_runs_through_checkin_escalation_assignment_warning_and_brea
     // The record: outreach, interaction, and the notification log.
     let outreach = get_json(app, "/v1/patients/p-100/outreach").await;
     let plan = &outreach["plans"][0];
-    assert_eq!(plan["status"], "COMPLETED", "{outreach}");
+    assert_eq!(plan["status"], "completed", "{outreach}");
     assert_eq!(plan["phone"], "***0001");
     assert_eq!(plan["attempts"].as_array().unwrap().len(), 1);
-    assert_eq!(plan["attempts"][0]["status"], "RESPONDED");
-    assert_eq!(plan["attempts"][0]["notification"]["status"], "SENT");
+    assert_eq!(plan["attempts"][0]["status"], "responded");
+    assert_eq!(plan["attempts"][0]["notification"]["status"], "sent");
     let interaction = &outreach["interactions"][0];
-    assert_eq!(interaction["severity"], "CRITICAL");
+    assert_eq!(interaction["severity"], "critical");
     assert_eq!(interaction["taskId"], task_id.as_str());
     let log = eventually("five SMS notifications sent", || async {
-        let log = get_json(app, "/v1/notifications?channel=sms&status=SENT").await;
+        let log = get_json(app, "/v1/notifications?channel=sms&status=sent").await;
         (log["notifications"].as_array().unwrap().len() == 5).then_some(log)
     })
     .await;

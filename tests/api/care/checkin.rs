@@ -68,13 +68,13 @@ async fn a_reply_before_the_timeout_ends_the_follow_up(backend: Backend) {
         .clone();
     assert_eq!(tasks.len(), 1, "{tasks:?}");
     assert_eq!(tasks[0]["title"], "Review reply (NONE)");
-    assert_eq!(tasks[0]["severity"], "LOW");
+    assert_eq!(tasks[0]["severity"], "low");
     assert_eq!(tasks[0]["priority"], "low");
     assert_eq!(tasks[0]["slaMinutes"], 1440);
-    assert_eq!(tasks[0]["origin"], "checkin-response");
+    assert_eq!(tasks[0]["origin"], "checkin_response");
     assert!(super::events(app, "interaction/escalated").await.is_empty());
     let outreach = get_json(app, "/v1/patients/p-200/outreach").await;
-    assert_eq!(outreach["plans"][0]["status"], "COMPLETED");
+    assert_eq!(outreach["plans"][0]["status"], "completed");
     assert_eq!(
         outreach["interactions"][0]["text"],
         "Feeling good, thanks. No problems."
@@ -107,21 +107,21 @@ async fn silence_is_retried_per_the_plan_then_escalated(backend: Backend) {
         .unwrap()
         .to_string();
     let task = get_json(app, &format!("/v1/tasks/{task_id}")).await;
-    assert_eq!(task["origin"], "checkin-no-reply");
-    assert_eq!(task["severity"], "MODERATE");
+    assert_eq!(task["origin"], "checkin_no_reply");
+    assert_eq!(task["severity"], "moderate");
     assert_eq!(task["slaMinutes"], 480);
     let escalated = events_n(app, "interaction/escalated", 1).await;
     assert_eq!(escalated[0]["data"]["reason"], "no_reply");
     let outreach = get_json(app, "/v1/patients/p-300/outreach").await;
     let plan = &outreach["plans"][0];
-    assert_eq!(plan["status"], "ESCALATED");
+    assert_eq!(plan["status"], "escalated");
     let statuses: Vec<&str> = plan["attempts"]
         .as_array()
         .unwrap()
         .iter()
         .map(|a| a["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, ["NO_RESPONSE", "NO_RESPONSE"]);
+    assert_eq!(statuses, ["no_response", "no_response"]);
     assert_eq!(care.twilio.sms_to(PHONE).len(), 2);
 }
 
@@ -179,7 +179,7 @@ async fn a_reply_sent_through_the_api_is_classified_and_escalated(backend: Backe
         .unwrap()
         .to_string();
     let task = get_json(app, &format!("/v1/tasks/{task_id}")).await;
-    assert_eq!(task["origin"], "checkin-response");
+    assert_eq!(task["origin"], "checkin_response");
     assert_eq!(task["priority"], "normal");
     assert_eq!(task["slaMinutes"], 480);
     let outreach = get_json(app, "/v1/patients/p-800/outreach").await;
@@ -215,15 +215,15 @@ async fn a_reply_seconds_after_discharge_is_recorded_classified_and_escalated(ba
         .unwrap()
         .to_string();
     let task = get_json(app, &format!("/v1/tasks/{task_id}")).await;
-    assert_eq!(task["severity"], "CRITICAL");
+    assert_eq!(task["severity"], "critical");
     assert_eq!(task["patientId"], "p-900");
     let outreach = get_json(app, "/v1/patients/p-900/outreach").await;
-    assert_eq!(outreach["plans"][0]["status"], "ACTIVE");
+    assert_eq!(outreach["plans"][0]["status"], "active");
     assert_eq!(
         outreach["interactions"][0]["planId"],
         outreach["plans"][0]["planId"]
     );
-    assert_eq!(outreach["interactions"][0]["severity"], "CRITICAL");
+    assert_eq!(outreach["interactions"][0]["severity"], "critical");
     // The check-in still goes out a day after the discharge (the one SMS so far is
     // the safety message a CRITICAL reply gets).
     assert_eq!(

@@ -116,7 +116,7 @@ async fn contacts_are_told_of_an_unassigned_task_at_its_warning_and_breach(backe
             .as_array()
             .unwrap()
             .iter()
-            .filter(|n| n["recipient"]["kind"] == "escalation_contact" && n["status"] == "SENT")
+            .filter(|n| n["recipient"]["kind"] == "escalation_contact" && n["status"] == "sent")
             .count();
         (sent == 4).then_some(log)
     })
@@ -129,7 +129,7 @@ async fn contacts_are_told_of_an_unassigned_task_at_its_warning_and_breach(backe
         .collect();
     assert_eq!(to_contacts.len(), 4, "{log}");
     for n in &to_contacts {
-        assert_eq!(n["status"], "SENT", "{n}");
+        assert_eq!(n["status"], "sent", "{n}");
         assert_eq!(n["channel"], "sms");
         assert_eq!(n["taskId"], task_id.as_str());
     }
@@ -201,22 +201,22 @@ async fn critical_and_high_tasks_go_past_capacity_to_the_least_loaded_nurse(back
         nurses.push(id);
     }
     // Each nurse takes one task and is full.
-    let first = assigned_to(app, &task_of(app, "p-1800", "MODERATE").await).await;
-    let second = assigned_to(app, &task_of(app, "p-1801", "MODERATE").await).await;
+    let first = assigned_to(app, &task_of(app, "p-1800", "moderate").await).await;
+    let second = assigned_to(app, &task_of(app, "p-1801", "moderate").await).await;
     assert_ne!(first, second);
     // Ordinary work waits for room.
-    let waiting = task_of(app, "p-1802", "MODERATE").await;
+    let waiting = task_of(app, "p-1802", "moderate").await;
     assert_eq!(assigned_to(app, &waiting).await, Value::Null);
     events_n(app, "task/unassigned", 1).await;
     // HIGH goes to a nurse anyway; CRITICAL then goes to the other, less loaded one.
-    let high = assigned_to(app, &task_of(app, "p-1803", "HIGH").await).await;
+    let high = assigned_to(app, &task_of(app, "p-1803", "high").await).await;
     assert!(nurses.iter().any(|n| high == n.as_str()), "{high}");
-    let critical = assigned_to(app, &task_of(app, "p-1804", "CRITICAL").await).await;
+    let critical = assigned_to(app, &task_of(app, "p-1804", "critical").await).await;
     assert!(nurses.iter().any(|n| critical == n.as_str()), "{critical}");
     assert_ne!(high, critical);
     assert_eq!(
         get_json(app, &format!("/v1/tasks/{waiting}")).await["status"],
-        "OPEN"
+        "open"
     );
 }
 

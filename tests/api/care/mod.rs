@@ -101,7 +101,7 @@ pub async fn task(app: &TestApp, patient: &str, sla_minutes: u32) -> String {
     let (status, t) = post_json(
         app,
         "/v1/tasks",
-        json!({"patientId": patient, "title": "Call the patient back", "severity": "HIGH",
+        json!({"patientId": patient, "title": "Call the patient back", "severity": "high",
                "slaMinutes": sla_minutes}),
     )
     .await;

@@ -43,15 +43,15 @@ async fn sends_beyond_the_daily_sms_cap_fail_clearly(backend: Backend) {
         .await;
         statuses.push((n["status"].clone(), n["error"].clone()));
     }
-    assert_eq!(statuses[0].0, "SENT");
-    assert_eq!(statuses[1].0, "SENT");
-    assert_eq!(statuses[2].0, "FAILED");
+    assert_eq!(statuses[0].0, "sent");
+    assert_eq!(statuses[1].0, "sent");
+    assert_eq!(statuses[2].0, "failed");
     let error = statuses[2].1.as_str().unwrap();
     assert!(error.contains("daily sms cap of 2 reached"), "{error}");
     assert_eq!(care.twilio.sent().len(), 2);
     let failed = events_n(app, "notification/failed", 1).await;
     assert!(failed[0]["data"]["error"].as_str().unwrap().contains("cap"));
-    let listed = get_json(app, "/v1/notifications?status=FAILED&channel=sms").await;
+    let listed = get_json(app, "/v1/notifications?status=failed&channel=sms").await;
     assert_eq!(listed["notifications"].as_array().unwrap().len(), 1);
 }
 
@@ -65,7 +65,7 @@ async fn sms_without_twilio_fails_as_not_configured_while_email_is_spooled(backe
     )
     .await;
     let sms = notify(&app, json!({"to": "+15553330001", "message": "Hello"})).await;
-    assert_eq!(sms["status"], "FAILED");
+    assert_eq!(sms["status"], "failed");
     assert_eq!(sms["error"], "channel sms not configured");
     let push = notify(
         &app,
@@ -78,7 +78,7 @@ async fn sms_without_twilio_fails_as_not_configured_while_email_is_spooled(backe
         json!({"to": "ward@clinic.example", "subject": "Rota", "message": "New rota is out"}),
     )
     .await;
-    assert_eq!(email["status"], "SENT", "{email}");
+    assert_eq!(email["status"], "sent", "{email}");
     assert_eq!(email["provider"], "spool");
     let files: Vec<_> = std::fs::read_dir(spool.path())
         .unwrap()
@@ -94,11 +94,11 @@ async fn a_transient_provider_failure_is_retried_and_a_permanent_one_is_logged(b
     let app = &care.app;
     care.twilio.fail_next(&[503]);
     let retried = notify(app, json!({"to": "+15553330002", "message": "Hello"})).await;
-    assert_eq!(retried["status"], "SENT", "{retried}");
+    assert_eq!(retried["status"], "sent", "{retried}");
     assert_eq!(retried["attempts"], 2);
     care.twilio.fail_next(&[400]);
     let refused = notify(app, json!({"to": "+15553330003", "message": "Hello"})).await;
-    assert_eq!(refused["status"], "FAILED", "{refused}");
+    assert_eq!(refused["status"], "failed", "{refused}");
     assert!(
         refused["error"].as_str().unwrap().contains("HTTP 400"),
         "{refused}"
@@ -117,7 +117,7 @@ async fn status_callbacks_out_of_order_and_repeated_never_move_a_status_backward
         json!({"nurseId": nurse, "kind": "message", "message": "Handover at 7"}),
     )
     .await;
-    assert_eq!(sent["status"], "SENT");
+    assert_eq!(sent["status"], "sent");
     assert_eq!(sent["recipient"]["kind"], "nurse");
     let sid = sent["providerId"].as_str().unwrap().to_string();
     assert_eq!(care.twilio.sms_to("+15552220301")[0].sid, sid);
@@ -154,15 +154,15 @@ async fn status_callbacks_out_of_order_and_repeated_never_move_a_status_backward
             .unwrap()
     };
     callback("sent").await;
-    assert_eq!(status_now().await, (json!("SENT"), json!("sent")));
+    assert_eq!(status_now().await, (json!("sent"), json!("sent")));
     callback("delivered").await;
     callback("delivered").await;
     callback("sent").await;
     callback("failed").await;
-    assert_eq!(status_now().await, (json!("DELIVERED"), json!("delivered")));
+    assert_eq!(status_now().await, (json!("delivered"), json!("delivered")));
     callback("read").await;
     callback("delivered").await;
-    assert_eq!(status_now().await, (json!("READ"), json!("read")));
+    assert_eq!(status_now().await, (json!("read"), json!("read")));
     let delivered = events_n(app, "notification/delivered", 1).await;
     assert_eq!(delivered[0]["data"]["notificationId"], id.as_str());
     assert_eq!(delivered[0]["data"]["nurseId"], nurse.as_str());
@@ -202,7 +202,7 @@ async fn a_voice_notification_is_a_call_whose_completion_counts_as_delivered(bac
     )
     .await;
     assert_eq!(called["channel"], "voice");
-    assert_eq!(called["status"], "SENT", "{called}");
+    assert_eq!(called["status"], "sent", "{called}");
     let calls: Vec<_> = care
         .twilio
         .sent()
@@ -227,7 +227,7 @@ async fn a_voice_notification_is_a_call_whose_completion_counts_as_delivered(bac
     }
     let log = get_json(app, "/v1/notifications?channel=voice").await;
     let entry = &log["notifications"][0];
-    assert_eq!(entry["status"], "DELIVERED");
+    assert_eq!(entry["status"], "delivered");
     assert_eq!(entry["providerStatus"], "completed");
     events_n(app, "notification/delivered", 1).await;
 }
@@ -246,13 +246,13 @@ async fn sms_and_email_go_through_the_shared_provider_clients(backend: Backend) 
     .await;
     let app = &care.app;
     let sms = notify(app, json!({"to": "+15553330009", "message": "Hello"})).await;
-    assert_eq!(sms["status"], "SENT", "{sms}");
+    assert_eq!(sms["status"], "sent", "{sms}");
     let email = notify(
         app,
         json!({"to": "ward@clinic.example", "subject": "Rota", "message": "New rota is out"}),
     )
     .await;
-    assert_eq!(email["status"], "SENT", "{email}");
+    assert_eq!(email["status"], "sent", "{email}");
     assert_eq!(email["provider"], "smtp");
     assert_eq!(smtp.inbox().len(), 1);
 

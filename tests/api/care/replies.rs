@@ -80,7 +80,7 @@ async fn every_reply_reaches_a_person_and_a_critical_one_answers_the_patient(bac
     assert_eq!(record["matchedRules"], json!(["self-harm"]));
     assert_eq!(record["decidedBy"], "rules");
     let critical = task_of(app, &run).await;
-    assert_eq!(critical["severity"], "CRITICAL");
+    assert_eq!(critical["severity"], "critical");
     assert_eq!(critical["priority"], "urgent");
     let sms = eventually("the safety SMS", || async {
         care.twilio.sms_to("+15551231001").first().cloned()
@@ -88,7 +88,7 @@ async fn every_reply_reaches_a_person_and_a_critical_one_answers_the_patient(bac
     .await;
     assert_eq!(sms.body, safety);
     let log = eventually("the safety message logged as sent", || async {
-        let log = get_json(app, "/v1/notifications?channel=sms&status=SENT").await;
+        let log = get_json(app, "/v1/notifications?channel=sms&status=sent").await;
         log["notifications"]
             .as_array()
             .unwrap()
@@ -109,7 +109,7 @@ async fn every_reply_reaches_a_person_and_a_critical_one_answers_the_patient(bac
     let run = handled(app, "p-r2").await;
     assert_eq!(step(&run, "record")["output"]["severity"], "HIGH");
     assert_eq!(step(&run, "escalate")["output"]["criticalReply"], false);
-    assert_eq!(task_of(app, &run).await["severity"], "HIGH");
+    assert_eq!(task_of(app, &run).await["severity"], "high");
     assert!(!notified(app, "p-r2").await);
 
     // In Spanish, accents or not.
@@ -128,7 +128,7 @@ async fn every_reply_reaches_a_person_and_a_critical_one_answers_the_patient(bac
         assert_eq!(step(&run, "escalate")["output"]["escalated"], false);
         let review = task_of(app, &run).await;
         assert_eq!(review["title"], format!("Review reply ({found})"));
-        assert_eq!(review["severity"], "LOW");
+        assert_eq!(review["severity"], "low");
         assert_eq!(review["priority"], "low");
         assert_eq!(review["patientId"], patient);
     }
@@ -167,10 +167,10 @@ async fn the_model_can_raise_a_severity_and_is_sent_the_reply_alone(backend: Bac
     assert_eq!(record["severity"], "CRITICAL", "{record}");
     assert_eq!(record["rulesSeverity"], "NONE");
     assert_eq!(record["decidedBy"], "model");
-    assert_eq!(task_of(app, &run).await["severity"], "CRITICAL");
+    assert_eq!(task_of(app, &run).await["severity"], "critical");
     let outreach = get_json(app, "/v1/patients/p-m1/outreach").await;
     assert_eq!(outreach["interactions"][0]["decidedBy"], "model");
-    assert_eq!(outreach["interactions"][0]["severity"], "CRITICAL");
+    assert_eq!(outreach["interactions"][0]["severity"], "critical");
     eventually("the safety SMS", || async {
         care.twilio.sms_to("+15551232001").first().cloned()
     })
@@ -212,7 +212,7 @@ async fn the_rule_table_is_the_floor_when_the_model_rates_lower_or_fails(backend
     assert_eq!(record["severity"], "HIGH", "{record}");
     assert_eq!(record["decidedBy"], "rules");
     assert_eq!(record["model"]["severity"], "LOW");
-    assert_eq!(task_of(app, &run).await["severity"], "HIGH");
+    assert_eq!(task_of(app, &run).await["severity"], "high");
     assert_eq!(llm.calls().len(), 2);
 }
 
@@ -255,7 +255,7 @@ async fn task_references_differ_per_task_and_name_tasks_in_sms(backend: Backend)
         app,
         &b,
         "/v1/tasks",
-        json!({"patientId": "p-t3", "title": "Call back", "severity": "LOW"}),
+        json!({"patientId": "p-t3", "title": "Call back", "severity": "low"}),
     )
     .await;
     assert_eq!(status, 201, "{theirs}");
@@ -263,7 +263,7 @@ async fn task_references_differ_per_task_and_name_tasks_in_sms(backend: Backend)
     let (status, again) = post_json(
         app,
         "/v1/tasks",
-        json!({"patientId": "p-t4", "title": "Call back", "severity": "LOW"}),
+        json!({"patientId": "p-t4", "title": "Call back", "severity": "low"}),
     )
     .await;
     assert_eq!(status, 201);

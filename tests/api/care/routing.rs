@@ -193,9 +193,9 @@ async fn an_ambiguous_reply_is_held_unrouted_with_a_review_task_in_each_tenant(b
         let task = &tasks[0];
         assert_eq!(task["title"], "An unrouted reply awaits review");
         assert_eq!(task["patientId"], patient);
-        assert_eq!(task["origin"], "unrouted-reply");
+        assert_eq!(task["origin"], "unrouted_reply");
         // As urgent as the text, which it never shows.
-        assert_eq!(task["severity"], "CRITICAL");
+        assert_eq!(task["severity"], "critical");
         assert_eq!(task["priority"], "urgent");
         let shown = task.to_string();
         assert!(

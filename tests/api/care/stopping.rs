@@ -67,7 +67,7 @@ async fn readmission_opt_out_or_death_cancels_the_pending_checkins(backend: Back
         assert_ne!(step(&done, "checkin-1")["status"], "completed", "{event}");
         let plan = eventually(&format!("the plan of {patient} ended"), || async {
             let o = outreach(app, patient).await;
-            (o["plans"][0]["status"] == "CANCELLED").then_some(o)
+            (o["plans"][0]["status"] == "cancelled").then_some(o)
         })
         .await;
         assert!(plan["plans"][0]["finishedAt"].is_string());
@@ -106,10 +106,10 @@ async fn stop_ends_outreach_to_the_number_and_start_resumes_it(backend: Backend)
     assert_eq!(opted[0]["data"]["keyword"], "STOP");
     let o = eventually("the plan opted out", || async {
         let o = outreach(app, "p-2100").await;
-        (o["plans"][0]["status"] == "OPTED_OUT").then_some(o)
+        (o["plans"][0]["status"] == "opted_out").then_some(o)
     })
     .await;
-    assert_eq!(o["plans"][0]["attempts"][0]["status"], "CANCELLED");
+    assert_eq!(o["plans"][0]["attempts"][0]["status"], "cancelled");
     assert_eq!(o["smsConsent"]["optedOut"], true);
     assert_eq!(o["smsConsent"]["keyword"], "STOP");
     // The keyword is not a clinical reply.
@@ -124,7 +124,7 @@ async fn stop_ends_outreach_to_the_number_and_start_resumes_it(backend: Backend)
     assert_eq!(step(&done, "escalate")["output"]["escalated"], false);
     assert_eq!(
         outreach(app, "p-2101").await["plans"][0]["status"],
-        "OPTED_OUT"
+        "opted_out"
     );
     let completed = events_n(app, "checkin/completed", 1).await;
     assert_eq!(completed[0]["data"]["outcome"], "opted_out");

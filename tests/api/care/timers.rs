@@ -32,7 +32,7 @@ async fn a_task_resolved_before_its_warning_never_warns(backend: Backend) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["status"], "RESOLVED");
+    assert_eq!(body["status"], "resolved");
     assert_eq!(body["resolvedNow"], true);
     let cancelled = reaches(app, &watch_resolved, "cancelled").await;
     assert_eq!(

@@ -117,7 +117,7 @@ async fn bad_requests_list_every_problem_and_other_tenants_see_nothing(backend: 
     assert!(json(theirs).await["tasks"].as_array().unwrap().is_empty());
     assert_eq!(
         get_json(app, &format!("/v1/tasks/{mine}")).await["status"],
-        "OPEN"
+        "open"
     );
     assert_eq!(app.get("/v1/patients/nobody/outreach").await.status(), 404);
 }

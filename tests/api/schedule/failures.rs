@@ -69,7 +69,7 @@ async fn a_first_phase_failure_skips_the_others_and_leaves_no_rows(backend: Back
         .collect();
     assert_eq!(skipped, vec!["amionScrape", "coverageCalculation"]);
     assert!(fake.queries().is_empty(), "Amion was never asked");
-    assert_eq!(status(&app, &h).await["status"], "FAILED");
+    assert_eq!(status(&app, &h).await["status"], "failed");
     // The access code given with the upload is gone although the roster phase never ran.
     assert_eq!(
         count_where(&app, "schedule_uploads", "amion_login is not null").await,
@@ -120,7 +120,7 @@ async fn a_roster_phase_failure(backend: Backend, base: String) -> (TestApp, Val
         4
     );
     assert_eq!(count(&app, "shift_assignments").await, 0);
-    assert_eq!(status(&app, &h).await["status"], "COMPLETED");
+    assert_eq!(status(&app, &h).await["status"], "completed");
     (app, result)
 }
 
@@ -192,7 +192,7 @@ async fn a_coverage_failure_completes_with_a_warning_and_can_be_recalculated(bac
             .contains("max_coverage_shifts (3)"),
         "{warning}"
     );
-    assert_eq!(status(&app, &h).await["status"], "COMPLETED");
+    assert_eq!(status(&app, &h).await["status"], "completed");
     assert_eq!(count(&app, "schedule_coverage").await, 0);
     assert_eq!(count(&app, "shift_coverage").await, 0);
     assert_eq!(

@@ -119,7 +119,7 @@ async fn a_full_import_stores_the_version_assignments_and_hand_computed_coverage
 
     let run = result["runId"].as_str().unwrap();
     let st = status(&app, &h).await;
-    assert_eq!(st["status"], "COMPLETED");
+    assert_eq!(st["status"], "completed");
     assert_eq!(st["runId"], run);
     // The access code is nowhere in what the service answers, and forgotten once used.
     let run_view = app
@@ -201,7 +201,7 @@ async fn bad_rows_are_reported_by_row_while_the_rest_import(backend: Backend) {
             .unwrap()
             .contains("not configured")
     );
-    assert_eq!(result["assignments"]["outcome"], "notConfigured");
+    assert_eq!(result["assignments"]["outcome"], "not_configured");
     let coverage = &result["coverage"];
     assert_eq!(coverage["overallPercentage"], 0.0);
     assert_eq!(

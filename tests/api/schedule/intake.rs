@@ -16,7 +16,7 @@ async fn status_goes_idle_in_progress_completed_and_a_concurrent_import_gets_409
     let app = with_amion(backend, &fake).await;
     let h = hospital(&app, "St. Elsewhere").await;
     let idle = status(&app, &h).await;
-    assert_eq!(idle["status"], "IDLE");
+    assert_eq!(idle["status"], "idle");
     assert_eq!(idle["runId"], Value::Null);
 
     let form = Form::default()
@@ -27,7 +27,7 @@ async fn status_goes_idle_in_progress_completed_and_a_concurrent_import_gets_409
     assert_eq!(r.status(), 202);
     let run = json(r).await["runId"].as_str().unwrap().to_owned();
     let busy = status(&app, &h).await;
-    assert_eq!(busy["status"], "IN_PROGRESS");
+    assert_eq!(busy["status"], "in_progress");
     assert_eq!(busy["runId"], run.as_str());
     assert!(busy["startedAt"].is_string() && busy["completedAt"].is_null());
 
@@ -46,7 +46,7 @@ async fn status_goes_idle_in_progress_completed_and_a_concurrent_import_gets_409
     let result = json(r).await;
     assert_eq!(result["status"], "completed", "{result}");
     let done = status(&app, &h).await;
-    assert_eq!(done["status"], "COMPLETED");
+    assert_eq!(done["status"], "completed");
     assert_eq!(done["runId"], run.as_str());
     assert!(done["completedAt"].is_string());
     // The slot is free again.
@@ -138,7 +138,7 @@ async fn uploads_that_are_not_schedules_or_lack_fields_are_refused(backend: Back
     assert_eq!(r.status(), 413);
 
     // Nothing was started by any of these.
-    assert_eq!(status(&app, &h).await["status"], "IDLE");
+    assert_eq!(status(&app, &h).await["status"], "idle");
     assert_eq!(count(&app, "schedule_uploads").await, 0);
     let r = app
         .get("/v1/schedules/imports/status?hospitalId=nope")
@@ -171,7 +171,7 @@ async fn an_expansion_bomb_is_refused_at_intake_and_export_padding_still_imports
     assert!(message.contains("500000"), "{message}");
     // Refused before anything was stored or started.
     assert_eq!(count(&app, "schedule_uploads").await, 0);
-    assert_eq!(status(&app, &h).await["status"], "IDLE");
+    assert_eq!(status(&app, &h).await["status"], "idle");
 
     // A real export pads to the sheet's last row and column with empty repeats;
     // they hold nothing and the schedule imports.

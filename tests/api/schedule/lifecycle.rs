@@ -36,7 +36,7 @@ async fn every_way_a_run_starts_keeps_one_import_per_hospital_and_a_cancelled_im
     assert_eq!(r.status(), 200);
     assert_eq!(json(r).await["status"], "cancelled");
     let cancelled = status(&app, &h).await;
-    assert_eq!(cancelled["status"], "CANCELLED", "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
     assert_eq!(cancelled["runId"], run_a.as_str());
     assert_eq!(
         count(&app, "schedule_versions").await,
@@ -71,7 +71,7 @@ async fn every_way_a_run_starts_keeps_one_import_per_hospital_and_a_cancelled_im
     let error = step(&generic, "odsImport")["error"]["message"].to_string();
     assert!(error.contains("another import"), "{error}");
     let busy = status(&app, &h).await;
-    assert_eq!(busy["status"], "IN_PROGRESS");
+    assert_eq!(busy["status"], "in_progress");
     assert_eq!(busy["runId"], run_b.as_str());
 
     fake.open();
@@ -81,7 +81,7 @@ async fn every_way_a_run_starts_keeps_one_import_per_hospital_and_a_cancelled_im
     )
     .await;
     assert_eq!(b["status"], "completed", "{b}");
-    assert_eq!(status(&app, &h).await["status"], "COMPLETED");
+    assert_eq!(status(&app, &h).await["status"], "completed");
 
     // Now A's retry takes the slot, finishes its remaining phases, and completes.
     let r = app
@@ -99,7 +99,7 @@ async fn every_way_a_run_starts_keeps_one_import_per_hospital_and_a_cancelled_im
         "the version it had created"
     );
     let done = status(&app, &h).await;
-    assert_eq!(done["status"], "COMPLETED");
+    assert_eq!(done["status"], "completed");
     assert_eq!(done["runId"], run_a.as_str());
     assert_eq!(count(&app, "schedule_versions").await, 2);
 }
@@ -258,7 +258,7 @@ async fn versions_are_listed_newest_first_published_once_per_period_and_refreshe
     assert_eq!(shown["coverage"]["overallPercentage"], 100.0);
     assert_eq!(
         status(&app, &h).await["status"],
-        "COMPLETED",
+        "completed",
         "a refresh is no import"
     );
 

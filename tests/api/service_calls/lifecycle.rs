@@ -36,9 +36,9 @@ async fn a_call_waiting_out_a_retry_after_is_scheduled_with_its_next_attempt_and
     let id = submitted["serviceCallId"].as_str().unwrap().to_string();
     partner.wait_for(1).await;
     let waiting = until_call(&app, &id, |v| v["nextAttemptAt"].is_string()).await;
-    assert_eq!(waiting["status"], "Scheduled", "{waiting}");
+    assert_eq!(waiting["status"], "scheduled", "{waiting}");
     assert_eq!(waiting["attempts"], 1);
-    assert_eq!(waiting["error"]["kind"], "http-status");
+    assert_eq!(waiting["error"]["kind"], "http_status");
     assert_eq!(waiting["error"]["statusCode"], 429);
     assert_eq!(waiting["response"]["statusCode"], 429);
     let next: chrono::DateTime<chrono::Utc> =
@@ -60,7 +60,7 @@ async fn a_call_waiting_out_a_retry_after_is_scheduled_with_its_next_attempt_and
         .await;
     assert_eq!(r.status(), 200);
     let cancelled = json(r).await;
-    assert_eq!(cancelled["status"], "Cancelled");
+    assert_eq!(cancelled["status"], "cancelled");
     assert!(cancelled["nextAttemptAt"].is_null());
     let run_now = json(app.get(&format!("/v1/runs/{run}")).await).await;
     assert_eq!(run_now["status"], "cancelled");
@@ -71,7 +71,7 @@ async fn a_call_waiting_out_a_retry_after_is_scheduled_with_its_next_attempt_and
         1,
         "no attempt after the cancellation"
     );
-    assert_eq!(call(&app, &id).await["status"], "Cancelled");
+    assert_eq!(call(&app, &id).await["status"], "cancelled");
 }
 
 async fn cancelling_a_calls_run_cancels_the_call_and_a_retry_sends_nothing(backend: Backend) {
@@ -88,7 +88,7 @@ async fn cancelling_a_calls_run_cancels_the_call_and_a_retry_sends_nothing(backe
         .post(&format!("/v1/runs/{run}/cancel"), &json!({}))
         .await;
     assert_eq!(json(r).await["status"], "cancelled");
-    let cancelled = until_call(&app, &id, |v| v["status"] == "Cancelled").await;
+    let cancelled = until_call(&app, &id, |v| v["status"] == "cancelled").await;
     assert!(cancelled["finishedAt"].is_string());
     assert_eq!(
         app.post(&format!("/v1/runs/{run}/retry"), &json!({}))
@@ -98,7 +98,7 @@ async fn cancelling_a_calls_run_cancels_the_call_and_a_retry_sends_nothing(backe
     );
     app.advance(Duration::from_secs(601));
     let (done, _) = settle(&app, &submitted).await;
-    assert_eq!(done["status"], "Cancelled", "{done}");
+    assert_eq!(done["status"], "cancelled", "{done}");
     assert!(partner.received().is_empty());
 
     // A call between attempts follows its run too.
@@ -110,7 +110,7 @@ async fn cancelling_a_calls_run_cancels_the_call_and_a_retry_sends_nothing(backe
     until(&app, &busy_run, |v| v["status"] == "sleeping").await;
     app.post(&format!("/v1/runs/{busy_run}/cancel"), &json!({}))
         .await;
-    let cancelled = until_call(&app, &busy_id, |v| v["status"] == "Cancelled").await;
+    let cancelled = until_call(&app, &busy_id, |v| v["status"] == "cancelled").await;
     assert_eq!(
         cancelled["error"]["statusCode"], 503,
         "the last error stays: {cancelled}"

@@ -60,7 +60,7 @@ async fn a_browser_signs_in_follows_runs_live_cancels_a_parked_run_and_signs_out
         .await;
     browser
         .wait_for(
-            "document.querySelector('#waterfall .wf-row[data-step=\"b\"] .wf-span.retryWait')",
+            "document.querySelector('#waterfall .wf-row[data-step=\"b\"] .wf-span.retry_wait')",
         )
         .await;
     for step in ["a", "b", "c", "d", "e"] {

@@ -60,9 +60,9 @@ async fn screenshots() {
     )
     .await;
     for (patient, title, severity) in [
-        ("p-42", "Review medication list", "HIGH"),
-        ("p-43", "Call about wound swelling", "MODERATE"),
-        ("p-44", "Confirm follow-up appointment", "LOW"),
+        ("p-42", "Review medication list", "high"),
+        ("p-43", "Call about wound swelling", "moderate"),
+        ("p-44", "Confirm follow-up appointment", "low"),
     ] {
         let r = app
             .post(

@@ -103,7 +103,7 @@ pub async fn scenario() {
         let call = finals
             .get(id)
             .unwrap_or_else(|| panic!("call {n} never settled"));
-        assert_eq!(call["status"], "Succeeded", "call {n}: {call}");
+        assert_eq!(call["status"], "succeeded", "call {n}: {call}");
         assert_eq!(call["attempts"], 1, "call {n}: {call}");
         assert_eq!(seen.get(&format!("/cut/{n}")), Some(&1), "call {n} resent");
     }

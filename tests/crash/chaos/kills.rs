@@ -26,7 +26,7 @@ const TICK: Duration = Duration::from_millis(200);
 const KILL_EVERY: usize = 10;
 /// How long the partner takes to answer, so that kills find requests in flight.
 const PARTNER_DELAY: Duration = Duration::from_millis(300);
-const FINAL: [&str; 3] = ["Succeeded", "Failed", "Cancelled"];
+const FINAL: [&str; 3] = ["succeeded", "failed", "cancelled"];
 
 pub async fn scenario(backend: Backend) {
     let seed: u64 = std::env::var("CHAOS_SEED")
@@ -161,7 +161,7 @@ pub async fn scenario(backend: Backend) {
             "seed {seed}: call {n} was sent {} times in {attempts} attempts: {call}",
             keys.len()
         );
-        if call["status"] == "Succeeded" {
+        if call["status"] == "succeeded" {
             succeeded += 1;
             assert!(!keys.is_empty(), "seed {seed}: call {n} succeeded unseen");
         }
@@ -169,7 +169,7 @@ pub async fn scenario(backend: Backend) {
     }
     let failed: Vec<&Value> = finals
         .values()
-        .filter(|c| c["status"] != "Succeeded")
+        .filter(|c| c["status"] != "succeeded")
         .collect();
     println!(
         "chaos::kills: {} calls, {kills} kills, {succeeded} succeeded, {} failed, {duplicates} duplicates (all with the first's idempotency key), wall time {:.1}s",
@@ -181,7 +181,7 @@ pub async fn scenario(backend: Backend) {
     // final state, not a lost call. Anything else that did not succeed is a defect.
     let unexplained: Vec<&&Value> = failed
         .iter()
-        .filter(|c| !(c["status"] == "Failed" && c["error"]["kind"] == "lost"))
+        .filter(|c| !(c["status"] == "failed" && c["error"]["kind"] == "lost"))
         .collect();
     assert!(
         unexplained.is_empty(),

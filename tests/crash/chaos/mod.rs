@@ -68,7 +68,7 @@ pub async fn play(name: &str) {
 }
 
 /// Final statuses of a service call.
-const FINAL: [&str; 3] = ["Succeeded", "Failed", "Cancelled"];
+const FINAL: [&str; 3] = ["succeeded", "failed", "cancelled"];
 
 /// An HTTP client of the replicas, with the tenant's key.
 #[derive(Clone)]

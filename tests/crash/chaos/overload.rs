@@ -125,7 +125,7 @@ pub async fn scenario() {
         let call = finals
             .get(id)
             .unwrap_or_else(|| panic!("accepted call {id} never settled"));
-        assert_eq!(call["status"], "Succeeded", "{call}");
+        assert_eq!(call["status"], "succeeded", "{call}");
     }
     assert_eq!(
         stored_calls.len(),

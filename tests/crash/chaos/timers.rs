@@ -111,7 +111,7 @@ pub async fn scenario() {
         let call = finals
             .get(id)
             .unwrap_or_else(|| panic!("timer {n} never fired (call {id})"));
-        assert_eq!(call["status"], "Succeeded", "timer {n}: {call}");
+        assert_eq!(call["status"], "succeeded", "timer {n}: {call}");
         let keys = seen
             .get(&format!("/timer/{n}"))
             .cloned()

@@ -53,7 +53,7 @@ pub async fn scenario() {
     let view = client
         .get(&heir.base, &format!("/v1/service-calls/{id}"))
         .await;
-    assert_eq!(view["status"], "Running", "{view}");
+    assert_eq!(view["status"], "running", "{view}");
     assert_eq!(view["attempts"], 2, "{view}");
 
     // Thaw the zombie while the heir's attempt is in flight, then stop it
@@ -71,7 +71,7 @@ pub async fn scenario() {
         .get(&heir.base, &format!("/v1/service-calls/{id}"))
         .await;
     assert_eq!(
-        during["status"], "Running",
+        during["status"], "running",
         "the zombie changed the call: {during}"
     );
 
@@ -84,7 +84,7 @@ pub async fn scenario() {
         )
         .await;
     let done = finals.get(&id).expect("the call never settled");
-    assert_eq!(done["status"], "Succeeded", "{done}");
+    assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["attempts"], 2, "{done}");
 
     // Events are listed a moment after their commit: wait for the run's last one.

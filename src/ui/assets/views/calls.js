@@ -5,13 +5,13 @@ import { api, query } from "../api.js";
 import { h, fill, badge, time, table, field, select, errorBox, debounce, oneOf, liveBadge, setLive } from "../dom.js";
 import { follow } from "../live.js";
 
-const STATUSES = ["Submitted", "Scheduled", "Running", "Succeeded", "Failed", "Cancelled"];
+const STATUSES = ["submitted", "scheduled", "running", "succeeded", "failed", "cancelled"];
 
 export function mount(root) {
   const live = liveBadge();
   const list = h("div", { id: "calls-list" });
   const pager = h("div", { class: "bar" });
-  const status = select("status", [["", "any status"], ...STATUSES.map((s) => [s, s])], "");
+  const status = select("status", [["", "any status"], ...STATUSES.map((s) => [s, s[0].toUpperCase() + s.slice(1)])], "");
   const form = h("form", { class: "filters", role: "search", "aria-label": "Filter service calls" },
     field("Status", status), h("button", { type: "submit" }, "Apply"));
   root.append(h("div", { class: "bar" }, h("h1", {}, "Service calls"), live), form, list, pager);
@@ -20,7 +20,7 @@ export function mount(root) {
 
   async function nextAttempt(c) {
     // A waiting call's run says when it is due next (its timer or retry).
-    if (!oneOf(c.status, ["Submitted", "Scheduled", "Running"]) || !c.runId) return null;
+    if (!oneOf(c.status, ["submitted", "scheduled", "running"]) || !c.runId) return null;
     try {
       const run = await api(`/v1/runs/${c.runId}`);
       const waiting = run.steps.find((s) => s.wakesAt);

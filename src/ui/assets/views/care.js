@@ -6,8 +6,8 @@ import { api, query } from "../api.js";
 import { h, fill, badge, time, table, field, errorBox, debounce, same, liveBadge, setLive } from "../dom.js";
 import { follow } from "../live.js";
 
-const COLUMNS = [["OPEN", "Open"], ["ASSIGNED", "Assigned"], ["RESOLVED", "Resolved"]];
-const STANDING = { ontrack: ["ok", "on track"], warning: ["warn", "warning"], breached: ["bad", "breached"] };
+const COLUMNS = [["open", "Open"], ["assigned", "Assigned"], ["resolved", "Resolved"]];
+const STANDING = { on_track: ["ok", "on track"], at_risk: ["warn", "at risk"], breached: ["bad", "breached"] };
 
 function standing(sla) {
   const key = String(sla?.standing ?? "").toLowerCase();
@@ -35,14 +35,14 @@ export function mount(root) {
         ...COLUMNS.map(([s]) => api(`/v1/tasks${query({ status: s, limit: 50 })}`)),
       ]);
       const names = Object.fromEntries(nurses.nurses.map((n) => [n.nurseId, n.name]));
-      fill(board, COLUMNS.map(([status, label], i) => h("section", { class: "column", "aria-label": `${label} tasks`, "data-status": status.toLowerCase() },
+      fill(board, COLUMNS.map(([status, label], i) => h("section", { class: "column", "aria-label": `${label} tasks`, "data-status": status },
         h("h3", {}, `${label} (${columns[i].tasks.length}${columns[i].nextCursor ? "+" : ""})`),
         columns[i].tasks.length ? columns[i].tasks.map((t) => h("article", { class: "task", "data-task-id": t.taskId },
           h("div", { class: "title" }, t.title),
-          h("div", { class: "bar" }, badge(t.severity), same(t.status, "RESOLVED") ? null : standing(t.sla)),
+          h("div", { class: "bar" }, badge(t.severity), same(t.status, "resolved") ? null : standing(t.sla)),
           h("div", { class: "muted" }, `Patient ${t.patientId}`),
           h("div", {}, t.assigneeId ? `Assignee: ${names[t.assigneeId] || t.assigneeId}` : "Unassigned"),
-          h("div", { class: "muted" }, same(t.status, "RESOLVED") ? `Resolved ${time(t.resolvedAt)}` : `Breach at ${time(t.sla?.breachAt)}`)))
+          h("div", { class: "muted" }, same(t.status, "resolved") ? `Resolved ${time(t.resolvedAt)}` : `Breach at ${time(t.sla?.breachAt)}`)))
           : h("p", { class: "muted" }, "None."))));
     } catch (err) {
       fill(board, errorBox(err));

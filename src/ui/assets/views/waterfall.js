@@ -5,7 +5,7 @@
 import { h, ms, time } from "../dom.js";
 
 const KIND_WORDS = {
-  attempt: "attempt", retryWait: "waiting to retry", parked: "parked (waiting)", deferred: "deferred (breaker open)",
+  attempt: "attempt", retry_wait: "waiting to retry", parked: "parked (waiting)", deferred: "deferred (breaker open)",
 };
 
 export function waterfall(timeline, now = Date.now()) {
@@ -44,7 +44,7 @@ export function waterfall(timeline, now = Date.now()) {
     h("div", { role: "list", "aria-label": "Step timing waterfall" }, rows),
     h("div", { class: "legend", "aria-hidden": "true" },
       h("span", { class: "l-attempt" }, "attempt"), h("span", { class: "l-failed" }, "failed attempt"),
-      h("span", { class: "l-retryWait" }, "retry wait"), h("span", { class: "l-parked" }, "parked"),
+      h("span", { class: "l-retry_wait" }, "retry wait"), h("span", { class: "l-parked" }, "parked"),
       h("span", { class: "l-deferred" }, "deferred"),
       h("span", {}, `${time(timeline.createdAt)} → ${timeline.finishedAt ? time(timeline.finishedAt) : "now"} (${ms(total)})`)));
 }
