@@ -33,6 +33,7 @@ mod plan;
 mod policy;
 mod rerun;
 mod router;
+mod source;
 mod step;
 mod submit;
 pub mod timeline;
@@ -61,9 +62,10 @@ pub use functions::{CancelOn, Concurrency, Debounce, FunctionSpec, Trigger, key_
 pub use idle::Busy;
 pub use lost::never_reported;
 pub use options::{RunOptions, StepToggle, escape_pointer};
-pub use plan::{DryRunPlan, SkippedStep};
+pub use plan::{DryRunPlan, SkippedStep, dry_run};
 pub use policy::{RetryPolicy, StepPolicy};
 pub use router::{ROUTER_LEASE, event_json, trigger_key};
+pub use source::DefinitionSource;
 pub use step::{
     Emit, ErrorKind, EventMatch, Messages, StepContext, StepError, StepFuture, StepHandler,
     StepOutcome, StepOutput, ToStepResult, Wake, lookup,

@@ -74,5 +74,6 @@ mod sse;
 mod startup;
 mod stream_tokens;
 mod ui;
+mod user_workflows;
 #[path = "../common/wait.rs"]
 mod wait;

@@ -20,6 +20,7 @@ mod runs;
 mod schedule;
 mod service_calls;
 mod triggers;
+mod user_workflows;
 
 use std::time::Duration;
 
