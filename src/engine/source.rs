@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 use super::definition::WorkflowDefinition;
 use super::error::EngineResult;
+use super::functions::FunctionSpec;
 use super::{Engine, EngineError};
 use crate::store::TenantId;
 
@@ -24,6 +25,13 @@ pub trait DefinitionSource: Send + Sync + 'static {
         name: &str,
         version: Option<i32>,
     ) -> EngineResult<Option<Arc<WorkflowDefinition>>>;
+
+    /// The tenant's event functions (each naming its workflow), applied by the
+    /// event router beside the compiled-in ones to the tenant's events only.
+    async fn functions(&self, tenant: &TenantId) -> EngineResult<Vec<FunctionSpec>> {
+        let _ = tenant;
+        Ok(Vec::new())
+    }
 }
 
 impl Engine {

@@ -20,6 +20,7 @@ both_backends!(
     bad_definitions_list_every_problem_and_store_nothing,
     runs_keep_their_version_across_a_restart,
     another_tenant_neither_sees_nor_runs_a_workflow,
+    events_start_and_cancel_the_tenants_own_workflow,
 );
 
 /// What the fake lab received: (path, idempotency key, JSON body).
@@ -314,4 +315,80 @@ async fn another_tenant_neither_sees_nor_runs_a_workflow(backend: Backend) {
     // Its own workflow of the same name starts at version 1.
     let r = put(&app, &other, "/v1/workflows/marker", &marker("b")).await;
     assert_eq!(json(r).await["version"], 1);
+}
+
+/// Started by `lab/ordered`, one run per order, cancelled by `lab/cancelled`.
+fn triggered() -> Value {
+    json!({
+        "steps": [
+            {"name": "nap", "kind": "sleep", "duration": "1h"},
+            {"name": "tell", "kind": "emit", "event": "lab/followed-up", "dependsOn": ["nap"],
+             "data": {"orderId": {"$ref": "/input/event/data/orderId"}}},
+        ],
+        "triggers": [{"event": "lab/ordered"}],
+        "cancelOn": [{"event": "lab/cancelled", "field": "orderId"}],
+        "idempotency": "data.orderId",
+    })
+}
+
+async fn runs_of(app: &TestApp, token: &str) -> Vec<Value> {
+    let r = app
+        .http
+        .get(app.url("/v1/runs?workflow=follow-up"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    json(r).await["runs"].as_array().unwrap().clone()
+}
+
+async fn events_start_and_cancel_the_tenants_own_workflow(backend: Backend) {
+    let app = spawn(backend).await;
+    assert_eq!(
+        put(&app, &app.token, "/v1/workflows/follow-up", &triggered())
+            .await
+            .status(),
+        201
+    );
+    let other = app.key_for("tenant-b").await;
+
+    let ordered = |id: &str| json!({"name": "lab/ordered", "data": {"orderId": id}});
+    assert_eq!(app.post("/v1/events", &ordered("o-1")).await.status(), 202);
+    // The same order again starts nothing (idempotency), another order does.
+    assert_eq!(app.post("/v1/events", &ordered("o-1")).await.status(), 202);
+    assert_eq!(app.post("/v1/events", &ordered("o-2")).await.status(), 202);
+    // Another tenant's event of the same name starts nothing here, nor there.
+    let r = app
+        .http
+        .post(app.url("/v1/events"))
+        .bearer_auth(&other)
+        .json(&ordered("o-3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    app.settle().await;
+    let runs = runs_of(&app, &app.token).await;
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(runs_of(&app, &other).await.is_empty());
+    let by_order = |runs: &[Value], order: &str| {
+        runs.iter()
+            .find(|r| r["input"]["event"]["data"]["orderId"] == order)
+            .map(|r| r["runId"].as_str().unwrap().to_string())
+    };
+    let (one, two) = (
+        by_order(&runs, "o-1").unwrap(),
+        by_order(&runs, "o-2").unwrap(),
+    );
+    until(&app, &one, |r| r["status"] == "sleeping").await;
+    until(&app, &two, |r| r["status"] == "sleeping").await;
+
+    let cancel = json!({"name": "lab/cancelled", "data": {"orderId": "o-1"}});
+    assert_eq!(app.post("/v1/events", &cancel).await.status(), 202);
+    until(&app, &one, |r| r["status"] == "cancelled").await;
+    app.advance(Duration::from_secs(2 * 3600));
+    let two = until(&app, &two, |r| r["status"] == "completed").await;
+    assert_eq!(step(&two, "tell")["output"]["data"]["orderId"], "o-2");
+    let one = json(app.get(&format!("/v1/runs/{one}")).await).await;
+    assert_eq!(one["status"], "cancelled", "{one}");
 }

@@ -9,7 +9,9 @@ mod parse;
 #[cfg(test)]
 mod parse_tests;
 mod template;
+mod triggers;
 
 pub use model::{HttpSpec, PolicySpec, StepKind, StepSpec, UserWorkflow};
 pub use parse::{MAX_RETRIES, MAX_STEPS, parse, valid_name};
 pub use template::{Scope, Template};
+pub use triggers::{MAX_TRIGGERS, Triggers};

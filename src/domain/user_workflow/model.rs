@@ -13,6 +13,8 @@ pub struct UserWorkflow {
     pub description: Option<String>,
     /// Steps as declared.
     pub steps: Vec<StepSpec>,
+    /// The events that start and cancel its runs.
+    pub triggers: super::Triggers,
 }
 
 /// One step.

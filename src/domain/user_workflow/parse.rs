@@ -40,7 +40,12 @@ pub fn parse(name: &str, body: &Value) -> Result<UserWorkflow, Problems> {
         p.push("", "must be a JSON object with `steps`");
         return Err(p);
     };
-    unknown_keys(obj, "", &["description", "steps"], &mut p);
+    let known: Vec<&str> = ["description", "steps"]
+        .into_iter()
+        .chain(super::triggers::FIELDS)
+        .collect();
+    unknown_keys(obj, "", &known, &mut p);
+    let triggers = super::triggers::parse(obj, &mut p);
     let description = match obj.get("description") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.len() <= 500 => Some(s.clone()),
@@ -72,6 +77,7 @@ pub fn parse(name: &str, body: &Value) -> Result<UserWorkflow, Problems> {
     Ok(UserWorkflow {
         description,
         steps: steps.into_iter().flatten().collect(),
+        triggers,
     })
 }
 

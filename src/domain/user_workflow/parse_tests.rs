@@ -104,3 +104,40 @@ fn a_body_without_steps_is_refused() {
     );
     assert_eq!(pointers(json!([])), [" must be a JSON object with `steps`"]);
 }
+
+#[test]
+fn triggers_are_read_and_their_problems_listed() {
+    let steps = json!([{"name": "a", "kind": "sleep", "duration": "1s"}]);
+    let def = parse(
+        "mine",
+        &json!({"steps": steps, "triggers": [{"event": "lab/ordered", "match": {"path": "data.site", "value": "north"}}],
+                "cancelOn": [{"event": "lab/cancelled", "field": "orderId"}],
+                "concurrency": {"limit": 2, "key": "data.nurseId"}, "idempotency": "data.orderId",
+                "debounce": {"period": "30s"}}),
+    )
+    .unwrap();
+    let t = &def.triggers;
+    assert_eq!(t.on[0].0, "lab/ordered");
+    assert_eq!(
+        t.cancel_on,
+        [("lab/cancelled".to_string(), "orderId".to_string())]
+    );
+    assert_eq!(t.concurrency, Some((2, "data.nurseId".to_string())));
+    assert_eq!(t.idempotency.as_deref(), Some("data.orderId"));
+    let found = pointers(json!({"steps": steps, "triggers": [{"event": ""}, 3],
+        "concurrency": {"limit": 0}, "debounce": {"period": "never"}, "rateLimit": {}}));
+    for e in [
+        "/triggers/0/event must be an event name",
+        "/triggers/1 must be an object",
+        "/concurrency/limit must be a whole number",
+        "/concurrency/key must be a dotted path",
+        "/debounce/period must be a duration",
+        "/rateLimit unknown field",
+    ] {
+        assert!(
+            found.iter().any(|f| f.starts_with(e)),
+            "missing {e:?} in {found:#?}"
+        );
+    }
+    assert_eq!(found.len(), 6, "{found:#?}");
+}

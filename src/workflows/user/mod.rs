@@ -13,9 +13,10 @@ use async_trait::async_trait;
 
 use super::Services;
 use crate::config::RetrySettings;
-use crate::domain::user_workflow::{PolicySpec, UserWorkflow};
+use crate::domain::user_workflow::{PolicySpec, Triggers, UserWorkflow};
 use crate::engine::{
-    DefinitionError, DefinitionSource, EngineResult, RetryPolicy, StepPolicy, WorkflowDefinition,
+    DefinitionError, DefinitionSource, EngineResult, FunctionSpec, RetryPolicy, StepPolicy,
+    WorkflowDefinition,
 };
 use crate::providers::outbound::GuardedClient;
 use crate::providers::resilience::Resilient;
@@ -113,8 +114,52 @@ impl UserWorkflows {
     }
 }
 
+/// The event functions of one definition: one per trigger, the first carrying the
+/// cancellations (the router applies each function's, and one is enough).
+fn functions_of(name: &str, t: &Triggers) -> Vec<FunctionSpec> {
+    t.on.iter()
+        .enumerate()
+        .map(|(i, (event, matching))| {
+            let mut f = FunctionSpec::on(name, event.as_str());
+            if let Some((path, value)) = matching {
+                f = f.when(path, value.clone());
+            }
+            if i == 0 {
+                for (event, field) in &t.cancel_on {
+                    f = f.cancel_on(event, field);
+                }
+            }
+            if let Some((limit, key)) = &t.concurrency {
+                f = f.concurrency(*limit, key);
+            }
+            if let Some(key) = &t.idempotency {
+                f = f.idempotency(key);
+            }
+            if let Some((period, key)) = &t.debounce {
+                f = f.debounce(*period, key.as_deref());
+            }
+            f
+        })
+        .collect()
+}
+
 #[async_trait]
 impl DefinitionSource for UserWorkflows {
+    async fn functions(&self, tenant: &TenantId) -> EngineResult<Vec<FunctionSpec>> {
+        let rows = self.store.latest_user_workflows(tenant).await?;
+        // A stored definition this build no longer accepts triggers nothing (its
+        // runs cannot start either; `definition` reports it).
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                crate::domain::user_workflow::parse(&row.name, &row.definition.0)
+                    .ok()
+                    .map(|wf| functions_of(&row.name, &wf.triggers))
+            })
+            .flatten()
+            .collect())
+    }
+
     async fn definition(
         &self,
         tenant: &TenantId,
