@@ -129,6 +129,8 @@ impl App {
         {
             registry.register_function(def, spec)?;
         }
+        // Names not compiled in are looked up among the tenants' own workflows.
+        registry.set_source(Arc::new(workflows::user::UserWorkflows::new(&services)));
         let auth = Authenticator::new(store.clone(), &settings.auth, http_client)
             .map_err(StartError::Settings)?;
         let listener = bind(&settings).await?;

@@ -7,4 +7,5 @@ pub mod discharge;
 pub mod encounter;
 pub mod schedule;
 pub mod service_call;
+pub mod user_workflow;
 pub mod validation;

@@ -270,6 +270,8 @@ impl WorkflowBuilder {
 pub struct Registry {
     workflows: BTreeMap<String, Arc<WorkflowDefinition>>,
     functions: Vec<super::functions::FunctionSpec>,
+    /// Tenants' own workflows, consulted for names not compiled in.
+    source: Option<Arc<dyn super::source::DefinitionSource>>,
 }
 
 impl Registry {
@@ -309,6 +311,21 @@ impl Registry {
     /// A workflow by name.
     pub fn get(&self, name: &str) -> Option<Arc<WorkflowDefinition>> {
         self.workflows.get(name).cloned()
+    }
+
+    /// Looks up workflows that are not compiled in (tenants' own) in `source`.
+    pub fn set_source(&mut self, source: Arc<dyn super::source::DefinitionSource>) {
+        self.source = Some(source);
+    }
+
+    /// Where workflows that are not compiled in are found, if anywhere.
+    pub fn source(&self) -> Option<&Arc<dyn super::source::DefinitionSource>> {
+        self.source.as_ref()
+    }
+
+    /// True when `name` is a compiled-in workflow.
+    pub fn is_builtin(&self, name: &str) -> bool {
+        self.workflows.contains_key(name)
     }
 
     /// Every workflow, by name.

@@ -35,6 +35,7 @@ mod plan;
 mod policy;
 mod rerun;
 mod router;
+mod source;
 mod step;
 mod stored;
 mod submit;
@@ -65,9 +66,10 @@ pub use idle::Busy;
 pub use intake::{EventReceipt, IncomingEvent, SentEvents, StartedRun};
 pub use lost::never_reported;
 pub use options::{RunOptions, StepToggle, escape_pointer};
-pub use plan::{DryRunPlan, SkippedStep};
+pub use plan::{DryRunPlan, SkippedStep, dry_run};
 pub use policy::{RetryPolicy, StepPolicy};
 pub use router::{ROUTER_LEASE, event_json, trigger_key};
+pub use source::DefinitionSource;
 pub use step::{
     Emit, ErrorKind, EventMatch, Messages, StepContext, StepError, StepFuture, StepHandler,
     StepOutcome, StepOutput, ToStepResult, Wake, lookup,

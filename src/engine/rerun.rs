@@ -20,7 +20,6 @@ impl Engine {
         from_step: Option<&str>,
         wait: Duration,
     ) -> EngineResult<Submitted> {
-        let inner = &self.inner;
         let source = self.get(tenant, run).await?.ok_or(EngineError::NotFound)?;
         if !source.status.is_final() {
             return Err(EngineError::InvalidState(format!(
@@ -28,10 +27,17 @@ impl Engine {
                 source.status
             )));
         }
-        let def = inner
-            .registry
-            .get(&source.workflow)
-            .ok_or_else(|| EngineError::UnknownWorkflow(source.workflow.clone()))?;
+        let def = self
+            .require_definition(tenant, &source.workflow, None)
+            .await?;
+        // Reused steps are matched by position, which only holds within one
+        // version of a tenant's workflow.
+        if def.version != source.workflow_version && !self.registry().is_builtin(&def.name) {
+            return Err(EngineError::InvalidState(format!(
+                "the run used version {} of `{}` and the current one is {}: submit a new run",
+                source.workflow_version, def.name, def.version
+            )));
+        }
         let from = match from_step {
             Some(name) => def.steps.iter().position(|s| s.name == name),
             None => source

@@ -214,7 +214,11 @@ async fn route(engine: &Engine, e: &EventRow) -> Result<(), EngineError> {
         }
     }
 
-    let functions: Vec<FunctionSpec> = inner.registry.functions().to_vec();
+    let mut functions: Vec<FunctionSpec> = inner.registry.functions().to_vec();
+    // The tenant's own workflows' triggers, at their current versions.
+    if let Some(source) = inner.registry.source() {
+        functions.extend(source.functions(&e.tenant_id).await?);
+    }
     // Cancellations.
     for f in &functions {
         for c in f.cancel_on.iter().filter(|c| c.event == e.event_type) {

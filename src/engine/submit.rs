@@ -141,10 +141,10 @@ impl Engine {
         service_call: Option<AttachedServiceCall>,
     ) -> EngineResult<Inserted> {
         let inner = &self.inner;
-        let def = inner
-            .registry
-            .get(&sub.workflow)
-            .ok_or_else(|| EngineError::UnknownWorkflow(sub.workflow.clone()))?;
+        // A new run takes the workflow's current version and keeps it.
+        let def = self
+            .require_definition(&sub.tenant, &sub.workflow, None)
+            .await?;
         if sub.options.dry_run {
             let plan = plan::dry_run(&def, &sub.options);
             return Ok(Inserted::Submitted(Box::new(Submitted::DryRun(plan))));

@@ -157,9 +157,24 @@ async fn claim_loop(inner: Arc<Inner>) {
 
 /// Loads a claimed run's steps and executes it.
 async fn start_claimed(inner: Arc<Inner>, run: RunRow, slot: Slot) {
-    let Some(def) = inner.registry.get(&run.workflow) else {
-        fail_unknown_workflow(&inner, &run).await;
-        return;
+    // The version the run started with, on whichever replica resumes it.
+    let engine = super::Engine {
+        inner: inner.clone(),
+    };
+    let def = match engine
+        .definition(&run.tenant_id, &run.workflow, Some(run.workflow_version))
+        .await
+    {
+        Ok(Some(def)) => def,
+        Ok(None) => {
+            fail_unknown_workflow(&inner, &run).await;
+            return;
+        }
+        Err(e) => {
+            // The lease will expire and the run will be claimed again.
+            tracing::warn!(run.id = %run.run_id, error = %e, "loading a claimed run's workflow failed");
+            return;
+        }
     };
     let rows = match inner.store.get_steps(&run.tenant_id, run.run_id).await {
         Ok(rows) => rows,

@@ -31,6 +31,7 @@ pub mod service_calls;
 mod stream_tokens;
 mod timeline;
 mod trace;
+mod user_workflows;
 
 use std::sync::Arc;
 
@@ -92,6 +93,15 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     let mut v1 = Router::new()
         .route("/me", get(runs::me))
         .route("/workflows", get(runs::list_workflows))
+        .route(
+            "/workflows/{name}",
+            get(user_workflows::get).put(user_workflows::put),
+        )
+        .route("/workflows/{name}/versions", get(user_workflows::versions))
+        .route(
+            "/workflows/{name}/versions/{version}",
+            get(user_workflows::version),
+        )
         .route("/workflows/{name}/runs", post(runs::submit))
         .route("/workflows/{name}/pause", post(runs::pause_workflow))
         .route("/workflows/{name}/resume", post(runs::resume_workflow))

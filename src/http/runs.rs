@@ -126,8 +126,8 @@ pub async fn submit(
 ) -> ApiResult<Response> {
     let def = state
         .engine
-        .registry()
-        .get(&name)
+        .definition(&principal.tenant, &name, None)
+        .await?
         .ok_or(ApiError::NotFound("workflow"))?;
     let wait = wait_param(
         &state,
@@ -335,10 +335,10 @@ pub async fn retry_run(
     Ok((StatusCode::ACCEPTED, axum::Json(view)).into_response())
 }
 
-/// `GET /v1/workflows`: the registered workflows, their steps, and whether the
-/// caller's tenant paused them.
+/// `GET /v1/workflows`: the built-in workflows and the tenant's own, their steps,
+/// and whether the caller's tenant paused them.
 #[utoipa::path(get, path = "/v1/workflows", operation_id = "listWorkflows", tag = "workflows",
-    responses((status = 200, description = "The registered workflows.", body = super::openapi::bodies::WorkflowList)))]
+    responses((status = 200, description = "The built-in workflows and the tenant's own.", body = super::openapi::bodies::WorkflowList)))]
 pub async fn list_workflows(
     State(state): State<AppState>,
     principal: Principal,
@@ -363,10 +363,21 @@ pub async fn list_workflows(
             json!({
                 "name": def.name,
                 "version": def.version,
+                "builtIn": true,
                 "steps": steps,
                 "paused": paused.contains(&def.name),
             })
         })
+        .collect();
+    // Then the tenant's own, at their latest versions.
+    let own = state.store.latest_user_workflows(&principal.tenant).await?;
+    let workflows: Vec<Value> = workflows
+        .into_iter()
+        .chain(own.iter().map(|row| {
+            let mut view = super::user_workflows::summary(row);
+            view["paused"] = json!(paused.contains(&row.name));
+            view
+        }))
         .collect();
     Ok(Json(json!({ "workflows": workflows })))
 }

@@ -32,8 +32,12 @@ pub async fn get(
         .ok_or(ApiError::NotFound("run"))?;
     let depends_on: HashMap<String, Vec<String>> = state
         .engine
-        .registry()
-        .get(&view.workflow)
+        .definition(
+            &principal.tenant,
+            &view.workflow,
+            Some(view.workflow_version),
+        )
+        .await?
         .map(|def| {
             def.steps
                 .iter()

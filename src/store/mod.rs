@@ -32,6 +32,7 @@ mod shared_sql;
 pub mod sqlite;
 mod triggers;
 mod types;
+mod user_workflows;
 
 use std::sync::Arc;
 
@@ -82,6 +83,7 @@ pub use service_calls::{
 };
 pub use triggers::{TriggerStore, Waiter};
 pub use types::{RunId, RunStatus, StepStatus, TenantId};
+pub use user_workflows::{UserWorkflowRow, UserWorkflowStore};
 
 use crate::config::DatabaseSettings;
 
@@ -122,6 +124,7 @@ pub trait Store:
     + CronStore
     + RetentionStore
     + PauseStore
+    + UserWorkflowStore
     + Send
     + Sync
     + 'static

@@ -22,6 +22,7 @@ pub mod care;
 pub mod clients;
 pub mod encounter;
 pub mod support;
+pub mod user;
 
 /// What the built-in workflows are built from.
 #[derive(Clone)]

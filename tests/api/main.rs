@@ -80,5 +80,6 @@ mod store_contract;
 mod stream_tokens;
 mod tracing;
 mod ui;
+mod user_workflows;
 #[path = "../common/wait.rs"]
 mod wait;

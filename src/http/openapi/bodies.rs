@@ -87,10 +87,14 @@ pub struct WorkflowStep {
     pub depends_on: Vec<String>,
     /// A critical step's failure fails the run.
     pub critical: bool,
+    /// The step's kind, for a tenant's own workflow (`http`, `sleep`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
-/// A registered workflow.
+/// A registered workflow: a built-in one or the tenant's own.
 #[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Workflow {
     /// Name, as in `POST /v1/workflows/{name}/runs`.
     pub name: String,
@@ -100,6 +104,14 @@ pub struct Workflow {
     pub steps: Vec<WorkflowStep>,
     /// The caller's tenant paused it.
     pub paused: bool,
+    /// Compiled into careflow (`true`) or defined by the tenant (`false`).
+    pub built_in: bool,
+    /// A tenant's workflow: its description, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A tenant's workflow: when this version was stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// `GET /v1/workflows`.

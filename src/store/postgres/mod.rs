@@ -16,6 +16,7 @@ mod schedule;
 mod service_calls;
 mod shared;
 mod triggers;
+mod user_workflows;
 
 use std::time::Duration;
 
