@@ -105,7 +105,7 @@ async fn a_timeline_shows_attempts_retry_waits_and_parked_time(backend: Backend)
         .iter()
         .map(|s| s["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["attempt", "retryWait", "attempt"], "{b}");
+    assert_eq!(kinds, ["attempt", "retry_wait", "attempt"], "{b}");
     assert_eq!(b["spans"][0]["outcome"], "retrying");
     assert_eq!(b["spans"][2]["attempt"], 2);
     assert_eq!(b["spans"][2]["outcome"], "completed");
