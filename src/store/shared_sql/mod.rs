@@ -21,6 +21,7 @@ mod outreach;
 pub(crate) mod pause;
 mod retention;
 pub(crate) mod routing;
+pub(crate) mod schedule;
 mod task;
 pub(crate) mod user_workflows;
 
@@ -39,5 +40,6 @@ pub(crate) use outreach::outreach_store;
 pub(crate) use pause::pause_store;
 pub(crate) use retention::retention_store;
 pub(crate) use routing::routing_store;
+pub(crate) use schedule::schedule_store;
 pub(crate) use task::task_store;
 pub(crate) use user_workflows::user_workflow_store;

@@ -1,357 +1,99 @@
-//! Schedule versions, shift instances, assignments and coverage in SQLite. Each phase's
-//! rows go in one transaction on the single writer connection, so no other write can
-//! interleave with it; reads use the reader pool.
+//! Schedule versions on SQLite: the shared statements (see `shared_sql::schedule`),
+//! each phase on the single writer connection, so no other write can interleave with
+//! it and no row lock is needed; many rows inserted one statement each.
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use sqlx::types::Json;
-use uuid::Uuid;
+use sqlx::{Sqlite, Transaction};
 
-use super::SqliteStore;
-use crate::store::{
-    AssignmentBatch, AssignmentRow, CoverageRow, CoverageWrite, CreatedVersion, NewScheduleVersion,
-    Published, ScheduleStore, ShiftCoverageRow, ShiftInstanceRow, StoreError, StoreResult,
-    TenantId, VersionRow,
-};
+use crate::store::NewShiftInstance;
 
-const VERSION_COLUMNS: &str = "version_id, hospital_id, upload_id, run_id, status, \
-     period_start, period_end, shift_count, created_by, created_at, assignments_fetched_at, \
-     assignments_matched, assignments_unmatched, published_at, published_by, superseded_at, \
-     superseded_by";
-const SHIFT_COLUMNS: &str = "shift_id, position, sheet, row_number, shift_date, shift_name, \
-     service, starts_at, ends_at, required_staff";
-const ASSIGNMENT_COLUMNS: &str = "assignment_id, shift_id, position, staff_name, staff_key, \
-     staff_ref, assignment_name, starts_at, ends_at";
+crate::store::shared_sql::schedule_store!(
+    super::SqliteStore, writer: writer, reader: reader, lock: "", db: sqlx::Sqlite
+);
 
-#[async_trait]
-impl ScheduleStore for SqliteStore {
-    async fn create_version_with_shifts(
-        &self,
-        tenant: &TenantId,
-        v: &NewScheduleVersion,
-    ) -> StoreResult<CreatedVersion> {
-        let mut tx = self.begin_write().await?;
-        let existing: Option<VersionRow> = sqlx::query_as(&format!(
-            "select {VERSION_COLUMNS} from schedule_versions
-             where tenant_id = $1 and upload_id = $2"
-        ))
-        .bind(tenant)
-        .bind(v.upload_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(existing) = existing {
-            return Ok(CreatedVersion::Existing(Box::new(existing)));
-        }
-        sqlx::query(
-            "insert into schedule_versions (tenant_id, version_id, hospital_id, upload_id, run_id,
-                status, period_start, period_end, shift_count, created_by, created_at)
-             values ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, $10)",
-        )
-        .bind(tenant)
-        .bind(v.version_id)
-        .bind(v.hospital_id)
-        .bind(v.upload_id)
-        .bind(v.run_id)
-        .bind(v.period_start)
-        .bind(v.period_end)
-        .bind(v.shifts.len() as i32)
-        .bind(&v.created_by)
-        .bind(v.created_at)
-        .execute(&mut *tx)
-        .await?;
-        for x in &v.shifts {
-            sqlx::query(
-                "insert into shift_instances (tenant_id, version_id, shift_id, position, sheet,
-                    row_number, shift_date, shift_name, service, starts_at, ends_at,
-                    required_staff)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(tenant)
-            .bind(v.version_id)
-            .bind(x.shift_id)
-            .bind(x.position)
-            .bind(&x.sheet)
-            .bind(x.row_number)
-            .bind(x.shift_date)
-            .bind(&x.shift_name)
-            .bind(&x.service)
-            .bind(x.starts_at)
-            .bind(x.ends_at)
-            .bind(x.required_staff)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(CreatedVersion::Created)
-    }
-
-    async fn get_version(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<VersionRow>> {
-        Ok(sqlx::query_as(&format!(
-            "select {VERSION_COLUMNS} from schedule_versions
-             where tenant_id = $1 and version_id = $2"
-        ))
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(&self.reader)
-        .await?)
-    }
-
-    async fn list_versions(
-        &self,
-        tenant: &TenantId,
-        hospital: Uuid,
-        before: Option<Uuid>,
-        limit: i64,
-    ) -> StoreResult<Vec<VersionRow>> {
-        Ok(sqlx::query_as(&format!(
-            "select {VERSION_COLUMNS} from schedule_versions
-             where tenant_id = $1 and hospital_id = $2
-               and (cast($3 as blob) is null or version_id < $3)
-             order by version_id desc limit $4"
-        ))
-        .bind(tenant)
-        .bind(hospital)
-        .bind(before)
-        .bind(limit)
-        .fetch_all(&self.reader)
-        .await?)
-    }
-
-    async fn publish_version(
-        &self,
-        tenant: &TenantId,
-        version: Uuid,
-        by: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Published> {
-        let mut tx = self.writer.begin().await?;
-        let row: Option<VersionRow> = sqlx::query_as(&format!(
-            "select {VERSION_COLUMNS} from schedule_versions
-             where tenant_id = $1 and version_id = $2"
-        ))
-        .bind(tenant)
-        .bind(version)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Ok(Published::NotFound);
-        };
-        if row.status != "draft" {
-            return Ok(Published::NotDraft(row.status));
-        }
-        let overlap: Option<Uuid> = sqlx::query_scalar(
-            "select version_id from schedule_versions
-             where tenant_id = $1 and hospital_id = $2 and status = 'published'
-               and not (period_start = $3 and period_end = $4)
-               and period_start <= $4 and period_end >= $3
-             limit 1",
-        )
-        .bind(tenant)
-        .bind(row.hospital_id)
-        .bind(row.period_start)
-        .bind(row.period_end)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(other) = overlap {
-            return Ok(Published::Overlaps(other));
-        }
-        let superseded: Vec<Uuid> = sqlx::query_scalar(
-            "update schedule_versions set status = 'superseded', superseded_at = $5,
-                superseded_by = $6
-             where tenant_id = $1 and hospital_id = $2 and status = 'published'
-               and period_start = $3 and period_end = $4
-             returning version_id",
-        )
-        .bind(tenant)
-        .bind(row.hospital_id)
-        .bind(row.period_start)
-        .bind(row.period_end)
-        .bind(at)
-        .bind(version)
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query(
-            "update schedule_versions set status = 'published', published_at = $3,
-                published_by = $4
-             where tenant_id = $1 and version_id = $2",
-        )
-        .bind(tenant)
-        .bind(version)
-        .bind(at)
-        .bind(by)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Published::Published { superseded })
-    }
-
-    async fn list_shifts(
-        &self,
-        tenant: &TenantId,
-        version: Uuid,
-    ) -> StoreResult<Vec<ShiftInstanceRow>> {
-        Ok(sqlx::query_as(&format!(
-            "select {SHIFT_COLUMNS} from shift_instances
-             where tenant_id = $1 and version_id = $2 order by position"
-        ))
-        .bind(tenant)
-        .bind(version)
-        .fetch_all(&self.reader)
-        .await?)
-    }
-
-    async fn store_assignments(&self, tenant: &TenantId, b: &AssignmentBatch) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        lock_version(&mut tx, tenant, b.version_id).await?;
-        sqlx::query("delete from shift_assignments where tenant_id = $1 and version_id = $2")
-            .bind(tenant)
-            .bind(b.version_id)
-            .execute(&mut *tx)
-            .await?;
-        for x in &b.assignments {
-            sqlx::query(
-                "insert into shift_assignments (tenant_id, version_id, assignment_id, shift_id,
-                    position, staff_name, staff_key, staff_ref, assignment_name, starts_at,
-                    ends_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(tenant)
-            .bind(b.version_id)
-            .bind(x.assignment_id)
-            .bind(x.shift_id)
-            .bind(x.position)
-            .bind(&x.staff_name)
-            .bind(&x.staff_key)
-            .bind(&x.staff_ref)
-            .bind(&x.assignment_name)
-            .bind(x.starts_at)
-            .bind(x.ends_at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(
-            "update schedule_versions set assignments_fetched_at = $3, assignments_matched = $4,
-                assignments_unmatched = $5
-             where tenant_id = $1 and version_id = $2",
-        )
-        .bind(tenant)
-        .bind(b.version_id)
-        .bind(b.fetched_at)
-        .bind(b.assignments.len() as i32)
-        .bind(b.unmatched)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn list_assignments(
-        &self,
-        tenant: &TenantId,
-        version: Uuid,
-    ) -> StoreResult<Vec<AssignmentRow>> {
-        Ok(sqlx::query_as(&format!(
-            "select {ASSIGNMENT_COLUMNS} from shift_assignments
-             where tenant_id = $1 and version_id = $2 order by position, assignment_id"
-        ))
-        .bind(tenant)
-        .bind(version)
-        .fetch_all(&self.reader)
-        .await?)
-    }
-
-    async fn store_coverage(&self, tenant: &TenantId, c: &CoverageWrite) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        lock_version(&mut tx, tenant, c.version_id).await?;
-        for table in ["shift_coverage", "schedule_coverage"] {
-            sqlx::query(&format!(
-                "delete from {table} where tenant_id = $1 and version_id = $2"
-            ))
-            .bind(tenant)
-            .bind(c.version_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(
-            "insert into schedule_coverage (tenant_id, version_id, computed_at,
-                overall_percentage, required_staff, assigned_staff, days)
-             values ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(tenant)
-        .bind(c.version_id)
-        .bind(c.computed_at)
-        .bind(c.overall_percentage)
-        .bind(c.required_staff)
-        .bind(c.assigned_staff)
-        .bind(Json(&c.days))
-        .execute(&mut *tx)
-        .await?;
-        for x in &c.shifts {
-            sqlx::query(
-                "insert into shift_coverage (tenant_id, version_id, shift_id, required_staff,
-                    assigned_staff, status)
-                 values ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(tenant)
-            .bind(c.version_id)
-            .bind(x.shift_id)
-            .bind(x.required_staff)
-            .bind(x.assigned_staff)
-            .bind(&x.status)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn get_coverage(
-        &self,
-        tenant: &TenantId,
-        version: Uuid,
-    ) -> StoreResult<Option<CoverageRow>> {
-        Ok(sqlx::query_as(
-            "select computed_at, overall_percentage, required_staff, assigned_staff, days
-             from schedule_coverage where tenant_id = $1 and version_id = $2",
-        )
-        .bind(tenant)
-        .bind(version)
-        .fetch_optional(&self.reader)
-        .await?)
-    }
-
-    async fn list_shift_coverage(
-        &self,
-        tenant: &TenantId,
-        version: Uuid,
-    ) -> StoreResult<Vec<ShiftCoverageRow>> {
-        Ok(sqlx::query_as(
-            "select c.shift_id, c.required_staff, c.assigned_staff, c.status
-             from shift_coverage c
-             join shift_instances s on s.tenant_id = c.tenant_id
-                and s.version_id = c.version_id and s.shift_id = c.shift_id
-             where c.tenant_id = $1 and c.version_id = $2 order by s.position",
-        )
-        .bind(tenant)
-        .bind(version)
-        .fetch_all(&self.reader)
-        .await?)
-    }
-}
-
-/// Checks the version exists inside the transaction (the single writer already keeps
-/// other writers out); `NotFound` when it does not.
-async fn lock_version(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+/// Inserts a version's shift instances.
+async fn insert_shifts(
+    tx: &mut Transaction<'_, Sqlite>,
     tenant: &TenantId,
     version: Uuid,
+    shifts: &[NewShiftInstance],
 ) -> StoreResult<()> {
-    let found: Option<i32> = sqlx::query_scalar(
-        "select 1 from schedule_versions where tenant_id = $1 and version_id = $2",
-    )
-    .bind(tenant)
-    .bind(version)
-    .fetch_optional(&mut **tx)
-    .await?;
-    found.map(|_| ()).ok_or(StoreError::NotFound)
+    for x in shifts {
+        sqlx::query(
+            "insert into shift_instances (tenant_id, version_id, shift_id, position, sheet,
+                row_number, shift_date, shift_name, service, starts_at, ends_at,
+                required_staff)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(tenant)
+        .bind(version)
+        .bind(x.shift_id)
+        .bind(x.position)
+        .bind(&x.sheet)
+        .bind(x.row_number)
+        .bind(x.shift_date)
+        .bind(&x.shift_name)
+        .bind(&x.service)
+        .bind(x.starts_at)
+        .bind(x.ends_at)
+        .bind(x.required_staff)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts a version's assignments.
+async fn insert_assignments(
+    tx: &mut Transaction<'_, Sqlite>,
+    tenant: &TenantId,
+    version: Uuid,
+    assignments: &[AssignmentRow],
+) -> StoreResult<()> {
+    for x in assignments {
+        sqlx::query(
+            "insert into shift_assignments (tenant_id, version_id, assignment_id, shift_id,
+                position, staff_name, staff_key, staff_ref, assignment_name, starts_at,
+                ends_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(tenant)
+        .bind(version)
+        .bind(x.assignment_id)
+        .bind(x.shift_id)
+        .bind(x.position)
+        .bind(&x.staff_name)
+        .bind(&x.staff_key)
+        .bind(&x.staff_ref)
+        .bind(&x.assignment_name)
+        .bind(x.starts_at)
+        .bind(x.ends_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts a version's per-shift coverage.
+async fn insert_coverage(
+    tx: &mut Transaction<'_, Sqlite>,
+    tenant: &TenantId,
+    version: Uuid,
+    shifts: &[ShiftCoverageRow],
+) -> StoreResult<()> {
+    for x in shifts {
+        sqlx::query(
+            "insert into shift_coverage (tenant_id, version_id, shift_id, required_staff,
+                assigned_staff, status)
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(tenant)
+        .bind(version)
+        .bind(x.shift_id)
+        .bind(x.required_staff)
+        .bind(x.assigned_staff)
+        .bind(&x.status)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }

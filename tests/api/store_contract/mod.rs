@@ -46,6 +46,7 @@ mod consent;
 mod contacts;
 mod hospitals;
 mod pause;
+mod schedule;
 
 /// A migrated store on a fresh database, and the database (dropped with it).
 pub struct Opened {
