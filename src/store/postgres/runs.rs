@@ -10,8 +10,9 @@ use super::columns::{EventColumns, StepColumns};
 use super::service_calls::insert_call_in;
 use crate::store::runs::LISTED_STATUS;
 use crate::store::{
-    CommitOutcome, InsertRun, LeaseRef, NewEvent, NewRun, Notice, RunFilter, RunId, RunRow,
-    RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult, TenantId, fence,
+    CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunFilter,
+    RunId, RunRow, RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult,
+    TenantId, fence,
 };
 
 const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
@@ -263,16 +264,10 @@ impl RunStore for PgStore {
         } else {
             let mut tx = self.begin_write().await?;
             if let Some(attached) = &run.service_call
-                && insert_call_in(&mut tx, &attached.call, &attached.event)
-                    .await?
-                    .is_none()
+                && let InsertServiceCall::Duplicate(existing) =
+                    insert_call_in(&mut tx, &attached.call, &attached.event).await?
             {
-                tx.rollback().await?;
-                let existing = self
-                    .call_by_key(&attached.call)
-                    .await?
-                    .ok_or_else(|| StoreError::Conflict("service call id already exists".into()))?;
-                return Ok(InsertRun::ServiceCallExists(Box::new(existing)));
+                return Ok(InsertRun::ServiceCallExists(existing));
             }
             if bound.is_some() {
                 // Held to the commit: replicas count and insert one at a time, so

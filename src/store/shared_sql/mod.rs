@@ -22,6 +22,7 @@ pub(crate) mod pause;
 mod retention;
 pub(crate) mod routing;
 pub(crate) mod schedule;
+mod service_calls;
 mod task;
 pub(crate) mod user_workflows;
 
@@ -41,5 +42,6 @@ pub(crate) use pause::pause_store;
 pub(crate) use retention::retention_store;
 pub(crate) use routing::routing_store;
 pub(crate) use schedule::schedule_store;
+pub(crate) use service_calls::service_call_store;
 pub(crate) use task::task_store;
 pub(crate) use user_workflows::user_workflow_store;

@@ -1,18 +1,27 @@
-//! Scheduled service calls in SQLite: each write is one transaction on the single
-//! writer connection, holding the conditional update and the event it publishes.
+//! Scheduled service calls on SQLite: the shared statements (see
+//! `shared_sql::service_calls`), each write on the single writer connection, which
+//! makes a submission's idempotency check and its insert atomic; events are
+//! broadcast in-process after the commit.
 
-use async_trait::async_trait;
-use sqlx::types::Json;
 use sqlx::{Sqlite, Transaction};
-use uuid::Uuid;
 
 use super::SqliteStore;
-use crate::store::service_calls::SERVICE_CALL_COLUMNS;
-use crate::store::{
-    InsertServiceCall, NewEvent, NewServiceCall, Notice, ServiceCallFilter, ServiceCallRow,
-    ServiceCallStore, ServiceCallTransition, StoreResult, TenantId,
-};
+use crate::store::Notice;
 
+crate::store::shared_sql::service_call_store!(
+    SqliteStore, writer: writer, reader: reader,
+    statuses: "select value from json_each($3)",
+    has_tag: "exists (select 1 from json_each(tags) where value = $3)"
+);
+
+impl SqliteStore {
+    /// Tells this process's subscribers, the only ones, after the commit.
+    fn events_appended(&self) {
+        self.announce([Notice::EventsAppended]);
+    }
+}
+
+/// Appends one event inside the caller's transaction.
 async fn append_event(
     tx: &mut Transaction<'_, Sqlite>,
     tenant: &TenantId,
@@ -83,116 +92,4 @@ pub(super) async fn insert_call_in(
     .await?;
     append_event(tx, &call.tenant_id, event).await?;
     Ok(InsertServiceCall::Created(Box::new(row)))
-}
-
-#[async_trait]
-impl ServiceCallStore for SqliteStore {
-    async fn insert_service_call(
-        &self,
-        call: &NewServiceCall,
-        event: &NewEvent,
-    ) -> StoreResult<InsertServiceCall> {
-        let mut tx = self.begin_write().await?;
-        let inserted = insert_call_in(&mut tx, call, event).await?;
-        if let InsertServiceCall::Created(_) = &inserted {
-            tx.commit().await?;
-            self.announce([Notice::EventsAppended]);
-        }
-        Ok(inserted)
-    }
-
-    async fn transition_service_call(
-        &self,
-        tenant: &TenantId,
-        id: Uuid,
-        change: &ServiceCallTransition,
-    ) -> StoreResult<Option<ServiceCallRow>> {
-        let from: Vec<&str> = change.from.iter().map(|s| s.as_str()).collect();
-        let mut tx = self.begin_write().await?;
-        let row: Option<ServiceCallRow> = sqlx::query_as(&format!(
-            "update service_calls set
-                status = $4,
-                run_id = coalesce($5, run_id),
-                attempts = coalesce($7, attempts),
-                scheduled_at = case when $4 = 'scheduled' then coalesce(scheduled_at, $6)
-                                    else scheduled_at end,
-                started_at = case when $4 = 'running' then coalesce(started_at, $6)
-                                  else started_at end,
-                finished_at = case when $4 in ('succeeded', 'failed', 'cancelled') then $6
-                                   else finished_at end,
-                response = coalesce($8, response),
-                error = case when $4 = 'succeeded' then null else coalesce($9, error) end,
-                next_attempt_at = $11
-             where tenant_id = $1 and service_call_id = $2
-               and status in (select value from json_each($3))
-               and ($10 is null or run_id = $10)
-               and ($7 is null or attempts < $7)
-             returning {SERVICE_CALL_COLUMNS}"
-        ))
-        .bind(tenant)
-        .bind(id)
-        .bind(Json(from))
-        .bind(change.to.as_str())
-        .bind(change.set_run)
-        .bind(change.at)
-        .bind(change.attempt)
-        .bind(change.response.as_ref().map(Json))
-        .bind(change.error.as_ref().map(Json))
-        .bind(change.require_run)
-        .bind(change.next_attempt_at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
-            return Ok(None);
-        };
-        if let Some(event) = &change.event {
-            append_event(&mut tx, tenant, event).await?;
-        }
-        tx.commit().await?;
-        if change.event.is_some() {
-            self.announce([Notice::EventsAppended]);
-        }
-        Ok(Some(row))
-    }
-
-    async fn get_service_call(
-        &self,
-        tenant: &TenantId,
-        id: Uuid,
-    ) -> StoreResult<Option<ServiceCallRow>> {
-        Ok(sqlx::query_as(&format!(
-            "select {SERVICE_CALL_COLUMNS} from service_calls
-             where tenant_id = $1 and service_call_id = $2"
-        ))
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(&self.reader)
-        .await?)
-    }
-
-    async fn list_service_calls(
-        &self,
-        tenant: &TenantId,
-        filter: &ServiceCallFilter,
-    ) -> StoreResult<Vec<ServiceCallRow>> {
-        Ok(sqlx::query_as(&format!(
-            "select {SERVICE_CALL_COLUMNS} from service_calls
-             where tenant_id = $1
-               and ($2 is null or status = $2)
-               and ($3 is null or exists (select 1 from json_each(tags) where value = $3))
-               and ($4 is null or due_at < $4)
-               and ($5 is null or service_call_id < $5)
-             order by service_call_id desc
-             limit $6"
-        ))
-        .bind(tenant)
-        .bind(filter.status.map(|s| s.as_str()))
-        .bind(&filter.tag)
-        .bind(filter.due_before)
-        .bind(filter.before)
-        .bind(filter.limit)
-        .fetch_all(&self.reader)
-        .await?)
-    }
 }

@@ -47,6 +47,7 @@ mod contacts;
 mod hospitals;
 mod pause;
 mod schedule;
+mod service_calls;
 
 /// A migrated store on a fresh database, and the database (dropped with it).
 pub struct Opened {
@@ -88,4 +89,40 @@ pub fn at(seconds: i64) -> DateTime<Utc> {
 /// A tenant id from a valid literal.
 pub fn tenant(id: &str) -> careflow::store::TenantId {
     careflow::store::TenantId::parse(id).expect("a valid tenant id")
+}
+
+/// An event of `event_type` about `run`, created at `at(seconds)`.
+pub fn event(
+    event_type: &str,
+    run: Option<careflow::store::RunId>,
+    seconds: i64,
+) -> careflow::store::NewEvent {
+    careflow::store::NewEvent {
+        event_id: uuid::Uuid::new_v4(),
+        event_type: event_type.into(),
+        correlation_id: None,
+        run_id: run,
+        workflow: None,
+        source: "contract".into(),
+        data: serde_json::json!({"n": seconds}),
+        created_at: at(seconds),
+    }
+}
+
+/// The tenant's events, in position order, once every committed one has its
+/// position (PostgreSQL gives positions after the commit).
+pub async fn events_of(
+    store: &dyn Store,
+    tenant: &careflow::store::TenantId,
+) -> Vec<careflow::store::EventRow> {
+    while store
+        .sequence_events()
+        .await
+        .expect("events are sequenced")
+        .1
+    {}
+    store
+        .tenant_events_after(tenant, 0, &Default::default(), 1000)
+        .await
+        .expect("the events read")
 }
