@@ -1,17 +1,25 @@
-//! Event triggers and waits in PostgreSQL.
-
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use serde_json::Value;
-use sqlx::Row;
-use uuid::Uuid;
+//! Event triggers and waits on PostgreSQL: the shared statements (see
+//! `shared_sql::triggers`), many event ids remembered in one statement, and a waiter
+//! resolved in one statement that locks its run first.
 
 use super::PgStore;
-use crate::store::{Notice, RunId, RunStatus, StoreResult, TenantId, TriggerStore, Waiter};
+use crate::store::Notice;
 
-#[async_trait]
-impl TriggerStore for PgStore {
-    async fn remember_event_ids(
+crate::store::shared_sql::trigger_store!(
+    PgStore, writer: pool, reader: pool,
+    input_at: "input #>> $3",
+    in_json_2: "select jsonb_array_elements_text($2::jsonb)",
+    in_json_5: "select jsonb_array_elements_text($5::jsonb)"
+);
+
+/// A path into a run's input, as `#>>` takes it.
+fn input_path(path: &[&str]) -> Vec<String> {
+    path.iter().map(|p| p.to_string()).collect()
+}
+
+impl PgStore {
+    /// Remembers client event ids; true for each one not seen before.
+    async fn remember_ids(
         &self,
         tenant: &TenantId,
         ids: &[(String, Uuid)],
@@ -34,35 +42,8 @@ impl TriggerStore for PgStore {
         Ok(clients.iter().map(|c| new.contains(c)).collect())
     }
 
-    async fn forget_event_ids(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query("delete from event_ids where received_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
-    }
-
-    async fn event_waiters(&self, tenant: &TenantId, event: &str) -> StoreResult<Vec<Waiter>> {
-        let rows = sqlx::query(
-            "select run_id, step_name, wait from step_runs
-             where tenant_id = $1 and status = 'sleeping' and wait_event = $2",
-        )
-        .bind(tenant)
-        .bind(event)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Waiter {
-                    run_id: r.try_get("run_id")?,
-                    step_name: r.try_get("step_name")?,
-                    wait: r.try_get("wait")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn resolve_waiter(
+    /// Hands a received event to a waiting step and readies its run.
+    async fn resolve(
         &self,
         tenant: &TenantId,
         run: RunId,
@@ -105,89 +86,8 @@ impl TriggerStore for PgStore {
         Ok(resolved > 0)
     }
 
-    async fn runs_with_input(
-        &self,
-        tenant: &TenantId,
-        workflow: &str,
-        path: &[&str],
-        value: &str,
-        statuses: &[RunStatus],
-        since: Option<DateTime<Utc>>,
-    ) -> StoreResult<Vec<RunId>> {
-        let path: Vec<String> = path.iter().map(|p| p.to_string()).collect();
-        let statuses: Vec<String> = statuses.iter().map(|s| s.as_str().to_string()).collect();
-        Ok(sqlx::query_scalar(
-            "select run_id from runs
-             where tenant_id = $1 and workflow = $2 and input #>> $3 = $4
-               and status = any($5) and ($6::timestamptz is null or created_at > $6)",
-        )
-        .bind(tenant)
-        .bind(workflow)
-        .bind(&path)
-        .bind(value)
-        .bind(&statuses)
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn reschedule_queued(
-        &self,
-        tenant: &TenantId,
-        run: RunId,
-        input: &Value,
-        ready_at: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "update runs set input = $3, ready_at = $4
-             where tenant_id = $1 and run_id = $2 and status = 'queued'",
-        )
-        .bind(tenant)
-        .bind(run)
-        .bind(input)
-        .bind(ready_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn runs_by_keys(
-        &self,
-        tenant: &TenantId,
-        keys: &[String],
-    ) -> StoreResult<Vec<(RunId, String, String)>> {
-        Ok(sqlx::query_as(
-            "select run_id, workflow, idempotency_key from runs
-             where tenant_id = $1 and idempotency_key = any($2)",
-        )
-        .bind(tenant)
-        .bind(keys)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn hold_lease(
-        &self,
-        name: &str,
-        owner: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> StoreResult<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "insert into leases (name, owner, expires_at) values ($1, $2, $4)
-             on conflict (name) do update set owner = $2, expires_at = $4
-             where leases.owner = $2 or leases.expires_at is null or leases.expires_at < $3
-             returning position",
-        )
-        .bind(name)
-        .bind(owner)
-        .bind(now)
-        .bind(until)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
-    async fn event_positions(&self, tenant: &TenantId, ids: &[Uuid]) -> StoreResult<Vec<i64>> {
+    /// The positions of the given events that have one.
+    async fn positions(&self, tenant: &TenantId, ids: &[Uuid]) -> StoreResult<Vec<i64>> {
         Ok(sqlx::query_scalar(
             "select position from events
              where tenant_id = $1 and event_id = any($2) and position is not null",
@@ -196,25 +96,5 @@ impl TriggerStore for PgStore {
         .bind(ids)
         .fetch_all(&self.pool)
         .await?)
-    }
-
-    async fn lease_position(&self, name: &str) -> StoreResult<i64> {
-        let p: Option<i64> = sqlx::query_scalar("select position from leases where name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(p.unwrap_or(0))
-    }
-
-    async fn advance_lease(&self, name: &str, owner: &str, position: i64) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "update leases set position = greatest(position, $3) where name = $1 and owner = $2",
-        )
-        .bind(name)
-        .bind(owner)
-        .bind(position)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 }

@@ -48,6 +48,7 @@ mod hospitals;
 mod pause;
 mod schedule;
 mod service_calls;
+mod triggers;
 
 /// A migrated store on a fresh database, and the database (dropped with it).
 pub struct Opened {
@@ -125,4 +126,34 @@ pub async fn events_of(
         .tenant_events_after(tenant, 0, &Default::default(), 1000)
         .await
         .expect("the events read")
+}
+
+/// A queued run of `workflow` for `tenant`, created at `at(seconds)`, with no steps.
+pub fn run(
+    tenant: &careflow::store::TenantId,
+    workflow: &str,
+    input: serde_json::Value,
+    seconds: i64,
+) -> careflow::store::NewRun {
+    careflow::store::NewRun {
+        tenant_id: tenant.clone(),
+        run_id: careflow::store::RunId::new(),
+        workflow: workflow.into(),
+        workflow_version: 1,
+        status: careflow::store::RunStatus::Queued,
+        input,
+        options: serde_json::json!({}),
+        idempotency_key: None,
+        request_hash: None,
+        correlation_id: None,
+        trace_parent: None,
+        created_at: at(seconds),
+        ready_at: None,
+        lease: None,
+        concurrency: None,
+        steps: vec![],
+        events: vec![],
+        queue_bound: None,
+        service_call: None,
+    }
 }
