@@ -1,13 +1,12 @@
-//! Events in PostgreSQL, and the sequencer that gives them positions.
+//! Events in PostgreSQL: the shared readers (see `shared_sql::events`), and the
+//! sequencer that gives committed events their positions.
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::PgStore;
 use super::columns::EventColumns;
 use super::runs::{bind_events, insert_events_sql};
-use crate::store::{EventFilter, EventRow, EventStore, NewEvent, Notice, StoreResult, TenantId};
+use crate::store::Notice;
 
 /// Advisory lock key of the sequencer, so one replica at a time assigns positions.
 const SEQUENCER_LOCK: i64 = 0x6361_7265_666c_6f77; // "careflow"
@@ -28,15 +27,11 @@ macro_rules! raise_floor {
 }
 pub(super) use raise_floor;
 
-const EVENT_COLUMNS: &str = "position, tenant_id, event_id, event_type, correlation_id, run_id, \
-     workflow, source, data, created_at";
+crate::store::shared_sql::event_store!(PgStore, writer: pool, reader: pool);
 
-#[async_trait]
-impl EventStore for PgStore {
-    async fn append_events(&self, tenant: &TenantId, events: &[NewEvent]) -> StoreResult<()> {
-        if events.is_empty() {
-            return Ok(());
-        }
+impl PgStore {
+    /// Appends events (some) outside any run commit, in one statement.
+    async fn append(&self, tenant: &TenantId, events: &[NewEvent]) -> StoreResult<()> {
         let sql = insert_events_sql(2, "true");
         let mut tx = self.begin_write().await?;
         bind_events(sqlx::query(&sql).bind(tenant), EventColumns::new(events))
@@ -47,7 +42,8 @@ impl EventStore for PgStore {
         Ok(())
     }
 
-    async fn sequence_events(&self) -> StoreResult<(u64, bool)> {
+    /// Gives committed events their positions (see `EventStore::sequence_events`).
+    async fn sequence(&self) -> StoreResult<(u64, bool)> {
         // Positions are given only to committed (visible) events and always above
         // every position given before, so a reader that has seen position P never
         // finds a new event below it. One sequencer at a time: the lock is taken in
@@ -106,53 +102,8 @@ impl EventStore for PgStore {
         Ok((positioned as u64, unpositioned > positioned))
     }
 
-    async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>> {
-        Ok(sqlx::query_as(&format!(
-            "select {EVENT_COLUMNS} from events
-             where position is not null and position > $1
-             order by position limit $2"
-        ))
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn tenant_events_after(
-        &self,
-        tenant: &TenantId,
-        after: i64,
-        filter: &EventFilter,
-        limit: i64,
-    ) -> StoreResult<Vec<EventRow>> {
-        // With a run, `run_id = $3` (not "$3 is null or ...") lets the planner use
-        // the run's index instead of scanning the tenant's events in order.
-        let run_clause = if filter.run_id.is_some() {
-            "run_id = $3"
-        } else {
-            "$3::uuid is null"
-        };
-        Ok(sqlx::query_as(&format!(
-            "select {EVENT_COLUMNS} from events
-             where tenant_id = $1 and position > $2
-               and {run_clause}
-               and ($4::text is null or correlation_id = $4)
-               and ($5::text is null or workflow = $5)
-               and ($6::text is null or event_type = $6)
-             order by position limit $7"
-        ))
-        .bind(tenant)
-        .bind(after)
-        .bind(filter.run_id)
-        .bind(&filter.correlation_id)
-        .bind(&filter.workflow)
-        .bind(&filter.event_type)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn last_event_position(&self) -> StoreResult<i64> {
+    /// The highest position given so far, deleted ones included.
+    async fn last_position(&self) -> StoreResult<i64> {
         // Erased or pruned events may have held the highest positions: the floor
         // remembers them (see `sequence_events`).
         let p: Option<i64> = sqlx::query_scalar(
@@ -166,7 +117,8 @@ impl EventStore for PgStore {
         Ok(p.unwrap_or(0))
     }
 
-    async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+    /// Deletes positioned events created before `before`, keeping the floor.
+    async fn prune(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         // The floor keeps the sequencer above every position deleted here, even when
         // no newer event remains.
         let sql = concat!(

@@ -44,6 +44,7 @@ mod access_log;
 mod auth;
 mod consent;
 mod contacts;
+mod events;
 mod hospitals;
 mod pause;
 mod schedule;
