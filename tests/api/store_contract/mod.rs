@@ -44,12 +44,14 @@ mod access_log;
 mod auth;
 mod consent;
 mod contacts;
+mod cron;
 mod events;
 mod hospitals;
 mod pause;
 mod schedule;
 mod service_calls;
 mod triggers;
+mod user_workflows;
 
 /// A migrated store on a fresh database, and the database (dropped with it).
 pub struct Opened {
