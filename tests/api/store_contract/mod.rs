@@ -48,6 +48,7 @@ mod cron;
 mod events;
 mod hospitals;
 mod pause;
+mod retention;
 mod runs;
 mod schedule;
 mod service_calls;
