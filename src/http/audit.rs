@@ -46,10 +46,15 @@ fn ids_of(path: &[(String, String)], query: Option<&str>) -> Vec<(String, String
         });
     let mut ids: Vec<(String, String)> = Vec::new();
     for (name, value) in path.iter().cloned().chain(from_query) {
+        // The record is written whatever the handler answered (a 422 for this very
+        // NUL included), so what the caller sent is made storable rather than lost:
+        // PostgreSQL refuses a NUL in text and jsonb.
+        let name = crate::storable::string(name);
         if ids.iter().any(|(n, _)| *n == name) {
             continue;
         }
-        ids.push((name, value.chars().take(MAX_ID_CHARS).collect()));
+        let value: String = value.chars().take(MAX_ID_CHARS).collect();
+        ids.push((name, crate::storable::string(value)));
     }
     ids
 }
@@ -244,6 +249,15 @@ mod tests {
         assert_eq!(
             ids,
             pairs(&[("id", "run-1"), ("runId", "run-2"), ("patientId", "p-7")])
+        );
+    }
+
+    #[test]
+    fn nul_characters_in_names_and_ids_become_replacement_characters() {
+        let ids = ids_of(&pairs(&[("id", "a\u{0}b")]), Some("x%00Id=%00"));
+        assert_eq!(
+            ids,
+            pairs(&[("id", "a\u{FFFD}b"), ("x\u{FFFD}Id", "\u{FFFD}")])
         );
     }
 

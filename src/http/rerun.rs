@@ -67,7 +67,9 @@ pub async fn rerun_run(
 /// The optional `fromStep`; any other member is refused, so a typo does not rerun
 /// from the default step unnoticed.
 fn parse_body(body: Option<&Value>) -> ApiResult<Option<&str>> {
-    let Some(body) = body else {
+    // The body is optional, and the description allows a JSON `null` for it: the same
+    // as no body.
+    let Some(body) = body.filter(|b| !b.is_null()) else {
         return Ok(None);
     };
     let mut problems = Problems::new();

@@ -180,6 +180,39 @@ async fn a_failing_access_log_write_loses_no_answer_and_is_counted(backend: Back
     assert_eq!(failures, 1.0, "{metrics}");
 }
 
+async fn a_read_naming_an_id_with_a_nul_character_is_recorded_all_the_same(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    // Both are refused (PostgreSQL cannot store the NUL), and both are reads.
+    let by_path = app.get("/v1/runs/%00").await;
+    assert_eq!(by_path.status(), 422);
+    let by_query = app.get("/v1/events?runId=a%00b").await;
+    assert_eq!(by_query.status(), 422);
+
+    let page = audit(&app, "").await;
+    let rows = entries(&page);
+    assert_eq!(rows.len(), 2, "{page}");
+    assert_eq!(rows[0]["route"], "/v1/runs/{id}");
+    assert_eq!(rows[0]["status"], 422);
+    assert_eq!(rows[0]["resourceIds"], json!({"id": "\u{FFFD}"}));
+    assert_eq!(rows[1]["route"], "/v1/events");
+    assert_eq!(rows[1]["resourceIds"], json!({"runId": "a\u{FFFD}b"}));
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !metrics
+            .lines()
+            .any(|l| l.starts_with("careflow_audit_write_failures_total") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+}
+
 async fn access_records_past_retention_are_pruned_in_batches(backend: Backend) {
     let app = spawn(backend, |s| {
         s.audit.retention_days = 30;
@@ -216,5 +249,6 @@ both_backends!(
     reading_patient_records_leaves_a_record_of_who_read_which_ids_and_nothing_else,
     the_audit_listing_pages_by_id_and_refuses_bad_parameters,
     a_failing_access_log_write_loses_no_answer_and_is_counted,
+    a_read_naming_an_id_with_a_nul_character_is_recorded_all_the_same,
     access_records_past_retention_are_pruned_in_batches,
 );

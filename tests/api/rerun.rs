@@ -87,6 +87,21 @@ async fn without_from_step_the_first_failed_step_runs_again(backend: Backend) {
     assert!(step(&rerun, "b").get("reusedFrom").is_none());
 }
 
+async fn a_null_body_reruns_like_no_body(backend: Backend) {
+    let rec = Recorder::default();
+    let app = TestApp::spawn_with(backend, |_| {}, lab(&rec)).await;
+    let body = json!({"input": {"steps": {"b": {"failFirstCalls": 1, "failKind": "permanent"}}}});
+    let source = finished_run(&app, &body).await;
+    let r = app
+        .post(&format!("/v1/runs/{source}/rerun?wait=20s"), &Value::Null)
+        .await;
+    assert_eq!(r.status(), 200, "a null body was not taken as no body");
+    let rerun = json(r).await;
+    assert_eq!(rerun["status"], "completed", "{rerun}");
+    assert_eq!(rerun["rerunOf"], source.as_str());
+    assert!(step(&rerun, "b").get("reusedFrom").is_none());
+}
+
 async fn rerun_refuses_unknown_runs_unfinished_runs_and_unknown_steps(backend: Backend) {
     let rec = Recorder::default();
     let app = TestApp::spawn_with(backend, |_| {}, lab(&rec)).await;
@@ -157,5 +172,6 @@ async fn rerun_refuses_unknown_runs_unfinished_runs_and_unknown_steps(backend: B
 both_backends!(
     a_run_failed_at_b_is_rerun_from_b_reusing_what_completed,
     without_from_step_the_first_failed_step_runs_again,
+    a_null_body_reruns_like_no_body,
     rerun_refuses_unknown_runs_unfinished_runs_and_unknown_steps,
 );
