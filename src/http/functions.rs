@@ -178,9 +178,14 @@ pub async fn send(
         .iter()
         .map(|r| json!({"runId": r.run_id, "function": r.function, "eventId": r.event_id}))
         .collect();
+    let skipped: Vec<Value> = sent
+        .skipped
+        .iter()
+        .map(|s| json!({"function": s.function, "eventId": s.event_id, "reason": s.reason}))
+        .collect();
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({ "events": events, "runs": runs })),
+        axum::Json(json!({ "events": events, "runs": runs, "skipped": skipped })),
     )
         .into_response())
 }

@@ -79,6 +79,7 @@ mod startup;
 mod store_contract;
 mod stream_tokens;
 mod tracing;
+mod trigger_limits;
 mod ui;
 mod user_workflows;
 #[path = "../common/wait.rs"]

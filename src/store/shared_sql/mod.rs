@@ -22,6 +22,7 @@ pub(crate) mod pause;
 mod retention;
 pub(crate) mod routing;
 mod task;
+pub(crate) mod trigger_limits;
 pub(crate) mod user_workflows;
 
 pub(crate) use access_log::access_log_store;
@@ -40,4 +41,5 @@ pub(crate) use pause::pause_store;
 pub(crate) use retention::retention_store;
 pub(crate) use routing::routing_store;
 pub(crate) use task::task_store;
+pub(crate) use trigger_limits::trigger_limit_store;
 pub(crate) use user_workflows::user_workflow_store;
