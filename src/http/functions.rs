@@ -16,7 +16,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Json;
 use crate::auth::Principal;
 use crate::domain::validation::Problems;
-use crate::engine::IncomingEvent;
+use crate::engine::{FunctionSpec, IncomingEvent};
 use crate::store::NewEvent;
 
 /// Events in one request, at most.
@@ -190,10 +190,18 @@ pub async fn send(
         .into_response())
 }
 
-/// `GET /v1/functions`: the registered event functions, their triggers and policies.
-pub async fn list(State(state): State<AppState>, _: Principal) -> Json<Value> {
+/// `GET /v1/functions`: the built-in event functions and the calling tenant's own
+/// workflows' triggers (no other tenant's), with their policies and steps.
+pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     let registry = state.engine.registry();
-    let functions: Vec<Value> = registry
+    let view = |f: &FunctionSpec, steps: Vec<String>, built_in: bool| {
+        let mut v = json!(f);
+        v["name"] = json!(f.workflow);
+        v["steps"] = json!(steps);
+        v["builtIn"] = json!(built_in);
+        v
+    };
+    let mut functions: Vec<Value> = registry
         .functions()
         .iter()
         .map(|f| {
@@ -201,11 +209,17 @@ pub async fn list(State(state): State<AppState>, _: Principal) -> Json<Value> {
                 .get(&f.workflow)
                 .map(|d| d.step_names().map(String::from).collect())
                 .unwrap_or_default();
-            let mut v = json!(f);
-            v["name"] = json!(f.workflow);
-            v["steps"] = json!(steps);
-            v
+            view(f, steps, true)
         })
         .collect();
-    Json(json!({ "functions": functions }))
+    for f in state.engine.tenant_functions(&principal.tenant).await? {
+        let steps: Vec<String> = state
+            .engine
+            .definition(&principal.tenant, &f.workflow, None)
+            .await?
+            .map(|d| d.step_names().map(String::from).collect())
+            .unwrap_or_default();
+        functions.push(view(&f, steps, false));
+    }
+    Ok(Json(json!({ "functions": functions })))
 }

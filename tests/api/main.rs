@@ -59,6 +59,7 @@ mod metrics;
 #[path = "../common/ods.rs"]
 mod ods;
 mod outage;
+mod own_workflow_controls;
 mod pause;
 mod provider_endpoints;
 mod provider_output;

@@ -14,6 +14,7 @@ both_backends!(
     a_rate_limit_skips_extra_events_per_key_and_says_so,
     a_throttle_delays_extra_runs_per_key_and_drops_none,
     bad_limits_are_listed_in_one_answer,
+    the_runs_of_a_tenants_triggers_count_at_the_door,
 );
 
 async fn put(app: &TestApp, name: &str, body: &Value) -> reqwest::Response {
@@ -192,4 +193,32 @@ async fn bad_limits_are_listed_in_one_answer(backend: Backend) {
     .await;
     assert_eq!(r.status(), 422);
     assert!(json(r).await.to_string().contains("/triggers"));
+}
+
+async fn the_runs_of_a_tenants_triggers_count_at_the_door(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        |s| s.engine.max_queued_runs_per_tenant = 1,
+        Default::default,
+    )
+    .await;
+    assert_eq!(
+        put(&app, "reminder", &booked(json!({}))).await.status(),
+        201
+    );
+
+    // Two runs would not fit the tenant's share of the queue: refused, nothing kept.
+    let r = app
+        .post("/v1/events", &json!([visit("p-1"), visit("p-2")]))
+        .await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    app.settle().await;
+    assert!(runs(&app, "reminder").await.is_empty());
+    let stored = json(app.get("/v1/events?eventType=visit/booked").await).await;
+    assert!(stored["events"].as_array().unwrap().is_empty(), "{stored}");
+
+    // One fits.
+    let sent = json(app.post("/v1/events", &visit("p-1")).await).await;
+    assert_eq!(sent["runs"].as_array().unwrap().len(), 1, "{sent}");
 }
