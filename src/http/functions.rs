@@ -130,6 +130,12 @@ fn parse_one(
 /// `POST /v1/events`: one event or a batch `{ name, data, id?, ts? }`. Answers `202`
 /// with the events' ids (a repeated client `id` within a day is a duplicate and
 /// triggers nothing) and the runs they started.
+#[utoipa::path(post, path = "/v1/events", operation_id = "sendEvents", tag = "functions",
+    request_body(content = Value, description = "One event `{name, data, id?, ts?}` or an array of 1-100. `name` 1-200 characters, `data` an object, `id` the client's id (a repeat within a day is a duplicate), `ts` epoch milliseconds or RFC 3339 (a future time delays the triggered runs)."),
+    responses(
+        (status = 202, description = "The events' receipts, the runs they started and the functions that skipped them.", body = super::openapi::functions::EventsAccepted),
+        (status = 429, description = "The runs the batch would start do not fit the queue (or the tenant's share): nothing was stored.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn send(
     State(state): State<AppState>,
     principal: Principal,
@@ -192,6 +198,8 @@ pub async fn send(
 
 /// `GET /v1/functions`: the built-in event functions and the calling tenant's own
 /// workflows' triggers (no other tenant's), with their policies and steps.
+#[utoipa::path(get, path = "/v1/functions", operation_id = "listFunctions", tag = "functions",
+    responses((status = 200, description = "The built-in functions and the tenant's own triggers.", body = super::openapi::functions::FunctionList)))]
 pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     let registry = state.engine.registry();
     let view = |f: &FunctionSpec, steps: Vec<String>, built_in: bool| {
