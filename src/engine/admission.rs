@@ -1,7 +1,8 @@
 //! Admission of events at the door. The runs an accepted event starts are inserted
 //! later by the event router, which cannot refuse them without losing them; so an
 //! event batch is refused (with nothing written) when the runs it would start at
-//! once do not fit the queue's bounds now. Submissions are bounded where their run
+//! once (for built-in functions and the tenant's own triggers) do not fit the
+//! queue's bounds now. Submissions are bounded where their run
 //! is inserted (counted and inserted atomically, see `NewRun::queue_bound`).
 
 use std::time::Duration;
@@ -31,15 +32,21 @@ impl Engine {
 
     /// Refuses a batch of events (each `{name, data}`, all due now) when the runs
     /// they would start at once would not fit the tenant's share or the shared
-    /// queue. Runs a debounced function starts later are parked, not queued, and
-    /// are not counted.
+    /// queue. The tenant's own workflows' triggers count like the built-in
+    /// functions. Runs a debounced function starts later are parked, not queued,
+    /// and are not counted.
     pub async fn admit_events(&self, tenant: &TenantId, due_now: &[Value]) -> EngineResult<()> {
+        if due_now.is_empty() {
+            return Ok(());
+        }
+        let mut functions = self.inner.registry.functions().to_vec();
+        if let Some(source) = self.inner.registry.source() {
+            functions.extend(source.functions(tenant).await?);
+        }
         let starts = due_now
             .iter()
             .map(|event| {
-                self.inner
-                    .registry
-                    .functions()
+                functions
                     .iter()
                     .filter(|f| f.debounce.is_none() && f.triggered_by(event))
                     .count() as i64

@@ -1,6 +1,7 @@
 //! Event-triggered functions: a workflow started by an event (Inngest-style), with
 //! optional cancellation by a later event, a concurrency limit per key, an
-//! idempotency key, and debouncing.
+//! idempotency key, debouncing, a rate limit (extra events are skipped) and a
+//! throttle (extra runs start later).
 //!
 //! A function's run gets the triggering event as its input: `{"event": {"name",
 //! "data", "id", "ts"}}`. Keys and matches are dotted paths into that event
@@ -58,6 +59,31 @@ pub struct Debounce {
     pub key: Option<String>,
 }
 
+/// At most `limit` runs (rate limit) or run starts (throttle) per `period` per
+/// key value.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Limit {
+    /// Runs or starts per period.
+    pub limit: u32,
+    /// The period.
+    #[serde(with = "duration_ms")]
+    pub period: Duration,
+    /// Dotted path into the event giving the key; all events share one key when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+impl Limit {
+    /// The key value of `event` (`_` without a key path, or when the event lacks it).
+    pub fn key_value(&self, event: &Value) -> String {
+        self.key
+            .as_ref()
+            .and_then(|k| key_of(event, k))
+            .unwrap_or_else(|| "_".into())
+    }
+}
+
 mod duration_ms {
     use serde::Serializer;
     use std::time::Duration;
@@ -87,6 +113,13 @@ pub struct FunctionSpec {
     /// Quiet period before starting.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debounce: Option<Debounce>,
+    /// At most this many runs per period per key: extra events start nothing
+    /// (they are recorded as skipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<Limit>,
+    /// At most this many run starts per period per key: extra runs wait.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttle: Option<Limit>,
 }
 
 impl FunctionSpec {
@@ -102,6 +135,8 @@ impl FunctionSpec {
             concurrency: None,
             idempotency: None,
             debounce: None,
+            rate_limit: None,
+            throttle: None,
         }
     }
 
@@ -141,6 +176,26 @@ impl FunctionSpec {
     /// Starts only after `period` without another event of the same `key`.
     pub fn debounce(mut self, period: Duration, key: Option<&str>) -> Self {
         self.debounce = Some(Debounce {
+            period,
+            key: key.map(String::from),
+        });
+        self
+    }
+
+    /// At most `limit` runs per `period` per value of `key`; extra events are skipped.
+    pub fn rate_limit(mut self, limit: u32, period: Duration, key: Option<&str>) -> Self {
+        self.rate_limit = Some(Limit {
+            limit,
+            period,
+            key: key.map(String::from),
+        });
+        self
+    }
+
+    /// At most `limit` run starts per `period` per value of `key`; extra runs wait.
+    pub fn throttle(mut self, limit: u32, period: Duration, key: Option<&str>) -> Self {
+        self.throttle = Some(Limit {
+            limit,
             period,
             key: key.map(String::from),
         });

@@ -8,7 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Engine, EngineResult, ROUTER_LEASE, trigger_key};
-use crate::store::{NewEvent, RunId, TenantId};
+use crate::store::{NewEvent, RunId, SkippedTrigger, TenantId};
 
 /// How long the answer waits for the router to start the triggered runs.
 const ROUTING_WAIT: Duration = Duration::from_secs(5);
@@ -53,6 +53,9 @@ pub struct SentEvents {
     pub receipts: Vec<EventReceipt>,
     /// The runs the accepted events started.
     pub runs: Vec<StartedRun>,
+    /// Functions the accepted events triggered but that started no run: a rate
+    /// limit skipped the event, or the queue refused the run.
+    pub skipped: Vec<SkippedTrigger>,
 }
 
 impl Engine {
@@ -99,7 +102,17 @@ impl Engine {
         }
         store.append_events(tenant, &accepted).await?;
         let runs = self.runs_started_by(tenant, &accepted).await?;
-        Ok(SentEvents { receipts, runs })
+        let ids: Vec<Uuid> = accepted.iter().map(|e| e.event_id).collect();
+        let skipped = if ids.is_empty() {
+            Vec::new()
+        } else {
+            store.skipped_triggers(tenant, &ids).await?
+        };
+        Ok(SentEvents {
+            receipts,
+            runs,
+            skipped,
+        })
     }
 
     /// The runs `events` started. Waits (briefly) until the event router has passed

@@ -40,6 +40,7 @@ mod step;
 mod stored;
 mod submit;
 pub mod timeline;
+mod trigger_limits;
 mod view;
 mod waiters;
 mod worker;
@@ -61,7 +62,7 @@ pub use definition::{
     DefinitionError, Registry, RestartGuard, StepDefinition, WorkflowBuilder, WorkflowDefinition,
 };
 pub use error::{EngineError, EngineResult};
-pub use functions::{CancelOn, Concurrency, Debounce, FunctionSpec, Trigger, key_of};
+pub use functions::{CancelOn, Concurrency, Debounce, FunctionSpec, Limit, Trigger, key_of};
 pub use idle::Busy;
 pub use intake::{EventReceipt, IncomingEvent, SentEvents, StartedRun};
 pub use lost::never_reported;
@@ -75,6 +76,7 @@ pub use step::{
     StepOutcome, StepOutput, ToStepResult, Wake, lookup,
 };
 pub use submit::{CallSubmitted, Scheduling, Submission, Submitted};
+pub use trigger_limits::FUNCTION_SKIPPED;
 pub use view::{RunView, StepView};
 
 use crate::config::EngineSettings;

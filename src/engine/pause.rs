@@ -45,15 +45,17 @@ impl Engine {
         self.get(tenant, run).await?.ok_or(EngineError::NotFound)
     }
 
-    /// Pauses or resumes a workflow for a tenant: while paused, its new and queued
-    /// runs stay queued (runs already under way go on).
+    /// Pauses or resumes a workflow (built-in or the tenant's own) for a tenant:
+    /// while paused, its new and queued runs stay queued (runs already under way go
+    /// on), whether submitted or started by the tenant's triggers.
     pub async fn set_workflow_paused(
         &self,
         tenant: &TenantId,
         workflow: &str,
         paused: bool,
     ) -> EngineResult<()> {
-        if self.inner.registry.get(workflow).is_none() {
+        // A built-in workflow or one the tenant defined.
+        if self.definition(tenant, workflow, None).await?.is_none() {
             return Err(EngineError::UnknownWorkflow(workflow.to_string()));
         }
         let now = self.inner.clock.now();

@@ -17,6 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::functions::{FunctionSpec, key_of};
 use super::step::EventMatch;
 use super::submit::{Scheduling, Submission};
+use super::trigger_limits;
 use super::{Engine, EngineError, Inner, RunOptions};
 use crate::store::{EventRow, Notice, RunStatus};
 
@@ -215,6 +216,8 @@ async fn route(engine: &Engine, e: &EventRow) -> Result<(), EngineError> {
     }
 
     let mut functions: Vec<FunctionSpec> = inner.registry.functions().to_vec();
+    // Functions past this index are the tenant's own.
+    let compiled_in = functions.len();
     // The tenant's own workflows' triggers, at their current versions.
     if let Some(source) = inner.registry.source() {
         functions.extend(source.functions(&e.tenant_id).await?);
@@ -251,7 +254,11 @@ async fn route(engine: &Engine, e: &EventRow) -> Result<(), EngineError> {
     }
 
     // Starts.
-    for f in functions.iter().filter(|f| f.triggered_by(&event)) {
+    for (i, f) in functions.iter().enumerate() {
+        if !f.triggered_by(&event) {
+            continue;
+        }
+        let tenants = i >= compiled_in;
         let mut input = json!({ "event": event });
         if let Some(path) = &f.idempotency
             && let Some(value) = key_of(&event, path)
@@ -261,10 +268,15 @@ async fn route(engine: &Engine, e: &EventRow) -> Result<(), EngineError> {
             }
             input["idempotencyKey"] = json!(value);
         }
-        // The event was admitted when it was accepted: refusing its run now would
-        // lose it.
+        if trigger_limits::rate_limited(inner, e, f, &event, now).await? {
+            continue;
+        }
+        // Events sent to the API were admitted at the door, counting the runs they
+        // start: refusing those runs now would lose them. The tenant's own functions
+        // started by other events (emitted by runs, cron ticks) meet the queue's
+        // bounds here, like a submission, and a refusal is recorded.
         let mut scheduling = Scheduling {
-            preadmitted: true,
+            preadmitted: !tenants || e.source == "api",
             ..Scheduling::default()
         };
         if e.created_at > now {
@@ -301,6 +313,11 @@ async fn route(engine: &Engine, e: &EventRow) -> Result<(), EngineError> {
             }
             scheduling.not_before = Some(due.max(scheduling.not_before.unwrap_or(due)));
         }
+        if f.throttle.is_some() {
+            let earliest = scheduling.not_before.unwrap_or(now).max(now);
+            let start = trigger_limits::throttled_start(inner, e, f, &event, earliest).await?;
+            scheduling.not_before = Some(start);
+        }
         if let Some(c) = &f.concurrency
             && let Some(value) = key_of(&event, &c.key)
         {
@@ -318,9 +335,16 @@ async fn route(engine: &Engine, e: &EventRow) -> Result<(), EngineError> {
                 .clone()
                 .or_else(|| Some(e.event_id.to_string())),
         };
-        engine
+        match engine
             .submit_scheduled(submission, Duration::ZERO, scheduling)
-            .await?;
+            .await
+        {
+            Ok(_) => {}
+            Err(EngineError::Backlogged { .. }) => {
+                trigger_limits::refused(inner, e, f, now).await?
+            }
+            Err(err) => return Err(err),
+        }
     }
     Ok(())
 }

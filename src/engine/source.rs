@@ -53,6 +53,15 @@ impl Engine {
         }
     }
 
+    /// The event functions of the tenant's own workflows (their triggers at their
+    /// latest versions); none without a definition source.
+    pub async fn tenant_functions(&self, tenant: &TenantId) -> EngineResult<Vec<FunctionSpec>> {
+        match self.inner.registry.source() {
+            Some(source) => source.functions(tenant).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Like [`Engine::definition`], failing with `UnknownWorkflow` when there is none.
     pub(super) async fn require_definition(
         &self,

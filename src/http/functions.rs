@@ -16,7 +16,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Json;
 use crate::auth::Principal;
 use crate::domain::validation::Problems;
-use crate::engine::IncomingEvent;
+use crate::engine::{FunctionSpec, IncomingEvent};
 use crate::store::NewEvent;
 
 /// Events in one request, at most.
@@ -130,6 +130,12 @@ fn parse_one(
 /// `POST /v1/events`: one event or a batch `{ name, data, id?, ts? }`. Answers `202`
 /// with the events' ids (a repeated client `id` within a day is a duplicate and
 /// triggers nothing) and the runs they started.
+#[utoipa::path(post, path = "/v1/events", operation_id = "sendEvents", tag = "functions",
+    request_body(content = Value, description = "One event `{name, data, id?, ts?}` or an array of 1-100. `name` 1-200 characters, `data` an object, `id` the client's id (a repeat within a day is a duplicate), `ts` epoch milliseconds or RFC 3339 (a future time delays the triggered runs)."),
+    responses(
+        (status = 202, description = "The events' receipts, the runs they started and the functions that skipped them.", body = super::openapi::functions::EventsAccepted),
+        (status = 429, description = "The runs the batch would start do not fit the queue (or the tenant's share): nothing was stored.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn send(
     State(state): State<AppState>,
     principal: Principal,
@@ -178,17 +184,32 @@ pub async fn send(
         .iter()
         .map(|r| json!({"runId": r.run_id, "function": r.function, "eventId": r.event_id}))
         .collect();
+    let skipped: Vec<Value> = sent
+        .skipped
+        .iter()
+        .map(|s| json!({"function": s.function, "eventId": s.event_id, "reason": s.reason}))
+        .collect();
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({ "events": events, "runs": runs })),
+        axum::Json(json!({ "events": events, "runs": runs, "skipped": skipped })),
     )
         .into_response())
 }
 
-/// `GET /v1/functions`: the registered event functions, their triggers and policies.
-pub async fn list(State(state): State<AppState>, _: Principal) -> Json<Value> {
+/// `GET /v1/functions`: the built-in event functions and the calling tenant's own
+/// workflows' triggers (no other tenant's), with their policies and steps.
+#[utoipa::path(get, path = "/v1/functions", operation_id = "listFunctions", tag = "functions",
+    responses((status = 200, description = "The built-in functions and the tenant's own triggers.", body = super::openapi::functions::FunctionList)))]
+pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     let registry = state.engine.registry();
-    let functions: Vec<Value> = registry
+    let view = |f: &FunctionSpec, steps: Vec<String>, built_in: bool| {
+        let mut v = json!(f);
+        v["name"] = json!(f.workflow);
+        v["steps"] = json!(steps);
+        v["builtIn"] = json!(built_in);
+        v
+    };
+    let mut functions: Vec<Value> = registry
         .functions()
         .iter()
         .map(|f| {
@@ -196,11 +217,17 @@ pub async fn list(State(state): State<AppState>, _: Principal) -> Json<Value> {
                 .get(&f.workflow)
                 .map(|d| d.step_names().map(String::from).collect())
                 .unwrap_or_default();
-            let mut v = json!(f);
-            v["name"] = json!(f.workflow);
-            v["steps"] = json!(steps);
-            v
+            view(f, steps, true)
         })
         .collect();
-    Json(json!({ "functions": functions }))
+    for f in state.engine.tenant_functions(&principal.tenant).await? {
+        let steps: Vec<String> = state
+            .engine
+            .definition(&principal.tenant, &f.workflow, None)
+            .await?
+            .map(|d| d.step_names().map(String::from).collect())
+            .unwrap_or_default();
+        functions.push(view(&f, steps, false));
+    }
+    Ok(Json(json!({ "functions": functions })))
 }

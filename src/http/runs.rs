@@ -283,8 +283,11 @@ pub async fn resume_run(
 /// `POST /v1/workflows/{name}/pause`: the tenant's new and queued runs of the
 /// workflow stay queued until it is resumed.
 #[utoipa::path(post, path = "/v1/workflows/{name}/pause", operation_id = "pauseWorkflow", tag = "workflows",
-    params(("name" = String, Path, description = "A registered workflow's name.")),
-    responses((status = 200, description = "Whether the tenant now holds the workflow's new runs.", body = super::openapi::bodies::WorkflowPause)))]
+    params(("name" = String, Path, description = "A built-in workflow's name, or one of the tenant's own.")),
+    responses(
+        (status = 200, description = "Whether the tenant now holds the workflow's new runs.", body = super::openapi::bodies::WorkflowPause),
+        (status = 404, description = "No such workflow, built-in or the tenant's own.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn pause_workflow(
     State(state): State<AppState>,
     principal: Principal,
@@ -295,8 +298,11 @@ pub async fn pause_workflow(
 
 /// `POST /v1/workflows/{name}/resume`.
 #[utoipa::path(post, path = "/v1/workflows/{name}/resume", operation_id = "resumeWorkflow", tag = "workflows",
-    params(("name" = String, Path, description = "A registered workflow's name.")),
-    responses((status = 200, description = "Whether the tenant now holds the workflow's new runs.", body = super::openapi::bodies::WorkflowPause)))]
+    params(("name" = String, Path, description = "A built-in workflow's name, or one of the tenant's own.")),
+    responses(
+        (status = 200, description = "Whether the tenant now holds the workflow's new runs.", body = super::openapi::bodies::WorkflowPause),
+        (status = 404, description = "No such workflow, built-in or the tenant's own.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn resume_workflow(
     State(state): State<AppState>,
     principal: Principal,

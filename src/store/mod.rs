@@ -30,6 +30,7 @@ mod schedule;
 mod service_calls;
 mod shared_sql;
 pub mod sqlite;
+mod trigger_limits;
 mod triggers;
 mod types;
 mod user_workflows;
@@ -81,6 +82,9 @@ pub use service_calls::{
     InsertServiceCall, NewServiceCall, ServiceCallFilter, ServiceCallRow, ServiceCallStatus,
     ServiceCallStore, ServiceCallTransition,
 };
+pub use trigger_limits::{
+    LimitDecision, LimitKind, LimitRequest, SkippedTrigger, TriggerLimitStore,
+};
 pub use triggers::{TriggerStore, Waiter};
 pub use types::{RunId, RunStatus, StepStatus, TenantId};
 pub use user_workflows::{UserWorkflowRow, UserWorkflowStore};
@@ -115,6 +119,7 @@ pub trait Store:
     + AttemptStore
     + EventStore
     + TriggerStore
+    + TriggerLimitStore
     + ServiceCallStore
     + DischargeStore
     + HospitalStore

@@ -59,6 +59,7 @@ mod metrics;
 #[path = "../common/ods.rs"]
 mod ods;
 mod outage;
+mod own_workflow_controls;
 mod pause;
 mod provider_endpoints;
 mod provider_output;
@@ -79,6 +80,7 @@ mod startup;
 mod store_contract;
 mod stream_tokens;
 mod tracing;
+mod trigger_limits;
 mod ui;
 mod user_workflows;
 #[path = "../common/wait.rs"]

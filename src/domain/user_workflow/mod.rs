@@ -14,4 +14,7 @@ mod triggers;
 pub use model::{HttpSpec, PolicySpec, StepKind, StepSpec, UserWorkflow};
 pub use parse::{MAX_RETRIES, MAX_STEPS, parse, valid_name};
 pub use template::{Scope, Template};
-pub use triggers::{MAX_TRIGGERS, Triggers};
+pub use triggers::{
+    Limit, MAX_LIMIT, MAX_RATE_LIMIT_PERIOD, MAX_THROTTLE_PERIOD, MAX_TRIGGERS, MIN_LIMIT_PERIOD,
+    Triggers,
+};

@@ -132,12 +132,13 @@ fn triggers_are_read_and_their_problems_listed() {
         "/concurrency/limit must be a whole number",
         "/concurrency/key must be a dotted path",
         "/debounce/period must be a duration",
-        "/rateLimit unknown field",
+        "/rateLimit/limit must be a whole number",
+        "/rateLimit/period must be a duration",
     ] {
         assert!(
             found.iter().any(|f| f.starts_with(e)),
             "missing {e:?} in {found:#?}"
         );
     }
-    assert_eq!(found.len(), 6, "{found:#?}");
+    assert_eq!(found.len(), 7, "{found:#?}");
 }

@@ -1,7 +1,8 @@
 //! A definition's event triggers, Inngest-style: the events that start the
 //! workflow (`triggers: [{event, match?}]`) and, for the runs they start,
-//! `cancelOn`, `concurrency` per key, `idempotency` and `debounce`. Paths are
-//! dotted paths into the event (`data.orderId`), as for the built-in functions.
+//! `cancelOn`, `concurrency` per key, `idempotency`, `debounce`, `rateLimit` and
+//! `throttle`. Paths are dotted paths into the event (`data.orderId`), as for the
+//! built-in functions.
 
 use std::time::Duration;
 
@@ -25,15 +26,41 @@ pub struct Triggers {
     pub idempotency: Option<String>,
     /// Start only after a quiet period, per value of the key path.
     pub debounce: Option<(Duration, Option<String>)>,
+    /// At most `limit` runs per period per key; extra events are skipped.
+    pub rate_limit: Option<Limit>,
+    /// At most `limit` run starts per period per key; extra runs wait.
+    pub throttle: Option<Limit>,
 }
 
+/// A rate limit or throttle as defined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limit {
+    /// Runs (or starts) per period.
+    pub limit: u32,
+    /// The period.
+    pub period: Duration,
+    /// Dotted path into the event giving the key; one key for all events when `None`.
+    pub key: Option<String>,
+}
+
+/// The shortest period of a rate limit or throttle.
+pub const MIN_LIMIT_PERIOD: Duration = Duration::from_secs(1);
+/// The longest period of a rate limit.
+pub const MAX_RATE_LIMIT_PERIOD: Duration = Duration::from_secs(24 * 3600);
+/// The longest period of a throttle.
+pub const MAX_THROTTLE_PERIOD: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The most runs or starts per period.
+pub const MAX_LIMIT: u64 = 1000;
+
 /// The fields of a definition that [`parse`] reads.
-pub const FIELDS: [&str; 5] = [
+pub const FIELDS: [&str; 7] = [
     "triggers",
     "cancelOn",
     "concurrency",
     "idempotency",
     "debounce",
+    "rateLimit",
+    "throttle",
 ];
 
 fn path(v: Option<&Value>, at: &str, p: &mut Problems) -> Option<String> {
@@ -46,6 +73,73 @@ fn path(v: Option<&Value>, at: &str, p: &mut Problems) -> Option<String> {
             );
             None
         }
+    }
+}
+
+/// A key expression: a dotted path into the event (`data.patientId`, `name`),
+/// whose segments are letters, digits, `_` or `-`.
+fn key_path(v: Option<&Value>, at: &str, p: &mut Problems) -> Option<String> {
+    let ok = |s: &str| {
+        let mut parts = s.split('.');
+        matches!(parts.next(), Some("data" | "name" | "id" | "ts"))
+            && s.len() <= 200
+            && s.split('.').all(|seg| {
+                !seg.is_empty()
+                    && seg
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            })
+    };
+    match v.and_then(Value::as_str) {
+        Some(s) if ok(s) => Some(s.to_string()),
+        _ => {
+            p.push(
+                at,
+                "must be a dotted path into the event starting with data, name, id or ts, such as data.patientId",
+            );
+            None
+        }
+    }
+}
+
+/// Reads `rateLimit` or `throttle`: `{limit, period, key?}`.
+fn limit(v: &Value, at: &str, longest: Duration, p: &mut Problems) -> Option<Limit> {
+    let Some(o) = v.as_object() else {
+        p.push(at, "must be an object {limit, period, key?}");
+        return None;
+    };
+    only(o, at, &["limit", "period", "key"], p);
+    let limit = match o.get("limit").and_then(Value::as_u64) {
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Some(n as u32),
+        _ => {
+            p.push(
+                format!("{at}/limit"),
+                format!("must be a whole number from 1 to {MAX_LIMIT}"),
+            );
+            None
+        }
+    };
+    let period = o
+        .get("period")
+        .and_then(Value::as_str)
+        .and_then(|s| humantime::parse_duration(s.trim()).ok())
+        .filter(|d| (MIN_LIMIT_PERIOD..=longest).contains(d));
+    if period.is_none() {
+        p.push(
+            format!("{at}/period"),
+            format!(
+                "must be a duration from 1s to {}, such as 30s or 5m",
+                humantime::format_duration(longest)
+            ),
+        );
+    }
+    let key = match o.get("key") {
+        None | Some(Value::Null) => Some(None),
+        k => key_path(k, &format!("{at}/key"), p).map(Some),
+    };
+    match (limit, period, key) {
+        (Some(limit), Some(period), Some(key)) => Some(Limit { limit, period, key }),
+        _ => None,
     }
 }
 
@@ -187,14 +281,22 @@ pub fn parse(def: &Map<String, Value>, p: &mut Problems) -> Triggers {
             None => p.push("/debounce", "must be an object {period, key?}"),
         }
     }
+    if let Some(v) = def.get("rateLimit") {
+        t.rate_limit = limit(v, "/rateLimit", MAX_RATE_LIMIT_PERIOD, p);
+    }
+    if let Some(v) = def.get("throttle") {
+        t.throttle = limit(v, "/throttle", MAX_THROTTLE_PERIOD, p);
+    }
     let has_options = !t.cancel_on.is_empty()
         || t.concurrency.is_some()
         || t.idempotency.is_some()
-        || t.debounce.is_some();
+        || t.debounce.is_some()
+        || def.contains_key("rateLimit")
+        || def.contains_key("throttle");
     if has_options && t.on.is_empty() && !def.contains_key("triggers") {
         p.push(
             "/triggers",
-            "is required when cancelOn, concurrency, idempotency or debounce is given",
+            "is required when cancelOn, concurrency, idempotency, debounce, rateLimit or throttle is given",
         );
     }
     t

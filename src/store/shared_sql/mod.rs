@@ -26,6 +26,7 @@ pub(crate) mod schedule;
 mod service_calls;
 mod task;
 mod triggers;
+pub(crate) mod trigger_limits;
 pub(crate) mod user_workflows;
 
 pub(crate) use access_log::access_log_store;
@@ -48,4 +49,5 @@ pub(crate) use schedule::schedule_store;
 pub(crate) use service_calls::service_call_store;
 pub(crate) use task::task_store;
 pub(crate) use triggers::trigger_store;
+pub(crate) use trigger_limits::trigger_limit_store;
 pub(crate) use user_workflows::user_workflow_store;

@@ -15,6 +15,7 @@ mod runs;
 mod schedule;
 mod service_calls;
 mod shared;
+mod trigger_limits;
 mod triggers;
 mod user_workflows;
 

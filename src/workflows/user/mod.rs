@@ -138,6 +138,14 @@ fn functions_of(name: &str, t: &Triggers) -> Vec<FunctionSpec> {
             if let Some((period, key)) = &t.debounce {
                 f = f.debounce(*period, key.as_deref());
             }
+            // One limit per workflow: every trigger counts against the same key
+            // values (the decisions are kept by workflow name).
+            if let Some(l) = &t.rate_limit {
+                f = f.rate_limit(l.limit, l.period, l.key.as_deref());
+            }
+            if let Some(l) = &t.throttle {
+                f = f.throttle(l.limit, l.period, l.key.as_deref());
+            }
             f
         })
         .collect()
