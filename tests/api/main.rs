@@ -60,6 +60,7 @@ mod metrics;
 mod ods;
 mod outage;
 mod pause;
+mod priorities;
 mod provider_endpoints;
 mod provider_output;
 #[path = "../common/proxy.rs"]
