@@ -122,6 +122,17 @@ async fn higher_priorities_run_first_and_are_shown_and_filterable(backend: Backe
         order, wanted,
         "claimed by priority, then in submission order"
     );
+
+    // A rerun is the same work again, at the same priority.
+    let r = app
+        .post(
+            &format!("/v1/runs/{}/rerun?wait=10s", wanted[0]),
+            &json!({"fromStep": "a"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let again = json(r).await;
+    assert_eq!(again["priority"], 9, "{again}");
 }
 
 async fn a_priority_out_of_bounds_is_refused_with_nothing_written(backend: Backend) {
