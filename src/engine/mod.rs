@@ -33,6 +33,7 @@ mod options;
 mod pause;
 mod plan;
 mod policy;
+mod priority;
 mod rerun;
 mod router;
 mod source;
@@ -69,6 +70,7 @@ pub use lost::never_reported;
 pub use options::{RunOptions, StepToggle, escape_pointer};
 pub use plan::{DryRunPlan, SkippedStep, dry_run};
 pub use policy::{RetryPolicy, StepPolicy};
+pub use priority::Priority;
 pub use router::{ROUTER_LEASE, event_json, trigger_key};
 pub use source::DefinitionSource;
 pub use step::{

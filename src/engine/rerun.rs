@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use super::{Engine, EngineError, EngineResult, RunOptions, Scheduling, Submission, Submitted};
+use super::{
+    Engine, EngineError, EngineResult, Priority, RunOptions, Scheduling, Submission, Submitted,
+};
 use crate::domain::validation::Problems;
 use crate::store::{RunId, StepStatus, StepWrite, TenantId};
 
@@ -110,6 +112,8 @@ impl Engine {
         };
         let scheduling = Scheduling {
             reused,
+            // A rerun is the same work again: it keeps its source's place in line.
+            priority: Priority::new(source.priority.into()).unwrap_or_default(),
             ..Scheduling::default()
         };
         self.submit_scheduled(submission, wait, scheduling).await

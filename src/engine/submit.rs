@@ -11,6 +11,7 @@ use sqlx::types::Json;
 use super::events::RunEvents;
 use super::options::RunOptions;
 use super::plan::{self, DryRunPlan, PassContext};
+use super::priority::Priority;
 use super::view::RunView;
 use super::{Engine, EngineError, EngineResult, worker};
 use crate::store::{
@@ -52,6 +53,8 @@ pub struct Scheduling {
     /// Steps that start out completed, copied from an earlier run (a rerun): each
     /// replaces the pending step at its position.
     pub reused: Vec<StepWrite>,
+    /// Claims take higher priorities first.
+    pub priority: Priority,
 }
 
 /// What submitting a service call's run did.
@@ -259,6 +262,7 @@ impl Engine {
                 .or(Some(scheduling.not_before.unwrap_or(now).max(now))),
             lease,
             concurrency: scheduling.concurrency,
+            priority: scheduling.priority.get(),
             steps,
             events,
             queue_bound: (!scheduling.preadmitted).then(|| self.queue_bound()),
@@ -539,5 +543,6 @@ fn row_of(run: &NewRun, owner: &str) -> RunRow {
         cancel_requested: false,
         pause_requested: false,
         trace_parent: run.trace_parent.clone(),
+        priority: run.priority,
     }
 }

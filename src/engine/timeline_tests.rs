@@ -48,6 +48,7 @@ fn run(steps: &[(&str, StepStatus)]) -> RunView {
         workflow_version: 1,
         status: RunStatus::Running,
         pause_requested: false,
+        priority: 5,
         input: json!({}),
         options: json!({}),
         correlation_id: None,

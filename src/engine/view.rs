@@ -24,6 +24,9 @@ pub struct RunView {
     pub status: RunStatus,
     /// A pause was asked for: a running run parks once its current attempts end.
     pub pause_requested: bool,
+    /// Claims take higher priorities first: 1 (lowest) to 9 (highest), 5 unless the
+    /// submission gave one.
+    pub priority: i16,
     /// Input as submitted (validated).
     pub input: Value,
     /// Options as submitted.
@@ -125,6 +128,7 @@ impl RunView {
                 run.status
             },
             pause_requested: run.pause_requested && !run.status.is_final(),
+            priority: run.priority,
             input: run.input.0.clone(),
             options: run.options.0.clone(),
             correlation_id: run.correlation_id.clone(),

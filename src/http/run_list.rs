@@ -1,5 +1,5 @@
 //! `GET /v1/runs`: a tenant's runs, newest first, filtered by workflow, status (any
-//! casing), correlation id and submission time, paged by cursor.
+//! casing), correlation id, submission time and priority, paged by cursor.
 
 use axum::extract::State;
 use serde::Deserialize;
@@ -10,6 +10,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
 use crate::auth::Principal;
 use crate::domain::validation::Problems;
+use crate::engine::Priority;
 use crate::store::{RunFilter, RunId, RunStatus};
 
 /// Largest page of runs.
@@ -33,6 +34,9 @@ pub struct ListQuery {
     /// Only runs submitted before this time (RFC 3339).
     #[param(format = DateTime)]
     created_until: Option<String>,
+    /// Only runs of this priority (1-9).
+    #[param(value_type = Option<i16>, minimum = 1, maximum = 9)]
+    priority: Option<String>,
     /// Page size.
     #[param(minimum = 1, maximum = 100, default = 20)]
     limit: Option<i64>,
@@ -56,7 +60,7 @@ fn query_time(
     }
 }
 
-/// `GET /v1/runs?workflow=&status=&correlationId=&createdFrom=&createdUntil=&limit=&cursor=`:
+/// `GET /v1/runs?workflow=&status=&correlationId=&createdFrom=&createdUntil=&priority=&limit=&cursor=`:
 /// newest first.
 #[utoipa::path(get, path = "/v1/runs", operation_id = "listRuns", tag = "runs",
     params(ListQuery),
@@ -105,6 +109,24 @@ pub async fn list_runs(
         "/query/createdUntil",
         &mut problems,
     );
+    // Read as text, so a bad value is listed with the other problems.
+    let priority = match q.priority.as_deref().filter(|p| !p.is_empty()) {
+        None => None,
+        Some(raw) => match raw.parse::<i64>().ok().and_then(Priority::new) {
+            Some(p) => Some(p.get()),
+            None => {
+                problems.push(
+                    "/query/priority",
+                    format!(
+                        "must be an integer from {} to {}",
+                        Priority::MIN,
+                        Priority::MAX
+                    ),
+                );
+                None
+            }
+        },
+    };
     if !problems.is_empty() {
         return Err(ApiError::Validation(problems));
     }
@@ -115,6 +137,7 @@ pub async fn list_runs(
         correlation_id: q.correlation_id.filter(|c| !c.is_empty()),
         created_from,
         created_until,
+        priority,
         limit,
         ..RunFilter::default()
     };

@@ -15,7 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query};
 use crate::auth::Principal;
 use crate::domain::validation::Problems;
-use crate::engine::{RunOptions, RunView, Submission, Submitted, parse_wait};
+use crate::engine::{Priority, RunOptions, RunView, Scheduling, Submission, Submitted, parse_wait};
 use crate::store::{RunId, RunStatus};
 
 /// Reads `?wait=`, capped just under the request timeout.
@@ -105,7 +105,8 @@ pub struct WaitQuery {
     pub wait: Option<String>,
 }
 
-/// `POST /v1/workflows/{name}/runs`: `{input, steps?, options?, correlationId?}`.
+/// `POST /v1/workflows/{name}/runs`: `{input, steps?, options?, correlationId?,
+/// priority?}`.
 #[utoipa::path(post, path = "/v1/workflows/{name}/runs", operation_id = "submitRun", tag = "runs",
     params(("name" = String, Path, description = "A registered workflow's name."), WaitQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible characters; a repeat with the same body answers the first run, with another body 422.")),
@@ -154,6 +155,10 @@ pub async fn submit(
             None
         }
     };
+    let priority = Priority::from_field(body.get("priority")).unwrap_or_else(|m| {
+        problems.push("/priority", m);
+        Priority::DEFAULT
+    });
     let Some(options) = options.filter(|_| problems.is_empty()) else {
         return Err(ApiError::Validation(problems));
     };
@@ -166,7 +171,15 @@ pub async fn submit(
         idempotency_key: key,
         correlation_id,
     };
-    match state.engine.submit(submission, wait).await? {
+    let scheduling = Scheduling {
+        priority,
+        ..Scheduling::default()
+    };
+    match state
+        .engine
+        .submit_scheduled(submission, wait, scheduling)
+        .await?
+    {
         Submitted::DryRun(plan) => {
             Ok(axum::Json(json!({"dryRun": true, "plan": plan})).into_response())
         }

@@ -12,6 +12,7 @@ mod access_log;
 mod attempts;
 mod auth;
 mod care;
+mod claim_order;
 mod connect_error;
 mod cron;
 mod discharge;

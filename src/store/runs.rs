@@ -58,6 +58,8 @@ pub struct RunRow {
     /// column leave it `None`.
     #[sqlx(default)]
     pub trace_parent: Option<String>,
+    /// Claims take higher priorities first (1-9).
+    pub priority: i16,
 }
 
 /// A stored step of a run.
@@ -247,6 +249,8 @@ pub struct NewRun {
     pub lease: Option<(String, DateTime<Utc>)>,
     /// At most this many runs with this key execute at once (key, limit).
     pub concurrency: Option<(String, i32)>,
+    /// Claims take higher priorities first (1-9).
+    pub priority: i16,
     /// Every step of the definition.
     pub steps: Vec<StepWrite>,
     /// Events to append.
@@ -399,6 +403,8 @@ pub struct RunFilter {
     pub created_from: Option<DateTime<Utc>>,
     /// Only runs submitted before this time.
     pub created_until: Option<DateTime<Utc>>,
+    /// Only runs of this priority.
+    pub priority: Option<i16>,
     /// Page size.
     pub limit: i64,
 }

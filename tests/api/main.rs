@@ -61,6 +61,7 @@ mod ods;
 mod outage;
 mod own_workflow_controls;
 mod pause;
+mod priorities;
 mod provider_endpoints;
 mod provider_output;
 #[path = "../common/proxy.rs"]

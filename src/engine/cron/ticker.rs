@@ -9,7 +9,7 @@ use chrono::Duration as ChronoDuration;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::super::{EngineError, Inner, RunOptions, Scheduling, Submission, Submitted};
+use super::super::{EngineError, Inner, Priority, RunOptions, Scheduling, Submission, Submitted};
 use super::{CatchUp, CronClock, CronTarget, Overlap, correlation_of, target_of, tick_key};
 use crate::store::{CronScheduleRow, NewEvent, RunId, TickDone};
 
@@ -219,6 +219,7 @@ async fn fire(
                 // A tick is the service's own promise: refusing it would lose it.
                 preadmitted: true,
                 reused: Vec::new(),
+                priority: Priority::DEFAULT,
             };
             let engine = super::super::Engine {
                 inner: inner.clone(),

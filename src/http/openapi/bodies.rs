@@ -27,6 +27,10 @@ pub struct Submission {
     /// Correlates the run with the caller's business transaction.
     #[schema(min_length = 1, max_length = 200)]
     pub correlation_id: Option<String>,
+    /// Claims take higher priorities first; within a priority, tenants take turns.
+    /// 1 (lowest) to 9 (highest); 5 when absent or `null`.
+    #[schema(minimum = 1, maximum = 9, default = 5)]
+    pub priority: Option<i16>,
 }
 
 /// How a submission runs its plan.

@@ -8,6 +8,7 @@ use super::PgStore;
 use super::attempts::{AttemptColumns, attempts_sql, bind_attempts};
 use super::columns::{EventColumns, StepColumns};
 use super::service_calls::insert_call_in;
+use crate::store::claim_order::{CLAIM_ORDER, fresh_sql, timed_sql, turn_sql};
 use crate::store::runs::LISTED_STATUS;
 use crate::store::{
     CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunFilter,
@@ -17,7 +18,8 @@ use crate::store::{
 
 const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
      options, idempotency_key, correlation_id, error, created_at, started_at, finished_at, \
-     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, pause_requested, trace_parent";
+     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, pause_requested, trace_parent, \
+     priority";
 
 /// Inserts the events given as arrays `$e1..$e8` for tenant `$1` when `guard` holds.
 pub(super) fn insert_events_sql(first: usize, guard: &str) -> String {
@@ -185,10 +187,11 @@ impl RunStore for PgStore {
                                   options, idempotency_key, correlation_id, created_at,
                                   started_at, ready_at, lease_owner, lease_epoch,
                                   lease_expires_at, concurrency_key, concurrency_limit,
-                                  request_hash, trace_parent)
+                                  request_hash, trace_parent, priority, turn)
                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                         case when $12::text is null then null else $10 end, $11, $12,
-                        case when $12::text is null then 0 else 1 end, $13, $36, $37, $38, $50)
+                        case when $12::text is null then 0 else 1 end, $13, $36, $37, $38, $50,
+                        $51, {turn})
                 on conflict (tenant_id, workflow, idempotency_key)
                     where idempotency_key is not null do nothing
                 returning run_id
@@ -211,6 +214,7 @@ impl RunStore for PgStore {
             events = insert_events_sql(27, "exists (select 1 from r)"),
             channel = Notice::CHANNEL,
             attempts = attempts_sql(39, "$12", "exists (select 1 from r)"),
+            turn = turn_sql("greatest", "$1", "$5", "$10", "$11", "$51", "$52"),
         );
         let (owner, lease_until) = match &run.lease {
             Some((o, until)) => (Some(o.clone()), Some(*until)),
@@ -253,7 +257,10 @@ impl RunStore for PgStore {
             .bind(limit)
             .bind(&run.request_hash);
         // `$50`, after the attempts' eleven columns (`$39`..`$49`).
-        let q = bind_attempts(q, AttemptColumns::new(&run.steps)).bind(&run.trace_parent);
+        let q = bind_attempts(q, AttemptColumns::new(&run.steps))
+            .bind(&run.trace_parent)
+            .bind(run.priority)
+            .bind(run.created_at.timestamp_micros());
         // A child run started by a step is fenced by that step's lease, a run that
         // enters the queue is counted against its bounds, and an attached service
         // call is written with its run: each in one transaction. Any other
@@ -328,23 +335,25 @@ impl RunStore for PgStore {
             .join(", ");
         // SKIP LOCKED: replicas claiming at once never wait for, nor take, each
         // other's rows; the epoch increment fences whoever held the run before.
+        // Each candidate branch locks at most `limit` rows; those the order leaves
+        // out are released when the statement ends.
         let sql = format!(
-            "with due as (
-                select tenant_id, run_id from runs
-                where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $2
-                  and concurrency_key is null and not pause_requested
-                  and not (status = 'queued' and exists (
-                      select 1 from paused_workflows p
-                      where p.tenant_id = runs.tenant_id and p.workflow = runs.workflow))
-                order by ready_at
+            "with timed as ({timed} for update skip locked),
+            fresh as ({fresh} for update skip locked),
+            due as (
+                select tenant_id, run_id from (
+                    select * from timed union all select * from fresh
+                ) c
+                order by {CLAIM_ORDER}
                 limit $4
-                for update skip locked
             )
             update runs r set status = 'running', lease_owner = $1,
                 lease_epoch = r.lease_epoch + 1, lease_expires_at = $3, ready_at = $3,
                 started_at = coalesce(r.started_at, $2)
             from due where r.tenant_id = due.tenant_id and r.run_id = due.run_id
-            returning {returning}"
+            returning {returning}",
+            timed = timed_sql("tenant_id, run_id", "$2", "$4"),
+            fresh = fresh_sql("tenant_id, run_id", "$2", "$4"),
         );
         let mut claimed: Vec<RunRow> = sqlx::query_as(&sql)
             .bind(owner)
@@ -513,6 +522,7 @@ impl RunStore for PgStore {
                and ($7::timestamptz is null or created_at >= $7)
                and ($8::timestamptz is null or created_at < $8)
                and ($9::text[] is null or {LISTED_STATUS} = any($9))
+               and ($10::smallint is null or priority = $10)
              order by run_id desc
              limit $5"
         ))
@@ -531,6 +541,7 @@ impl RunStore for PgStore {
                 .map(|s| s.as_str())
                 .collect::<Vec<_>>()
         }))
+        .bind(filter.priority)
         .fetch_all(&self.pool)
         .await?)
     }

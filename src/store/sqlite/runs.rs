@@ -10,6 +10,7 @@ use sqlx::{FromRow, Row, Sqlite, Transaction};
 use super::SqliteStore;
 use super::attempts;
 use super::service_calls::insert_call_in;
+use crate::store::claim_order::{CLAIM_ORDER, fresh_sql, timed_sql, turn_sql};
 use crate::store::runs::LISTED_STATUS;
 use crate::store::{
     CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunFilter,
@@ -19,7 +20,8 @@ use crate::store::{
 
 const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
      options, idempotency_key, correlation_id, error, created_at, started_at, finished_at, \
-     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, pause_requested, trace_parent";
+     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, pause_requested, trace_parent, \
+     priority";
 
 async fn insert_events(
     tx: &mut Transaction<'_, Sqlite>,
@@ -159,15 +161,18 @@ impl RunStore for SqliteStore {
             Some((o, until)) => (Some(o.clone()), Some(*until)),
             None => (None, None),
         };
-        sqlx::query(
+        sqlx::query(&format!(
             "insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
                                options, idempotency_key, correlation_id, created_at, started_at,
                                ready_at, lease_owner, lease_epoch, lease_expires_at,
-                               concurrency_key, concurrency_limit, request_hash, trace_parent)
+                               concurrency_key, concurrency_limit, request_hash, trace_parent,
+                               priority, turn)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                      case when $12 is null then null else $10 end, $11, $12,
-                     case when $12 is null then 0 else 1 end, $13, $14, $15, $16, $17)",
-        )
+                     case when $12 is null then 0 else 1 end, $13, $14, $15, $16, $17,
+                     $18, {turn})",
+            turn = turn_sql("max", "$1", "$5", "$10", "$11", "$18", "$19"),
+        ))
         .bind(&run.tenant_id)
         .bind(run.run_id)
         .bind(&run.workflow)
@@ -185,6 +190,8 @@ impl RunStore for SqliteStore {
         .bind(run.concurrency.as_ref().map(|(_, l)| *l))
         .bind(&run.request_hash)
         .bind(&run.trace_parent)
+        .bind(run.priority)
+        .bind(run.created_at.timestamp_micros())
         .execute(&mut *tx)
         .await?;
         for s in &run.steps {
@@ -226,14 +233,13 @@ impl RunStore for SqliteStore {
                 lease_epoch = lease_epoch + 1, lease_expires_at = $3, ready_at = $3,
                 started_at = coalesce(started_at, $2)
              where rowid in (
-                select rowid from runs
-                where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $2
-                  and concurrency_key is null and not pause_requested
-                  and not (status = 'queued' and exists (
-                      select 1 from paused_workflows p
-                      where p.tenant_id = runs.tenant_id and p.workflow = runs.workflow))
-                order by ready_at limit $4)
-             returning {RUN_COLUMNS}"
+                select rid from (
+                    select * from ({timed}) union all select * from ({fresh})
+                    order by {CLAIM_ORDER}
+                    limit $4))
+             returning {RUN_COLUMNS}",
+            timed = timed_sql("rowid as rid", "$2", "$4"),
+            fresh = fresh_sql("rowid as rid", "$2", "$4"),
         ))
         .bind(owner)
         .bind(now)
@@ -396,6 +402,7 @@ impl RunStore for SqliteStore {
                and ($7 is null or created_at >= $7)
                and ($8 is null or created_at < $8)
                and ($9 is null or {LISTED_STATUS} in (select value from json_each($9)))
+               and ($10 is null or priority = $10)
              order by run_id desc
              limit $5"
         ))
@@ -417,6 +424,7 @@ impl RunStore for SqliteStore {
             )
             .to_string()
         }))
+        .bind(filter.priority)
         .fetch_all(&self.reader)
         .await?)
     }

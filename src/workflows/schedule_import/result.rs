@@ -199,6 +199,7 @@ mod tests {
             workflow_version: 1,
             status,
             pause_requested: false,
+            priority: 5,
             input: json!({"hospitalId": "h", "uploadId": "u"}),
             options: json!({}),
             correlation_id: None,
