@@ -36,8 +36,8 @@ pub enum DischargeInput {
     New {
         /// The clinic's `rawData`, as sent.
         raw_data: Value,
-        /// The case read from it.
-        intake: Intake,
+        /// The case read from it (boxed: a case is large beside a case id).
+        intake: Box<Intake>,
     },
     /// A stored case, used as it is.
     #[serde(rename_all = "camelCase")]
@@ -92,7 +92,7 @@ impl DischargeInput {
         match (raw, intake, case) {
             (Some(raw), Some(intake), _) => Ok(Self::New {
                 raw_data: raw.clone(),
-                intake,
+                intake: Box::new(intake),
             }),
             (None, _, Some(case)) => Ok(Self::Existing {
                 existing_case: case,

@@ -5,7 +5,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::input::DischargeInput;
-use super::{Discharge, id_in, invalid, options, provider_failure};
+use super::outputs::{IngestOutput, SummaryOutput};
+use super::{Discharge, invalid, options, provider_failure};
 use crate::domain::discharge::email::OTHER_NOTES_TITLE;
 use crate::domain::discharge::summary::{llm_messages, render_summary};
 use crate::engine::{Messages, StepContext, StepError, StepOutcome, StepOutput};
@@ -25,16 +26,16 @@ pub(super) async fn ingest(d: Discharge, ctx: StepContext) -> Result<StepOutcome
                 .await
                 .map_err(StepError::from)?
                 .ok_or_else(|| StepError::permanent(format!("case {case_id} does not exist")))?;
-            return Ok(StepOutcome::Done(StepOutput::new(json!({
-                "caseId": row.case_id,
-                "existing": true,
-                "mode": row.mode,
-                "source": row.source,
-                "patient": row.patient.0,
-                "entities": row.entities.0,
-            }))));
+            return Ok(StepOutcome::Done(StepOutput::typed(&IngestOutput {
+                case_id: row.case_id,
+                existing: true,
+                mode: row.mode,
+                source: row.source,
+                patient: row.patient.0,
+                entities: row.entities.0,
+            })?));
         }
-        DischargeInput::New { intake, .. } => intake,
+        DischargeInput::New { intake, .. } => *intake,
     };
     let row = d
         .store
@@ -64,14 +65,6 @@ pub(super) async fn ingest(d: Discharge, ctx: StepContext) -> Result<StepOutcome
             "lines": unrecognised,
         }));
     }
-    let output = json!({
-        "caseId": row.case_id,
-        "existing": false,
-        "mode": row.mode,
-        "source": row.source,
-        "patient": row.patient.0,
-        "entities": row.entities.0,
-    });
     let event = json!({
         "caseId": row.case_id,
         "mode": row.mode,
@@ -79,8 +72,16 @@ pub(super) async fn ingest(d: Discharge, ctx: StepContext) -> Result<StepOutcome
         "entities": row.entities.0,
     });
     tracing::info!(case.id = %row.case_id, mode = %row.mode, "discharge case ingested");
+    let output = IngestOutput {
+        case_id: row.case_id,
+        existing: false,
+        mode: row.mode,
+        source: row.source,
+        patient: row.patient.0,
+        entities: row.entities.0,
+    };
     Ok(StepOutcome::Done(
-        StepOutput::new(output)
+        StepOutput::typed(&output)?
             .with_messages(messages)
             .emit("CaseIngested", event),
     ))
@@ -101,7 +102,7 @@ pub(super) async fn generate_summary(
 ) -> Result<StepOutcome, StepError> {
     let opts = options::summary(&ctx.options)
         .map_err(|p| invalid("invalid generateSummary options", &p))?;
-    let case_id = id_in(ctx.dep("ingest"), "caseId")?;
+    let case_id = ctx.dep_as::<IngestOutput>("ingest")?.case_id;
     let case = d.case(&ctx.tenant, case_id).await?;
     let (content, generated_by) = match &d.providers.llm {
         Some(llm) => {
@@ -139,12 +140,12 @@ pub(super) async fn generate_summary(
         "generatedBy": row.generated_by,
     });
     Ok(StepOutcome::Done(
-        StepOutput::new(json!({
-            "summaryId": row.summary_id,
-            "caseId": row.case_id,
-            "content": row.content,
-            "generatedBy": row.generated_by,
-        }))
+        StepOutput::typed(&SummaryOutput {
+            summary_id: row.summary_id,
+            case_id: row.case_id,
+            content: row.content,
+            generated_by: row.generated_by,
+        })?
         .emit("SummaryGenerated", event),
     ))
 }
