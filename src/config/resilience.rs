@@ -8,7 +8,6 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::serde_helpers::{duration, optional_duration};
-use crate::providers::breaker::BreakerSettings;
 
 /// One breaker's tuning.
 #[derive(Debug, Clone, Deserialize)]
@@ -74,18 +73,6 @@ impl BreakerConfig {
             half_open_max_calls: changes
                 .half_open_max_calls
                 .unwrap_or(self.half_open_max_calls),
-        }
-    }
-
-    /// As the breaker takes it.
-    pub fn to_settings(&self) -> BreakerSettings {
-        BreakerSettings {
-            failure_threshold: self.failure_threshold,
-            failure_ratio: self.failure_ratio,
-            min_calls: self.min_calls,
-            window: self.window,
-            open_for: self.open_for,
-            half_open_max_calls: self.half_open_max_calls,
         }
     }
 }

@@ -70,6 +70,18 @@ impl StepContext {
         self.deps.get(name)
     }
 
+    /// The output of the completed dependency `name`, read as the type its step
+    /// writes. A missing or unreadable output is a permanent failure: the step that
+    /// wrote it and this one disagree, and a retry cannot change that.
+    pub fn dep_as<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, StepError> {
+        let value = self
+            .deps
+            .get(name)
+            .ok_or_else(|| StepError::permanent(format!("`{name}` has no output")))?;
+        T::deserialize(value)
+            .map_err(|e| StepError::permanent(format!("the output of `{name}` is unreadable: {e}")))
+    }
+
     /// Now, by the engine's clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
@@ -253,6 +265,13 @@ impl StepOutput {
             output,
             ..Self::default()
         }
+    }
+
+    /// An output written from a typed value (a step's output struct).
+    pub fn typed<T: serde::Serialize>(output: &T) -> Result<Self, StepError> {
+        serde_json::to_value(output)
+            .map(Self::new)
+            .map_err(|e| StepError::permanent(format!("the output cannot be written: {e}")))
     }
 
     /// Adds an event.

@@ -53,7 +53,7 @@ pub async fn orchestrate(
     let key = idempotency_key(&headers)?;
     let region = &state.settings.discharge.default_phone_region;
     let valid = request::validate(&def, &body, region).map_err(ApiError::Validation)?;
-    if let Some(case_id) = valid.existing_case
+    if let Some(case_id) = valid.input.existing_case()
         && state
             .store
             .get_case(&principal.tenant, case_id)
@@ -65,7 +65,7 @@ pub async fn orchestrate(
     let submission = Submission {
         tenant: principal.tenant,
         workflow: WORKFLOW.to_string(),
-        input: valid.input,
+        input: valid.input.to_value(),
         options: valid.options,
         fingerprint: key.as_ref().map(|_| fingerprint(&body)),
         idempotency_key: key,

@@ -62,7 +62,7 @@ impl Services {
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?;
         let resilience = Resilience::new(
-            settings.resilience.breaker.to_settings(),
+            BreakerSettings::from(&settings.resilience.breaker),
             breaker_overrides(&settings),
         );
         let outbound_settings = &settings.providers.outbound;
@@ -109,7 +109,12 @@ fn breaker_overrides(settings: &Settings) -> BTreeMap<String, BreakerSettings> {
     let mut out: BTreeMap<String, BreakerSettings> = providers
         .iter()
         .filter(|(_, changes)| !changes.is_empty())
-        .map(|(name, changes)| (name.to_string(), defaults.merged(changes).to_settings()))
+        .map(|(name, changes)| {
+            (
+                name.to_string(),
+                BreakerSettings::from(&defaults.merged(changes)),
+            )
+        })
         .collect();
     for (name, changes) in &settings.resilience.endpoints {
         let kind = name.split(':').next().unwrap_or_default();
@@ -117,7 +122,7 @@ fn breaker_overrides(settings: &Settings) -> BTreeMap<String, BreakerSettings> {
             .iter()
             .find(|(provider, _)| *provider == kind)
             .map_or_else(|| defaults.clone(), |(_, own)| defaults.merged(own));
-        out.insert(name.clone(), base.merged(changes).to_settings());
+        out.insert(name.clone(), BreakerSettings::from(&base.merged(changes)));
     }
     out
 }

@@ -36,8 +36,10 @@ impl IntakeMode {
     }
 }
 
-/// A case read from `rawData`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A case read from `rawData`; it serializes so a run can carry it from the
+/// request to the step that stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Intake {
     /// How it arrived.
     pub mode: IntakeMode,

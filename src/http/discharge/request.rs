@@ -3,25 +3,22 @@
 //! problem is listed with its JSON pointer.
 
 use serde_json::Value;
-use uuid::Uuid;
 
-use crate::domain::discharge::intake::read_raw_data;
 use crate::domain::discharge::phone::PhoneRegion;
 use crate::domain::validation::Problems;
 use crate::engine::{RunOptions, StepToggle, WorkflowDefinition, escape_pointer};
+use crate::workflows::discharge::input::DischargeInput;
 use crate::workflows::discharge::options;
 
 /// A request that passed validation.
 #[derive(Debug, Clone)]
 pub struct Validated {
-    /// The run's input: `{"rawData": ...}` or `{"existingCase": {"caseId": ...}}`.
-    pub input: Value,
+    /// The run's input, read.
+    pub input: DischargeInput,
     /// Steps and run options.
     pub options: RunOptions,
     /// The correlation id, if given.
     pub correlation_id: Option<String>,
-    /// The case to reuse, which must exist in the caller's tenant.
-    pub existing_case: Option<Uuid>,
 }
 
 fn unknown_members(
@@ -38,62 +35,6 @@ fn unknown_members(
             );
         }
     }
-}
-
-fn existing_case(value: &Value, problems: &mut Problems) -> Option<Uuid> {
-    let at = "/input/existingCase";
-    let Some(map) = value.as_object() else {
-        problems.push(at, "must be an object with `caseId`");
-        return None;
-    };
-    unknown_members(map, at, &["caseId"], problems);
-    let id = map
-        .get("caseId")
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse::<Uuid>().ok());
-    if id.is_none() {
-        problems.push(format!("{at}/caseId"), "must be a case id (a UUID)");
-    }
-    id
-}
-
-/// Checks `input`; returns the case to reuse, if any.
-fn input(value: Option<&Value>, region: &PhoneRegion, problems: &mut Problems) -> Option<Uuid> {
-    let map = match value {
-        None | Some(Value::Null) => {
-            problems.push(
-                "/input",
-                "is required: give `rawData` (the case) or `existingCase` (a stored case)",
-            );
-            return None;
-        }
-        Some(Value::Object(map)) => map,
-        Some(_) => {
-            problems.push("/input", "must be an object");
-            return None;
-        }
-    };
-    unknown_members(map, "/input", &["rawData", "existingCase"], problems);
-    let raw = map.get("rawData").filter(|v| !v.is_null());
-    let existing = map.get("existingCase").filter(|v| !v.is_null());
-    match (raw, existing) {
-        (Some(_), Some(_)) => problems.push(
-            "/input",
-            "give exactly one of `rawData` and `existingCase`, not both",
-        ),
-        (None, None) => problems.push(
-            "/input",
-            "give exactly one of `rawData` (the case) and `existingCase` (a stored case)",
-        ),
-        _ => {}
-    }
-    if let Some(raw) = raw
-        && let Err(p) = read_raw_data(raw, region)
-    {
-        problems.extend_under("/input/rawData", p);
-    }
-    let case = existing.and_then(|e| existing_case(e, problems));
-    case.filter(|_| raw.is_none())
 }
 
 /// Checks the options of every known step in the request's `steps`, whatever else
@@ -139,7 +80,9 @@ pub fn validate(
         &["input", "steps", "options", "correlationId"],
         &mut problems,
     );
-    let existing = input(map.get("input"), region, &mut problems);
+    let input = DischargeInput::read(map.get("input"), region)
+        .map_err(|p| problems.extend_under("/input", p))
+        .ok();
     let run_options = match RunOptions::from_request(def, map.get("steps"), map.get("options")) {
         Ok(o) => Some(o),
         Err(p) => {
@@ -156,10 +99,13 @@ pub fn validate(
             None
         }
     };
-    let Some(mut run_options) = run_options.filter(|_| problems.is_empty()) else {
+    let (Some(input), Some(mut run_options)) = (input, run_options) else {
         return Err(problems);
     };
-    if existing.is_some() {
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    if input.existing_case().is_some() {
         // With a stored case, `ingest` only resolves it; disabling it would skip
         // every step after it, which is not what reusing a case means.
         run_options.steps.insert(
@@ -171,9 +117,8 @@ pub fn validate(
         );
     }
     Ok(Validated {
-        input: map.get("input").cloned().unwrap_or(Value::Null),
+        input,
         options: run_options,
         correlation_id,
-        existing_case: existing,
     })
 }

@@ -25,6 +25,21 @@ pub struct BreakerSettings {
     pub half_open_max_calls: u32,
 }
 
+/// A breaker's tuning as the operator configured it (`[resilience.breaker]` and
+/// its overrides); the conversion lives here so the settings know no provider.
+impl From<&crate::config::BreakerConfig> for BreakerSettings {
+    fn from(c: &crate::config::BreakerConfig) -> Self {
+        Self {
+            failure_threshold: c.failure_threshold,
+            failure_ratio: c.failure_ratio,
+            min_calls: c.min_calls,
+            window: c.window,
+            open_for: c.open_for,
+            half_open_max_calls: c.half_open_max_calls,
+        }
+    }
+}
+
 impl Default for BreakerSettings {
     fn default() -> Self {
         Self {

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::outputs::{IngestOutput, ScheduledCall};
 use super::{CALL_PLACEMENT, Discharge, id_in, invalid, options, provider_failure};
 use crate::domain::discharge::call::call_script;
 use crate::domain::discharge::case::is_e164;
@@ -17,7 +18,7 @@ use crate::store::{CallOutcome, CallRow, CallStatus, NewCall};
 pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let opts = options::call(&ctx.options, &d.phone_region)
         .map_err(|p| invalid("invalid scheduleCall options", &p))?;
-    let case_id = id_in(ctx.dep("ingest"), "caseId")?;
+    let case_id = ctx.dep_as::<IngestOutput>("ingest")?.case_id;
     let case = d.case(&ctx.tenant, case_id).await?;
     let phone = opts
         .phone_number
@@ -64,15 +65,20 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
         "placementRunId": child,
     });
     Ok(StepOutcome::Done(
-        StepOutput::new(json!({
-            "callId": row.call_id,
-            "caseId": row.case_id,
-            "to": row.to_phone,
-            "scheduledFor": row.scheduled_for,
-            "status": row.status,
-            "placementRunId": child,
-            "placementChannel": if d.providers.twilio.is_some() { "voice" } else { "not_configured" },
-        }))
+        StepOutput::typed(&ScheduledCall {
+            call_id: row.call_id,
+            case_id: row.case_id,
+            to: row.to_phone,
+            scheduled_for: row.scheduled_for,
+            status: row.status.to_string(),
+            placement_run_id: child.0,
+            placement_channel: if d.providers.twilio.is_some() {
+                "voice"
+            } else {
+                "not_configured"
+            }
+            .into(),
+        })?
         .emit("CallScheduled", event),
     ))
 }

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::outputs::{PreparedEmail, ScheduledEmail, SummaryOutput};
 use super::{Discharge, EMAIL_DELIVERY, id_in, invalid, options, provider_failure};
 use crate::domain::discharge::case::ascii_email;
 use crate::domain::discharge::email::render_email;
@@ -17,13 +18,9 @@ use crate::store::{EmailOutcome, EmailRow, EmailStatus, NewEmail};
 pub(super) async fn prepare(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let opts =
         options::email(&ctx.options).map_err(|p| invalid("invalid prepareEmail options", &p))?;
-    let summary = ctx.dep("generateSummary");
-    let summary_id = id_in(summary, "summaryId")?;
-    let case_id = id_in(summary, "caseId")?;
-    let content = summary
-        .and_then(|s| s.get("content"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| StepError::permanent("the summary has no content"))?;
+    let summary = ctx.dep_as::<SummaryOutput>("generateSummary")?;
+    let (summary_id, case_id) = (summary.summary_id, summary.case_id);
+    let content = summary.content.as_str();
     let case = d.case(&ctx.tenant, case_id).await?;
     let recipient = opts
         .recipient_email
@@ -55,16 +52,16 @@ pub(super) async fn prepare(d: Discharge, ctx: StepContext) -> Result<StepOutcom
         .map_err(StepError::from)?;
     let event = json!({"emailId": row.email_id, "caseId": row.case_id});
     Ok(StepOutcome::Done(
-        StepOutput::new(json!({
-            "emailId": row.email_id,
-            "caseId": row.case_id,
-            "summaryId": row.summary_id,
-            "recipient": row.recipient,
-            "subject": row.subject,
-            "html": row.html_body,
-            "text": row.text_body,
-            "status": row.status,
-        }))
+        StepOutput::typed(&PreparedEmail {
+            email_id: row.email_id,
+            case_id: row.case_id,
+            summary_id: row.summary_id,
+            recipient: row.recipient,
+            subject: row.subject,
+            html: row.html_body,
+            text: row.text_body,
+            status: row.status.to_string(),
+        })?
         .emit("EmailPrepared", event),
     ))
 }
@@ -74,7 +71,7 @@ pub(super) async fn prepare(d: Discharge, ctx: StepContext) -> Result<StepOutcom
 pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let opts = options::schedule(&ctx.options)
         .map_err(|p| invalid("invalid scheduleEmail options", &p))?;
-    let email_id = id_in(ctx.dep("prepareEmail"), "emailId")?;
+    let email_id = ctx.dep_as::<PreparedEmail>("prepareEmail")?.email_id;
     let now = ctx.now();
     let at = opts.scheduled_for.unwrap_or(now);
     let row = d
@@ -94,14 +91,19 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
     tracing::info!(email.id = %email_id, delivery.run = %child, "owner email scheduled");
     let event = json!({"emailId": email_id, "scheduledFor": scheduled_for, "deliveryRunId": child});
     Ok(StepOutcome::Done(
-        StepOutput::new(json!({
-            "emailId": email_id,
-            "scheduledFor": scheduled_for,
-            "status": row.status,
-            "deliveryRunId": child,
+        StepOutput::typed(&ScheduledEmail {
+            email_id,
+            scheduled_for,
+            status: row.status.to_string(),
+            delivery_run_id: child.0,
             // Said up front, so a caller sees an unconfigured relay before anything is due.
-            "deliveryChannel": if d.providers.smtp.is_some() { "smtp" } else { "spool" },
-        }))
+            delivery_channel: if d.providers.smtp.is_some() {
+                "smtp"
+            } else {
+                "spool"
+            }
+            .into(),
+        })?
         .emit("EmailScheduled", event),
     ))
 }

@@ -16,6 +16,7 @@
 
 mod call;
 mod email;
+pub mod input;
 pub mod options;
 pub mod outputs;
 mod steps;

@@ -1,7 +1,8 @@
-//! The outputs of the discharge steps, typed, and read from a run in one place
-//! ([`DischargeOutputs::of`]) for whoever shows a discharge run. The steps write
-//! these fields; statuses stay the text the store wrote, so this module does not
-//! decide how they are spelled.
+//! The outputs of the discharge steps, typed: the steps write these structs, the
+//! steps after them read them back, and whoever shows a discharge run reads them in
+//! one place ([`DischargeOutputs::of`]). Field names are the stored JSON's, so runs
+//! written before stay readable. Statuses stay the text the store wrote, so this
+//! module does not decide how they are spelled.
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -37,6 +38,8 @@ pub struct IngestOutput {
 pub struct SummaryOutput {
     /// The summary.
     pub summary_id: Uuid,
+    /// The case it summarises.
+    pub case_id: Uuid,
     /// Its text.
     pub content: String,
     /// What wrote it (the template or the model).
@@ -49,6 +52,10 @@ pub struct SummaryOutput {
 pub struct PreparedEmail {
     /// The email.
     pub email_id: Uuid,
+    /// The case it is about.
+    pub case_id: Uuid,
+    /// The summary it carries.
+    pub summary_id: Uuid,
     /// The owner's address.
     pub recipient: String,
     /// Subject line.
@@ -65,6 +72,8 @@ pub struct PreparedEmail {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduledEmail {
+    /// The email.
+    pub email_id: Uuid,
     /// When it is due.
     pub scheduled_for: DateTime<Utc>,
     /// Its outbox status once scheduled.
@@ -81,6 +90,8 @@ pub struct ScheduledEmail {
 pub struct ScheduledCall {
     /// The call.
     pub call_id: Uuid,
+    /// The case it follows up.
+    pub case_id: Uuid,
     /// The number called.
     pub to: String,
     /// When it is due.
@@ -159,8 +170,7 @@ mod tests {
             "deliveryChannel": "spool",
         });
         let typed = ScheduledEmail::deserialize(&written).expect("reads");
-        let mut again = serde_json::to_value(&typed).expect("writes");
-        again["emailId"] = json!(Uuid::nil());
+        let again = serde_json::to_value(&typed).expect("writes");
         assert_eq!(again, written);
     }
 

@@ -4,11 +4,11 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Discharge, id_in, invalid, options, provider_failure};
+use super::input::DischargeInput;
+use super::outputs::{IngestOutput, SummaryOutput};
+use super::{Discharge, invalid, options, provider_failure};
 use crate::domain::discharge::email::OTHER_NOTES_TITLE;
-use crate::domain::discharge::intake::read_raw_data;
 use crate::domain::discharge::summary::{llm_messages, render_summary};
-use crate::domain::validation::Problems;
 use crate::engine::{Messages, StepContext, StepError, StepOutcome, StepOutput};
 use crate::providers::llm::LlmError;
 use crate::providers::resilience::CallError;
@@ -17,32 +17,26 @@ use crate::store::{NewCase, NewSummary};
 /// `ingest`: stores the case from `rawData`, or resolves `existingCase`.
 pub(super) async fn ingest(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
     options::ingest(&ctx.options).map_err(|p| invalid("invalid ingest options", &p))?;
-    if let Some(existing) = ctx.input.get("existingCase") {
-        let case_id = id_in(Some(existing), "caseId")?;
-        let row = d
-            .store
-            .get_case(&ctx.tenant, case_id)
-            .await
-            .map_err(StepError::from)?
-            .ok_or_else(|| StepError::permanent(format!("case {case_id} does not exist")))?;
-        return Ok(StepOutcome::Done(StepOutput::new(json!({
-            "caseId": row.case_id,
-            "existing": true,
-            "mode": row.mode,
-            "source": row.source,
-            "patient": row.patient.0,
-            "entities": row.entities.0,
-        }))));
-    }
-    let raw = ctx
-        .input
-        .get("rawData")
-        .ok_or_else(|| StepError::permanent("the input has neither rawData nor existingCase"))?;
-    let intake = read_raw_data(raw, &d.phone_region).map_err(|p| {
-        let mut located = Problems::new();
-        located.extend_under("/input/rawData", p);
-        invalid("the case data is invalid", &located)
-    })?;
+    let intake = match DischargeInput::from_run(&ctx.input, &d.phone_region)? {
+        DischargeInput::Existing { existing_case } => {
+            let case_id = existing_case.case_id;
+            let row = d
+                .store
+                .get_case(&ctx.tenant, case_id)
+                .await
+                .map_err(StepError::from)?
+                .ok_or_else(|| StepError::permanent(format!("case {case_id} does not exist")))?;
+            return Ok(StepOutcome::Done(StepOutput::typed(&IngestOutput {
+                case_id: row.case_id,
+                existing: true,
+                mode: row.mode,
+                source: row.source,
+                patient: row.patient.0,
+                entities: row.entities.0,
+            })?));
+        }
+        DischargeInput::New { intake, .. } => *intake,
+    };
     let row = d
         .store
         .insert_case(&NewCase {
@@ -71,14 +65,6 @@ pub(super) async fn ingest(d: Discharge, ctx: StepContext) -> Result<StepOutcome
             "lines": unrecognised,
         }));
     }
-    let output = json!({
-        "caseId": row.case_id,
-        "existing": false,
-        "mode": row.mode,
-        "source": row.source,
-        "patient": row.patient.0,
-        "entities": row.entities.0,
-    });
     let event = json!({
         "caseId": row.case_id,
         "mode": row.mode,
@@ -86,8 +72,16 @@ pub(super) async fn ingest(d: Discharge, ctx: StepContext) -> Result<StepOutcome
         "entities": row.entities.0,
     });
     tracing::info!(case.id = %row.case_id, mode = %row.mode, "discharge case ingested");
+    let output = IngestOutput {
+        case_id: row.case_id,
+        existing: false,
+        mode: row.mode,
+        source: row.source,
+        patient: row.patient.0,
+        entities: row.entities.0,
+    };
     Ok(StepOutcome::Done(
-        StepOutput::new(output)
+        StepOutput::typed(&output)?
             .with_messages(messages)
             .emit("CaseIngested", event),
     ))
@@ -108,7 +102,7 @@ pub(super) async fn generate_summary(
 ) -> Result<StepOutcome, StepError> {
     let opts = options::summary(&ctx.options)
         .map_err(|p| invalid("invalid generateSummary options", &p))?;
-    let case_id = id_in(ctx.dep("ingest"), "caseId")?;
+    let case_id = ctx.dep_as::<IngestOutput>("ingest")?.case_id;
     let case = d.case(&ctx.tenant, case_id).await?;
     let (content, generated_by) = match &d.providers.llm {
         Some(llm) => {
@@ -146,12 +140,12 @@ pub(super) async fn generate_summary(
         "generatedBy": row.generated_by,
     });
     Ok(StepOutcome::Done(
-        StepOutput::new(json!({
-            "summaryId": row.summary_id,
-            "caseId": row.case_id,
-            "content": row.content,
-            "generatedBy": row.generated_by,
-        }))
+        StepOutput::typed(&SummaryOutput {
+            summary_id: row.summary_id,
+            case_id: row.case_id,
+            content: row.content,
+            generated_by: row.generated_by,
+        })?
         .emit("SummaryGenerated", event),
     ))
 }

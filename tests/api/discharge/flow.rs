@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{ALL, Env, Setup, env, finished, names, orchestrate, s, text_input};
+use super::{ALL, Env, Setup, env, finished, names, orchestrate, run, s, text_input};
 use crate::both_backends;
 use crate::helpers::{Backend, json, step};
 
@@ -303,7 +303,43 @@ async fn a_case_without_an_owner_email_fails_prepare_email_clearly(backend: Back
     assert_eq!(body["data"]["email"]["recipient"], "front-desk@example.com");
 }
 
+async fn a_case_given_through_the_runs_route_is_read_by_ingest(backend: Backend) {
+    let Env { app, .. } = env(backend, Setup::default()).await;
+    // The discharge route reads the input before the run starts; the run shows it
+    // as the clinic sent it.
+    let body = orchestrate(&app, json!({"input": text_input()})).await;
+    let view = run(&app, s(&body, "/runId")).await;
+    assert_eq!(view["input"]["rawData"], text_input()["rawData"], "{view}");
+
+    // The generic route starts the run with the input untouched: `ingest` reads
+    // the same case from it, and lists a bad one the way the edge does.
+    let r = app
+        .post(
+            "/v1/workflows/discharge/runs?wait=20s",
+            &json!({"input": text_input()}),
+        )
+        .await;
+    let generic = json(r).await;
+    assert_eq!(generic["status"], "completed", "{generic}");
+    let ingest = step(&generic, "ingest");
+    assert_eq!(ingest["output"]["patient"]["name"], "Bella", "{generic}");
+    assert_eq!(ingest["output"]["entities"]["medications"], 1);
+
+    let bad = json!({"input": {"rawData": {"mode": "fax"}}});
+    let r = app
+        .post("/v1/workflows/discharge/runs?wait=20s", &bad)
+        .await;
+    let failed = json(r).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let pointers: Vec<_> = step(&failed, "ingest")["messages"]["errors"]
+        .as_array()
+        .map(|a| a.iter().map(|e| e["pointer"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(pointers, [json!("/input/rawData/mode")], "{failed}");
+}
+
 both_backends!(
+    a_case_given_through_the_runs_route_is_read_by_ingest,
     a_text_case_runs_every_step_and_sends_the_email_and_call,
     a_structured_case_without_providers_spools_the_email_and_records_the_call,
     an_existing_case_is_reused_and_ingest_is_skipped,
