@@ -10,6 +10,7 @@
 mod answers;
 pub mod bodies;
 mod legacy;
+pub mod service_calls;
 
 use serde_json::Value;
 use utoipa::OpenApi;
@@ -101,7 +102,7 @@ impl utoipa::Modify for Security {
 /// this one (an `#[derive(OpenApi)]` listing its paths, schemas and tags), so that
 /// areas grow without touching one long list.
 fn areas() -> Vec<utoipa::openapi::OpenApi> {
-    vec![]
+    vec![service_calls::ServiceCallsApi::openapi()]
 }
 
 /// The API description.
