@@ -9,6 +9,7 @@
 
 mod answers;
 pub mod bodies;
+pub mod cron;
 mod legacy;
 pub mod service_calls;
 
@@ -102,7 +103,10 @@ impl utoipa::Modify for Security {
 /// this one (an `#[derive(OpenApi)]` listing its paths, schemas and tags), so that
 /// areas grow without touching one long list.
 fn areas() -> Vec<utoipa::openapi::OpenApi> {
-    vec![service_calls::ServiceCallsApi::openapi()]
+    vec![
+        service_calls::ServiceCallsApi::openapi(),
+        cron::CronApi::openapi(),
+    ]
 }
 
 /// The API description.
