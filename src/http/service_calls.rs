@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::AppState;
@@ -30,6 +30,15 @@ const MAX_PAGE: i64 = 100;
 /// dueAt?, correlationId?, tags?}` with an optional `Idempotency-Key`. Answers
 /// `201` with the call (a repeat with the same key answers the same call, with
 /// `Idempotent-Replayed: true`).
+#[utoipa::path(post, path = "/v1/service-calls", operation_id = "postServiceCalls", tag = "service-calls",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1-255 visible characters; a repeat with the same key answers the same call, the same key with another body is refused (422).")),
+    request_body = super::openapi::service_calls::ServiceCallSubmission,
+    responses(
+        (status = 201, description = "The call, scheduled; a repeat with the same `Idempotency-Key` answers the same call with `Idempotent-Replayed: true`.", body = ServiceCallView,
+            headers(("Location" = String, description = "The call's URL."),
+                ("Idempotent-Replayed" = String, description = "`true` when an earlier submission with the same key is answered."))),
+        (status = 429, description = "The backlog is past its bound; with `Retry-After`.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn submit(
     State(state): State<AppState>,
     principal: Principal,
@@ -92,6 +101,9 @@ fn parse_id(raw: &str) -> ApiResult<Uuid> {
 }
 
 /// `GET /v1/service-calls/{id}`: the call, secret header values redacted.
+#[utoipa::path(get, path = "/v1/service-calls/{id}", operation_id = "getServiceCallsId", tag = "service-calls",
+    params(("id" = String, Path, description = "The service call's id (a UUID; any other text is an unknown call).")),
+    responses((status = 200, description = "The call: status, request (secret header values redacted), times, the server's answer or the failure.", body = ServiceCallView)))]
 pub async fn get_service_call(
     State(state): State<AppState>,
     principal: Principal,
@@ -108,22 +120,45 @@ pub async fn get_service_call(
 }
 
 /// Query of `GET /v1/service-calls`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only calls in this status.
+    #[param(value_type = Option<ServiceCallStatus>)]
     status: Option<String>,
+    /// Only calls with this tag.
+    #[param(min_length = 1, max_length = 64)]
     tag: Option<String>,
+    /// Only calls due before this time (RFC 3339).
+    #[param(format = DateTime)]
     due_before: Option<String>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 100, default = 20)]
     limit: Option<i64>,
+    /// `nextCursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// `GET /v1/service-calls`: a page of calls, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceCallPage {
+    /// The calls.
+    pub service_calls: Vec<ServiceCallView>,
+    /// `cursor` of the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
+}
+
 /// `GET /v1/service-calls?status=&tag=&dueBefore=&limit=&cursor=`: newest first.
+#[utoipa::path(get, path = "/v1/service-calls", operation_id = "getServiceCalls", tag = "service-calls",
+    params(ListQuery),
+    responses((status = 200, description = "A page of the tenant's calls, newest first.", body = ServiceCallPage)))]
 pub async fn list_service_calls(
     State(state): State<AppState>,
     principal: Principal,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ServiceCallPage>> {
     let mut problems = Problems::new();
     let status = q.status.as_deref().and_then(|s| match s.parse() {
         Ok(s) => Some(s),
@@ -181,11 +216,20 @@ pub async fn list_service_calls(
         .then(|| calls.last().map(|c| c.id.to_string()))
         .flatten();
     let views: Vec<ServiceCallView> = calls.iter().map(ServiceCall::view).collect();
-    Ok(Json(json!({"serviceCalls": views, "nextCursor": next})))
+    Ok(Json(ServiceCallPage {
+        service_calls: views,
+        next_cursor: next,
+    }))
 }
 
 /// `POST /v1/service-calls/{id}/cancel`: only before the call runs (`409`
 /// after); cancelling a cancelled call answers it again.
+#[utoipa::path(post, path = "/v1/service-calls/{id}/cancel", operation_id = "postServiceCallsIdCancel", tag = "service-calls",
+    params(("id" = String, Path, description = "The service call's id (a UUID; any other text is an unknown call).")),
+    responses(
+        (status = 200, description = "The cancelled call (also when it was cancelled before); its run is cancelled too. A run cancelled through `/v1/runs` cancels its call.", body = ServiceCallView),
+        (status = 409, description = "The call is running or final.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn cancel_service_call(
     State(state): State<AppState>,
     principal: Principal,

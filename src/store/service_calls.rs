@@ -26,7 +26,7 @@ pub(crate) const SERVICE_CALL_COLUMNS: &str = "tenant_id, service_call_id, name,
 /// Where a service call is in its life: lower-case (`scheduled`), stored and shown
 /// alike. The capitalised names earlier versions showed are still read, since event
 /// payloads written by them may be deserialized again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceCallStatus {
     /// Recorded; its run is not yet known.

@@ -7,11 +7,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::casing;
 use crate::providers::outbound::{OutboundError, OutboundErrorKind, OutboundResponse};
 
 /// The recorded answer of the server.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ServiceCallResponse)]
 pub struct ResponseMeta {
     /// HTTP status code.
     pub status_code: u16,
@@ -88,6 +90,48 @@ pub enum FailureKind {
     Lost,
 }
 
+impl FailureKind {
+    /// Every kind, as the API description lists them.
+    pub const ALL: [FailureKind; 11] = [
+        Self::Timeout,
+        Self::Connect,
+        Self::Dns,
+        Self::RefusedByPolicy,
+        Self::HttpStatus,
+        Self::InvalidRequest,
+        Self::Setup,
+        Self::CircuitOpen,
+        Self::NotScheduled,
+        Self::Cancelled,
+        Self::Lost,
+    ];
+}
+
+// Written by hand rather than derived: the API shows the kinds in snake_case
+// (`http_status`) while the stored records keep serde's kebab-case, and a derived
+// schema would follow serde.
+impl utoipa::PartialSchema for FailureKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let names: Vec<String> = Self::ALL
+            .iter()
+            .filter_map(|k| serde_json::to_value(k).ok())
+            .filter_map(|v| v.as_str().map(casing::api_value))
+            .collect();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(names))
+            .description(Some("Why the call failed."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FailureKind {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ServiceCallFailureKind".into()
+    }
+}
+
 impl From<OutboundErrorKind> for FailureKind {
     fn from(kind: OutboundErrorKind) -> Self {
         match kind {
@@ -104,8 +148,9 @@ impl From<OutboundErrorKind> for FailureKind {
 }
 
 /// The recorded failure of a call (its last attempt's).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ServiceCallError)]
 pub struct FailureMeta {
     /// What kind of failure.
     pub kind: FailureKind,
@@ -113,7 +158,7 @@ pub struct FailureMeta {
     pub message: String,
     /// The attempt that failed, from 1 (0 when no attempt was made).
     pub attempt: u32,
-    /// The status code, for `http-status`.
+    /// The status code, for `http_status` (`http-status` as stored).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_code: Option<u16>,
 }

@@ -270,8 +270,9 @@ impl ServiceCall {
 }
 
 /// A service call as API clients see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ServiceCall)]
 pub struct ServiceCallView {
     /// Id.
     pub service_call_id: Uuid,
@@ -288,42 +289,55 @@ pub struct ServiceCallView {
     pub correlation_id: Option<String>,
     /// Labels.
     pub tags: Vec<String>,
-    /// The run performing it.
+    /// The `service-call` run performing it.
+    #[schema(required = true)]
     pub run_id: Option<RunId>,
     /// Attempts made so far.
     pub attempts: u32,
     /// Submission time.
     pub created_at: DateTime<Utc>,
     /// Scheduling time.
+    #[schema(required = true)]
     pub scheduled_at: Option<DateTime<Utc>>,
     /// First attempt's start.
+    #[schema(required = true)]
     pub started_at: Option<DateTime<Utc>>,
     /// Final time.
+    #[schema(required = true)]
     pub finished_at: Option<DateTime<Utc>>,
     /// The server's (last) answer.
+    #[schema(required = true)]
     pub response: Option<ResponseMeta>,
     /// Why it failed; while `scheduled` for another attempt, why the last one failed.
     #[serde(serialize_with = "failure_in_api_spelling")]
+    #[schema(required = true)]
     pub error: Option<FailureMeta>,
-    /// When the next attempt is due, while the call waits between attempts.
+    /// When the next attempt is due (after backoff or the server's `Retry-After`),
+    /// while the call waits between attempts; `error` then holds the last
+    /// attempt's failure.
+    #[schema(required = true)]
     pub next_attempt_at: Option<DateTime<Utc>>,
-    /// What the caller should know (secret header values not kept, ...).
+    /// What the caller should know (for instance: a secret header's value was not
+    /// stored because no encryption key is configured).
     pub warnings: Vec<String>,
     /// Where it is served.
     pub location: String,
 }
 
 /// The request part of a [`ServiceCallView`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ServiceCallRequest)]
 pub struct RequestView {
     /// HTTP method.
     pub method: String,
     /// URL.
     pub url: String,
     /// Headers; secret values are `[redacted]`.
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub headers: Map<String, Value>,
-    /// Body as given (JSON or text).
+    /// Body as given (JSON or text); `null` without one.
+    #[schema(required = true)]
     pub body: Option<Value>,
 }
 

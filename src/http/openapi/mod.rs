@@ -9,8 +9,10 @@
 
 mod answers;
 pub mod bodies;
+pub mod cron;
 pub mod functions;
 mod legacy;
+pub mod service_calls;
 
 use serde_json::Value;
 use utoipa::OpenApi;
@@ -102,7 +104,11 @@ impl utoipa::Modify for Security {
 /// this one (an `#[derive(OpenApi)]` listing its paths, schemas and tags), so that
 /// areas grow without touching one long list.
 fn areas() -> Vec<utoipa::openapi::OpenApi> {
-    vec![functions::Area::openapi()]
+    vec![
+        functions::Area::openapi(),
+        service_calls::ServiceCallsApi::openapi(),
+        cron::CronApi::openapi(),
+    ]
 }
 
 /// The API description.

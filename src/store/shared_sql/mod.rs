@@ -25,8 +25,8 @@ pub(crate) mod routing;
 pub(crate) mod schedule;
 mod service_calls;
 mod task;
-mod triggers;
 pub(crate) mod trigger_limits;
+mod triggers;
 pub(crate) mod user_workflows;
 
 pub(crate) use access_log::access_log_store;
@@ -48,6 +48,6 @@ pub(crate) use routing::routing_store;
 pub(crate) use schedule::schedule_store;
 pub(crate) use service_calls::service_call_store;
 pub(crate) use task::task_store;
-pub(crate) use triggers::trigger_store;
 pub(crate) use trigger_limits::trigger_limit_store;
+pub(crate) use triggers::trigger_store;
 pub(crate) use user_workflows::user_workflow_store;
