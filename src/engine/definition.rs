@@ -12,7 +12,9 @@ use super::error::EngineResult;
 use super::policy::StepPolicy;
 use super::step::StepHandler;
 use super::view::RunView;
+use crate::domain::validation::Problems;
 use crate::store::TenantId;
+use serde_json::Value;
 
 /// A workflow's own check before one of its runs starts again through a retry: the
 /// engine knows nothing of the workflow's rules (one import per hospital, say), so it
@@ -22,6 +24,13 @@ pub trait RestartGuard: Send + Sync + 'static {
     /// Called before a failed or cancelled run is queued again; `Err` keeps it as it is.
     async fn before_retry(&self, tenant: &TenantId, run: &RunView) -> EngineResult<()>;
 }
+
+/// How a workflow reads the input of a run when it is submitted, by any route (the
+/// runs route, a cron tick, an event function, a rerun): the input the run stores,
+/// or every problem with its pointer relative to the input (a `422`). Steps then
+/// take the stored input as read and never trust what a client could have sent in
+/// its place.
+pub type InputReader = Arc<dyn Fn(&Value) -> Result<Value, Problems> + Send + Sync>;
 
 /// One step of a workflow.
 pub struct StepDefinition {
@@ -47,6 +56,8 @@ pub struct WorkflowDefinition {
     pub restart_guard: Option<Arc<dyn RestartGuard>>,
     /// What to do when one of its runs is cancelled.
     pub on_cancel: Option<Arc<dyn CancelHook>>,
+    /// Reads each new run's input; absent, the input is stored as sent.
+    pub input_reader: Option<InputReader>,
     index: HashMap<String, usize>,
 }
 
@@ -59,6 +70,7 @@ impl WorkflowDefinition {
             steps: Vec::new(),
             restart_guard: None,
             on_cancel: None,
+            input_reader: None,
         }
     }
 
@@ -97,6 +109,7 @@ pub struct WorkflowBuilder {
     steps: Vec<PendingStep>,
     restart_guard: Option<Arc<dyn RestartGuard>>,
     on_cancel: Option<Arc<dyn CancelHook>>,
+    input_reader: Option<InputReader>,
 }
 
 /// Why a definition is refused.
@@ -169,6 +182,15 @@ impl WorkflowBuilder {
     /// Sets what happens when a run is cancelled (see [`CancelHook`]).
     pub fn on_cancel(mut self, hook: impl CancelHook) -> Self {
         self.on_cancel = Some(Arc::new(hook));
+        self
+    }
+
+    /// Reads each new run's input before it is stored (see [`InputReader`]).
+    pub fn input_reader(
+        mut self,
+        reader: impl Fn(&Value) -> Result<Value, Problems> + Send + Sync + 'static,
+    ) -> Self {
+        self.input_reader = Some(Arc::new(reader));
         self
     }
 
@@ -260,6 +282,7 @@ impl WorkflowBuilder {
             steps,
             restart_guard: self.restart_guard,
             on_cancel: self.on_cancel,
+            input_reader: self.input_reader,
             index,
         })
     }

@@ -60,7 +60,8 @@ pub use bulk::{BulkFilter, BulkOutcome, CANCELLABLE, RETRYABLE, SkippedRun};
 pub use cancel_hook::{CancelFuture, CancelHook, Cancelled, RUN_CANCELLED};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use definition::{
-    DefinitionError, Registry, RestartGuard, StepDefinition, WorkflowBuilder, WorkflowDefinition,
+    DefinitionError, InputReader, Registry, RestartGuard, StepDefinition, WorkflowBuilder,
+    WorkflowDefinition,
 };
 pub use error::{EngineError, EngineResult};
 pub use functions::{CancelOn, Concurrency, Debounce, FunctionSpec, Limit, Trigger, key_of};

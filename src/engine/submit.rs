@@ -14,6 +14,7 @@ use super::plan::{self, DryRunPlan, PassContext};
 use super::priority::Priority;
 use super::view::RunView;
 use super::{Engine, EngineError, EngineResult, worker};
+use crate::domain::validation::Problems;
 use crate::store::{
     AttachedServiceCall, InsertRun, NewRun, RunFilter, RunId, RunRow, RunStatus, ServiceCallRow,
     StepStatus, StepWrite, TenantId,
@@ -148,6 +149,14 @@ impl Engine {
         let def = self
             .require_definition(&sub.tenant, &sub.workflow, None)
             .await?;
+        let mut sub = sub;
+        if let Some(read) = &def.input_reader {
+            sub.input = read(&sub.input).map_err(|p| {
+                let mut located = Problems::new();
+                located.extend_under("/input", p);
+                EngineError::Invalid(located)
+            })?;
+        }
         if sub.options.dry_run {
             let plan = plan::dry_run(&def, &sub.options);
             return Ok(Inserted::Submitted(Box::new(Submitted::DryRun(plan))));

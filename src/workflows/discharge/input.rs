@@ -102,6 +102,18 @@ impl DischargeInput {
         }
     }
 
+    /// Reads a new run's input on any route into the form the run stores. A stored
+    /// input given again (a rerun) carries the case read from it before: that is
+    /// dropped and read again from `rawData`, so a case nobody read is never
+    /// trusted, whoever sent it.
+    pub fn for_submission(input: &Value, region: &PhoneRegion) -> Result<Value, Problems> {
+        let mut given = input.clone();
+        if let Some(map) = given.as_object_mut() {
+            map.remove("intake");
+        }
+        Self::read(Some(&given), region).map(|read| read.to_value())
+    }
+
     /// The stored case to reuse, if the input names one.
     pub fn existing_case(&self) -> Option<Uuid> {
         match self {

@@ -38,6 +38,7 @@ use crate::providers::resilience::{CallError, ProviderError, Resilient};
 use crate::providers::smtp::{SmtpSender, SpoolWriter};
 use crate::providers::twilio::TwilioClient;
 use crate::store::{Store, TenantId};
+use input::DischargeInput;
 
 /// The workflow's name.
 pub const WORKFLOW: &str = "discharge";
@@ -104,7 +105,9 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
         email_retry: RetryPolicy::from_settings(&settings.providers.smtp.retry),
         call_retry: RetryPolicy::from_settings(&settings.providers.twilio.retry),
     };
+    let region = d.phone_region;
     let main = WorkflowDefinition::builder(WORKFLOW, 1)
+        .input_reader(move |input| DischargeInput::for_submission(input, &region))
         .step("ingest", &[], StepPolicy::new().critical(), {
             let d = d.clone();
             move |ctx| steps::ingest(d.clone(), ctx)

@@ -311,8 +311,8 @@ async fn a_case_given_through_the_runs_route_is_read_by_ingest(backend: Backend)
     let view = run(&app, s(&body, "/runId")).await;
     assert_eq!(view["input"]["rawData"], text_input()["rawData"], "{view}");
 
-    // The generic route starts the run with the input untouched: `ingest` reads
-    // the same case from it, and lists a bad one the way the edge does.
+    // The generic route reads the input the same way when the run is submitted:
+    // `ingest` takes the same case from it.
     let r = app
         .post(
             "/v1/workflows/discharge/runs?wait=20s",
@@ -325,17 +325,33 @@ async fn a_case_given_through_the_runs_route_is_read_by_ingest(backend: Backend)
     assert_eq!(ingest["output"]["patient"]["name"], "Bella", "{generic}");
     assert_eq!(ingest["output"]["entities"]["medications"], 1);
 
-    let bad = json!({"input": {"rawData": {"mode": "fax"}}});
+    // A case the client claims to have read already is not trusted: it is read
+    // again from `rawData`.
+    let mut forged = json!({"input": text_input()});
+    forged["input"]["intake"] = view["input"]["intake"].clone();
+    forged["input"]["intake"]["patient"]["name"] = json!("Forged");
     let r = app
-        .post("/v1/workflows/discharge/runs?wait=20s", &bad)
+        .post("/v1/workflows/discharge/runs?wait=20s", &forged)
         .await;
-    let failed = json(r).await;
-    assert_eq!(failed["status"], "failed", "{failed}");
-    let pointers: Vec<_> = step(&failed, "ingest")["messages"]["errors"]
+    let read_again = json(r).await;
+    assert_eq!(read_again["status"], "completed", "{read_again}");
+    assert_eq!(
+        step(&read_again, "ingest")["output"]["patient"]["name"],
+        "Bella",
+        "{read_again}"
+    );
+
+    // A bad case is refused at submission, listed the way the discharge route
+    // lists it.
+    let bad = json!({"input": {"rawData": {"mode": "fax"}}});
+    let r = app.post("/v1/workflows/discharge/runs", &bad).await;
+    assert_eq!(r.status(), 422);
+    let problem = json(r).await;
+    let pointers: Vec<_> = problem["errors"]
         .as_array()
         .map(|a| a.iter().map(|e| e["pointer"].clone()).collect())
         .unwrap_or_default();
-    assert_eq!(pointers, [json!("/input/rawData/mode")], "{failed}");
+    assert_eq!(pointers, [json!("/input/rawData/mode")], "{problem}");
 }
 
 both_backends!(

@@ -156,6 +156,7 @@ pub fn run(
         ready_at: None,
         lease: None,
         concurrency: None,
+        priority: careflow::engine::Priority::DEFAULT.get(),
         steps: vec![],
         events: vec![],
         queue_bound: None,
