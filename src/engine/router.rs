@@ -64,8 +64,8 @@ pub(super) async fn router_loop(inner: Arc<Inner>) {
     let mut held = Held::default();
     loop {
         tokio::select! {
-            _ = inner.stopped.cancelled() => return,
-            _ = inner.shutdown.cancelled() => return,
+            _ = inner.stopped.cancelled() => return hand_over(&inner, &mut held).await,
+            _ = inner.shutdown.cancelled() => return hand_over(&inner, &mut held).await,
             n = notices.recv() => match n {
                 Ok(Notice::EventsPositioned | Notice::Resync) | Err(RecvError::Lagged(_)) => {}
                 Ok(_) => continue,
@@ -145,6 +145,28 @@ async fn route_pending(inner: &Arc<Inner>, held: &mut Held) -> Result<(), Engine
 
 /// Writes the position reached, when the store lags behind it. False when the lease
 /// was lost (another replica routes now).
+/// On shutdown: writes the position reached and releases the lease, so the
+/// replica that takes over routes new events at once instead of after the lease
+/// would have expired. A failure only means the lease expires as it would have.
+async fn hand_over(inner: &Inner, held: &mut Held) {
+    if held.renewed_at.is_none() {
+        return;
+    }
+    let released = match persist(inner, held).await {
+        Ok(true) => inner
+            .store
+            .release_lease(ROUTER_LEASE, &inner.owner, inner.clock.now())
+            .await
+            .map_err(EngineError::from),
+        Ok(false) => return,
+        Err(e) => Err(e),
+    };
+    match released {
+        Ok(()) => tracing::info!("released the event router lease"),
+        Err(e) => tracing::warn!(error = %e, "could not release the event router lease; it will expire"),
+    }
+}
+
 async fn persist(inner: &Inner, held: &mut Held) -> Result<bool, EngineError> {
     if held.position <= held.stored {
         return Ok(true);

@@ -96,4 +96,9 @@ pub trait TriggerStore {
 
     /// Moves the held lease's position forward; false when the lease was lost.
     async fn advance_lease(&self, name: &str, owner: &str, position: i64) -> StoreResult<bool>;
+
+    /// Ends `owner`'s hold of the named lease at `now`, keeping its position, so
+    /// another owner takes it at once instead of when it would have expired.
+    async fn release_lease(&self, name: &str, owner: &str, now: DateTime<Utc>)
+    -> StoreResult<()>;
 }

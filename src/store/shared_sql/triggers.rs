@@ -183,6 +183,23 @@ macro_rules! trigger_store {
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
+
+            async fn release_lease(
+                &self,
+                name: &str,
+                owner: &str,
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "update leases set expires_at = $3 where name = $1 and owner = $2",
+                )
+                .bind(name)
+                .bind(owner)
+                .bind(now - chrono::Duration::milliseconds(1))
+                .execute(&self.$writer)
+                .await?;
+                Ok(())
+            }
         }
     };
 }
