@@ -9,6 +9,10 @@
 
 mod answers;
 pub mod bodies;
+mod care;
+pub mod care_bodies;
+pub mod care_log;
+pub mod encounters;
 mod legacy;
 
 use serde_json::Value;
@@ -101,7 +105,7 @@ impl utoipa::Modify for Security {
 /// this one (an `#[derive(OpenApi)]` listing its paths, schemas and tags), so that
 /// areas grow without touching one long list.
 fn areas() -> Vec<utoipa::openapi::OpenApi> {
-    vec![]
+    vec![care::Care::openapi(), encounters::Encounters::openapi()]
 }
 
 /// The API description.
