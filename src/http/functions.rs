@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -16,7 +17,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Json;
 use crate::auth::Principal;
 use crate::domain::validation::Problems;
-use crate::engine::IncomingEvent;
+use crate::engine::{FunctionSpec, IncomingEvent};
 use crate::store::NewEvent;
 
 /// Events in one request, at most.
@@ -130,6 +131,12 @@ fn parse_one(
 /// `POST /v1/events`: one event or a batch `{ name, data, id?, ts? }`. Answers `202`
 /// with the events' ids (a repeated client `id` within a day is a duplicate and
 /// triggers nothing) and the runs they started.
+#[utoipa::path(post, path = "/v1/events", operation_id = "postEvents", tag = "events",
+    request_body(description = "One event, or a batch of 1-100.", content = super::openapi::event_side::IncomingEvents),
+    responses(
+        (status = 202, description = "Stored; the events trigger functions, cancel runs and wake waiting steps.", body = super::openapi::event_side::EventsAccepted),
+        (status = 429, description = "The backlog is past its bound; with `Retry-After`.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn send(
     State(state): State<AppState>,
     principal: Principal,
@@ -185,22 +192,42 @@ pub async fn send(
         .into_response())
 }
 
+/// A registered event function as `GET /v1/functions` shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Function)]
+pub struct FunctionView {
+    /// The function's name (its workflow's).
+    name: String,
+    /// Its workflow's steps in definition order.
+    steps: Vec<String>,
+    /// Trigger, cancellation and limits.
+    #[serde(flatten)]
+    spec: FunctionSpec,
+}
+
+/// `GET /v1/functions`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FunctionList {
+    /// Every registered event function.
+    functions: Vec<FunctionView>,
+}
+
 /// `GET /v1/functions`: the registered event functions, their triggers and policies.
-pub async fn list(State(state): State<AppState>, _: Principal) -> Json<Value> {
+#[utoipa::path(get, path = "/v1/functions", operation_id = "getFunctions", tag = "functions",
+    responses((status = 200, description = "The registered event functions: trigger, cancelOn, concurrency, idempotency, debounce and steps.", body = FunctionList)))]
+pub async fn list(State(state): State<AppState>, _: Principal) -> Json<FunctionList> {
     let registry = state.engine.registry();
-    let functions: Vec<Value> = registry
+    let functions = registry
         .functions()
         .iter()
-        .map(|f| {
-            let steps: Vec<String> = registry
+        .map(|f| FunctionView {
+            name: f.workflow.clone(),
+            steps: registry
                 .get(&f.workflow)
                 .map(|d| d.step_names().map(String::from).collect())
-                .unwrap_or_default();
-            let mut v = json!(f);
-            v["name"] = json!(f.workflow);
-            v["steps"] = json!(steps);
-            v
+                .unwrap_or_default(),
+            spec: f.clone(),
         })
         .collect();
-    Json(json!({ "functions": functions }))
+    Json(FunctionList { functions })
 }

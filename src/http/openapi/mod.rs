@@ -12,7 +12,9 @@ pub mod bodies;
 mod care;
 pub mod care_bodies;
 pub mod care_log;
+mod dashboard;
 pub mod encounters;
+pub mod event_side;
 mod legacy;
 
 use serde_json::Value;
@@ -105,7 +107,12 @@ impl utoipa::Modify for Security {
 /// this one (an `#[derive(OpenApi)]` listing its paths, schemas and tags), so that
 /// areas grow without touching one long list.
 fn areas() -> Vec<utoipa::openapi::OpenApi> {
-    vec![care::Care::openapi(), encounters::Encounters::openapi()]
+    vec![
+        care::Care::openapi(),
+        encounters::Encounters::openapi(),
+        event_side::EventSide::openapi(),
+        dashboard::Dashboard::openapi(),
+    ]
 }
 
 /// The API description.
