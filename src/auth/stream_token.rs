@@ -31,7 +31,7 @@ pub const KEY_NAME: &str = "stream-tokens/v1";
 const MIN_KEY_BYTES: usize = 32;
 
 /// The event filters a stream opened with a token is confined to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamFilters {
     /// Only this run's events.
@@ -39,12 +39,15 @@ pub struct StreamFilters {
     pub run_id: Option<RunId>,
     /// Only events with this correlation id.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 200)]
     pub correlation_id: Option<String>,
     /// Only this workflow's events.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 200)]
     pub workflow: Option<String>,
     /// Only events of this type.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 200)]
     pub event_type: Option<String>,
 }
 

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::step::{EventMatch, lookup};
 
 /// When a function starts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Trigger {
     /// Event name, e.g. `task/created`.
@@ -26,7 +26,7 @@ pub struct Trigger {
 }
 
 /// A later event that cancels the function's runs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelOn {
     /// Event name, e.g. `task/resolved`.
@@ -37,7 +37,7 @@ pub struct CancelOn {
 }
 
 /// At most `limit` runs with the same key value execute at once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Concurrency {
     /// Runs per key value.
@@ -48,11 +48,12 @@ pub struct Concurrency {
 
 /// Waits for quiet before starting: events with the same key within `period`
 /// restart the wait, and the run gets the latest event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Debounce {
-    /// Quiet period.
+    /// Quiet period, in milliseconds.
     #[serde(with = "duration_ms")]
+    #[schema(value_type = u64)]
     pub period: Duration,
     /// Dotted path into the event giving the key; all events share one key when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,13 +62,14 @@ pub struct Debounce {
 
 /// At most `limit` runs (rate limit) or run starts (throttle) per `period` per
 /// key value.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Limit {
     /// Runs or starts per period.
     pub limit: u32,
-    /// The period.
+    /// The period, in milliseconds.
     #[serde(with = "duration_ms")]
+    #[schema(value_type = u64)]
     pub period: Duration,
     /// Dotted path into the event giving the key; all events share one key when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,7 +96,7 @@ mod duration_ms {
 }
 
 /// How a function is triggered and limited.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionSpec {
     /// The workflow it runs (also the function's name).

@@ -163,7 +163,9 @@ async fn hand_over(inner: &Inner, held: &mut Held) {
     };
     match released {
         Ok(()) => tracing::info!("released the event router lease"),
-        Err(e) => tracing::warn!(error = %e, "could not release the event router lease; it will expire"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not release the event router lease; it will expire")
+        }
     }
 }
 

@@ -193,7 +193,7 @@ impl Wake {
 
 /// Which events a wait accepts: those whose value at `path` (dotted, e.g.
 /// `data.patientId`) equals `value`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventMatch {
     /// Dotted path into the event.
     pub path: String,

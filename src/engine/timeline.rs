@@ -17,7 +17,7 @@ use super::view::RunView;
 use crate::store::{EventRow, StepStatus};
 
 /// What a step was doing during a span.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SpanKind {
     /// An attempt executing.
@@ -31,8 +31,9 @@ pub enum SpanKind {
 }
 
 /// One span of a step's time.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = TimelineSpan)]
 pub struct Span {
     /// What the step was doing.
     pub kind: SpanKind,
@@ -41,7 +42,8 @@ pub struct Span {
     pub attempt: Option<i64>,
     /// Start.
     pub start: DateTime<Utc>,
-    /// End; `None` while it lasts.
+    /// End; `null` while it lasts.
+    #[schema(required = true)]
     pub end: Option<DateTime<Utc>>,
     /// When a wait was due to end, as planned (retry time, timer, event timeout).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,7 +55,7 @@ pub struct Span {
 }
 
 /// A step's row of the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StepTimeline {
     /// Step name.
@@ -72,12 +74,13 @@ pub struct StepTimeline {
 }
 
 /// The whole run's timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Timeline {
     /// Submission: the left edge.
     pub created_at: DateTime<Utc>,
     /// The run's end, if it ended.
+    #[schema(required = true)]
     pub finished_at: Option<DateTime<Utc>>,
     /// One row per step, in definition order.
     pub steps: Vec<StepTimeline>,

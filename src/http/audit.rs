@@ -147,20 +147,37 @@ pub struct AuditQuery {
     limit: Option<i64>,
 }
 
-/// An access record as clients see it.
-#[derive(Debug, Serialize)]
+/// An access record as clients see it: who read what, never the content.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct AccessView {
+#[schema(as = AccessLogEntry)]
+pub struct AccessView {
+    /// Position in the log.
     id: i64,
+    /// When.
     at: chrono::DateTime<chrono::Utc>,
+    /// The caller's tenant.
     tenant_id: String,
+    /// `apikey:<key id>` or the JWT's subject.
     credential: String,
+    /// `api_key` or `jwt`.
+    #[schema(value_type = CredentialKind)]
     credential_kind: String,
+    /// HTTP method.
     method: String,
+    /// Route template, e.g. `/v1/runs/{id}`.
     route: String,
+    /// The first id the request named.
+    #[schema(required = true)]
     resource: Option<String>,
+    /// Ids by parameter name: path parameters and `id`/`…Id` query parameters.
+    #[schema(value_type = std::collections::HashMap<String, String>)]
     resource_ids: Value,
+    /// The request id.
+    #[schema(required = true)]
     request_id: Option<String>,
+    /// The answer's HTTP status.
+    #[schema(minimum = 100, maximum = 599)]
     status: i32,
 }
 
@@ -185,6 +202,12 @@ impl From<AccessRow> for AccessView {
 
 /// `GET /v1/audit?resource=&after=&limit=`: the caller's tenant's access records,
 /// oldest first, paged by `nextAfter`.
+#[utoipa::path(get, path = "/v1/audit", operation_id = "getAudit", tag = "audit",
+    params(
+        ("resource" = Option<String>, Query, max_length = 128, description = "Only entries whose first id (the path id, else the first `…Id` query value) is this."),
+        ("after" = Option<String>, Query, description = "`nextAfter` of the previous page."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100.")),
+    responses((status = 200, description = "The caller's tenant's access log, oldest first: one entry per read of a patient-bearing record (runs, events and streams, discharge, care, encounters, schedules, nurses), with credential, route, method, ids, time, request id and status; never the content.", body = super::openapi::event_side::AccessLogPage)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,

@@ -103,6 +103,15 @@ fn pick_source(
 }
 
 /// `POST /v1/encounters?wait=`: `{source?, encounterId, fhirBaseUrl?}`.
+#[utoipa::path(post, path = "/v1/encounters", operation_id = "postEncounters", tag = "encounters",
+    params(("wait" = Option<String>, Query, example = "30s", description = "How long to wait for the result (`0`, `500ms`, `30s`, ...), default 0, capped just under the request timeout.")),
+    request_body = super::openapi::encounters::EncounterSubmission,
+    responses(
+        (status = 200, description = "The run ended within the wait.", body = crate::engine::RunView),
+        (status = 202, description = "The run goes on (or an earlier run has this encounter version); poll `Location` or `GET /v1/encounters/{id}`.", body = super::openapi::bodies::Accepted,
+            headers(("Location" = String, description = "The run's URL."))),
+        (status = 429, description = "The backlog is past its bound; with `Retry-After`.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn submit(
     State(state): State<AppState>,
     principal: Principal,
@@ -287,6 +296,12 @@ async fn find(
 }
 
 /// `GET /v1/encounters/{id}?source=`: the processing state: run, steps, analysis, form.
+#[utoipa::path(get, path = "/v1/encounters/{id}", operation_id = "getEncountersId", tag = "encounters",
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9.-]{1,64}$", description = "FHIR id of the encounter."), ("source" = Option<String>, Query, description = "The configured source, needed only when several sources of the tenant have this encounter id.")),
+    responses(
+        (status = 200, description = "The processing state: run, steps, analysis and forms.", body = super::openapi::encounters::EncounterState),
+        (status = 409, description = "Several sources have this encounter id; name one with `?source=`.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -367,6 +382,16 @@ pub async fn get(
 
 /// `GET /v1/encounters/{id}/form.pdf?source=&transactionId=`: the current
 /// prior-authorization form, or a superseded one named by its transaction id.
+#[utoipa::path(get, path = "/v1/encounters/{id}/form.pdf", operation_id = "getEncountersIdFormPdf", tag = "encounters",
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9.-]{1,64}$", description = "FHIR id of the encounter."), ("source" = Option<String>, Query, description = "The configured source, needed only when several sources of the tenant have this encounter id."),
+        ("transactionId" = Option<String>, Query, description = "A superseded form's transaction id; without it, the current form.")),
+    responses(
+        (status = 200, description = "The PDF (US Letter, Unicode fonts embedded as subsets, text extractable): recommendation, patient, payer and member id (from Coverage), requesting provider and NPI, encounter, requested services with codes, units and dates, diagnoses, observations, criteria met, justification and a review block.",
+            content_type = "application/pdf", body = Vec<u8>,
+            headers(("Content-Disposition" = String, description = "`inline; filename=\"prior-authorization-<id>.pdf\"`"))),
+        (status = 404, description = "No form yet (or none with that transaction id), an unknown encounter, or another tenant's.", content_type = "application/problem+json", body = super::error::Problem),
+        (status = 409, description = "Several sources have this encounter id; name one with `?source=`.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn form_pdf(
     State(state): State<AppState>,
     principal: Principal,

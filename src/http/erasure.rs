@@ -35,6 +35,12 @@ const MAX_SELECTOR_CHARS: usize = 200;
 /// steps, events and the records only it made. 204; 404 when the tenant has no such
 /// run; 409 when it is not finished (cancel it first) or another unfinished run still
 /// works on its records.
+#[utoipa::path(delete, path = "/v1/runs/{id}", operation_id = "deleteRunsId", tag = "runs",
+    params(("id" = String, Path, description = "The run's id (a UUID; any other text is an unknown run).")),
+    responses(
+        (status = 204, description = "Erased: the run with its steps (outputs, attempts), events and the records only it made (a discharge case with its summaries, emails and calls; prior-authorization forms; the service call). Recorded as a purge (kind `run`) and in the access log."),
+        (status = 409, description = "The run is not finished (cancel it first), or another unfinished run still works on its records.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn delete_run(
     State(state): State<AppState>,
     principal: Principal,
@@ -56,6 +62,12 @@ pub async fn delete_run(
 /// tenant's finished runs so selected and, for a patient, the care records about
 /// them, then answers `201` with the purge record. When a selected run is not
 /// finished, `409` names it and nothing is erased.
+#[utoipa::path(post, path = "/v1/purges", operation_id = "postPurges", tag = "purges",
+    request_body = super::openapi::event_side::PurgeRequest,
+    responses(
+        (status = 201, description = "Erased and recorded. A correlation id erases its runs and the events carrying it; a patient, the runs whose trigger event or step output names the patient as `patientId`, events naming it, and the care records (tasks, notifications, outreach plans and attempts, interactions, reply candidates). Only finished runs are erased.", body = super::openapi::event_side::Purge),
+        (status = 409, description = "Selected runs are not finished (listed in `detail`); nothing was erased.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -85,6 +97,11 @@ pub struct ListQuery {
 }
 
 /// `GET /v1/purges?limit=&cursor=`: the tenant's purges, newest first, paged.
+#[utoipa::path(get, path = "/v1/purges", operation_id = "getPurges", tag = "purges",
+    params(
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Page size, default 50."),
+        ("cursor" = Option<uuid::Uuid>, Query, description = "`nextCursor` of the previous page.")),
+    responses((status = 200, description = "The caller's tenant's purges, newest first.", body = super::openapi::event_side::PurgePage)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,

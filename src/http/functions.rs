@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -130,11 +131,11 @@ fn parse_one(
 /// `POST /v1/events`: one event or a batch `{ name, data, id?, ts? }`. Answers `202`
 /// with the events' ids (a repeated client `id` within a day is a duplicate and
 /// triggers nothing) and the runs they started.
-#[utoipa::path(post, path = "/v1/events", operation_id = "sendEvents", tag = "functions",
-    request_body(content = Value, description = "One event `{name, data, id?, ts?}` or an array of 1-100. `name` 1-200 characters, `data` an object, `id` the client's id (a repeat within a day is a duplicate), `ts` epoch milliseconds or RFC 3339 (a future time delays the triggered runs)."),
+#[utoipa::path(post, path = "/v1/events", operation_id = "postEvents", tag = "events",
+    request_body(description = "One event, or a batch of 1-100.", content = super::openapi::event_side::IncomingEvents),
     responses(
-        (status = 202, description = "The events' receipts, the runs they started and the functions that skipped them.", body = super::openapi::functions::EventsAccepted),
-        (status = 429, description = "The runs the batch would start do not fit the queue (or the tenant's share): nothing was stored.", content_type = "application/problem+json", body = super::error::Problem),
+        (status = 202, description = "The events' receipts, the runs they started and the functions that skipped them.", body = super::openapi::event_side::EventsAccepted),
+        (status = 429, description = "The runs the batch would start do not fit the queue (or the tenant's share): nothing was stored; with `Retry-After`.", content_type = "application/problem+json", body = super::error::Problem),
     ))]
 pub async fn send(
     State(state): State<AppState>,
@@ -196,38 +197,65 @@ pub async fn send(
         .into_response())
 }
 
+/// A registered event function as `GET /v1/functions` shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Function)]
+pub struct FunctionView {
+    /// The function's name (its workflow's).
+    name: String,
+    /// Its workflow's steps in definition order.
+    steps: Vec<String>,
+    /// True for careflow's own functions, false for the tenant's own workflows'
+    /// triggers.
+    built_in: bool,
+    /// Trigger, cancellation and limits.
+    #[serde(flatten)]
+    spec: FunctionSpec,
+}
+
+/// `GET /v1/functions`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FunctionList {
+    /// The built-in event functions, then the calling tenant's own triggers.
+    functions: Vec<FunctionView>,
+}
+
 /// `GET /v1/functions`: the built-in event functions and the calling tenant's own
 /// workflows' triggers (no other tenant's), with their policies and steps.
-#[utoipa::path(get, path = "/v1/functions", operation_id = "listFunctions", tag = "functions",
-    responses((status = 200, description = "The built-in functions and the tenant's own triggers.", body = super::openapi::functions::FunctionList)))]
-pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/v1/functions", operation_id = "getFunctions", tag = "functions",
+    responses((status = 200, description = "The built-in functions and the tenant's own triggers: trigger, cancelOn, concurrency, idempotency, debounce, rateLimit, throttle and steps.", body = FunctionList)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<FunctionList>> {
     let registry = state.engine.registry();
-    let view = |f: &FunctionSpec, steps: Vec<String>, built_in: bool| {
-        let mut v = json!(f);
-        v["name"] = json!(f.workflow);
-        v["steps"] = json!(steps);
-        v["builtIn"] = json!(built_in);
-        v
-    };
-    let mut functions: Vec<Value> = registry
+    let mut functions: Vec<FunctionView> = registry
         .functions()
         .iter()
-        .map(|f| {
-            let steps: Vec<String> = registry
+        .map(|f| FunctionView {
+            name: f.workflow.clone(),
+            steps: registry
                 .get(&f.workflow)
                 .map(|d| d.step_names().map(String::from).collect())
-                .unwrap_or_default();
-            view(f, steps, true)
+                .unwrap_or_default(),
+            built_in: true,
+            spec: f.clone(),
         })
         .collect();
     for f in state.engine.tenant_functions(&principal.tenant).await? {
-        let steps: Vec<String> = state
+        let steps = state
             .engine
             .definition(&principal.tenant, &f.workflow, None)
             .await?
             .map(|d| d.step_names().map(String::from).collect())
             .unwrap_or_default();
-        functions.push(view(&f, steps, false));
+        functions.push(FunctionView {
+            name: f.workflow.clone(),
+            steps,
+            built_in: false,
+            spec: f,
+        });
     }
-    Ok(Json(json!({ "functions": functions })))
+    Ok(Json(FunctionList { functions }))
 }

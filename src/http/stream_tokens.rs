@@ -67,6 +67,9 @@ fn filters_of(body: Option<&Value>) -> Result<StreamFilters, Problems> {
 }
 
 /// `POST /v1/stream-tokens`: `201` with `{token, expiresAt, filters, streamUrl}`.
+#[utoipa::path(post, path = "/v1/stream-tokens", operation_id = "postStreamTokens", tag = "stream-tokens",
+    request_body(content = Option<crate::auth::stream_token::StreamFilters>, description = "Optional filters the streams opened with the token are confined to; an empty body means none."),
+    responses((status = 201, description = "A short-lived signed token (`events.stream_token_ttl`, default 60 s) that opens `GET /v1/events/stream?token=` without a header, for browsers' EventSource; bound to the caller's tenant and the filters; any replica accepts it.", body = super::openapi::event_side::StreamToken)))]
 pub async fn issue(
     State(state): State<AppState>,
     principal: Principal,

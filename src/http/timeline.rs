@@ -19,6 +19,9 @@ const PAGE: i64 = 1000;
 const MAX_EVENTS: usize = 20_000;
 
 /// `GET /v1/runs/{id}/timeline`.
+#[utoipa::path(get, path = "/v1/runs/{id}/timeline", operation_id = "getRunsIdTimeline", tag = "runs",
+    params(("id" = String, Path, description = "The run's id (a UUID; any other text is an unknown run).")),
+    responses((status = 200, description = "Each step's time as spans (attempts, retry waits, parked and deferred time), from the run's events, for waterfall charts.", body = Timeline)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,

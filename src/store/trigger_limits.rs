@@ -21,10 +21,10 @@ pub enum LimitKind {
 }
 
 impl LimitKind {
-    /// The name stored, and shown to users (`rateLimit`, `throttle`, `admission`).
+    /// The name stored, and shown to users (`rate_limit`, `throttle`, `admission`).
     pub fn as_str(self) -> &'static str {
         match self {
-            LimitKind::RateLimit => "rateLimit",
+            LimitKind::RateLimit => "rate_limit",
             LimitKind::Throttle => "throttle",
             LimitKind::Admission => "admission",
         }

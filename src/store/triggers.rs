@@ -99,6 +99,5 @@ pub trait TriggerStore {
 
     /// Ends `owner`'s hold of the named lease at `now`, keeping its position, so
     /// another owner takes it at once instead of when it would have expired.
-    async fn release_lease(&self, name: &str, owner: &str, now: DateTime<Utc>)
-    -> StoreResult<()>;
+    async fn release_lease(&self, name: &str, owner: &str, now: DateTime<Utc>) -> StoreResult<()>;
 }

@@ -30,7 +30,7 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 /// Routes `/` (a redirect), `/ui` and the assets.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/ui") }))
+        .route("/", get(root))
         .route("/ui", get(index))
         .route("/ui/", get(index))
         .route("/ui/assets/{version}/{*file}", get(asset))
@@ -56,8 +56,19 @@ fn secure(mut response: Response, cache: &'static str) -> Response {
     response
 }
 
+/// `GET /`: sends browsers to the dashboard.
+#[utoipa::path(get, path = "/", operation_id = "get", tag = "service", security(()),
+    responses((status = 303, description = "To the dashboard.",
+        headers(("Location" = String, description = "`/ui`")))))]
+pub(crate) async fn root() -> Redirect {
+    Redirect::to("/ui")
+}
+
 /// `GET /ui`: the page, pointing at this build's assets.
-async fn index() -> Response {
+#[utoipa::path(get, path = "/ui", operation_id = "getUi", tag = "ui", security(()),
+    responses((status = 200, description = "The web dashboard; its scripts call this API with the credential the user signs in with.",
+        content_type = "text/html", body = String)))]
+pub(crate) async fn index() -> Response {
     let html = assets::index_html();
     let response = (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],

@@ -74,7 +74,7 @@ async fn a_rate_limit_skips_extra_events_per_key_and_says_so(backend: Backend) {
     let skipped = sent["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 1, "{sent}");
     assert_eq!(skipped[0]["function"], "reminder");
-    assert_eq!(skipped[0]["reason"], "rateLimit");
+    assert_eq!(skipped[0]["reason"], "rate_limit");
     assert_eq!(
         skipped[0]["eventId"], sent["events"][2]["eventId"],
         "{sent}"
@@ -97,7 +97,7 @@ async fn a_rate_limit_skips_extra_events_per_key_and_says_so(backend: Backend) {
     app.advance(Duration::from_secs(31));
     let sent = json(app.post("/v1/events", &visit("p-1")).await).await;
     assert!(sent["runs"].as_array().unwrap().is_empty(), "{sent}");
-    assert_eq!(sent["skipped"][0]["reason"], "rateLimit", "{sent}");
+    assert_eq!(sent["skipped"][0]["reason"], "rate_limit", "{sent}");
 
     // Once the period has passed the patient's bookings start runs again.
     app.advance(Duration::from_secs(3600));

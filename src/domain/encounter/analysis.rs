@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// One criterion that was met, with what in the record met it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PriorAuthCriterion)]
 pub struct Criterion {
     /// Stable id of the rule, e.g. `diagnosis:J18`.
     pub rule: String,
@@ -15,8 +16,9 @@ pub struct Criterion {
 }
 
 /// The outcome of a prior-authorization analysis.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PriorAuthAnalysis)]
 pub struct Analysis {
     /// Whether the encounter needs prior authorization.
     pub requires_prior_auth: bool,
@@ -26,8 +28,10 @@ pub struct Analysis {
     pub justification: String,
     /// Confidence in the recommendation, 0 to 1 (each analyzer documents how).
     #[serde(serialize_with = "shortest_decimal")]
+    #[schema(minimum = 0, maximum = 1)]
     pub confidence: f32,
     /// Who decided: `rules:<rule set>` or `llm:<model>`.
+    #[schema(example = "rules:default")]
     pub analyzer: String,
 }
 

@@ -34,6 +34,11 @@ fn view(c: &EscalationContactRow) -> Value {
 
 /// `POST /v1/escalation-contacts`: `{name, phone, role?}` (`charge_nurse`, the
 /// default, or `supervisor`); answers `201` with the contact.
+#[utoipa::path(post, path = "/v1/escalation-contacts", operation_id = "postEscalationContacts", tag = "escalation-contacts",
+    request_body = crate::http::openapi::care_log::NewEscalationContact,
+    responses((status = 201, description = "The contact, told by SMS when a task nobody holds reaches its SLA warning and its breach.", body = crate::http::openapi::care_log::EscalationContact,
+            headers(("Location" = String, description = "The contact's URL."))),
+        (status = 409, description = "The tenant has a contact with this phone number already.", content_type = "application/problem+json", body = crate::http::error::Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -86,6 +91,8 @@ pub async fn create(
 }
 
 /// `GET /v1/escalation-contacts`: the tenant's contacts, oldest first.
+#[utoipa::path(get, path = "/v1/escalation-contacts", operation_id = "getEscalationContacts", tag = "escalation-contacts",
+    responses((status = 200, description = "The tenant's escalation contacts, oldest first.", body = crate::http::openapi::care_log::EscalationContactList)))]
 pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     let rows = state
         .store
@@ -96,6 +103,9 @@ pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiRes
 }
 
 /// `DELETE /v1/escalation-contacts/{id}`: `204`; the contact is told nothing more.
+#[utoipa::path(delete, path = "/v1/escalation-contacts/{id}", operation_id = "deleteEscalationContactsId", tag = "escalation-contacts",
+    params(("id" = Uuid, Path, description = "The contact's id.")),
+    responses((status = 204, description = "Removed; the contact is told nothing more.")))]
 pub async fn remove(
     State(state): State<AppState>,
     principal: Principal,

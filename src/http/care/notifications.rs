@@ -26,6 +26,14 @@ pub struct NotificationQuery {
 }
 
 /// `GET /v1/notifications`.
+#[utoipa::path(get, path = "/v1/notifications", operation_id = "getNotifications", tag = "notifications",
+    params(
+        ("status" = Option<crate::http::openapi::care_log::NotificationStatus>, Query, description = "Only entries in this status."),
+        ("channel" = Option<crate::http::openapi::care_log::NotificationChannel>, Query, description = "Only entries sent this way."),
+        ("patientId" = Option<String>, Query, description = "Only entries about this patient."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size, default 50."),
+        ("cursor" = Option<Uuid>, Query, description = "`nextCursor` of the previous page.")),
+    responses((status = 200, description = "A page of the notification log, newest first.", body = crate::http::openapi::care_log::NotificationPage)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,

@@ -38,6 +38,11 @@ fn view(n: &TwilioNumberRow, sender: bool) -> Value {
 
 /// `POST /v1/twilio-numbers`: `{phoneNumber}` (E.164) or `{messagingServiceSid}`
 /// (`MG...`); answers `201` with the entry.
+#[utoipa::path(post, path = "/v1/twilio-numbers", operation_id = "postTwilioNumbers", tag = "twilio-numbers",
+    request_body = crate::http::openapi::care_log::NewTwilioNumber,
+    responses((status = 201, description = "The entry: replies to it are routed to the tenant, and the tenant's patient SMS go out from its oldest entry.", body = crate::http::openapi::care_log::TwilioNumber,
+            headers(("Location" = String, description = "The entry's URL."))),
+        (status = 409, description = "The number or service belongs to a tenant already.", content_type = "application/problem+json", body = crate::http::error::Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -107,6 +112,8 @@ pub async fn create(
 
 /// `GET /v1/twilio-numbers`: the tenant's numbers and services, oldest (the sender)
 /// first.
+#[utoipa::path(get, path = "/v1/twilio-numbers", operation_id = "getTwilioNumbers", tag = "twilio-numbers",
+    responses((status = 200, description = "The tenant's numbers and Messaging Services, oldest (the sender) first.", body = crate::http::openapi::care_log::TwilioNumberList)))]
 pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     let rows = state.store.list_twilio_numbers(&principal.tenant).await?;
     let views: Vec<Value> = rows
@@ -119,6 +126,9 @@ pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiRes
 
 /// `DELETE /v1/twilio-numbers/{id}`: `204`; replies to it are routed as to a shared
 /// number from then on.
+#[utoipa::path(delete, path = "/v1/twilio-numbers/{id}", operation_id = "deleteTwilioNumbersId", tag = "twilio-numbers",
+    params(("id" = Uuid, Path, description = "The entry's id.")),
+    responses((status = 204, description = "Removed; replies to it are then routed as to a shared number.")))]
 pub async fn remove(
     State(state): State<AppState>,
     principal: Principal,

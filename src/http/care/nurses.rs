@@ -71,6 +71,10 @@ fn object(body: &Value, p: &mut Problems) -> Option<Map<String, Value>> {
 /// `POST /v1/nurses`: `{name, phone?, email?, preferredChannel?, maxOpenTasks?}`.
 /// The preferred channel (`sms`, `email`, `voice`) defaults to `sms` with a phone
 /// number, else `email`, and needs the matching contact.
+#[utoipa::path(post, path = "/v1/nurses", operation_id = "postNurses", tag = "nurses",
+    request_body = crate::http::openapi::care_bodies::NewNurse,
+    responses((status = 201, description = "The nurse, who can now be assigned tasks during shifts.", body = crate::http::openapi::care_bodies::Nurse,
+        headers(("Location" = String, description = "The nurse's URL.")))))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -152,6 +156,8 @@ pub async fn create(
 }
 
 /// `GET /v1/nurses`: every nurse of the tenant, by name.
+#[utoipa::path(get, path = "/v1/nurses", operation_id = "getNurses", tag = "nurses",
+    responses((status = 200, description = "The tenant's nurses by name, with current and upcoming shifts.", body = crate::http::openapi::care_bodies::NurseList)))]
 pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     let now = state.engine.clock().now();
     let nurses = state.store.list_nurses(&principal.tenant).await?;
@@ -182,6 +188,10 @@ fn time(obj: &Map<String, Value>, key: &str, p: &mut Problems) -> Option<DateTim
 }
 
 /// `POST /v1/nurses/{id}/shifts`: `{startsAt, endsAt}` (RFC 3339, at most 7 days).
+#[utoipa::path(post, path = "/v1/nurses/{id}/shifts", operation_id = "postNursesIdShifts", tag = "nurses",
+    params(("id" = Uuid, Path, description = "The nurse's id.")),
+    request_body = crate::http::openapi::care_bodies::NewShift,
+    responses((status = 201, description = "The shift, during which the nurse can be assigned.", body = crate::http::openapi::care_bodies::Shift)))]
 pub async fn add_shift(
     State(state): State<AppState>,
     principal: Principal,
@@ -230,6 +240,9 @@ pub async fn add_shift(
 }
 
 /// `GET /v1/nurses/{id}`: one nurse with current and upcoming shifts.
+#[utoipa::path(get, path = "/v1/nurses/{id}", operation_id = "getNursesId", tag = "nurses",
+    params(("id" = Uuid, Path, description = "The nurse's id.")),
+    responses((status = 200, description = "The nurse with current and upcoming shifts.", body = crate::http::openapi::care_bodies::Nurse)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,

@@ -31,6 +31,9 @@ fn masked(phone: &str) -> String {
 }
 
 /// `GET /v1/patients/{id}/outreach`.
+#[utoipa::path(get, path = "/v1/patients/{id}/outreach", operation_id = "getPatientsIdOutreach", tag = "patients",
+    params(("id" = String, Path, description = "The patient's id, as given at discharge.")),
+    responses((status = 200, description = "The patient's outreach plans with their check-ins, replies and notifications.", body = crate::http::openapi::care_log::Outreach)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,

@@ -47,6 +47,10 @@ fn task_id(raw: &str) -> ApiResult<Uuid> {
 
 /// `POST /v1/tasks`: `{patientId, title, description?, severity?, priority?,
 /// slaMinutes?}`; answers `201` with the task.
+#[utoipa::path(post, path = "/v1/tasks", operation_id = "postTasks", tag = "tasks",
+    request_body = crate::http::openapi::care_bodies::NewTask,
+    responses((status = 201, description = "The task; `task/created` is announced, which starts `assign-task` and `monitor-sla`.", body = crate::http::openapi::care_bodies::Task,
+        headers(("Location" = String, description = "The task's URL.")))))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -149,6 +153,14 @@ pub struct TaskQuery {
 }
 
 /// `GET /v1/tasks?status=&assigneeId=&patientId=&limit=&cursor=`: newest first.
+#[utoipa::path(get, path = "/v1/tasks", operation_id = "getTasks", tag = "tasks",
+    params(
+        ("status" = Option<crate::http::openapi::care_bodies::TaskStatus>, Query, description = "Only tasks in this status."),
+        ("assigneeId" = Option<Uuid>, Query, description = "Only tasks this nurse holds."),
+        ("patientId" = Option<String>, Query, description = "Only tasks about this patient."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size, default 50."),
+        ("cursor" = Option<Uuid>, Query, description = "`nextCursor` of the previous page.")),
+    responses((status = 200, description = "A page of tasks, newest first.", body = crate::http::openapi::care_bodies::TaskPage)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -175,6 +187,9 @@ pub async fn list(
 }
 
 /// `GET /v1/tasks/{id}`.
+#[utoipa::path(get, path = "/v1/tasks/{id}", operation_id = "getTasksId", tag = "tasks",
+    params(("id" = Uuid, Path, description = "The task's id.")),
+    responses((status = 200, description = "The task with its SLA timetable.", body = crate::http::openapi::care_bodies::Task)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
@@ -190,6 +205,10 @@ pub async fn get(
 
 /// `POST /v1/tasks/{id}/resolve` with an optional `{resolution}`: resolves the task
 /// and announces `task/resolved`; resolving a resolved task changes nothing.
+#[utoipa::path(post, path = "/v1/tasks/{id}/resolve", operation_id = "postTasksIdResolve", tag = "tasks",
+    params(("id" = Uuid, Path, description = "The task's id.")),
+    request_body(content = Option<crate::http::openapi::care_bodies::ResolveTask>, description = "Optional: how the task was resolved."),
+    responses((status = 200, description = "The resolved task; `task/resolved` is announced, which cancels its SLA monitor. Resolving it again changes nothing.", body = crate::http::openapi::care_bodies::ResolvedTask)))]
 pub async fn resolve(
     State(state): State<AppState>,
     principal: Principal,

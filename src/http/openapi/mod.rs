@@ -9,8 +9,13 @@
 
 mod answers;
 pub mod bodies;
+mod care;
+pub mod care_bodies;
+pub mod care_log;
 pub mod cron;
-pub mod functions;
+mod dashboard;
+pub mod encounters;
+pub mod event_side;
 mod legacy;
 pub mod service_calls;
 
@@ -105,9 +110,12 @@ impl utoipa::Modify for Security {
 /// areas grow without touching one long list.
 fn areas() -> Vec<utoipa::openapi::OpenApi> {
     vec![
-        functions::Area::openapi(),
         service_calls::ServiceCallsApi::openapi(),
         cron::CronApi::openapi(),
+        care::Care::openapi(),
+        encounters::Encounters::openapi(),
+        event_side::EventSide::openapi(),
+        dashboard::Dashboard::openapi(),
     ]
 }
 
