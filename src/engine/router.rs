@@ -367,6 +367,14 @@ async fn route(engine: &Engine, e: &EventRow) -> Result<(), EngineError> {
             Err(EngineError::Backlogged { .. }) => {
                 trigger_limits::refused(inner, e, f, now).await?
             }
+            // The workflow refuses the input the event gives it: routing the event
+            // again cannot change that, and retrying would hold every later event
+            // back. The problems are not logged: they may quote the event's data.
+            Err(EngineError::Invalid(_)) => tracing::warn!(
+                function = %f.workflow,
+                event_id = %e.event_id,
+                "the function's workflow refused the event's input; no run started"
+            ),
             Err(err) => return Err(err),
         }
     }

@@ -226,10 +226,14 @@ async fn fire(
             };
             match engine
                 .submit_scheduled(submission, std::time::Duration::ZERO, scheduling)
-                .await?
+                .await
             {
-                Submitted::Run { run_id, .. } => Ok(Fired::Started(run_id)),
-                Submitted::DryRun(_) => Ok(Fired::Failed),
+                Ok(Submitted::Run { run_id, .. }) => Ok(Fired::Started(run_id)),
+                Ok(Submitted::DryRun(_)) => Ok(Fired::Failed),
+                // The workflow refuses the schedule's input: trying the tick again
+                // cannot change that, so the tick is recorded as failed.
+                Err(super::super::EngineError::Invalid(_)) => Ok(Fired::Failed),
+                Err(e) => Err(e),
             }
         }
     }
