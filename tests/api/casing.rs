@@ -10,10 +10,14 @@ use crate::helpers::{Backend, TestApp, json};
 
 /// Enums whose values an outside format defines, kept in its spelling: the end of
 /// the JSON pointer of the schema holding the `enum`, and why.
-const OUTSIDE_FORMAT: [(&str, &str); 2] = [
+const OUTSIDE_FORMAT: [(&str, &str); 3] = [
     (
         "/properties/request/properties/method",
         "HTTP methods, as HTTP spells them (`GET`)",
+    ),
+    (
+        "/schemas/HttpMethod",
+        "HTTP methods of service calls, as HTTP spells them (`GET`)",
     ),
     (
         "/properties/phase",
