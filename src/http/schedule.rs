@@ -2,10 +2,10 @@
 //! schedule versions (list, publish, roster refresh) and coverage recalculation.
 
 mod form;
-mod hospitals;
-mod imports;
-mod lifecycle;
-mod versions;
+pub(crate) mod hospitals;
+pub(crate) mod imports;
+pub(crate) mod lifecycle;
+pub(crate) mod versions;
 
 pub use hospitals::{create_hospital, list_hospitals};
 pub use imports::{get_import, import_status, submit_import};

@@ -14,7 +14,7 @@ use super::{RunId, StoreResult, TenantId};
 /// Where a hospital's schedule imports stand. Stored in capitals (`IN_PROGRESS`,
 /// what replicas of earlier versions read and write), serialized as the API shows
 /// it (`in_progress`); the capitals are still read wherever JSON holds them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportState {
     /// No import was ever started.

@@ -27,7 +27,7 @@ pub struct CoverageShift {
 }
 
 /// How a shift is staffed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum CoverageStatus {
     /// At least as many staff as required.
@@ -39,7 +39,7 @@ pub enum CoverageStatus {
 }
 
 /// Coverage of one shift.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ShiftCoverage {
     /// Shift instance id.
@@ -59,7 +59,7 @@ pub struct ShiftCoverage {
 }
 
 /// Coverage of one day.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DayCoverage {
     /// The day.

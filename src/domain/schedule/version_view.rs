@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::calculate::status_name;
@@ -19,7 +20,7 @@ use crate::store::{
 };
 
 /// First and last day of a version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct DateRange {
     /// First day.
     pub start: NaiveDate,
@@ -28,8 +29,9 @@ pub struct DateRange {
 }
 
 /// Coverage as clients see it, from a fresh calculation or from the store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Coverage)]
 pub struct CoverageSummary {
     /// When it was computed.
     pub computed_at: DateTime<Utc>,
@@ -101,8 +103,9 @@ impl CoverageSummary {
 }
 
 /// One roster assignment on a shift.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ScheduleAssignment)]
 pub struct AssignmentView {
     /// Id.
     pub id: Uuid,
@@ -119,8 +122,9 @@ pub struct AssignmentView {
 }
 
 /// One shift instance with its staffing.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ScheduleShift)]
 pub struct ShiftView {
     /// Id.
     pub id: Uuid,
@@ -140,15 +144,18 @@ pub struct ShiftView {
     pub end: DateTime<FixedOffset>,
     /// Staff needed.
     pub required_staff: i32,
-    /// Coverage status at the last calculation (`covered`, `under`, `uncovered`).
+    /// Coverage status at the last calculation (`covered`, `under`, `uncovered`);
+    /// `null` before the first.
+    #[schema(value_type = Option<CoverageStatus>)]
     pub coverage_status: Option<String>,
     /// Who is assigned.
     pub assignments: Vec<AssignmentView>,
 }
 
 /// The roster phase's result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = VersionAssignments)]
 pub struct AssignmentSummary {
     /// When assignments were last stored; `None` when never.
     pub fetched_at: Option<DateTime<Utc>>,
@@ -159,8 +166,9 @@ pub struct AssignmentSummary {
 }
 
 /// A schedule version as `GET /v1/schedules/versions/{id}` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ScheduleVersion)]
 pub struct VersionView {
     /// Id.
     pub id: Uuid,
@@ -168,7 +176,8 @@ pub struct VersionView {
     pub hospital_id: Uuid,
     /// The hospital's IANA time zone, in which its shift times are wall-clock times.
     pub time_zone: String,
-    /// `draft`.
+    /// `draft`, `published` or `superseded`.
+    #[schema(value_type = crate::http::openapi::schedules::VersionStatus)]
     pub status: String,
     /// The upload it was read from.
     pub upload_id: Uuid,

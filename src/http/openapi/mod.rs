@@ -17,6 +17,7 @@ mod dashboard;
 pub mod encounters;
 pub mod event_side;
 mod legacy;
+pub mod schedules;
 pub mod service_calls;
 
 use serde_json::Value;
@@ -116,6 +117,7 @@ fn areas() -> Vec<utoipa::openapi::OpenApi> {
         encounters::Encounters::openapi(),
         event_side::EventSide::openapi(),
         dashboard::Dashboard::openapi(),
+        schedules::SchedulesApi::openapi(),
     ]
 }
 

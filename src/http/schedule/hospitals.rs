@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Principal;
@@ -20,14 +21,28 @@ use crate::store::{HospitalRow, StoreError};
 const MAX_NAME: usize = 200;
 
 /// A hospital as clients see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct HospitalView {
-    id: Uuid,
-    name: String,
-    time_zone: String,
-    created_by: String,
-    created_at: DateTime<Utc>,
+#[schema(as = Hospital)]
+pub struct HospitalView {
+    /// Id.
+    pub id: Uuid,
+    /// Unique in the tenant.
+    pub name: String,
+    /// IANA time zone its shift times are wall-clock times in.
+    #[schema(example = "America/New_York")]
+    pub time_zone: String,
+    /// Who created it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// `GET /v1/hospitals`: the tenant's hospitals.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HospitalList {
+    /// By name.
+    pub hospitals: Vec<HospitalView>,
 }
 
 impl From<HospitalRow> for HospitalView {
@@ -45,6 +60,12 @@ impl From<HospitalRow> for HospitalView {
 /// `POST /v1/hospitals` `{name, timeZone?}`: `201` with the hospital; `409` when the
 /// tenant has one of that name. `timeZone` is an IANA name (default
 /// `schedules.default_time_zone`).
+#[utoipa::path(post, path = "/v1/hospitals", operation_id = "postHospitals", tag = "hospitals",
+    request_body = crate::http::openapi::schedules::NewHospital,
+    responses(
+        (status = 201, description = "The hospital.", body = HospitalView),
+        (status = 409, description = "The tenant has a hospital of this name.", content_type = "application/problem+json", body = crate::http::error::Problem),
+    ))]
 pub async fn create_hospital(
     State(state): State<AppState>,
     principal: Principal,
@@ -127,11 +148,13 @@ pub async fn create_hospital(
 }
 
 /// `GET /v1/hospitals`: the tenant's hospitals, by name.
+#[utoipa::path(get, path = "/v1/hospitals", operation_id = "getHospitals", tag = "hospitals",
+    responses((status = 200, description = "The tenant's hospitals, by name.", body = HospitalList)))]
 pub async fn list_hospitals(
     State(state): State<AppState>,
     principal: Principal,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HospitalList>> {
     let rows = state.store.list_hospitals(&principal.tenant).await?;
-    let hospitals: Vec<HospitalView> = rows.into_iter().map(HospitalView::from).collect();
-    Ok(Json(json!({ "hospitals": hospitals })))
+    let hospitals = rows.into_iter().map(HospitalView::from).collect();
+    Ok(Json(HospitalList { hospitals }))
 }

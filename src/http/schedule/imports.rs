@@ -11,8 +11,10 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use super::form;
 use super::known_hospital;
@@ -33,8 +35,56 @@ fn stale_after(state: &AppState) -> Duration {
     state.settings.server.request_timeout
 }
 
+/// `202 Accepted` of `POST /v1/schedules/imports`: the import goes on.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportAccepted {
+    /// The import's run.
+    pub run_id: RunId,
+    /// The import (its upload's id).
+    pub import_id: Uuid,
+    /// The hospital.
+    pub hospital_id: Uuid,
+    /// `in_progress`.
+    pub status: ImportState,
+    /// The run's URL.
+    pub location: String,
+    /// Where the import's result is read (`GET /v1/schedules/imports/{id}`).
+    pub result_location: String,
+}
+
+/// `GET /v1/schedules/imports/status`: where a hospital's last import stands.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportStatus {
+    /// The hospital.
+    pub hospital_id: Uuid,
+    /// `idle` when no import was ever started.
+    pub status: ImportState,
+    /// The last import; `null` when idle.
+    pub import_id: Option<Uuid>,
+    /// Its run; `null` when idle or not submitted yet.
+    pub run_id: Option<RunId>,
+    /// When it was started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
 /// `POST /v1/schedules/imports?wait=`: `202` with the run's location, or `200` with
 /// the result when the import ends within `wait` (default `0`).
+#[utoipa::path(post, path = "/v1/schedules/imports", operation_id = "postSchedulesImports", tag = "schedules",
+    params(WaitQuery),
+    request_body(content = crate::http::openapi::schedules::ImportForm, content_type = "multipart/form-data",
+        description = "The `.ods` schedule and its hospital, as `multipart/form-data` (the only media type read)."),
+    responses(
+        (status = 200, description = "The import ended within the wait: its result.", body = ImportResult),
+        (status = 202, description = "The import goes on; poll `Location` or `resultLocation`.", body = ImportAccepted,
+            headers(("Location" = String, description = "The run's URL."))),
+        (status = 409, description = "An import of this hospital is already in progress.", content_type = "application/problem+json", body = crate::http::error::Problem),
+        (status = 413, description = "The upload is larger than `server.upload_limit_bytes`.", content_type = "application/problem+json", body = crate::http::error::Problem),
+        (status = 429, description = "The backlog is past its bound; with `Retry-After`.", content_type = "application/problem+json", body = crate::http::error::Problem),
+    ))]
 pub async fn submit_import(
     State(state): State<AppState>,
     principal: Principal,
@@ -93,14 +143,14 @@ pub async fn submit_import(
         return Ok((StatusCode::OK, axum::Json(result)).into_response());
     }
     let location = format!("/v1/runs/{run_id}");
-    let body = json!({
-        "runId": run_id,
-        "importId": import,
-        "hospitalId": hospital,
-        "status": ImportState::InProgress,
-        "location": location,
-        "resultLocation": format!("/v1/schedules/imports/{run_id}"),
-    });
+    let body = ImportAccepted {
+        run_id,
+        import_id: import,
+        hospital_id: hospital,
+        status: ImportState::InProgress,
+        location: location.clone(),
+        result_location: format!("/v1/schedules/imports/{run_id}"),
+    };
     let mut response = (StatusCode::ACCEPTED, axum::Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -118,19 +168,25 @@ fn start_error(e: StartImportError) -> ApiError {
 }
 
 /// Query of `GET /v1/schedules/imports/status`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
+    /// The hospital (a missing, malformed or unknown one is a 422).
     #[serde(rename = "hospitalId")]
+    #[param(rename = "hospitalId", required = true, value_type = Uuid)]
     hospital_id: Option<String>,
 }
 
 /// `GET /v1/schedules/imports/status?hospitalId=`: `idle`, `in_progress`, `completed`,
 /// `failed` or `cancelled`, with the last import's ids and times.
+#[utoipa::path(get, path = "/v1/schedules/imports/status", operation_id = "getSchedulesImportsStatus", tag = "schedules",
+    params(StatusQuery),
+    responses((status = 200, description = "Where the hospital's last import stands.", body = ImportStatus)))]
 pub async fn import_status(
     State(state): State<AppState>,
     principal: Principal,
     Query(q): Query<StatusQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ImportStatus>> {
     let tenant: &TenantId = &principal.tenant;
     let mut problems = Problems::new();
     let hospital = known_hospital(
@@ -154,27 +210,30 @@ pub async fn import_status(
     )
     .await?;
     Ok(Json(match row {
-        None => json!({
-            "hospitalId": hospital,
-            "status": ImportState::Idle,
-            "importId": null,
-            "runId": null,
-            "startedAt": null,
-            "completedAt": null,
-        }),
-        Some(r) => json!({
-            "hospitalId": hospital,
-            "status": r.status,
-            "importId": r.import_id,
-            "runId": r.run_id,
-            "startedAt": r.started_at,
-            "completedAt": r.completed_at,
-        }),
+        None => ImportStatus {
+            hospital_id: hospital,
+            status: ImportState::Idle,
+            import_id: None,
+            run_id: None,
+            started_at: None,
+            completed_at: None,
+        },
+        Some(r) => ImportStatus {
+            hospital_id: hospital,
+            status: r.status,
+            import_id: Some(r.import_id),
+            run_id: r.run_id,
+            started_at: Some(r.started_at),
+            completed_at: r.completed_at,
+        },
     }))
 }
 
 /// `GET /v1/schedules/imports/{runId}?wait=`: an import's result; with `wait`, once
 /// the import has ended or the wait is over.
+#[utoipa::path(get, path = "/v1/schedules/imports/{id}", operation_id = "getSchedulesImportsId", tag = "schedules",
+    params(("id" = String, Path, description = "The import's run id (`runId`; any other text is an unknown import)."), WaitQuery),
+    responses((status = 200, description = "The import's result; `status` is not final while it runs.", body = ImportResult)))]
 pub async fn get_import(
     State(state): State<AppState>,
     principal: Principal,

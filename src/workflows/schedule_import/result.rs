@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::messages::phase_message;
 use super::{AMION_SCRAPE, COVERAGE, ODS_IMPORT, REFRESH_WORKFLOW, WORKFLOW};
@@ -15,18 +16,22 @@ use crate::engine::{RunView, StepView};
 use crate::store::{RunId, RunStatus, StepStatus};
 
 /// Every phase's messages, merged.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+#[schema(as = ImportValidation)]
 pub struct Validation {
     /// Problems that left rows out or stopped the import.
+    #[schema(value_type = Vec<crate::http::openapi::schedules::ImportMessage>)]
     pub errors: Vec<Value>,
     /// Problems worth a look (a phase that failed without stopping the import).
+    #[schema(value_type = Vec<crate::http::openapi::schedules::ImportMessage>)]
     pub warnings: Vec<Value>,
     /// Facts worth knowing (skipped sheets, skipped phases).
+    #[schema(value_type = Vec<crate::http::openapi::schedules::ImportMessage>)]
     pub infos: Vec<Value>,
 }
 
 /// One phase's timing.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StepTiming {
     /// The phase's status.
@@ -41,8 +46,9 @@ pub struct StepTiming {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// The result of a schedule import.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The result of a schedule import (or of an assignment refresh, which names only
+/// the version it worked on).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportResult {
     /// The import's run.
@@ -51,14 +57,19 @@ pub struct ImportResult {
     /// `failed` (no version), or not final yet.
     pub status: RunStatus,
     /// The hospital.
+    #[schema(value_type = uuid::Uuid)]
     pub hospital_id: Value,
     /// The upload (the import's id).
+    #[schema(value_type = uuid::Uuid)]
     pub upload_id: Value,
     /// `{id, status, shiftCount, dateRange}` of the created version.
+    #[schema(value_type = Option<crate::http::openapi::schedules::ImportedVersion>)]
     pub schedule_version: Option<Value>,
     /// `{count, unmatchedCount, outcome}` of the roster phase.
+    #[schema(value_type = Option<crate::http::openapi::schedules::ImportAssignments>)]
     pub assignments: Option<Value>,
     /// The coverage summary, when it was stored.
+    #[schema(value_type = Option<crate::domain::schedule::version_view::CoverageSummary>)]
     pub coverage: Option<Value>,
     /// Every phase's messages.
     pub validation: Validation,

@@ -1,0 +1,148 @@
+//! The hospital and schedule operations: hospitals, schedule imports (an `.ods`
+//! upload read by a `schedule-import` run), and the schedule versions they create.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+use uuid::Uuid;
+
+use crate::http::schedule::{hospitals, imports, lifecycle, versions};
+
+/// The hospital and schedule area of the description.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        hospitals::create_hospital,
+        hospitals::list_hospitals,
+        lifecycle::list_versions,
+        imports::submit_import,
+        imports::import_status,
+        imports::get_import,
+        versions::get_version,
+        versions::recalculate_coverage,
+        lifecycle::publish_version,
+        lifecycle::refresh_assignments,
+    ),
+    components(schemas(NewHospital, ImportForm, ImportMessage, ImportedVersion, ImportAssignments, AssignmentOutcome, VersionStatus)),
+    tags(
+        (name = "hospitals", description = "The hospitals schedules are imported for, and \
+            their schedule versions."),
+        (name = "schedules", description = "Schedule imports (an `.ods` upload read by a \
+            `schedule-import` run), schedule versions, their coverage and publication."),
+    )
+)]
+pub struct SchedulesApi;
+
+/// `POST /v1/hospitals`: the handler reads it as JSON and lists every problem.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewHospital {
+    /// Unique in the tenant; no control characters.
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// IANA time zone name (default `schedules.default_time_zone`); shift times are
+    /// wall-clock times in it.
+    #[schema(example = "America/New_York")]
+    pub time_zone: Option<String>,
+}
+
+/// `POST /v1/schedules/imports`: a `multipart/form-data` body (any other media type
+/// is refused with 415). Unknown and repeated parts are listed as problems with the
+/// rest.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImportForm {
+    /// The schedule, an OpenDocument spreadsheet (`.ods`), recognised by its bytes,
+    /// never its name; at most `server.upload_limit_bytes` and
+    /// `schedules.max_cells` cells.
+    #[schema(value_type = String, format = Binary, content_media_type = "application/vnd.oasis.opendocument.spreadsheet")]
+    pub file: Vec<u8>,
+    /// The hospital (`POST /v1/hospitals`).
+    pub hospital_id: Uuid,
+    /// First day to import (ISO date); default: the sheet's first.
+    pub period_start: Option<NaiveDate>,
+    /// Last day to import (ISO date, not before `periodStart`); default: the sheet's
+    /// last.
+    pub period_end: Option<NaiveDate>,
+    /// The Amion access code used to fetch the roster; never echoed. Without it the
+    /// roster phase is skipped.
+    #[schema(min_length = 1, max_length = 200)]
+    pub amion_login: Option<String>,
+}
+
+/// A message of an import phase: where it applies, and what.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportMessage {
+    /// The phase: `odsImport`, `amionScrape` or `coverageCalculation`.
+    pub phase: String,
+    /// The sheet, for spreadsheet messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// The row, for spreadsheet messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<i64>,
+    /// The column, for spreadsheet messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// What happened.
+    pub message: String,
+}
+
+/// The version an import created (a refresh names only its `id`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedVersion {
+    /// The version.
+    pub id: Uuid,
+    /// `draft` when it was created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<VersionStatus>,
+    /// Number of shift instances.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shift_count: Option<i64>,
+    /// Days covered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_range: Option<crate::domain::schedule::version_view::DateRange>,
+}
+
+/// What the roster phase of an import stored.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportAssignments {
+    /// Assignments matched to a shift.
+    pub count: i64,
+    /// Assignments that matched no shift.
+    pub unmatched_count: i64,
+    /// How the roster phase ended.
+    pub outcome: Option<AssignmentOutcome>,
+}
+
+/// How the roster phase of an import ended.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentOutcome {
+    /// Assignments were fetched and stored.
+    Stored,
+    /// Fetching them failed.
+    Failed,
+    /// No roster source is configured.
+    NotConfigured,
+    /// The upload had no access code.
+    NoAccessCode,
+    /// The period is longer than a roster fetch may cover.
+    RangeTooLong,
+}
+
+/// Where a schedule version stands: imported (`draft`), published, or replaced by a
+/// later publication for the same period (`superseded`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionStatus {
+    /// Imported, not published.
+    Draft,
+    /// The hospital's schedule for its period.
+    Published,
+    /// Replaced by a later publication.
+    Superseded,
+}
