@@ -140,6 +140,10 @@ impl StepContext {
             Err(super::EngineError::UnknownWorkflow(w)) => Err(StepError::permanent(format!(
                 "workflow `{w}` is not registered"
             ))),
+            // The same input would be refused again: no retry can help.
+            Err(super::EngineError::Invalid(problems)) => Err(StepError::permanent(format!(
+                "the input of `{workflow}` is invalid: {problems}"
+            ))),
             Err(e) => Err(StepError::retryable(format!(
                 "starting `{workflow}` failed: {e}"
             ))),

@@ -62,6 +62,73 @@ fn compile(
     Ok((wf, def))
 }
 
+/// The problems of `invoke` steps naming a workflow the tenant cannot run: neither
+/// a built-in one nor one of its own (which must therefore be defined first; that
+/// also keeps a tenant from building a cycle of workflows invoking each other).
+/// Read from the JSON as sent, so they come in the same answer as every other
+/// problem of the definition.
+async fn unknown_targets(
+    state: &AppState,
+    principal: &Principal,
+    name: &str,
+    body: &Value,
+) -> ApiResult<Problems> {
+    let mut problems = Problems::new();
+    let steps = body.get("steps").and_then(Value::as_array);
+    for (i, step) in steps.into_iter().flatten().enumerate() {
+        let target = match (step.get("kind"), step.get("workflow")) {
+            (Some(Value::String(kind)), Some(Value::String(target))) if kind == "invoke" => target,
+            _ => continue,
+        };
+        // Bad names and self-invocation are the parser's problems.
+        if !valid_name(target) || target == name || state.engine.registry().is_builtin(target) {
+            continue;
+        }
+        let own = state
+            .store
+            .user_workflow(&principal.tenant, target, None)
+            .await?;
+        if own.is_none() {
+            let mut builtin: Vec<&str> = state
+                .engine
+                .registry()
+                .all()
+                .map(|d| d.name.as_str())
+                .collect();
+            builtin.sort_unstable();
+            problems.push(
+                format!("/steps/{i}/workflow"),
+                format!(
+                    "`{target}` is neither a built-in workflow nor one of yours (define it first); built-in: {}",
+                    builtin.join(", ")
+                ),
+            );
+        }
+    }
+    Ok(problems)
+}
+
+/// Every problem of a definition at once: its own (see [`compile`]) and its
+/// `invoke` targets'.
+async fn checked(
+    state: &AppState,
+    principal: &Principal,
+    name: &str,
+    version: i32,
+    body: &Value,
+) -> ApiResult<(UserWorkflow, WorkflowDefinition)> {
+    let targets = unknown_targets(state, principal, name, body).await?;
+    match compile(state, name, version, body) {
+        Ok(compiled) if targets.is_empty() => Ok(compiled),
+        Ok(_) => Err(ApiError::Validation(targets)),
+        Err(ApiError::Validation(mut problems)) => {
+            problems.extend_under("", targets);
+            Err(ApiError::Validation(problems))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// How a definition's steps are shown: name, kind, dependencies, criticality.
 fn steps_of(wf: &UserWorkflow) -> Vec<Value> {
     wf.steps
@@ -113,7 +180,7 @@ pub async fn put(
             .user_workflow(&principal.tenant, &name, None)
             .await?
             .map_or(1, |r| r.version + 1);
-        let (wf, def) = compile(&state, &name, next, &body)?;
+        let (wf, def) = checked(&state, &principal, &name, next, &body).await?;
         let plan = dry_run(&def, &RunOptions::default());
         let answer = json!({
             "dryRun": true,
@@ -124,7 +191,7 @@ pub async fn put(
         });
         return Ok((StatusCode::OK, axum::Json(answer)).into_response());
     }
-    compile(&state, &name, 0, &body)?;
+    checked(&state, &principal, &name, 0, &body).await?;
     let now = state.engine.clock().now();
     let row = state
         .store

@@ -1,6 +1,6 @@
 //! Workflows a tenant defines over the API: checked as a whole (every problem
 //! listed, nothing stored), versioned on every PUT, run like built-in ones with
-//! `http`, `wait_for_event`, `emit` and `sleep` steps, pinned to the version they
+//! `http`, `wait_for_event`, `emit`, `sleep` and `invoke` steps, pinned to the version they
 //! started with across a restart, and invisible to other tenants.
 
 use std::net::SocketAddr;
@@ -13,6 +13,7 @@ use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::both_backends;
+use crate::discharge::text_input;
 use crate::helpers::{Backend, TestApp, json, step, until};
 
 both_backends!(
@@ -21,6 +22,8 @@ both_backends!(
     runs_keep_their_version_across_a_restart,
     another_tenant_neither_sees_nor_runs_a_workflow,
     events_start_and_cancel_the_tenants_own_workflow,
+    invoke_runs_a_child_workflow_and_the_builtin_summary,
+    a_failing_child_fails_the_invoke_step,
 );
 
 /// What the fake lab received: (path, idempotency key, JSON body).
@@ -391,4 +394,173 @@ async fn events_start_and_cancel_the_tenants_own_workflow(backend: Backend) {
     assert_eq!(step(&two, "tell")["output"]["data"]["orderId"], "o-2");
     let one = json(app.get(&format!("/v1/runs/{one}")).await).await;
     assert_eq!(one["status"], "cancelled", "{one}");
+}
+
+/// Submits a run of `workflow` and moves the clock on until it ends: an `invoke`
+/// step looks at its child on durable timers, which only the test's clock fires.
+async fn run_to_end(app: &TestApp, workflow: &str, input: Value) -> Value {
+    let r = app
+        .post(
+            &format!("/v1/workflows/{workflow}/runs?wait=0"),
+            &json!({"input": input}),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let id = json(r).await["runId"].as_str().unwrap().to_string();
+    for _ in 0..30 {
+        app.settle().await;
+        let run = json(app.get(&format!("/v1/runs/{id}")).await).await;
+        if ["completed", "failed", "cancelled"].contains(&run["status"].as_str().unwrap_or("")) {
+            return run;
+        }
+        app.advance(Duration::from_secs(61));
+    }
+    panic!("run {id} of {workflow} did not end");
+}
+
+async fn invoke_runs_a_child_workflow_and_the_builtin_summary(backend: Backend) {
+    let app = spawn(backend).await;
+    // A child that is not defined yet is named in the 422, with the built-ins.
+    let caller = json!({"steps": [
+        {"name": "greet", "kind": "invoke", "workflow": "greeter",
+         "input": {"who": {"$ref": "/input/who"}}},
+        {"name": "summarize", "kind": "invoke", "workflow": "discharge-summary",
+         "input": {"rawData": {"$ref": "/input/case/rawData"}}},
+        {"name": "tell", "kind": "emit", "event": "summarized", "dependsOn": ["greet", "summarize"],
+         "data": {"hello": {"$ref": "/steps/greet/steps/hello/data/who"},
+                  "summaryId": {"$ref": "/steps/summarize/steps/generateSummary/summaryId"}}},
+    ]});
+    let r = put(&app, &app.token, "/v1/workflows/caller", &caller).await;
+    assert_eq!(r.status(), 422);
+    let problem = json(r).await;
+    let errors = problem["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{problem}");
+    assert_eq!(errors[0]["pointer"], "/steps/0/workflow", "{problem}");
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`greeter`") && message.contains("discharge-summary"),
+        "{problem}"
+    );
+    assert_eq!(app.get("/v1/workflows/caller").await.status(), 404);
+
+    let greeter = json!({"steps": [
+        {"name": "hello", "kind": "emit", "event": "greeted",
+         "data": {"who": {"$ref": "/input/who"}}},
+    ]});
+    let r = put(&app, &app.token, "/v1/workflows/greeter", &greeter).await;
+    assert_eq!(r.status(), 201);
+    let r = put(&app, &app.token, "/v1/workflows/caller", &caller).await;
+    assert_eq!(r.status(), 201, "{}", json(r).await);
+
+    let run = run_to_end(
+        &app,
+        "caller",
+        json!({"who": "Bella's owner", "case": text_input()}),
+    )
+    .await;
+    assert_eq!(run["status"], "completed", "{run}");
+    let greet = &step(&run, "greet")["output"];
+    assert_eq!(greet["workflow"], "greeter", "{run}");
+    assert_eq!(
+        greet["steps"]["hello"]["data"]["who"], "Bella's owner",
+        "{run}"
+    );
+    let summarize = &step(&run, "summarize")["output"];
+    assert_eq!(summarize["workflow"], "discharge-summary", "{run}");
+    let summary = &summarize["steps"]["generateSummary"];
+    assert_eq!(summary["generatedBy"], "template:standard", "{run}");
+    assert!(
+        summary["content"]
+            .as_str()
+            .unwrap()
+            .contains("Acute gastroenteritis"),
+        "{run}"
+    );
+    assert_eq!(
+        summary["caseId"], summarize["steps"]["ingest"]["caseId"],
+        "{run}"
+    );
+    let tell = &step(&run, "tell")["output"]["data"];
+    assert_eq!(tell["hello"], "Bella's owner", "{run}");
+    assert_eq!(tell["summaryId"], summary["summaryId"], "{run}");
+
+    // The child runs are runs of their own, in the same tenant.
+    let child = summarize["runId"].as_str().unwrap();
+    let child = json(app.get(&format!("/v1/runs/{child}")).await).await;
+    assert_eq!(child["workflow"], "discharge-summary", "{child}");
+    assert_eq!(child["status"], "completed", "{child}");
+
+    // The stored case is summarized again by id, as the discharge input names one.
+    let case_id = summarize["steps"]["ingest"]["caseId"].clone();
+    let by_id = json!({"steps": [
+        {"name": "summarize", "kind": "invoke", "workflow": "discharge-summary",
+         "input": {"existingCase": {"caseId": {"$ref": "/input/caseId"}}}},
+    ]});
+    let r = put(&app, &app.token, "/v1/workflows/resummarize", &by_id).await;
+    assert_eq!(r.status(), 201);
+    let run = run_to_end(&app, "resummarize", json!({"caseId": case_id})).await;
+    assert_eq!(run["status"], "completed", "{run}");
+    let again = &step(&run, "summarize")["output"]["steps"];
+    assert_eq!(again["ingest"]["existing"], true, "{run}");
+    assert_eq!(again["generateSummary"]["caseId"], case_id, "{run}");
+}
+
+async fn a_failing_child_fails_the_invoke_step(backend: Backend) {
+    let app = spawn(backend).await;
+    // A child whose only step fails: the time it sleeps until is not in its input.
+    let broken = json!({"steps": [
+        {"name": "nap", "kind": "sleep_until", "until": {"$ref": "/input/when"}},
+    ]});
+    assert_eq!(
+        put(&app, &app.token, "/v1/workflows/broken", &broken)
+            .await
+            .status(),
+        201
+    );
+    let parent = json!({"steps": [
+        {"name": "call", "kind": "invoke", "workflow": "broken", "input": {}},
+        {"name": "after", "kind": "emit", "event": "never", "dependsOn": ["call"]},
+    ]});
+    assert_eq!(
+        put(&app, &app.token, "/v1/workflows/parent", &parent)
+            .await
+            .status(),
+        201
+    );
+    let run = run_to_end(&app, "parent", json!({})).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    let call = step(&run, "call");
+    assert_eq!(call["status"], "failed", "{run}");
+    assert!(
+        call.to_string().contains("ended failed"),
+        "the step says its child failed: {run}"
+    );
+    assert_eq!(step(&run, "after")["status"], "skipped", "{run}");
+
+    // The built-in summary of a case that does not exist fails its run, and the step.
+    let missing = json!({"steps": [
+        {"name": "summarize", "kind": "invoke", "workflow": "discharge-summary",
+         "input": {"existingCase": {"caseId": {"$ref": "/input/caseId"}}}},
+    ]});
+    assert_eq!(
+        put(&app, &app.token, "/v1/workflows/missing", &missing)
+            .await
+            .status(),
+        201
+    );
+    let nobody = "01890000-0000-7000-8000-000000000000";
+    let run = run_to_end(&app, "missing", json!({"caseId": nobody})).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(
+        step(&run, "summarize").to_string().contains("ended failed"),
+        "{run}"
+    );
+    // An input the summary cannot read fails the step at once, naming the problem.
+    let run = run_to_end(&app, "missing", json!({"caseId": "not an id"})).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    let summarize = step(&run, "summarize").to_string();
+    assert!(
+        summarize.contains("/input/existingCase/caseId"),
+        "{summarize}"
+    );
 }

@@ -6,6 +6,9 @@
 //! - `poison`: a step aborts its process at every attempt; each attempt is spent,
 //!   and when the last one never reported the step fails and the run ends, instead
 //!   of taking down every replica that claims it.
+//! - `pinned`: a run of a tenant's workflow waits for an event while version 2 is
+//!   stored; its replica is killed with SIGKILL, and the next replica finishes it
+//!   on version 1's steps when the event comes, while new runs take version 2.
 //! - `sigterm`: a replica asked to stop (SIGTERM) claims nothing more, answers an
 //!   open long poll at once with `202` and `Location`, and leaves its queued work to
 //!   the next replica.
@@ -32,6 +35,7 @@ mod lab;
 #[path = "../common/fakes/partner.rs"]
 #[allow(dead_code)]
 mod partner;
+mod pinned;
 mod poison;
 #[path = "../common/proxy.rs"]
 mod proxy;
@@ -77,6 +81,12 @@ fn main() {
             runtime.block_on(poison::scenario(backend));
             println!(
                 "crash::{backend:?}: a step that aborts its process fails after its last attempt, and its run ends ... ok"
+            );
+        }
+        if wanted("pinned") {
+            runtime.block_on(pinned::scenario(backend));
+            println!(
+                "crash::{backend:?}: a run pinned to version 1 of a tenant's workflow finishes on it after its replica was killed and version 2 stored ... ok"
             );
         }
         if wanted("sigterm") {

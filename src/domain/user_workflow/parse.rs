@@ -32,8 +32,8 @@ pub fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// Checks a definition of workflow `name`. `is_builtin` says which names are
-/// compiled-in workflows (an `invoke` may name them).
+/// Checks a definition of workflow `name`. Whether the workflow an `invoke` names
+/// exists is left to the caller, which can read the registry and the store.
 pub fn parse(name: &str, body: &Value) -> Result<UserWorkflow, Problems> {
     let mut p = Problems::new();
     let Some(obj) = body.as_object() else {

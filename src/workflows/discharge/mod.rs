@@ -13,6 +13,10 @@
 //! checking the row's status first and recording the outcome in the same step, so
 //! nothing is lost or repeated across restarts. A cancelled delivery run cancels
 //! its email or call.
+//!
+//! `discharge-summary` is the summary alone, for tenants' own workflows to
+//! `invoke`: the same `ingest` and `generateSummary` steps on the same input (a
+//! case in `rawData`, or a stored one in `existingCase`), and nothing sent.
 
 mod call;
 mod email;
@@ -42,6 +46,8 @@ use input::DischargeInput;
 
 /// The workflow's name.
 pub const WORKFLOW: &str = "discharge";
+/// The summary alone: `ingest` → `generateSummary`, nothing sent.
+pub const SUMMARY: &str = "discharge-summary";
 /// The child workflow delivering one owner email.
 pub const EMAIL_DELIVERY: &str = "discharge-email-delivery";
 /// The child workflow placing one follow-up call.
@@ -94,7 +100,7 @@ struct Discharge {
     call_retry: RetryPolicy,
 }
 
-/// The `discharge` workflow and its two delivery workflows.
+/// The `discharge` workflow, its two delivery workflows and the summary alone.
 pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, DefinitionError> {
     let settings = &services.settings;
     let d = Discharge {
@@ -159,7 +165,25 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
             move |run| call::placement_cancelled(d.clone(), run)
         })
         .build()?;
-    Ok(vec![main, delivery, placement])
+    // Both steps are critical here: the summary is the whole point, so a failure to
+    // write it fails the run (and the `invoke` step of a tenant's workflow with it).
+    let summary = WorkflowDefinition::builder(SUMMARY, 1)
+        .input_reader(move |input| DischargeInput::for_submission(input, &region))
+        .step("ingest", &[], StepPolicy::new().critical(), {
+            let d = d.clone();
+            move |ctx| steps::ingest(d.clone(), ctx)
+        })
+        .step(
+            "generateSummary",
+            &["ingest"],
+            StepPolicy::new().critical(),
+            {
+                let d = d.clone();
+                move |ctx| steps::generate_summary(d.clone(), ctx)
+            },
+        )
+        .build()?;
+    Ok(vec![main, delivery, placement, summary])
 }
 
 /// A guarded provider call's failure as a step error carrying `details`: an open
