@@ -15,13 +15,12 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query};
 use super::runs::idempotency_key;
 use crate::auth::Principal;
-use crate::domain::service_call::{
-    ServiceCall, ServiceCallError, ServiceCallView, ServiceCalls, Transition,
-};
+use crate::domain::service_call::{ServiceCall, ServiceCallError, ServiceCallView, ServiceCalls};
 use crate::domain::validation::Problems;
-use crate::engine::EngineError;
 use crate::store::{ServiceCallFilter, ServiceCallStatus};
-use crate::workflows::service_call::{CallRequest, SubmitCallError, SubmittedCall, submit_call};
+use crate::workflows::service_call::{
+    CallRequest, CancelCallError, SubmitCallError, SubmittedCall, cancel_call, submit_call,
+};
 
 /// Largest page of service calls.
 const MAX_PAGE: i64 = 100;
@@ -93,6 +92,14 @@ fn service_call_error(e: ServiceCallError) -> ApiError {
         }
         ServiceCallError::Store(s) => s.into(),
         other => ApiError::Internal(Box::new(other)),
+    }
+}
+
+fn cancel_error(e: CancelCallError) -> ApiError {
+    match e {
+        CancelCallError::NotFound => ApiError::NotFound("service call"),
+        not @ CancelCallError::NotCancellable(_) => ApiError::Conflict(not.to_string()),
+        CancelCallError::Store(e) => e.into(),
     }
 }
 
@@ -236,31 +243,13 @@ pub async fn cancel_service_call(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ServiceCallView>> {
     let id = parse_id(&id)?;
-    let calls = &state.services.service_calls;
-    let call = calls
-        .get(&principal.tenant, id)
-        .await?
-        .ok_or(ApiError::NotFound("service call"))?;
-    let now = state.engine.clock().now();
-    let call = match calls.cancel(&call, now).await? {
-        Transition::Applied(c) => c,
-        Transition::Unchanged(Some(c)) if c.status == ServiceCallStatus::Cancelled => c,
-        Transition::Unchanged(Some(c)) => {
-            return Err(ApiError::Conflict(format!(
-                "the service call is {}; only submitted or scheduled calls can be cancelled",
-                c.status
-            )));
-        }
-        Transition::Unchanged(None) => return Err(ApiError::NotFound("service call")),
-    };
-    if let Some(run) = call.run_id {
-        // The call is already Cancelled: should the run get to it, it sends nothing.
-        match state.engine.cancel(&principal.tenant, run).await {
-            Ok(_) | Err(EngineError::InvalidState(_) | EngineError::NotFound) => {}
-            Err(e) => {
-                tracing::warn!(service_call.id = %call.id, run.id = %run, error = %e, "could not cancel the service call's run");
-            }
-        }
-    }
+    let call = cancel_call(
+        &state.engine,
+        &state.services.service_calls,
+        &principal.tenant,
+        id,
+    )
+    .await
+    .map_err(cancel_error)?;
     Ok(Json(call.view()))
 }

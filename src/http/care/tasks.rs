@@ -22,24 +22,11 @@ use crate::domain::validation::Problems;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, OptionalJson, Path, Query};
-use crate::store::{NewEvent, NewTask, TaskFilter};
-use crate::workflows::care::new_task_created;
+use crate::store::{NewTask, TaskFilter};
+use crate::workflows::care::tasks;
 
 /// Task statuses, as stored (the API spells them lower-case, see `domain::casing`).
 const STATUSES: [&str; 3] = ["OPEN", "ASSIGNED", "RESOLVED"];
-
-fn event(name: &str, data: Value, at: chrono::DateTime<chrono::Utc>) -> NewEvent {
-    NewEvent {
-        event_id: Uuid::now_v7(),
-        event_type: name.to_string(),
-        correlation_id: None,
-        run_id: None,
-        workflow: None,
-        source: "api".into(),
-        data,
-        created_at: at,
-    }
-}
 
 fn task_id(raw: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound("task"))
@@ -131,8 +118,7 @@ pub async fn create(
         interaction_id: None,
         created_at: now,
     };
-    let announce = event("task/created", new_task_created(&task), now);
-    let row = state.store.insert_task(&task, &[announce]).await?;
+    let row = tasks::create_task(state.store.as_ref(), &task).await?;
     let location = format!("/v1/tasks/{}", row.task_id);
     let mut response = (StatusCode::CREATED, axum::Json(task_view(&row, now))).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -234,28 +220,16 @@ pub async fn resolve(
     if !p.is_empty() {
         return Err(ApiError::Validation(p));
     }
-    let task = state
-        .store
-        .get_task(&principal.tenant, id)
-        .await?
-        .ok_or(ApiError::NotFound("task"))?;
     let now = state.engine.clock().now();
-    let announce = event(
-        "task/resolved",
-        json!({"taskId": task.task_id, "patientId": task.patient_id}),
+    let (row, resolved) = tasks::resolve_task(
+        state.store.as_ref(),
+        &principal.tenant,
+        id,
+        resolution.as_deref(),
         now,
-    );
-    let (row, resolved) = state
-        .store
-        .resolve_task(
-            &principal.tenant,
-            id,
-            resolution.as_deref(),
-            now,
-            &[announce],
-        )
-        .await?
-        .ok_or(ApiError::NotFound("task"))?;
+    )
+    .await?
+    .ok_or(ApiError::NotFound("task"))?;
     let mut view = task_view(&row, now);
     view["resolvedNow"] = json!(resolved);
     Ok(Json(view))

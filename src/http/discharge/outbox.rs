@@ -1,33 +1,29 @@
 //! The outbox routes: cancel an owner email or a follow-up call that has not gone
-//! out, and put an email back in the outbox to be sent again.
-//!
-//! Cancelling stops the delivery run first and then marks the row, so nothing can
-//! send the email (or place the call) after the answer says it is cancelled. An
-//! attempt already talking to the provider is given the engine's short grace to
-//! finish; if it gets the message out, the answer is `409` and the row says `sent`.
-
-use std::time::Duration;
+//! out, and put an email back in the outbox to be sent again. The rules live in
+//! `workflows::discharge::outbox`; these handlers parse, call them and shape the
+//! answer (`409` when a rule refuses).
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::parse_id;
 use super::response::{call_record, email_record};
 use crate::auth::Principal;
-use crate::engine::{EngineError, RunOptions, Submission, Submitted};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
-use crate::store::{CallStatus, EmailOutcome, EmailStatus, RunId, TenantId};
-use crate::workflows::discharge::EMAIL_DELIVERY;
+use crate::workflows::discharge::outbox::{self, OutboxError};
 
-/// Cancels a run unless it is already final (or gone).
-async fn stop_run(state: &AppState, tenant: &TenantId, run: RunId) -> ApiResult<()> {
-    match state.engine.cancel(tenant, run).await {
-        Ok(_) | Err(EngineError::InvalidState(_) | EngineError::NotFound) => Ok(()),
-        Err(e) => Err(e.into()),
+/// The answer to an outbox change a rule refused or that failed.
+fn outbox_error(e: OutboxError) -> ApiError {
+    match e {
+        OutboxError::NotFound(what) => ApiError::NotFound(what),
+        OutboxError::Conflict(why) => ApiError::Conflict(why),
+        OutboxError::Engine(e) => e.into(),
+        OutboxError::Store(e) => e.into(),
+        OutboxError::Unexpected(what) => ApiError::Internal(what.into()),
     }
 }
 
@@ -39,38 +35,9 @@ pub async fn cancel_email(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let id = parse_id(&id, "email")?;
-    let tenant = &principal.tenant;
-    let row = state
-        .store
-        .get_email(tenant, id)
-        .await?
-        .ok_or(ApiError::NotFound("email"))?;
-    match row.status {
-        EmailStatus::Cancelled => return Ok(Json(email_record(&row))),
-        EmailStatus::Sent | EmailStatus::Failed => {
-            return Err(ApiError::Conflict(format!(
-                "the email is {}; only prepared or scheduled emails can be cancelled",
-                row.status
-            )));
-        }
-        EmailStatus::Prepared | EmailStatus::Scheduled => {}
-    }
-    if let Some(run) = row.delivery_run_id {
-        stop_run(&state, tenant, run).await?;
-    }
-    let now = state.engine.clock().now();
-    let row = state
-        .store
-        .cancel_email(tenant, id, None, now)
-        .await?
-        .ok_or(ApiError::NotFound("email"))?;
-    if row.status != EmailStatus::Cancelled {
-        return Err(ApiError::Conflict(format!(
-            "the email was {} before it could be cancelled",
-            row.status
-        )));
-    }
-    tracing::info!(email.id = %id, "owner email cancelled");
+    let row = outbox::cancel_email(&state.engine, &principal.tenant, id)
+        .await
+        .map_err(outbox_error)?;
     Ok(Json(email_record(&row)))
 }
 
@@ -84,69 +51,9 @@ pub async fn resend_email(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id, "email")?;
-    let tenant = &principal.tenant;
-    let row = state
-        .store
-        .get_email(tenant, id)
-        .await?
-        .ok_or(ApiError::NotFound("email"))?;
-    if matches!(row.status, EmailStatus::Prepared | EmailStatus::Scheduled) {
-        return Err(ApiError::Conflict(format!(
-            "the email is {}: it is in the outbox already",
-            row.status
-        )));
-    }
-    let now = state.engine.clock().now();
-    let row = state
-        .store
-        .resend_email(tenant, id, now, now)
-        .await?
-        .ok_or_else(|| ApiError::Conflict("the email changed meanwhile; read it again".into()))?;
-    let submission = Submission {
-        tenant: tenant.clone(),
-        workflow: EMAIL_DELIVERY.into(),
-        input: json!({"emailId": id}),
-        options: RunOptions::default(),
-        idempotency_key: Some(format!("email-resend:{id}:{}", row.resends)),
-        correlation_id: None,
-        fingerprint: None,
-    };
-    let run = match state.engine.submit(submission, Duration::ZERO).await {
-        Ok(Submitted::Run { run_id, .. }) => run_id,
-        Ok(Submitted::DryRun(_)) => {
-            return Err(ApiError::Internal(
-                "an email delivery was planned as a dry run".into(),
-            ));
-        }
-        Err(e) => {
-            // Not left in the outbox with no run to deliver it.
-            let outcome = EmailOutcome {
-                status: EmailStatus::Failed,
-                last_error: Some(format!("the resend could not be scheduled: {e}")),
-                delivered_via: None,
-                message_id: None,
-                sent_at: None,
-            };
-            if let Err(store) = state
-                .store
-                .finish_email_attempt(tenant, id, &outcome, now)
-                .await
-            {
-                tracing::warn!(email.id = %id, error = %store, "could not record the unscheduled resend");
-            }
-            return Err(e.into());
-        }
-    };
-    state
-        .store
-        .set_email_delivery_run(tenant, id, run, now)
-        .await?;
-    let row = state
-        .store
-        .get_email(tenant, id)
-        .await?
-        .ok_or(ApiError::NotFound("email"))?;
-    tracing::info!(email.id = %id, delivery.run = %run, "owner email put back in the outbox");
+    let (row, run) = outbox::resend_email(&state.engine, &principal.tenant, id)
+        .await
+        .map_err(outbox_error)?;
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/v1/runs/{run}"))],
@@ -163,37 +70,8 @@ pub async fn cancel_call(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let id = parse_id(&id, "call")?;
-    let tenant = &principal.tenant;
-    let row = state
-        .store
-        .get_call(tenant, id)
-        .await?
-        .ok_or(ApiError::NotFound("call"))?;
-    match row.status {
-        CallStatus::Cancelled => return Ok(Json(call_record(&row))),
-        CallStatus::Placed | CallStatus::Failed | CallStatus::NotConfigured => {
-            return Err(ApiError::Conflict(format!(
-                "the call is {}; only scheduled calls can be cancelled",
-                row.status
-            )));
-        }
-        CallStatus::Scheduled => {}
-    }
-    if let Some(run) = row.placement_run_id {
-        stop_run(&state, tenant, run).await?;
-    }
-    let now = state.engine.clock().now();
-    let row = state
-        .store
-        .cancel_call(tenant, id, None, now)
-        .await?
-        .ok_or(ApiError::NotFound("call"))?;
-    if row.status != CallStatus::Cancelled {
-        return Err(ApiError::Conflict(format!(
-            "the call was {} before it could be cancelled",
-            row.status
-        )));
-    }
-    tracing::info!(call.id = %id, "follow-up call cancelled");
+    let row = outbox::cancel_follow_up_call(&state.engine, &principal.tenant, id)
+        .await
+        .map_err(outbox_error)?;
     Ok(Json(call_record(&row)))
 }

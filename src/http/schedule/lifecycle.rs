@@ -11,21 +11,19 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::domain::schedule::version_view::{AssignmentSummary, DateRange};
 use crate::domain::validation::Problems;
-use crate::engine::{RunOptions, Submission, Submitted};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::runs::{WaitQuery, wait_param};
-use crate::store::{ImportState, Published, RunId, TenantId, VersionRow};
+use crate::store::{RunId, VersionRow};
+use crate::workflows::schedule_import::lifecycle::{self, VersionError};
 use crate::workflows::schedule_import::result::ImportResult;
-use crate::workflows::schedule_import::{ImportInput, REFRESH_WORKFLOW};
 
 /// Longest page of versions.
 const MAX_PAGE: i64 = 100;
@@ -193,36 +191,20 @@ pub async fn list_versions(
     }))
 }
 
-/// The tenant's version `raw`, or `404`.
-async fn version(state: &AppState, tenant: &TenantId, raw: &str) -> ApiResult<VersionRow> {
-    let id: Uuid = raw
-        .parse()
-        .map_err(|_| ApiError::NotFound("schedule version"))?;
-    state
-        .store
-        .get_version(tenant, id)
-        .await?
-        .ok_or(ApiError::NotFound("schedule version"))
+/// Version id `raw`; any other text is an unknown version (`404`).
+fn version_id(raw: &str) -> ApiResult<Uuid> {
+    raw.parse()
+        .map_err(|_| ApiError::NotFound("schedule version"))
 }
 
-/// `409` while the import that creates `v` still runs (its assignments and coverage
-/// are not in yet).
-async fn import_finished(state: &AppState, tenant: &TenantId, v: &VersionRow) -> ApiResult<()> {
-    let status = crate::domain::schedule::import_status::current(
-        state.store.as_ref(),
-        tenant,
-        v.hospital_id,
-        state.engine.clock().now(),
-        state.settings.server.request_timeout,
-    )
-    .await?;
-    match status {
-        Some(s) if s.status == ImportState::InProgress && s.import_id == v.upload_id => {
-            Err(ApiError::Conflict(
-                "The import of this version is still in progress; wait for it to finish.".into(),
-            ))
-        }
-        _ => Ok(()),
+/// The answer to a version change a rule refused or that failed.
+fn version_error(e: VersionError) -> ApiError {
+    match e {
+        VersionError::NotFound => ApiError::NotFound("schedule version"),
+        VersionError::Conflict(why) => ApiError::Conflict(why),
+        VersionError::Engine(e) => e.into(),
+        VersionError::Store(e) => e.into(),
+        VersionError::Unexpected(what) => ApiError::Internal(what.into()),
     }
 }
 
@@ -240,37 +222,16 @@ pub async fn publish_version(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<PublishedVersion>> {
-    let tenant = &principal.tenant;
-    let v = version(&state, tenant, &id).await?;
-    import_finished(&state, tenant, &v).await?;
-    let now = state.engine.clock().now();
-    let outcome = state
-        .store
-        .publish_version(tenant, v.version_id, &principal.subject, now)
-        .await;
-    let superseded = match outcome {
-        Ok(Published::Published { superseded }) => superseded,
-        Ok(Published::NotFound) => return Err(ApiError::NotFound("schedule version")),
-        Ok(Published::NotDraft(status)) => {
-            return Err(ApiError::Conflict(format!(
-                "Only a draft can be published; this version is {status}."
-            )));
-        }
-        Ok(Published::Overlaps(other)) => {
-            return Err(ApiError::Conflict(format!(
-                "Published version {other} of this hospital covers some of the same days over another period; one published version per hospital and period."
-            )));
-        }
-        // Another version of the same period was published at the same moment.
-        Err(crate::store::StoreError::Conflict(_)) => {
-            return Err(ApiError::Conflict(
-                "Another version of this period was published at the same time; read the hospital's versions and try again.".into(),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    tracing::info!(version.id = %v.version_id, superseded = superseded.len(), "schedule version published");
-    let published = version(&state, tenant, &id).await?;
+    let id = version_id(&id)?;
+    let (published, superseded) = lifecycle::publish_version(
+        &state.engine,
+        &principal.tenant,
+        id,
+        &principal.subject,
+        state.settings.server.request_timeout,
+    )
+    .await
+    .map_err(version_error)?;
     Ok(Json(PublishedVersion {
         version: VersionSummary::from(&published),
         superseded,
@@ -297,30 +258,15 @@ pub async fn refresh_assignments(
 ) -> ApiResult<Response> {
     let wait = wait_param(&state, q.wait.as_deref(), Duration::ZERO)?;
     let tenant = &principal.tenant;
-    let v = version(&state, tenant, &id).await?;
-    import_finished(&state, tenant, &v).await?;
-    let input = ImportInput {
-        upload_id: v.upload_id,
-        hospital_id: v.hospital_id,
-        period_start: None,
-        period_end: None,
-        version_id: Some(v.version_id),
-    };
-    let submission = Submission {
-        tenant: tenant.clone(),
-        workflow: REFRESH_WORKFLOW.to_string(),
-        input: serde_json::to_value(&input).unwrap_or(Value::Null),
-        options: RunOptions::default(),
-        idempotency_key: None,
-        correlation_id: Some(v.upload_id.to_string()),
-        fingerprint: None,
-    };
-    let Submitted::Run { run_id, .. } = state.engine.submit(submission, Duration::ZERO).await?
-    else {
-        return Err(ApiError::Internal(
-            "an assignment refresh became a dry run".into(),
-        ));
-    };
+    let id = version_id(&id)?;
+    let (v, run_id) = lifecycle::refresh_assignments(
+        &state.engine,
+        tenant,
+        id,
+        state.settings.server.request_timeout,
+    )
+    .await
+    .map_err(version_error)?;
     let finished = if wait.is_zero() {
         None
     } else {

@@ -19,6 +19,7 @@ pub mod deps;
 mod notify;
 mod response;
 mod sla;
+pub mod tasks;
 mod triage;
 mod unrouted;
 pub mod webhooks;

@@ -22,6 +22,7 @@ mod call;
 mod email;
 pub mod input;
 pub mod options;
+pub mod outbox;
 pub mod outputs;
 mod steps;
 

@@ -15,6 +15,7 @@
 mod amion_scrape;
 mod coverage_step;
 mod guard;
+pub mod lifecycle;
 mod messages;
 mod ods_import;
 pub mod result;

@@ -8,6 +8,7 @@
 //! through the `ServiceCall` aggregate, whose conditional transitions make a
 //! duplicate firing a no-op.
 
+mod cancel;
 mod submit;
 
 use std::future::Future;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+pub use cancel::{CancelCallError, cancel_call};
 pub use submit::{CallRequest, SubmitCallError, SubmittedCall, submit_call};
 
 use super::Services;
