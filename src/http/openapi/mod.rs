@@ -18,6 +18,7 @@ pub mod encounters;
 pub mod event_side;
 mod legacy;
 pub mod service_calls;
+pub mod user_workflows;
 
 use serde_json::Value;
 use utoipa::OpenApi;
@@ -116,6 +117,7 @@ fn areas() -> Vec<utoipa::openapi::OpenApi> {
         encounters::Encounters::openapi(),
         event_side::EventSide::openapi(),
         dashboard::Dashboard::openapi(),
+        user_workflows::UserWorkflowsApi::openapi(),
     ]
 }
 
