@@ -14,6 +14,7 @@ pub mod care_bodies;
 pub mod care_log;
 pub mod cron;
 mod dashboard;
+pub mod discharge;
 pub mod encounters;
 pub mod event_side;
 mod legacy;
@@ -118,6 +119,7 @@ fn areas() -> Vec<utoipa::openapi::OpenApi> {
         event_side::EventSide::openapi(),
         dashboard::Dashboard::openapi(),
         user_workflows::UserWorkflowsApi::openapi(),
+        discharge::DischargeApi::openapi(),
     ]
 }
 
