@@ -304,10 +304,11 @@ fn verdict(
 }
 
 /// The plan a dry run returns.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DryRunPlan {
     /// `parallel` or `sequential`.
+    #[schema(value_type = String, pattern = "^(parallel|sequential)$")]
     pub mode: &'static str,
     /// Steps that would run, in the order a sequential run takes them.
     pub order: Vec<String>,
@@ -319,7 +320,7 @@ pub struct DryRunPlan {
 }
 
 /// A step a dry run would skip.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SkippedStep {
     /// Step.
     pub step: String,

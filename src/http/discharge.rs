@@ -4,9 +4,11 @@
 //! and a past orchestration's result, and cancel or resend what is in the outbox.
 
 mod outbox;
+pub mod records;
 mod request;
-mod response;
+pub mod response;
 
+pub use outbox::{__path_cancel_call, __path_cancel_email, __path_resend_email};
 pub use outbox::{cancel_call, cancel_email, resend_email};
 
 use std::time::Duration;
@@ -25,6 +27,8 @@ use crate::auth::Principal;
 use crate::engine::{Submission, Submitted};
 use crate::store::RunId;
 use crate::workflows::discharge::WORKFLOW;
+use records::{CallRecord, CaseRecord, EmailRecord, SummaryRecord};
+use response::Orchestration;
 
 fn parse_id(raw: &str, what: &'static str) -> ApiResult<Uuid> {
     raw.parse().map_err(|_| ApiError::NotFound(what))
@@ -33,6 +37,17 @@ fn parse_id(raw: &str, what: &'static str) -> ApiResult<Uuid> {
 /// `POST /v1/discharge/orchestrations?wait=30s`: `{input, steps?, options?,
 /// correlationId?}`. `200` with the result when the run ends within the wait (or a
 /// dry run's plan), else `202` with `Location`.
+#[utoipa::path(post, path = "/v1/discharge/orchestrations", operation_id = "postDischargeOrchestrations", tag = "discharge",
+    params(WaitQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible characters; a repeat with the same body (compared as parsed JSON) answers the same run, the same key with another body is refused (422 at `/headers/idempotency-key`).")),
+    request_body = super::openapi::discharge::DischargeRequest,
+    responses(
+        (status = 200, description = "The run ended within the wait: what each step did and made, with timings; or, with `options.dryRun`, the plan.", body = Orchestration),
+        (status = 202, description = "The run goes on; poll `Location` or `GET /v1/discharge/orchestrations/{id}`.", body = super::openapi::bodies::Accepted,
+            headers(("Location" = String, description = "The run's URL."))),
+        (status = 404, description = "`existingCase` names no case of the tenant.", content_type = "application/problem+json", body = super::error::Problem),
+        (status = 429, description = "The backlog is past its bound; with `Retry-After`.", content_type = "application/problem+json", body = super::error::Problem),
+    ))]
 pub async fn orchestrate(
     State(state): State<AppState>,
     principal: Principal,
@@ -77,23 +92,27 @@ pub async fn orchestrate(
             run_id,
             created,
             finished,
-        } => Ok(submission_response(
-            run_id,
-            created,
-            finished.map(|view| response::orchestration(&view)),
-            None,
-        )),
+        } => {
+            let finished = finished
+                .map(|view| serde_json::to_value(response::orchestration(&view)))
+                .transpose()
+                .map_err(|e| ApiError::Internal(Box::new(e)))?;
+            Ok(submission_response(run_id, created, finished, None))
+        }
     }
 }
 
 /// `GET /v1/discharge/orchestrations/{id}?wait=`: a discharge run shaped like the
 /// synchronous answer; with `wait`, once it is final or the wait is over.
+#[utoipa::path(get, path = "/v1/discharge/orchestrations/{id}", operation_id = "getDischargeOrchestrationsId", tag = "discharge",
+    params(("id" = String, Path, description = "The run's id (a UUID; any other text, or another workflow's run, is an unknown orchestration)."), WaitQuery),
+    responses((status = 200, description = "The discharge run, shaped like the synchronous answer.", body = Orchestration)))]
 pub async fn get_orchestration(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
     Query(q): Query<WaitQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Orchestration>> {
     let run = RunId(parse_id(&id, "orchestration")?);
     let wait = wait_param(&state, q.wait.as_deref(), Duration::ZERO)?;
     let view = if wait.is_zero() {
@@ -108,61 +127,73 @@ pub async fn get_orchestration(
 }
 
 /// `GET /v1/cases/{id}`: the case with its patient and what was recognised.
+#[utoipa::path(get, path = "/v1/cases/{id}", operation_id = "getCasesId", tag = "cases",
+    params(("id" = String, Path, description = "The case's id (a UUID; any other text is an unknown case).")),
+    responses((status = 200, description = "The case with its patient and recognised entities.", body = CaseRecord)))]
 pub async fn get_case(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CaseRecord>> {
     let id = parse_id(&id, "case")?;
     let row = state
         .store
         .get_case(&principal.tenant, id)
         .await?
         .ok_or(ApiError::NotFound("case"))?;
-    Ok(Json(response::case(&row)))
+    Ok(Json(CaseRecord::from(&row)))
 }
 
 /// `GET /v1/discharge/summaries/{id}`.
+#[utoipa::path(get, path = "/v1/discharge/summaries/{id}", operation_id = "getDischargeSummariesId", tag = "discharge",
+    params(("id" = String, Path, description = "The summary's id (a UUID; any other text is an unknown summary).")),
+    responses((status = 200, description = "The summary and which writer produced it.", body = SummaryRecord)))]
 pub async fn get_summary(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SummaryRecord>> {
     let id = parse_id(&id, "summary")?;
     let row = state
         .store
         .get_summary(&principal.tenant, id)
         .await?
         .ok_or(ApiError::NotFound("summary"))?;
-    Ok(Json(response::summary(&row)))
+    Ok(Json(SummaryRecord::from(&row)))
 }
 
 /// `GET /v1/discharge/emails/{id}`: the email with its delivery status and attempts.
+#[utoipa::path(get, path = "/v1/discharge/emails/{id}", operation_id = "getDischargeEmailsId", tag = "discharge",
+    params(("id" = String, Path, description = "The email's id (a UUID; any other text is an unknown email).")),
+    responses((status = 200, description = "The owner email with its delivery status and attempts.", body = EmailRecord)))]
 pub async fn get_email(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EmailRecord>> {
     let id = parse_id(&id, "email")?;
     let row = state
         .store
         .get_email(&principal.tenant, id)
         .await?
         .ok_or(ApiError::NotFound("email"))?;
-    Ok(Json(response::email_record(&row)))
+    Ok(Json(EmailRecord::from(&row)))
 }
 
 /// `GET /v1/discharge/calls/{id}`: the call with its placement status and attempts.
+#[utoipa::path(get, path = "/v1/discharge/calls/{id}", operation_id = "getDischargeCallsId", tag = "discharge",
+    params(("id" = String, Path, description = "The call's id (a UUID; any other text is an unknown call).")),
+    responses((status = 200, description = "The follow-up call with its placement status and attempts.", body = CallRecord)))]
 pub async fn get_call(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CallRecord>> {
     let id = parse_id(&id, "call")?;
     let row = state
         .store
         .get_call(&principal.tenant, id)
         .await?
         .ok_or(ApiError::NotFound("call"))?;
-    Ok(Json(response::call_record(&row)))
+    Ok(Json(CallRecord::from(&row)))
 }

@@ -6,10 +6,9 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
 use super::parse_id;
-use super::response::{call_record, email_record};
+use super::records::{CallRecord, EmailRecord};
 use crate::auth::Principal;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
@@ -29,22 +28,35 @@ fn outbox_error(e: OutboxError) -> ApiError {
 
 /// `POST /v1/discharge/emails/{id}/cancel`: a `prepared` or `scheduled` email is
 /// not sent (`409` once sent or failed); cancelling it again answers it again.
+#[utoipa::path(post, path = "/v1/discharge/emails/{id}/cancel", operation_id = "postDischargeEmailsIdCancel", tag = "discharge",
+    params(("id" = String, Path, description = "The email's id (a UUID; any other text is an unknown email).")),
+    responses(
+        (status = 200, description = "The email, cancelled (also when it was cancelled before): its delivery run is cancelled first, so nothing sends it after this answer.", body = EmailRecord),
+        (status = 409, description = "The email was sent or failed (also when an attempt under way got it out meanwhile).", content_type = "application/problem+json", body = crate::http::error::Problem),
+    ))]
 pub async fn cancel_email(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EmailRecord>> {
     let id = parse_id(&id, "email")?;
     let row = outbox::cancel_email(&state.engine, &principal.tenant, id)
         .await
         .map_err(outbox_error)?;
-    Ok(Json(email_record(&row)))
+    Ok(Json(EmailRecord::from(&row)))
 }
 
 /// `POST /v1/discharge/emails/{id}/resend`: a `sent`, `failed` or `cancelled` email
 /// goes back in the outbox, due now, with a new delivery run and a Message-ID of its
 /// own. `202` with the email and `Location` of the run; `409` while it is in the
 /// outbox already.
+#[utoipa::path(post, path = "/v1/discharge/emails/{id}/resend", operation_id = "postDischargeEmailsIdResend", tag = "discharge",
+    params(("id" = String, Path, description = "The email's id (a UUID; any other text is an unknown email).")),
+    responses(
+        (status = 202, description = "The email, back in the outbox and due now, with a new delivery run; each resend has its own Message-ID.", body = EmailRecord,
+            headers(("Location" = String, description = "`/v1/runs/{id}` of the delivery run."))),
+        (status = 409, description = "The email is prepared or scheduled: in the outbox already (or it changed meanwhile).", content_type = "application/problem+json", body = crate::http::error::Problem),
+    ))]
 pub async fn resend_email(
     State(state): State<AppState>,
     principal: Principal,
@@ -57,21 +69,27 @@ pub async fn resend_email(
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/v1/runs/{run}"))],
-        axum::Json(email_record(&row)),
+        axum::Json(EmailRecord::from(&row)),
     )
         .into_response())
 }
 
 /// `POST /v1/discharge/calls/{id}/cancel`: a `scheduled` call is not placed (`409`
 /// once placed, failed or found unconfigured); cancelling it again answers it again.
+#[utoipa::path(post, path = "/v1/discharge/calls/{id}/cancel", operation_id = "postDischargeCallsIdCancel", tag = "discharge",
+    params(("id" = String, Path, description = "The call's id (a UUID; any other text is an unknown call).")),
+    responses(
+        (status = 200, description = "The call, cancelled (also when it was cancelled before): its placement run is cancelled first, so nothing places it after this answer.", body = CallRecord),
+        (status = 409, description = "The call was placed, failed or found no voice provider configured.", content_type = "application/problem+json", body = crate::http::error::Problem),
+    ))]
 pub async fn cancel_call(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CallRecord>> {
     let id = parse_id(&id, "call")?;
     let row = outbox::cancel_follow_up_call(&state.engine, &principal.tenant, id)
         .await
         .map_err(outbox_error)?;
-    Ok(Json(call_record(&row)))
+    Ok(Json(CallRecord::from(&row)))
 }

@@ -14,11 +14,13 @@ pub mod care_bodies;
 pub mod care_log;
 pub mod cron;
 mod dashboard;
+pub mod discharge;
 pub mod encounters;
 pub mod event_side;
 mod legacy;
 pub mod schedules;
 pub mod service_calls;
+pub mod user_workflows;
 
 use serde_json::Value;
 use utoipa::OpenApi;
@@ -118,6 +120,8 @@ fn areas() -> Vec<utoipa::openapi::OpenApi> {
         event_side::EventSide::openapi(),
         dashboard::Dashboard::openapi(),
         schedules::SchedulesApi::openapi(),
+        user_workflows::UserWorkflowsApi::openapi(),
+        discharge::DischargeApi::openapi(),
     ]
 }
 

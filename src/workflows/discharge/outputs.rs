@@ -14,8 +14,9 @@ use crate::engine::RunView;
 use crate::store::StepStatus;
 
 /// `ingest`: the case taken in, or the stored case reused.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DischargeIngestion)]
 pub struct IngestOutput {
     /// The case.
     pub case_id: Uuid,
@@ -27,14 +28,17 @@ pub struct IngestOutput {
     /// Where the case came from, if said.
     pub source: Option<String>,
     /// The patient as recognised.
+    #[schema(value_type = Object)]
     pub patient: Value,
     /// What was recognised in the case.
+    #[schema(value_type = Object)]
     pub entities: Value,
 }
 
 /// `generateSummary`: the owner's summary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DischargeResultSummary)]
 pub struct SummaryOutput {
     /// The summary.
     pub summary_id: Uuid,
@@ -85,8 +89,9 @@ pub struct ScheduledEmail {
 }
 
 /// `scheduleCall`: the follow-up call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DischargeResultCall)]
 pub struct ScheduledCall {
     /// The call.
     pub call_id: Uuid,
