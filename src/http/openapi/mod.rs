@@ -17,7 +17,6 @@ mod dashboard;
 pub mod discharge;
 pub mod encounters;
 pub mod event_side;
-mod legacy;
 pub mod schedules;
 pub mod service_calls;
 pub mod user_workflows;
@@ -134,7 +133,6 @@ pub fn description() -> Value {
         api.merge(area);
     }
     let mut doc = serde_json::to_value(api).unwrap_or_default();
-    legacy::merge(&mut doc);
     answers::add_shared(&mut doc);
     doc
 }
