@@ -16,8 +16,8 @@ const OUTSIDE_FORMAT: [(&str, &str); 3] = [
         "HTTP methods, as HTTP spells them (`GET`)",
     ),
     (
-        "/schemas/HttpMethod",
-        "HTTP methods of service calls, as HTTP spells them (`GET`)",
+        "HttpMethod",
+        "HTTP methods of service calls and http steps, as HTTP spells them (`GET`)",
     ),
     (
         "/properties/phase",

@@ -128,8 +128,9 @@ pub struct UserWorkflowStep {
     pub input: Option<Value>,
 }
 
-/// The kinds of step. `sleepUntil` and `waitForEvent` are accepted for the two
-/// snake_case kinds.
+/// The kinds of step, in the API's snake_case. `sleepUntil` and `waitForEvent`
+/// are also accepted for the two kinds of two words (not listed: the description
+/// lists each value once, in one casing).
 #[derive(Serialize, ToSchema)]
 pub enum UserStepKind {
     /// An HTTP request.
@@ -150,12 +151,6 @@ pub enum UserStepKind {
     /// Runs another workflow as a child run.
     #[serde(rename = "invoke")]
     Invoke,
-    /// Same as `sleep_until`.
-    #[serde(rename = "sleepUntil")]
-    SleepUntilAlias,
-    /// Same as `wait_for_event`.
-    #[serde(rename = "waitForEvent")]
-    WaitForEventAlias,
 }
 
 /// A step's policy.
