@@ -83,6 +83,22 @@ pub struct App {
     server: JoinHandle<()>,
 }
 
+/// The settings the layers read into their own types at start-up (a phone region, a
+/// time zone, tenant ids, a rule set, an allowlist, ...), checked before anything
+/// starts. `Settings::load` checks the plain values; this, what only the layer using
+/// a value can read. The error lists every problem, each naming its key.
+pub fn check_settings(settings: &Settings) -> Result<(), String> {
+    let mut problems = workflows::startup::problems(settings);
+    if let Err(e) = crate::retention::overrides(&settings.retention) {
+        problems.push(e);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
 /// Opens the configured store and applies pending migrations.
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
     let store = store::connect(&settings.database).await?;
@@ -93,6 +109,8 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StoreErro
 impl App {
     /// Builds and starts the service.
     pub async fn start(settings: Settings, ext: Extensions) -> Result<App, StartError> {
+        // Before the database is opened, so a bad value stops start-up with nothing to undo.
+        check_settings(&settings).map_err(StartError::Settings)?;
         let settings = Arc::new(settings);
         let store = open_store(&settings).await?;
         // Request durations include `?wait=` long polls, bounded by the request timeout.

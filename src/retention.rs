@@ -7,12 +7,30 @@
 //! (`store::RetentionStore`); erasures on request are in `http::erasure`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RetentionSettings;
 use crate::engine::Clock;
-use crate::store::{Erased, PruneScope, Store, StoreResult};
+use crate::store::{Erased, PruneScope, Store, StoreResult, TenantId};
+
+/// `[retention.tenants.<tenant>]` read into tenant ids: each tenant with a retention
+/// of its own, and that retention (`None`: for ever). The error names the key of a
+/// tenant that is no tenant id; start-up stops on it.
+pub fn overrides(
+    settings: &RetentionSettings,
+) -> Result<Vec<(TenantId, Option<Duration>)>, String> {
+    settings
+        .tenants
+        .iter()
+        .map(|(tenant, own)| {
+            TenantId::parse(tenant)
+                .map(|id| (id, own.runs()))
+                .map_err(|e| format!("retention.tenants.{tenant}: not a tenant id: {e}"))
+        })
+        .collect()
+}
 
 /// Starts the pruner: a pass at once, then one every `retention.prune_interval`,
 /// until `stop` fires. Does nothing while no tenant has a retention.
@@ -22,7 +40,7 @@ pub fn spawn_pruner(
     settings: RetentionSettings,
     stop: CancellationToken,
 ) {
-    if settings.default_runs().is_none() && settings.overrides().iter().all(|(_, d)| d.is_none()) {
+    if settings.default_runs().is_none() && settings.tenants.values().all(|t| t.runs().is_none()) {
         tracing::info!("runs are kept forever (retention.runs_days = 0)");
         return;
     }
@@ -57,7 +75,15 @@ pub async fn prune_once(
     settings: &RetentionSettings,
     stop: &CancellationToken,
 ) -> StoreResult<Erased> {
-    let overrides = settings.overrides();
+    // Start-up refuses tenant keys that are no tenant id; should one get here, no run
+    // is erased rather than that tenant's runs under the default retention.
+    let overrides = match overrides(settings) {
+        Ok(overrides) => overrides,
+        Err(problem) => {
+            tracing::error!(%problem, "retention skipped: a tenant key is no tenant id");
+            return Ok(Erased::default());
+        }
+    };
     let mut scopes = Vec::new();
     if let Some(keep) = settings.default_runs() {
         let own = overrides.iter().map(|(t, _)| t.clone()).collect();

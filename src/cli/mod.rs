@@ -188,6 +188,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // What the layers read into their own types, so every command (`migrate` too)
+    // refuses a wrong value as loading does.
+    if let Err(e) = crate::app::check_settings(&settings) {
+        eprintln!("careflow: invalid setting: {e}");
+        return ExitCode::from(1);
+    }
     if let Err(e) = crate::telemetry::init(&settings.log) {
         eprintln!("careflow: {e}");
         return ExitCode::from(1);

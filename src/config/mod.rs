@@ -53,7 +53,7 @@ pub use schedules::SchedulesSettings;
 pub use secret::Secret;
 use serde_helpers::{duration, string_list};
 pub use service_calls::ServiceCallSettings;
-pub use smtp::SmtpProviderSettings;
+pub use smtp::{SmtpProviderSettings, TlsMode};
 pub use twilio::TwilioProviderSettings;
 
 /// The defaults, documented key by key, compiled into the binary.

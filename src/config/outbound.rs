@@ -9,7 +9,6 @@ use serde::Deserialize;
 
 use super::serde_helpers::{duration, string_list};
 use super::{BreakerOverride, RetrySettings};
-use crate::providers::outbound::{OutboundPolicy, OutboundSettings, PolicyError};
 
 /// `[providers.outbound]`
 #[derive(Debug, Clone, Deserialize)]
@@ -48,26 +47,9 @@ pub struct OutboundProviderSettings {
 }
 
 impl OutboundProviderSettings {
-    /// The destination policy the allowlist describes.
-    pub fn policy(&self) -> Result<OutboundPolicy, PolicyError> {
-        OutboundPolicy::new(&self.allow)
-    }
-
-    /// The guarded client's limits.
-    pub fn client_settings(&self) -> OutboundSettings {
-        OutboundSettings {
-            timeout: self.timeout,
-            connect_timeout: self.connect_timeout,
-            max_response_bytes: self.max_response_bytes,
-            max_redirects: self.max_redirects,
-            ..OutboundSettings::default()
-        }
-    }
-
-    /// Checks what types cannot: the allowlist parses and the limits are usable.
+    /// Checks what types cannot: the limits are usable. The allowlist is read where it
+    /// is used, at start-up (`workflows::outbound_policy`).
     pub fn check(&self) -> Result<(), String> {
-        self.policy()
-            .map_err(|e| format!("providers.outbound.allow: {e}"))?;
         if self.timeout.is_zero() {
             return Err("providers.outbound.timeout: must be more than zero".into());
         }
@@ -75,29 +57,5 @@ impl OutboundProviderSettings {
             return Err("providers.outbound.connect_timeout: must be more than zero".into());
         }
         self.retry.check("providers.outbound.retry")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::config::Settings;
-
-    #[test]
-    fn a_malformed_allowlist_entry_is_refused_with_the_setting_named() {
-        let mut s = Settings::defaults().providers.outbound;
-        s.allow = vec!["10.0.0.0/99".into()];
-        let err = s.check().unwrap_err();
-        assert!(err.starts_with("providers.outbound.allow:"), "{err}");
-    }
-
-    #[test]
-    fn allowlisted_ranges_open_internal_addresses_and_nothing_else() {
-        let mut s = Settings::defaults().providers.outbound;
-        assert!(s.allow.is_empty(), "nothing internal is allowed by default");
-        s.allow = vec!["127.0.0.1/32".into()];
-        let policy = s.policy().unwrap();
-        assert!(policy.is_address_allowed("127.0.0.1".parse().unwrap()));
-        assert!(!policy.is_address_allowed("127.0.0.2".parse().unwrap()));
-        assert!(!policy.is_address_allowed("10.0.0.1".parse().unwrap()));
     }
 }

@@ -6,7 +6,6 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::serde_helpers::duration;
-use crate::store::TenantId;
 
 /// `[retention]`
 #[derive(Debug, Clone, Deserialize)]
@@ -47,10 +46,8 @@ impl RetentionSettings {
         if self.prune_batch == 0 {
             return Err("retention.prune_batch: must be at least 1".into());
         }
-        for tenant in self.tenants.keys() {
-            TenantId::parse(tenant)
-                .map_err(|e| format!("retention.tenants.{tenant}: not a tenant id: {e}"))?;
-        }
+        // Each tenant key is read as a tenant id where it is used, at start-up
+        // (`retention::overrides`).
         Ok(())
     }
 
@@ -58,13 +55,12 @@ impl RetentionSettings {
     pub fn default_runs(&self) -> Option<Duration> {
         days(self.runs_days)
     }
+}
 
-    /// Tenants with a retention of their own, and that retention (`None`: for ever).
-    pub fn overrides(&self) -> Vec<(TenantId, Option<Duration>)> {
-        self.tenants
-            .iter()
-            .filter_map(|(t, r)| TenantId::parse(t).ok().map(|t| (t, days(r.runs_days))))
-            .collect()
+impl TenantRetention {
+    /// How long a finished run of this tenant is kept, `None` for ever.
+    pub fn runs(&self) -> Option<Duration> {
+        days(self.runs_days)
     }
 }
 
@@ -93,11 +89,12 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(s.default_runs(), None);
-        let overrides = s.overrides();
-        assert_eq!(overrides.len(), 2);
-        assert_eq!(overrides[0].0.as_str(), "clinic-a");
-        assert_eq!(overrides[0].1, Some(Duration::from_secs(30 * 86_400)));
-        assert_eq!(overrides[1].1, None);
+        assert_eq!(s.tenants.len(), 2);
+        assert_eq!(
+            s.tenants["clinic-a"].runs(),
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        assert_eq!(s.tenants["clinic-b"].runs(), None);
     }
 
     #[test]

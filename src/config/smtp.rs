@@ -9,7 +9,18 @@ use serde::Deserialize;
 use super::checks::{bad, check_timeout};
 use super::serde_helpers::duration;
 use super::{BreakerOverride, ConfigError, RetrySettings, Secret};
-use crate::providers::smtp::TlsMode;
+
+/// How the SMTP connection is secured (`providers.smtp.tls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain text; only for a relay on a trusted network or in tests.
+    None,
+    /// Plain connection upgraded with STARTTLS, which is required (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
 
 /// `[providers.smtp]`
 #[derive(Debug, Clone, Deserialize)]

@@ -81,14 +81,8 @@ impl TwilioProviderSettings {
             if twilio.auth_token.is_empty() {
                 return bad("providers.twilio.auth_token", "is required with a base_url");
             }
-            if twilio.messaging_service_sid.trim().is_empty()
-                && !crate::domain::discharge::case::is_e164(&twilio.from)
-            {
-                return bad(
-                    "providers.twilio.from",
-                    "must be an E.164 number such as +15551234567 (or set messaging_service_sid)",
-                );
-            }
+            // The sender's number is read where it is used, at start-up
+            // (`workflows::startup`).
         }
         if !twilio.public_base_url.trim().is_empty() {
             check_url("providers.twilio.public_base_url", &twilio.public_base_url)?;
@@ -143,19 +137,13 @@ mod tests {
     }
 
     #[test]
-    fn an_account_needs_a_sid_a_token_and_a_sender() {
+    fn an_account_needs_a_sid_and_a_token() {
         let mut s = configured();
         s.account_sid = "AC-12".into();
         assert!(refused(&s).starts_with("providers.twilio.account_sid"));
         let mut s = configured();
         s.auth_token = Secret::default();
         assert!(refused(&s).starts_with("providers.twilio.auth_token"));
-        let mut s = configured();
-        s.from = "555-1234".into();
-        assert!(refused(&s).starts_with("providers.twilio.from"));
-        // A Messaging Service picks the sender itself.
-        s.messaging_service_sid = "MG0123".into();
-        assert!(s.check(STEP).is_ok());
     }
 
     #[test]

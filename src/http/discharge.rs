@@ -66,7 +66,7 @@ pub async fn orchestrate(
         state.settings.engine.default_wait,
     )?;
     let key = idempotency_key(&headers)?;
-    let region = &state.settings.discharge.default_phone_region;
+    let region = &state.services.phone_region;
     let valid = request::validate(&def, &body, region).map_err(ApiError::Validation)?;
     if let Some(case_id) = valid.input.existing_case()
         && state

@@ -8,10 +8,9 @@ use std::time::{Duration, Instant};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::Secret;
+use crate::config::{Secret, TlsMode};
 
 mod spool;
 
@@ -158,18 +157,6 @@ pub fn build_message(email: &OutgoingEmail) -> Result<Message, EmailError> {
             email.html.clone(),
         ))
         .map_err(|e| EmailError::Build(e.to_string()))
-}
-
-/// How the SMTP connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TlsMode {
-    /// Plain text; only for a relay on a trusted network or in tests.
-    None,
-    /// Plain connection upgraded with STARTTLS, which is required (port 587).
-    Starttls,
-    /// TLS from the first byte (port 465).
-    Tls,
 }
 
 /// Where and how to send.

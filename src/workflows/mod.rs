@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Settings;
+use crate::domain::discharge::phone::PhoneRegion;
 use crate::domain::service_call::ServiceCalls;
 use crate::engine::{Clock, DefinitionError, FunctionSpec, WorkflowDefinition};
 use crate::providers::breaker::BreakerSettings;
-use crate::providers::outbound::GuardedClient;
+use crate::providers::outbound::{GuardedClient, OutboundSettings};
 use crate::providers::resilience::Resilience;
 use crate::store::Store;
 use clients::ProviderClients;
@@ -21,6 +22,7 @@ use clients::ProviderClients;
 pub mod care;
 pub mod clients;
 pub mod encounter;
+pub mod startup;
 pub mod support;
 pub mod user;
 
@@ -45,6 +47,9 @@ pub struct Services {
     pub service_calls: Arc<ServiceCalls>,
     /// The FHIR sources of the `encounter` workflow.
     pub encounter_sources: Arc<encounter::EncounterSources>,
+    /// Where owner phone numbers without a country code are read
+    /// (`discharge.default_phone_region`).
+    pub phone_region: PhoneRegion,
 }
 
 impl Services {
@@ -66,13 +71,13 @@ impl Services {
             breaker_overrides(&settings),
         );
         let outbound_settings = &settings.providers.outbound;
-        let policy = Arc::new(
-            outbound_settings
-                .policy()
-                .map_err(|e| format!("providers.outbound.allow: {e}"))?,
-        );
-        let outbound = GuardedClient::new(policy.clone(), outbound_settings.client_settings())
-            .map_err(|e| format!("outbound client: {e}"))?;
+        let policy = Arc::new(startup::outbound_policy(outbound_settings)?);
+        let outbound = GuardedClient::new(
+            policy.clone(),
+            OutboundSettings::from_settings(outbound_settings),
+        )
+        .map_err(|e| format!("outbound client: {e}"))?;
+        let phone_region = discharge::phone_region(&settings.discharge)?;
         let service_calls = ServiceCalls::new(store.clone(), &settings.service_calls, policy)
             .map_err(|e| format!("service_calls.encryption_key: {e}"))?;
         let encounter_sources = Arc::new(encounter::EncounterSources::from_settings(
@@ -96,6 +101,7 @@ impl Services {
             providers,
             service_calls: Arc::new(service_calls),
             encounter_sources,
+            phone_region,
         })
     }
 }

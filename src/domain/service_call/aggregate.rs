@@ -94,7 +94,10 @@ impl ServiceCalls {
         Ok(Self {
             store,
             keeper,
-            limits: settings.limits(),
+            limits: ServiceCallLimits {
+                max_body_bytes: settings.max_body_bytes,
+                max_due_horizon: settings.max_due_horizon,
+            },
             policy,
             key_header: Some(settings.idempotency_header.clone()).filter(|h| !h.is_empty()),
         })

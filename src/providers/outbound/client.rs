@@ -42,6 +42,19 @@ impl Default for OutboundSettings {
     }
 }
 
+impl OutboundSettings {
+    /// The limits `[providers.outbound]` sets, with the default identity.
+    pub fn from_settings(settings: &crate::config::OutboundProviderSettings) -> Self {
+        Self {
+            timeout: settings.timeout,
+            connect_timeout: settings.connect_timeout,
+            max_response_bytes: settings.max_response_bytes,
+            max_redirects: settings.max_redirects,
+            ..Self::default()
+        }
+    }
+}
+
 /// One HTTP request to perform.
 #[derive(Clone, PartialEq, Eq)]
 pub struct OutboundRequest {

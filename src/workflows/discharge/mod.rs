@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::Services;
+use crate::config::DischargeSettings;
 use crate::domain::discharge::case::CaseData;
 use crate::domain::discharge::phone::PhoneRegion;
 use crate::domain::validation::Problems;
@@ -89,6 +90,13 @@ impl Providers {
     }
 }
 
+/// `discharge.default_phone_region` read into the region numbers without a country
+/// code are read in; the error names the key, and start-up stops on it.
+pub fn phone_region(settings: &DischargeSettings) -> Result<PhoneRegion, String> {
+    PhoneRegion::parse(&settings.default_phone_region)
+        .map_err(|e| format!("discharge.default_phone_region: {e}"))
+}
+
 /// What every discharge step shares.
 #[derive(Clone)]
 struct Discharge {
@@ -108,7 +116,7 @@ pub fn definitions(services: &Services) -> Result<Vec<WorkflowDefinition>, Defin
         store: services.store.clone(),
         providers: Arc::new(Providers::from_services(services)),
         clinic_name: settings.discharge.clinic_name.clone(),
-        phone_region: settings.discharge.default_phone_region,
+        phone_region: services.phone_region,
         email_retry: RetryPolicy::from_settings(&settings.providers.smtp.retry),
         call_retry: RetryPolicy::from_settings(&settings.providers.twilio.retry),
     };
@@ -238,5 +246,22 @@ impl Discharge {
             .ok_or_else(|| StepError::permanent(format!("case {case_id} does not exist")))?;
         serde_json::from_value(row.data.0)
             .map_err(|e| StepError::permanent(format!("stored case {case_id} is unreadable: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Settings;
+
+    #[test]
+    fn the_default_region_is_us_and_a_bad_code_names_the_setting() {
+        let mut s = Settings::defaults().discharge;
+        assert_eq!(super::phone_region(&s).unwrap().code(), Some("US"));
+        s.default_phone_region = "USA".into();
+        let err = super::phone_region(&s).unwrap_err();
+        assert!(err.starts_with("discharge.default_phone_region:"), "{err}");
+        assert!(err.contains("region code"), "{err}");
+        s.default_phone_region = String::new();
+        assert_eq!(super::phone_region(&s).unwrap().code(), None);
     }
 }

@@ -16,6 +16,7 @@
 mod outage;
 mod poller;
 mod recovery;
+pub mod settings;
 mod sources;
 mod steps;
 
@@ -185,7 +186,8 @@ impl EncounterWorkflow {
     fn new(services: &Services, step_timeout: Duration) -> Self {
         let settings = &services.settings.encounters;
         let llm = &services.settings.providers.llm;
-        let rules = settings.rules.clone().unwrap_or_else(RuleSet::builtin);
+        // Start-up refused a rule set with problems (`settings::problems`).
+        let rules = settings::rule_set(settings).unwrap_or_else(|_| RuleSet::builtin());
         // Start-up refuses `llm` without a configured model.
         let analyzer = if settings.analysis == crate::config::Analysis::Llm && llm.is_configured() {
             tracing::info!(model = %llm.model, "encounter analysis by the [providers.llm] model");

@@ -31,10 +31,20 @@ use uuid::Uuid;
 pub use submit::{NewImport, StartImportError, StartedImport, start_import};
 
 use super::Services;
+use crate::config::SchedulesSettings;
 use crate::engine::{
     DefinitionError, RetryPolicy, StepContext, StepError, StepPolicy, WorkflowDefinition,
 };
 use crate::store::ImportState;
+
+/// `schedules.default_time_zone` read as a time zone (that of a hospital created
+/// without one); the error names the key, and start-up stops on it.
+pub fn default_zone(settings: &SchedulesSettings) -> Result<chrono_tz::Tz, String> {
+    crate::domain::schedule::zone::parse_zone(&settings.default_time_zone).ok_or_else(|| {
+        "schedules.default_time_zone: must be an IANA time zone name such as America/New_York"
+            .to_string()
+    })
+}
 
 /// The workflow's name.
 pub const WORKFLOW: &str = "schedule-import";
@@ -186,6 +196,15 @@ mod tests {
     use crate::config::Settings;
     use crate::engine::SystemClock;
     use crate::store::sqlite::SqliteStore;
+
+    #[test]
+    fn the_default_zone_is_utc_and_a_name_that_is_no_zone_names_the_setting() {
+        let mut s = Settings::defaults().schedules;
+        assert_eq!(default_zone(&s).unwrap(), chrono_tz::UTC);
+        s.default_time_zone = "Mars/Olympus".into();
+        let err = default_zone(&s).unwrap_err();
+        assert!(err.starts_with("schedules.default_time_zone:"), "{err}");
+    }
 
     #[tokio::test]
     async fn the_definition_has_a_critical_import_then_roster_then_coverage() {

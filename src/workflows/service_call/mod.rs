@@ -22,8 +22,10 @@ pub use cancel::{CancelCallError, cancel_call};
 pub use submit::{CallRequest, SubmitCallError, SubmittedCall, submit_call};
 
 use super::Services;
+use crate::config::ServiceCallSettings;
 use crate::domain::service_call::{
-    FailureKind, FailureMeta, ResponseMeta, ServiceCall, ServiceCalls, Transition, WORKFLOW,
+    FailureKind, FailureMeta, HeaderSealer, ResponseMeta, ServiceCall, ServiceCalls, Transition,
+    WORKFLOW, is_header_name,
 };
 use crate::engine::{
     Cancelled, DefinitionError, RetryPolicy, StepContext, StepError, StepOutcome, StepOutput,
@@ -32,6 +34,20 @@ use crate::engine::{
 use crate::providers::outbound::{GuardedClient, OutboundError, OutboundRequest, OutboundResponse};
 use crate::providers::resilience::{CallError, Endpoint, Resilient};
 use crate::store::{ServiceCallStatus, StoreError};
+
+/// The `[service_calls]` keys read where they are used: the sealing key and the
+/// idempotency header's name. The error names the key (and never echoes the key's
+/// value); start-up stops on it.
+pub fn check_settings(settings: &ServiceCallSettings) -> Result<(), String> {
+    HeaderSealer::from_key(&settings.encryption_key)
+        .map_err(|e| format!("service_calls.encryption_key: {e}"))?;
+    if !settings.idempotency_header.is_empty() && !is_header_name(&settings.idempotency_header) {
+        return Err(
+            "service_calls.idempotency_header: must be a header name (or empty for none)".into(),
+        );
+    }
+    Ok(())
+}
 
 /// What the `execute` step needs.
 struct Execution {
@@ -379,4 +395,33 @@ where
     ctx.persist("recording a service call", op)
         .await
         .map_err(|e| StepError::stored("recording the service call failed", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_settings;
+    use crate::config::{Secret, Settings};
+
+    #[test]
+    fn an_idempotency_header_that_is_no_header_name_is_refused() {
+        let mut s = Settings::defaults().service_calls;
+        assert!(check_settings(&s).is_ok());
+        s.idempotency_header = "Idempotency Key".into();
+        let err = check_settings(&s).unwrap_err();
+        assert!(
+            err.starts_with("service_calls.idempotency_header:"),
+            "{err}"
+        );
+        s.idempotency_header = String::new();
+        assert!(check_settings(&s).is_ok());
+    }
+
+    #[test]
+    fn a_key_that_is_not_32_base64_bytes_is_refused_without_echoing_it() {
+        let mut s = Settings::defaults().service_calls;
+        s.encryption_key = Secret::new("c2hvcnQta2V5");
+        let err = check_settings(&s).unwrap_err();
+        assert!(err.starts_with("service_calls.encryption_key:"), "{err}");
+        assert!(!err.contains("c2hvcnQta2V5"), "{err}");
+    }
 }

@@ -241,7 +241,7 @@ async fn sms_and_email_go_through_the_shared_provider_clients(backend: Backend) 
         let relay = &mut s.providers.smtp;
         relay.host = "127.0.0.1".into();
         relay.port = port;
-        relay.tls = careflow::providers::smtp::TlsMode::None;
+        relay.tls = careflow::config::TlsMode::None;
     })
     .await;
     let app = &care.app;

@@ -68,8 +68,7 @@ pub async fn env(backend: Backend, setup: Setup) -> Env {
             s.providers.smtp.spool_dir = spool_dir;
             s.discharge.clinic_name = "Happy Paws".into();
             if let Some(region) = phone_region {
-                s.discharge.default_phone_region =
-                    careflow::domain::discharge::phone::PhoneRegion::parse(region).unwrap();
+                s.discharge.default_phone_region = region.into();
             }
             for retry in [&mut s.providers.smtp.retry, &mut s.providers.twilio.retry] {
                 retry.max_attempts = 3;
@@ -83,7 +82,7 @@ pub async fn env(backend: Backend, setup: Setup) -> Env {
             if let Some(port) = smtp_port {
                 s.providers.smtp.host = "127.0.0.1".into();
                 s.providers.smtp.port = port;
-                s.providers.smtp.tls = careflow::providers::smtp::TlsMode::None;
+                s.providers.smtp.tls = careflow::config::TlsMode::None;
                 s.providers.smtp.from = "Happy Paws <noreply@happypaws.example>".into();
                 s.providers.smtp.timeout = Duration::from_secs(5);
             }
