@@ -46,7 +46,7 @@ pub use events::EventSettings;
 pub use fhir::FhirProviderSettings;
 pub use outbound::OutboundProviderSettings;
 pub use providers::{LlmProviderSettings, ProvidersSettings};
-pub use resilience::{BreakerConfig, BreakerOverride, ResilienceSettings};
+pub use resilience::{BreakerOverride, BreakerSettings, ResilienceSettings};
 pub use retention::{RetentionSettings, TenantRetention};
 pub use retry::RetrySettings;
 pub use schedules::SchedulesSettings;

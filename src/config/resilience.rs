@@ -9,10 +9,10 @@ use serde::Deserialize;
 
 use super::serde_helpers::{duration, optional_duration};
 
-/// One breaker's tuning.
-#[derive(Debug, Clone, Deserialize)]
+/// One breaker's tuning, as configured and as the breaker uses it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BreakerConfig {
+pub struct BreakerSettings {
     /// Failures within `window` that open the breaker (0 disables the rule).
     pub failure_threshold: u32,
     /// Failure share within `window` that opens it once `min_calls` were seen (0 disables).
@@ -34,22 +34,22 @@ pub struct BreakerConfig {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BreakerOverride {
-    /// See [`BreakerConfig::failure_threshold`].
+    /// See [`BreakerSettings::failure_threshold`].
     #[serde(default)]
     pub failure_threshold: Option<u32>,
-    /// See [`BreakerConfig::failure_ratio`].
+    /// See [`BreakerSettings::failure_ratio`].
     #[serde(default)]
     pub failure_ratio: Option<f32>,
-    /// See [`BreakerConfig::min_calls`].
+    /// See [`BreakerSettings::min_calls`].
     #[serde(default)]
     pub min_calls: Option<u32>,
-    /// See [`BreakerConfig::window`].
+    /// See [`BreakerSettings::window`].
     #[serde(default, with = "optional_duration")]
     pub window: Option<Duration>,
-    /// See [`BreakerConfig::open_for`].
+    /// See [`BreakerSettings::open_for`].
     #[serde(default, with = "optional_duration")]
     pub open_for: Option<Duration>,
-    /// See [`BreakerConfig::half_open_max_calls`].
+    /// See [`BreakerSettings::half_open_max_calls`].
     #[serde(default)]
     pub half_open_max_calls: Option<u32>,
 }
@@ -61,10 +61,10 @@ impl BreakerOverride {
     }
 }
 
-impl BreakerConfig {
+impl BreakerSettings {
     /// These defaults with the keys `changes` names replaced.
-    pub fn merged(&self, changes: &BreakerOverride) -> BreakerConfig {
-        BreakerConfig {
+    pub fn merged(&self, changes: &BreakerOverride) -> BreakerSettings {
+        BreakerSettings {
             failure_threshold: changes.failure_threshold.unwrap_or(self.failure_threshold),
             failure_ratio: changes.failure_ratio.unwrap_or(self.failure_ratio),
             min_calls: changes.min_calls.unwrap_or(self.min_calls),
@@ -82,7 +82,7 @@ impl BreakerConfig {
 #[serde(deny_unknown_fields)]
 pub struct ResilienceSettings {
     /// `[resilience.breaker]`: every breaker unless overridden.
-    pub breaker: BreakerConfig,
+    pub breaker: BreakerSettings,
     /// `[resilience.endpoints."<breaker>"]`: one breaker's own keys (`"fhir:north"`
     /// for the FHIR source named north, `"outbound:partner.example.com:443"` for one
     /// host), merged over its provider's `breaker` and the defaults.

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::clock::Clock;
+use crate::clock::Clock;
 use crate::store::StoreResult;
 
 /// The first pause between retries; it doubles up to [`MAX_PAUSE`].

@@ -18,7 +18,6 @@ mod attempt_span;
 mod attempts;
 mod bulk;
 mod cancel_hook;
-mod clock;
 pub mod cron;
 mod definition;
 mod error;
@@ -55,10 +54,11 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// The engine reads the crate's one clock; re-exported so step code finds it here.
+pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use attempts::AttemptView;
 pub use bulk::{BulkFilter, BulkOutcome, CANCELLABLE, RETRYABLE, SkippedRun};
 pub use cancel_hook::{CancelFuture, CancelHook, Cancelled, RUN_CANCELLED};
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use definition::{
     DefinitionError, InputReader, Registry, RestartGuard, StepDefinition, WorkflowBuilder,
     WorkflowDefinition,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::clock::Clock;
+use crate::clock::Clock;
 use crate::store::{RunId, StoreError, TenantId};
 
 /// Everything a step attempt may use.

@@ -16,15 +16,16 @@
 //! Outcomes of permits taken before the latest state change are ignored for the state machine,
 //! so a slow call that started before the breaker opened cannot re-open a freshly closed one.
 
-mod clock;
 mod registry;
 mod types;
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use registry::BreakerRegistry;
-pub use types::{BreakerOpen, BreakerSettings, BreakerSnapshot, BreakerState};
+pub use types::{BreakerOpen, BreakerSnapshot, BreakerState};
 
 use chrono::{DateTime, Utc};
+
+use crate::clock::Clock;
+use crate::config::BreakerSettings;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -161,7 +162,7 @@ impl CircuitBreaker {
 
     /// Asks to make a call: a permit, or a fast refusal while the provider is considered down.
     pub fn try_acquire(self: &Arc<Self>) -> Result<Permit, BreakerOpen> {
-        let now = self.clock.now();
+        let now = self.clock.instant();
         let mut inner = self.lock();
         let max_trials = self.settings.half_open_max_calls.max(1);
         let kind = match inner.phase {
@@ -221,7 +222,7 @@ impl CircuitBreaker {
     }
 
     fn record(&self, kind: PermitKind, epoch: u64, verdict: Verdict, message: Option<String>) {
-        let now = self.clock.now();
+        let now = self.clock.instant();
         let mut inner = self.lock();
         if let Some(message) = message {
             inner.last_error = Some(message.chars().take(MAX_ERROR_CHARS).collect());
@@ -286,8 +287,8 @@ impl CircuitBreaker {
 
     /// The breaker's current state, counts and timings.
     pub fn snapshot(&self) -> BreakerSnapshot {
-        let now = self.clock.now();
-        let wall_now = self.clock.utc_now();
+        let now = self.clock.instant();
+        let wall_now = self.clock.now();
         let to_wall = |at: Instant| -> DateTime<Utc> {
             let ago = now.saturating_duration_since(at);
             wall_now - chrono::Duration::from_std(ago).unwrap_or(chrono::Duration::zero())

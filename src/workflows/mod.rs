@@ -9,11 +9,10 @@ pub mod service_call;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::config::Settings;
+use crate::config::{BreakerSettings, Settings};
 use crate::domain::discharge::phone::PhoneRegion;
 use crate::domain::service_call::ServiceCalls;
 use crate::engine::{Clock, DefinitionError, FunctionSpec, WorkflowDefinition};
-use crate::providers::breaker::BreakerSettings;
 use crate::providers::outbound::{GuardedClient, OutboundSettings};
 use crate::providers::resilience::Resilience;
 use crate::store::Store;
@@ -67,7 +66,7 @@ impl Services {
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?;
         let resilience = Resilience::new(
-            BreakerSettings::from(&settings.resilience.breaker),
+            settings.resilience.breaker.clone(),
             breaker_overrides(&settings),
         );
         let outbound_settings = &settings.providers.outbound;
@@ -115,12 +114,7 @@ fn breaker_overrides(settings: &Settings) -> BTreeMap<String, BreakerSettings> {
     let mut out: BTreeMap<String, BreakerSettings> = providers
         .iter()
         .filter(|(_, changes)| !changes.is_empty())
-        .map(|(name, changes)| {
-            (
-                name.to_string(),
-                BreakerSettings::from(&defaults.merged(changes)),
-            )
-        })
+        .map(|(name, changes)| (name.to_string(), defaults.merged(changes)))
         .collect();
     for (name, changes) in &settings.resilience.endpoints {
         let kind = name.split(':').next().unwrap_or_default();
@@ -128,7 +122,7 @@ fn breaker_overrides(settings: &Settings) -> BTreeMap<String, BreakerSettings> {
             .iter()
             .find(|(provider, _)| *provider == kind)
             .map_or_else(|| defaults.clone(), |(_, own)| defaults.merged(own));
-        out.insert(name.clone(), BreakerSettings::from(&base.merged(changes)));
+        out.insert(name.clone(), base.merged(changes));
     }
     out
 }

@@ -1,6 +1,8 @@
 //! The set of breakers, one per provider name, shared by the clients and the providers endpoint.
 
-use super::{BreakerSettings, BreakerSnapshot, CircuitBreaker, Clock};
+use super::{BreakerSnapshot, CircuitBreaker};
+use crate::clock::Clock;
+use crate::config::BreakerSettings;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 

@@ -21,9 +21,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::breaker::{
-    BreakerOpen, BreakerSettings, BreakerState, CircuitBreaker, Clock, SystemClock,
-};
+use super::breaker::{BreakerOpen, BreakerState, CircuitBreaker};
+use crate::clock::{Clock, SystemClock};
+use crate::config::BreakerSettings;
 
 pub use endpoint::Endpoint;
 pub use resilient::Resilient;
