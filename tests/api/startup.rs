@@ -27,6 +27,17 @@ async fn a_failed_start_creates_no_key_and_the_next_start_shows_one(backend: Bac
     let err = App::start(unusable, Extensions::default()).await.err();
     assert!(matches!(err, Some(StartError::Settings(_))), "{err:?}");
 
+    // So does a value a layer reads into its own type, before the database is opened,
+    // naming its key.
+    let mut region = settings.clone();
+    region.discharge.default_phone_region = "USA".into();
+    match App::start(region, Extensions::default()).await.err() {
+        Some(StartError::Settings(why)) => {
+            assert!(why.contains("discharge.default_phone_region"), "{why}");
+        }
+        other => panic!("expected a settings error, got {other:?}"),
+    }
+
     // The first start that succeeds makes the key, shows it, and it works.
     let app = App::start(settings, Extensions::default())
         .await
@@ -163,4 +174,24 @@ fn text_settings_from_the_environment_stay_text() {
         ],
     );
     assert!(ok, "{err}");
+}
+
+#[test]
+fn every_command_refuses_a_value_its_layer_cannot_read_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("never.db").display());
+    let (ok, err) = migrate(
+        &url,
+        &[
+            ("CAREFLOW_DISCHARGE__DEFAULT_PHONE_REGION", "USA"),
+            ("CAREFLOW_SCHEDULES__DEFAULT_TIME_ZONE", "Nowhere/Else"),
+        ],
+    );
+    assert!(!ok, "migrate ran with unreadable settings");
+    assert!(err.contains("discharge.default_phone_region"), "{err}");
+    assert!(err.contains("schedules.default_time_zone"), "{err}");
+    assert!(
+        !dir.path().join("never.db").exists(),
+        "the database was opened"
+    );
 }
