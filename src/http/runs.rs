@@ -110,7 +110,7 @@ pub struct WaitQuery {
 #[utoipa::path(post, path = "/v1/workflows/{name}/runs", operation_id = "submitRun", tag = "runs",
     params(("name" = String, Path, description = "A registered workflow's name."), WaitQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible characters; a repeat with the same body answers the first run, with another body 422.")),
-    request_body = super::openapi::bodies::Submission,
+    request_body = super::openapi::bodies::SubmissionBody,
     responses(
         (status = 200, description = "The run ended within the wait: the run with its steps' timings, or the plan of a dry run.", body = super::openapi::bodies::SubmitResult),
         (status = 202, description = "The run goes on; poll `Location`.", body = super::openapi::bodies::Accepted,

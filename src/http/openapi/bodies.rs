@@ -13,10 +13,12 @@ use crate::events::EventView;
 use crate::providers::resilience::EndpointStatus;
 use crate::store::{RunId, RunStatus};
 
-/// `POST /v1/workflows/{name}/runs`: a submission of a run.
+/// `POST /v1/workflows/{name}/runs`: a submission of a run, as the client writes it
+/// (the engine's `Submission` is what the handler makes of it).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Submission {
+#[schema(as = Submission)]
+pub struct SubmissionBody {
     /// The workflow's input; each workflow validates its own.
     pub input: Option<Value>,
     /// Steps to enable or disable by name (`{"scheduleCall": false}`); the others
