@@ -73,6 +73,11 @@ impl std::fmt::Display for Problems {
     }
 }
 
+/// Escapes a key for use in an RFC 6901 pointer.
+pub fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

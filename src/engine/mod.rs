@@ -33,6 +33,7 @@ mod pause;
 mod plan;
 mod policy;
 mod priority;
+mod registry;
 mod rerun;
 mod router;
 mod source;
@@ -56,22 +57,23 @@ use tokio_util::task::TaskTracker;
 
 /// The engine reads the crate's one clock; re-exported so step code finds it here.
 pub use crate::clock::{Clock, ManualClock, SystemClock};
+pub use crate::domain::validation::escape_pointer;
 pub use attempts::AttemptView;
 pub use bulk::{BulkFilter, BulkOutcome, CANCELLABLE, RETRYABLE, SkippedRun};
 pub use cancel_hook::{CancelFuture, CancelHook, Cancelled, RUN_CANCELLED};
 pub use definition::{
-    DefinitionError, InputReader, Registry, RestartGuard, StepDefinition, WorkflowBuilder,
-    WorkflowDefinition,
+    DefinitionError, InputReader, RestartGuard, StepDefinition, WorkflowBuilder, WorkflowDefinition,
 };
 pub use error::{EngineError, EngineResult};
 pub use functions::{CancelOn, Concurrency, Debounce, FunctionSpec, Limit, Trigger, key_of};
 pub use idle::Busy;
 pub use intake::{EventReceipt, IncomingEvent, SentEvents, StartedRun};
 pub use lost::never_reported;
-pub use options::{RunOptions, StepToggle, escape_pointer};
+pub use options::{RunOptions, StepToggle};
 pub use plan::{DryRunPlan, SkippedStep, dry_run};
 pub use policy::{RetryPolicy, StepPolicy};
 pub use priority::Priority;
+pub use registry::Registry;
 pub use router::{ROUTER_LEASE, event_json, trigger_key};
 pub use source::DefinitionSource;
 pub use step::{

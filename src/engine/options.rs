@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::definition::WorkflowDefinition;
-use crate::domain::validation::Problems;
+use crate::domain::validation::{Problems, escape_pointer};
 use crate::store::RunId;
 
 /// One step's switch and options.
@@ -161,11 +161,6 @@ fn parse_toggle(v: &Value) -> Result<StepToggle, (&'static str, &'static str)> {
             "must be true, false or { \"enabled\": ..., \"options\": {...} }",
         )),
     }
-}
-
-/// Escapes a key for use in an RFC 6901 pointer.
-pub fn escape_pointer(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]

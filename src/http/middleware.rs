@@ -13,8 +13,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::error::{ApiError, PROBLEM_JSON, Problem, ProblemExtension};
 
-/// The request id header.
-pub const REQUEST_ID: &str = "x-request-id";
+pub use crate::telemetry::access_log::REQUEST_ID;
 
 /// The longest client-chosen request id kept; longer ones are replaced.
 pub const REQUEST_ID_MAX_LEN: usize = 128;

@@ -13,7 +13,9 @@ use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::trace::{OnFailure, OnResponse};
 use tracing::{Level, Span};
 
-use crate::http::middleware::REQUEST_ID;
+/// The request id header, which the HTTP edge sets on every request and the access
+/// log records.
+pub const REQUEST_ID: &str = "x-request-id";
 
 /// Paths polled by load balancers and orchestrators.
 const PROBES: [&str; 2] = ["/healthz", "/readyz"];

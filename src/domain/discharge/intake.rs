@@ -62,7 +62,7 @@ pub fn read_raw_data(raw: &Value, region: &PhoneRegion) -> Result<Intake, Proble
     for key in map.keys() {
         if !matches!(key.as_str(), "mode" | "source" | "text" | "data") {
             problems.push(
-                format!("/{}", crate::engine::escape_pointer(key)),
+                format!("/{}", crate::domain::validation::escape_pointer(key)),
                 "unknown member; rawData has mode, source, and text or data",
             );
         }

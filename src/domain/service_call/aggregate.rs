@@ -345,12 +345,14 @@ impl ServiceCalls {
 
     /// `Scheduled | Running → Failed` when attempt `attempt` of `run` never
     /// reported (its process stopped) and no attempt is left: the call's outcome
-    /// is unknown, so it fails saying whether the request may have been sent.
+    /// is unknown, so it fails with `never_reported` (the engine's words for such an
+    /// attempt) and whether the request may have been sent.
     pub async fn lose(
         &self,
         call: &ServiceCall,
         run: RunId,
         attempt: u32,
+        never_reported: &str,
         now: DateTime<Utc>,
     ) -> Result<Transition, StoreError> {
         let sent = if call.status == ServiceCallStatus::Running && call.attempts >= attempt {
@@ -358,7 +360,7 @@ impl ServiceCalls {
         } else {
             "the request was not sent"
         };
-        let message = format!("{}; {sent}", crate::engine::never_reported(attempt));
+        let message = format!("{never_reported}; {sent}");
         let failure = FailureMeta::new(FailureKind::Lost, message, attempt);
         let data = json!({"kind": failure.kind, "attempt": attempt});
         let mut change = self.change(

@@ -83,7 +83,7 @@ pub fn parse(name: &str, body: &Value) -> Result<UserWorkflow, Problems> {
 
 fn unknown_keys(obj: &Map<String, Value>, at: &str, known: &[&str], p: &mut Problems) {
     for k in obj.keys().filter(|k| !known.contains(&k.as_str())) {
-        let key = crate::engine::escape_pointer(k);
+        let key = crate::domain::validation::escape_pointer(k);
         p.push(format!("{at}/{key}"), "unknown field");
     }
 }
@@ -364,7 +364,10 @@ fn parse_http(
         None | Some(Value::Null) => {}
         Some(Value::Object(h)) => {
             for (name, value) in h {
-                let hat = format!("{at}/headers/{}", crate::engine::escape_pointer(name));
+                let hat = format!(
+                    "{at}/headers/{}",
+                    crate::domain::validation::escape_pointer(name)
+                );
                 if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                     p.push(&hat, "is not a valid header name");
                     continue;

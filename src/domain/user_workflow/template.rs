@@ -122,7 +122,7 @@ fn check_value(v: &Value, pointer: &str, scope: &Scope<'_>, problems: &mut Probl
             }
             None => {
                 for (k, item) in m {
-                    let key = crate::engine::escape_pointer(k);
+                    let key = crate::domain::validation::escape_pointer(k);
                     check_value(item, &format!("{pointer}/{key}"), scope, problems);
                 }
             }

@@ -156,7 +156,7 @@ fn event(v: Option<&Value>, at: &str, p: &mut Problems) -> Option<String> {
 fn only(obj: &Map<String, Value>, at: &str, known: &[&str], p: &mut Problems) {
     for k in obj.keys().filter(|k| !known.contains(&k.as_str())) {
         p.push(
-            format!("{at}/{}", crate::engine::escape_pointer(k)),
+            format!("{at}/{}", crate::domain::validation::escape_pointer(k)),
             "unknown field",
         );
     }

@@ -108,7 +108,7 @@ async fn interaction(care: &Care, ctx: &StepContext) -> Result<InteractionRow, S
 /// Step `record`: stores and classifies the reply.
 async fn record(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let row = interaction(care, &ctx).await?;
-    let verdict = triage(care, &row.body).await;
+    let verdict = triage(care.model.as_ref(), &row.body).await;
     care.store
         .classify_interaction(
             &ctx.tenant,

@@ -6,7 +6,6 @@
 
 use serde_json::{Value, json};
 
-use super::deps::Care;
 use crate::domain::care::model_triage::{DecidedBy, SYSTEM_PROMPT, combine, read_answer};
 use crate::domain::care::severity::{Classification, Severity, classify};
 use crate::providers::llm::{LlmClient, LlmSettings, MaxTokensField};
@@ -70,10 +69,11 @@ pub struct Verdict {
     pub reason: String,
 }
 
-/// Classifies `reply` by the rule table and, when configured, the model.
-pub async fn triage(care: &Care, reply: &str) -> Verdict {
+/// Classifies `reply` by the rule table and, when configured, the model
+/// (`Care::model`).
+pub async fn triage(model: Option<&ModelTriage>, reply: &str) -> Verdict {
     let rules = classify(reply);
-    let (model_severity, model) = match &care.model {
+    let (model_severity, model) = match model {
         None => (None, Value::Null),
         Some(m) => match ask(m, reply).await {
             Ok(s) => (Some(s), json!({"severity": s})),

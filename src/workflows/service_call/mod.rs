@@ -285,7 +285,8 @@ async fn settle_lost(
         return settled(&call, ctx);
     }
     tracing::warn!(service_call.id = %call.id, run.id = %ctx.run_id, attempt = lost, "the last attempt of a service call never reported; the call fails");
-    match persist(ctx, || calls.lose(&call, ctx.run_id, lost, ctx.now())).await? {
+    let why = crate::engine::never_reported(lost);
+    match persist(ctx, || calls.lose(&call, ctx.run_id, lost, &why, ctx.now())).await? {
         Transition::Applied(c) | Transition::Unchanged(Some(c)) => settled(&c, ctx),
         Transition::Unchanged(None) => Err(missing()),
     }
