@@ -177,7 +177,7 @@ pub struct VersionView {
     /// The hospital's IANA time zone, in which its shift times are wall-clock times.
     pub time_zone: String,
     /// `draft`, `published` or `superseded`.
-    #[schema(value_type = crate::http::openapi::schedules::VersionStatus)]
+    #[schema(value_type = VersionStatus)]
     pub status: String,
     /// The upload it was read from.
     pub upload_id: Uuid,
@@ -298,4 +298,18 @@ impl VersionView {
             coverage: coverage.map(|c| CoverageSummary::from_stored(c, per_shift, &index)),
         }
     }
+}
+// Documents `VersionView::status`, which the store keeps as text. (Its doc comment
+// is the schema's description.)
+/// Where a schedule version stands: imported (`draft`), published, or replaced by a
+/// later publication for the same period (`superseded`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionStatus {
+    /// Imported, not published.
+    Draft,
+    /// The hospital's schedule for its period.
+    Published,
+    /// Replaced by a later publication.
+    Superseded,
 }

@@ -13,8 +13,9 @@ use crate::events::EventView;
 use crate::providers::resilience::EndpointStatus;
 use crate::store::{RunId, RunStatus};
 
-/// `POST /v1/workflows/{name}/runs`: a submission of a run, as the client writes it
-/// (the engine's `Submission` is what the handler makes of it).
+// The body as the client writes it; the engine's `Submission` is what the handler
+// makes of it. (Doc comments here are the schema's description.)
+/// `POST /v1/workflows/{name}/runs`: a submission of a run.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Submission)]

@@ -6,7 +6,11 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
+pub use crate::domain::schedule::version_view::VersionStatus;
 use crate::http::schedule::{hospitals, imports, lifecycle, versions};
+pub use crate::workflows::schedule_import::result::{
+    AssignmentOutcome, ImportAssignments, ImportedVersion, PhaseMessage,
+};
 
 /// The hospital and schedule area of the description.
 #[derive(OpenApi)]
@@ -23,7 +27,7 @@ use crate::http::schedule::{hospitals, imports, lifecycle, versions};
         lifecycle::publish_version,
         lifecycle::refresh_assignments,
     ),
-    components(schemas(NewHospital, ImportForm, ImportMessage, ImportedVersion, ImportAssignments, AssignmentOutcome, VersionStatus)),
+    components(schemas(NewHospital, ImportForm, PhaseMessage, ImportedVersion, ImportAssignments, AssignmentOutcome, VersionStatus)),
     tags(
         (name = "hospitals", description = "The hospitals schedules are imported for, and \
             their schedule versions."),
@@ -68,81 +72,4 @@ pub struct ImportForm {
     /// roster phase is skipped.
     #[schema(min_length = 1, max_length = 200)]
     pub amion_login: Option<String>,
-}
-
-/// A message of an import phase: where it applies, and what.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportMessage {
-    /// The phase: `odsImport`, `amionScrape` or `coverageCalculation`.
-    pub phase: String,
-    /// The sheet, for spreadsheet messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sheet: Option<String>,
-    /// The row, for spreadsheet messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub row: Option<i64>,
-    /// The column, for spreadsheet messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<String>,
-    /// What happened.
-    pub message: String,
-}
-
-/// The version an import created (a refresh names only its `id`).
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportedVersion {
-    /// The version.
-    pub id: Uuid,
-    /// `draft` when it was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<VersionStatus>,
-    /// Number of shift instances.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shift_count: Option<i64>,
-    /// Days covered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub date_range: Option<crate::domain::schedule::version_view::DateRange>,
-}
-
-/// What the roster phase of an import stored.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportAssignments {
-    /// Assignments matched to a shift.
-    pub count: i64,
-    /// Assignments that matched no shift.
-    pub unmatched_count: i64,
-    /// How the roster phase ended.
-    pub outcome: Option<AssignmentOutcome>,
-}
-
-/// How the roster phase of an import ended.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AssignmentOutcome {
-    /// Assignments were fetched and stored.
-    Stored,
-    /// Fetching them failed.
-    Failed,
-    /// No roster source is configured.
-    NotConfigured,
-    /// The upload had no access code.
-    NoAccessCode,
-    /// The period is longer than a roster fetch may cover.
-    RangeTooLong,
-}
-
-/// Where a schedule version stands: imported (`draft`), published, or replaced by a
-/// later publication for the same period (`superseded`).
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum VersionStatus {
-    /// Imported, not published.
-    Draft,
-    /// The hospital's schedule for its period.
-    Published,
-    /// Replaced by a later publication.
-    Superseded,
 }

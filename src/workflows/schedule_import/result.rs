@@ -8,10 +8,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::messages::phase_message;
 use super::{AMION_SCRAPE, COVERAGE, ODS_IMPORT, REFRESH_WORKFLOW, WORKFLOW};
 use crate::domain::casing;
+use crate::domain::schedule::version_view::VersionStatus;
 use crate::engine::{RunView, StepView};
 use crate::store::{RunId, RunStatus, StepStatus};
 
@@ -20,13 +22,13 @@ use crate::store::{RunId, RunStatus, StepStatus};
 #[schema(as = ImportValidation)]
 pub struct Validation {
     /// Problems that left rows out or stopped the import.
-    #[schema(value_type = Vec<crate::http::openapi::schedules::ImportMessage>)]
+    #[schema(value_type = Vec<PhaseMessage>)]
     pub errors: Vec<Value>,
     /// Problems worth a look (a phase that failed without stopping the import).
-    #[schema(value_type = Vec<crate::http::openapi::schedules::ImportMessage>)]
+    #[schema(value_type = Vec<PhaseMessage>)]
     pub warnings: Vec<Value>,
     /// Facts worth knowing (skipped sheets, skipped phases).
-    #[schema(value_type = Vec<crate::http::openapi::schedules::ImportMessage>)]
+    #[schema(value_type = Vec<PhaseMessage>)]
     pub infos: Vec<Value>,
 }
 
@@ -63,10 +65,10 @@ pub struct ImportResult {
     #[schema(value_type = uuid::Uuid)]
     pub upload_id: Value,
     /// `{id, status, shiftCount, dateRange}` of the created version.
-    #[schema(value_type = Option<crate::http::openapi::schedules::ImportedVersion>)]
+    #[schema(value_type = Option<ImportedVersion>)]
     pub schedule_version: Option<Value>,
     /// `{count, unmatchedCount, outcome}` of the roster phase.
-    #[schema(value_type = Option<crate::http::openapi::schedules::ImportAssignments>)]
+    #[schema(value_type = Option<ImportAssignments>)]
     pub assignments: Option<Value>,
     /// The coverage summary, when it was stored.
     #[schema(value_type = Option<crate::domain::schedule::version_view::CoverageSummary>)]
@@ -178,6 +180,75 @@ fn merge(v: &mut Validation, step: &StepView) {
         }
         _ => {}
     }
+}
+
+// Documents `Validation`: the domain's `ImportMessage` with the phase it came from.
+// (Doc comments of these schema types are their descriptions.)
+/// A message of an import phase: where it applies, and what.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ImportMessage)]
+pub struct PhaseMessage {
+    /// The phase: `odsImport`, `amionScrape` or `coverageCalculation`.
+    pub phase: String,
+    /// The sheet, for spreadsheet messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// The row, for spreadsheet messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<i64>,
+    /// The column, for spreadsheet messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// What happened.
+    pub message: String,
+}
+
+// Documents `ImportResult::version`.
+/// The version an import created (a refresh names only its `id`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedVersion {
+    /// The version.
+    pub id: Uuid,
+    /// `draft` when it was created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<VersionStatus>,
+    /// Number of shift instances.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shift_count: Option<i64>,
+    /// Days covered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_range: Option<crate::domain::schedule::version_view::DateRange>,
+}
+
+// Documents `ImportResult::assignments`.
+/// What the roster phase of an import stored.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportAssignments {
+    /// Assignments matched to a shift.
+    pub count: i64,
+    /// Assignments that matched no shift.
+    pub unmatched_count: i64,
+    /// How the roster phase ended.
+    pub outcome: Option<AssignmentOutcome>,
+}
+
+/// How the roster phase of an import ended.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentOutcome {
+    /// Assignments were fetched and stored.
+    Stored,
+    /// Fetching them failed.
+    Failed,
+    /// No roster source is configured.
+    NotConfigured,
+    /// The upload had no access code.
+    NoAccessCode,
+    /// The period is longer than a roster fetch may cover.
+    RangeTooLong,
 }
 
 #[cfg(test)]
