@@ -167,3 +167,45 @@ impl EncounterState {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::store::TenantId;
+
+    #[test]
+    fn the_current_form_downloads_without_a_transaction_id_and_a_superseded_one_names_its_own() {
+        let at = Utc.with_ymd_and_hms(2025, 3, 3, 14, 0, 0).unwrap();
+        let run_id: RunId = "0190f000-0000-7000-8000-000000000001".parse().unwrap();
+        let row = EncounterRunRow {
+            tenant_id: TenantId::parse("t").unwrap(),
+            encounter_id: "enc-1".into(),
+            source: "epic".into(),
+            run_id,
+            version: Some("2".into()),
+            submitted_at: at,
+        };
+        let form = |superseded: bool| EncounterFormInfo {
+            run_id,
+            transaction_id: "tx-1".into(),
+            size_bytes: 10,
+            created_at: at,
+            version: Some("1".into()),
+            superseded_at: superseded.then_some(at),
+            superseded_by: superseded.then(|| "tx-2".into()),
+        };
+        assert_eq!(
+            EncounterForm::of(&row, &form(false)).url,
+            "/v1/encounters/enc-1/form.pdf?source=epic"
+        );
+        let old = serde_json::to_value(EncounterForm::of(&row, &form(true))).unwrap();
+        assert_eq!(
+            old["url"],
+            "/v1/encounters/enc-1/form.pdf?source=epic&transactionId=tx-1"
+        );
+        assert_eq!(old["supersededBy"], "tx-2");
+        assert_eq!(old["versionId"], "1");
+    }
+}

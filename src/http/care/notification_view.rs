@@ -226,3 +226,90 @@ pub struct NotificationPage {
     #[schema(required = true)]
     pub next_cursor: Option<Uuid>,
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::TenantId;
+
+    fn row() -> NotificationRow {
+        let at = Utc.with_ymd_and_hms(2025, 3, 3, 14, 0, 0).unwrap();
+        NotificationRow {
+            tenant_id: TenantId::parse("t").unwrap(),
+            notification_id: Uuid::nil(),
+            origin_key: format!("{FALLBACK_ORIGIN}0190f000-0000-7000-8000-000000000001"),
+            kind: "task_assigned".into(),
+            channel: "sms".into(),
+            recipient_kind: "nurse".into(),
+            recipient_id: Some("n-1".into()),
+            address: Some("+15551234567".into()),
+            subject: None,
+            body: "Task T-0042".into(),
+            priority: "urgent".into(),
+            task_id: None,
+            patient_id: Some("p-1".into()),
+            attempt_id: None,
+            status: "DELIVERED".into(),
+            provider: None,
+            provider_id: Some("SM1".into()),
+            provider_status: Some("delivered".into()),
+            attempts: 1,
+            last_attempt_at: Some(at),
+            error: None,
+            error_code: None,
+            cap_day: None,
+            created_at: at,
+            sent_at: Some(at),
+            delivered_at: Some(at),
+            read_at: None,
+            failed_at: None,
+            cancelled_at: None,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn an_entry_keeps_its_members_and_never_shows_the_address() {
+        let value = serde_json::to_value(Notification::of(&row()).unwrap()).unwrap();
+        assert_eq!(
+            value,
+            json!({
+                "notificationId": "00000000-0000-0000-0000-000000000000",
+                "kind": "task_assigned",
+                "channel": "sms",
+                "recipient": {"kind": "nurse", "id": "n-1"},
+                "subject": null,
+                "body": "Task T-0042",
+                "priority": "urgent",
+                "taskId": null,
+                "patientId": "p-1",
+                "attemptId": null,
+                "fallbackFor": "0190f000-0000-7000-8000-000000000001",
+                "status": "delivered",
+                "provider": null,
+                "providerId": "SM1",
+                "providerStatus": "delivered",
+                "attempts": 1,
+                "error": null,
+                "errorCode": null,
+                "createdAt": "2025-03-03T14:00:00Z",
+                "sentAt": "2025-03-03T14:00:00Z",
+                "deliveredAt": "2025-03-03T14:00:00Z",
+                "readAt": null,
+                "failedAt": null,
+                "cancelledAt": null,
+                "updatedAt": "2025-03-03T14:00:00Z",
+            })
+        );
+    }
+
+    #[test]
+    fn a_provider_outside_the_description_is_refused() {
+        let mut n = row();
+        n.provider = Some("pigeon".into());
+        assert!(Notification::of(&n).is_err());
+    }
+}
