@@ -10,8 +10,7 @@
 mod answers;
 pub mod bodies;
 mod care;
-pub mod care_bodies;
-pub mod care_log;
+pub mod care_requests;
 pub mod cron;
 mod dashboard;
 pub mod discharge;
