@@ -24,13 +24,26 @@ async fn the_description_is_generated_and_served(backend: Backend) {
 async fn docs_load_offline_and_point_at_the_description(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     // No credential: the page and its assets are public, like the description.
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
+    let no_redirects = crate::checked::Client::from(
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    );
+    let r = no_redirects
+        .get(app.url("/docs"))
+        .unchecked("the docs page is not an API operation")
+        .send()
+        .await
         .unwrap();
-    let r = no_redirects.get(app.url("/docs")).send().await.unwrap();
     assert!(r.status().is_redirection(), "{}", r.status());
-    let r = app.http.get(app.url("/docs/")).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/docs/"))
+        .unchecked("the docs page is not an API operation")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let csp = r.headers()["content-security-policy"]
         .to_str()
@@ -51,6 +64,7 @@ async fn docs_load_offline_and_point_at_the_description(backend: Backend) {
     let init = app
         .http
         .get(app.url("/docs/swagger-initializer.js"))
+        .unchecked("the docs page's assets are not API operations")
         .send()
         .await
         .unwrap();
@@ -61,6 +75,7 @@ async fn docs_load_offline_and_point_at_the_description(backend: Backend) {
         let r = app
             .http
             .get(app.url(&format!("/docs/{asset}")))
+            .unchecked("the docs page's assets are not API operations")
             .send()
             .await
             .unwrap();
