@@ -59,6 +59,7 @@ mod jwks;
 mod lab;
 mod logs;
 mod metrics;
+mod null_as_absent;
 #[path = "../common/ods.rs"]
 mod ods;
 mod outage;
