@@ -1,6 +1,8 @@
 //! The API description at `/openapi.json` and the interactive docs at `/docs`,
 //! served by the binary without reaching any other host.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use crate::both_backends;
@@ -220,5 +222,61 @@ fn a_literal_route_wins_over_a_template() {
         200,
         "application/json",
         br#"{"matched": 0, "touched": 0, "skipped": 0, "more": false, "touchedRuns": [], "skippedRuns": []}"#,
+    );
+}
+
+/// Every link names, in OpenAPI's spelling, an operation the description has,
+/// and passes it parameters it takes.
+#[test]
+fn every_link_points_at_an_operation_of_the_description() {
+    let doc = careflow::http::openapi::description();
+    let ops: Vec<&Value> = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .collect();
+    let ids: HashSet<&str> = ops
+        .iter()
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let mut seen = 0;
+    for op in &ops {
+        let Some(responses) = op["responses"].as_object() else {
+            continue;
+        };
+        for link in responses
+            .values()
+            .filter_map(|a| a["links"].as_object())
+            .flat_map(|l| l.values())
+        {
+            seen += 1;
+            assert!(link.get("operation_id").is_none(), "{link}");
+            let target = link["operationId"].as_str().unwrap_or_default();
+            assert!(ids.contains(target), "a link to `{target}`: {link}");
+            let takes: HashSet<&str> = ops
+                .iter()
+                .find(|o| o["operationId"] == target)
+                .and_then(|o| o["parameters"].as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            for name in link["parameters"]
+                .as_object()
+                .into_iter()
+                .flat_map(|p| p.keys())
+            {
+                assert!(
+                    takes.contains(name.as_str()),
+                    "`{target}` takes no `{name}`"
+                );
+            }
+        }
+    }
+    assert!(
+        seen >= 6,
+        "the create-to-read links are described ({seen} found)"
     );
 }
