@@ -151,8 +151,10 @@ fn parse_selector(body: &Value) -> Result<(PurgeSelector, &'static str, String),
             );
         }
     }
+    // A selector given as `null` is left out, as the description shows it nullable.
+    let given = |key: &str| fields.get(key).filter(|v| !v.is_null());
     let mut text = |key: &str| -> Option<String> {
-        match fields.get(key)? {
+        match given(key)? {
             Value::String(s) if !s.trim().is_empty() && s.chars().count() <= MAX_SELECTOR_CHARS => {
                 Some(s.clone())
             }
@@ -169,7 +171,7 @@ fn parse_selector(body: &Value) -> Result<(PurgeSelector, &'static str, String),
     let patient = text("patientReference");
     let present = ["correlationId", "patientReference"]
         .iter()
-        .filter(|k| fields.contains_key(**k))
+        .filter(|k| given(k).is_some())
         .count();
     if present != 1 {
         problems.push(

@@ -16,6 +16,7 @@ mod dashboard;
 pub mod discharge;
 pub mod encounters;
 pub mod event_side;
+mod links;
 pub mod schedules;
 pub mod service_calls;
 pub mod user_workflows;
@@ -133,6 +134,7 @@ pub fn description() -> Value {
     }
     let mut doc = serde_json::to_value(api).unwrap_or_default();
     answers::add_shared(&mut doc);
+    links::fix_spelling(&mut doc);
     doc
 }
 
