@@ -26,6 +26,7 @@ mod encounter;
 mod encounter_form;
 mod encounter_versions;
 mod engine;
+mod event_positions;
 mod events;
 #[path = "../common/fakes/twilio.rs"]
 mod fake_twilio;

@@ -16,17 +16,34 @@ use crate::store::{
     RunStatus, RunUpdate, StepWrite, StoreError, StoreResult, TenantId, fence,
 };
 
-/// Inserts the events given as arrays `$e1..$e8` for tenant `$1` when `guard` holds.
+/// Inserts the events given as arrays `$e1..$e8` for tenant `$1` when `guard` holds,
+/// returning their positions.
+///
+/// Each event gets its position here, in the same write (see migration 0140): the
+/// first position of this transaction's id (`event_tx_position`), plus the number of
+/// events the transaction inserted before (found by one probe of the position index,
+/// usually empty), plus its place in the batch. Readers stop below the oldest
+/// transaction still running, so numbering by transaction id leaves them no gap.
+/// A transaction holds 4096 positions; one more fails the statement (the cast of the
+/// message to a number) rather than taking the next transaction's.
 pub(super) fn insert_events_sql(first: usize, guard: &str) -> String {
     let p = |i: usize| format!("${}", first + i);
     format!(
-        "insert into events (tenant_id, event_id, event_type, correlation_id, run_id, workflow,
-                             source, data, created_at)
-         select $1, e.id, e.t, e.c, e.r, e.w, e.s, e.d, e.at
-         from unnest({}::uuid[], {}::text[], {}::text[], {}::uuid[], {}::text[], {}::text[],
-                     {}::jsonb[], {}::timestamptz[]) as e(id, t, c, r, w, s, d, at)
+        "insert into events (position, tenant_id, event_id, event_type, correlation_id, run_id,
+                             workflow, source, data, created_at)
+         select f.next + e.n - 1
+                + coalesce((case when f.next + e.n - 1 >= f.lo + 4096
+                                 then 'more than 4096 events in one transaction: ' || e.n
+                            end)::bigint, 0),
+                $1, e.id, e.t, e.c, e.r, e.w, e.s, e.d, e.at
+         from (select l.lo, coalesce((select max(position) + 1 from events
+                                      where position >= l.lo and position < l.lo + 4096),
+                                     l.lo) as next
+               from (select event_tx_position(pg_current_xact_id()) as lo) l) f,
+              unnest({}::uuid[], {}::text[], {}::text[], {}::uuid[], {}::text[], {}::text[],
+                     {}::jsonb[], {}::timestamptz[]) with ordinality as e(id, t, c, r, w, s, d, at, n)
          where {guard}
-         returning 1",
+         returning position",
         p(0),
         p(1),
         p(2),
@@ -341,8 +358,8 @@ impl RunWrites for PgStore {
         notices: &[Notice],
     ) -> StoreResult<CommitOutcome> {
         let s = StepColumns::new(steps);
-        // Events are announced in-process only: this replica's event pump gives them
-        // positions and tells the other replicas, once per batch rather than per commit.
+        // Events are announced in-process only: this replica's event pump tells the
+        // other replicas once they are readable, once per batch rather than per commit.
         let payloads = notice_payloads(notices);
         // The fence row lock is taken first, so a takeover cannot commit between the
         // lease check and the writes; the other CTEs write only if the fence matched.
