@@ -1,7 +1,9 @@
 //! The discharge run's input, read once: the API's edge reads `input` into a
-//! [`DischargeInput`], the run stores it in a form that deserializes straight back
-//! into one, and `ingest` takes the case from it without reading the clinic's data
-//! again.
+//! [`DischargeInput`] (its problems listed with the rest of the request's), hands
+//! the engine the stored form without the workflow's input reader running again,
+//! and `ingest` takes the case from it without reading the clinic's data again.
+//! Other routes (the runs route, a rerun, an `invoke`) go through the reader,
+//! [`DischargeInput::for_submission`].
 //!
 //! Stored form: `{"rawData": <as sent>, "intake": <the case read from it>}` or
 //! `{"existingCase": {"caseId": ...}}`. `rawData` stays as the clinic sent it, so
@@ -192,6 +194,21 @@ mod tests {
             panic!("a new case")
         };
         assert_eq!(intake.case.patient.name, "Bella");
+    }
+
+    #[test]
+    fn the_edge_stores_what_the_workflow_reader_would_so_the_engine_need_not_read_again() {
+        let region = PhoneRegion::default();
+        for sent in [
+            json!({"rawData": {"mode": "text", "text": "Patient: Bella\nSpecies: canine"}}),
+            json!({"rawData": {"mode": "structured", "data": {"patient": {"name": "Rex"}, "owner": {"phone": "+12125550142"}}}}),
+            json!({"existingCase": {"caseId": Uuid::nil()}}),
+        ] {
+            let at_edge = DischargeInput::read(Some(&sent), &region).map(|i| i.to_value());
+            assert!(at_edge.is_ok(), "{sent}: {at_edge:?}");
+            let by_reader = DischargeInput::for_submission(&sent, &region);
+            assert_eq!(at_edge, by_reader, "{sent}");
+        }
     }
 
     #[test]
