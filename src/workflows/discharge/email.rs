@@ -2,10 +2,10 @@
 //! in the outbox and starts its delivery run, and the delivery run's `deliver` step
 //! sends it over SMTP (or writes it to the spool) when it is due.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
-use super::outputs::{PreparedEmail, ScheduledEmail, SummaryOutput};
+use super::outputs::{Delivery, PreparedEmail, ScheduledEmail, SummaryOutput};
 use super::{Discharge, EMAIL_DELIVERY, id_in, invalid, options, provider_failure};
 use crate::domain::discharge::case::ascii_email;
 use crate::domain::discharge::email::render_email;
@@ -125,16 +125,18 @@ pub(super) async fn delivery_cancelled(d: Discharge, run: Cancelled) -> Result<(
     Ok(())
 }
 
-fn delivery_view(row: &EmailRow) -> Value {
-    json!({
-        "emailId": row.email_id,
-        "status": row.status,
-        "attempts": row.attempts,
-        "deliveredVia": row.delivered_via,
-        "messageId": row.message_id,
-        "sentAt": row.sent_at,
-        "lastError": row.last_error,
+/// The output of a delivery that found its email settled.
+fn settled(row: &EmailRow) -> Result<StepOutcome, StepError> {
+    StepOutput::typed(&Delivery {
+        email_id: row.email_id,
+        status: row.status,
+        attempts: row.attempts,
+        delivered_via: row.delivered_via.clone(),
+        message_id: row.message_id.clone(),
+        sent_at: row.sent_at,
+        last_error: row.last_error.clone(),
     })
+    .map(StepOutcome::Done)
 }
 
 /// Sends over SMTP when configured, else writes the spool file. Returns how it went
@@ -170,7 +172,7 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
         .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
     match row.status {
         EmailStatus::Sent | EmailStatus::Failed | EmailStatus::Cancelled => {
-            return Ok(StepOutcome::Done(StepOutput::new(delivery_view(&row))));
+            return settled(&row);
         }
         EmailStatus::Prepared => {
             return Err(StepError::permanent(format!(
@@ -194,7 +196,7 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
         .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
     if row.status != EmailStatus::Scheduled {
-        return Ok(StepOutcome::Done(StepOutput::new(delivery_view(&row))));
+        return settled(&row);
     }
     if row.delivery_run_id != Some(ctx.run_id) {
         // Another run delivers this email; sending here could send it twice.
@@ -261,17 +263,16 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
     match result {
         Ok((via, id)) => {
             let event = json!({"emailId": email_id, "deliveredVia": via, "attempts": row.attempts});
-            Ok(StepOutcome::Done(
-                StepOutput::new(json!({
-                    "emailId": email_id,
-                    "status": EmailStatus::Sent,
-                    "attempts": row.attempts,
-                    "deliveredVia": via,
-                    "messageId": id,
-                    "sentAt": done,
-                }))
-                .emit("EmailSent", event),
-            ))
+            let output = StepOutput::typed(&Delivery {
+                email_id,
+                status: EmailStatus::Sent,
+                attempts: row.attempts,
+                delivered_via: Some(via.to_owned()),
+                message_id: Some(id),
+                sent_at: Some(done),
+                last_error: None,
+            })?;
+            Ok(StepOutcome::Done(output.emit("EmailSent", event)))
         }
         Err(e) => {
             let details =
