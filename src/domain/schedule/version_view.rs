@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -28,8 +28,9 @@ pub struct DateRange {
     pub end: NaiveDate,
 }
 
-/// Coverage as clients see it, from a fresh calculation or from the store.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+/// Coverage as clients see it, from a fresh calculation or from the store (and
+/// as the import's coverage phase stores it in its output, hence `Deserialize`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Coverage)]
 pub struct CoverageSummary {
