@@ -18,7 +18,7 @@ use super::runs::{submission_response, wait_param};
 use crate::auth::Principal;
 use crate::domain::validation::Problems;
 use crate::engine::{RunOptions, Submission, Submitted};
-use crate::store::{EncounterRunRow, StepStatus};
+use crate::store::EncounterRunRow;
 use crate::workflows::encounter::{EncounterInput, Source, WORKFLOW, is_fhir_id, run_event};
 
 /// Query of `POST /v1/encounters`.
@@ -314,16 +314,8 @@ pub async fn get(
         .get(&principal.tenant, row.run_id)
         .await?
         .ok_or(ApiError::NotFound("encounter"))?;
-    let completed = |name: &str| {
-        run.steps
-            .iter()
-            .find(|s| s.name == name && s.status == StepStatus::Completed)
-            .and_then(|s| s.output.as_ref())
-    };
-    let analysis = completed("analyze")
-        .and_then(|o| o.get("analysis"))
-        .cloned()
-        .unwrap_or(Value::Null);
+    let analysis = crate::workflows::encounter::outputs::analysis_of(&run);
+    let requires_prior_auth = analysis.as_ref().map(|a| a.requires_prior_auth);
     let forms = state
         .store
         .encounter_forms(&principal.tenant, &row.encounter_id, &row.source)
@@ -374,7 +366,7 @@ pub async fn get(
         "error": run.error,
         "steps": steps,
         "analysis": analysis,
-        "requiresPriorAuth": analysis.get("requiresPriorAuth").cloned().unwrap_or(Value::Null),
+        "requiresPriorAuth": requires_prior_auth,
         "form": form,
         "supersededForms": superseded,
     })))
