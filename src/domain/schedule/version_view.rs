@@ -28,8 +28,8 @@ pub struct DateRange {
     pub end: NaiveDate,
 }
 
-/// Coverage as clients see it, from a fresh calculation or from the store (and
-/// as the import's coverage phase stores it in its output, hence `Deserialize`).
+/// Coverage as clients see it, from a fresh calculation or from the store.
+// `Deserialize`: the import's coverage phase stores it in its output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Coverage)]
