@@ -5,8 +5,9 @@
 use serde_json::json;
 use uuid::Uuid;
 
+use super::input::{CallPlacement, child_input, child_value};
 use super::outputs::{IngestOutput, Placement, ScheduledCall};
-use super::{CALL_PLACEMENT, Discharge, id_in, invalid, options, provider_failure};
+use super::{CALL_PLACEMENT, Discharge, invalid, options, provider_failure};
 use crate::domain::discharge::call::call_script;
 use crate::domain::discharge::case::is_e164;
 use crate::engine::{Cancelled, StepContext, StepError, StepOutcome, StepOutput};
@@ -51,7 +52,13 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
         .await
         .map_err(StepError::from)?;
     let child = ctx
-        .start_child(CALL_PLACEMENT, json!({"callId": row.call_id}), "placement")
+        .start_child(
+            CALL_PLACEMENT,
+            child_value(&CallPlacement {
+                call_id: row.call_id,
+            })?,
+            "placement",
+        )
         .await?;
     d.store
         .set_call_placement_run(&ctx.tenant, row.call_id, child, now)
@@ -86,7 +93,7 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
 /// A cancelled placement run cancels its call, unless it was already placed or
 /// given up on, or another run places it.
 pub(super) async fn placement_cancelled(d: Discharge, run: Cancelled) -> Result<(), String> {
-    let Ok(call_id) = id_in(Some(&run.input), "callId") else {
+    let Ok(CallPlacement { call_id }) = child_input(&run.input) else {
         return Ok(());
     };
     let row = d
@@ -118,7 +125,7 @@ fn settled(row: &CallRow) -> Result<StepOutcome, StepError> {
 /// `place` (of `discharge-call-placement`): waits for the call's time on an engine
 /// timer, then places it once.
 pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
-    let call_id = id_in(Some(&*ctx.input), "callId")?;
+    let CallPlacement { call_id } = child_input(&ctx.input)?;
     let row = d
         .store
         .get_call(&ctx.tenant, call_id)

@@ -5,8 +5,9 @@
 use serde_json::json;
 use uuid::Uuid;
 
+use super::input::{EmailDelivery, child_input, child_value};
 use super::outputs::{Delivery, PreparedEmail, ScheduledEmail, SummaryOutput};
-use super::{Discharge, EMAIL_DELIVERY, id_in, invalid, options, provider_failure};
+use super::{Discharge, EMAIL_DELIVERY, invalid, options, provider_failure};
 use crate::domain::discharge::case::ascii_email;
 use crate::domain::discharge::email::render_email;
 use crate::engine::{Cancelled, StepContext, StepError, StepOutcome, StepOutput};
@@ -81,7 +82,11 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
         .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
     let child = ctx
-        .start_child(EMAIL_DELIVERY, json!({"emailId": email_id}), "delivery")
+        .start_child(
+            EMAIL_DELIVERY,
+            child_value(&EmailDelivery { email_id })?,
+            "delivery",
+        )
         .await?;
     d.store
         .set_email_delivery_run(&ctx.tenant, email_id, child, now)
@@ -111,7 +116,7 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
 /// A cancelled delivery run cancels its email, unless it was already sent or
 /// given up on, or another run delivers it.
 pub(super) async fn delivery_cancelled(d: Discharge, run: Cancelled) -> Result<(), String> {
-    let Ok(email_id) = id_in(Some(&run.input), "emailId") else {
+    let Ok(EmailDelivery { email_id }) = child_input(&run.input) else {
         return Ok(());
     };
     let row = d
@@ -163,7 +168,7 @@ async fn send(
 /// `deliver` (of `discharge-email-delivery`): waits for the email's time on an
 /// engine timer, then sends it once.
 pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
-    let email_id = id_in(Some(&*ctx.input), "emailId")?;
+    let EmailDelivery { email_id } = child_input(&ctx.input)?;
     let row = d
         .store
         .get_email(&ctx.tenant, email_id)
