@@ -124,16 +124,9 @@ impl EncounterState {
         run: &RunView,
         forms: &[EncounterFormInfo],
     ) -> Result<Self, Unlisted> {
-        // The analysis is the `analyze` step's output once it completed.
-        let analysis: Option<Analysis> = run
-            .steps
-            .iter()
-            .find(|s| s.name == "analyze" && s.status == StepStatus::Completed)
-            .and_then(|s| s.output.as_ref())
-            .and_then(|o| o.get("analysis"))
-            .filter(|a| !a.is_null())
-            .map(|a| json_value("step_runs.output (analysis)", a.clone()))
-            .transpose()?;
+        // The analysis is the `analyze` step's output once it completed; the workflow
+        // owns how that output is read.
+        let analysis = crate::workflows::encounter::outputs::analysis_of(run);
         Ok(Self {
             encounter_id: row.encounter_id.clone(),
             source: row.source.clone(),
