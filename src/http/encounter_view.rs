@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::stored::{Unlisted, json_value};
+use super::stored::Unlisted;
 use crate::domain::encounter::analysis::Analysis;
 use crate::engine::RunView;
 use crate::store::{EncounterFormInfo, EncounterRunRow, RunId, RunStatus, StepStatus};
