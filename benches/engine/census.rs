@@ -50,7 +50,10 @@ fn kind(summary: &str) -> String {
         ("with r as", "insert_run (run + steps + events)"),
         ("with fence as", "commit_progress (fenced step outcome)"),
         ("with due as", "claim_runs (claim loop)"),
-        ("with lock as", "sequence_events (event pump)"),
+        (
+            "with h as",
+            "sequence_events (event pump: announce readable events)",
+        ),
         ("select key_id,", "find_api_key (authentication)"),
         ("select position, tenant_id,", "events_after (event pump)"),
         ("select count(*) from runs", "count_queued (backlog check)"),

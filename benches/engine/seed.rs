@@ -45,11 +45,12 @@ fn fresh_pg(table: &str, column: &str) -> Fresh {
         ("step_attempts", "attempt_id") => Fresh::Expr("gen_random_uuid()"),
         ("events", "event_id") => Fresh::Expr("gen_random_uuid()"),
         ("events", "seq") | ("events", "tx_id") => Fresh::Default,
-        // Positions above every one given so far, in the copies' order; the
-        // sequencer numbers later events above them.
+        // History is older than every event of the levels: positions below zero,
+        // downwards, so they take no transaction's range (positions come from the
+        // inserting transaction's id, 4096 per transaction, and a batch copies more).
         ("events", "position") => Fresh::Expr(
-            "(select coalesce(max(position), 0) from events)
-             + row_number() over (order by s.g, t.seq)",
+            "(select least(coalesce(min(position), 0), 0) from events)
+             - row_number() over (order by s.g, t.seq)",
         ),
         _ => Fresh::Same,
     }

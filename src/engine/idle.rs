@@ -1,7 +1,7 @@
 //! Knowing when the engine has nothing left to do right now: no run claimed or
 //! executing on this replica (a run waiting here for a timer that is not due yet
-//! does not count), no run due by the engine's clock, and every positioned event
-//! routed. Tests wait for it instead of sleeping, to show that something did *not*
+//! does not count), no run due by the engine's clock, and every committed event
+//! readable and routed. Tests wait for it instead of sleeping, to show that something did *not*
 //! happen: once the engine is idle, whatever was going to happen by the current
 //! clock has happened.
 //!
@@ -25,6 +25,9 @@ const ROUTER_UNKNOWN: i64 = -2;
 /// Another replica holds the router lease.
 const ROUTER_ELSEWHERE: i64 = -1;
 
+/// How many unrouted events [`Engine::until_idle`] counts at most.
+const UNROUTED_COUNTED: i64 = 100;
+
 /// How often [`Engine::until_idle`] looks again.
 const RECHECK: Duration = Duration::from_millis(15);
 
@@ -36,8 +39,8 @@ pub struct Busy {
     pub executing: usize,
     /// Runs due by the engine's clock that nobody has claimed.
     pub due: i64,
-    /// Positioned events this replica's router has not routed yet (or `-1` when
-    /// the router has not yet learnt whether it routes here).
+    /// Readable events this replica's router has not routed yet, counted up to 100
+    /// (or `-1` when the router has not yet learnt whether it routes here).
     pub unrouted: i64,
     /// Work moved between the checks (kept only while it keeps moving).
     pub moving: bool,
@@ -147,7 +150,7 @@ impl IdleState {
 
 impl Engine {
     /// Waits until the engine is idle (see [`Busy`]): nothing claimed or executing
-    /// on this replica, nothing due by the engine's clock, every positioned event
+    /// on this replica, nothing due by the engine's clock, every committed event
     /// routed (when this replica routes). Returns as soon as it is; gives up after
     /// `within`, answering what was still busy. It wakes the engine's loops while it
     /// waits, as [`Engine::poke`] does, so a clock moved just before takes effect.
@@ -180,8 +183,9 @@ impl Engine {
         let mut busy = Busy::default();
         let now = inner.clock.now();
 
-        // Events committed so far get their positions (what the event pump does),
-        // so the router's progress can be compared with the last of them.
+        // Events committed so far are announced once readable (what the event pump
+        // does), so the router's progress can be compared with the last of them;
+        // committed events still waiting for an older transaction keep it busy.
         match inner.store.sequence_events().await {
             Ok((_, false)) => {}
             Ok((_, true)) => busy.moving = true,
@@ -190,8 +194,10 @@ impl Engine {
         match idle.routed.load(Ordering::SeqCst) {
             ROUTER_ELSEWHERE => {}
             ROUTER_UNKNOWN => busy.unrouted = -1,
-            routed => match inner.store.last_event_position().await {
-                Ok(last) => busy.unrouted = (last - routed).max(0),
+            // Positions are not dense (PostgreSQL spaces them by transaction), so the
+            // events are counted rather than the positions between.
+            routed => match inner.store.events_after(routed, UNROUTED_COUNTED).await {
+                Ok(rest) => busy.unrouted = rest.len() as i64,
                 Err(e) => busy.error = Some(e.to_string()),
             },
         }

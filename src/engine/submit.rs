@@ -56,6 +56,11 @@ pub struct Scheduling {
     pub reused: Vec<StepWrite>,
     /// Claims take higher priorities first.
     pub priority: Priority,
+    /// The input is already in the form the workflow's input reader stores: the
+    /// caller read it itself, together with the rest of its request, so its problems
+    /// and the request's came in one answer. The reader does not run again. Only for
+    /// an input the service read itself, never one a client sent as it is.
+    pub input_read: bool,
 }
 
 /// What submitting a service call's run did.
@@ -150,7 +155,7 @@ impl Engine {
             .require_definition(&sub.tenant, &sub.workflow, None)
             .await?;
         let mut sub = sub;
-        if let Some(read) = &def.input_reader {
+        if let Some(read) = def.input_reader.as_ref().filter(|_| !scheduling.input_read) {
             sub.input = read(&sub.input).map_err(|p| {
                 let mut located = Problems::new();
                 located.extend_under("/input", p);

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::attempts::AttemptView;
@@ -155,6 +156,27 @@ impl RunView {
     /// A step by name.
     pub fn step(&self, name: &str) -> Option<&StepView> {
         self.steps.iter().find(|s| s.name == name)
+    }
+
+    /// The output of step `name`, read as the type its step writes, once the step
+    /// completed. `None` before that, and when the stored output does not read as
+    /// `T` (a bug, or a run from a version that wrote another shape): that is
+    /// logged with ids only, and whoever shows the run shows it without the output.
+    pub fn output_as<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+        let value = self
+            .step(name)
+            .filter(|s| s.status == StepStatus::Completed)
+            .and_then(|s| s.output.as_ref())?;
+        match T::deserialize(value) {
+            Ok(typed) => Some(typed),
+            Err(e) => {
+                // The parser's message can quote the stored value (patient data):
+                // only its class is logged.
+                tracing::warn!(run.id = %self.run_id, step.name = name,
+                    error.class = ?e.classify(), "a step's output does not read as its type");
+                None
+            }
+        }
     }
 
     /// From submission to the end, in milliseconds (what a caller waited overall).

@@ -1,6 +1,11 @@
-//! The event pump of one replica: gives committed events their positions (one
-//! replica at a time does it, whoever is first) and publishes every positioned event
-//! to this replica's hub, in position order. Also prunes events past retention.
+//! The event pump of one replica: publishes every readable event to this replica's
+//! hub, in position order, and, after this replica committed events, tells the
+//! other replicas once they become readable. Also prunes events past retention.
+//!
+//! On PostgreSQL an event is readable once every transaction older than its own has
+//! ended (see `store::postgres::events`), which can be a little after its commit: a
+//! pass that finds committed events still waiting looks again soon, backing off
+//! while an old transaction stays open.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +18,17 @@ use super::hub::event_bytes;
 use crate::engine::Clock;
 use crate::store::{EventRow, Notice, Store};
 
-/// Least time between two numbering passes of this replica.
+/// Least time between two passes prompted by this replica's own commits: under
+/// load, one pass serves many commits.
 const MIN_PASS_GAP: Duration = Duration::from_millis(5);
+
+/// Longest wait before looking again while committed events wait for an older
+/// transaction to end.
+const MAX_WAITING_GAP: Duration = Duration::from_millis(200);
+
+/// How often the pump looks without being told (notices lost, another replica that
+/// died between its commit and its announcement).
+const TICK: Duration = Duration::from_secs(1);
 
 /// Starts the pump; it ends when `stop` fires.
 pub fn spawn_pump(
@@ -44,60 +58,54 @@ pub fn spawn_pump(
                 }
             }
         };
-        let mut last_sequenced = tokio::time::Instant::now();
+        let mut last_pass = tokio::time::Instant::now();
         let mut last_prune = tokio::time::Instant::now() - Duration::from_secs(3600);
+        // While committed events wait above the horizon: when to look again.
+        let mut waiting: Option<Duration> = None;
         loop {
-            // A periodic pass catches events whose notices were lost (a replica that
-            // died between its commit and its sequencing, a dropped connection).
-            let mut sequence = false;
+            // `local`: events may have become readable that no replica announced yet
+            // (this replica committed some, notices were lost, or it is time to look).
+            let mut local = false;
+            let next_look = waiting.unwrap_or(TICK);
             tokio::select! {
                 _ = stop.cancelled() => return,
                 n = notices.recv() => match n {
-                    Ok(Notice::EventsAppended) => sequence = true,
+                    Ok(Notice::EventsAppended) => local = true,
                     Ok(Notice::EventsPositioned) => {}
-                    Ok(Notice::Resync) | Err(RecvError::Lagged(_)) => sequence = true,
+                    Ok(Notice::Resync) | Err(RecvError::Lagged(_)) => local = true,
                     Ok(_) => continue,
                     Err(RecvError::Closed) => return,
                 },
-                _ = tokio::time::sleep(Duration::from_secs(1)) => sequence = true,
+                _ = tokio::time::sleep(next_look) => local = true,
             }
             // Drain notices that queued meanwhile: one pass serves them all.
             loop {
                 match notices.try_recv() {
                     Ok(Notice::EventsAppended)
-                    | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {
-                        sequence = true
-                    }
+                    | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => local = true,
                     Ok(_) => {}
                     Err(_) => break,
                 }
             }
-            if sequence {
-                // Under load commits arrive faster than numbering passes are worth:
-                // wait a few milliseconds so one pass serves many commits.
-                let since = last_sequenced.elapsed();
+            if local {
+                let since = last_pass.elapsed();
                 if since < MIN_PASS_GAP {
                     tokio::time::sleep(MIN_PASS_GAP - since).await;
                     while notices.try_recv().is_ok() {}
                 }
-                last_sequenced = tokio::time::Instant::now();
-                // Events may still wait (another replica held the numbering lock, or
-                // more than one pass was due): retry soon rather than at the next tick.
-                let mut rounds = 0;
-                loop {
-                    match store.sequence_events().await {
-                        Ok((n, _)) if n >= 5000 => continue,
-                        Ok((_, true)) if rounds < 100 => {
-                            rounds += 1;
-                            tokio::time::sleep(Duration::from_millis(10)).await;
-                        }
-                        Ok(_) => break,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "sequencing events failed");
-                            break;
-                        }
+                last_pass = tokio::time::Instant::now();
+                // Announces what became readable to every replica (this one included,
+                // which reads below anyway), and says whether more waits.
+                waiting = match store.sequence_events().await {
+                    Ok((_, true)) => {
+                        Some(waiting.map_or(MIN_PASS_GAP, |gap| (gap * 2).min(MAX_WAITING_GAP)))
                     }
-                }
+                    Ok((_, false)) => None,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "looking for readable events failed");
+                        None
+                    }
+                };
             }
             loop {
                 let page = match store.events_after(cursor, page_size).await {

@@ -11,7 +11,7 @@ use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State
 use axum::middleware::Next;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -200,6 +200,17 @@ impl From<AccessRow> for AccessView {
     }
 }
 
+/// `GET /v1/audit`: a page of the access log, oldest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLogPage {
+    /// The entries.
+    entries: Vec<AccessView>,
+    /// `after` of the next page; `null` when this page is empty.
+    #[schema(required = true)]
+    next_after: Option<String>,
+}
+
 /// `GET /v1/audit?resource=&after=&limit=`: the caller's tenant's access records,
 /// oldest first, paged by `nextAfter`.
 #[utoipa::path(get, path = "/v1/audit", operation_id = "getAudit", tag = "audit",
@@ -207,12 +218,12 @@ impl From<AccessRow> for AccessView {
         ("resource" = Option<String>, Query, max_length = 128, description = "Only entries whose first id (the path id, else the first `…Id` query value) is this."),
         ("after" = Option<String>, Query, description = "`nextAfter` of the previous page."),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100.")),
-    responses((status = 200, description = "The caller's tenant's access log, oldest first: one entry per read of a patient-bearing record (runs, events and streams, discharge, care, encounters, schedules, nurses), with credential, route, method, ids, time, request id and status; never the content.", body = super::openapi::event_side::AccessLogPage)))]
+    responses((status = 200, description = "The caller's tenant's access log, oldest first: one entry per read of a patient-bearing record (runs, events and streams, discharge, care, encounters, schedules, nurses), with credential, route, method, ids, time, request id and status; never the content.", body = AccessLogPage)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     Query(q): Query<AuditQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccessLogPage>> {
     let mut problems = Problems::new();
     let after = match q.after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => 0,
@@ -248,7 +259,10 @@ pub async fn list(
         .await?;
     let next = rows.last().map(|r| r.id.to_string());
     let entries: Vec<AccessView> = rows.into_iter().map(AccessView::from).collect();
-    Ok(Json(json!({"entries": entries, "nextAfter": next})))
+    Ok(Json(AccessLogPage {
+        entries,
+        next_after: next,
+    }))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query};
 use super::runs::{WaitQuery, fingerprint, idempotency_key, submission_response, wait_param};
 use crate::auth::Principal;
-use crate::engine::{Submission, Submitted};
+use crate::engine::{Scheduling, Submission, Submitted};
 use crate::store::RunId;
 use crate::workflows::discharge::WORKFLOW;
 use records::{CallRecord, CaseRecord, EmailRecord, SummaryRecord};
@@ -86,7 +86,17 @@ pub async fn orchestrate(
         idempotency_key: key,
         correlation_id: valid.correlation_id,
     };
-    match state.engine.submit(submission, wait).await? {
+    // The route read the input with the rest of the request, so the reader's
+    // problems and the request's came in one answer: the engine stores it as read.
+    let scheduling = Scheduling {
+        input_read: true,
+        ..Scheduling::default()
+    };
+    match state
+        .engine
+        .submit_scheduled(submission, wait, scheduling)
+        .await?
+    {
         Submitted::DryRun(plan) => Ok(axum::Json(response::dry_run(&plan)).into_response()),
         Submitted::Run {
             run_id,

@@ -12,13 +12,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::encounter_view::EncounterState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query};
 use super::runs::{submission_response, wait_param};
 use crate::auth::Principal;
 use crate::domain::validation::Problems;
 use crate::engine::{RunOptions, Submission, Submitted};
-use crate::store::{EncounterRunRow, StepStatus};
+use crate::store::EncounterRunRow;
 use crate::workflows::encounter::{EncounterInput, Source, WORKFLOW, is_fhir_id, run_event};
 
 /// Query of `POST /v1/encounters`.
@@ -299,7 +300,7 @@ async fn find(
 #[utoipa::path(get, path = "/v1/encounters/{id}", operation_id = "getEncountersId", tag = "encounters",
     params(("id" = String, Path, pattern = "^[A-Za-z0-9.-]{1,64}$", description = "FHIR id of the encounter."), ("source" = Option<String>, Query, description = "The configured source, needed only when several sources of the tenant have this encounter id.")),
     responses(
-        (status = 200, description = "The processing state: run, steps, analysis and forms.", body = super::openapi::encounters::EncounterState),
+        (status = 200, description = "The processing state: run, steps, analysis and forms.", body = EncounterState),
         (status = 409, description = "Several sources have this encounter id; name one with `?source=`.", content_type = "application/problem+json", body = super::error::Problem),
     ))]
 pub async fn get(
@@ -307,77 +308,18 @@ pub async fn get(
     principal: Principal,
     Path(id): Path<String>,
     Query(q): Query<SourceQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EncounterState>> {
     let row = find(&state, &principal, &id, q.source.as_deref()).await?;
     let run = state
         .engine
         .get(&principal.tenant, row.run_id)
         .await?
         .ok_or(ApiError::NotFound("encounter"))?;
-    let completed = |name: &str| {
-        run.steps
-            .iter()
-            .find(|s| s.name == name && s.status == StepStatus::Completed)
-            .and_then(|s| s.output.as_ref())
-    };
-    let analysis = completed("analyze")
-        .and_then(|o| o.get("analysis"))
-        .cloned()
-        .unwrap_or(Value::Null);
     let forms = state
         .store
         .encounter_forms(&principal.tenant, &row.encounter_id, &row.source)
         .await?;
-    let form_json = |f: &crate::store::EncounterFormInfo| {
-        json!({
-            "transactionId": f.transaction_id,
-            "runId": f.run_id,
-            "versionId": f.version,
-            "sizeBytes": f.size_bytes,
-            "createdAt": f.created_at,
-            "supersededAt": f.superseded_at,
-            "supersededBy": f.superseded_by,
-            "url": format!("/v1/encounters/{}/form.pdf?source={}&transactionId={}",
-                row.encounter_id, row.source, f.transaction_id),
-        })
-    };
-    let form = forms
-        .iter()
-        .find(|f| f.superseded_at.is_none())
-        .map(|f| {
-            let mut current = form_json(f);
-            current["url"] = json!(format!(
-                "/v1/encounters/{}/form.pdf?source={}",
-                row.encounter_id, row.source
-            ));
-            current
-        })
-        .unwrap_or(Value::Null);
-    let superseded: Vec<Value> = forms
-        .iter()
-        .filter(|f| f.superseded_at.is_some())
-        .map(form_json)
-        .collect();
-    let steps: Vec<Value> = run
-        .steps
-        .iter()
-        .map(|s| json!({"name": s.name, "status": s.status, "attempts": s.attempts, "error": s.error}))
-        .collect();
-    Ok(Json(json!({
-        "encounterId": row.encounter_id,
-        "source": row.source,
-        "runId": row.run_id,
-        "versionId": row.version,
-        "status": run.status,
-        "submittedAt": row.submitted_at,
-        "finishedAt": run.finished_at,
-        "error": run.error,
-        "steps": steps,
-        "analysis": analysis,
-        "requiresPriorAuth": analysis.get("requiresPriorAuth").cloned().unwrap_or(Value::Null),
-        "form": form,
-        "supersededForms": superseded,
-    })))
+    Ok(Json(EncounterState::of(&row, &run, &forms)?))
 }
 
 /// `GET /v1/encounters/{id}/form.pdf?source=&transactionId=`: the current

@@ -12,17 +12,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Path, Query};
+use super::purge_view::{Purge, PurgePage};
 use crate::auth::{CredentialKind, Principal};
-use crate::domain::casing::api_value;
 use crate::domain::validation::Problems;
 use crate::store::{
-    EraseRun, NewPurge, PurgeOutcome, PurgeRow, PurgeSelector, Refusal, RefusedRun, RunId, TenantId,
+    EraseRun, NewPurge, PurgeOutcome, PurgeSelector, Refusal, RefusedRun, RunId, TenantId,
 };
 
 /// Longest page of `GET /v1/purges`.
@@ -65,7 +65,7 @@ pub async fn delete_run(
 #[utoipa::path(post, path = "/v1/purges", operation_id = "postPurges", tag = "purges",
     request_body = super::openapi::event_side::PurgeRequest,
     responses(
-        (status = 201, description = "Erased and recorded. A correlation id erases its runs and the events carrying it; a patient, the runs whose trigger event or step output names the patient as `patientId`, events naming it, and the care records (tasks, notifications, outreach plans and attempts, interactions, reply candidates). Only finished runs are erased.", body = super::openapi::event_side::Purge),
+        (status = 201, description = "Erased and recorded. A correlation id erases its runs and the events carrying it; a patient, the runs whose trigger event or step output names the patient as `patientId`, events naming it, and the care records (tasks, notifications, outreach plans and attempts, interactions, reply candidates). Only finished runs are erased.", body = Purge),
         (status = 409, description = "Selected runs are not finished (listed in `detail`); nothing was erased.", content_type = "application/problem+json", body = super::error::Problem),
     ))]
 pub async fn create(
@@ -84,7 +84,7 @@ pub async fn create(
                 runs = row.erased.0.get("runs").and_then(serde_json::Value::as_u64).unwrap_or(0),
                 "purge done"
             );
-            Ok((StatusCode::CREATED, axum::Json(view(&row))).into_response())
+            Ok((StatusCode::CREATED, axum::Json(Purge::of(&row)?)).into_response())
         }
     }
 }
@@ -101,12 +101,12 @@ pub struct ListQuery {
     params(
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Page size, default 50."),
         ("cursor" = Option<uuid::Uuid>, Query, description = "`nextCursor` of the previous page.")),
-    responses((status = 200, description = "The caller's tenant's purges, newest first.", body = super::openapi::event_side::PurgePage)))]
+    responses((status = 200, description = "The caller's tenant's purges, newest first.", body = PurgePage)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     Query(q): Query<ListQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<PurgePage>> {
     let mut problems = Problems::new();
     let limit = q.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -128,12 +128,12 @@ pub async fn list(
         .list_purges(&principal.tenant, before, limit)
         .await?;
     let next = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|r| r.purge_id.to_string()))
+        .then(|| rows.last().map(|r| r.purge_id))
         .flatten();
-    Ok(axum::Json(json!({
-        "purges": rows.iter().map(view).collect::<Vec<_>>(),
-        "nextCursor": next,
-    })))
+    Ok(axum::Json(PurgePage {
+        purges: rows.iter().map(Purge::of).collect::<Result<_, _>>()?,
+        next_cursor: next,
+    }))
 }
 
 /// Reads the body of `POST /v1/purges`, listing every problem.
@@ -151,8 +151,10 @@ fn parse_selector(body: &Value) -> Result<(PurgeSelector, &'static str, String),
             );
         }
     }
+    // A selector given as `null` is left out, as the description shows it nullable.
+    let given = |key: &str| fields.get(key).filter(|v| !v.is_null());
     let mut text = |key: &str| -> Option<String> {
-        match fields.get(key)? {
+        match given(key)? {
             Value::String(s) if !s.trim().is_empty() && s.chars().count() <= MAX_SELECTOR_CHARS => {
                 Some(s.clone())
             }
@@ -169,7 +171,7 @@ fn parse_selector(body: &Value) -> Result<(PurgeSelector, &'static str, String),
     let patient = text("patientReference");
     let present = ["correlationId", "patientReference"]
         .iter()
-        .filter(|k| fields.contains_key(**k))
+        .filter(|k| given(k).is_some())
         .count();
     if present != 1 {
         problems.push(
@@ -226,21 +228,6 @@ pub fn selector_hash(tenant: &TenantId, kind: &str, value: &str) -> String {
     format!("sha256:{}", hex::encode(h.finalize()))
 }
 
-/// A purge as the API shows it.
-fn view(row: &PurgeRow) -> Value {
-    let erased = row.erased.0.as_object().cloned().unwrap_or_else(Map::new);
-    json!({
-        "purgeId": row.purge_id,
-        "createdAt": row.created_at,
-        "credential": row.credential,
-        // Both are stored as earlier versions wrote them (`apiKey`, `correlationId`):
-        // the hash covers the selector's stored kind, so that one cannot change.
-        "credentialKind": api_value(&row.credential_kind),
-        "selector": {"kind": api_value(&row.selector_kind), "hash": row.selector_hash},
-        "erased": erased,
-    })
-}
-
 fn refusal_detail(refusal: &Refusal) -> String {
     match refusal {
         Refusal::Unfinished(status) => {
@@ -272,6 +259,8 @@ fn refused_detail(runs: &[RefusedRun]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn problems_of(body: Value) -> Vec<String> {

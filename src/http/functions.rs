@@ -9,12 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
+use super::sent_events::EventsAccepted;
 use crate::auth::Principal;
 use crate::domain::validation::Problems;
 use crate::engine::{FunctionSpec, IncomingEvent};
@@ -134,7 +135,7 @@ fn parse_one(
 #[utoipa::path(post, path = "/v1/events", operation_id = "postEvents", tag = "events",
     request_body(description = "One event, or a batch of 1-100.", content = super::openapi::event_side::IncomingEvents),
     responses(
-        (status = 202, description = "The events' receipts, the runs they started and the functions that skipped them.", body = super::openapi::event_side::EventsAccepted),
+        (status = 202, description = "The events' receipts, the runs they started and the functions that skipped them.", body = EventsAccepted),
         (status = 429, description = "The runs the batch would start do not fit the queue (or the tenant's share): nothing was stored; with `Retry-After`.", content_type = "application/problem+json", body = super::error::Problem),
     ))]
 pub async fn send(
@@ -168,31 +169,9 @@ pub async fn send(
         .engine
         .send_events(&principal.tenant, incoming)
         .await?;
-    let events: Vec<Value> = sent
-        .receipts
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.client_id,
-                "eventId": r.event_id,
-                "name": r.name,
-                "duplicate": r.duplicate,
-            })
-        })
-        .collect();
-    let runs: Vec<Value> = sent
-        .runs
-        .iter()
-        .map(|r| json!({"runId": r.run_id, "function": r.function, "eventId": r.event_id}))
-        .collect();
-    let skipped: Vec<Value> = sent
-        .skipped
-        .iter()
-        .map(|s| json!({"function": s.function, "eventId": s.event_id, "reason": s.reason}))
-        .collect();
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({ "events": events, "runs": runs, "skipped": skipped })),
+        axum::Json(EventsAccepted::from(&sent)),
     )
         .into_response())
 }

@@ -29,7 +29,8 @@ use crate::store::RunId;
     responses(
         (status = 200, description = "The new run, which ended within the wait.", body = super::openapi::bodies::SubmitResult),
         (status = 202, description = "The new run goes on; poll `Location`.", body = super::openapi::bodies::Accepted,
-            headers(("Location" = String, description = "The new run's URL."))),
+            headers(("Location" = String, description = "The new run's URL.")),
+            links(("GetRun" = (operation_id = "getRun", parameters(("id" = "$response.body#/runId")), description = "The new run.")))),
         (status = 409, description = "The run has not finished.", content_type = "application/problem+json", body = super::error::Problem),
     ))]
 pub async fn rerun_run(

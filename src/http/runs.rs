@@ -114,7 +114,13 @@ pub struct WaitQuery {
     responses(
         (status = 200, description = "The run ended within the wait: the run with its steps' timings, or the plan of a dry run.", body = super::openapi::bodies::SubmitResult),
         (status = 202, description = "The run goes on; poll `Location`.", body = super::openapi::bodies::Accepted,
-            headers(("Location" = String, description = "The run's URL."))),
+            headers(("Location" = String, description = "The run's URL.")),
+            // Links let a client (and the fuzzer's stateful phase) follow the new run.
+            links(
+                ("GetRun" = (operation_id = "getRun", parameters(("id" = "$response.body#/runId")), description = "The run.")),
+                ("CancelRun" = (operation_id = "cancelRun", parameters(("id" = "$response.body#/runId")), description = "Cancel the run.")),
+                ("RerunRun" = (operation_id = "rerunRun", parameters(("id" = "$response.body#/runId")), description = "Rerun the run once it has finished."))
+            )),
         (status = 429, description = "The backlog is past its bound; with `Retry-After`.", content_type = "application/problem+json", body = super::error::Problem),
     ))]
 pub async fn submit(

@@ -35,7 +35,12 @@ const MAX_PAGE: i64 = 100;
     responses(
         (status = 201, description = "The call, scheduled; a repeat with the same `Idempotency-Key` answers the same call with `Idempotent-Replayed: true`.", body = ServiceCallView,
             headers(("Location" = String, description = "The call's URL."),
-                ("Idempotent-Replayed" = String, description = "`true` when an earlier submission with the same key is answered."))),
+                ("Idempotent-Replayed" = String, description = "`true` when an earlier submission with the same key is answered.")),
+            // Links let a client (and the fuzzer's stateful phase) follow the new call.
+            links(
+                ("GetServiceCall" = (operation_id = "getServiceCallsId", parameters(("id" = "$response.body#/serviceCallId")), description = "The call.")),
+                ("CancelServiceCall" = (operation_id = "postServiceCallsIdCancel", parameters(("id" = "$response.body#/serviceCallId")), description = "Cancel the call."))
+            )),
         (status = 429, description = "The backlog is past its bound; with `Retry-After`.", content_type = "application/problem+json", body = super::error::Problem),
     ))]
 pub async fn submit(

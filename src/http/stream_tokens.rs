@@ -11,7 +11,10 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -66,10 +69,24 @@ fn filters_of(body: Option<&Value>) -> Result<StreamFilters, Problems> {
     problems.into_result(filters)
 }
 
+/// `201` of `POST /v1/stream-tokens`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamToken {
+    /// `cfs_...`, signed; opens streams until `expiresAt`.
+    pub token: String,
+    /// When it stops opening streams (`events.stream_token_ttl` from now).
+    pub expires_at: DateTime<Utc>,
+    /// The filters streams opened with it are confined to.
+    pub filters: StreamFilters,
+    /// `/v1/events/stream?token=...`.
+    pub stream_url: String,
+}
+
 /// `POST /v1/stream-tokens`: `201` with `{token, expiresAt, filters, streamUrl}`.
 #[utoipa::path(post, path = "/v1/stream-tokens", operation_id = "postStreamTokens", tag = "stream-tokens",
     request_body(content = Option<crate::auth::stream_token::StreamFilters>, description = "Optional filters the streams opened with the token are confined to; an empty body means none."),
-    responses((status = 201, description = "A short-lived signed token (`events.stream_token_ttl`, default 60 s) that opens `GET /v1/events/stream?token=` without a header, for browsers' EventSource; bound to the caller's tenant and the filters; any replica accepts it.", body = super::openapi::event_side::StreamToken)))]
+    responses((status = 201, description = "A short-lived signed token (`events.stream_token_ttl`, default 60 s) that opens `GET /v1/events/stream?token=` without a header, for browsers' EventSource; bound to the caller's tenant and the filters; any replica accepts it.", body = StreamToken)))]
 pub async fn issue(
     State(state): State<AppState>,
     principal: Principal,
@@ -82,12 +99,12 @@ pub async fn issue(
     let expires_at = state.engine.clock().now() + ttl;
     let token = state.stream_tokens.issue(&principal, &filters, expires_at);
     let stream_url = format!("/v1/events/stream?token={token}");
-    let body = json!({
-        "token": token,
-        "expiresAt": expires_at,
-        "filters": filters,
-        "streamUrl": stream_url,
-    });
+    let body = StreamToken {
+        token,
+        expires_at,
+        filters,
+        stream_url,
+    };
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
@@ -172,6 +189,8 @@ pub fn confine(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

@@ -1,11 +1,11 @@
 //! The event table: every run and step transition and every domain milestone,
 //! appended in the same transaction as the change it reports.
 //!
-//! Readers go by `position`, a number that grows in commit order: on PostgreSQL it is
-//! assigned after commit by [`EventStore::sequence_events`], to visible events only
-//! and always above every earlier position; on SQLite, with its single writer, it is
-//! the row id. So "everything after position X" never skips an event that commits
-//! late.
+//! Readers go by `position`, a number given at insert that only grows: on PostgreSQL
+//! it comes from the inserting transaction's id, and readers read only below the
+//! oldest transaction still running (the horizon), so the order they see is fixed; on
+//! SQLite, with its single writer, it is the row id. So "everything after position
+//! X" never skips an event that commits late.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -47,16 +47,16 @@ pub trait EventStore {
     /// Appends events outside any run commit (pollers, webhooks).
     async fn append_events(&self, tenant: &TenantId, events: &[NewEvent]) -> StoreResult<()>;
 
-    /// Gives committed events their positions, in commit order. One caller at a time
-    /// does the work (others return at once). Returns how many were positioned, and
-    /// whether events may still wait for one (more than one pass holds, or another
-    /// replica was numbering).
+    /// Announces events that became readable since the last pass to every replica
+    /// (`Notice::EventsPositioned`). Returns how many became readable (PostgreSQL
+    /// answers 1 for "some"), and whether committed events still wait to become
+    /// readable (on PostgreSQL, for an older transaction to end).
     async fn sequence_events(&self) -> StoreResult<(u64, bool)>;
 
-    /// Positioned events of every tenant after `after`, for the live fan-out.
+    /// Readable events of every tenant after `after`, for the live fan-out.
     async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>>;
 
-    /// A tenant's positioned events after `after` that pass `filter`.
+    /// A tenant's readable events after `after` that pass `filter`.
     async fn tenant_events_after(
         &self,
         tenant: &TenantId,
@@ -65,7 +65,8 @@ pub trait EventStore {
         limit: i64,
     ) -> StoreResult<Vec<EventRow>>;
 
-    /// The highest position given so far (0 when none).
+    /// The highest readable position, or the highest deleted one if higher (0 when
+    /// none): a reader starting after it misses no event committed later.
     async fn last_event_position(&self) -> StoreResult<i64>;
 
     /// Deletes events created before `before`; returns how many.

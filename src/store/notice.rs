@@ -32,11 +32,11 @@ pub enum Notice {
         /// The run.
         run: Uuid,
     },
-    /// New events were committed in this process: the event pump should give them
-    /// positions. (Sent in-process only; other replicas learn of events through
-    /// [`Notice::EventsPositioned`].)
+    /// New events were committed in this process: the event pump should read them
+    /// and announce them once readable. (Mostly sent in-process only; other replicas
+    /// learn of events through [`Notice::EventsPositioned`].)
     EventsAppended,
-    /// Events received positions: event streams everywhere should read the table.
+    /// Events became readable: event streams everywhere should read the table.
     EventsPositioned,
     /// An API key was revoked or deleted: replicas drop it from their key caches.
     /// Sent by a database trigger (PostgreSQL), whatever revoked the key.

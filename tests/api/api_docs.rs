@@ -1,6 +1,8 @@
 //! The API description at `/openapi.json` and the interactive docs at `/docs`,
 //! served by the binary without reaching any other host.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use crate::both_backends;
@@ -24,13 +26,26 @@ async fn the_description_is_generated_and_served(backend: Backend) {
 async fn docs_load_offline_and_point_at_the_description(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     // No credential: the page and its assets are public, like the description.
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
+    let no_redirects = crate::checked::Client::from(
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    );
+    let r = no_redirects
+        .get(app.url("/docs"))
+        .unchecked("the docs page is not an API operation")
+        .send()
+        .await
         .unwrap();
-    let r = no_redirects.get(app.url("/docs")).send().await.unwrap();
     assert!(r.status().is_redirection(), "{}", r.status());
-    let r = app.http.get(app.url("/docs/")).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/docs/"))
+        .unchecked("the docs page is not an API operation")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let csp = r.headers()["content-security-policy"]
         .to_str()
@@ -51,6 +66,7 @@ async fn docs_load_offline_and_point_at_the_description(backend: Backend) {
     let init = app
         .http
         .get(app.url("/docs/swagger-initializer.js"))
+        .unchecked("the docs page's assets are not API operations")
         .send()
         .await
         .unwrap();
@@ -61,6 +77,7 @@ async fn docs_load_offline_and_point_at_the_description(backend: Backend) {
         let r = app
             .http
             .get(app.url(&format!("/docs/{asset}")))
+            .unchecked("the docs page's assets are not API operations")
             .send()
             .await
             .unwrap();
@@ -205,5 +222,61 @@ fn a_literal_route_wins_over_a_template() {
         200,
         "application/json",
         br#"{"matched": 0, "touched": 0, "skipped": 0, "more": false, "touchedRuns": [], "skippedRuns": []}"#,
+    );
+}
+
+/// Every link names, in OpenAPI's spelling, an operation the description has,
+/// and passes it parameters it takes.
+#[test]
+fn every_link_points_at_an_operation_of_the_description() {
+    let doc = careflow::http::openapi::description();
+    let ops: Vec<&Value> = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .collect();
+    let ids: HashSet<&str> = ops
+        .iter()
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let mut seen = 0;
+    for op in &ops {
+        let Some(responses) = op["responses"].as_object() else {
+            continue;
+        };
+        for link in responses
+            .values()
+            .filter_map(|a| a["links"].as_object())
+            .flat_map(|l| l.values())
+        {
+            seen += 1;
+            assert!(link.get("operation_id").is_none(), "{link}");
+            let target = link["operationId"].as_str().unwrap_or_default();
+            assert!(ids.contains(target), "a link to `{target}`: {link}");
+            let takes: HashSet<&str> = ops
+                .iter()
+                .find(|o| o["operationId"] == target)
+                .and_then(|o| o["parameters"].as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            for name in link["parameters"]
+                .as_object()
+                .into_iter()
+                .flat_map(|p| p.keys())
+            {
+                assert!(
+                    takes.contains(name.as_str()),
+                    "`{target}` takes no `{name}`"
+                );
+            }
+        }
+    }
+    assert!(
+        seen >= 6,
+        "the create-to-read links are described ({seen} found)"
     );
 }

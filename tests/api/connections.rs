@@ -134,7 +134,8 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(backend:
 async fn an_event_stream_outlives_the_idle_timeout(backend: Backend) {
     let app = spawn(backend, SHORT, SHORT).await;
     let url = app.url("/v1/events/stream?workflow=lab");
-    let mut stream = SseClient::connect(&reqwest::Client::new(), &url, &app.token, None).await;
+    let mut stream =
+        SseClient::connect(&crate::checked::Client::new(), &url, &app.token, None).await;
     assert_eq!(stream.next(GENEROUS).await.unwrap().retry, Some(3000));
 
     outlast_the_idle_timeout(&app).await;

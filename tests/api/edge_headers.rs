@@ -59,6 +59,7 @@ async fn made_up_methods_share_one_metric_label(backend: Backend) {
         let r = app
             .http
             .request(m, app.url("/healthz"))
+            .unchecked("a made-up method is no operation")
             .send()
             .await
             .unwrap();

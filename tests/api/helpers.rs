@@ -34,7 +34,8 @@ pub struct TestApp {
     pub base: String,
     pub token: String,
     pub tenant: String,
-    pub http: reqwest::Client,
+    /// Checks every answer against the API description (`tests/common/checked.rs`).
+    pub http: crate::checked::Client,
     pub db: TestDb,
     pub clock: Arc<ManualClock>,
     pub settings: Settings,
@@ -70,7 +71,7 @@ impl TestApp {
             base,
             token: key.token,
             tenant: "tenant-a".into(),
-            http: reqwest::Client::new(),
+            http: crate::checked::Client::new(),
             db,
             clock,
             settings,
@@ -98,30 +99,26 @@ impl TestApp {
     }
 
     /// `GET path` with the test tenant's key; the answer is checked against the
-    /// API description (see `tests/common/contract.rs`).
+    /// API description, as every answer of `http` is.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        let r = self
-            .http
+        self.http
             .get(self.url(path))
             .bearer_auth(&self.token)
             .send()
             .await
-            .expect("request");
-        crate::contract::checked("GET", r).await
+            .expect("request")
     }
 
     /// `POST path` with a JSON body and the test tenant's key; the answer is checked
     /// against the API description.
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        let r = self
-            .http
+        self.http
             .post(self.url(path))
             .bearer_auth(&self.token)
             .json(body)
             .send()
             .await
-            .expect("request");
-        crate::contract::checked("POST", r).await
+            .expect("request")
     }
 
     /// Stops the service gracefully and starts it again on the same database

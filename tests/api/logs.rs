@@ -71,7 +71,7 @@ impl Served {
     }
 
     async fn get(&self, path: &str) -> u16 {
-        reqwest::Client::new()
+        crate::checked::Client::new()
             .get(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .send()

@@ -2,6 +2,7 @@
 //! on PostgreSQL and on SQLite.
 
 mod admission;
+mod answer_checks;
 mod api_docs;
 mod attempts;
 mod audit;
@@ -10,6 +11,8 @@ mod browser;
 mod bulk;
 mod care;
 mod casing;
+#[path = "../common/checked.rs"]
+mod checked;
 mod cli;
 mod connections;
 #[path = "../common/contract.rs"]
@@ -23,6 +26,7 @@ mod encounter;
 mod encounter_form;
 mod encounter_versions;
 mod engine;
+mod event_positions;
 mod events;
 #[path = "../common/fakes/twilio.rs"]
 mod fake_twilio;
@@ -56,6 +60,7 @@ mod jwks;
 mod lab;
 mod logs;
 mod metrics;
+mod null_as_absent;
 #[path = "../common/ods.rs"]
 mod ods;
 mod outage;

@@ -146,7 +146,7 @@ async fn rerun_refuses_unknown_runs_unfinished_runs_and_unknown_steps(backend: B
         .await;
     assert_eq!(r.status(), 404);
     let other = app.key_for("tenant-b").await;
-    let r = reqwest::Client::new()
+    let r = crate::checked::Client::new()
         .post(app.url(&format!("/v1/runs/{source}/rerun")))
         .bearer_auth(&other)
         .json(&json!({"fromStep": "b"}))

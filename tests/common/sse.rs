@@ -1,5 +1,7 @@
 //! A small Server-Sent Events client for the tests, parsing the stream per the
-//! WHATWG rules: `field: value` lines, blank line dispatches, `:` comments.
+//! WHATWG rules: `field: value` lines, blank line dispatches, `:` comments. It
+//! connects through the checked client, so a stream's status and media type, and
+//! a refusal's problem document, are checked against the API description.
 
 use std::time::Duration;
 
@@ -29,7 +31,7 @@ pub struct SseClient {
 
 impl SseClient {
     pub async fn connect(
-        http: &reqwest::Client,
+        http: &crate::checked::Client,
         url: &str,
         token: &str,
         last_event_id: Option<&str>,
@@ -53,7 +55,7 @@ impl SseClient {
 
     /// Opens a stream the way a browser's EventSource does: no Authorization header
     /// (the URL carries a stream token); `Err` with the refusal's status and body.
-    pub async fn open(http: &reqwest::Client, url: &str) -> Result<Self, (u16, String)> {
+    pub async fn open(http: &crate::checked::Client, url: &str) -> Result<Self, (u16, String)> {
         let r = http
             .get(url)
             .header("accept", "text/event-stream")

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -29,7 +29,8 @@ pub struct DateRange {
 }
 
 /// Coverage as clients see it, from a fresh calculation or from the store.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+// `Deserialize`: the import's coverage phase stores it in its output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Coverage)]
 pub struct CoverageSummary {

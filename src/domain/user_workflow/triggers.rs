@@ -190,10 +190,12 @@ fn objects<'a>(
     }
 }
 
-/// Reads the trigger fields of a definition, recording every problem.
+/// Reads the trigger fields of a definition, recording every problem. A field
+/// given as `null` is left out, as the description shows each of them nullable.
 pub fn parse(def: &Map<String, Value>, p: &mut Problems) -> Triggers {
+    let given = |key: &str| def.get(key).filter(|v| !v.is_null());
     let mut t = Triggers::default();
-    if let Some(v) = def.get("triggers") {
+    if let Some(v) = given("triggers") {
         for (at, o) in objects(v, "/triggers", MAX_TRIGGERS, p) {
             only(o, &at, &["event", "match"], p);
             let name = event(o.get("event"), &format!("{at}/event"), p);
@@ -218,7 +220,7 @@ pub fn parse(def: &Map<String, Value>, p: &mut Problems) -> Triggers {
             }
         }
     }
-    if let Some(v) = def.get("cancelOn") {
+    if let Some(v) = given("cancelOn") {
         for (at, o) in objects(v, "/cancelOn", MAX_TRIGGERS, p) {
             only(o, &at, &["event", "field"], p);
             let name = event(o.get("event"), &format!("{at}/event"), p);
@@ -237,7 +239,7 @@ pub fn parse(def: &Map<String, Value>, p: &mut Problems) -> Triggers {
             }
         }
     }
-    if let Some(v) = def.get("concurrency") {
+    if let Some(v) = given("concurrency") {
         match v.as_object() {
             Some(o) => {
                 only(o, "/concurrency", &["limit", "key"], p);
@@ -257,10 +259,10 @@ pub fn parse(def: &Map<String, Value>, p: &mut Problems) -> Triggers {
             None => p.push("/concurrency", "must be an object {limit, key}"),
         }
     }
-    if let Some(v) = def.get("idempotency") {
+    if let Some(v) = given("idempotency") {
         t.idempotency = path(Some(v), "/idempotency", p);
     }
-    if let Some(v) = def.get("debounce") {
+    if let Some(v) = given("debounce") {
         match v.as_object() {
             Some(o) => {
                 only(o, "/debounce", &["period", "key"], p);
@@ -281,19 +283,19 @@ pub fn parse(def: &Map<String, Value>, p: &mut Problems) -> Triggers {
             None => p.push("/debounce", "must be an object {period, key?}"),
         }
     }
-    if let Some(v) = def.get("rateLimit") {
+    if let Some(v) = given("rateLimit") {
         t.rate_limit = limit(v, "/rateLimit", MAX_RATE_LIMIT_PERIOD, p);
     }
-    if let Some(v) = def.get("throttle") {
+    if let Some(v) = given("throttle") {
         t.throttle = limit(v, "/throttle", MAX_THROTTLE_PERIOD, p);
     }
     let has_options = !t.cancel_on.is_empty()
         || t.concurrency.is_some()
         || t.idempotency.is_some()
         || t.debounce.is_some()
-        || def.contains_key("rateLimit")
-        || def.contains_key("throttle");
-    if has_options && t.on.is_empty() && !def.contains_key("triggers") {
+        || given("rateLimit").is_some()
+        || given("throttle").is_some();
+    if has_options && t.on.is_empty() && given("triggers").is_none() {
         p.push(
             "/triggers",
             "is required when cancelOn, concurrency, idempotency, debounce, rateLimit or throttle is given",

@@ -220,6 +220,7 @@ async fn fire(
                 preadmitted: true,
                 reused: Vec::new(),
                 priority: Priority::DEFAULT,
+                input_read: false,
             };
             let engine = super::super::Engine {
                 inner: inner.clone(),

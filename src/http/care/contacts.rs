@@ -7,7 +7,10 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{required_text, unknown_members};
@@ -16,27 +19,65 @@ use crate::domain::validation::Problems;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
+use crate::http::stored::{Unlisted, enum_value};
 use crate::store::{EscalationContactRow, StoreError};
 use crate::workflows::care::is_e164;
 
 /// The roles a contact may have.
 pub const ROLES: [&str; 2] = ["charge_nurse", "supervisor"];
 
-fn view(c: &EscalationContactRow) -> Value {
-    json!({
-        "contactId": c.contact_id,
-        "name": c.name,
-        "role": c.role,
-        "phone": c.phone,
-        "createdAt": c.created_at,
-    })
+/// An escalation contact's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactRole {
+    /// Charge nurse.
+    ChargeNurse,
+    /// Supervisor.
+    Supervisor,
+}
+
+/// A charge nurse or supervisor told when a task nobody holds nears or breaches its
+/// SLA.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EscalationContact {
+    /// Id.
+    pub contact_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: ContactRole,
+    /// E.164 number.
+    pub phone: String,
+    /// Added.
+    pub created_at: DateTime<Utc>,
+}
+
+impl EscalationContact {
+    fn of(c: &EscalationContactRow) -> Result<Self, Unlisted> {
+        Ok(Self {
+            contact_id: c.contact_id,
+            name: c.name.clone(),
+            role: enum_value("escalation_contacts.role", &c.role)?,
+            phone: c.phone.clone(),
+            created_at: c.created_at,
+        })
+    }
+}
+
+/// `GET /v1/escalation-contacts`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EscalationContactList {
+    /// Oldest first.
+    pub escalation_contacts: Vec<EscalationContact>,
 }
 
 /// `POST /v1/escalation-contacts`: `{name, phone, role?}` (`charge_nurse`, the
 /// default, or `supervisor`); answers `201` with the contact.
 #[utoipa::path(post, path = "/v1/escalation-contacts", operation_id = "postEscalationContacts", tag = "escalation-contacts",
-    request_body = crate::http::openapi::care_log::NewEscalationContact,
-    responses((status = 201, description = "The contact, told by SMS when a task nobody holds reaches its SLA warning and its breach.", body = crate::http::openapi::care_log::EscalationContact,
+    request_body = crate::http::openapi::care_requests::NewEscalationContact,
+    responses((status = 201, description = "The contact, told by SMS when a task nobody holds reaches its SLA warning and its breach.", body = EscalationContact,
             headers(("Location" = String, description = "The contact's URL."))),
         (status = 409, description = "The tenant has a contact with this phone number already.", content_type = "application/problem+json", body = crate::http::error::Problem)))]
 pub async fn create(
@@ -83,7 +124,11 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     };
-    let mut response = (StatusCode::CREATED, axum::Json(view(&row))).into_response();
+    let mut response = (
+        StatusCode::CREATED,
+        axum::Json(EscalationContact::of(&row)?),
+    )
+        .into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/escalation-contacts/{}", row.contact_id)) {
         response.headers_mut().insert(header::LOCATION, v);
     }
@@ -92,14 +137,22 @@ pub async fn create(
 
 /// `GET /v1/escalation-contacts`: the tenant's contacts, oldest first.
 #[utoipa::path(get, path = "/v1/escalation-contacts", operation_id = "getEscalationContacts", tag = "escalation-contacts",
-    responses((status = 200, description = "The tenant's escalation contacts, oldest first.", body = crate::http::openapi::care_log::EscalationContactList)))]
-pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
+    responses((status = 200, description = "The tenant's escalation contacts, oldest first.", body = EscalationContactList)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<EscalationContactList>> {
     let rows = state
         .store
         .list_escalation_contacts(&principal.tenant)
         .await?;
-    let views: Vec<Value> = rows.iter().map(view).collect();
-    Ok(Json(json!({"escalationContacts": views})))
+    let escalation_contacts = rows
+        .iter()
+        .map(EscalationContact::of)
+        .collect::<Result<_, _>>()?;
+    Ok(Json(EscalationContactList {
+        escalation_contacts,
+    }))
 }
 
 /// `DELETE /v1/escalation-contacts/{id}`: `204`; the contact is told nothing more.

@@ -17,7 +17,7 @@ use crate::workflows::care::webhooks::{InboundSms, MAX_SMS_BODY, record_inbound}
 /// Answers `200` with empty TwiML, also for numbers without an outreach plan.
 #[utoipa::path(post, path = "/v1/webhooks/twilio/inbound", operation_id = "postWebhooksTwilioInbound", tag = "webhooks", security(()),
     params(("X-Twilio-Signature" = String, Header, description = "Base64 HMAC-SHA1, keyed with the Twilio auth token, of `providers.twilio.public_base_url` + path followed by the sorted form fields.")),
-    request_body(content = crate::http::openapi::care_bodies::TwilioCallback, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = crate::http::openapi::care_requests::TwilioCallback, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Empty TwiML. The SMS is routed by the receiving number or Messaging Service to its tenant, then to the patient whose check-in awaits a reply, and becomes `interaction/response_received`; when it could be from several patients it is held unrouted and raises `interaction/unrouted` (a review task) in each tenant concerned. Opt-out and opt-in keywords are recorded.",
             content_type = "text/xml", body = String, example = "<Response/>"),
         (status = 403, description = "The signature is missing or wrong, or the webhooks are not configured.", content_type = "application/problem+json", body = crate::http::error::Problem), (status = 503, description = "The database is unavailable; Twilio retries.", content_type = "application/problem+json", body = crate::http::error::Problem)))]

@@ -1,26 +1,27 @@
 //! The care-transitions API: nurses and shifts, tasks, the notification log, a
 //! patient's outreach, and Twilio's webhooks (outside bearer authentication, checked
-//! by signature instead). Rows become JSON views here; the work happens in the
-//! event functions of `workflows::care`.
+//! by signature instead). Rows become the typed answers of the `*_view` modules (the
+//! schemas the API description names); the work happens in the event functions of
+//! `workflows::care`.
 
 pub mod contacts;
 pub mod inbound;
+pub mod notification_view;
 pub mod notifications;
 pub mod numbers;
+pub mod nurse_view;
 pub mod nurses;
 pub mod outreach;
+pub mod outreach_view;
+pub mod task_view;
 pub mod tasks;
 pub mod webhooks;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::domain::care::notify::FALLBACK_ORIGIN;
-use crate::domain::care::reference::task_reference;
-use crate::domain::care::sla::sla_times;
-use crate::domain::casing::{self, api_value};
+use crate::domain::casing;
 use crate::domain::validation::Problems;
-use crate::store::{NotificationRow, TaskRow};
 
 /// Largest page of a listing.
 const MAX_PAGE: i64 = 100;
@@ -130,72 +131,4 @@ fn required_text(
             String::new()
         }
     }
-}
-
-/// A task as the API shows it, with its SLA timetable.
-pub fn task_view(t: &TaskRow, now: chrono::DateTime<chrono::Utc>) -> Value {
-    let times = sla_times(t.created_at, u32::try_from(t.sla_minutes).unwrap_or(0));
-    let standing = if t.status == "RESOLVED" {
-        json!(null)
-    } else {
-        json!(times.status_at(now))
-    };
-    json!({
-        "taskId": t.task_id,
-        "reference": task_reference(t.reference_number, t.task_id),
-        "patientId": t.patient_id,
-        "title": t.title,
-        "description": t.description,
-        "priority": t.priority,
-        "severity": api_value(&t.severity),
-        "slaMinutes": t.sla_minutes,
-        "status": api_value(&t.status),
-        "assigneeId": t.assignee_id,
-        "origin": api_value(&t.origin),
-        "interactionId": t.interaction_id,
-        "createdAt": t.created_at,
-        "assignedAt": t.assigned_at,
-        "resolvedAt": t.resolved_at,
-        "resolution": t.resolution,
-        "sla": {
-            "warnAt": times.warn_at,
-            "breachAt": times.breach_at,
-            "warnedAt": t.sla_warned_at,
-            "breachedAt": t.sla_breached_at,
-            "standing": standing,
-        },
-        "updatedAt": t.updated_at,
-    })
-}
-
-/// A notification log entry as the API shows it (the address itself is left out);
-/// `fallbackFor` names the unanswered urgent call an SMS stands in for.
-pub fn notification_view(n: &NotificationRow) -> Value {
-    json!({
-        "notificationId": n.notification_id,
-        "kind": n.kind,
-        "channel": n.channel,
-        "recipient": {"kind": n.recipient_kind, "id": n.recipient_id},
-        "subject": n.subject,
-        "body": n.body,
-        "priority": n.priority,
-        "taskId": n.task_id,
-        "patientId": n.patient_id,
-        "attemptId": n.attempt_id,
-        "fallbackFor": n.origin_key.strip_prefix(FALLBACK_ORIGIN),
-        "status": api_value(&n.status),
-        "provider": n.provider,
-        "providerId": n.provider_id,
-        "providerStatus": n.provider_status,
-        "attempts": n.attempts,
-        "error": n.error,
-        "errorCode": n.error_code,
-        "createdAt": n.created_at,
-        "sentAt": n.sent_at,
-        "deliveredAt": n.delivered_at,
-        "readAt": n.read_at,
-        "failedAt": n.failed_at,
-        "cancelledAt": n.cancelled_at,
-        "updatedAt": n.updated_at,
-    })
 }

@@ -3,9 +3,9 @@
 
 use axum::extract::State;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::{notification_view, one_of, page_limit, query_id};
+use super::notification_view::{Notification, NotificationChannel, NotificationPage};
+use super::{one_of, page_limit, query_id};
 use crate::auth::Principal;
 use crate::domain::care::notify::{Channel, NotificationStatus};
 use crate::domain::validation::Problems;
@@ -28,17 +28,17 @@ pub struct NotificationQuery {
 /// `GET /v1/notifications`.
 #[utoipa::path(get, path = "/v1/notifications", operation_id = "getNotifications", tag = "notifications",
     params(
-        ("status" = Option<crate::http::openapi::care_log::NotificationStatus>, Query, description = "Only entries in this status."),
-        ("channel" = Option<crate::http::openapi::care_log::NotificationChannel>, Query, description = "Only entries sent this way."),
+        ("status" = Option<super::notification_view::NotificationStatus>, Query, description = "Only entries in this status."),
+        ("channel" = Option<NotificationChannel>, Query, description = "Only entries sent this way."),
         ("patientId" = Option<String>, Query, description = "Only entries about this patient."),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size, default 50."),
         ("cursor" = Option<Uuid>, Query, description = "`nextCursor` of the previous page.")),
-    responses((status = 200, description = "A page of the notification log, newest first.", body = crate::http::openapi::care_log::NotificationPage)))]
+    responses((status = 200, description = "A page of the notification log, newest first.", body = NotificationPage)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     Query(q): Query<NotificationQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<NotificationPage>> {
     let mut p = Problems::new();
     let statuses: Vec<&str> = NotificationStatus::ALL.iter().map(|s| s.as_str()).collect();
     let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
@@ -59,6 +59,12 @@ pub async fn list(
     let next = (rows.len() as i64 == filter.limit)
         .then(|| rows.last().map(|n| n.notification_id))
         .flatten();
-    let items: Vec<Value> = rows.iter().map(notification_view).collect();
-    Ok(Json(json!({"notifications": items, "nextCursor": next})))
+    let notifications = rows
+        .iter()
+        .map(Notification::of)
+        .collect::<Result<_, _>>()?;
+    Ok(Json(NotificationPage {
+        notifications,
+        next_cursor: next,
+    }))
 }

@@ -8,7 +8,10 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{optional_text, unknown_members};
@@ -26,21 +29,50 @@ fn is_service_sid(sid: &str) -> bool {
         .is_some_and(|hex| hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-fn view(n: &TwilioNumberRow, sender: bool) -> Value {
-    json!({
-        "numberId": n.number_id,
-        "phoneNumber": n.phone_number,
-        "messagingServiceSid": n.messaging_service_sid,
-        "sender": sender,
-        "createdAt": n.created_at,
-    })
+/// A Twilio number or Messaging Service of the tenant.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TwilioNumber {
+    /// Id.
+    pub number_id: Uuid,
+    /// The number, for a number.
+    #[schema(required = true)]
+    pub phone_number: Option<String>,
+    /// The SID, for a Messaging Service.
+    #[schema(required = true)]
+    pub messaging_service_sid: Option<String>,
+    /// True for the tenant's oldest entry: patient SMS go out from it (calls from the
+    /// oldest number).
+    pub sender: bool,
+    /// Added.
+    pub created_at: DateTime<Utc>,
+}
+
+impl TwilioNumber {
+    fn of(n: &TwilioNumberRow, sender: bool) -> Self {
+        Self {
+            number_id: n.number_id,
+            phone_number: n.phone_number.clone(),
+            messaging_service_sid: n.messaging_service_sid.clone(),
+            sender,
+            created_at: n.created_at,
+        }
+    }
+}
+
+/// `GET /v1/twilio-numbers`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TwilioNumberList {
+    /// Oldest (the sender) first.
+    pub twilio_numbers: Vec<TwilioNumber>,
 }
 
 /// `POST /v1/twilio-numbers`: `{phoneNumber}` (E.164) or `{messagingServiceSid}`
 /// (`MG...`); answers `201` with the entry.
 #[utoipa::path(post, path = "/v1/twilio-numbers", operation_id = "postTwilioNumbers", tag = "twilio-numbers",
-    request_body = crate::http::openapi::care_log::NewTwilioNumber,
-    responses((status = 201, description = "The entry: replies to it are routed to the tenant, and the tenant's patient SMS go out from its oldest entry.", body = crate::http::openapi::care_log::TwilioNumber,
+    request_body = crate::http::openapi::care_requests::NewTwilioNumber,
+    responses((status = 201, description = "The entry: replies to it are routed to the tenant, and the tenant's patient SMS go out from its oldest entry.", body = TwilioNumber,
             headers(("Location" = String, description = "The entry's URL."))),
         (status = 409, description = "The number or service belongs to a tenant already.", content_type = "application/problem+json", body = crate::http::error::Problem)))]
 pub async fn create(
@@ -103,7 +135,11 @@ pub async fn create(
         .await?
         .first()
         .is_some_and(|first| first.number_id == row.number_id);
-    let mut response = (StatusCode::CREATED, axum::Json(view(&row, sender))).into_response();
+    let mut response = (
+        StatusCode::CREATED,
+        axum::Json(TwilioNumber::of(&row, sender)),
+    )
+        .into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/twilio-numbers/{}", row.number_id)) {
         response.headers_mut().insert(header::LOCATION, v);
     }
@@ -113,15 +149,18 @@ pub async fn create(
 /// `GET /v1/twilio-numbers`: the tenant's numbers and services, oldest (the sender)
 /// first.
 #[utoipa::path(get, path = "/v1/twilio-numbers", operation_id = "getTwilioNumbers", tag = "twilio-numbers",
-    responses((status = 200, description = "The tenant's numbers and Messaging Services, oldest (the sender) first.", body = crate::http::openapi::care_log::TwilioNumberList)))]
-pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
+    responses((status = 200, description = "The tenant's numbers and Messaging Services, oldest (the sender) first.", body = TwilioNumberList)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<TwilioNumberList>> {
     let rows = state.store.list_twilio_numbers(&principal.tenant).await?;
-    let views: Vec<Value> = rows
+    let twilio_numbers = rows
         .iter()
         .enumerate()
-        .map(|(i, n)| view(n, i == 0))
+        .map(|(i, n)| TwilioNumber::of(n, i == 0))
         .collect();
-    Ok(Json(json!({"twilioNumbers": views})))
+    Ok(Json(TwilioNumberList { twilio_numbers }))
 }
 
 /// `DELETE /v1/twilio-numbers/{id}`: `204`; replies to it are routed as to a shared

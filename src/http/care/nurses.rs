@@ -8,54 +8,29 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::nurse_view::{Nurse, NurseList, Shift};
 use super::{optional_text, required_text, unknown_members};
 use crate::auth::Principal;
 use crate::domain::validation::Problems;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
-use crate::store::{NewNurse, NurseRow, ShiftRow};
+use crate::store::{NewNurse, ShiftRow};
 use crate::workflows::care::is_e164;
 
 /// The longest shift accepted.
 const MAX_SHIFT: Duration = Duration::from_secs(7 * 24 * 3600);
 
-fn created(location: Option<String>, body: Value) -> Response {
+/// `201` with `body`, and its URL in `Location` when it has one.
+fn created<T: serde::Serialize>(location: Option<String>, body: T) -> Response {
     let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
     if let Some(Ok(v)) = location.map(|l| HeaderValue::from_str(&l)) {
         response.headers_mut().insert(header::LOCATION, v);
     }
     response
-}
-
-fn nurse_view(n: &NurseRow, shifts: &[&ShiftRow], now: DateTime<Utc>) -> Value {
-    let on_shift = shifts.iter().any(|s| s.starts_at <= now && now < s.ends_at);
-    json!({
-        "nurseId": n.nurse_id,
-        "name": n.name,
-        "phone": n.phone,
-        "email": n.email,
-        "preferredChannel": n.preferred_channel,
-        "maxOpenTasks": n.max_open_tasks,
-        "active": n.active,
-        "onShift": n.active && on_shift,
-        "lastAssignedAt": n.last_assigned_at,
-        "assignmentCount": n.assignment_count,
-        "shifts": shifts.iter().map(|s| shift_view(s)).collect::<Vec<_>>(),
-        "createdAt": n.created_at,
-    })
-}
-
-fn shift_view(s: &ShiftRow) -> Value {
-    json!({
-        "shiftId": s.shift_id,
-        "nurseId": s.nurse_id,
-        "startsAt": s.starts_at,
-        "endsAt": s.ends_at,
-    })
 }
 
 fn object(body: &Value, p: &mut Problems) -> Option<Map<String, Value>> {
@@ -72,8 +47,8 @@ fn object(body: &Value, p: &mut Problems) -> Option<Map<String, Value>> {
 /// The preferred channel (`sms`, `email`, `voice`) defaults to `sms` with a phone
 /// number, else `email`, and needs the matching contact.
 #[utoipa::path(post, path = "/v1/nurses", operation_id = "postNurses", tag = "nurses",
-    request_body = crate::http::openapi::care_bodies::NewNurse,
-    responses((status = 201, description = "The nurse, who can now be assigned tasks during shifts.", body = crate::http::openapi::care_bodies::Nurse,
+    request_body = crate::http::openapi::care_requests::NewNurse,
+    responses((status = 201, description = "The nurse, who can now be assigned tasks during shifts.", body = Nurse,
         headers(("Location" = String, description = "The nurse's URL.")))))]
 pub async fn create(
     State(state): State<AppState>,
@@ -151,28 +126,31 @@ pub async fn create(
         .await?;
     Ok(created(
         Some(format!("/v1/nurses/{}", row.nurse_id)),
-        nurse_view(&row, &[], now),
+        Nurse::of(&row, &[], now)?,
     ))
 }
 
 /// `GET /v1/nurses`: every nurse of the tenant, by name.
 #[utoipa::path(get, path = "/v1/nurses", operation_id = "getNurses", tag = "nurses",
-    responses((status = 200, description = "The tenant's nurses by name, with current and upcoming shifts.", body = crate::http::openapi::care_bodies::NurseList)))]
-pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
+    responses((status = 200, description = "The tenant's nurses by name, with current and upcoming shifts.", body = NurseList)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<NurseList>> {
     let now = state.engine.clock().now();
     let nurses = state.store.list_nurses(&principal.tenant).await?;
     let shifts = state
         .store
         .shifts_ending_after(&principal.tenant, now)
         .await?;
-    let views: Vec<Value> = nurses
+    let nurses = nurses
         .iter()
         .map(|n| {
             let own: Vec<&ShiftRow> = shifts.iter().filter(|s| s.nurse_id == n.nurse_id).collect();
-            nurse_view(n, &own, now)
+            Nurse::of(n, &own, now)
         })
-        .collect();
-    Ok(Json(json!({"nurses": views})))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(NurseList { nurses }))
 }
 
 fn time(obj: &Map<String, Value>, key: &str, p: &mut Problems) -> Option<DateTime<Utc>> {
@@ -190,8 +168,8 @@ fn time(obj: &Map<String, Value>, key: &str, p: &mut Problems) -> Option<DateTim
 /// `POST /v1/nurses/{id}/shifts`: `{startsAt, endsAt}` (RFC 3339, at most 7 days).
 #[utoipa::path(post, path = "/v1/nurses/{id}/shifts", operation_id = "postNursesIdShifts", tag = "nurses",
     params(("id" = Uuid, Path, description = "The nurse's id.")),
-    request_body = crate::http::openapi::care_bodies::NewShift,
-    responses((status = 201, description = "The shift, during which the nurse can be assigned.", body = crate::http::openapi::care_bodies::Shift)))]
+    request_body = crate::http::openapi::care_requests::NewShift,
+    responses((status = 201, description = "The shift, during which the nurse can be assigned.", body = Shift)))]
 pub async fn add_shift(
     State(state): State<AppState>,
     principal: Principal,
@@ -236,18 +214,18 @@ pub async fn add_shift(
             created_at: state.engine.clock().now(),
         })
         .await?;
-    Ok(created(None, shift_view(&shift)))
+    Ok(created(None, Shift::from(&shift)))
 }
 
 /// `GET /v1/nurses/{id}`: one nurse with current and upcoming shifts.
 #[utoipa::path(get, path = "/v1/nurses/{id}", operation_id = "getNursesId", tag = "nurses",
     params(("id" = Uuid, Path, description = "The nurse's id.")),
-    responses((status = 200, description = "The nurse with current and upcoming shifts.", body = crate::http::openapi::care_bodies::Nurse)))]
+    responses((status = 200, description = "The nurse with current and upcoming shifts.", body = Nurse)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Nurse>> {
     let nurse_id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound("nurse"))?;
     let nurse = state
         .store
@@ -260,5 +238,5 @@ pub async fn get(
         .shifts_ending_after(&principal.tenant, now)
         .await?;
     let own: Vec<&ShiftRow> = shifts.iter().filter(|s| s.nurse_id == nurse_id).collect();
-    Ok(Json(nurse_view(&nurse, &own, now)))
+    Ok(Json(Nurse::of(&nurse, &own, now)?))
 }

@@ -8,12 +8,11 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::{
-    one_of, optional_text, page_limit, query_id, required_text, task_view, unknown_members,
-};
+use super::task_view::{ResolvedTask, Task, TaskPage, TaskStatus};
+use super::{one_of, optional_text, page_limit, query_id, required_text, unknown_members};
 use crate::auth::Principal;
 use crate::config::SEVERITIES;
 use crate::domain::care::notify::{PRIORITIES, priority_for};
@@ -35,8 +34,8 @@ fn task_id(raw: &str) -> ApiResult<Uuid> {
 /// `POST /v1/tasks`: `{patientId, title, description?, severity?, priority?,
 /// slaMinutes?}`; answers `201` with the task.
 #[utoipa::path(post, path = "/v1/tasks", operation_id = "postTasks", tag = "tasks",
-    request_body = crate::http::openapi::care_bodies::NewTask,
-    responses((status = 201, description = "The task; `task/created` is announced, which starts `assign-task` and `monitor-sla`.", body = crate::http::openapi::care_bodies::Task,
+    request_body = crate::http::openapi::care_requests::NewTask,
+    responses((status = 201, description = "The task; `task/created` is announced, which starts `assign-task` and `monitor-sla`.", body = Task,
         headers(("Location" = String, description = "The task's URL.")))))]
 pub async fn create(
     State(state): State<AppState>,
@@ -120,7 +119,7 @@ pub async fn create(
     };
     let row = tasks::create_task(state.store.as_ref(), &task).await?;
     let location = format!("/v1/tasks/{}", row.task_id);
-    let mut response = (StatusCode::CREATED, axum::Json(task_view(&row, now))).into_response();
+    let mut response = (StatusCode::CREATED, axum::Json(Task::of(&row, now)?)).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
     }
@@ -141,17 +140,17 @@ pub struct TaskQuery {
 /// `GET /v1/tasks?status=&assigneeId=&patientId=&limit=&cursor=`: newest first.
 #[utoipa::path(get, path = "/v1/tasks", operation_id = "getTasks", tag = "tasks",
     params(
-        ("status" = Option<crate::http::openapi::care_bodies::TaskStatus>, Query, description = "Only tasks in this status."),
+        ("status" = Option<TaskStatus>, Query, description = "Only tasks in this status."),
         ("assigneeId" = Option<Uuid>, Query, description = "Only tasks this nurse holds."),
         ("patientId" = Option<String>, Query, description = "Only tasks about this patient."),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size, default 50."),
         ("cursor" = Option<Uuid>, Query, description = "`nextCursor` of the previous page.")),
-    responses((status = 200, description = "A page of tasks, newest first.", body = crate::http::openapi::care_bodies::TaskPage)))]
+    responses((status = 200, description = "A page of tasks, newest first.", body = TaskPage)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     Query(q): Query<TaskQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TaskPage>> {
     let mut p = Problems::new();
     let filter = TaskFilter {
         status: one_of(q.status.as_deref(), &STATUSES, "/query/status", &mut p),
@@ -168,39 +167,45 @@ pub async fn list(
     let next = (rows.len() as i64 == filter.limit)
         .then(|| rows.last().map(|t| t.task_id))
         .flatten();
-    let tasks: Vec<Value> = rows.iter().map(|t| task_view(t, now)).collect();
-    Ok(Json(json!({"tasks": tasks, "nextCursor": next})))
+    let tasks = rows
+        .iter()
+        .map(|t| Task::of(t, now))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(TaskPage {
+        tasks,
+        next_cursor: next,
+    }))
 }
 
 /// `GET /v1/tasks/{id}`.
 #[utoipa::path(get, path = "/v1/tasks/{id}", operation_id = "getTasksId", tag = "tasks",
     params(("id" = Uuid, Path, description = "The task's id.")),
-    responses((status = 200, description = "The task with its SLA timetable.", body = crate::http::openapi::care_bodies::Task)))]
+    responses((status = 200, description = "The task with its SLA timetable.", body = Task)))]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Task>> {
     let row = state
         .store
         .get_task(&principal.tenant, task_id(&id)?)
         .await?
         .ok_or(ApiError::NotFound("task"))?;
-    Ok(Json(task_view(&row, state.engine.clock().now())))
+    Ok(Json(Task::of(&row, state.engine.clock().now())?))
 }
 
 /// `POST /v1/tasks/{id}/resolve` with an optional `{resolution}`: resolves the task
 /// and announces `task/resolved`; resolving a resolved task changes nothing.
 #[utoipa::path(post, path = "/v1/tasks/{id}/resolve", operation_id = "postTasksIdResolve", tag = "tasks",
     params(("id" = Uuid, Path, description = "The task's id.")),
-    request_body(content = Option<crate::http::openapi::care_bodies::ResolveTask>, description = "Optional: how the task was resolved."),
-    responses((status = 200, description = "The resolved task; `task/resolved` is announced, which cancels its SLA monitor. Resolving it again changes nothing.", body = crate::http::openapi::care_bodies::ResolvedTask)))]
+    request_body(content = Option<crate::http::openapi::care_requests::ResolveTask>, description = "Optional: how the task was resolved."),
+    responses((status = 200, description = "The resolved task; `task/resolved` is announced, which cancels its SLA monitor. Resolving it again changes nothing.", body = ResolvedTask)))]
 pub async fn resolve(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<Value>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ResolvedTask>> {
     let id = task_id(&id)?;
     let mut p = Problems::new();
     let resolution = match body {
@@ -230,7 +235,8 @@ pub async fn resolve(
     )
     .await?
     .ok_or(ApiError::NotFound("task"))?;
-    let mut view = task_view(&row, now);
-    view["resolvedNow"] = json!(resolved);
-    Ok(Json(view))
+    Ok(Json(ResolvedTask {
+        task: Task::of(&row, now)?,
+        resolved_now: resolved,
+    }))
 }

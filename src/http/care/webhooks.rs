@@ -105,7 +105,7 @@ pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'
 /// duplicate, a stale status or a callback without one, which change nothing).
 #[utoipa::path(post, path = "/v1/webhooks/twilio/status", operation_id = "postWebhooksTwilioStatus", tag = "webhooks", security(()),
     params(("X-Twilio-Signature" = String, Header, description = "Base64 HMAC-SHA1, keyed with the Twilio auth token, of `providers.twilio.public_base_url` + path followed by the sorted form fields.")),
-    request_body(content = crate::http::openapi::care_bodies::TwilioCallback, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = crate::http::openapi::care_requests::TwilioCallback, content_type = "application/x-www-form-urlencoded"),
     responses((status = 204, description = "Applied, or nothing to change (an unknown id, a repeat, an older status: statuses only move forward)."),
         (status = 403, description = "The signature is missing or wrong, or the webhooks are not configured.", content_type = "application/problem+json", body = crate::http::error::Problem), (status = 503, description = "The database is unavailable; Twilio retries.", content_type = "application/problem+json", body = crate::http::error::Problem)))]
 pub async fn status(

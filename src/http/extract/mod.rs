@@ -44,8 +44,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     }
 }
 
-/// A request body that may be empty (or only whitespace): `None` then, else the
-/// same rules as [`Json`]. A body sent without a content type is read as JSON.
+/// A request body that may be left out: empty (or only whitespace) or a JSON
+/// `null` is `None`, else the same rules as [`Json`]. A body sent without a content
+/// type is read as JSON.
+///
+/// `null` counts as no body because the description of an optional body allows it
+/// (`oneOf: [null, ...]`), and clients that serialize an absent value send it.
 #[derive(Debug, Clone, Default)]
 pub struct OptionalJson<T>(pub Option<T>);
 
@@ -58,7 +62,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
             return Err(not_json());
         }
         let bytes = Bytes::from_request(req, state).await.map_err(unread)?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        if bytes.iter().all(u8::is_ascii_whitespace) || bytes.trim_ascii() == b"null" {
             return Ok(OptionalJson(None));
         }
         parse_body(&bytes).map(|v| OptionalJson(Some(v)))

@@ -1,10 +1,15 @@
 //! The care-transitions operations: nurses and shifts, tasks, the notification log,
 //! a patient's outreach, escalation contacts, the tenant's Twilio numbers, and
-//! Twilio's webhooks.
+//! Twilio's webhooks. The answers' schemas are the handlers' own types (the `*_view`
+//! modules of `http::care`); the request bodies' are in `care_requests`.
 
 use utoipa::OpenApi;
 
-use super::{care_bodies as b, care_log as l};
+use super::care_requests as r;
+use crate::http::care::notification_view as n;
+use crate::http::care::nurse_view as s;
+use crate::http::care::outreach_view as o;
+use crate::http::care::task_view as t;
 use crate::http::care::{
     contacts, inbound, notifications, numbers, nurses, outreach, tasks, webhooks,
 };
@@ -33,17 +38,17 @@ use crate::http::care::{
         inbound::inbound,
     ),
     components(schemas(
-        b::NewNurse, b::Nurse, b::NurseList, b::NewShift, b::Shift, b::PreferredChannel,
-        b::NewTask, b::Task, b::TaskPage, b::TaskSla, b::ResolveTask, b::ResolvedTask,
-        b::Severity, b::TaskPriority, b::TaskStatus, b::TaskOrigin, b::SlaStanding,
-        b::TwilioCallback,
-        l::Notification, l::NotificationPage, l::NotificationKind, l::NotificationChannel,
-        l::NotificationStatus, l::NotificationPriority, l::NotificationProvider,
-        l::Recipient, l::RecipientKind, l::Outreach, l::OutreachPlan, l::CheckinAttempt,
-        l::AttemptNotification, l::AttemptStatus, l::PlanStatus, l::Interaction,
-        l::DecidedBy, l::SmsConsent, l::NewEscalationContact, l::EscalationContact,
-        l::EscalationContactList, l::ContactRole, l::NewTwilioNumber, l::TwilioNumber,
-        l::TwilioNumberList,
+        r::NewNurse, s::Nurse, s::NurseList, r::NewShift, s::Shift, s::PreferredChannel,
+        r::NewTask, t::Task, t::TaskPage, t::TaskSla, r::ResolveTask, t::ResolvedTask,
+        t::Severity, t::TaskPriority, t::TaskStatus, t::TaskOrigin, t::SlaStanding,
+        r::TwilioCallback,
+        n::Notification, n::NotificationPage, n::NotificationKind, n::NotificationChannel,
+        n::NotificationStatus, n::NotificationPriority, n::NotificationProvider,
+        n::Recipient, n::RecipientKind, o::Outreach, o::OutreachPlan, o::CheckinAttempt,
+        o::AttemptNotification, o::AttemptStatus, o::PlanStatus, o::Interaction,
+        o::DecidedBy, o::SmsConsent, r::NewEscalationContact, contacts::EscalationContact,
+        contacts::EscalationContactList, contacts::ContactRole, r::NewTwilioNumber,
+        numbers::TwilioNumber, numbers::TwilioNumberList,
     )),
     tags(
         (name = "nurses", description = "Nurses and their shifts: who tasks are assigned to."),

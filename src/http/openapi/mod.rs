@@ -10,13 +10,13 @@
 mod answers;
 pub mod bodies;
 mod care;
-pub mod care_bodies;
-pub mod care_log;
+pub mod care_requests;
 pub mod cron;
 mod dashboard;
 pub mod discharge;
 pub mod encounters;
 pub mod event_side;
+mod links;
 pub mod schedules;
 pub mod service_calls;
 pub mod user_workflows;
@@ -134,6 +134,7 @@ pub fn description() -> Value {
     }
     let mut doc = serde_json::to_value(api).unwrap_or_default();
     answers::add_shared(&mut doc);
+    links::fix_spelling(&mut doc);
     doc
 }
 

@@ -1,5 +1,16 @@
-//! Events in PostgreSQL: the shared readers (see `shared_sql::events`), and the
-//! sequencer that gives committed events their positions.
+//! Events in PostgreSQL: the shared readers (see `shared_sql::events`), kept below
+//! the event horizon, and the pass that tells every replica when events become
+//! readable.
+//!
+//! Events get their positions at insert, from their transaction's id (migration
+//! 0140, `insert_events_sql`): no second write numbers them. Ordering by transaction
+//! id is not ordering by commit, so a reader stops at `event_horizon()`, the first
+//! position of the oldest transaction of this database still running in its
+//! snapshot: every event below it is committed, and none can appear there later, so
+//! "everything after position X" has no gap. The price: a transaction that stays open
+//! holds back every event committed after it started until it ends.
+
+use std::sync::atomic::Ordering;
 
 use sqlx::Row;
 
@@ -8,13 +19,10 @@ use super::columns::EventColumns;
 use super::runs::{bind_events, insert_events_sql};
 use crate::store::Notice;
 
-/// Advisory lock key of the sequencer, so one replica at a time assigns positions.
-const SEQUENCER_LOCK: i64 = 0x6361_7265_666c_6f77; // "careflow"
-
 /// A common table expression raising the event position floor to the highest
-/// position in `gone` (a CTE of deleted events returning `position`), so the
-/// sequencer never numbers a new event at or below a position a reader may have seen.
-/// A macro, so that `concat!` can build whole statements around it.
+/// position in `gone` (a CTE of deleted events returning `position`), so that the
+/// last position stays where readers may have seen it when the newest events are
+/// deleted. A macro, so that `concat!` can build whole statements around it.
 macro_rules! raise_floor {
     () => {
         "raised as (
@@ -27,7 +35,10 @@ macro_rules! raise_floor {
 }
 pub(super) use raise_floor;
 
-crate::store::shared_sql::event_store!(PgStore, writer: pool, reader: pool);
+crate::store::shared_sql::event_store!(
+    PgStore, writer: pool, reader: pool,
+    readable: "and position < event_horizon()"
+);
 
 impl PgStore {
     /// Appends events (some) outside any run commit, in one statement.
@@ -42,73 +53,49 @@ impl PgStore {
         Ok(())
     }
 
-    /// Gives committed events their positions (see `EventStore::sequence_events`).
+    /// Looks whether events became readable since the last pass (the horizon moved
+    /// past some) and, if so, tells every replica's event pump and router in the same
+    /// statement; answers 1 if some did (0 if not), and whether committed events still wait
+    /// above the horizon for an older transaction to end (see
+    /// `EventStore::sequence_events`).
     async fn sequence(&self) -> StoreResult<(u64, bool)> {
-        // Positions are given only to committed (visible) events and always above
-        // every position given before, so a reader that has seen position P never
-        // finds a new event below it. One sequencer at a time: the lock is taken in
-        // its own statement, so the numbering statement's snapshot sees every
-        // position the previous holder committed.
-        //
-        // The same round trip turns bitmap scans off for the numbering statement: an
-        // ordered index scan with a limit stops after the events it numbers and marks
-        // the dead entries it passes, where a bitmap scan would visit every dead entry
-        // of already numbered events until the next vacuum.
-        let mut tx = self.pool.begin().await?;
-        let got: bool = sqlx::query_scalar(
-            "select pg_try_advisory_xact_lock($1)
-                    and set_config('enable_bitmapscan', 'off', true) = 'off'",
-        )
-        .bind(SEQUENCER_LOCK)
-        .fetch_one(&mut *tx)
-        .await?;
-        if !got {
-            // Another replica is numbering; its notice will bring the events.
-            return Ok((0, true));
-        }
+        // Both counts come from one snapshot, so an event is either below the horizon
+        // (readable, counted as fresh once) or above it (waiting).
         let sql = format!(
-            "with pending as (
-                select tenant_id, seq, row_number() over (order by tx_id, seq) as rn
-                from events
-                where position is null
-                order by tx_id, seq
-                limit 5000
+            "with h as (select event_horizon() as h),
+             fresh as (
+                select exists (select 1 from events
+                               where position >= $1 and position < h.h) as any
+                from h
              ),
-             base as (
-                select greatest(
-                    coalesce((select position from events where position is not null
-                              order by position desc limit 1), 0),
-                    (select position from event_position_floor)) as p
-             ),
-             done as (
-                update events e set position = base.p + pending.rn
-                from pending, base
-                where e.tenant_id = pending.tenant_id and e.seq = pending.seq
-                returning 1
-             ),
-             n as (select pg_notify('{}', $1) where exists (select 1 from done))
-             select (select count(*) from done) as positioned, (select count(*) from n) as n,
-                    (select count(*) from events where position is null) as unpositioned",
+             n as (select pg_notify('{}', $2) from fresh where fresh.any)
+             select h.h, fresh.any as fresh,
+                    exists (select 1 from events where position >= h.h) as waiting,
+                    (select count(*) from n) as notices
+             from h, fresh",
             Notice::CHANNEL
         );
+        let seen = self.horizon_seen.load(Ordering::SeqCst);
         let row = sqlx::query(&sql)
+            .bind(seen)
             .bind(Notice::EventsPositioned.to_payload())
-            .fetch_one(&mut *tx)
+            .fetch_one(&self.pool)
             .await?;
-        tx.commit().await?;
-        let positioned: i64 = row.try_get("positioned")?;
-        // The count was taken in the statement's snapshot, before its own updates.
-        let unpositioned: i64 = row.try_get("unpositioned")?;
-        Ok((positioned as u64, unpositioned > positioned))
+        let horizon: i64 = row.try_get("h")?;
+        let fresh: bool = row.try_get("fresh")?;
+        let waiting: bool = row.try_get("waiting")?;
+        // Passes may overlap (the pump and `until_idle`): keep the highest horizon.
+        self.horizon_seen.fetch_max(horizon, Ordering::SeqCst);
+        Ok((u64::from(fresh), waiting))
     }
 
-    /// The highest position given so far, deleted ones included.
+    /// The highest readable position, or the highest one deleted if higher.
     async fn last_position(&self) -> StoreResult<i64> {
         // Erased or pruned events may have held the highest positions: the floor
-        // remembers them (see `sequence_events`).
+        // remembers them, so the last position never goes back.
         let p: Option<i64> = sqlx::query_scalar(
             "select greatest(
-                 coalesce((select position from events where position is not null
+                 coalesce((select position from events where position < event_horizon()
                            order by position desc limit 1), 0),
                  (select position from event_position_floor))",
         )
@@ -117,13 +104,13 @@ impl PgStore {
         Ok(p.unwrap_or(0))
     }
 
-    /// Deletes positioned events created before `before`, keeping the floor.
+    /// Deletes events created before `before`, keeping the floor.
     async fn prune(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        // The floor keeps the sequencer above every position deleted here, even when
-        // no newer event remains.
+        // The floor keeps the last position at or above every position deleted here,
+        // even when no newer event remains.
         let sql = concat!(
             "with gone as (
-                delete from events where created_at < $1 and position is not null
+                delete from events where created_at < $1 and position < event_horizon()
                 returning position
              ), ",
             raise_floor!(),

@@ -19,6 +19,7 @@ mod trigger_limits;
 mod triggers;
 mod user_workflows;
 
+use std::sync::atomic::AtomicI64;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -41,6 +42,9 @@ pub struct PgStore {
     pool: PgPool,
     notices: broadcast::Sender<Notice>,
     stop_listening: CancellationToken,
+    /// The event horizon at this replica's last pass (see `events::sequence`):
+    /// events at or above it may not have been announced yet.
+    horizon_seen: AtomicI64,
 }
 
 impl PgStore {
@@ -81,6 +85,7 @@ impl PgStore {
             pool,
             notices,
             stop_listening,
+            horizon_seen: AtomicI64::new(0),
         })
     }
 

@@ -1,4 +1,5 @@
-//! Runs, steps and events in PostgreSQL.
+//! Runs, steps and events in PostgreSQL: the shared statements (see
+//! `shared_sql::runs`), and what PostgreSQL writes its own way.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -9,29 +10,40 @@ use super::attempts::{AttemptColumns, attempts_sql, bind_attempts};
 use super::columns::{EventColumns, StepColumns};
 use super::service_calls::insert_call_in;
 use crate::store::claim_order::{CLAIM_ORDER, fresh_sql, timed_sql, turn_sql};
-use crate::store::runs::LISTED_STATUS;
+use crate::store::shared_sql::runs::{RUN_COLUMNS, RunWrites, cancel_notice};
 use crate::store::{
-    CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunFilter,
-    RunId, RunRow, RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult,
-    TenantId, fence,
+    CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunId, RunRow,
+    RunStatus, RunUpdate, StepWrite, StoreError, StoreResult, TenantId, fence,
 };
 
-const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
-     options, idempotency_key, correlation_id, error, created_at, started_at, finished_at, \
-     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, pause_requested, trace_parent, \
-     priority";
-
-/// Inserts the events given as arrays `$e1..$e8` for tenant `$1` when `guard` holds.
+/// Inserts the events given as arrays `$e1..$e8` for tenant `$1` when `guard` holds,
+/// returning their positions.
+///
+/// Each event gets its position here, in the same write (see migration 0140): the
+/// first position of this transaction's id (`event_tx_position`), plus the number of
+/// events the transaction inserted before (found by one probe of the position index,
+/// usually empty), plus its place in the batch. Readers stop below the oldest
+/// transaction still running, so numbering by transaction id leaves them no gap.
+/// A transaction holds 4096 positions; one more fails the statement (the cast of the
+/// message to a number) rather than taking the next transaction's.
 pub(super) fn insert_events_sql(first: usize, guard: &str) -> String {
     let p = |i: usize| format!("${}", first + i);
     format!(
-        "insert into events (tenant_id, event_id, event_type, correlation_id, run_id, workflow,
-                             source, data, created_at)
-         select $1, e.id, e.t, e.c, e.r, e.w, e.s, e.d, e.at
-         from unnest({}::uuid[], {}::text[], {}::text[], {}::uuid[], {}::text[], {}::text[],
-                     {}::jsonb[], {}::timestamptz[]) as e(id, t, c, r, w, s, d, at)
+        "insert into events (position, tenant_id, event_id, event_type, correlation_id, run_id,
+                             workflow, source, data, created_at)
+         select f.next + e.n - 1
+                + coalesce((case when f.next + e.n - 1 >= f.lo + 4096
+                                 then 'more than 4096 events in one transaction: ' || e.n
+                            end)::bigint, 0),
+                $1, e.id, e.t, e.c, e.r, e.w, e.s, e.d, e.at
+         from (select l.lo, coalesce((select max(position) + 1 from events
+                                      where position >= l.lo and position < l.lo + 4096),
+                                     l.lo) as next
+               from (select event_tx_position(pg_current_xact_id()) as lo) l) f,
+              unnest({}::uuid[], {}::text[], {}::text[], {}::uuid[], {}::text[], {}::text[],
+                     {}::jsonb[], {}::timestamptz[]) with ordinality as e(id, t, c, r, w, s, d, at, n)
          where {guard}
-         returning 1",
+         returning position",
         p(0),
         p(1),
         p(2),
@@ -68,42 +80,10 @@ const KEYED_CLAIM_LOCK: i64 = 0x6366_6b65_7965_6400;
 /// Serializes the count-and-insert of runs entering the queue across replicas.
 const ADMISSION_LOCK: i64 = 0x6366_6164_6d69_7400;
 
-/// Runs queued and due at `now`: all tenants', and `tenant`'s. A run due at its
-/// submission counts whatever `now` is, so a replica whose clock lags another's
-/// still counts the runs the other just admitted.
-async fn count_due<'e, E>(db: E, tenant: &TenantId, now: DateTime<Utc>) -> StoreResult<(i64, i64)>
-where
-    E: sqlx::PgExecutor<'e>,
-{
-    Ok(sqlx::query_as(
-        "select count(*), count(*) filter (where tenant_id = $1) from runs
-         where status = 'queued' and (ready_at <= $2 or ready_at <= created_at)",
-    )
-    .bind(tenant)
-    .bind(now)
-    .fetch_one(db)
-    .await?)
-}
-
-/// Closes the attempts of a run that was cancelled while no replica held it: a
-/// step left `running` by a replica that stopped had its attempt open.
-async fn close_open_attempts(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    tenant: &TenantId,
-    run: RunId,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    sqlx::query(
-        "update step_attempts set ended_at = $3, outcome = 'cancelled'
-         where tenant_id = $1 and run_id = $2 and ended_at is null",
-    )
-    .bind(tenant)
-    .bind(run)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
+crate::store::shared_sql::run_store!(
+    PgStore, writer: pool, reader: pool, db: sqlx::Postgres,
+    statuses: "select jsonb_array_elements_text($9::jsonb)"
+);
 
 impl PgStore {
     /// Claims due runs that carry a concurrency key, never exceeding a key's limit.
@@ -173,7 +153,7 @@ impl PgStore {
 }
 
 #[async_trait]
-impl RunStore for PgStore {
+impl RunWrites for PgStore {
     async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
         let steps = StepColumns::new(&run.steps);
         let events = EventColumns::new(&run.events);
@@ -378,8 +358,8 @@ impl RunStore for PgStore {
         notices: &[Notice],
     ) -> StoreResult<CommitOutcome> {
         let s = StepColumns::new(steps);
-        // Events are announced in-process only: this replica's event pump gives them
-        // positions and tells the other replicas, once per batch rather than per commit.
+        // Events are announced in-process only: this replica's event pump tells the
+        // other replicas once they are readable, once per batch rather than per commit.
         let payloads = notice_payloads(notices);
         // The fence row lock is taken first, so a takeover cannot commit between the
         // lease check and the writes; the other CTEs write only if the fence matched.
@@ -457,18 +437,6 @@ impl RunStore for PgStore {
         }
     }
 
-    async fn renew_leases(&self, owner: &str, lease_until: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "update runs set lease_expires_at = $2, ready_at = $2
-             where lease_owner = $1 and status = 'running'",
-        )
-        .bind(owner)
-        .bind(lease_until)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
-    }
-
     async fn release_leases(&self, owner: &str, now: DateTime<Utc>) -> StoreResult<u64> {
         let sql = format!(
             "with r as (
@@ -489,105 +457,6 @@ impl RunStore for PgStore {
         Ok(released as u64)
     }
 
-    async fn get_run(&self, tenant: &TenantId, run: RunId) -> StoreResult<Option<RunRow>> {
-        Ok(sqlx::query_as(&format!(
-            "select {RUN_COLUMNS} from runs where tenant_id = $1 and run_id = $2"
-        ))
-        .bind(tenant)
-        .bind(run)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
-    async fn get_steps(&self, tenant: &TenantId, run: RunId) -> StoreResult<Vec<StepRow>> {
-        Ok(sqlx::query_as(
-            "select step_name, position, status, attempts, started_at, finished_at, duration_ms,
-                    output, error, messages, skip_reason, wake_at, wait
-             from step_runs where tenant_id = $1 and run_id = $2 order by position",
-        )
-        .bind(tenant)
-        .bind(run)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn list_runs(&self, tenant: &TenantId, filter: &RunFilter) -> StoreResult<Vec<RunRow>> {
-        Ok(sqlx::query_as(&format!(
-            "select {RUN_COLUMNS} from runs
-             where tenant_id = $1
-               and ($2::text is null or workflow = $2)
-               and ($3::text is null or {LISTED_STATUS} = $3)
-               and ($4::uuid is null or run_id < $4)
-               and ($6::text is null or correlation_id = $6)
-               and ($7::timestamptz is null or created_at >= $7)
-               and ($8::timestamptz is null or created_at < $8)
-               and ($9::text[] is null or {LISTED_STATUS} = any($9))
-               and ($10::smallint is null or priority = $10)
-             order by run_id desc
-             limit $5"
-        ))
-        .bind(tenant)
-        .bind(&filter.workflow)
-        .bind(filter.status.map(|s| s.as_str()))
-        .bind(filter.before)
-        .bind(filter.limit)
-        .bind(&filter.correlation_id)
-        .bind(filter.created_from)
-        .bind(filter.created_until)
-        .bind((!filter.statuses.is_empty()).then(|| {
-            filter
-                .statuses
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-        }))
-        .bind(filter.priority)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn active_run_counts(&self, tenant: &TenantId) -> StoreResult<Vec<(RunStatus, i64)>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "select status, count(*) from runs
-             where tenant_id = $1 and status in ('queued', 'running', 'sleeping', 'waiting')
-             group by status",
-        )
-        .bind(tenant)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(status, n)| Some((status.parse().ok()?, n)))
-            .collect())
-    }
-
-    async fn count_queued(&self, tenant: &TenantId, now: DateTime<Utc>) -> StoreResult<(i64, i64)> {
-        count_due(&self.pool, tenant, now).await
-    }
-
-    async fn queue_stats(&self) -> StoreResult<(i64, Option<DateTime<Utc>>)> {
-        Ok(
-            sqlx::query_as("select count(*), min(created_at) from runs where status = 'queued'")
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
-    async fn due_runs(&self, now: DateTime<Utc>) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
-            // What a claim would take: held runs (paused, or of a paused workflow) wait.
-            "select count(*) from runs
-             where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $1
-               and not pause_requested
-               and not (status = 'queued' and exists (
-                   select 1 from paused_workflows p
-                   where p.tenant_id = runs.tenant_id and p.workflow = runs.workflow))",
-        )
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
     async fn request_cancel(
         &self,
         tenant: &TenantId,
@@ -596,50 +465,10 @@ impl RunStore for PgStore {
         events: &[NewEvent],
     ) -> StoreResult<Option<RunStatus>> {
         let mut tx = self.pool.begin().await?;
-        let status: Option<String> = sqlx::query_scalar(
-            "update runs set
-                cancel_requested = (status = 'running') or cancel_requested,
-                finished_at = case when status in ('queued', 'sleeping', 'waiting')
-                                   then $3 else finished_at end,
-                ready_at = case when status in ('queued', 'sleeping', 'waiting')
-                                then null else ready_at end,
-                status = case when status in ('queued', 'sleeping', 'waiting')
-                              then 'cancelled' else status end
-             where tenant_id = $1 and run_id = $2
-             returning status",
-        )
-        .bind(tenant)
-        .bind(run)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(status) = status else {
+        let Some(status) = cancel_in(&mut tx, tenant, run, now).await? else {
             return Ok(None);
         };
-        let status: RunStatus = status.parse().map_err(StoreError::Corrupt)?;
-        let notice = match status {
-            RunStatus::Cancelled => {
-                sqlx::query(
-                    "update step_runs set status = 'skipped', skip_reason = 'run cancelled',
-                        wake_at = null
-                     where tenant_id = $1 and run_id = $2
-                       and status in ('pending', 'running', 'sleeping')",
-                )
-                .bind(tenant)
-                .bind(run)
-                .execute(&mut *tx)
-                .await?;
-                close_open_attempts(&mut tx, tenant, run, now).await?;
-                Notice::RunFinished {
-                    tenant: tenant.to_string(),
-                    run: run.0,
-                }
-            }
-            _ => Notice::CancelRequested {
-                tenant: tenant.to_string(),
-                run: run.0,
-            },
-        };
+        let notice = cancel_notice(tenant, run, status);
         if status == RunStatus::Cancelled && !events.is_empty() {
             let sql = insert_events_sql(2, "true");
             let q = sqlx::query(&sql).bind(tenant);
@@ -665,29 +494,9 @@ impl RunStore for PgStore {
         events: &[NewEvent],
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "update runs set status = 'queued', ready_at = $3, finished_at = null, error = null,
-                cancel_requested = false, lease_owner = null, lease_expires_at = null
-             where tenant_id = $1 and run_id = $2 and status in ('failed', 'cancelled')",
-        )
-        .bind(tenant)
-        .bind(run)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        if !requeue_in(&mut tx, tenant, run, now).await? {
             return Ok(false);
         }
-        sqlx::query(
-            "update step_runs set status = 'pending', attempts = 0, started_at = null,
-                finished_at = null, duration_ms = null, error = null, messages = null,
-                skip_reason = null, wake_at = null, wait = null
-             where tenant_id = $1 and run_id = $2 and status <> 'completed'",
-        )
-        .bind(tenant)
-        .bind(run)
-        .execute(&mut *tx)
-        .await?;
         if !events.is_empty() {
             let sql = insert_events_sql(2, "true");
             bind_events(sqlx::query(&sql).bind(tenant), EventColumns::new(events))

@@ -1,17 +1,20 @@
 //! Reading events, written once for both SQL backends. Positions are given
-//! differently (see `EventStore`): PostgreSQL numbers committed events after the
-//! fact, SQLite's row id already is the position; so appending, sequencing, the last
-//! position and pruning are the backend's own, as `append`, `sequence`,
-//! `last_position` and `prune`.
+//! differently (see `EventStore`): PostgreSQL derives them from the inserting
+//! transaction's id and lets readers read only below the oldest transaction still
+//! running (`readable`), SQLite's row id already is the position; so appending,
+//! sequencing, the last position and pruning are the backend's own, as `append`,
+//! `sequence`, `last_position` and `prune`.
 
 /// Columns of `EventRow`.
 pub(crate) const EVENT_COLUMNS: &str = "position, tenant_id, event_id, event_type, \
      correlation_id, run_id, workflow, source, data, created_at";
 
 /// Implements `EventStore` for a backend: the readers on the `reader` pool, the rest
-/// through the backend's own methods (which write on the `writer` pool).
+/// through the backend's own methods (which write on the `writer` pool). `readable`
+/// is added to the readers' conditions: what keeps them below positions that may
+/// still be filled (empty when every stored position is final).
 macro_rules! event_store {
-    ($store:ty, writer: $writer:ident, reader: $reader:ident) => {
+    ($store:ty, writer: $writer:ident, reader: $reader:ident, readable: $readable:literal) => {
         use async_trait::async_trait;
         use chrono::{DateTime, Utc};
 
@@ -46,8 +49,9 @@ macro_rules! event_store {
             async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>> {
                 Ok(sqlx::query_as(&format!(
                     "select {EVENT_COLUMNS} from events
-                     where position is not null and position > $1
-                     order by position limit $2"
+                     where position > $1 {}
+                     order by position limit $2",
+                    $readable
                 ))
                 .bind(after)
                 .bind(limit)
@@ -71,12 +75,13 @@ macro_rules! event_store {
                 };
                 Ok(sqlx::query_as(&format!(
                     "select {EVENT_COLUMNS} from events
-                     where tenant_id = $1 and position > $2
+                     where tenant_id = $1 and position > $2 {readable}
                        and {run_clause}
                        and ($4 is null or correlation_id = $4)
                        and ($5 is null or workflow = $5)
                        and ($6 is null or event_type = $6)
-                     order by position limit $7"
+                     order by position limit $7",
+                    readable = $readable
                 ))
                 .bind(tenant)
                 .bind(after)

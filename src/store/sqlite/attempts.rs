@@ -1,7 +1,6 @@
 //! The attempt history in SQLite: marks applied in order inside the caller's
 //! transaction.
 
-use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
@@ -73,25 +72,6 @@ pub(super) async fn apply_marks(
             }
         }
     }
-    Ok(())
-}
-
-/// Closes the attempts of a run cancelled while no replica held it.
-pub(super) async fn close_open(
-    tx: &mut Transaction<'_, Sqlite>,
-    tenant: &TenantId,
-    run: RunId,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    sqlx::query(
-        "update step_attempts set ended_at = $3, outcome = 'cancelled'
-         where tenant_id = $1 and run_id = $2 and ended_at is null",
-    )
-    .bind(tenant)
-    .bind(run)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
     Ok(())
 }
 

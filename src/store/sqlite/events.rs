@@ -7,7 +7,7 @@ use sqlx::types::Json;
 use super::SqliteStore;
 use crate::store::Notice;
 
-crate::store::shared_sql::event_store!(SqliteStore, writer: writer, reader: reader);
+crate::store::shared_sql::event_store!(SqliteStore, writer: writer, reader: reader, readable: "");
 
 impl SqliteStore {
     /// Appends events (some) outside any run commit.

@@ -1,4 +1,5 @@
-//! Runs, steps and events in SQLite. Each write is one transaction on the single
+//! Runs, steps and events in SQLite: the shared statements (see `shared_sql::runs`),
+//! and what SQLite writes its own way. Each write is one transaction on the single
 //! writer connection, so the lease check and the writes cannot interleave with
 //! another writer.
 
@@ -11,17 +12,11 @@ use super::SqliteStore;
 use super::attempts;
 use super::service_calls::insert_call_in;
 use crate::store::claim_order::{CLAIM_ORDER, fresh_sql, timed_sql, turn_sql};
-use crate::store::runs::LISTED_STATUS;
+use crate::store::shared_sql::runs::{RUN_COLUMNS, RunWrites, cancel_notice};
 use crate::store::{
-    CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunFilter,
-    RunId, RunRow, RunStatus, RunStore, RunUpdate, StepRow, StepWrite, StoreError, StoreResult,
-    TenantId,
+    CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunId, RunRow,
+    RunStatus, RunUpdate, StepWrite, StoreError, StoreResult, TenantId,
 };
-
-const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_version, status, input, \
-     options, idempotency_key, correlation_id, error, created_at, started_at, finished_at, \
-     ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, pause_requested, trace_parent, \
-     priority";
 
 async fn insert_events(
     tx: &mut Transaction<'_, Sqlite>,
@@ -112,25 +107,13 @@ async fn update_step(
     Ok(())
 }
 
-/// Runs queued and due at `now`: all tenants', and `tenant`'s. A run due at its
-/// submission counts whatever `now` is, so a replica whose clock lags another's
-/// still counts the runs the other just admitted.
-async fn count_due<'e, E>(db: E, tenant: &TenantId, now: DateTime<Utc>) -> StoreResult<(i64, i64)>
-where
-    E: sqlx::SqliteExecutor<'e>,
-{
-    Ok(sqlx::query_as(
-        "select count(*), coalesce(sum(tenant_id = $1), 0) from runs
-         where status = 'queued' and (ready_at <= $2 or ready_at <= created_at)",
-    )
-    .bind(tenant)
-    .bind(now)
-    .fetch_one(db)
-    .await?)
-}
+crate::store::shared_sql::run_store!(
+    SqliteStore, writer: writer, reader: reader, db: sqlx::Sqlite,
+    statuses: "select value from json_each($9)"
+);
 
 #[async_trait]
-impl RunStore for SqliteStore {
+impl RunWrites for SqliteStore {
     async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
         // A child run started by a step is fenced by that step's lease.
         let mut tx = self.begin_write().await?;
@@ -342,18 +325,6 @@ impl RunStore for SqliteStore {
         })
     }
 
-    async fn renew_leases(&self, owner: &str, lease_until: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "update runs set lease_expires_at = $2, ready_at = $2
-             where lease_owner = $1 and status = 'running'",
-        )
-        .bind(owner)
-        .bind(lease_until)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected())
-    }
-
     async fn release_leases(&self, owner: &str, now: DateTime<Utc>) -> StoreResult<u64> {
         let done = sqlx::query(
             "update runs set lease_owner = null, lease_expires_at = null, ready_at = $2
@@ -369,108 +340,6 @@ impl RunStore for SqliteStore {
         Ok(done.rows_affected())
     }
 
-    async fn get_run(&self, tenant: &TenantId, run: RunId) -> StoreResult<Option<RunRow>> {
-        Ok(sqlx::query_as(&format!(
-            "select {RUN_COLUMNS} from runs where tenant_id = $1 and run_id = $2"
-        ))
-        .bind(tenant)
-        .bind(run)
-        .fetch_optional(&self.reader)
-        .await?)
-    }
-
-    async fn get_steps(&self, tenant: &TenantId, run: RunId) -> StoreResult<Vec<StepRow>> {
-        Ok(sqlx::query_as(
-            "select step_name, position, status, attempts, started_at, finished_at, duration_ms,
-                    output, error, messages, skip_reason, wake_at, wait
-             from step_runs where tenant_id = $1 and run_id = $2 order by position",
-        )
-        .bind(tenant)
-        .bind(run)
-        .fetch_all(&self.reader)
-        .await?)
-    }
-
-    async fn list_runs(&self, tenant: &TenantId, filter: &RunFilter) -> StoreResult<Vec<RunRow>> {
-        Ok(sqlx::query_as(&format!(
-            "select {RUN_COLUMNS} from runs
-             where tenant_id = $1
-               and ($2 is null or workflow = $2)
-               and ($3 is null or {LISTED_STATUS} = $3)
-               and ($4 is null or run_id < $4)
-               and ($6 is null or correlation_id = $6)
-               and ($7 is null or created_at >= $7)
-               and ($8 is null or created_at < $8)
-               and ($9 is null or {LISTED_STATUS} in (select value from json_each($9)))
-               and ($10 is null or priority = $10)
-             order by run_id desc
-             limit $5"
-        ))
-        .bind(tenant)
-        .bind(&filter.workflow)
-        .bind(filter.status.map(|s| s.as_str()))
-        .bind(filter.before)
-        .bind(filter.limit)
-        .bind(&filter.correlation_id)
-        .bind(filter.created_from)
-        .bind(filter.created_until)
-        .bind((!filter.statuses.is_empty()).then(|| {
-            serde_json::Value::from(
-                filter
-                    .statuses
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .to_string()
-        }))
-        .bind(filter.priority)
-        .fetch_all(&self.reader)
-        .await?)
-    }
-
-    async fn active_run_counts(&self, tenant: &TenantId) -> StoreResult<Vec<(RunStatus, i64)>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "select status, count(*) from runs
-             where tenant_id = $1 and status in ('queued', 'running', 'sleeping', 'waiting')
-             group by status",
-        )
-        .bind(tenant)
-        .fetch_all(&self.reader)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(status, n)| Some((status.parse().ok()?, n)))
-            .collect())
-    }
-
-    async fn count_queued(&self, tenant: &TenantId, now: DateTime<Utc>) -> StoreResult<(i64, i64)> {
-        count_due(&self.reader, tenant, now).await
-    }
-
-    async fn queue_stats(&self) -> StoreResult<(i64, Option<DateTime<Utc>>)> {
-        Ok(
-            sqlx::query_as("select count(*), min(created_at) from runs where status = 'queued'")
-                .fetch_one(&self.reader)
-                .await?,
-        )
-    }
-
-    async fn due_runs(&self, now: DateTime<Utc>) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
-            // What a claim would take: held runs (paused, or of a paused workflow) wait.
-            "select count(*) from runs
-             where status in ('queued', 'running', 'sleeping', 'waiting') and ready_at <= $1
-               and not pause_requested
-               and not (status = 'queued' and exists (
-                   select 1 from paused_workflows p
-                   where p.tenant_id = runs.tenant_id and p.workflow = runs.workflow))",
-        )
-        .bind(now)
-        .fetch_one(&self.reader)
-        .await?)
-    }
-
     async fn request_cancel(
         &self,
         tenant: &TenantId,
@@ -479,52 +348,14 @@ impl RunStore for SqliteStore {
         events: &[NewEvent],
     ) -> StoreResult<Option<RunStatus>> {
         let mut tx = self.writer.begin().await?;
-        let status: Option<String> = sqlx::query_scalar(
-            "update runs set
-                cancel_requested = (status = 'running') or cancel_requested,
-                finished_at = case when status in ('queued', 'sleeping', 'waiting')
-                                   then $3 else finished_at end,
-                ready_at = case when status in ('queued', 'sleeping', 'waiting')
-                                then null else ready_at end,
-                status = case when status in ('queued', 'sleeping', 'waiting')
-                              then 'cancelled' else status end
-             where tenant_id = $1 and run_id = $2
-             returning status",
-        )
-        .bind(tenant)
-        .bind(run)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(status) = status else {
+        let Some(status) = cancel_in(&mut tx, tenant, run, now).await? else {
             return Ok(None);
         };
-        let status: RunStatus = status.parse().map_err(StoreError::Corrupt)?;
-        let notice = if status == RunStatus::Cancelled {
-            sqlx::query(
-                "update step_runs set status = 'skipped', skip_reason = 'run cancelled',
-                    wake_at = null
-                 where tenant_id = $1 and run_id = $2
-                   and status in ('pending', 'running', 'sleeping')",
-            )
-            .bind(tenant)
-            .bind(run)
-            .execute(&mut *tx)
-            .await?;
-            attempts::close_open(&mut tx, tenant, run, now).await?;
+        if status == RunStatus::Cancelled {
             insert_events(&mut tx, tenant, events).await?;
-            Notice::RunFinished {
-                tenant: tenant.to_string(),
-                run: run.0,
-            }
-        } else {
-            Notice::CancelRequested {
-                tenant: tenant.to_string(),
-                run: run.0,
-            }
-        };
+        }
         tx.commit().await?;
-        self.announce([notice, Notice::EventsAppended]);
+        self.announce([cancel_notice(tenant, run, status), Notice::EventsAppended]);
         Ok(Some(status))
     }
 
@@ -536,29 +367,9 @@ impl RunStore for SqliteStore {
         events: &[NewEvent],
     ) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
-        let done = sqlx::query(
-            "update runs set status = 'queued', ready_at = $3, finished_at = null, error = null,
-                cancel_requested = 0, lease_owner = null, lease_expires_at = null
-             where tenant_id = $1 and run_id = $2 and status in ('failed', 'cancelled')",
-        )
-        .bind(tenant)
-        .bind(run)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        if !requeue_in(&mut tx, tenant, run, now).await? {
             return Ok(false);
         }
-        sqlx::query(
-            "update step_runs set status = 'pending', attempts = 0, started_at = null,
-                finished_at = null, duration_ms = null, error = null, messages = null,
-                skip_reason = null, wake_at = null, wait = null
-             where tenant_id = $1 and run_id = $2 and status <> 'completed'",
-        )
-        .bind(tenant)
-        .bind(run)
-        .execute(&mut *tx)
-        .await?;
         insert_events(&mut tx, tenant, events).await?;
         tx.commit().await?;
         self.announce([Notice::RunsReady, Notice::EventsAppended]);

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::deps::{Care, id};
+use super::outputs::{Assignment, Retried};
 use crate::domain::care::assignment::{
     NurseCandidate, may_exceed_capacity, pick_nurse, pick_over_capacity,
 };
@@ -149,64 +150,73 @@ fn task_event(task: &TaskRow) -> Value {
 
 /// The outcome for a task this function assigned (now, or in an attempt whose
 /// outcome was not committed): `task/assigned` and the nurse's notification.
-fn assigned(task: &TaskRow) -> StepOutcome {
+fn assigned(task: &TaskRow) -> Result<StepOutcome, StepError> {
     let Some(nurse) = task.assignee_id else {
-        return StepOutcome::Done(StepOutput::new(json!({"assigned": false})));
+        return StepOutput::typed(&Assignment::default()).map(StepOutcome::Done);
     };
     let urgent = task.priority == "urgent";
-    StepOutcome::Done(
-        StepOutput::new(json!({"assigned": true, "nurseId": nurse, "taskId": task.task_id}))
-            .emit("task/assigned", task_event(task))
-            .emit(
-                "notification/send",
-                json!({
-                    "kind": "task_assigned",
-                    "nurseId": nurse,
-                    "taskId": task.task_id,
-                    "patientId": task.patient_id,
-                    "priority": if urgent { "urgent" } else { "normal" },
-                }),
-            ),
-    )
+    let output = StepOutput::typed(&Assignment {
+        assigned: true,
+        nurse_id: Some(nurse),
+        task_id: Some(task.task_id),
+        ..Assignment::default()
+    })?;
+    Ok(StepOutcome::Done(
+        output.emit("task/assigned", task_event(task)).emit(
+            "notification/send",
+            json!({
+                "kind": "task_assigned",
+                "nurseId": nurse,
+                "taskId": task.task_id,
+                "patientId": task.patient_id,
+                "priority": if urgent { "urgent" } else { "normal" },
+            }),
+        ),
+    ))
 }
 
-fn settled(task: &TaskRow) -> StepOutcome {
+fn settled(task: &TaskRow) -> Result<StepOutcome, StepError> {
     if task.status == "ASSIGNED" {
         // One run per task (idempotency on data.taskId): an assigned task was
         // assigned by this run, in an attempt whose outcome was not committed.
         return assigned(task);
     }
-    StepOutcome::Done(StepOutput::new(json!({
-        "assigned": false,
-        "taskId": task.task_id,
-        "reason": format!("task is {}", task.status),
-    })))
+    StepOutput::typed(&Assignment {
+        task_id: Some(task.task_id),
+        reason: Some(format!("task is {}", task.status)),
+        ..Assignment::default()
+    })
+    .map(StepOutcome::Done)
 }
 
 /// Step `assign`: the first try; announces an unassigned task once.
 async fn first_try(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let task_id = id(&ctx, "taskId")?;
-    Ok(match try_assign(care, &ctx, task_id, ctx.now()).await? {
+    match try_assign(care, &ctx, task_id, ctx.now()).await? {
         Attempt::Assigned(t) => assigned(&t),
         Attempt::Settled(t) => settled(&t),
-        Attempt::Nobody(t) => StepOutcome::Done(
-            StepOutput::new(json!({"assigned": false, "taskId": t.task_id, "waiting": true})).emit(
+        Attempt::Nobody(t) => {
+            let output = StepOutput::typed(&Assignment {
+                task_id: Some(t.task_id),
+                waiting: true,
+                ..Assignment::default()
+            })?;
+            Ok(StepOutcome::Done(output.emit(
                 "task/unassigned",
                 json!({
                     "taskId": t.task_id,
                     "patientId": t.patient_id,
                     "reason": "no nurse on shift has room for another task",
                 }),
-            ),
-        ),
-    })
+            )))
+        }
+    }
 }
 
 /// Step `retry`: while the first try found nobody, tries again on a timer.
 async fn retry(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
-    let first = ctx.dep("assign").cloned().unwrap_or(Value::Null);
-    if first["waiting"] != true {
-        return Ok(StepOutcome::Done(StepOutput::new(json!({"needed": false}))));
+    if !ctx.dep_as::<Assignment>("assign")?.waiting {
+        return StepOutput::typed(&Retried::NotNeeded { needed: false }).map(StepOutcome::Done);
     }
     let task_id = id(&ctx, "taskId")?;
     let now = ctx.now();
@@ -232,20 +242,21 @@ async fn retry(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> 
         .and_then(|w| w.state()["tries"].as_u64())
         .unwrap_or(1)
         + 1;
-    Ok(match try_assign(care, &ctx, task_id, now).await? {
+    match try_assign(care, &ctx, task_id, now).await? {
         Attempt::Assigned(t) => assigned(&t),
         Attempt::Settled(t) => settled(&t),
         Attempt::Nobody(t) if now - since >= give_up_after => {
-            StepOutcome::Done(StepOutput::new(json!({
-                "assigned": false,
-                "taskId": t.task_id,
-                "tries": tries,
-                "reason": "nobody on shift had room; left for staff to assign",
-            })))
+            StepOutput::typed(&Retried::Tried(Assignment {
+                task_id: Some(t.task_id),
+                tries: Some(tries),
+                reason: Some("nobody on shift had room; left for staff to assign".into()),
+                ..Assignment::default()
+            }))
+            .map(StepOutcome::Done)
         }
-        Attempt::Nobody(_) => StepOutcome::SleepUntil {
+        Attempt::Nobody(_) => Ok(StepOutcome::SleepUntil {
             until: now + interval,
             state: json!({"since": since, "tries": tries}),
-        },
-    })
+        }),
+    }
 }

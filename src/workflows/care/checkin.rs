@@ -20,6 +20,7 @@
 //! that opted out before a check-in is due gets none: the plan ends `OPTED_OUT`.
 
 mod attempts;
+mod outputs;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ use crate::engine::{
 };
 use crate::store::NewPlan;
 use attempts::{await_reply, escalate, send_checkin};
+use outputs::{Due, Planned};
 
 /// The function's name.
 pub const NAME: &str = "schedule-checkin";
@@ -240,11 +242,7 @@ fn due_at(care: &Care, d: &Discharge) -> DateTime<Utc> {
 /// Step `sleep`: until the first check-in is due; hands the plan on.
 async fn sleep(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let d = discharge(&ctx)?;
-    let plan_id = ctx
-        .dep("plan")
-        .and_then(|o| o["planId"].as_str())
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| StepError::permanent("step plan gave no planId"))?;
+    let plan_id = ctx.dep_as::<Planned>("plan")?.plan_id;
     let due = due_at(care, &d);
     if ctx.wake.is_none() && ctx.now() < due {
         return Ok(StepOutcome::SleepUntil {
@@ -252,9 +250,11 @@ async fn sleep(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> 
             state: json!({"dueAt": due}),
         });
     }
-    Ok(StepOutcome::Done(StepOutput::new(
-        json!({"dueAt": due, "planId": plan_id}),
-    )))
+    StepOutput::typed(&Due {
+        due_at: due,
+        plan_id,
+    })
+    .map(StepOutcome::Done)
 }
 
 /// Step `plan`: the outreach plan, from the moment of discharge, so replies sent
@@ -280,11 +280,11 @@ async fn plan(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
         .map_err(StepError::from)?;
     let due = due_at(care, &discharge(&ctx)?);
     Ok(StepOutcome::Done(
-        StepOutput::new(json!({
-            "planId": row.plan_id,
-            "maxAttempts": row.max_attempts,
-            "replyTimeoutSecs": row.reply_timeout_secs,
-        }))
+        StepOutput::typed(&Planned {
+            plan_id: row.plan_id,
+            max_attempts: row.max_attempts,
+            reply_timeout_secs: row.reply_timeout_secs,
+        })?
         .emit(
             "checkin/scheduled",
             json!({

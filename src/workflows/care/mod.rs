@@ -17,6 +17,7 @@ mod channels;
 mod checkin;
 pub mod deps;
 mod notify;
+pub mod outputs;
 mod response;
 mod sla;
 pub mod tasks;

@@ -21,10 +21,10 @@ mod send;
 
 use std::sync::Arc;
 
-use serde_json::json;
 use uuid::Uuid;
 
 use super::deps::{Care, id, optional_id, text};
+use super::outputs::{Logged, LoggedRecipient};
 use crate::domain::care::notify::{Channel, checkin_text, task_text};
 use crate::domain::care::reference::task_reference;
 use crate::engine::{
@@ -297,10 +297,15 @@ async fn log(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
         })
         .await
         .map_err(StepError::from)?;
-    Ok(StepOutcome::Done(StepOutput::new(json!({
-        "notificationId": row.notification_id,
-        "kind": row.kind,
-        "channel": row.channel,
-        "recipient": {"kind": row.recipient_kind, "id": row.recipient_id},
-    }))))
+    StepOutput::typed(&Logged {
+        notification_id: row.notification_id,
+        kind: row.kind,
+        channel: row.channel,
+        recipient: LoggedRecipient {
+            kind: row.recipient_kind,
+            id: row.recipient_id,
+        },
+        fallback_for: None,
+    })
+    .map(StepOutcome::Done)
 }

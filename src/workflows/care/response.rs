@@ -14,6 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::deps::{Care, event_id, optional_id, text};
+use super::outputs::{Recorded, ReplyEscalation};
 use super::task_created;
 use super::triage::triage;
 use crate::domain::care::notify::priority_for;
@@ -123,27 +124,25 @@ async fn record(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError>
         )
         .await
         .map_err(StepError::from)?;
-    Ok(StepOutcome::Done(StepOutput::new(json!({
-        "interactionId": row.interaction_id,
-        "patientId": row.patient_id,
-        "planId": row.plan_id,
-        "severity": verdict.severity,
-        "matchedRules": verdict.rules.matched_rules,
-        "reason": verdict.reason,
-        "decidedBy": verdict.decided_by,
-        "rulesSeverity": verdict.rules.severity,
-        "model": verdict.model,
-    }))))
+    StepOutput::typed(&Recorded {
+        interaction_id: row.interaction_id,
+        patient_id: row.patient_id,
+        plan_id: row.plan_id,
+        severity: verdict.severity.as_str().to_owned(),
+        matched_rules: verdict.rules.matched_rules,
+        reason: verdict.reason,
+        decided_by: verdict.decided_by.as_str().to_owned(),
+        rules_severity: verdict.rules.severity.as_str().to_owned(),
+        model: verdict.model,
+    })
+    .map(StepOutcome::Done)
 }
 
 /// Step `escalate`: a follow-up task for MODERATE and above, a LOW review task for
 /// anything lower; for CRITICAL also the safety message to the patient.
 async fn escalate(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
-    let recorded = ctx
-        .dep("record")
-        .cloned()
-        .ok_or_else(|| StepError::permanent("step record gave no output"))?;
-    let found = recorded["severity"].as_str().unwrap_or("NONE").to_string();
+    let recorded: Recorded = ctx.dep_as("record")?;
+    let found = recorded.severity.clone();
     let found_severity = Severity::parse(&found).unwrap_or(Severity::None);
     let escalated = found_severity >= Severity::Moderate;
     // Below MODERATE the reply still needs a reader: a LOW task says so.
@@ -158,14 +157,8 @@ async fn escalate(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepErro
             format!("Review reply ({found})"),
         )
     };
-    let interaction = recorded["interactionId"]
-        .as_str()
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| StepError::permanent("step record gave no interaction id"))?;
-    let patient = recorded["patientId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let interaction = recorded.interaction_id;
+    let patient = recorded.patient_id.clone();
     let sla = care.care().sla_minutes.for_severity(&severity);
     let task = care
         .store
@@ -175,7 +168,7 @@ async fn escalate(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepErro
                 task_id: Uuid::now_v7(),
                 patient_id: patient.clone(),
                 title,
-                description: recorded["reason"].as_str().map(String::from),
+                description: Some(recorded.reason.clone()).filter(|r| !r.is_empty()),
                 priority: priority_for(&severity).into(),
                 severity: severity.clone(),
                 sla_minutes: i32::try_from(sla).unwrap_or(i32::MAX),
@@ -193,13 +186,13 @@ async fn escalate(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepErro
         .await
         .map_err(StepError::from)?;
     let critical = found_severity == Severity::Critical;
-    let mut out = StepOutput::new(json!({
-        "escalated": escalated,
-        "severity": found,
-        "taskId": task.task_id,
-        "taskSeverity": severity,
-        "criticalReply": critical,
-    }));
+    let mut out = StepOutput::typed(&ReplyEscalation {
+        escalated,
+        severity: found,
+        task_id: task.task_id,
+        task_severity: severity.clone(),
+        critical_reply: critical,
+    })?;
     if escalated {
         out = out.emit(
             "interaction/escalated",
@@ -208,8 +201,8 @@ async fn escalate(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepErro
                 "interactionId": interaction,
                 "taskId": task.task_id,
                 "severity": severity,
-                "matchedRules": recorded["matchedRules"],
-                "decidedBy": recorded["decidedBy"],
+                "matchedRules": recorded.matched_rules,
+                "decidedBy": recorded.decided_by,
                 "reason": "reply",
             }),
         );
@@ -223,7 +216,7 @@ async fn escalate(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepErro
             json!({
                 "kind": "critical_reply",
                 "patientId": patient,
-                "planId": recorded["planId"],
+                "planId": recorded.plan_id,
                 "channel": "sms",
                 "priority": "urgent",
             }),

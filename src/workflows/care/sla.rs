@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::deps::{Care, id};
+use super::outputs::SlaStage;
 use crate::domain::care::sla::sla_times;
 use crate::engine::{
     DefinitionError, FunctionSpec, StepContext, StepError, StepOutcome, StepOutput, StepPolicy,
@@ -77,19 +78,22 @@ async fn load(care: &Care, ctx: &StepContext) -> Result<TaskRow, StepError> {
         })
 }
 
-fn quiet(task: &TaskRow, why: &str) -> StepOutcome {
-    StepOutcome::Done(StepOutput::new(json!({
-        "taskId": task.task_id,
-        "fired": false,
-        "reason": why,
-    })))
+fn quiet(task: &TaskRow, why: &str) -> Result<StepOutcome, StepError> {
+    StepOutput::typed(&SlaStage {
+        task_id: task.task_id,
+        fired: false,
+        at: None,
+        notified: None,
+        reason: Some(why.to_owned()),
+    })
+    .map(StepOutcome::Done)
 }
 
 /// Sleeps until the stage is due, then fires it once unless the task was resolved.
 async fn watch(care: &Care, ctx: StepContext, stage: Stage) -> Result<StepOutcome, StepError> {
     let task = load(care, &ctx).await?;
     if task.status == "RESOLVED" {
-        return Ok(quiet(&task, "task resolved"));
+        return quiet(&task, "task resolved");
     }
     let due = stage.due(&task);
     let now = ctx.now();
@@ -106,7 +110,7 @@ async fn watch(care: &Care, ctx: StepContext, stage: Stage) -> Result<StepOutcom
         .await
         .map_err(StepError::from)?
     {
-        return Ok(quiet(&task, "task resolved"));
+        return quiet(&task, "task resolved");
     }
     let times = sla_times(
         task.created_at,
@@ -117,12 +121,13 @@ async fn watch(care: &Care, ctx: StepContext, stage: Stage) -> Result<StepOutcom
     } else {
         ("task/sla_warning", "sla_warning", "normal")
     };
-    let mut out = StepOutput::new(json!({
-        "taskId": task.task_id,
-        "fired": true,
-        "at": now,
-        "notified": task.assignee_id,
-    }))
+    let mut out = StepOutput::typed(&SlaStage {
+        task_id: task.task_id,
+        fired: true,
+        at: Some(now),
+        notified: task.assignee_id,
+        reason: None,
+    })?
     .emit(
         event,
         json!({

@@ -13,6 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::deps::{Care, data, id, text};
+use super::outputs::UnroutedReview;
 use super::task_created;
 use crate::domain::care::notify::priority_for;
 use crate::engine::{
@@ -87,12 +88,12 @@ async fn raise(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> 
         .await
         .map_err(StepError::from)?;
     let answers = severity == "CRITICAL" && data(&ctx)["answersSender"] == true;
-    let mut out = StepOutput::new(json!({
-        "unroutedReplyId": reply,
-        "taskId": task.task_id,
-        "severity": severity,
-        "criticalReply": answers,
-    }))
+    let mut out = StepOutput::typed(&UnroutedReview {
+        unrouted_reply_id: reply,
+        task_id: task.task_id,
+        severity,
+        critical_reply: answers,
+    })?
     .emit("task/created", task_created(&task));
     if answers {
         // The plan's number is the sender's; the text is written when it is logged.

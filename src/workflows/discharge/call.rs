@@ -2,11 +2,12 @@
 //! the placement run's `place` step calls the owner through the voice provider
 //! when it is due (or records `not_configured` when there is none).
 
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
-use super::outputs::{IngestOutput, ScheduledCall};
-use super::{CALL_PLACEMENT, Discharge, id_in, invalid, options, provider_failure};
+use super::input::{CallPlacement, child_input, child_value};
+use super::outputs::{IngestOutput, Placement, ScheduledCall};
+use super::{CALL_PLACEMENT, Discharge, invalid, options, provider_failure};
 use crate::domain::discharge::call::call_script;
 use crate::domain::discharge::case::is_e164;
 use crate::engine::{Cancelled, StepContext, StepError, StepOutcome, StepOutput};
@@ -51,7 +52,13 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
         .await
         .map_err(StepError::from)?;
     let child = ctx
-        .start_child(CALL_PLACEMENT, json!({"callId": row.call_id}), "placement")
+        .start_child(
+            CALL_PLACEMENT,
+            child_value(&CallPlacement {
+                call_id: row.call_id,
+            })?,
+            "placement",
+        )
         .await?;
     d.store
         .set_call_placement_run(&ctx.tenant, row.call_id, child, now)
@@ -86,7 +93,7 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
 /// A cancelled placement run cancels its call, unless it was already placed or
 /// given up on, or another run places it.
 pub(super) async fn placement_cancelled(d: Discharge, run: Cancelled) -> Result<(), String> {
-    let Ok(call_id) = id_in(Some(&run.input), "callId") else {
+    let Ok(CallPlacement { call_id }) = child_input(&run.input) else {
         return Ok(());
     };
     let row = d
@@ -100,22 +107,25 @@ pub(super) async fn placement_cancelled(d: Discharge, run: Cancelled) -> Result<
     Ok(())
 }
 
-fn placement_view(row: &CallRow) -> Value {
-    json!({
-        "callId": row.call_id,
-        "status": row.status,
-        "attempts": row.attempts,
-        "providerCallId": row.provider_call_id,
-        "providerStatus": row.provider_status,
-        "placedAt": row.placed_at,
-        "lastError": row.last_error,
+/// The output of a placement that found its call settled.
+fn settled(row: &CallRow) -> Result<StepOutcome, StepError> {
+    StepOutput::typed(&Placement {
+        call_id: row.call_id,
+        status: row.status,
+        attempts: row.attempts,
+        provider_call_id: row.provider_call_id.clone(),
+        provider_status: row.provider_status.clone(),
+        placed_at: row.placed_at,
+        last_error: row.last_error.clone(),
+        note: None,
     })
+    .map(StepOutcome::Done)
 }
 
 /// `place` (of `discharge-call-placement`): waits for the call's time on an engine
 /// timer, then places it once.
 pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
-    let call_id = id_in(Some(&*ctx.input), "callId")?;
+    let CallPlacement { call_id } = child_input(&ctx.input)?;
     let row = d
         .store
         .get_call(&ctx.tenant, call_id)
@@ -123,7 +133,7 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
         .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent(format!("call {call_id} does not exist")))?;
     if row.status != CallStatus::Scheduled {
-        return Ok(StepOutcome::Done(StepOutput::new(placement_view(&row))));
+        return settled(&row);
     }
     let now = ctx.now();
     if row.scheduled_for > now {
@@ -145,14 +155,18 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
             .await
             .map_err(StepError::from)?;
         tracing::info!(call.id = %call_id, "follow-up call due but no voice provider is configured");
+        let output = StepOutput::typed(&Placement {
+            call_id,
+            status: CallStatus::NotConfigured,
+            attempts: 0,
+            provider_call_id: None,
+            provider_status: None,
+            placed_at: None,
+            last_error: None,
+            note: Some("no voice provider is configured (providers.twilio.base_url is empty); the call was not placed".into()),
+        })?;
         return Ok(StepOutcome::Done(
-            StepOutput::new(json!({
-                "callId": call_id,
-                "status": CallStatus::NotConfigured,
-                "attempts": 0,
-                "note": "no voice provider is configured (providers.twilio.base_url is empty); the call was not placed",
-            }))
-            .emit("CallNotConfigured", json!({"callId": call_id})),
+            output.emit("CallNotConfigured", json!({"callId": call_id})),
         ));
     };
     // Counted before calling, so an attempt cut short still shows.
@@ -163,7 +177,7 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
         .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent(format!("call {call_id} does not exist")))?;
     if row.status != CallStatus::Scheduled {
-        return Ok(StepOutcome::Done(StepOutput::new(placement_view(&row))));
+        return settled(&row);
     }
     if row.placement_run_id != Some(ctx.run_id) {
         // Another run places this call; calling here could call twice.
@@ -215,20 +229,21 @@ pub(super) async fn place(d: Discharge, ctx: StepContext) -> Result<StepOutcome,
         "follow-up call placement attempt finished"
     );
     match placed {
-        Ok(call) => Ok(StepOutcome::Done(
-            StepOutput::new(json!({
-                "callId": call_id,
-                "status": CallStatus::Placed,
-                "attempts": row.attempts,
-                "providerCallId": call.sid,
-                "providerStatus": call.status.as_str(),
-                "placedAt": done,
-            }))
-            .emit(
-                "CallPlaced",
-                json!({"callId": call_id, "providerCallId": call.sid, "attempts": row.attempts}),
-            ),
-        )),
+        Ok(call) => {
+            let event =
+                json!({"callId": call_id, "providerCallId": call.sid, "attempts": row.attempts});
+            let output = StepOutput::typed(&Placement {
+                call_id,
+                status: CallStatus::Placed,
+                attempts: row.attempts,
+                provider_call_id: Some(call.sid),
+                provider_status: Some(call.status.as_str().to_owned()),
+                placed_at: Some(done),
+                last_error: None,
+                note: None,
+            })?;
+            Ok(StepOutcome::Done(output.emit("CallPlaced", event)))
+        }
         Err(e) => {
             let code = match &e {
                 CallError::Provider(e) => e.code(),

@@ -2,11 +2,12 @@
 //! in the outbox and starts its delivery run, and the delivery run's `deliver` step
 //! sends it over SMTP (or writes it to the spool) when it is due.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
-use super::outputs::{PreparedEmail, ScheduledEmail, SummaryOutput};
-use super::{Discharge, EMAIL_DELIVERY, id_in, invalid, options, provider_failure};
+use super::input::{EmailDelivery, child_input, child_value};
+use super::outputs::{Delivery, PreparedEmail, ScheduledEmail, SummaryOutput};
+use super::{Discharge, EMAIL_DELIVERY, invalid, options, provider_failure};
 use crate::domain::discharge::case::ascii_email;
 use crate::domain::discharge::email::render_email;
 use crate::engine::{Cancelled, StepContext, StepError, StepOutcome, StepOutput};
@@ -81,7 +82,11 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
         .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
     let child = ctx
-        .start_child(EMAIL_DELIVERY, json!({"emailId": email_id}), "delivery")
+        .start_child(
+            EMAIL_DELIVERY,
+            child_value(&EmailDelivery { email_id })?,
+            "delivery",
+        )
         .await?;
     d.store
         .set_email_delivery_run(&ctx.tenant, email_id, child, now)
@@ -111,7 +116,7 @@ pub(super) async fn schedule(d: Discharge, ctx: StepContext) -> Result<StepOutco
 /// A cancelled delivery run cancels its email, unless it was already sent or
 /// given up on, or another run delivers it.
 pub(super) async fn delivery_cancelled(d: Discharge, run: Cancelled) -> Result<(), String> {
-    let Ok(email_id) = id_in(Some(&run.input), "emailId") else {
+    let Ok(EmailDelivery { email_id }) = child_input(&run.input) else {
         return Ok(());
     };
     let row = d
@@ -125,16 +130,18 @@ pub(super) async fn delivery_cancelled(d: Discharge, run: Cancelled) -> Result<(
     Ok(())
 }
 
-fn delivery_view(row: &EmailRow) -> Value {
-    json!({
-        "emailId": row.email_id,
-        "status": row.status,
-        "attempts": row.attempts,
-        "deliveredVia": row.delivered_via,
-        "messageId": row.message_id,
-        "sentAt": row.sent_at,
-        "lastError": row.last_error,
+/// The output of a delivery that found its email settled.
+fn settled(row: &EmailRow) -> Result<StepOutcome, StepError> {
+    StepOutput::typed(&Delivery {
+        email_id: row.email_id,
+        status: row.status,
+        attempts: row.attempts,
+        delivered_via: row.delivered_via.clone(),
+        message_id: row.message_id.clone(),
+        sent_at: row.sent_at,
+        last_error: row.last_error.clone(),
     })
+    .map(StepOutcome::Done)
 }
 
 /// Sends over SMTP when configured, else writes the spool file. Returns how it went
@@ -161,7 +168,7 @@ async fn send(
 /// `deliver` (of `discharge-email-delivery`): waits for the email's time on an
 /// engine timer, then sends it once.
 pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcome, StepError> {
-    let email_id = id_in(Some(&*ctx.input), "emailId")?;
+    let EmailDelivery { email_id } = child_input(&ctx.input)?;
     let row = d
         .store
         .get_email(&ctx.tenant, email_id)
@@ -170,7 +177,7 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
         .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
     match row.status {
         EmailStatus::Sent | EmailStatus::Failed | EmailStatus::Cancelled => {
-            return Ok(StepOutcome::Done(StepOutput::new(delivery_view(&row))));
+            return settled(&row);
         }
         EmailStatus::Prepared => {
             return Err(StepError::permanent(format!(
@@ -194,7 +201,7 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
         .map_err(StepError::from)?
         .ok_or_else(|| StepError::permanent(format!("email {email_id} does not exist")))?;
     if row.status != EmailStatus::Scheduled {
-        return Ok(StepOutcome::Done(StepOutput::new(delivery_view(&row))));
+        return settled(&row);
     }
     if row.delivery_run_id != Some(ctx.run_id) {
         // Another run delivers this email; sending here could send it twice.
@@ -261,17 +268,16 @@ pub(super) async fn deliver(d: Discharge, ctx: StepContext) -> Result<StepOutcom
     match result {
         Ok((via, id)) => {
             let event = json!({"emailId": email_id, "deliveredVia": via, "attempts": row.attempts});
-            Ok(StepOutcome::Done(
-                StepOutput::new(json!({
-                    "emailId": email_id,
-                    "status": EmailStatus::Sent,
-                    "attempts": row.attempts,
-                    "deliveredVia": via,
-                    "messageId": id,
-                    "sentAt": done,
-                }))
-                .emit("EmailSent", event),
-            ))
+            let output = StepOutput::typed(&Delivery {
+                email_id,
+                status: EmailStatus::Sent,
+                attempts: row.attempts,
+                delivered_via: Some(via.to_owned()),
+                message_id: Some(id),
+                sent_at: Some(done),
+                last_error: None,
+            })?;
+            Ok(StepOutcome::Done(output.emit("EmailSent", event)))
         }
         Err(e) => {
             let details =

@@ -1,7 +1,9 @@
 //! The discharge run's input, read once: the API's edge reads `input` into a
-//! [`DischargeInput`], the run stores it in a form that deserializes straight back
-//! into one, and `ingest` takes the case from it without reading the clinic's data
-//! again.
+//! [`DischargeInput`] (its problems listed with the rest of the request's), hands
+//! the engine the stored form without the workflow's input reader running again,
+//! and `ingest` takes the case from it without reading the clinic's data again.
+//! Other routes (the runs route, a rerun, an `invoke`) go through the reader,
+//! [`DischargeInput::for_submission`].
 //!
 //! Stored form: `{"rawData": <as sent>, "intake": <the case read from it>}` or
 //! `{"existingCase": {"caseId": ...}}`. `rawData` stays as the clinic sent it, so
@@ -142,6 +144,35 @@ impl DischargeInput {
     }
 }
 
+/// The input of a `discharge-email-delivery` run: the email it delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailDelivery {
+    /// The email.
+    pub email_id: Uuid,
+}
+
+/// The input of a `discharge-call-placement` run: the call it places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallPlacement {
+    /// The call.
+    pub call_id: Uuid,
+}
+
+/// A delivery run's input as its type; one that does not read fails the step for
+/// good (the run was submitted with another input, which no retry changes).
+pub(super) fn child_input<T: serde::de::DeserializeOwned>(input: &Value) -> Result<T, StepError> {
+    T::deserialize(input)
+        .map_err(|e| StepError::permanent(format!("the run's input is unreadable: {e}")))
+}
+
+/// A delivery run's input as stored.
+pub(super) fn child_value<T: Serialize>(input: &T) -> Result<Value, StepError> {
+    serde_json::to_value(input)
+        .map_err(|e| StepError::permanent(format!("the input cannot be written: {e}")))
+}
+
 fn unknown_members(map: &Map<String, Value>, at: &str, known: &[&str], problems: &mut Problems) {
     for key in map.keys() {
         if !known.contains(&key.as_str()) {
@@ -195,6 +226,21 @@ mod tests {
     }
 
     #[test]
+    fn the_edge_stores_what_the_workflow_reader_would_so_the_engine_need_not_read_again() {
+        let region = PhoneRegion::default();
+        for sent in [
+            json!({"rawData": {"mode": "text", "text": "Patient: Bella\nSpecies: canine"}}),
+            json!({"rawData": {"mode": "structured", "data": {"patient": {"name": "Rex"}, "owner": {"phone": "+12125550142"}}}}),
+            json!({"existingCase": {"caseId": Uuid::nil()}}),
+        ] {
+            let at_edge = DischargeInput::read(Some(&sent), &region).map(|i| i.to_value());
+            assert!(at_edge.is_ok(), "{sent}: {at_edge:?}");
+            let by_reader = DischargeInput::for_submission(&sent, &region);
+            assert_eq!(at_edge, by_reader, "{sent}");
+        }
+    }
+
+    #[test]
     fn an_input_as_a_client_sends_it_does_not_pass_for_a_read_one() {
         let sent = json!({"rawData": {"mode": "text", "text": "Patient: Bella"}});
         assert!(serde_json::from_value::<DischargeInput>(sent).is_err());
@@ -202,6 +248,21 @@ mod tests {
         let typed: DischargeInput = serde_json::from_value(existing.clone()).unwrap();
         assert_eq!(typed.existing_case(), Some(Uuid::nil()));
         assert_eq!(typed.to_value(), existing);
+    }
+
+    #[test]
+    fn delivery_inputs_read_as_earlier_versions_stored_them() {
+        let email: EmailDelivery =
+            child_input(&json!({"emailId": Uuid::nil()})).expect("reads an email delivery's");
+        assert_eq!(
+            child_value(&email).unwrap(),
+            json!({"emailId": Uuid::nil()})
+        );
+        let call: CallPlacement =
+            child_input(&json!({"callId": Uuid::nil()})).expect("reads a call placement's");
+        assert_eq!(call.call_id, Uuid::nil());
+        let wrong = child_input::<CallPlacement>(&json!({"emailId": Uuid::nil()})).unwrap_err();
+        assert_eq!(wrong.kind, crate::engine::ErrorKind::Permanent);
     }
 
     #[test]

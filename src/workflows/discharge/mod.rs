@@ -226,15 +226,6 @@ fn invalid(what: &str, problems: &Problems) -> StepError {
     StepError::permanent(format!("{what}: {problems}")).with_messages(messages_of(problems))
 }
 
-/// An id read from a JSON member (an input or a dependency's output).
-fn id_in(value: Option<&Value>, key: &str) -> Result<Uuid, StepError> {
-    value
-        .and_then(|v| v.get(key))
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| StepError::permanent(format!("`{key}` is missing or not an id")))
-}
-
 impl Discharge {
     /// The stored case, as the domain types it.
     async fn case(&self, tenant: &TenantId, case_id: Uuid) -> Result<CaseData, StepError> {

@@ -8,10 +8,10 @@
 
 use std::time::Duration;
 
-use serde_json::json;
 use uuid::Uuid;
 
 use super::EMAIL_DELIVERY;
+use super::input::EmailDelivery;
 use crate::engine::{Engine, EngineError, RunOptions, Submission, Submitted};
 use crate::store::{
     CallRow, CallStatus, EmailOutcome, EmailRow, EmailStatus, RunId, StoreError, TenantId,
@@ -104,6 +104,9 @@ pub async fn resend_email(
             row.status
         )));
     }
+    // Written before the email changes, so a failure here leaves it as it was.
+    let input = serde_json::to_value(EmailDelivery { email_id: id })
+        .map_err(|_| OutboxError::Unexpected("an email delivery's input cannot be written"))?;
     let now = engine.clock().now();
     let row = store
         .resend_email(tenant, id, now, now)
@@ -114,7 +117,7 @@ pub async fn resend_email(
     let submission = Submission {
         tenant: tenant.clone(),
         workflow: EMAIL_DELIVERY.into(),
-        input: json!({"emailId": id}),
+        input,
         options: RunOptions::default(),
         idempotency_key: Some(format!("email-resend:{id}:{}", row.resends)),
         correlation_id: None,

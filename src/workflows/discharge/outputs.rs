@@ -5,13 +5,12 @@
 //! module does not decide how they are spelled.
 
 use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::engine::RunView;
-use crate::store::StepStatus;
+use crate::store::{CallStatus, EmailStatus};
 
 /// `ingest`: the case taken in, or the stored case reused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -109,6 +108,56 @@ pub struct ScheduledCall {
     pub placement_channel: String,
 }
 
+/// `deliver` (of `discharge-email-delivery`): where the email ended up. Written
+/// from the outbox row, so its status is the store's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    /// The email.
+    pub email_id: Uuid,
+    /// Its status.
+    pub status: EmailStatus,
+    /// Attempts made.
+    pub attempts: i32,
+    /// `smtp` or `spool`, once sent.
+    pub delivered_via: Option<String>,
+    /// The Message-ID, once sent.
+    pub message_id: Option<String>,
+    /// When it went out.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The last failure, if any (absent in outputs of a send that just succeeded).
+    #[serde(default)]
+    pub last_error: Option<String>,
+}
+
+/// `place` (of `discharge-call-placement`): where the call ended up. Written from
+/// the call's row, so its status is the store's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Placement {
+    /// The call.
+    pub call_id: Uuid,
+    /// Its status.
+    pub status: CallStatus,
+    /// Attempts made.
+    pub attempts: i32,
+    /// The voice provider's id of the call, once placed.
+    #[serde(default)]
+    pub provider_call_id: Option<String>,
+    /// The voice provider's status of the call.
+    #[serde(default)]
+    pub provider_status: Option<String>,
+    /// When it was placed.
+    #[serde(default)]
+    pub placed_at: Option<DateTime<Utc>>,
+    /// The last failure, if any.
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// Why it was not placed, when no voice provider is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 /// The outputs of a discharge run's completed steps; a step that did not complete
 /// (or whose output does not read as its type) has none.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -129,33 +178,17 @@ impl DischargeOutputs {
     /// Reads every step's output from the run.
     pub fn of(view: &RunView) -> Self {
         Self {
-            ingest: output(view, "ingest"),
-            summary: output(view, "generateSummary"),
-            prepared_email: output(view, "prepareEmail"),
-            scheduled_email: output(view, "scheduleEmail"),
-            call: output(view, "scheduleCall"),
+            ingest: view.output_as("ingest"),
+            summary: view.output_as("generateSummary"),
+            prepared_email: view.output_as("prepareEmail"),
+            scheduled_email: view.output_as("scheduleEmail"),
+            call: view.output_as("scheduleCall"),
         }
     }
 
     /// True when `ingest` reused a stored case rather than taking one in.
     pub fn reused_case(&self) -> bool {
         self.ingest.as_ref().is_some_and(|i| i.existing)
-    }
-}
-
-fn output<T: DeserializeOwned>(view: &RunView, step: &str) -> Option<T> {
-    let value = view
-        .step(step)
-        .filter(|s| s.status == StepStatus::Completed)
-        .and_then(|s| s.output.as_ref())?;
-    match T::deserialize(value) {
-        Ok(typed) => Some(typed),
-        Err(e) => {
-            // Outputs are written by the steps themselves: a mismatch is a bug
-            // (or a run from a version that wrote another shape). Ids only.
-            tracing::warn!(run.id = %view.run_id, step.name = step, error = %e, "a step's output does not read as its type");
-            None
-        }
     }
 }
 
@@ -177,6 +210,35 @@ mod tests {
         let typed = ScheduledEmail::deserialize(&written).expect("reads");
         let again = serde_json::to_value(&typed).expect("writes");
         assert_eq!(again, written);
+    }
+
+    #[test]
+    fn delivery_outputs_stored_in_every_earlier_shape_still_read() {
+        let sent = Delivery::deserialize(&json!({
+            "emailId": Uuid::nil(), "status": "sent", "attempts": 1,
+            "deliveredVia": "spool", "messageId": "<m@x>", "sentAt": "2030-01-31T09:00:00Z",
+        }))
+        .expect("reads a send's output");
+        assert_eq!((sent.status, sent.last_error), (EmailStatus::Sent, None));
+        let viewed = Delivery::deserialize(&json!({
+            "emailId": Uuid::nil(), "status": "failed", "attempts": 3, "deliveredVia": null,
+            "messageId": null, "sentAt": null, "lastError": "SMTP 550",
+        }))
+        .expect("reads a settled row's output");
+        assert_eq!(viewed.status, EmailStatus::Failed);
+        let not_configured = json!({
+            "callId": Uuid::nil(), "status": "not_configured", "attempts": 0,
+            "note": "no voice provider is configured",
+        });
+        let call = Placement::deserialize(&not_configured).expect("reads");
+        assert_eq!(call.status, CallStatus::NotConfigured);
+        let placed = Placement::deserialize(&json!({
+            "callId": Uuid::nil(), "status": "placed", "attempts": 1, "providerCallId": "CA1",
+            "providerStatus": "queued", "placedAt": "2030-01-31T09:00:00Z",
+        }))
+        .expect("reads a placement's output");
+        assert_eq!(placed.provider_call_id.as_deref(), Some("CA1"));
+        assert!(Placement::deserialize(&json!({"callId": "x"})).is_err());
     }
 
     #[test]

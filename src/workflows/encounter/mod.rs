@@ -14,6 +14,7 @@
 //! version, so a changed encounter is processed again.
 
 mod outage;
+pub mod outputs;
 mod poller;
 mod recovery;
 pub mod settings;

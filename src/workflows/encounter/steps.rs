@@ -1,17 +1,18 @@
-//! The four steps of the `encounter` workflow. Outputs carry the clinical data the
-//! next steps need; events carry only ids, counts and the decision.
+//! The four steps of the `encounter` workflow. Outputs (typed, in
+//! [`super::outputs`]) carry the clinical data the next steps need; events carry only
+//! ids, counts and the decision.
 
 use std::future::Future;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::outputs::{Analyzed, FormOutput, Hydrated, Notified};
 use super::{Analyzer, EncounterInput, EncounterWorkflow, Source};
+use crate::domain::encounter::ClinicalData;
 use crate::domain::encounter::llm_analysis::{analysis_messages, parse_analysis};
 use crate::domain::encounter::pdf::{PaForm, render_pa_form};
 use crate::domain::encounter::rules::analyze as analyze_by_rules;
-use crate::domain::encounter::{Analysis, ClinicalData};
 use crate::engine::{StepContext, StepError, StepFuture, StepOutcome, StepOutput};
 use crate::providers::fhir::{FhirClient, FhirError, Practitioner};
 use crate::store::NewEncounterForm;
@@ -57,22 +58,6 @@ impl EncounterWorkflow {
             .await
             .map_err(|e| call_failed("fhir", e))
     }
-}
-
-/// A dependency's output member, read back into its type.
-fn dep<T: DeserializeOwned>(ctx: &StepContext, step: &str, member: &str) -> Result<T, StepError> {
-    let value = ctx
-        .dep(step)
-        .and_then(|v| v.get(member))
-        .cloned()
-        .unwrap_or(Value::Null);
-    serde_json::from_value(value).map_err(|e| {
-        StepError::permanent(format!(
-            "the output of `{step}` has no usable `{member}` (line {} column {})",
-            e.line(),
-            e.column()
-        ))
-    })
 }
 
 /// `hydrate`: the encounter, its patient, conditions and observations (entries in
@@ -146,16 +131,16 @@ async fn hydrate_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepO
     let counts = data.counts();
     tracing::info!(run.id = %ctx.run_id, conditions = counts.conditions,
         observations = counts.observations, "encounter hydrated");
-    let output = json!({
-        "source": source.name,
-        "payer": source.payer,
-        "encounterId": input.encounter_id,
-        "versionId": version,
-        "patientId": patient_id,
-        "counts": counts,
-        "clinicalData": data,
-    });
-    Ok(StepOutcome::Done(StepOutput::new(output).emit(
+    let output = StepOutput::typed(&Hydrated {
+        source: source.name.clone(),
+        payer: source.payer.clone(),
+        encounter_id: input.encounter_id.clone(),
+        version_id: version.clone(),
+        patient_id: patient_id.clone(),
+        counts,
+        clinical_data: data,
+    })?;
+    Ok(StepOutcome::Done(output.emit(
         "ClinicalDataHydrated",
         json!({
             "source": source.name,
@@ -237,8 +222,11 @@ pub(super) fn analyze(wf: Arc<EncounterWorkflow>, ctx: StepContext) -> StepFut {
 }
 
 async fn analyze_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepOutcome, StepError> {
-    let data: ClinicalData = dep(ctx, "hydrate", "clinicalData")?;
-    let payer: Option<String> = dep(ctx, "hydrate", "payer")?;
+    let Hydrated {
+        clinical_data: data,
+        payer,
+        ..
+    } = ctx.dep_as("hydrate")?;
     let (analysis, provider, note) = match &wf.analyzer {
         Analyzer::Rules(rules) => (
             analyze_by_rules(rules, &data, payer.as_deref()),
@@ -272,9 +260,13 @@ async fn analyze_once(wf: &EncounterWorkflow, ctx: &StepContext) -> Result<StepO
         "analyzer": analysis.analyzer,
         "criteriaMet": rules_met,
     });
-    let output = json!({"analysis": analysis, "provider": provider, "note": note});
+    let output = StepOutput::typed(&Analyzed {
+        analysis,
+        provider: provider.to_owned(),
+        note: note.map(str::to_owned),
+    })?;
     Ok(StepOutcome::Done(
-        StepOutput::new(output).emit("IntelligenceAnalysisComplete", event),
+        output.emit("IntelligenceAnalysisComplete", event),
     ))
 }
 
@@ -287,10 +279,13 @@ async fn generate_pdf_once(
     wf: &EncounterWorkflow,
     ctx: &StepContext,
 ) -> Result<StepOutcome, StepError> {
-    let data: ClinicalData = dep(ctx, "hydrate", "clinicalData")?;
-    let source: String = dep(ctx, "hydrate", "source")?;
-    let version: Option<String> = dep(ctx, "hydrate", "versionId")?;
-    let analysis: Analysis = dep(ctx, "analyze", "analysis")?;
+    let Hydrated {
+        clinical_data: data,
+        source,
+        version_id: version,
+        ..
+    } = ctx.dep_as("hydrate")?;
+    let Analyzed { analysis, .. } = ctx.dep_as("analyze")?;
     // The run id is the transaction: stable across attempts and printed on every page.
     let transaction_id = ctx.run_id.to_string();
     let created_at = ctx.now();
@@ -308,14 +303,15 @@ async fn generate_pdf_once(
             )
             .await
             .map_err(|e| StepError::retryable(format!("superseding earlier forms failed: {e}")))?;
-        return Ok(StepOutcome::Done(StepOutput::new(json!({
-            "transactionId": transaction_id,
-            "encounterId": data.encounter.id,
-            "patientId": data.patient.id,
-            "requiresPriorAuth": false,
-            "formGenerated": false,
-            "formUrl": null,
-        }))));
+        return Ok(StepOutcome::Done(StepOutput::typed(&FormOutput {
+            transaction_id,
+            encounter_id: data.encounter.id,
+            patient_id: data.patient.id,
+            requires_prior_auth: false,
+            form_generated: false,
+            size_bytes: None,
+            form_url: None,
+        })?));
     }
     let form = PaForm::new(transaction_id.clone(), created_at, &data, analysis);
     let pdf = tokio::task::spawn_blocking(move || render_pa_form(&form))
@@ -338,24 +334,22 @@ async fn generate_pdf_once(
         .await
         .map_err(|e| StepError::retryable(format!("storing the form failed: {e}")))?;
     let form_url = form_url(&data.encounter.id, &source);
-    let output = json!({
-        "transactionId": transaction_id,
-        "encounterId": data.encounter.id,
-        "patientId": data.patient.id,
-        "requiresPriorAuth": true,
-        "formGenerated": true,
-        "sizeBytes": size,
-        "formUrl": form_url,
-    });
     let event = json!({
         "encounterId": data.encounter.id,
         "transactionId": transaction_id,
         "sizeBytes": size,
         "formUrl": form_url,
     });
-    Ok(StepOutcome::Done(
-        StepOutput::new(output).emit("PdfGenerated", event),
-    ))
+    let output = StepOutput::typed(&FormOutput {
+        transaction_id,
+        encounter_id: data.encounter.id,
+        patient_id: data.patient.id,
+        requires_prior_auth: true,
+        form_generated: true,
+        size_bytes: Some(size),
+        form_url: Some(form_url),
+    })?;
+    Ok(StepOutcome::Done(output.emit("PdfGenerated", event)))
 }
 
 /// Where the form of an encounter is served.
@@ -370,11 +364,14 @@ pub(super) fn notify(wf: Arc<EncounterWorkflow>, ctx: StepContext) -> StepFut {
 }
 
 async fn notify_once(ctx: &StepContext) -> Result<StepOutcome, StepError> {
-    let transaction_id: String = dep(ctx, "generatePdf", "transactionId")?;
-    let encounter_id: String = dep(ctx, "generatePdf", "encounterId")?;
-    let patient_id: String = dep(ctx, "generatePdf", "patientId")?;
-    let form_url: Option<String> = dep(ctx, "generatePdf", "formUrl")?;
-    let analysis: Analysis = dep(ctx, "analyze", "analysis")?;
+    let FormOutput {
+        transaction_id,
+        encounter_id,
+        patient_id,
+        form_url,
+        ..
+    } = ctx.dep_as("generatePdf")?;
+    let Analyzed { analysis, .. } = ctx.dep_as("analyze")?;
     let (event_type, message) = match &form_url {
         Some(_) if analysis.requires_prior_auth => (
             "PA_FORM_READY",
@@ -398,8 +395,10 @@ async fn notify_once(ctx: &StepContext) -> Result<StepOutcome, StepError> {
         Some(url) if analysis.requires_prior_auth => data["formUrl"] = json!(url),
         _ => data["analysis"] = json!(analysis),
     }
-    Ok(StepOutcome::Done(
-        StepOutput::new(json!({"notified": true, "eventType": event_type, "message": message}))
-            .emit(event_type, data),
-    ))
+    let output = StepOutput::typed(&Notified {
+        notified: true,
+        event_type: event_type.to_owned(),
+        message,
+    })?;
+    Ok(StepOutcome::Done(output.emit(event_type, data)))
 }

@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{Days, NaiveDate};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::messages::phase_message;
+use super::outputs::Roster;
 use super::{AMION_SCRAPE, ImportInput, Phase, version_of};
 use crate::domain::schedule::matching::{
     ShiftInstanceRef, match_assignments, normalise_person_name,
@@ -74,31 +75,28 @@ pub(super) async fn run(phase: Arc<Phase>, ctx: StepContext) -> Result<StepOutco
     {
         tracing::warn!(run.id = %ctx.run_id, error = %e, "could not forget the upload's access code");
     }
-    Ok(StepOutcome::Done(outcome.unwrap_or_else(|f| {
+    Ok(StepOutcome::Done(outcome.or_else(|f| {
         tracing::warn!(
             run.id = %ctx.run_id,
             requests = f.requests,
             "roster assignments not stored; coverage goes on without them"
         );
-        let output = json!({
-            "versionId": version,
-            "outcome": "failed",
-            "count": 0,
-            "unmatchedCount": 0,
-            "fetched": f.fetched,
-            "requests": f.requests,
-            "reason": f.message,
-        });
         let message = format!("{}; no assignments were stored", f.message);
-        with_warning(output, message)
-    })))
+        let output = Roster {
+            fetched: f.fetched,
+            requests: f.requests,
+            reason: Some(f.message),
+            ..Roster::none(version, "failed")
+        };
+        with_warning(&output, message)
+    })?))
 }
 
-fn with_warning(output: Value, message: String) -> StepOutput {
-    StepOutput::new(output).with_messages(Messages {
+fn with_warning(output: &Roster, message: String) -> Result<StepOutput, StepError> {
+    Ok(StepOutput::typed(output)?.with_messages(Messages {
         warnings: vec![phase_message(AMION_SCRAPE, message)],
         ..Messages::default()
-    })
+    }))
 }
 
 async fn scrape(
@@ -110,11 +108,7 @@ async fn scrape(
     let services = &phase.services;
     let settings = &services.settings.providers.amion;
     let skipped = |outcome: &str, why: String| {
-        let output = json!({
-            "versionId": version_id, "outcome": outcome, "count": 0, "unmatchedCount": 0,
-            "fetched": 0, "requests": 0,
-        });
-        Ok(with_warning(output, why))
+        with_warning(&Roster::none(version_id, outcome), why).map_err(transient)
     };
     let Some(client) = services.providers.amion.as_ref() else {
         tracing::info!(run.id = %ctx.run_id, "Amion is not configured; no assignments fetched");
@@ -231,15 +225,14 @@ async fn scrape(
         requests,
         "roster assignments stored"
     );
-    let output = json!({
-        "versionId": version_id,
-        "outcome": "stored",
-        "count": count,
-        "unmatchedCount": unmatched,
-        "fetched": fetched.len(),
-        "requests": requests,
-    });
-    let mut out = StepOutput::new(output).emit(
+    let output = Roster {
+        count,
+        unmatched_count: unmatched,
+        fetched: fetched.len(),
+        requests,
+        ..Roster::none(version_id, "stored")
+    };
+    let mut out = StepOutput::typed(&output).map_err(transient)?.emit(
         "RosterAssignmentsStored",
         json!({"versionId": version_id, "count": count, "unmatchedCount": unmatched}),
     );

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::outputs::Coverage;
 use super::{ImportInput, Phase, version_of};
 use crate::domain::schedule::calculate::calculate_and_store;
 use crate::domain::schedule::version_view::CoverageSummary;
@@ -30,17 +31,17 @@ pub(super) async fn run(phase: Arc<Phase>, ctx: StepContext) -> Result<StepOutco
         Ok(report) => {
             phase.finish(&ctx, &input, ImportState::Completed).await;
             let summary = CoverageSummary::from_report(&report, now);
-            let mut output = json!(summary);
-            output["versionId"] = json!(version);
             let event = json!({
                 "versionId": version,
                 "overallPercentage": summary.overall_percentage,
                 "uncovered": summary.uncovered_shifts.len(),
                 "underCovered": summary.under_covered_shifts.len(),
             });
-            Ok(StepOutcome::Done(
-                StepOutput::new(output).emit("CoverageCalculated", event),
-            ))
+            let output = StepOutput::typed(&Coverage {
+                version_id: version,
+                summary,
+            })?;
+            Ok(StepOutcome::Done(output.emit("CoverageCalculated", event)))
         }
         Err(e) => {
             let error = if e.is_retryable() {

@@ -18,6 +18,7 @@ mod guard;
 pub mod lifecycle;
 mod messages;
 mod ods_import;
+pub mod outputs;
 pub mod result;
 mod submit;
 
@@ -140,11 +141,7 @@ fn version_of(ctx: &StepContext) -> Result<Uuid, StepError> {
     if let Some(id) = ImportInput::of(ctx)?.version_id {
         return Ok(id);
     }
-    ctx.dep(ODS_IMPORT)
-        .and_then(|o| o.get("versionId"))
-        .and_then(Value::as_str)
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| StepError::permanent("odsImport's output names no version"))
+    Ok(ctx.dep_as::<outputs::Imported>(ODS_IMPORT)?.version_id)
 }
 
 /// The `schedule-import` definition.

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::guard::take_slot;
 use super::messages::of_import;
+use super::outputs::{DateRange, Imported};
 use super::{ImportInput, ODS_IMPORT, Phase};
 use crate::domain::schedule::import_status::busy_detail;
 use crate::domain::schedule::matching::normalise_person_name;
@@ -138,17 +139,17 @@ async fn import(
         rows_left_out = left_out,
         "schedule version created"
     );
-    let output = json!({
-        "versionId": version_id,
-        "status": "draft",
-        "shiftCount": shift_count,
-        "dateRange": {"start": start, "end": end},
-        "sheetsRead": parsed.sheets_read,
-        "rowsSeen": parsed.rows_seen,
-        "rowsLeftOut": left_out.max(0),
-        "rosterAssignments": roster,
-    });
-    let mut out = StepOutput::new(output).with_messages(messages);
+    let mut out = StepOutput::typed(&Imported {
+        version_id,
+        status: "draft".into(),
+        shift_count,
+        date_range: DateRange { start, end },
+        sheets_read: parsed.sheets_read,
+        rows_seen: parsed.rows_seen,
+        rows_left_out: left_out.max(0),
+        roster_assignments: roster,
+    })?
+    .with_messages(messages);
     if matches!(created, CreatedVersion::Created) {
         out = out.emit(
             "ScheduleVersionCreated",

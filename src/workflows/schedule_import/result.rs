@@ -11,9 +11,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::messages::phase_message;
+use super::outputs::{Coverage, Imported, Roster};
 use super::{AMION_SCRAPE, COVERAGE, ODS_IMPORT, REFRESH_WORKFLOW, WORKFLOW};
 use crate::domain::casing;
-use crate::domain::schedule::version_view::VersionStatus;
+use crate::domain::schedule::version_view::{CoverageSummary, VersionStatus};
 use crate::engine::{RunView, StepView};
 use crate::store::{RunId, RunStatus, StepStatus};
 
@@ -72,7 +73,7 @@ pub struct ImportResult {
     pub assignments: Option<Value>,
     /// The coverage summary, when it was stored.
     #[schema(value_type = Option<crate::domain::schedule::version_view::CoverageSummary>)]
-    pub coverage: Option<Value>,
+    pub coverage: Option<CoverageSummary>,
     /// Every phase's messages.
     pub validation: Validation,
     /// From the run's start to its end, in milliseconds.
@@ -91,36 +92,27 @@ impl ImportResult {
         if run.workflow != WORKFLOW && run.workflow != REFRESH_WORKFLOW {
             return None;
         }
-        let output = |name: &str| {
-            run.step(name)
-                .filter(|s| s.status == StepStatus::Completed)
-                .and_then(|s| s.output.clone())
-        };
-        let schedule_version = output(ODS_IMPORT)
+        let schedule_version = run
+            .output_as::<Imported>(ODS_IMPORT)
             .map(|o| {
                 json!({
-                    "id": o["versionId"],
-                    "status": o["status"],
-                    "shiftCount": o["shiftCount"],
-                    "dateRange": o["dateRange"],
+                    "id": o.version_id,
+                    "status": o.status,
+                    "shiftCount": o.shift_count,
+                    "dateRange": o.date_range,
                 })
             })
             // A refresh names the version it worked on.
             .or_else(|| run.input.get("versionId").map(|id| json!({"id": id})));
-        let assignments = output(AMION_SCRAPE).map(|o| {
+        let assignments = run.output_as::<Roster>(AMION_SCRAPE).map(|o| {
             json!({
-                "count": o["count"],
-                "unmatchedCount": o["unmatchedCount"],
+                "count": o.count,
+                "unmatchedCount": o.unmatched_count,
                 // Imports recorded by earlier versions say `notConfigured`.
-                "outcome": o["outcome"].as_str().map(casing::api_value),
+                "outcome": casing::api_value(&o.outcome),
             })
         });
-        let coverage = output(COVERAGE).map(|mut o| {
-            if let Some(map) = o.as_object_mut() {
-                map.remove("versionId");
-            }
-            o
-        });
+        let coverage = run.output_as::<Coverage>(COVERAGE).map(|o| o.summary);
         let mut validation = Validation::default();
         let mut step_timings = BTreeMap::new();
         for step in &run.steps {
@@ -302,7 +294,7 @@ mod tests {
             ODS_IMPORT,
             StepStatus::Completed,
             Some(
-                json!({"versionId": "v1", "status": "draft", "shiftCount": 3, "dateRange": {"start": "2026-03-02", "end": "2026-03-03"}}),
+                json!({"versionId": uuid::Uuid::nil(), "status": "draft", "shiftCount": 3, "dateRange": {"start": "2026-03-02", "end": "2026-03-03"}}),
             ),
         );
         ods.messages
@@ -313,7 +305,9 @@ mod tests {
         let amion = step(
             AMION_SCRAPE,
             StepStatus::Completed,
-            Some(json!({"count": 2, "unmatchedCount": 1, "outcome": "stored", "fetched": 3})),
+            Some(
+                json!({"versionId": uuid::Uuid::nil(), "count": 2, "unmatchedCount": 1, "outcome": "stored", "fetched": 3}),
+            ),
         );
         let result =
             ImportResult::from_run(&run(vec![ods, amion, coverage], RunStatus::Completed)).unwrap();
@@ -348,6 +342,17 @@ mod tests {
                 .unwrap()
                 .starts_with("skipped: run stopped")
         );
+    }
+
+    #[test]
+    fn an_output_that_does_not_read_as_its_phase_writes_it_is_left_out() {
+        let ods = step(
+            ODS_IMPORT,
+            StepStatus::Completed,
+            Some(json!({"versionId": "not an id"})),
+        );
+        let result = ImportResult::from_run(&run(vec![ods], RunStatus::Completed)).unwrap();
+        assert_eq!(result.schedule_version, None);
     }
 
     #[test]

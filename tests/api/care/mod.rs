@@ -11,6 +11,7 @@ mod notifications;
 mod replies;
 mod routing;
 mod stopping;
+mod stored_values;
 mod timers;
 mod webhooks;
 

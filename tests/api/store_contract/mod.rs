@@ -42,16 +42,23 @@ macro_rules! contract {
 
 mod access_log;
 mod auth;
+mod claims;
 mod consent;
 mod contacts;
 mod cron;
+mod discharge;
+mod encounters;
 mod events;
 mod hospitals;
+mod notifications;
+mod outreach;
 mod pause;
+mod queue;
 mod retention;
 mod runs;
 mod schedule;
 mod service_calls;
+mod tasks;
 mod triggers;
 mod user_workflows;
 

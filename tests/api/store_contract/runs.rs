@@ -1,6 +1,6 @@
 //! Runs as submitted: one per idempotency key, read back with their steps, attempts
-//! and events, listed newest first, counted, cancelled and re-queued. (Claims and
-//! progress commits are the engine's: the API tests drive them.)
+//! and events, listed newest first, counted, cancelled and re-queued. (Claims, leases
+//! and progress commits are in `claims`, the queue's figures in `queue`.)
 
 use careflow::store::{
     AttemptMark, InsertRun, RunFilter, RunId, RunStatus, StepStatus, StepWrite, Store,

@@ -15,10 +15,12 @@ fn assets_prefix(html: &str) -> String {
 
 async fn the_dashboard_is_served_with_its_types_cache_headers_and_csp(backend: Backend) {
     let app = spawn(backend).await;
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let no_redirects = crate::checked::Client::from(
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    );
     let r = no_redirects.get(app.url("/")).send().await.unwrap();
     assert!(r.status().is_redirection(), "{}", r.status());
     assert_eq!(r.headers()["location"], "/ui");
@@ -54,6 +56,7 @@ async fn the_dashboard_is_served_with_its_types_cache_headers_and_csp(backend: B
         let r = app
             .http
             .get(app.url(&format!("{prefix}/{file}")))
+            .unchecked("static assets are not API operations")
             .send()
             .await
             .unwrap();
@@ -70,6 +73,7 @@ async fn the_dashboard_is_served_with_its_types_cache_headers_and_csp(backend: B
     let r = app
         .http
         .get(app.url("/ui/assets/000000000000/app.js"))
+        .unchecked("static assets are not API operations")
         .send()
         .await
         .unwrap();
@@ -78,6 +82,7 @@ async fn the_dashboard_is_served_with_its_types_cache_headers_and_csp(backend: B
     let r = app
         .http
         .get(app.url(&format!("{prefix}/nope.js")))
+        .unchecked("static assets are not API operations")
         .send()
         .await
         .unwrap();

@@ -5,30 +5,16 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::super::deps::Care;
 use super::super::task_created;
+use super::outputs::{CheckinSent, Escalated, ReplyAwaited, Standing};
 use super::{REPLY_EVENT, discharge};
 use crate::domain::care::notify::priority_for;
 use crate::engine::{EventMatch, StepContext, StepError, StepOutcome, StepOutput, Wake};
 use crate::store::{NewAttempt, NewTask};
-
-/// Why outreach stopped before `step`'s end, when it did.
-fn stopped_by(ctx: &StepContext, step: &str) -> Option<String> {
-    ctx.dep(step)
-        .and_then(|o| o["stopped"].as_str())
-        .map(String::from)
-}
-
-fn dep_id(ctx: &StepContext, step: &str, key: &str) -> Result<Uuid, StepError> {
-    ctx.dep(step)
-        .and_then(|o| o[key].as_str())
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| StepError::permanent(format!("step {step} gave no {key}")))
-}
 
 /// Step `checkin-n`: records attempt `n` and asks for the check-in SMS, unless the
 /// patient already replied.
@@ -38,18 +24,15 @@ pub(super) async fn send_checkin(
     n: u32,
     previous: &str,
 ) -> Result<StepOutcome, StepError> {
-    let plan_id = dep_id(&ctx, previous, "planId")?;
-    if ctx.dep(previous).is_some_and(|o| o["replied"] == true) {
-        return Ok(StepOutcome::Done(StepOutput::new(json!({
-            "planId": plan_id,
-            "sent": false,
-            "replied": true,
-        }))));
+    let before = Standing::after(&ctx, previous)?;
+    let plan_id = before.plan_id;
+    if before.replied {
+        return StepOutput::typed(&CheckinSent::skipped(plan_id, true, None))
+            .map(StepOutcome::Done);
     }
-    if let Some(stopped) = stopped_by(&ctx, previous) {
-        return Ok(StepOutcome::Done(StepOutput::new(
-            json!({"planId": plan_id, "sent": false, "stopped": stopped}),
-        )));
+    if let Some(stopped) = before.stopped {
+        return StepOutput::typed(&CheckinSent::skipped(plan_id, false, Some(stopped)))
+            .map(StepOutcome::Done);
     }
     let d = discharge(&ctx)?;
     let opted_out = care
@@ -63,13 +46,11 @@ pub(super) async fn send_checkin(
             .stop_plan(&ctx.tenant, plan_id, "OPTED_OUT", ctx.now())
             .await
             .map_err(StepError::from)?;
-        return Ok(StepOutcome::Done(
-            StepOutput::new(json!({"planId": plan_id, "sent": false, "stopped": "opted_out"}))
-                .emit(
-                    "checkin/completed",
-                    json!({"patientId": d.patient_id, "planId": plan_id, "outcome": "opted_out"}),
-                ),
-        ));
+        let output = CheckinSent::skipped(plan_id, false, Some("opted_out".into()));
+        return Ok(StepOutcome::Done(StepOutput::typed(&output)?.emit(
+            "checkin/completed",
+            json!({"patientId": d.patient_id, "planId": plan_id, "outcome": "opted_out"}),
+        )));
     }
     let attempt = care
         .store
@@ -84,13 +65,15 @@ pub(super) async fn send_checkin(
         .await
         .map_err(StepError::from)?;
     Ok(StepOutcome::Done(
-        StepOutput::new(json!({
-            "planId": plan_id,
-            "attemptId": attempt.attempt_id,
-            "attempt": n,
-            "sentAt": attempt.sent_at,
-            "sent": true,
-        }))
+        StepOutput::typed(&CheckinSent {
+            plan_id,
+            attempt_id: Some(attempt.attempt_id),
+            attempt: Some(n),
+            sent_at: Some(attempt.sent_at),
+            sent: true,
+            replied: false,
+            stopped: None,
+        })?
         .emit(
             "notification/send",
             json!({
@@ -110,21 +93,26 @@ pub(super) async fn await_reply(
     ctx: StepContext,
     checkin: &str,
 ) -> Result<StepOutcome, StepError> {
-    let sent = ctx.dep(checkin).cloned().unwrap_or(Value::Null);
-    let plan_id = dep_id(&ctx, checkin, "planId")?;
-    if let Some(stopped) = stopped_by(&ctx, checkin) {
-        return Ok(StepOutcome::Done(StepOutput::new(
-            json!({"planId": plan_id, "replied": false, "stopped": stopped}),
-        )));
+    let sent: CheckinSent = ctx.dep_as(checkin)?;
+    let plan_id = sent.plan_id;
+    let nothing = |replied, stopped| ReplyAwaited {
+        plan_id,
+        attempt_id: None,
+        replied,
+        interaction_id: None,
+        stopped,
+    };
+    if let Some(stopped) = sent.stopped {
+        return StepOutput::typed(&nothing(false, Some(stopped))).map(StepOutcome::Done);
     }
-    if sent["sent"] != true {
-        return Ok(StepOutcome::Done(StepOutput::new(
-            json!({"planId": plan_id, "replied": true}),
-        )));
+    if !sent.sent {
+        return StepOutput::typed(&nothing(true, None)).map(StepOutcome::Done);
     }
-    let attempt_id = dep_id(&ctx, checkin, "attemptId")?;
-    let sent_at: DateTime<Utc> = serde_json::from_value(sent["sentAt"].clone())
-        .map_err(|_| StepError::permanent(format!("step {checkin} gave no sentAt")))?;
+    let (Some(attempt_id), Some(sent_at)) = (sent.attempt_id, sent.sent_at) else {
+        return Err(StepError::permanent(format!(
+            "step {checkin} sent a check-in but names no attempt"
+        )));
+    };
     let d = discharge(&ctx)?;
     let replied = match &ctx.wake {
         Some(Wake::Event { event, .. }) => Some(
@@ -153,12 +141,13 @@ pub(super) async fn await_reply(
                 .await
                 .map_err(StepError::from)?;
             Ok(StepOutcome::Done(
-                StepOutput::new(json!({
-                    "planId": plan_id,
-                    "attemptId": attempt_id,
-                    "replied": true,
-                    "interactionId": interaction,
-                }))
+                StepOutput::typed(&ReplyAwaited {
+                    plan_id,
+                    attempt_id: Some(attempt_id),
+                    replied: true,
+                    interaction_id: interaction,
+                    stopped: None,
+                })?
                 .emit(
                     "checkin/completed",
                     json!({
@@ -194,11 +183,14 @@ pub(super) async fn await_reply(
                 .finish_attempt(&ctx.tenant, attempt_id, "NO_RESPONSE", None, now)
                 .await
                 .map_err(StepError::from)?;
-            Ok(StepOutcome::Done(StepOutput::new(json!({
-                "planId": plan_id,
-                "attemptId": attempt_id,
-                "replied": false,
-            }))))
+            StepOutput::typed(&ReplyAwaited {
+                plan_id,
+                attempt_id: Some(attempt_id),
+                replied: false,
+                interaction_id: None,
+                stopped: None,
+            })
+            .map(StepOutcome::Done)
         }
     }
 }
@@ -209,11 +201,15 @@ pub(super) async fn escalate(
     ctx: StepContext,
     last: &str,
 ) -> Result<StepOutcome, StepError> {
-    let plan_id = dep_id(&ctx, last, "planId")?;
-    if ctx.dep(last).is_some_and(|o| o["replied"] == true) || stopped_by(&ctx, last).is_some() {
-        return Ok(StepOutcome::Done(StepOutput::new(
-            json!({"planId": plan_id, "escalated": false}),
-        )));
+    let before = Standing::after(&ctx, last)?;
+    let plan_id = before.plan_id;
+    if before.replied || before.stopped.is_some() {
+        return StepOutput::typed(&Escalated {
+            plan_id,
+            escalated: false,
+            task_id: None,
+        })
+        .map(StepOutcome::Done);
     }
     let d = discharge(&ctx)?;
     let severity = care.care().no_reply_severity.clone();
@@ -248,26 +244,30 @@ pub(super) async fn escalate(
         .await
         .map_err(StepError::from)?;
     Ok(StepOutcome::Done(
-        StepOutput::new(json!({"planId": plan_id, "escalated": true, "taskId": task.task_id}))
-            .emit(
-                "interaction/escalated",
-                json!({
-                    "patientId": d.patient_id,
-                    "planId": plan_id,
-                    "taskId": task.task_id,
-                    "severity": severity,
-                    "reason": "no_reply",
-                }),
-            )
-            .emit("task/created", task_created(&task))
-            .emit(
-                "checkin/completed",
-                json!({
-                    "patientId": d.patient_id,
-                    "planId": plan_id,
-                    "outcome": "no_reply",
-                    "taskId": task.task_id,
-                }),
-            ),
+        StepOutput::typed(&Escalated {
+            plan_id,
+            escalated: true,
+            task_id: Some(task.task_id),
+        })?
+        .emit(
+            "interaction/escalated",
+            json!({
+                "patientId": d.patient_id,
+                "planId": plan_id,
+                "taskId": task.task_id,
+                "severity": severity,
+                "reason": "no_reply",
+            }),
+        )
+        .emit("task/created", task_created(&task))
+        .emit(
+            "checkin/completed",
+            json!({
+                "patientId": d.patient_id,
+                "planId": plan_id,
+                "outcome": "no_reply",
+                "taskId": task.task_id,
+            }),
+        ),
     ))
 }

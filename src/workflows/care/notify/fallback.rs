@@ -4,10 +4,10 @@
 //! `fallback:<call's id>`, so however often the fallback is asked for, the log holds
 //! one entry and one SMS goes out.
 
-use serde_json::json;
 use uuid::Uuid;
 
 use super::super::deps::Care;
+use super::super::outputs::{Logged, LoggedRecipient};
 use crate::domain::care::notify::{Channel, FALLBACK_ORIGIN, needs_sms_fallback};
 use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
 use crate::store::NewNotification;
@@ -54,11 +54,15 @@ pub(super) async fn log_fallback(
         })
         .await
         .map_err(StepError::from)?;
-    Ok(StepOutcome::Done(StepOutput::new(json!({
-        "notificationId": row.notification_id,
-        "kind": row.kind,
-        "channel": row.channel,
-        "recipient": {"kind": row.recipient_kind, "id": row.recipient_id},
-        "fallbackFor": call,
-    }))))
+    StepOutput::typed(&Logged {
+        notification_id: row.notification_id,
+        kind: row.kind,
+        channel: row.channel,
+        recipient: LoggedRecipient {
+            kind: row.recipient_kind,
+            id: row.recipient_id,
+        },
+        fallback_for: Some(call),
+    })
+    .map(StepOutcome::Done)
 }

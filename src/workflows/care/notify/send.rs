@@ -2,10 +2,10 @@
 //! once, or records why it cannot go.
 
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::super::channels;
 use super::super::deps::{Care, data};
+use super::super::outputs::{Logged, Sent};
 use crate::domain::care::notify::Channel;
 use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
 use crate::store::{NotificationRow, Reservation, SendResult};
@@ -25,21 +25,20 @@ fn event_data(row: &NotificationRow, ctx: &StepContext) -> Value {
 }
 
 /// The step's result for a notification whose send is settled.
-fn settled(row: &NotificationRow, ctx: &StepContext) -> StepOutcome {
-    let output = json!({
-        "notificationId": row.notification_id,
-        "status": row.status,
-        "provider": row.provider,
-        "providerId": row.provider_id,
-        "error": row.error,
-    });
-    let out = StepOutput::new(output);
+fn settled(row: &NotificationRow, ctx: &StepContext) -> Result<StepOutcome, StepError> {
+    let out = StepOutput::typed(&Sent {
+        notification_id: row.notification_id,
+        status: row.status.clone(),
+        provider: row.provider.clone(),
+        provider_id: row.provider_id.clone(),
+        error: row.error.clone(),
+    })?;
     let out = match row.status.as_str() {
         "SENT" | "DELIVERED" | "READ" => out.emit("notification/sent", event_data(row, ctx)),
         "FAILED" => out.emit("notification/failed", event_data(row, ctx)),
         _ => out,
     };
-    StepOutcome::Done(out)
+    Ok(StepOutcome::Done(out))
 }
 
 async fn finish(
@@ -61,7 +60,7 @@ async fn finish(
         .await
         .map_err(StepError::from)?
         .ok_or_else(|| StepError::retryable("the notification disappeared"))?;
-    Ok(settled(&now, ctx))
+    settled(&now, ctx)
 }
 
 fn failed(
@@ -156,11 +155,7 @@ async fn opted_out(
 
 /// Step `send`: hands the notification to its provider, once.
 pub(super) async fn send(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
-    let id = ctx
-        .dep("log")
-        .and_then(|o| o["notificationId"].as_str())
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| StepError::permanent("step log gave no notification id"))?;
+    let id = ctx.dep_as::<Logged>("log")?.notification_id;
     let row = care
         .store
         .get_notification(&ctx.tenant, id)
@@ -169,7 +164,7 @@ pub(super) async fn send(care: &Care, ctx: StepContext) -> Result<StepOutcome, S
         .ok_or_else(|| StepError::permanent("the logged notification is missing"))?;
     if row.status != "PENDING" {
         // An earlier attempt settled it before its outcome was committed.
-        return Ok(settled(&row, &ctx));
+        return settled(&row, &ctx);
     }
     let now = ctx.now();
     if let Some(why) = withdrawn(care, &ctx, &row).await? {
@@ -246,7 +241,7 @@ pub(super) async fn send(care: &Care, ctx: StepContext) -> Result<StepOutcome, S
             .await
             .map_err(StepError::from)?
             .ok_or_else(|| StepError::permanent("the logged notification is missing"))?;
-        return Ok(settled(&row, &ctx));
+        return settled(&row, &ctx);
     }
     let key = format!("notification:{id}");
     match channels::send(

@@ -1,0 +1,540 @@
+//! Claims and leases: which due runs a replica takes and in what order, how a lease is
+//! renewed, released or lost, and that a replica whose lease lapsed can no longer
+//! commit anything.
+
+use careflow::store::{
+    AttemptMark, AttemptOutcome, LeaseRef, NewRun, RunId, RunRow, RunStatus, RunUpdate, StepStatus,
+    StepWrite, Store, StoreError, TenantId,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{at, event, events_of, run, tenant};
+
+contract!(
+    claims_take_higher_priorities_first_and_tenants_in_turn,
+    claims_skip_runs_not_due_paused_or_of_a_paused_workflow,
+    a_concurrency_key_lets_only_its_limit_of_runs_execute_at_once,
+    a_lapsed_lease_is_reclaimed_and_the_old_holders_commit_is_refused,
+    step_commits_write_steps_attempts_and_events_and_report_requests,
+    renewing_and_releasing_touch_only_the_owners_running_leases,
+);
+
+/// A run queued and due at its submission, `at(seconds)`, with a known id so the
+/// claim order reads as numbers.
+fn due(tenant: &TenantId, n: u128, priority: i16, seconds: i64) -> NewRun {
+    let mut r = run(tenant, "intake", json!({}), seconds);
+    r.run_id = RunId(Uuid::from_u128(n));
+    r.ready_at = Some(at(seconds));
+    r.priority = priority;
+    r
+}
+
+/// The ids of claimed runs, as numbers, sorted.
+fn ids(rows: &[RunRow]) -> Vec<u128> {
+    let mut ids: Vec<_> = rows.iter().map(|r| r.run_id.0.as_u128()).collect();
+    ids.sort();
+    ids
+}
+
+/// The lease a claimed row grants.
+fn lease(row: &RunRow) -> LeaseRef {
+    LeaseRef {
+        tenant_id: row.tenant_id.clone(),
+        run_id: row.run_id,
+        owner: row.lease_owner.clone().expect("a claimed run has an owner"),
+        epoch: row.lease_epoch,
+    }
+}
+
+/// A run update that keeps the run running under its lease until `until`.
+fn still_running(until: i64) -> RunUpdate {
+    RunUpdate {
+        status: RunStatus::Running,
+        ready_at: Some(at(until)),
+        lease_until: Some(at(until)),
+        finished_at: None,
+        error: None,
+    }
+}
+
+async fn claims_take_higher_priorities_first_and_tenants_in_turn(store: &dyn Store) {
+    let (north, south) = (tenant("north"), tenant("south"));
+    // North floods the queue first; south's one run comes last.
+    for (n, seconds) in [(1, 1), (2, 2), (3, 3)] {
+        store.insert_run(&due(&north, n, 5, seconds)).await.unwrap();
+    }
+    store.insert_run(&due(&south, 4, 5, 4)).await.unwrap();
+    store.insert_run(&due(&north, 5, 8, 5)).await.unwrap();
+
+    let first = store
+        .claim_runs("replica-a", at(10), at(40), 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&first),
+        [5],
+        "the highest priority first, though newest"
+    );
+    let row = &first[0];
+    assert_eq!(row.status, RunStatus::Running);
+    assert_eq!(row.lease_owner.as_deref(), Some("replica-a"));
+    assert_eq!(
+        (row.lease_epoch, row.lease_expires_at, row.started_at),
+        (1, Some(at(40)), Some(at(10)))
+    );
+    let stored = store.get_run(&north, row.run_id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            stored.status,
+            stored.lease_owner.as_deref(),
+            stored.ready_at
+        ),
+        (RunStatus::Running, Some("replica-a"), Some(at(40))),
+        "the claim is stored, and the run is due again when its lease ends"
+    );
+
+    let second = store
+        .claim_runs("replica-b", at(10), at(40), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&second),
+        [1, 4],
+        "south's run waits behind one run of north, not behind its backlog"
+    );
+    let rest = store
+        .claim_runs("replica-a", at(10), at(40), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&rest), [2, 3]);
+    assert!(
+        store
+            .claim_runs("replica-a", at(10), at(40), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a held run is not claimed twice"
+    );
+}
+
+async fn claims_skip_runs_not_due_paused_or_of_a_paused_workflow(store: &dyn Store) {
+    let north = tenant("north");
+    let mut later = due(&north, 1, 5, 1);
+    later.ready_at = Some(at(30));
+    store.insert_run(&later).await.unwrap();
+    let paused = due(&north, 2, 5, 2);
+    store.insert_run(&paused).await.unwrap();
+    store.request_pause(&north, paused.run_id).await.unwrap();
+    let mut held = due(&north, 3, 5, 3);
+    held.workflow = "discharge".into();
+    store.insert_run(&held).await.unwrap();
+    store
+        .set_workflow_paused(&north, "discharge", true, at(3))
+        .await
+        .unwrap();
+
+    assert_eq!(store.due_runs(at(10)).await.unwrap(), 0);
+    assert!(
+        store
+            .claim_runs("replica-a", at(10), at(40), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    store.resume_run(&north, paused.run_id).await.unwrap();
+    store
+        .set_workflow_paused(&north, "discharge", false, at(11))
+        .await
+        .unwrap();
+    assert_eq!(store.due_runs(at(12)).await.unwrap(), 2);
+    let claimed = store
+        .claim_runs("replica-a", at(12), at(40), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed), [2, 3], "resumed runs are claimable at once");
+    assert_eq!(store.due_runs(at(30)).await.unwrap(), 1, "the deferred run");
+    let deferred = store
+        .claim_runs("replica-a", at(30), at(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&deferred), [1], "a deferred run is claimed once due");
+}
+
+async fn a_concurrency_key_lets_only_its_limit_of_runs_execute_at_once(store: &dyn Store) {
+    let north = tenant("north");
+    for n in 1..=3 {
+        let mut r = due(&north, n, 5, n as i64);
+        r.concurrency = Some(("patient-7".into(), 2));
+        store.insert_run(&r).await.unwrap();
+    }
+    let first = store
+        .claim_runs("replica-a", at(10), at(40), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&first), [1, 2], "two of the key at once, oldest first");
+    assert!(
+        store
+            .claim_runs("replica-b", at(11), at(40), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let done = RunUpdate {
+        status: RunStatus::Completed,
+        ready_at: None,
+        lease_until: None,
+        finished_at: Some(at(12)),
+        error: None,
+    };
+    store
+        .commit_progress(&lease(&first[0]), &done, &[], &[], &[])
+        .await
+        .unwrap();
+    let next = store
+        .claim_runs("replica-b", at(13), at(40), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&next), [3], "a finished run frees its slot");
+}
+
+async fn a_lapsed_lease_is_reclaimed_and_the_old_holders_commit_is_refused(store: &dyn Store) {
+    let north = tenant("north");
+    let mut r = due(&north, 1, 5, 1);
+    r.steps = vec![StepWrite::pending("fetch", 0)];
+    store.insert_run(&r).await.unwrap();
+    let a = store
+        .claim_runs("replica-a", at(10), at(20), 10)
+        .await
+        .unwrap();
+    let old = lease(&a[0]);
+
+    assert!(
+        store
+            .claim_runs("replica-b", at(19), at(50), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a live lease is not taken"
+    );
+    assert_eq!(store.due_runs(at(19)).await.unwrap(), 0);
+    assert_eq!(store.due_runs(at(20)).await.unwrap(), 1, "a lapsed lease");
+    let b = store
+        .claim_runs("replica-b", at(21), at(50), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&b), [1], "a lapsed lease is claimed again");
+    let new = lease(&b[0]);
+    assert_eq!((new.owner.as_str(), new.epoch), ("replica-b", 2));
+    assert_eq!(b[0].started_at, Some(at(10)), "the first start is kept");
+
+    let late = StepWrite {
+        status: StepStatus::Completed,
+        attempts: 1,
+        output: Some(json!({"from": "a"})),
+        ..StepWrite::pending("fetch", 0)
+    };
+    let refused = store
+        .commit_progress(
+            &old,
+            &still_running(60),
+            std::slice::from_ref(&late),
+            &[event("StepCompleted", Some(r.run_id), 22)],
+            &[],
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::LeaseLost)), "{refused:?}");
+    // The same epoch under another owner is no lease either.
+    let forged = LeaseRef {
+        owner: "replica-a".into(),
+        ..new.clone()
+    };
+    assert!(matches!(
+        store
+            .commit_progress(&forged, &still_running(60), &[], &[], &[])
+            .await,
+        Err(StoreError::LeaseLost)
+    ));
+    assert_eq!(
+        store.renew_leases("replica-a", at(90)).await.unwrap(),
+        0,
+        "the old holder renews nothing"
+    );
+
+    let steps = store.get_steps(&north, r.run_id).await.unwrap();
+    assert_eq!(
+        steps[0].status,
+        StepStatus::Pending,
+        "the stale write left no trace"
+    );
+    assert!(events_of(store, &north).await.is_empty());
+    let row = store.get_run(&north, r.run_id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            row.lease_owner.as_deref(),
+            row.lease_epoch,
+            row.lease_expires_at
+        ),
+        (Some("replica-b"), 2, Some(at(50)))
+    );
+
+    store
+        .commit_progress(&new, &still_running(70), &[], &[], &[])
+        .await
+        .expect("the current holder commits");
+}
+
+async fn step_commits_write_steps_attempts_and_events_and_report_requests(store: &dyn Store) {
+    let north = tenant("north");
+    let mut r = due(&north, 1, 5, 1);
+    r.steps = vec![
+        StepWrite::pending("fetch", 0),
+        StepWrite::pending("notify", 1),
+    ];
+    store.insert_run(&r).await.unwrap();
+    let claimed = store
+        .claim_runs("replica-a", at(10), at(40), 1)
+        .await
+        .unwrap();
+    let held = lease(&claimed[0]);
+
+    let started = StepWrite {
+        status: StepStatus::Running,
+        attempts: 1,
+        started_at: Some(at(11)),
+        attempt_marks: vec![AttemptMark::Started {
+            attempt: 1,
+            at: at(11),
+        }],
+        ..StepWrite::pending("fetch", 0)
+    };
+    let outcome = store
+        .commit_progress(
+            &held,
+            &still_running(41),
+            &[started],
+            &[event("StepStarted", Some(r.run_id), 11)],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(!outcome.cancel_requested && !outcome.pause_requested);
+
+    // A cancel and a pause asked for while the run is held reach its holder.
+    assert_eq!(
+        store
+            .request_cancel(&north, r.run_id, at(12), &[])
+            .await
+            .unwrap(),
+        Some(RunStatus::Running),
+        "a held run is flagged, not cancelled under its holder"
+    );
+    assert_eq!(
+        store.request_pause(&north, r.run_id).await.unwrap(),
+        Some(RunStatus::Running)
+    );
+    let completed = StepWrite {
+        status: StepStatus::Completed,
+        attempts: 1,
+        started_at: Some(at(11)),
+        finished_at: Some(at(13)),
+        duration_ms: Some(2000),
+        output: Some(json!({"found": 2})),
+        messages: Some(json!({"errors": [], "warnings": ["late"], "infos": []})),
+        attempt_marks: vec![AttemptMark::Ended {
+            attempt: 1,
+            at: at(13),
+            outcome: AttemptOutcome::Completed,
+            error: None,
+        }],
+        ..StepWrite::pending("fetch", 0)
+    };
+    let skipped = StepWrite {
+        status: StepStatus::Skipped,
+        skip_reason: Some("run cancelled".into()),
+        ..StepWrite::pending("notify", 1)
+    };
+    let finished = RunUpdate {
+        status: RunStatus::Cancelled,
+        ready_at: None,
+        lease_until: None,
+        finished_at: Some(at(13)),
+        error: Some(json!({"message": "cancelled"})),
+    };
+    let outcome = store
+        .commit_progress(
+            &held,
+            &finished,
+            &[completed, skipped],
+            &[
+                event("StepCompleted", Some(r.run_id), 13),
+                event("RunCancelled", Some(r.run_id), 13),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(outcome.cancel_requested && outcome.pause_requested);
+
+    let row = store.get_run(&north, r.run_id).await.unwrap().unwrap();
+    assert_eq!(row.status, RunStatus::Cancelled);
+    assert_eq!(
+        (row.lease_owner, row.lease_expires_at, row.ready_at),
+        (None, None, None),
+        "a final run holds no lease"
+    );
+    assert_eq!(row.finished_at, Some(at(13)));
+    assert_eq!(
+        row.error.map(|e| e.0),
+        Some(json!({"message": "cancelled"}))
+    );
+    let steps = store.get_steps(&north, r.run_id).await.unwrap();
+    let fetch = &steps[0];
+    assert_eq!(
+        (fetch.status, fetch.attempts, fetch.duration_ms),
+        (StepStatus::Completed, 1, Some(2000))
+    );
+    assert_eq!(
+        (fetch.started_at, fetch.finished_at),
+        (Some(at(11)), Some(at(13)))
+    );
+    assert_eq!(
+        fetch.output.as_ref().map(|o| &o.0),
+        Some(&json!({"found": 2}))
+    );
+    assert_eq!(
+        fetch.messages.as_ref().map(|m| m.0["warnings"].clone()),
+        Some(json!(["late"]))
+    );
+    assert_eq!(
+        (steps[1].status, steps[1].skip_reason.as_deref()),
+        (StepStatus::Skipped, Some("run cancelled"))
+    );
+    let attempts = store.step_attempts(&north, r.run_id).await.unwrap();
+    let seen: Vec<_> = attempts
+        .iter()
+        .map(|a| {
+            (
+                a.step_name.as_str(),
+                a.attempt,
+                a.started_at,
+                a.ended_at,
+                a.outcome.as_deref(),
+                a.replica.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [(
+            "fetch",
+            1,
+            at(11),
+            Some(at(13)),
+            Some("completed"),
+            "replica-a"
+        )]
+    );
+    let types: Vec<_> = events_of(store, &north)
+        .await
+        .into_iter()
+        .map(|e| (e.event_type, e.run_id))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("StepStarted".to_string(), Some(r.run_id)),
+            ("StepCompleted".to_string(), Some(r.run_id)),
+            ("RunCancelled".to_string(), Some(r.run_id)),
+        ],
+        "in commit order"
+    );
+    assert!(
+        matches!(
+            store
+                .commit_progress(&held, &still_running(50), &[], &[], &[])
+                .await,
+            Err(StoreError::LeaseLost)
+        ),
+        "a released lease commits nothing more"
+    );
+}
+
+async fn renewing_and_releasing_touch_only_the_owners_running_leases(store: &dyn Store) {
+    let north = tenant("north");
+    for n in 1..=3 {
+        store
+            .insert_run(&due(&north, n, 5, n as i64))
+            .await
+            .unwrap();
+    }
+    let a = store
+        .claim_runs("replica-a", at(10), at(20), 2)
+        .await
+        .unwrap();
+    let b = store
+        .claim_runs("replica-b", at(10), at(20), 2)
+        .await
+        .unwrap();
+    assert_eq!((ids(&a), ids(&b)), (vec![1, 2], vec![3]));
+    // One of a's runs parks on a timer: it keeps no lease to renew.
+    let parked = RunUpdate {
+        status: RunStatus::Sleeping,
+        ready_at: Some(at(100)),
+        lease_until: None,
+        finished_at: None,
+        error: None,
+    };
+    store
+        .commit_progress(&lease(&a[1]), &parked, &[], &[], &[])
+        .await
+        .unwrap();
+
+    assert_eq!(store.renew_leases("replica-a", at(30)).await.unwrap(), 1);
+    let renewed = store.get_run(&north, a[0].run_id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            renewed.lease_expires_at,
+            renewed.ready_at,
+            renewed.lease_epoch
+        ),
+        (Some(at(30)), Some(at(30)), 1),
+        "renewal moves the lease end, not the epoch"
+    );
+    let sleeping = store.get_run(&north, a[1].run_id).await.unwrap().unwrap();
+    assert_eq!(
+        (sleeping.status, sleeping.ready_at),
+        (RunStatus::Sleeping, Some(at(100)))
+    );
+    let other = store.get_run(&north, b[0].run_id).await.unwrap().unwrap();
+    assert_eq!(
+        other.lease_expires_at,
+        Some(at(20)),
+        "another owner's lease"
+    );
+    assert_eq!(
+        store
+            .claim_runs("replica-b", at(25), at(60), 10)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "b's own lapsed run only: a's lease was renewed"
+    );
+
+    assert_eq!(store.release_leases("replica-a", at(26)).await.unwrap(), 1);
+    let released = store.get_run(&north, a[0].run_id).await.unwrap().unwrap();
+    assert_eq!(
+        (released.status, released.lease_owner, released.ready_at),
+        (RunStatus::Running, None, Some(at(26)))
+    );
+    let taken = store
+        .claim_runs("replica-b", at(26), at(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&taken), [1], "a released run is claimable at once");
+    assert_eq!(taken[0].lease_epoch, 2);
+    assert_eq!(store.release_leases("replica-a", at(27)).await.unwrap(), 0);
+}
