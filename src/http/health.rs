@@ -210,20 +210,6 @@ fn metrics_token_accepted(token: &str, headers: &HeaderMap) -> bool {
         .is_some_and(|presented| constant_time_eq(presented.trim().as_bytes(), token.as_bytes()))
 }
 
-/// `GET /openapi.json`: this description, generated at start-up.
-#[utoipa::path(get, path = "/openapi.json", operation_id = "openapi", tag = "service", security(()),
-    responses((status = 200, description = "The OpenAPI 3.1 description of this API.", content_type = "application/json", body = Object)))]
-pub async fn openapi() -> Response {
-    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let text = TEXT.get_or_init(super::openapi::to_pretty_json).clone();
-    let mut response = text.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
 /// `GET /v1/providers`: the circuit breaker of each endpoint the caller's tenant
 /// uses (its FHIR sources, the hosts its service calls reach) and of the providers
 /// the operator configured for everybody: state, calls, failures, last error class,

@@ -310,7 +310,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/openapi.json", get(health::openapi))
+        .route("/openapi.json", get(openapi::serve::openapi))
         .nest("/v1", v1)
         .merge(crate::ui::router())
         .merge(docs::router())

@@ -53,7 +53,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::discharge::case::validate_structured;
+    use crate::domain::discharge::validate::validate_structured;
 
     #[test]
     fn the_script_greets_the_owner_and_names_the_patient_and_follow_up() {

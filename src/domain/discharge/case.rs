@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 pub use super::contact::{ascii_email, is_e164, is_valid_email};
-pub use super::validate::validate_structured;
 
 /// Everything known about one discharge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

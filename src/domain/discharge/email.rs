@@ -124,7 +124,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::discharge::case::validate_structured;
+    use crate::domain::discharge::validate::validate_structured;
 
     fn case(name: &str) -> CaseData {
         validate_structured(

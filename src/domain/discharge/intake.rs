@@ -8,9 +8,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::case::{CaseData, validate_structured};
+use super::case::CaseData;
 use super::extract::{Entities, extract_case};
 use super::phone::PhoneRegion;
+use super::validate::validate_structured;
 use crate::domain::validation::Problems;
 
 /// Longest accepted `source` label.

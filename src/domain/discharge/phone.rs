@@ -14,7 +14,7 @@ use phonenumber::Mode;
 use phonenumber::country::Id;
 use phonenumber::metadata::DATABASE;
 
-use super::case::is_e164;
+use super::contact::is_e164;
 
 /// The region assumed for numbers written without a country code; `None` refuses
 /// such numbers.

@@ -7,71 +7,21 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::contact_view::{EscalationContact, EscalationContactList};
 use super::{required_text, unknown_members};
 use crate::auth::Principal;
 use crate::domain::validation::Problems;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
-use crate::http::stored::{Unlisted, enum_value};
 use crate::store::{EscalationContactRow, StoreError};
 use crate::workflows::care::is_e164;
 
 /// The roles a contact may have.
 pub const ROLES: [&str; 2] = ["charge_nurse", "supervisor"];
-
-/// An escalation contact's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactRole {
-    /// Charge nurse.
-    ChargeNurse,
-    /// Supervisor.
-    Supervisor,
-}
-
-/// A charge nurse or supervisor told when a task nobody holds nears or breaches its
-/// SLA.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EscalationContact {
-    /// Id.
-    pub contact_id: Uuid,
-    /// Name.
-    pub name: String,
-    /// Role.
-    pub role: ContactRole,
-    /// E.164 number.
-    pub phone: String,
-    /// Added.
-    pub created_at: DateTime<Utc>,
-}
-
-impl EscalationContact {
-    fn of(c: &EscalationContactRow) -> Result<Self, Unlisted> {
-        Ok(Self {
-            contact_id: c.contact_id,
-            name: c.name.clone(),
-            role: enum_value("escalation_contacts.role", &c.role)?,
-            phone: c.phone.clone(),
-            created_at: c.created_at,
-        })
-    }
-}
-
-/// `GET /v1/escalation-contacts`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EscalationContactList {
-    /// Oldest first.
-    pub escalation_contacts: Vec<EscalationContact>,
-}
 
 /// `POST /v1/escalation-contacts`: `{name, phone, role?}` (`charge_nurse`, the
 /// default, or `supervisor`); answers `201` with the contact.

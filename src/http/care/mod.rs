@@ -4,6 +4,7 @@
 //! schemas the API description names); the work happens in the event functions of
 //! `workflows::care`.
 
+pub mod contact_view;
 pub mod contacts;
 pub mod inbound;
 pub mod notification_view;

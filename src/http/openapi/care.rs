@@ -11,7 +11,7 @@ use crate::http::care::nurse_view as s;
 use crate::http::care::outreach_view as o;
 use crate::http::care::task_view as t;
 use crate::http::care::{
-    contacts, inbound, notifications, numbers, nurses, outreach, tasks, webhooks,
+    contact_view, contacts, inbound, notifications, numbers, nurses, outreach, tasks, webhooks,
 };
 
 /// The care operations and their schemas.
@@ -46,8 +46,8 @@ use crate::http::care::{
         n::NotificationStatus, n::NotificationPriority, n::NotificationProvider,
         n::Recipient, n::RecipientKind, o::Outreach, o::OutreachPlan, o::CheckinAttempt,
         o::AttemptNotification, o::AttemptStatus, o::PlanStatus, o::Interaction,
-        o::DecidedBy, o::SmsConsent, r::NewEscalationContact, contacts::EscalationContact,
-        contacts::EscalationContactList, contacts::ContactRole, r::NewTwilioNumber,
+        o::DecidedBy, o::SmsConsent, r::NewEscalationContact, contact_view::EscalationContact,
+        contact_view::EscalationContactList, contact_view::ContactRole, r::NewTwilioNumber,
         numbers::TwilioNumber, numbers::TwilioNumberList,
     )),
     tags(

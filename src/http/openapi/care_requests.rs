@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::care::contacts::ContactRole;
+use crate::http::care::contact_view::ContactRole;
 use crate::http::care::nurse_view::PreferredChannel;
 use crate::http::care::task_view::{Severity, TaskPriority};
 

@@ -3,27 +3,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::{OpenApi, ToSchema};
-
-use crate::http::cron;
-
-/// The cron-schedule area of the description.
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        cron::list,
-        cron::create,
-        cron::get,
-        cron::replace,
-        cron::remove,
-        cron::pause,
-        cron::resume,
-    ),
-    components(schemas(NewCronSchedule, CronTargetBody, CronOverlap, CronCatchUp, CronOutcome)),
-    tags((name = "cron-schedules", description = "Workflow runs or events started at every \
-        tick of a cron expression; each tick fires once across replicas."))
-)]
-pub struct CronApi;
+use utoipa::ToSchema;
 
 /// `POST /v1/cron-schedules` and `PUT /v1/cron-schedules/{id}`: the handler reads
 /// it as JSON and validates every member, listing each problem.

@@ -3,20 +3,7 @@
 //! schemas are the handler's own types (`http::encounter_view`).
 
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
-
-use crate::domain::encounter::analysis::{Analysis, Criterion};
-use crate::http::encounter_view::{EncounterForm, EncounterState, EncounterStep};
-use crate::http::encounters;
-
-/// The encounter operations and their schemas.
-#[derive(OpenApi)]
-#[openapi(
-    paths(encounters::submit, encounters::get, encounters::form_pdf),
-    components(schemas(EncounterSubmission, EncounterState, EncounterStep, EncounterForm, Analysis, Criterion)),
-    tags((name = "encounters", description = "Prior authorization of finished encounters from FHIR sources."))
-)]
-pub struct Encounters;
+use utoipa::ToSchema;
 
 /// `POST /v1/encounters`: a finished encounter of a configured FHIR source.
 #[derive(Serialize, ToSchema)]

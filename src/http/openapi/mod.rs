@@ -8,6 +8,7 @@
 //! annotation can forget them.
 
 mod answers;
+mod areas;
 pub mod bodies;
 mod care;
 pub mod care_requests;
@@ -18,6 +19,7 @@ pub mod encounters;
 pub mod event_side;
 mod links;
 pub mod schedules;
+pub mod serve;
 pub mod service_calls;
 pub mod user_workflows;
 
@@ -45,7 +47,7 @@ use crate::domain::validation::FieldProblem;
         health::healthz,
         health::readyz,
         health::metrics,
-        health::openapi,
+        serve::openapi,
         health::providers,
         health::queue,
         runs::me,
@@ -107,20 +109,20 @@ impl utoipa::Modify for Security {
     }
 }
 
-/// Operations documented per area of the API, each area in its own module beside
-/// this one (an `#[derive(OpenApi)]` listing its paths, schemas and tags), so that
-/// areas grow without touching one long list.
+/// Operations documented per area of the API, each area in its own module (an
+/// `#[derive(OpenApi)]` listing its paths, schemas and tags: see [`areas`]), so
+/// that areas grow without touching one long list.
 fn areas() -> Vec<utoipa::openapi::OpenApi> {
     vec![
-        service_calls::ServiceCallsApi::openapi(),
-        cron::CronApi::openapi(),
+        areas::service_calls::ServiceCallsApi::openapi(),
+        areas::cron::CronApi::openapi(),
         care::Care::openapi(),
-        encounters::Encounters::openapi(),
-        event_side::EventSide::openapi(),
+        areas::encounters::Encounters::openapi(),
+        areas::event_side::EventSide::openapi(),
         dashboard::Dashboard::openapi(),
-        schedules::SchedulesApi::openapi(),
-        user_workflows::UserWorkflowsApi::openapi(),
-        discharge::DischargeApi::openapi(),
+        areas::schedules::SchedulesApi::openapi(),
+        areas::user_workflows::UserWorkflowsApi::openapi(),
+        areas::discharge::DischargeApi::openapi(),
     ]
 }
 

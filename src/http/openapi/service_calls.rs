@@ -5,24 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::{OpenApi, ToSchema};
-
-use crate::http::service_calls;
-
-/// The service-call area of the description.
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        service_calls::submit,
-        service_calls::list_service_calls,
-        service_calls::get_service_call,
-        service_calls::cancel_service_call,
-    ),
-    components(schemas(ServiceCallSubmission, ServiceCallRequestBody, ServiceCallTag, HttpMethod)),
-    tags((name = "service-calls", description = "HTTP requests scheduled for a due time, \
-        each performed by a `service-call` run with retries."))
-)]
-pub struct ServiceCallsApi;
+use utoipa::ToSchema;
 
 /// `POST /v1/service-calls`: the handler reads it as JSON and validates every
 /// member, listing each problem.

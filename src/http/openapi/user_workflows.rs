@@ -5,42 +5,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::{OpenApi, ToSchema};
-
-use crate::engine::{DryRunPlan, SkippedStep};
-use crate::http::user_workflows;
-
-/// The tenant-workflow area of the description.
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        user_workflows::get,
-        user_workflows::put,
-        user_workflows::versions,
-        user_workflows::version,
-    ),
-    components(schemas(
-        UserWorkflowDefinition,
-        UserWorkflowStep,
-        UserStepKind,
-        StepPolicy,
-        HttpStepRequest,
-        StepHttpMethod,
-        ValueMatch,
-        TriggerSpec,
-        CancelOnSpec,
-        ConcurrencySpec,
-        DebounceSpec,
-        LimitSpec,
-        user_workflows::WorkflowVersion,
-        user_workflows::WorkflowPlan,
-        user_workflows::VersionList,
-        user_workflows::VersionEntry,
-        DryRunPlan,
-        SkippedStep,
-    ))
-)]
-pub struct UserWorkflowsApi;
+use utoipa::ToSchema;
 
 /// `PUT /v1/workflows/{name}`: a tenant's workflow. Every problem is answered at
 /// once (422) with its pointer: unknown fields, bad names, kinds, durations and

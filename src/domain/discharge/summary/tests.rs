@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::domain::discharge::case::validate_structured;
+use crate::domain::discharge::validate::validate_structured;
 
 fn case() -> CaseData {
     validate_structured(&json!({
