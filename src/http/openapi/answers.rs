@@ -3,15 +3,15 @@
 //! needs a credential (401) that may not be checkable now (503); a route with
 //! parameters or a body validates them (422); a route with a body refuses other
 //! media types (415) and bodies over the limit (413); a route on `{id}` answers
-//! 404 for an unknown or another tenant's id. An annotation that documents one of
-//! these statuses itself keeps its own.
+//! 404 for an unknown or another tenant's id; any route can meet a fault of its own
+//! (500). An annotation that documents one of these statuses itself keeps its own.
 
 use serde_json::{Value, json};
 
 use crate::http::error::PROBLEM_JSON;
 
 /// The shared answers: component name, status, description.
-const SHARED: [(&str, &str, &str); 8] = [
+const SHARED: [(&str, &str, &str); 9] = [
     (
         "Unauthorized",
         "401",
@@ -59,6 +59,13 @@ const SHARED: [(&str, &str, &str); 8] = [
          backlog is past its bound.",
     ),
     (
+        "InternalError",
+        "500",
+        "Problem details (RFC 9457) of type `internal`: a fault of the service (a stored \
+         value it cannot read, a bug). The detail never says more; the log holds the cause \
+         under the answer's `requestId`.",
+    ),
+    (
         "Unavailable",
         "503",
         "Problem details (RFC 9457) of type `unavailable`, with `Retry-After`: the \
@@ -94,7 +101,7 @@ pub fn add_shared(doc: &mut Value) {
             let Some(op) = op.as_object_mut() else {
                 continue;
             };
-            let mut wanted = vec!["RequestTimeout"];
+            let mut wanted = vec!["RequestTimeout", "InternalError"];
             if path.starts_with("/v1/") && !path.starts_with("/v1/webhooks/") {
                 wanted.extend(["Unauthorized", "Unavailable"]);
             }

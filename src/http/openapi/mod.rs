@@ -4,7 +4,7 @@
 //! [`description`] builds it; `GET /openapi.json` serves it and `careflow openapi`
 //! prints it, so `careflow openapi > openapi.json` refreshes the committed copy (a
 //! test fails while the two differ). Answers every route shares (401, 408, 413,
-//! 415, 422, 503) are added by [`answers`] from what each operation takes, so no
+//! 415, 422, 500, 503) are added by [`answers`] from what each operation takes, so no
 //! annotation can forget them.
 
 mod answers;
