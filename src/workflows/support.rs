@@ -14,3 +14,19 @@ pub fn call_failed<E: ProviderError>(provider: &str, e: CallError<E>) -> StepErr
         _ => StepError::permanent(message),
     }
 }
+
+/// Test helpers for the workflows' typed step outputs.
+#[cfg(test)]
+pub mod output_tests {
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::Value;
+
+    /// Reads `stored` (an output as an earlier version stored it) as `T` and writes
+    /// it again: the same JSON must come out, so stored runs still finish.
+    pub fn round_trip<T: Serialize + DeserializeOwned>(stored: Value) -> T {
+        let typed: T = serde_json::from_value(stored.clone()).expect("reads the stored shape");
+        assert_eq!(serde_json::to_value(&typed).expect("writes"), stored);
+        typed
+    }
+}

@@ -178,13 +178,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    /// Reads `stored` as `T` and writes it again: the same JSON comes out.
-    fn round_trip<T: Serialize + serde::de::DeserializeOwned>(stored: Value) -> T {
-        let typed: T = serde_json::from_value(stored.clone()).expect("reads the stored shape");
-        assert_eq!(serde_json::to_value(&typed).expect("writes"), stored);
-        typed
-    }
+    use crate::workflows::support::output_tests::round_trip;
 
     #[test]
     fn assignments_read_in_every_shape_they_were_stored_in() {

@@ -84,13 +84,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-
-    /// Reads `stored` as `T` and writes it again: the same JSON comes out.
-    fn round_trip<T: Serialize + serde::de::DeserializeOwned>(stored: Value) -> T {
-        let typed: T = serde_json::from_value(stored.clone()).expect("reads the stored shape");
-        assert_eq!(serde_json::to_value(&typed).expect("writes"), stored);
-        typed
-    }
+    use crate::workflows::support::output_tests::round_trip;
 
     #[test]
     fn a_form_output_without_a_form_reads_as_stored_before() {
