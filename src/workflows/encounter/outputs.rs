@@ -81,7 +81,7 @@ pub fn analysis_of(run: &RunView) -> Option<Analysis> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
     use crate::workflows::support::output_tests::round_trip;

@@ -97,7 +97,7 @@ pub struct Coverage {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
     use crate::workflows::support::output_tests::round_trip;

@@ -141,7 +141,7 @@ impl Standing {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
     use crate::workflows::support::output_tests::round_trip;
