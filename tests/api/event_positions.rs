@@ -100,6 +100,42 @@ async fn an_event_committed_late_by_an_older_transaction_is_not_skipped() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_open_in_another_database_of_the_server_holds_nothing_back() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let opened = store_on(&db.url).await;
+    let store = opened.as_ref();
+    let north = tenant("north");
+
+    // Another application's transaction on the same server takes its id first.
+    let mut other = PgConnection::connect(&crate::helpers::admin_url())
+        .await
+        .expect("a connection to the server's admin database");
+    let mut tx = other.begin().await.unwrap();
+    sqlx::query("select pg_current_xact_id()")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    store
+        .append_events(&north, &[event("later", None, 1)])
+        .await
+        .unwrap();
+    assert!(
+        !store.sequence_events().await.unwrap().1,
+        "nothing waits for the other database's transaction"
+    );
+    let seen = readable_types(store, 0).await;
+    let types: Vec<_> = seen.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        types,
+        ["later"],
+        "readable while the other transaction runs"
+    );
+    tx.rollback().await.unwrap();
+    drop(other);
+    opened.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_resuming_after_a_position_given_before_the_upgrade_gets_every_new_event() {
     let db = TestDb::new(Backend::Postgres).await;
     let mut conn = PgConnection::connect(&db.url).await.expect("a connection");

@@ -60,7 +60,9 @@ impl PgStore {
     /// `EventStore::sequence_events`).
     async fn sequence(&self) -> StoreResult<(u64, bool)> {
         // Both counts come from one snapshot, so an event is either below the horizon
-        // (readable, counted as fresh once) or above it (waiting).
+        // (readable, counted as fresh once) or above it (waiting). "Waiting" looks at
+        // the highest position only (an index's last entry): an `exists` above the
+        // horizon may be planned as a scan of the whole table.
         let sql = format!(
             "with h as (select event_horizon() as h),
              fresh as (
@@ -70,7 +72,7 @@ impl PgStore {
              ),
              n as (select pg_notify('{}', $2) from fresh where fresh.any)
              select h.h, fresh.any as fresh,
-                    exists (select 1 from events where position >= h.h) as waiting,
+                    coalesce((select max(position) from events), 0) >= h.h as waiting,
                     (select count(*) from n) as notices
              from h, fresh",
             Notice::CHANNEL
