@@ -256,6 +256,10 @@ pub(crate) const RUN_RECORDS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The attempt history of run `$2` of tenant `$1`, deleted before its steps.
+pub(crate) const RUN_ATTEMPTS: &str =
+    "delete from step_attempts where tenant_id = $1 and run_id = $2";
+
 /// The run `$2` of tenant `$1` itself, after its records and events.
 pub(crate) const RUN_ITSELF: &[(&str, &str)] = &[
     (
@@ -337,6 +341,13 @@ macro_rules! erase_run_rows {
             .fetch_all(&mut *$tx)
             .await?;
         $erased.add("events", gone.len() as u64);
+        // The attempt history goes with the steps, uncounted (PostgreSQL keeps no
+        // foreign key that would delete it with the run).
+        sqlx::query($crate::store::retention::RUN_ATTEMPTS)
+            .bind($tenant)
+            .bind($run)
+            .execute(&mut *$tx)
+            .await?;
         $crate::store::retention::erase_rows!(
             $tx,
             $crate::store::retention::RUN_ITSELF,

@@ -192,8 +192,27 @@ async fn deleting_a_run_erases_it_for_its_tenant_only_and_never_while_unfinished
     );
     assert_eq!(app.get(&format!("/v1/runs/{parked}")).await.status(), 200);
 
+    let run_id = careflow::store::RunId(run.parse().expect("a run id"));
+    let tenant = careflow::store::TenantId::parse(&app.tenant).expect("a tenant id");
+    let store = app.app().store.clone();
+    assert!(
+        !store
+            .step_attempts(&tenant, run_id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the run kept its attempt history"
+    );
     let gone = delete(&app, &app.token, &format!("/v1/runs/{run}")).await;
     assert_eq!(gone.status(), 204);
+    assert!(
+        store
+            .step_attempts(&tenant, run_id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "its attempt history goes with it"
+    );
     assert_eq!(app.get(&format!("/v1/runs/{run}")).await.status(), 404);
     assert!(events_of(&app, &format!("runId={run}")).await.is_empty());
     assert_eq!(

@@ -57,67 +57,91 @@ impl AttemptColumns {
         }
         c
     }
-}
 
-/// CTEs that apply the marks bound from `$first` on (11 arrays), for tenant `$1`
-/// and run `$2`, by replica `replica`, when `guard` holds. Every CTE of a statement
-/// sees the rows as they were before it, so an attempt ending and the next one
-/// starting in one commit touch different rows, as they should.
-pub(super) fn attempts_sql(first: usize, replica: &str, guard: &str) -> String {
-    let p = |i: usize| format!("${}", first + i);
-    format!(
-        "a_end as (
-            update step_attempts t set ended_at = u.at, outcome = u.outcome, error = u.error
-            from unnest({}::text[], {}::int[], {}::timestamptz[], {}::text[], {}::jsonb[])
-                as u(step_name, attempt, at, outcome, error)
-            where t.tenant_id = $1 and t.run_id = $2 and t.step_name = u.step_name
-              and t.attempt = u.attempt and t.ended_at is null and {guard}
-            returning 1
-        ), a_start as (
-            insert into step_attempts (tenant_id, run_id, step_name, attempt_id, attempt,
-                                       started_at, replica)
-            select $1, $2, u.step_name, u.id, u.attempt, u.at, {replica}
-            from unnest({}::text[], {}::uuid[], {}::int[], {}::timestamptz[])
-                as u(step_name, id, attempt, at)
-            where {guard}
-            returning 1
-        ), a_back as (
-            delete from step_attempts t
-            using unnest({}::text[], {}::int[]) as u(step_name, attempt)
-            where t.tenant_id = $1 and t.run_id = $2 and t.step_name = u.step_name
-              and t.attempt = u.attempt and t.ended_at is null and {guard}
-            returning 1
-        )",
-        p(0),
-        p(1),
-        p(2),
-        p(3),
-        p(4),
-        p(5),
-        p(6),
-        p(7),
-        p(8),
-        p(9),
-        p(10),
-    )
-}
+    /// CTEs that apply the marks present (ending, starting, giving back attempts),
+    /// for tenant `$1` and run `$2`, by replica `replica`, when `guard` holds; their
+    /// arrays are numbered from `*next` on, which moves past them. Kinds with no mark
+    /// add nothing: a smaller statement is less for the server to set up at every
+    /// execution. Every CTE of a statement sees the rows as they were before it, so an
+    /// attempt ending and the next one starting in one commit touch different rows, as
+    /// they should. Bind with [`AttemptColumns::bind`].
+    pub fn ctes(&self, next: &mut usize, replica: &str, guard: &str) -> Vec<String> {
+        let mut take = |n: usize| {
+            let first = *next;
+            *next += n;
+            (first..first + n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+        };
+        let mut ctes = Vec::new();
+        if !self.end_steps.is_empty() {
+            let p = take(5);
+            ctes.push(format!(
+                "a_end as (
+                    update step_attempts t set ended_at = u.at, outcome = u.outcome, error = u.error
+                    from unnest({}::text[], {}::int[], {}::timestamptz[], {}::text[], {}::jsonb[])
+                        as u(step_name, attempt, at, outcome, error)
+                    where t.tenant_id = $1 and t.run_id = $2 and t.step_name = u.step_name
+                      and t.attempt = u.attempt and t.ended_at is null and {guard}
+                )",
+                p[0], p[1], p[2], p[3], p[4]
+            ));
+        }
+        if !self.start_steps.is_empty() {
+            let p = take(4);
+            ctes.push(format!(
+                "a_start as (
+                    insert into step_attempts (tenant_id, run_id, step_name, attempt_id, attempt,
+                                               started_at, replica)
+                    select $1, $2, u.step_name, u.id, u.attempt, u.at, {replica}
+                    from unnest({}::text[], {}::uuid[], {}::int[], {}::timestamptz[])
+                        as u(step_name, id, attempt, at)
+                    where {guard}
+                )",
+                p[0], p[1], p[2], p[3]
+            ));
+        }
+        if !self.back_steps.is_empty() {
+            let p = take(2);
+            ctes.push(format!(
+                "a_back as (
+                    delete from step_attempts t
+                    using unnest({}::text[], {}::int[]) as u(step_name, attempt)
+                    where t.tenant_id = $1 and t.run_id = $2 and t.step_name = u.step_name
+                      and t.attempt = u.attempt and t.ended_at is null and {guard}
+                )",
+                p[0], p[1]
+            ));
+        }
+        ctes
+    }
 
-/// Binds the arrays [`attempts_sql`] expects, in its order.
-pub(super) fn bind_attempts<'q>(
-    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    c: AttemptColumns,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    q.bind(c.end_steps)
-        .bind(c.end_attempts)
-        .bind(c.end_at)
-        .bind(c.end_outcomes)
-        .bind(c.end_errors)
-        .bind(c.start_steps)
-        .bind(c.start_ids)
-        .bind(c.start_attempts)
-        .bind(c.start_at)
-        .bind(c.back_steps)
-        .bind(c.back_attempts)
+    /// Binds the arrays of the CTEs [`AttemptColumns::ctes`] wrote, in their order.
+    pub fn bind<'q>(
+        self,
+        q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        let mut q = q;
+        if !self.end_steps.is_empty() {
+            q = q
+                .bind(self.end_steps)
+                .bind(self.end_attempts)
+                .bind(self.end_at)
+                .bind(self.end_outcomes)
+                .bind(self.end_errors);
+        }
+        if !self.start_steps.is_empty() {
+            q = q
+                .bind(self.start_steps)
+                .bind(self.start_ids)
+                .bind(self.start_attempts)
+                .bind(self.start_at);
+        }
+        if !self.back_steps.is_empty() {
+            q = q.bind(self.back_steps).bind(self.back_attempts);
+        }
+        q
+    }
 }
 
 crate::store::shared_sql::attempt_store!(PgStore, reader: pool);

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, Row};
 
 use super::PgStore;
-use super::attempts::{AttemptColumns, attempts_sql, bind_attempts};
+use super::attempts::AttemptColumns;
 use super::columns::{EventColumns, StepColumns};
 use super::service_calls::insert_call_in;
 use crate::store::claim_order::{CLAIM_ORDER, fresh_sql, timed_sql, turn_sql};
@@ -67,6 +67,27 @@ pub(super) fn bind_events<'q>(
         .bind(e.sources)
         .bind(e.data)
         .bind(e.created_at)
+}
+
+/// Updates the steps given as arrays `$first..` (twelve: name, status, attempts,
+/// started, finished, duration, output, error, messages, skip reason, wake time,
+/// wait) of run `$2` of tenant `$1` when `guard` holds.
+fn update_steps_sql(first: usize, guard: &str) -> String {
+    let p: Vec<String> = (first..first + 12).map(|i| format!("${i}")).collect();
+    format!(
+        "update step_runs t set status = u.status, attempts = u.attempts,
+            started_at = u.started_at, finished_at = u.finished_at,
+            duration_ms = u.duration_ms, output = u.output, error = u.error,
+            messages = u.messages, skip_reason = u.skip_reason, wake_at = u.wake_at,
+            wait = u.wait
+        from unnest({}::text[], {}::text[], {}::int[], {}::timestamptz[],
+                    {}::timestamptz[], {}::bigint[], {}::jsonb[], {}::jsonb[],
+                    {}::jsonb[], {}::text[], {}::timestamptz[], {}::jsonb[])
+            as u(step_name, status, attempts, started_at, finished_at, duration_ms,
+                 output, error, messages, skip_reason, wake_at, wait)
+        where t.tenant_id = $1 and t.run_id = $2 and t.step_name = u.step_name and {guard}",
+        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]
+    )
 }
 
 fn notice_payloads(notices: &[Notice]) -> Vec<String> {
@@ -161,6 +182,9 @@ impl RunWrites for PgStore {
         if run.status == RunStatus::Queued {
             notices.push(Notice::RunsReady);
         }
+        // The attempts' arrays come last, numbered from `$42`: only the kinds present.
+        let attempts = AttemptColumns::new(&run.steps);
+        let attempt_ctes = attempts.ctes(&mut 42, "$12", "exists (select 1 from r)");
         let sql = format!(
             "with r as (
                 insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
@@ -170,8 +194,8 @@ impl RunWrites for PgStore {
                                   request_hash, trace_parent, priority, turn)
                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                         case when $12::text is null then null else $10 end, $11, $12,
-                        case when $12::text is null then 0 else 1 end, $13, $36, $37, $38, $50,
-                        $51, {turn})
+                        case when $12::text is null then 0 else 1 end, $13, $36, $37, $38, $39,
+                        $40, {turn})
                 on conflict (tenant_id, workflow, idempotency_key)
                     where idempotency_key is not null do nothing
                 returning run_id
@@ -187,14 +211,15 @@ impl RunWrites for PgStore {
             ), e as ({events}), n as (
                 select pg_notify('{channel}', x) from unnest($35::text[]) as x
                 where exists (select 1 from r)
-            ), {attempts}
-            select (select count(*) from r) as created, (select count(*) from s) as steps,
-                   (select count(*) from e) as events, (select count(*) from n) as notices,
-                   (select count(*) from a_start) as attempts",
+            ){attempts}
+            select (select count(*) from r) as created, (select count(*) from n) as notices",
             events = insert_events_sql(27, "exists (select 1 from r)"),
             channel = Notice::CHANNEL,
-            attempts = attempts_sql(39, "$12", "exists (select 1 from r)"),
-            turn = turn_sql("greatest", "$1", "$5", "$10", "$11", "$51", "$52"),
+            attempts = attempt_ctes
+                .iter()
+                .map(|c| format!(", {c}"))
+                .collect::<String>(),
+            turn = turn_sql("greatest", "$1", "$5", "$10", "$11", "$40", "$41"),
         );
         let (owner, lease_until) = match &run.lease {
             Some((o, until)) => (Some(o.clone()), Some(*until)),
@@ -236,11 +261,11 @@ impl RunWrites for PgStore {
             .bind(key)
             .bind(limit)
             .bind(&run.request_hash);
-        // `$50`, after the attempts' eleven columns (`$39`..`$49`).
-        let q = bind_attempts(q, AttemptColumns::new(&run.steps))
-            .bind(&run.trace_parent)
-            .bind(run.priority)
-            .bind(run.created_at.timestamp_micros());
+        let q = attempts.bind(
+            q.bind(&run.trace_parent)
+                .bind(run.priority)
+                .bind(run.created_at.timestamp_micros()),
+        );
         // A child run started by a step is fenced by that step's lease, a run that
         // enters the queue is counted against its bounds, and an attached service
         // call is written with its run: each in one transaction. Any other
@@ -357,47 +382,55 @@ impl RunWrites for PgStore {
         events: &[NewEvent],
         notices: &[Notice],
     ) -> StoreResult<CommitOutcome> {
-        let s = StepColumns::new(steps);
         // Events are announced in-process only: this replica's event pump tells the
         // other replicas once they are readable, once per batch rather than per commit.
         let payloads = notice_payloads(notices);
+        let attempts = AttemptColumns::new(steps);
         // The fence row lock is taken first, so a takeover cannot commit between the
         // lease check and the writes; the other CTEs write only if the fence matched.
-        let sql = format!(
-            "with fence as (
+        // Only the parts this commit needs are in the statement (a step's outcome
+        // seldom sends notices or gives an attempt back): each part costs the server
+        // work at every execution, even when it has nothing to do.
+        let guard = "exists (select 1 from fence)";
+        let mut ctes = vec![
+            "fence as (
                 update runs set status = $5, ready_at = $6,
                     lease_owner = case when $7::timestamptz is null then null else lease_owner end,
                     lease_expires_at = $7, finished_at = $8, error = $9
                 where tenant_id = $1 and run_id = $2 and lease_owner = $3 and lease_epoch = $4
                 returning cancel_requested, pause_requested
-            ), s as (
-                update step_runs t set status = u.status, attempts = u.attempts,
-                    started_at = u.started_at, finished_at = u.finished_at,
-                    duration_ms = u.duration_ms, output = u.output, error = u.error,
-                    messages = u.messages, skip_reason = u.skip_reason, wake_at = u.wake_at,
-                    wait = u.wait
-                from unnest($10::text[], $11::text[], $12::int[], $13::timestamptz[],
-                            $14::timestamptz[], $15::bigint[], $16::jsonb[], $17::jsonb[],
-                            $18::jsonb[], $19::text[], $20::timestamptz[], $21::jsonb[])
-                    as u(step_name, status, attempts, started_at, finished_at, duration_ms,
-                         output, error, messages, skip_reason, wake_at, wait)
-                where t.tenant_id = $1 and t.run_id = $2 and t.step_name = u.step_name
-                  and exists (select 1 from fence)
-                returning 1
-            ), e as ({events}), n as (
-                select pg_notify('{channel}', x) from unnest($30::text[]) as x
-                where exists (select 1 from fence)
-            ), {attempts}
-            select f.cancel_requested, f.pause_requested, (select count(*) from s) as steps,
-                   (select count(*) from e) as events, (select count(*) from n) as notices,
-                   (select count(*) from a_end) + (select count(*) from a_start)
-                       + (select count(*) from a_back) as attempts
-            from fence f",
-            events = insert_events_sql(22, "exists (select 1 from fence)"),
-            channel = Notice::CHANNEL,
-            attempts = attempts_sql(31, "$3", "exists (select 1 from fence)"),
+            )"
+            .to_string(),
+        ];
+        let mut next = 10;
+        if !steps.is_empty() {
+            ctes.push(format!("s as ({})", update_steps_sql(next, guard)));
+            next += 12;
+        }
+        if !events.is_empty() {
+            ctes.push(format!("e as ({})", insert_events_sql(next, guard)));
+            next += 8;
+        }
+        let notify = !payloads.is_empty();
+        if notify {
+            ctes.push(format!(
+                "n as (select pg_notify('{}', x) from unnest(${next}::text[]) as x where {guard})",
+                Notice::CHANNEL
+            ));
+            next += 1;
+        }
+        ctes.extend(attempts.ctes(&mut next, "$3", guard));
+        // A plain `select` CTE runs only when referenced: the notices are counted.
+        let sql = format!(
+            "with {} select f.cancel_requested, f.pause_requested{} from fence f",
+            ctes.join(", "),
+            if notify {
+                ", (select count(*) from n) as notices"
+            } else {
+                ""
+            }
         );
-        let q = sqlx::query(&sql)
+        let mut q = sqlx::query(&sql)
             .bind(&lease.tenant_id)
             .bind(lease.run_id)
             .bind(&lease.owner)
@@ -406,23 +439,30 @@ impl RunWrites for PgStore {
             .bind(run.ready_at)
             .bind(run.lease_until)
             .bind(run.finished_at)
-            .bind(&run.error)
-            .bind(s.names)
-            .bind(s.statuses)
-            .bind(s.attempts)
-            .bind(s.started_at)
-            .bind(s.finished_at)
-            .bind(s.duration_ms)
-            .bind(s.outputs)
-            .bind(s.errors)
-            .bind(s.messages)
-            .bind(s.skip_reasons)
-            .bind(s.wake_at)
-            .bind(s.waits);
-        let q = bind_events(q, EventColumns::new(events)).bind(payloads);
-        let row = bind_attempts(q, AttemptColumns::new(steps))
-            .fetch_optional(&self.pool)
-            .await?;
+            .bind(&run.error);
+        if !steps.is_empty() {
+            let s = StepColumns::new(steps);
+            q = q
+                .bind(s.names)
+                .bind(s.statuses)
+                .bind(s.attempts)
+                .bind(s.started_at)
+                .bind(s.finished_at)
+                .bind(s.duration_ms)
+                .bind(s.outputs)
+                .bind(s.errors)
+                .bind(s.messages)
+                .bind(s.skip_reasons)
+                .bind(s.wake_at)
+                .bind(s.waits);
+        }
+        if !events.is_empty() {
+            q = bind_events(q, EventColumns::new(events));
+        }
+        if notify {
+            q = q.bind(payloads);
+        }
+        let row = attempts.bind(q).fetch_optional(&self.pool).await?;
         match row {
             Some(row) => {
                 if !events.is_empty() {
