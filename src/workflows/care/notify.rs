@@ -24,7 +24,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::deps::{Care, id, optional_id, text};
-use super::outputs::{Logged, LoggedRecipient};
+use super::outputs::Logged;
 use crate::domain::care::notify::{Channel, checkin_text, task_text};
 use crate::domain::care::reference::task_reference;
 use crate::engine::{
@@ -297,15 +297,5 @@ async fn log(care: &Care, ctx: StepContext) -> Result<StepOutcome, StepError> {
         })
         .await
         .map_err(StepError::from)?;
-    StepOutput::typed(&Logged {
-        notification_id: row.notification_id,
-        kind: row.kind,
-        channel: row.channel,
-        recipient: LoggedRecipient {
-            kind: row.recipient_kind,
-            id: row.recipient_id,
-        },
-        fallback_for: None,
-    })
-    .map(StepOutcome::Done)
+    StepOutput::typed(&Logged::of(row, None)).map(StepOutcome::Done)
 }

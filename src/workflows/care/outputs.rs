@@ -154,6 +154,23 @@ pub struct Logged {
     pub fallback_for: Option<Uuid>,
 }
 
+impl Logged {
+    /// The output for a notification just logged; `fallback_for` names the unanswered
+    /// call a fallback SMS stands in for.
+    pub fn of(row: crate::store::NotificationRow, fallback_for: Option<Uuid>) -> Self {
+        Self {
+            notification_id: row.notification_id,
+            kind: row.kind,
+            channel: row.channel,
+            recipient: LoggedRecipient {
+                kind: row.recipient_kind,
+                id: row.recipient_id,
+            },
+            fallback_for,
+        }
+    }
+}
+
 /// `send` of `send-notification`: where the send ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -7,7 +7,7 @@
 use uuid::Uuid;
 
 use super::super::deps::Care;
-use super::super::outputs::{Logged, LoggedRecipient};
+use super::super::outputs::Logged;
 use crate::domain::care::notify::{Channel, FALLBACK_ORIGIN, needs_sms_fallback};
 use crate::engine::{StepContext, StepError, StepOutcome, StepOutput};
 use crate::store::NewNotification;
@@ -54,15 +54,5 @@ pub(super) async fn log_fallback(
         })
         .await
         .map_err(StepError::from)?;
-    StepOutput::typed(&Logged {
-        notification_id: row.notification_id,
-        kind: row.kind,
-        channel: row.channel,
-        recipient: LoggedRecipient {
-            kind: row.recipient_kind,
-            id: row.recipient_id,
-        },
-        fallback_for: Some(call),
-    })
-    .map(StepOutcome::Done)
+    StepOutput::typed(&Logged::of(row, Some(call))).map(StepOutcome::Done)
 }
