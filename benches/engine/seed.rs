@@ -48,9 +48,11 @@ fn fresh_pg(table: &str, column: &str) -> Fresh {
         // History is older than every event of the levels: positions below zero,
         // downwards, so they take no transaction's range (positions come from the
         // inserting transaction's id, 4096 per transaction, and a batch copies more).
+        // A row's earlier events sit just below its position: 4096 apart, a copied
+        // row's never meet the next one's.
         ("events", "position") => Fresh::Expr(
             "(select least(coalesce(min(position), 0), 0) from events)
-             - row_number() over (order by s.g, t.seq)",
+             - 4096 * row_number() over (order by s.g, t.seq)",
         ),
         _ => Fresh::Same,
     }

@@ -337,6 +337,100 @@ async fn tenants_only_see_their_own_events(backend: Backend) {
     assert_eq!(json(listed).await["events"].as_array().unwrap().len(), 0);
 }
 
+/// The listing of `query`, one page of `limit` after another from the start, as
+/// (id, type) pairs.
+async fn paged(app: &TestApp, query: &str, limit: u32) -> Vec<(i64, String)> {
+    let mut after = 0;
+    let mut all = Vec::new();
+    loop {
+        let page = json(
+            app.get(&format!("/v1/events?{query}&limit={limit}&after={after}"))
+                .await,
+        )
+        .await;
+        let events = page["events"].as_array().unwrap();
+        assert!(events.len() <= limit as usize, "{page}");
+        all.extend(events.iter().map(|e| {
+            (
+                e["id"].as_i64().unwrap(),
+                e["eventType"].as_str().unwrap().to_string(),
+            )
+        }));
+        match page["nextAfter"].as_str() {
+            Some(next) => after = next.parse().unwrap(),
+            None => return all,
+        }
+    }
+}
+
+/// A run's commit may store several of its events together (a step's outcome with the
+/// next step's start): each still has its own id, and every way of reading resumes
+/// exactly at the event after the one given, whichever of them that is.
+async fn every_event_of_a_run_is_read_once_from_any_resume_point(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    let run_id = run(&app).await;
+    let by_run = format!("runId={run_id}");
+    let full = eventually("the run's last event listed", || async {
+        let all = paged(&app, &by_run, 1000).await;
+        let done = all.last().is_some_and(|(_, t)| t == "run.completed");
+        if done {
+            Ok(all)
+        } else {
+            Err(format!("{all:?}"))
+        }
+    })
+    .await;
+    let types: Vec<&str> = full.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(types.first(), Some(&"run.queued"), "{types:?}");
+    let count = |wanted: &str| types.iter().filter(|t| **t == wanted).count();
+    assert_eq!(count("step.started"), 5, "{types:?}");
+    assert_eq!(count("step.completed"), 5, "{types:?}");
+    assert_eq!(types.len(), 12, "{types:?}");
+    let ids: Vec<i64> = full.iter().map(|(id, _)| *id).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+
+    // One event per page, and pages of a type (each page's next one may share its
+    // stored row with events of other types).
+    assert_eq!(paged(&app, &by_run, 1).await, full);
+    assert_eq!(paged(&app, &by_run, 2).await, full);
+    for wanted in ["step.started", "step.completed", "run.queued"] {
+        let of_type: Vec<(i64, String)> =
+            full.iter().filter(|(_, t)| t == wanted).cloned().collect();
+        let query = format!("{by_run}&eventType={wanted}");
+        assert_eq!(paged(&app, &query, 1).await, of_type, "{wanted}");
+    }
+
+    // The same through the stream, resuming after each event in turn.
+    let url = app.url(&format!("/v1/events/stream?{by_run}"));
+    for (i, (id, _)) in full.iter().enumerate().take(full.len() - 1) {
+        let mut stream =
+            SseClient::connect(&app.http, &url, &app.token, Some(&id.to_string())).await;
+        let next = stream.next_event(T).await.expect("the next event");
+        assert_eq!(next.id.as_deref(), Some(full[i + 1].0.to_string().as_str()));
+        assert_eq!(next.event.as_deref(), Some(full[i + 1].1.as_str()));
+        let data = next.json();
+        assert_eq!(data["runId"], run_id.as_str());
+        assert_eq!(data["source"], "engine");
+        assert!(data["eventId"].is_string() && data["timestamp"].is_string());
+    }
+
+    // The stored times read back as written, in order, and every id is its own.
+    let listed = json(app.get(&format!("/v1/events?{by_run}")).await).await;
+    let listed = listed["events"].as_array().unwrap();
+    let times: Vec<chrono::DateTime<chrono::Utc>> = listed
+        .iter()
+        .map(|e| e["timestamp"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    let mut event_ids: Vec<&str> = listed
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap())
+        .collect();
+    event_ids.sort_unstable();
+    event_ids.dedup();
+    assert_eq!(event_ids.len(), full.len());
+}
+
 async fn bad_stream_parameters_are_problems(backend: Backend) {
     let app = spawn(backend, |_| {}).await;
     assert_eq!(app.get("/v1/events/stream?runId=nope").await.status(), 422);
@@ -359,6 +453,7 @@ both_backends!(
     a_subscriber_behind_by_more_bytes_than_its_bound_lags_and_resumes_where_told,
     tenants_only_see_their_own_events,
     bad_stream_parameters_are_problems,
+    every_event_of_a_run_is_read_once_from_any_resume_point,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -203,6 +203,13 @@ async fn deleting_a_run_erases_it_for_its_tenant_only_and_never_while_unfinished
             .is_empty(),
         "the run kept its attempt history"
     );
+    // Every event of the run readable first: the purge record counts what it erased.
+    let listed = eventually("the run's last event listed", || async {
+        let events = events_of(&app, &format!("runId={run}")).await;
+        let done = events.iter().any(|e| e["eventType"] == "run.completed");
+        done.then_some(events.len())
+    })
+    .await;
     let gone = delete(&app, &app.token, &format!("/v1/runs/{run}")).await;
     assert_eq!(gone.status(), 204);
     assert!(
@@ -232,6 +239,10 @@ async fn deleting_a_run_erases_it_for_its_tenant_only_and_never_while_unfinished
     );
     assert_eq!(p["erased"]["runs"], 1);
     assert!(p["erased"]["steps"].as_u64().unwrap() >= 5, "{p}");
+    assert_eq!(
+        p["erased"]["events"], listed,
+        "every event is counted, however it was stored"
+    );
     assert!(p["credential"].as_str().unwrap().starts_with("apikey:"));
     let audit = json(app.get("/v1/audit").await).await;
     assert!(

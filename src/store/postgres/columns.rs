@@ -47,7 +47,12 @@ impl StepColumns {
     }
 }
 
-/// Events as parallel arrays.
+/// Event rows as parallel arrays.
+///
+/// A row is one event, or (see [`EventColumns::by_commit`]) one event with the events
+/// before it that share its tenant, correlation id, run, workflow and source, kept in
+/// `earlier` (migration 0143). A row's position is its own (last) event's; the
+/// earlier ones take the positions just below it.
 #[derive(Default)]
 pub(super) struct EventColumns {
     pub ids: Vec<Uuid>,
@@ -58,21 +63,137 @@ pub(super) struct EventColumns {
     pub sources: Vec<String>,
     pub data: Vec<Value>,
     pub created_at: Vec<DateTime<Utc>>,
+    /// The events before the row's own, as `[{id, type, data, at}]`.
+    pub earlier: Vec<Option<Value>>,
+    /// Where the row's own event falls among the statement's events (0, 1, ...).
+    pub offsets: Vec<i32>,
 }
 
 impl EventColumns {
+    /// One row per event: for events that are looked up one by one later (an
+    /// appended event's position is awaited by its id).
     pub fn new(events: &[NewEvent]) -> Self {
         let mut c = Self::default();
-        for e in events {
-            c.ids.push(e.event_id);
-            c.types.push(e.event_type.clone());
-            c.correlation_ids.push(e.correlation_id.clone());
-            c.run_ids.push(e.run_id.map(|r| r.0));
-            c.workflows.push(e.workflow.clone());
-            c.sources.push(e.source.clone());
-            c.data.push(e.data.clone());
-            c.created_at.push(e.created_at);
+        for (i, e) in events.iter().enumerate() {
+            c.push(e, None, i);
         }
         c
+    }
+
+    /// One row per run of consecutive events that share their correlation id, run,
+    /// workflow and source: a run's commit (a step's outcome and the next step's
+    /// start, a run's last step and its end) writes one row instead of one per
+    /// transition. Readers give every event its own position and row as before.
+    pub fn by_commit(events: &[NewEvent]) -> Self {
+        let mut c = Self::default();
+        let mut start = 0;
+        for (i, e) in events.iter().enumerate() {
+            let ends_group = events.get(i + 1).is_none_or(|next| !same_row(e, next));
+            if ends_group {
+                let earlier = &events[start..i];
+                let earlier = (!earlier.is_empty())
+                    .then(|| Value::Array(earlier.iter().map(earlier_item).collect()));
+                c.push(e, earlier, i);
+                start = i + 1;
+            }
+        }
+        c
+    }
+
+    fn push(&mut self, e: &NewEvent, earlier: Option<Value>, offset: usize) {
+        self.ids.push(e.event_id);
+        self.types.push(e.event_type.clone());
+        self.correlation_ids.push(e.correlation_id.clone());
+        self.run_ids.push(e.run_id.map(|r| r.0));
+        self.workflows.push(e.workflow.clone());
+        self.sources.push(e.source.clone());
+        self.data.push(e.data.clone());
+        self.created_at.push(e.created_at);
+        self.earlier.push(earlier);
+        // A statement inserts far fewer than 2^31 events; the insert refuses more
+        // than a transaction's 4096 positions anyway.
+        self.offsets.push(i32::try_from(offset).unwrap_or(i32::MAX));
+    }
+}
+
+/// True when `b` can share `a`'s row: everything a row holds once is equal.
+fn same_row(a: &NewEvent, b: &NewEvent) -> bool {
+    a.correlation_id == b.correlation_id
+        && a.run_id == b.run_id
+        && a.workflow == b.workflow
+        && a.source == b.source
+}
+
+/// An event kept in a later event's row. The time is written with microseconds, as
+/// PostgreSQL keeps a `timestamptz`, so it reads back the same as a row's own.
+fn earlier_item(e: &NewEvent) -> Value {
+    serde_json::json!({
+        "id": e.event_id,
+        "type": e.event_type,
+        "data": e.data,
+        "at": e.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::RunId;
+
+    fn event(event_type: &str, run: Option<RunId>, source: &str) -> NewEvent {
+        NewEvent {
+            event_id: Uuid::now_v7(),
+            event_type: event_type.into(),
+            correlation_id: run.map(|r| r.to_string()),
+            run_id: run,
+            workflow: run.map(|_| "discharge".into()),
+            source: source.into(),
+            data: json!({"step": event_type}),
+            created_at: Utc.timestamp_opt(1_800_000_000, 123_456_789).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_commit_writes_one_row_per_run_and_source_with_the_earlier_events_in_it() {
+        let run = Some(RunId(Uuid::now_v7()));
+        let other = Some(RunId(Uuid::now_v7()));
+        let events = [
+            event("step.completed", run, "engine"),
+            event("step.started", run, "engine"),
+            event("PA_FORM_READY", run, "workflow:encounter"),
+            event("run.completed", run, "engine"),
+            event("run.queued", other, "engine"),
+        ];
+        let c = EventColumns::by_commit(&events);
+        assert_eq!(
+            c.types,
+            [
+                "step.started",
+                "PA_FORM_READY",
+                "run.completed",
+                "run.queued"
+            ]
+        );
+        assert_eq!(c.offsets, [1, 2, 3, 4]);
+        let earlier = c.earlier[0]
+            .as_ref()
+            .expect("the step's outcome rides along");
+        assert_eq!(earlier[0]["type"], "step.completed");
+        assert_eq!(earlier[0]["id"], json!(events[0].event_id));
+        assert_eq!(earlier[0]["data"], json!({"step": "step.completed"}));
+        // Microseconds, as the row's own time column keeps them.
+        assert_eq!(earlier[0]["at"], "2027-01-15T08:00:00.123456Z");
+        assert!(c.earlier[1..].iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn appended_events_keep_a_row_each() {
+        let run = Some(RunId(Uuid::now_v7()));
+        let c = EventColumns::new(&[event("a", run, "engine"), event("b", run, "engine")]);
+        assert_eq!(c.offsets, [0, 1]);
+        assert!(c.earlier.iter().all(Option::is_none));
     }
 }

@@ -1,6 +1,6 @@
-//! Events in PostgreSQL: the shared readers (see `shared_sql::events`), kept below
-//! the event horizon, and the pass that tells every replica when events become
-//! readable.
+//! Events in PostgreSQL (see `shared_sql::events`): readers kept below the event
+//! horizon, rows that carry a commit's events about one run, and the pass that tells
+//! every replica when events become readable.
 //!
 //! Events get their positions at insert, from their transaction's id (migration
 //! 0140, `insert_events_sql`): no second write numbers them. Ordering by transaction
@@ -9,6 +9,11 @@
 //! snapshot: every event below it is committed, and none can appear there later, so
 //! "everything after position X" has no gap. The price: a transaction that stays open
 //! holds back every event committed after it started until it ends.
+//!
+//! A run's commit writes its events about that run as one row (migration 0143): the
+//! row is its last event, at the row's position, and carries the ones before it in
+//! `earlier`, at the positions just below. Readers hand out one event per position,
+//! as if each had its own row.
 
 use std::sync::atomic::Ordering;
 
@@ -35,10 +40,37 @@ macro_rules! raise_floor {
 }
 pub(super) use raise_floor;
 
-crate::store::shared_sql::event_store!(
-    PgStore, writer: pool, reader: pool,
-    readable: "and position < event_horizon()"
-);
+crate::store::shared_sql::event_store!(PgStore);
+
+/// Reads events from rows chosen by `rows` (a query over `events` returning its
+/// columns, ordered by position, with `$after` standing for the position read after):
+/// every row's own event and its earlier ones, each at its position, after `$after`
+/// and of type `$type` when that is not null.
+///
+/// A row holds the events of one transaction, so a row below the horizon is readable
+/// whole. Only the first row chosen can hold events at or before `$after` (its own
+/// event is after it), so one row more than `limit` events always suffices.
+fn expanded_sql(rows: &str, after: &str, event_type: &str, limit: &str) -> String {
+    format!(
+        "select e.position - x.back as position, e.tenant_id, x.event_id, x.event_type,
+                e.correlation_id, e.run_id, e.workflow, e.source, x.data, x.created_at
+         from ({rows}) e
+         cross join lateral (
+             select 0::bigint as back, e.event_id, e.event_type, e.data, e.created_at
+             union all
+             select jsonb_array_length(e.earlier) - m.n + 1, (m.v->>'id')::uuid, m.v->>'type',
+                    m.v->'data', (m.v->>'at')::timestamptz
+             from jsonb_array_elements(e.earlier) with ordinality as m(v, n)
+         ) x
+         where e.position - x.back > {after}
+           and ({event_type}::text is null or x.event_type = {event_type})
+         order by 1 limit {limit}"
+    )
+}
+
+/// The columns of an events row that [`expanded_sql`] reads.
+const ROW_COLUMNS: &str = "position, tenant_id, event_id, event_type, correlation_id, run_id, \
+     workflow, source, data, created_at, earlier";
 
 impl PgStore {
     /// Appends events (some) outside any run commit, in one statement.
@@ -106,22 +138,75 @@ impl PgStore {
         Ok(p.unwrap_or(0))
     }
 
-    /// Deletes events created before `before`, keeping the floor.
+    /// Deletes events created before `before` (a row by its own, last, event's time),
+    /// keeping the floor; answers how many events went.
     async fn prune(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         // The floor keeps the last position at or above every position deleted here,
         // even when no newer event remains.
         let sql = concat!(
             "with gone as (
                 delete from events where created_at < $1 and position < event_horizon()
-                returning position
+                returning position, coalesce(jsonb_array_length(earlier), 0) + 1 as events
              ), ",
             raise_floor!(),
-            " select count(*) from gone"
+            " select coalesce(sum(events), 0)::bigint from gone"
         );
         let n: i64 = sqlx::query_scalar(sql)
             .bind(before)
             .fetch_one(&self.pool)
             .await?;
         Ok(n as u64)
+    }
+
+    /// Readable events of every tenant after `after`.
+    async fn read_all(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>> {
+        let rows = format!(
+            "select {ROW_COLUMNS} from events
+             where position > $1 and position < event_horizon()
+             order by position limit $2 + 1"
+        );
+        Ok(sqlx::query_as(&expanded_sql(&rows, "$1", "null", "$2"))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// A tenant's readable events after `after` that pass `filter`.
+    async fn read_tenant(
+        &self,
+        tenant: &TenantId,
+        after: i64,
+        filter: &EventFilter,
+        limit: i64,
+    ) -> StoreResult<Vec<EventRow>> {
+        // With a run, `run_id = $3` (not "$3 is null or ...") lets the planner use the
+        // run's index instead of scanning the tenant's events in order. A row is chosen
+        // when its own event or an earlier one has the type asked for.
+        let run_clause = if filter.run_id.is_some() {
+            "run_id = $3"
+        } else {
+            "$3::uuid is null"
+        };
+        let rows = format!(
+            "select {ROW_COLUMNS} from events
+             where tenant_id = $1 and position > $2 and position < event_horizon()
+               and {run_clause}
+               and ($4::text is null or correlation_id = $4)
+               and ($5::text is null or workflow = $5)
+               and ($6::text is null or event_type = $6
+                    or earlier @> jsonb_build_array(jsonb_build_object('type', $6::text)))
+             order by position limit $7 + 1"
+        );
+        Ok(sqlx::query_as(&expanded_sql(&rows, "$2", "$6", "$7"))
+            .bind(tenant)
+            .bind(after)
+            .bind(filter.run_id)
+            .bind(&filter.correlation_id)
+            .bind(&filter.workflow)
+            .bind(&filter.event_type)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
     }
 }

@@ -1,7 +1,21 @@
 //! Retention and erasure on PostgreSQL: the shared implementation, with row locks
-//! and the event position floor (see `events::raise_floor`).
+//! and the event position floor (see `events::raise_floor`). An events row may carry
+//! earlier events of its commit (migration 0143): the erasures answer one position
+//! per event, so the counts are of events, not rows.
 
 use super::events::raise_floor;
+
+/// The end of an erasure of events rows (`with gone as (delete ... returning` comes
+/// before it): raises the position floor and answers one position per event.
+macro_rules! gone_events {
+    () => {
+        concat!(
+            "position, coalesce(jsonb_array_length(earlier), 0) as back), ",
+            raise_floor!(),
+            " select g.position - b from gone g, generate_series(0, g.back) as b"
+        )
+    };
+}
 
 crate::store::shared_sql::retention_store!(
     super::PgStore, writer: pool, reader: pool,
@@ -9,21 +23,23 @@ crate::store::shared_sql::retention_store!(
     skip_locked: " for update skip locked",
     run_events: concat!(
         "with gone as (delete from events where tenant_id = $1 and run_id = $2
-                       returning position), ",
-        raise_floor!(),
-        " select position from gone"
+                       returning ",
+        gone_events!()
     ),
     correlation_events: concat!(
         "with gone as (delete from events where tenant_id = $1 and correlation_id = $2
-                       returning position), ",
-        raise_floor!(),
-        " select position from gone"
+                       returning ",
+        gone_events!()
     ),
+    // An earlier event of a row that names the patient takes its row with it.
     patient_events: concat!(
-        "with gone as (delete from events where tenant_id = $1 and data->>'patientId' = $2
-                       returning position), ",
-        raise_floor!(),
-        " select position from gone"
+        "with gone as (delete from events
+                       where tenant_id = $1
+                         and (data->>'patientId' = $2
+                              or jsonb_path_exists(earlier, '$[*] ? (@.data.patientId == $p)',
+                                                   jsonb_build_object('p', $2::text)))
+                       returning ",
+        gone_events!()
     ),
     // A run is about the patient when its trigger event (event functions) or one of
     // its steps' outputs (the encounter workflow's hydrate and form) names it.

@@ -16,44 +16,44 @@ use crate::store::{
     RunStatus, RunUpdate, StepWrite, StoreError, StoreResult, TenantId, fence,
 };
 
-/// Inserts the events given as arrays `$e1..$e8` for tenant `$1` when `guard` holds,
-/// returning their positions.
+/// Inserts the event rows given as arrays `$e1..$e10` (see [`EventColumns`]) for
+/// tenant `$1` when `guard` holds, returning their positions.
 ///
-/// Each event gets its position here, in the same write (see migration 0140): the
-/// first position of this transaction's id (`event_tx_position`), plus the number of
-/// events the transaction inserted before (found by one probe of the position index,
-/// usually empty), plus its place in the batch. Readers stop below the oldest
-/// transaction still running, so numbering by transaction id leaves them no gap.
-/// A transaction holds 4096 positions; one more fails the statement (the cast of the
-/// message to a number) rather than taking the next transaction's.
+/// Each row gets its position here, in the same write (see migration 0140): the first
+/// position of this transaction's id (`event_tx_position`), plus the number of events
+/// the transaction inserted before (found by one probe of the position index, usually
+/// empty), plus where the row's own event falls in the statement; a row's earlier
+/// events (migration 0143) take the positions just below. Readers stop below the
+/// oldest transaction still running, so numbering by transaction id leaves them no
+/// gap. A transaction holds 4096 positions; one more fails the statement (the cast of
+/// the message to a number) rather than taking the next transaction's.
 pub(super) fn insert_events_sql(first: usize, guard: &str) -> String {
-    let p = |i: usize| format!("${}", first + i);
+    let p: Vec<String> = (first..first + EVENT_ARRAYS)
+        .map(|i| format!("${i}"))
+        .collect();
     format!(
         "insert into events (position, tenant_id, event_id, event_type, correlation_id, run_id,
-                             workflow, source, data, created_at)
-         select f.next + e.n - 1
-                + coalesce((case when f.next + e.n - 1 >= f.lo + 4096
-                                 then 'more than 4096 events in one transaction: ' || e.n
+                             workflow, source, data, created_at, earlier)
+         select f.next + e.off
+                + coalesce((case when f.next + e.off >= f.lo + 4096
+                                 then 'more than 4096 events in one transaction: ' || e.off
                             end)::bigint, 0),
-                $1, e.id, e.t, e.c, e.r, e.w, e.s, e.d, e.at
+                $1, e.id, e.t, e.c, e.r, e.w, e.s, e.d, e.at, e.earlier
          from (select l.lo, coalesce((select max(position) + 1 from events
                                       where position >= l.lo and position < l.lo + 4096),
                                      l.lo) as next
                from (select event_tx_position(pg_current_xact_id()) as lo) l) f,
               unnest({}::uuid[], {}::text[], {}::text[], {}::uuid[], {}::text[], {}::text[],
-                     {}::jsonb[], {}::timestamptz[]) with ordinality as e(id, t, c, r, w, s, d, at, n)
+                     {}::jsonb[], {}::timestamptz[], {}::jsonb[], {}::int[])
+                  as e(id, t, c, r, w, s, d, at, earlier, off)
          where {guard}
          returning position",
-        p(0),
-        p(1),
-        p(2),
-        p(3),
-        p(4),
-        p(5),
-        p(6),
-        p(7)
+        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]
     )
 }
+
+/// How many arrays [`insert_events_sql`] takes.
+pub(super) const EVENT_ARRAYS: usize = 10;
 
 pub(super) fn bind_events<'q>(
     q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
@@ -67,6 +67,8 @@ pub(super) fn bind_events<'q>(
         .bind(e.sources)
         .bind(e.data)
         .bind(e.created_at)
+        .bind(e.earlier)
+        .bind(e.offsets)
 }
 
 /// Updates the steps given as arrays `$first..` (twelve: name, status, attempts,
@@ -177,14 +179,14 @@ impl PgStore {
 impl RunWrites for PgStore {
     async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
         let steps = StepColumns::new(&run.steps);
-        let events = EventColumns::new(&run.events);
+        let events = EventColumns::by_commit(&run.events);
         let mut notices = Vec::new();
         if run.status == RunStatus::Queued {
             notices.push(Notice::RunsReady);
         }
-        // The attempts' arrays come last, numbered from `$42`: only the kinds present.
+        // The attempts' arrays come last, numbered from `$44`: only the kinds present.
         let attempts = AttemptColumns::new(&run.steps);
-        let attempt_ctes = attempts.ctes(&mut 42, "$12", "exists (select 1 from r)");
+        let attempt_ctes = attempts.ctes(&mut 44, "$12", "exists (select 1 from r)");
         let sql = format!(
             "with r as (
                 insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
@@ -194,8 +196,8 @@ impl RunWrites for PgStore {
                                   request_hash, trace_parent, priority, turn)
                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                         case when $12::text is null then null else $10 end, $11, $12,
-                        case when $12::text is null then 0 else 1 end, $13, $36, $37, $38, $39,
-                        $40, {turn})
+                        case when $12::text is null then 0 else 1 end, $13, $38, $39, $40, $41,
+                        $42, {turn})
                 on conflict (tenant_id, workflow, idempotency_key)
                     where idempotency_key is not null do nothing
                 returning run_id
@@ -209,7 +211,7 @@ impl RunWrites for PgStore {
                 where exists (select 1 from r)
                 returning 1
             ), e as ({events}), n as (
-                select pg_notify('{channel}', x) from unnest($35::text[]) as x
+                select pg_notify('{channel}', x) from unnest($37::text[]) as x
                 where exists (select 1 from r)
             ){attempts}
             select (select count(*) from r) as created, (select count(*) from n) as notices",
@@ -219,7 +221,7 @@ impl RunWrites for PgStore {
                 .iter()
                 .map(|c| format!(", {c}"))
                 .collect::<String>(),
-            turn = turn_sql("greatest", "$1", "$5", "$10", "$11", "$40", "$41"),
+            turn = turn_sql("greatest", "$1", "$5", "$10", "$11", "$42", "$43"),
         );
         let (owner, lease_until) = match &run.lease {
             Some((o, until)) => (Some(o.clone()), Some(*until)),
@@ -409,7 +411,7 @@ impl RunWrites for PgStore {
         }
         if !events.is_empty() {
             ctes.push(format!("e as ({})", insert_events_sql(next, guard)));
-            next += 8;
+            next += EVENT_ARRAYS;
         }
         let notify = !payloads.is_empty();
         if notify {
@@ -457,7 +459,7 @@ impl RunWrites for PgStore {
                 .bind(s.waits);
         }
         if !events.is_empty() {
-            q = bind_events(q, EventColumns::new(events));
+            q = bind_events(q, EventColumns::by_commit(events));
         }
         if notify {
             q = q.bind(payloads);

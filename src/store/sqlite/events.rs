@@ -1,13 +1,17 @@
-//! Events in SQLite: the shared readers (see `shared_sql::events`); with one writer,
-//! insertion order is commit order, so the row id is the position and there is
-//! nothing to sequence.
+//! Events in SQLite (see `shared_sql::events`): with one writer, insertion order is
+//! commit order, so the row id is the position, there is nothing to sequence, and a
+//! row is one event.
 
 use sqlx::types::Json;
 
 use super::SqliteStore;
 use crate::store::Notice;
 
-crate::store::shared_sql::event_store!(SqliteStore, writer: writer, reader: reader, readable: "");
+crate::store::shared_sql::event_store!(SqliteStore);
+
+/// Columns of `EventRow`.
+const EVENT_COLUMNS: &str = "position, tenant_id, event_id, event_type, correlation_id, run_id, \
+     workflow, source, data, created_at";
 
 impl SqliteStore {
     /// Appends events (some) outside any run commit.
@@ -63,5 +67,50 @@ impl SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    /// Events of every tenant after `after`.
+    async fn read_all(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>> {
+        Ok(sqlx::query_as(&format!(
+            "select {EVENT_COLUMNS} from events where position > $1 order by position limit $2"
+        ))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// A tenant's events after `after` that pass `filter`.
+    async fn read_tenant(
+        &self,
+        tenant: &TenantId,
+        after: i64,
+        filter: &EventFilter,
+        limit: i64,
+    ) -> StoreResult<Vec<EventRow>> {
+        // With a run, `run_id = $3` (not "$3 is null or ...") lets the planner use the
+        // run's index instead of scanning the tenant's events in order.
+        let run_clause = if filter.run_id.is_some() {
+            "run_id = $3"
+        } else {
+            "$3 is null"
+        };
+        Ok(sqlx::query_as(&format!(
+            "select {EVENT_COLUMNS} from events
+             where tenant_id = $1 and position > $2 and {run_clause}
+               and ($4 is null or correlation_id = $4)
+               and ($5 is null or workflow = $5)
+               and ($6 is null or event_type = $6)
+             order by position limit $7"
+        ))
+        .bind(tenant)
+        .bind(after)
+        .bind(filter.run_id)
+        .bind(&filter.correlation_id)
+        .bind(&filter.workflow)
+        .bind(&filter.event_type)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?)
     }
 }

@@ -1,0 +1,17 @@
+-- A run's commit writes its events about that run (a step's outcome and the next
+-- step's start, the last step's and the run's end) as one row instead of one per
+-- event: the row is the commit's last such event, at the row's position, and
+-- `earlier` holds the ones before it, `[{id, type, data, at}]`, at the positions just
+-- below (they share the row's tenant, correlation id, run, workflow and source).
+-- Readers hand out every event at its own position as before; a row holds the events
+-- of one transaction, so the event horizon (0140) still decides a row as a whole.
+-- Fewer rows, fewer index entries: a five-step run writes 6 rows instead of 12.
+--
+-- Positions stay as they are: a row's position is its highest, so the highest
+-- position, the floor and the numbering of the next insert need no change. Events
+-- appended on their own (webhooks, sent events, care milestones) keep a row each.
+--
+-- Replicas of the previous version still serving during the rollout read only a
+-- row's last event; their streams miss the earlier ones until clients reconnect to
+-- an upgraded replica, which reads them all.
+alter table events add column earlier jsonb;
