@@ -56,6 +56,8 @@ fn kind(summary: &str) -> String {
         ),
         ("select key_id,", "find_api_key (authentication)"),
         ("select position, tenant_id,", "events_after (event pump)"),
+        // PostgreSQL's readers, which give a row's earlier events their own positions.
+        ("select e.position - x.back", "events_after (event pump)"),
         ("select count(*) from runs", "count_queued (backlog check)"),
         (
             "update runs set lease_expires_at",
