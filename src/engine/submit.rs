@@ -197,19 +197,8 @@ impl Engine {
         } else {
             worker::try_slot(inner)
         };
-        // A workflow the tenant paused takes new runs into the queue, where they
-        // wait until it is resumed.
-        let permit = match permit {
-            Some(_)
-                if inner
-                    .store
-                    .is_workflow_paused(&sub.tenant, &def.name)
-                    .await? =>
-            {
-                None
-            }
-            p => p,
-        };
+        // The steps as a queued run has them, should its workflow turn out paused.
+        let pending = permit.is_some().then(|| steps.clone());
         let labels = RunEvents {
             run_id,
             workflow: def.name.clone(),
@@ -284,7 +273,22 @@ impl Engine {
         };
         // Subscribe before the executor starts, so its wake-up cannot be missed.
         let rx = (!wait.is_zero()).then(|| inner.waiters.subscribe(run_id));
-        match inner.store.insert_run(&new_run).await? {
+        let mut permit = permit;
+        let mut new_run = new_run;
+        let mut outcome = inner.store.insert_run(&new_run).await?;
+        if let (InsertRun::Paused, Some(pending)) = (&outcome, pending) {
+            // A workflow the tenant paused takes new runs into the queue, where they
+            // wait until it is resumed. The store says so in the insert itself: no
+            // round trip of its own on every submission.
+            permit = None;
+            let ready_at = scheduling.not_before.unwrap_or(now).max(now);
+            new_run = queued_instead(new_run, pending, ready_at);
+            outcome = inner.store.insert_run(&new_run).await?;
+        }
+        match outcome {
+            InsertRun::Paused => Err(EngineError::InvalidState(
+                "a queued run was refused as paused".into(),
+            )),
             InsertRun::Refused(full) => {
                 inner.metrics.count(
                     "careflow_submissions_rejected_total",
@@ -532,6 +536,17 @@ impl Engine {
         inner.poke.notify_one();
         self.get(tenant, run).await?.ok_or(EngineError::NotFound)
     }
+}
+
+/// `run`, which was to start at once, as a queued run instead: its steps `pending`,
+/// no lease, only its first event (`run.queued`), ready at `ready_at`.
+fn queued_instead(mut run: NewRun, pending: Vec<StepWrite>, ready_at: DateTime<Utc>) -> NewRun {
+    run.status = RunStatus::Queued;
+    run.lease = None;
+    run.ready_at = Some(ready_at);
+    run.steps = pending;
+    run.events.truncate(1);
+    run
 }
 
 /// The row a just-inserted, locally leased run has in the store.

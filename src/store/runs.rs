@@ -339,6 +339,9 @@ pub enum InsertRun {
     Duplicate(Box<RunRow>, Option<String>),
     /// A queue bound refused the run; nothing was written.
     Refused(QueueFull),
+    /// The run was to start at once (it came with a lease) but its workflow is
+    /// paused; nothing was written. Submit it queued instead.
+    Paused,
     /// The attached service call's idempotency key names an earlier call: that
     /// one. Nothing was written.
     ServiceCallExists(Box<ServiceCallRow>),

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, json, lab, step, until};
+use crate::helpers::{Backend, TestApp, eventually, json, lab, step, until};
 use crate::lab::Recorder;
 
 both_backends!(
@@ -97,11 +97,20 @@ async fn a_paused_workflow_holds_new_runs_queued_until_resumed(backend: Backend)
         .unwrap();
     assert_eq!(lab_wf["paused"], true, "{lab_wf}");
 
-    let r = app
-        .post("/v1/workflows/lab/runs?wait=0", &json!({"input": {}}))
-        .await;
+    let keyed = || {
+        app.http
+            .post(app.url("/v1/workflows/lab/runs?wait=0"))
+            .bearer_auth(&app.token)
+            .header("idempotency-key", "held-1")
+            .json(&json!({"input": {}}))
+            .send()
+    };
+    let r = keyed().await.unwrap();
     assert_eq!(r.status(), 202);
     let held = json(r).await["runId"].as_str().unwrap().to_string();
+    // The same submission again answers with the held run, still queued.
+    let again = json(keyed().await.unwrap()).await;
+    assert_eq!(again["runId"], held.as_str(), "{again}");
     // Another workflow runs meanwhile, after the engine has looked for work.
     app.advance(std::time::Duration::from_secs(1));
     let other = app
@@ -114,6 +123,19 @@ async fn a_paused_workflow_holds_new_runs_queued_until_resumed(backend: Backend)
     let still = json(app.get(&format!("/v1/runs/{held}")).await).await;
     assert_eq!(still["status"], "queued", "{still}");
     assert_eq!(step(&still, "a")["attempts"], 0);
+    // Nothing of it started: its only event says it is queued.
+    let types = eventually("the held run's events listed", || async {
+        let events = json(app.get(&format!("/v1/events?runId={held}")).await).await;
+        let types: Vec<String> = events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["eventType"].as_str().unwrap().to_string())
+            .collect();
+        (!types.is_empty()).then_some(types)
+    })
+    .await;
+    assert_eq!(types, ["run.queued"]);
     // Another tenant's runs of the workflow are not held.
     let other_key = app.key_for("tenant-b").await;
     let r = app

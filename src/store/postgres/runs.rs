@@ -92,6 +92,16 @@ fn update_steps_sql(first: usize, guard: &str) -> String {
     )
 }
 
+/// True when the workflow of run `$3` of tenant `$1` is paused.
+const PAUSED: &str =
+    "exists (select 1 from paused_workflows where tenant_id = $1 and workflow = $3)";
+
+/// True when a submission's row says the run was not written because its workflow
+/// is paused (only asked of runs that were to start at once).
+fn paused_in(row: &sqlx::postgres::PgRow, leased: bool) -> StoreResult<bool> {
+    Ok(leased && row.try_get::<bool, _>("paused")?)
+}
+
 fn notice_payloads(notices: &[Notice]) -> Vec<String> {
     notices.iter().map(Notice::to_payload).collect()
 }
@@ -184,6 +194,10 @@ impl RunWrites for PgStore {
         if run.status == RunStatus::Queued {
             notices.push(Notice::RunsReady);
         }
+        // A run that starts at once is not written when its workflow is paused: the
+        // submission then writes it queued (`InsertRun::Paused`). Checked in the
+        // insert's own statement, which saves a round trip on every submission.
+        let leased = run.lease.is_some();
         // The attempts' arrays come last, numbered from `$44`: only the kinds present.
         let attempts = AttemptColumns::new(&run.steps);
         let attempt_ctes = attempts.ctes(&mut 44, "$12", "exists (select 1 from r)");
@@ -194,10 +208,11 @@ impl RunWrites for PgStore {
                                   started_at, ready_at, lease_owner, lease_epoch,
                                   lease_expires_at, concurrency_key, concurrency_limit,
                                   request_hash, trace_parent, priority, turn)
-                values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                        case when $12::text is null then null else $10 end, $11, $12,
-                        case when $12::text is null then 0 else 1 end, $13, $38, $39, $40, $41,
-                        $42, {turn})
+                select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                       case when $12::text is null then null else $10 end, $11, $12,
+                       case when $12::text is null then 0 else 1 end, $13, $38, $39, $40, $41,
+                       $42, {turn}
+                {unless_paused}
                 on conflict (tenant_id, workflow, idempotency_key)
                     where idempotency_key is not null do nothing
                 returning run_id
@@ -214,8 +229,10 @@ impl RunWrites for PgStore {
                 select pg_notify('{channel}', x) from unnest($37::text[]) as x
                 where exists (select 1 from r)
             ){attempts}
-            select (select count(*) from r) as created, (select count(*) from n) as notices",
+            select (select count(*) from r) as created, (select count(*) from n) as notices{paused}",
             events = insert_events_sql(27, "exists (select 1 from r)"),
+            unless_paused = if leased { format!("where not {PAUSED}") } else { String::new() },
+            paused = if leased { format!(", {PAUSED} as paused") } else { String::new() },
             channel = Notice::CHANNEL,
             attempts = attempt_ctes
                 .iter()
@@ -292,6 +309,10 @@ impl RunWrites for PgStore {
                     .await?;
             }
             let row = q.fetch_one(&mut *tx).await?;
+            if paused_in(&row, leased)? {
+                tx.rollback().await?;
+                return Ok(InsertRun::Paused);
+            }
             if let Some(bound) = bound
                 && row.try_get::<i64, _>("created")? == 1
             {
@@ -305,6 +326,9 @@ impl RunWrites for PgStore {
             row
         };
         let created: i64 = row.try_get("created")?;
+        if created == 0 && paused_in(&row, leased)? {
+            return Ok(InsertRun::Paused);
+        }
         if created == 1 {
             if !run.events.is_empty() {
                 self.announce_local(Notice::EventsAppended);
