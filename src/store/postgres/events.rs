@@ -23,6 +23,7 @@ use super::PgStore;
 use super::columns::EventColumns;
 use super::runs::{bind_events, insert_events_sql};
 use crate::store::Notice;
+use crate::store::shared_sql::events::{bind_tenant_read, run_clause};
 
 /// A common table expression raising the event position floor to the highest
 /// position in `gone` (a CTE of deleted events returning `position`), so that the
@@ -180,14 +181,8 @@ impl PgStore {
         filter: &EventFilter,
         limit: i64,
     ) -> StoreResult<Vec<EventRow>> {
-        // With a run, `run_id = $3` (not "$3 is null or ...") lets the planner use the
-        // run's index instead of scanning the tenant's events in order. A row is chosen
-        // when its own event or an earlier one has the type asked for.
-        let run_clause = if filter.run_id.is_some() {
-            "run_id = $3"
-        } else {
-            "$3::uuid is null"
-        };
+        // A row is chosen when its own event or an earlier one has the type asked for.
+        let run_clause = run_clause(filter);
         let rows = format!(
             "select {ROW_COLUMNS} from events
              where tenant_id = $1 and position > $2 and position < event_horizon()
@@ -198,15 +193,8 @@ impl PgStore {
                     or earlier @> jsonb_build_array(jsonb_build_object('type', $6::text)))
              order by position limit $7 + 1"
         );
-        Ok(sqlx::query_as(&expanded_sql(&rows, "$2", "$6", "$7"))
-            .bind(tenant)
-            .bind(after)
-            .bind(filter.run_id)
-            .bind(&filter.correlation_id)
-            .bind(&filter.workflow)
-            .bind(&filter.event_type)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
+        let sql = expanded_sql(&rows, "$2", "$6", "$7");
+        let query = bind_tenant_read!(sqlx::query_as(&sql), tenant, after, filter, limit);
+        Ok(query.fetch_all(&self.pool).await?)
     }
 }

@@ -6,6 +6,35 @@
 //! `append`, `sequence`, `last_position`, `prune`, and the readers `read_all` and
 //! `read_tenant`.
 
+/// The condition on the run in a tenant's read, whose parameters are numbered as
+/// [`bind_tenant_read`] binds them. With a run, `run_id = $3` (not "$3 is null or
+/// ...") lets the planner use the run's index instead of scanning the tenant's events
+/// in order.
+pub(crate) fn run_clause(filter: &crate::store::EventFilter) -> &'static str {
+    if filter.run_id.is_some() {
+        "run_id = $3"
+    } else {
+        "$3 is null"
+    }
+}
+
+/// Binds a tenant's read: `$1` tenant, `$2` the position read after, `$3` run, `$4`
+/// correlation id, `$5` workflow, `$6` event type, `$7` limit.
+macro_rules! bind_tenant_read {
+    ($query:expr, $tenant:expr, $after:expr, $filter:expr, $limit:expr) => {
+        $query
+            .bind($tenant)
+            .bind($after)
+            .bind($filter.run_id)
+            .bind(&$filter.correlation_id)
+            .bind(&$filter.workflow)
+            .bind(&$filter.event_type)
+            .bind($limit)
+    };
+}
+
+pub(crate) use bind_tenant_read;
+
 /// Implements `EventStore` for a backend through its own methods (see the module).
 macro_rules! event_store {
     ($store:ty) => {

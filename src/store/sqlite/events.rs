@@ -6,6 +6,7 @@ use sqlx::types::Json;
 
 use super::SqliteStore;
 use crate::store::Notice;
+use crate::store::shared_sql::events::{bind_tenant_read, run_clause};
 
 crate::store::shared_sql::event_store!(SqliteStore);
 
@@ -88,29 +89,16 @@ impl SqliteStore {
         filter: &EventFilter,
         limit: i64,
     ) -> StoreResult<Vec<EventRow>> {
-        // With a run, `run_id = $3` (not "$3 is null or ...") lets the planner use the
-        // run's index instead of scanning the tenant's events in order.
-        let run_clause = if filter.run_id.is_some() {
-            "run_id = $3"
-        } else {
-            "$3 is null"
-        };
-        Ok(sqlx::query_as(&format!(
+        let run_clause = run_clause(filter);
+        let sql = format!(
             "select {EVENT_COLUMNS} from events
              where tenant_id = $1 and position > $2 and {run_clause}
                and ($4 is null or correlation_id = $4)
                and ($5 is null or workflow = $5)
                and ($6 is null or event_type = $6)
              order by position limit $7"
-        ))
-        .bind(tenant)
-        .bind(after)
-        .bind(filter.run_id)
-        .bind(&filter.correlation_id)
-        .bind(&filter.workflow)
-        .bind(&filter.event_type)
-        .bind(limit)
-        .fetch_all(&self.reader)
-        .await?)
+        );
+        let query = bind_tenant_read!(sqlx::query_as(&sql), tenant, after, filter, limit);
+        Ok(query.fetch_all(&self.reader).await?)
     }
 }
