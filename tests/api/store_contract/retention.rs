@@ -15,6 +15,7 @@ contract!(
     only_a_finished_run_is_erased_and_the_erasure_is_recorded,
     a_purge_by_correlation_id_erases_finished_runs_and_refuses_unfinished_ones,
     the_pruner_erases_finished_runs_of_its_scope_before_the_cutoff,
+    a_purge_by_patient_erases_every_event_naming_them_however_a_commit_stored_it,
 );
 
 fn record(tenant: &TenantId, id: u128, seconds: i64) -> NewPurge {
@@ -204,4 +205,42 @@ async fn the_pruner_erases_finished_runs_of_its_scope_before_the_cutoff(store: &
         .unwrap();
     assert_eq!(all.examined, 1);
     assert!(store.get_run(&south, elsewhere).await.unwrap().is_none());
+}
+
+/// A run's commit may store its events together (PostgreSQL keeps a commit's events
+/// about one run in one row): an event naming the patient goes wherever it sits.
+async fn a_purge_by_patient_erases_every_event_naming_them_however_a_commit_stored_it(
+    store: &dyn Store,
+) {
+    let north = tenant("north");
+    let mut r = run(&north, "intake", json!({}), 1);
+    let mut naming = event("NoteFiled", Some(r.run_id), 1);
+    naming.data = json!({"patientId": "p-1"});
+    r.events = vec![
+        event("run.queued", Some(r.run_id), 1),
+        naming,
+        event("step.started", Some(r.run_id), 1),
+    ];
+    store.insert_run(&r).await.unwrap();
+    let kept = stored_run(store, &north, "c-9", true).await;
+    assert_eq!(events_of(store, &north).await.len(), 4);
+
+    let selector = PurgeSelector::PatientReference("p-1".into());
+    let PurgeOutcome::Done(purge) = store
+        .purge(&selector, &record(&north, 1, 10))
+        .await
+        .unwrap()
+    else {
+        panic!("no run about the patient is unfinished");
+    };
+    assert_eq!(purge.purge_id, Uuid::from_u128(1));
+    let left = events_of(store, &north).await;
+    assert!(
+        left.iter().all(|e| e.data.0.get("patientId").is_none()),
+        "an event still names the patient: {left:?}"
+    );
+    assert!(
+        left.iter().any(|e| e.run_id == Some(kept)),
+        "another run's events stay"
+    );
 }
