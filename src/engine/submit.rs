@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::types::Json;
 
+use super::definition::WorkflowDefinition;
 use super::events::RunEvents;
 use super::options::RunOptions;
 use super::plan::{self, DryRunPlan, PassContext};
@@ -172,20 +173,9 @@ impl Engine {
 
         let now = inner.clock.now();
         let run_id = RunId::new();
-        let mut steps: Vec<StepWrite> = def
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| StepWrite::pending(&s.name, i as i32))
-            .collect();
-        for copy in scheduling.reused.iter() {
-            if let Some(slot) = usize::try_from(copy.position)
-                .ok()
-                .and_then(|i| steps.get_mut(i))
-            {
-                *slot = copy.clone();
-            }
-        }
+        let mut steps = initial_steps(&def, &scheduling.reused);
+        // When the run waits in the queue.
+        let queued_ready_at = scheduling.not_before.unwrap_or(now).max(now);
         // With a free slot the run executes here at once: it is inserted already
         // leased to this replica, with its first steps marked started, which saves
         // the claim's round trip and commit.
@@ -197,8 +187,6 @@ impl Engine {
         } else {
             worker::try_slot(inner)
         };
-        // The steps as a queued run has them, should its workflow turn out paused.
-        let pending = permit.is_some().then(|| steps.clone());
         let labels = RunEvents {
             run_id,
             workflow: def.name.clone(),
@@ -262,7 +250,7 @@ impl Engine {
             ready_at: lease
                 .as_ref()
                 .map(|(_, until)| *until)
-                .or(Some(scheduling.not_before.unwrap_or(now).max(now))),
+                .or(Some(queued_ready_at)),
             lease,
             concurrency: scheduling.concurrency,
             priority: scheduling.priority.get(),
@@ -276,13 +264,13 @@ impl Engine {
         let mut permit = permit;
         let mut new_run = new_run;
         let mut outcome = inner.store.insert_run(&new_run).await?;
-        if let (InsertRun::Paused, Some(pending)) = (&outcome, pending) {
+        if matches!(outcome, InsertRun::Paused) && permit.is_some() {
             // A workflow the tenant paused takes new runs into the queue, where they
             // wait until it is resumed. The store says so in the insert itself: no
             // round trip of its own on every submission.
             permit = None;
-            let ready_at = scheduling.not_before.unwrap_or(now).max(now);
-            new_run = queued_instead(new_run, pending, ready_at);
+            let pending = initial_steps(&def, &scheduling.reused);
+            new_run = queued_instead(new_run, pending, queued_ready_at);
             outcome = inner.store.insert_run(&new_run).await?;
         }
         match outcome {
@@ -536,6 +524,26 @@ impl Engine {
         inner.poke.notify_one();
         self.get(tenant, run).await?.ok_or(EngineError::NotFound)
     }
+}
+
+/// A new run's steps: pending, but for those `reused` (completed, copied from an
+/// earlier run), each at its position.
+fn initial_steps(def: &WorkflowDefinition, reused: &[StepWrite]) -> Vec<StepWrite> {
+    let mut steps: Vec<StepWrite> = def
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| StepWrite::pending(&s.name, i as i32))
+        .collect();
+    for copy in reused {
+        if let Some(slot) = usize::try_from(copy.position)
+            .ok()
+            .and_then(|i| steps.get_mut(i))
+        {
+            *slot = copy.clone();
+        }
+    }
+    steps
 }
 
 /// `run`, which was to start at once, as a queued run instead: its steps `pending`,

@@ -23,7 +23,7 @@ use super::PgStore;
 use super::columns::EventColumns;
 use super::runs::{bind_events, insert_events_sql};
 use crate::store::Notice;
-use crate::store::shared_sql::events::{bind_tenant_read, run_clause};
+use crate::store::shared_sql::events::RowShape;
 
 /// A common table expression raising the event position floor to the highest
 /// position in `gone` (a CTE of deleted events returning `position`), so that the
@@ -41,16 +41,26 @@ macro_rules! raise_floor {
 }
 pub(super) use raise_floor;
 
-crate::store::shared_sql::event_store!(PgStore);
+crate::store::shared_sql::event_store!(PgStore, reader: pool, shape: SHAPE);
+
+/// A row is a commit's events about one run (its own and `earlier`), and readers
+/// stay below the horizon. Only the first row chosen can hold events at or before
+/// the position read after (its own event is after it), so one row more than the
+/// events asked for always suffices.
+const SHAPE: RowShape = RowShape {
+    columns: "position, tenant_id, event_id, event_type, correlation_id, run_id, workflow, \
+              source, data, created_at, earlier",
+    readable: "and position < event_horizon()",
+    holds_type: "event_type = {t}::text \
+                 or earlier @> jsonb_build_array(jsonb_build_object('type', {t}::text))",
+    extra_rows: " + 1",
+    events: expanded_sql,
+};
 
 /// Reads events from rows chosen by `rows` (a query over `events` returning its
-/// columns, ordered by position, with `$after` standing for the position read after):
-/// every row's own event and its earlier ones, each at its position, after `$after`
-/// and of type `$type` when that is not null.
-///
-/// A row holds the events of one transaction, so a row below the horizon is readable
-/// whole. Only the first row chosen can hold events at or before `$after` (its own
-/// event is after it), so one row more than `limit` events always suffices.
+/// columns, ordered by position): every row's own event and its earlier ones, each at
+/// its position, after `after` and of type `event_type` when that is not null. A row
+/// holds the events of one transaction, so a row below the horizon is readable whole.
 fn expanded_sql(rows: &str, after: &str, event_type: &str, limit: &str) -> String {
     format!(
         "select e.position - x.back as position, e.tenant_id, x.event_id, x.event_type,
@@ -68,10 +78,6 @@ fn expanded_sql(rows: &str, after: &str, event_type: &str, limit: &str) -> Strin
          order by 1 limit {limit}"
     )
 }
-
-/// The columns of an events row that [`expanded_sql`] reads.
-const ROW_COLUMNS: &str = "position, tenant_id, event_id, event_type, correlation_id, run_id, \
-     workflow, source, data, created_at, earlier";
 
 impl PgStore {
     /// Appends events (some) outside any run commit, in one statement.
@@ -157,44 +163,5 @@ impl PgStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(n as u64)
-    }
-
-    /// Readable events of every tenant after `after`.
-    async fn read_all(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>> {
-        let rows = format!(
-            "select {ROW_COLUMNS} from events
-             where position > $1 and position < event_horizon()
-             order by position limit $2 + 1"
-        );
-        Ok(sqlx::query_as(&expanded_sql(&rows, "$1", "null", "$2"))
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
-    }
-
-    /// A tenant's readable events after `after` that pass `filter`.
-    async fn read_tenant(
-        &self,
-        tenant: &TenantId,
-        after: i64,
-        filter: &EventFilter,
-        limit: i64,
-    ) -> StoreResult<Vec<EventRow>> {
-        // A row is chosen when its own event or an earlier one has the type asked for.
-        let run_clause = run_clause(filter);
-        let rows = format!(
-            "select {ROW_COLUMNS} from events
-             where tenant_id = $1 and position > $2 and position < event_horizon()
-               and {run_clause}
-               and ($4::text is null or correlation_id = $4)
-               and ($5::text is null or workflow = $5)
-               and ($6::text is null or event_type = $6
-                    or earlier @> jsonb_build_array(jsonb_build_object('type', $6::text)))
-             order by position limit $7 + 1"
-        );
-        let sql = expanded_sql(&rows, "$2", "$6", "$7");
-        let query = bind_tenant_read!(sqlx::query_as(&sql), tenant, after, filter, limit);
-        Ok(query.fetch_all(&self.pool).await?)
     }
 }

@@ -1,6 +1,10 @@
 //! The storage of pauses, written once for both SQL backends; each backend says
 //! how it tells the other replicas (`announce`).
 
+/// `1` when tenant `$1` paused workflow `$2`.
+pub(crate) const IS_PAUSED: &str =
+    "select 1 from paused_workflows where tenant_id = $1 and workflow = $2";
+
 /// Implements the pause store for a backend: writes on the `writer` pool, reads on
 /// the `reader` pool, notices through the backend's `announce` method.
 macro_rules! pause_store {
@@ -102,13 +106,12 @@ macro_rules! pause_store {
                 tenant: &TenantId,
                 workflow: &str,
             ) -> StoreResult<bool> {
-                let found: Option<i32> = sqlx::query_scalar(
-                    "select 1 from paused_workflows where tenant_id = $1 and workflow = $2",
-                )
-                .bind(tenant)
-                .bind(workflow)
-                .fetch_optional(&self.$reader)
-                .await?;
+                let found: Option<i32> =
+                    sqlx::query_scalar($crate::store::shared_sql::pause::IS_PAUSED)
+                        .bind(tenant)
+                        .bind(workflow)
+                        .fetch_optional(&self.$reader)
+                        .await?;
                 Ok(found.is_some())
             }
         }

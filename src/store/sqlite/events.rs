@@ -6,13 +6,19 @@ use sqlx::types::Json;
 
 use super::SqliteStore;
 use crate::store::Notice;
-use crate::store::shared_sql::events::{bind_tenant_read, run_clause};
+use crate::store::shared_sql::events::RowShape;
 
-crate::store::shared_sql::event_store!(SqliteStore);
+crate::store::shared_sql::event_store!(SqliteStore, reader: reader, shape: SHAPE);
 
-/// Columns of `EventRow`.
-const EVENT_COLUMNS: &str = "position, tenant_id, event_id, event_type, correlation_id, run_id, \
-     workflow, source, data, created_at";
+/// A row is one event, and every stored position is final.
+const SHAPE: RowShape = RowShape {
+    columns: "position, tenant_id, event_id, event_type, correlation_id, run_id, workflow, \
+              source, data, created_at",
+    readable: "",
+    holds_type: "event_type = {t}",
+    extra_rows: "",
+    events: |rows, _, _, _| rows.to_owned(),
+};
 
 impl SqliteStore {
     /// Appends events (some) outside any run commit.
@@ -68,37 +74,5 @@ impl SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
-    }
-
-    /// Events of every tenant after `after`.
-    async fn read_all(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>> {
-        Ok(sqlx::query_as(&format!(
-            "select {EVENT_COLUMNS} from events where position > $1 order by position limit $2"
-        ))
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.reader)
-        .await?)
-    }
-
-    /// A tenant's events after `after` that pass `filter`.
-    async fn read_tenant(
-        &self,
-        tenant: &TenantId,
-        after: i64,
-        filter: &EventFilter,
-        limit: i64,
-    ) -> StoreResult<Vec<EventRow>> {
-        let run_clause = run_clause(filter);
-        let sql = format!(
-            "select {EVENT_COLUMNS} from events
-             where tenant_id = $1 and position > $2 and {run_clause}
-               and ($4 is null or correlation_id = $4)
-               and ($5 is null or workflow = $5)
-               and ($6 is null or event_type = $6)
-             order by position limit $7"
-        );
-        let query = bind_tenant_read!(sqlx::query_as(&sql), tenant, after, filter, limit);
-        Ok(query.fetch_all(&self.reader).await?)
     }
 }

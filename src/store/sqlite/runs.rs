@@ -143,13 +143,12 @@ impl RunWrites for SqliteStore {
         // A run that starts at once is not written when its workflow is paused: the
         // submission then writes it queued.
         if run.lease.is_some() {
-            let paused: Option<i32> = sqlx::query_scalar(
-                "select 1 from paused_workflows where tenant_id = $1 and workflow = $2",
-            )
-            .bind(&run.tenant_id)
-            .bind(&run.workflow)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let paused: Option<i32> =
+                sqlx::query_scalar(crate::store::shared_sql::pause::IS_PAUSED)
+                    .bind(&run.tenant_id)
+                    .bind(&run.workflow)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if paused.is_some() {
                 return Ok(InsertRun::Paused);
             }
