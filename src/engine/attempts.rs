@@ -14,6 +14,7 @@ use crate::store::{AttemptMark, AttemptOutcome, StepAttemptRow, StepWrite};
 /// Notes that the step's current attempt (`attempts`, already counted) started.
 pub(super) fn started(s: &mut StepWrite, at: DateTime<Utc>) {
     s.attempt_marks.push(AttemptMark::Started {
+        id: uuid::Uuid::now_v7(),
         attempt: s.attempts.max(1),
         at,
     });

@@ -723,8 +723,9 @@ impl Executor {
         match result {
             Ok(outcome) => {
                 // The marks are in the history now; the next commit carries new ones.
+                let owner = self.lease.owner.clone();
                 for &i in &self.dirty {
-                    self.steps[i].attempt_marks.clear();
+                    self.steps[i].settle_attempts(&owner);
                 }
                 self.dirty.clear();
                 self.events.clear();

@@ -322,8 +322,10 @@ impl Engine {
                     Some(permit) => {
                         let row = row_of(&new_run, &inner.owner);
                         let mut steps = new_run.steps;
-                        // The insert wrote the first attempts' history.
-                        steps.iter_mut().for_each(|s| s.attempt_marks.clear());
+                        // The insert wrote the first attempts.
+                        steps
+                            .iter_mut()
+                            .for_each(|s| s.settle_attempts(&inner.owner));
                         worker::spawn_executor(inner.clone(), def, row, steps, started, permit);
                     }
                     None => {

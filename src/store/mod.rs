@@ -42,7 +42,9 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 pub use access_log::{AccessLogStore, AccessRow, NewAccess};
-pub use attempts::{AttemptMark, AttemptOutcome, AttemptStore, StepAttemptRow};
+pub use attempts::{
+    AttemptMark, AttemptOutcome, AttemptStore, AttemptWrites, CurrentAttempt, StepAttemptRow,
+};
 pub use auth::{ApiKeyRow, AuthStore, NewApiKey};
 pub use care::{
     AssignOutcome, AttemptRow, CandidateRow, CareStore, Classified, InboundCandidateRow,

@@ -7,8 +7,8 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{
-    AttemptMark, NewServiceCall, Notice, RunId, RunStatus, ServiceCallRow, StepStatus, StoreResult,
-    TenantId,
+    AttemptMark, CurrentAttempt, NewServiceCall, Notice, RunId, RunStatus, ServiceCallRow,
+    StepStatus, StoreResult, TenantId,
 };
 
 /// A stored run.
@@ -92,6 +92,8 @@ pub struct StepRow {
     pub wake_at: Option<DateTime<Utc>>,
     /// What a waiting step waits for, and what woke it.
     pub wait: Option<Json<Value>>,
+    /// Its latest attempt (migration 0144); older ones are in `step_attempts`.
+    pub attempt: Option<Json<CurrentAttempt>>,
 }
 
 /// The full new state of one step, written as a whole.
@@ -123,6 +125,9 @@ pub struct StepWrite {
     pub wake_at: Option<DateTime<Utc>>,
     /// Wait description.
     pub wait: Option<Value>,
+    /// Its latest attempt as last committed; the commit replaces it with what
+    /// [`replay`](super::attempts::replay) of the marks gives.
+    pub attempt: Option<CurrentAttempt>,
     /// What happened to the step's attempts since the last commit; written to the
     /// attempt history by the commit that carries them.
     pub attempt_marks: Vec<AttemptMark>,
@@ -145,6 +150,7 @@ impl StepWrite {
             skip_reason: None,
             wake_at: None,
             wait: None,
+            attempt: None,
             attempt_marks: Vec::new(),
         }
     }
@@ -165,8 +171,21 @@ impl StepWrite {
             skip_reason: row.skip_reason.clone(),
             wake_at: row.wake_at,
             wait: row.wait.as_ref().map(|j| j.0.clone()),
+            attempt: row.attempt.as_ref().map(|j| j.0.clone()),
             attempt_marks: Vec::new(),
         }
+    }
+
+    /// The step's latest attempt once its marks are committed by `replica`.
+    pub fn attempt_after_marks(&self, replica: &str) -> Option<CurrentAttempt> {
+        super::attempts::replay(self, replica).current
+    }
+
+    /// Takes in a commit by `replica` that carried this step: its latest attempt is
+    /// what the marks made it, and the marks are spent.
+    pub fn settle_attempts(&mut self, replica: &str) {
+        self.attempt = self.attempt_after_marks(replica);
+        self.attempt_marks.clear();
     }
 }
 

@@ -1,14 +1,17 @@
-//! The attempt history in PostgreSQL: the marks of a commit as column arrays for
-//! `unnest`, so the commit that carries them stays one statement.
+//! The attempt history in PostgreSQL: what the marks of a commit write to the
+//! history table (see [`replay`]), as column arrays for `unnest`, so the commit
+//! that carries them stays one statement. The steps' latest attempts are written
+//! with their step rows.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::store::{AttemptMark, StepWrite};
+use crate::store::StepWrite;
+use crate::store::attempts::replay;
 
-/// The attempt marks of a set of step writes, as parallel arrays per kind.
+/// The history rows of a set of step writes, as parallel arrays per kind.
 #[derive(Default)]
 pub(super) struct AttemptColumns {
     pub end_steps: Vec<String>,
@@ -16,56 +19,56 @@ pub(super) struct AttemptColumns {
     pub end_at: Vec<DateTime<Utc>>,
     pub end_outcomes: Vec<String>,
     pub end_errors: Vec<Option<Value>>,
-    pub start_steps: Vec<String>,
-    pub start_ids: Vec<Uuid>,
-    pub start_attempts: Vec<i32>,
-    pub start_at: Vec<DateTime<Utc>>,
+    pub old_steps: Vec<String>,
+    pub old_ids: Vec<Uuid>,
+    pub old_attempts: Vec<i32>,
+    pub old_started_at: Vec<DateTime<Utc>>,
+    pub old_ended_at: Vec<Option<DateTime<Utc>>>,
+    pub old_outcomes: Vec<Option<String>>,
+    pub old_errors: Vec<Option<Value>>,
+    pub old_replicas: Vec<String>,
     pub back_steps: Vec<String>,
     pub back_attempts: Vec<i32>,
 }
 
 impl AttemptColumns {
-    pub fn new(steps: &[StepWrite]) -> Self {
+    /// What the marks of `steps`, committed by `replica`, write to the history.
+    pub fn new(steps: &[StepWrite], replica: &str) -> Self {
         let mut c = Self::default();
-        for s in steps {
-            for mark in &s.attempt_marks {
-                match mark {
-                    AttemptMark::Started { attempt, at } => {
-                        c.start_steps.push(s.name.clone());
-                        c.start_ids.push(Uuid::now_v7());
-                        c.start_attempts.push(*attempt);
-                        c.start_at.push(*at);
-                    }
-                    AttemptMark::Ended {
-                        attempt,
-                        at,
-                        outcome,
-                        error,
-                    } => {
-                        c.end_steps.push(s.name.clone());
-                        c.end_attempts.push(*attempt);
-                        c.end_at.push(*at);
-                        c.end_outcomes.push(outcome.as_str().to_string());
-                        c.end_errors.push(error.clone());
-                    }
-                    AttemptMark::GivenBack { attempt } => {
-                        c.back_steps.push(s.name.clone());
-                        c.back_attempts.push(*attempt);
-                    }
-                }
+        for s in steps.iter().filter(|s| !s.attempt_marks.is_empty()) {
+            let writes = replay(s, replica);
+            for a in writes.archived {
+                c.old_steps.push(s.name.clone());
+                c.old_ids.push(a.id);
+                c.old_attempts.push(a.attempt);
+                c.old_started_at.push(a.started_at);
+                c.old_ended_at.push(a.ended_at);
+                c.old_outcomes.push(a.outcome);
+                c.old_errors.push(a.error);
+                c.old_replicas.push(a.replica);
+            }
+            for (attempt, at, outcome, error) in writes.table_ends {
+                c.end_steps.push(s.name.clone());
+                c.end_attempts.push(attempt);
+                c.end_at.push(at);
+                c.end_outcomes.push(outcome.as_str().to_string());
+                c.end_errors.push(error);
+            }
+            for attempt in writes.table_backs {
+                c.back_steps.push(s.name.clone());
+                c.back_attempts.push(attempt);
             }
         }
         c
     }
 
-    /// CTEs that apply the marks present (ending, starting, giving back attempts),
-    /// for tenant `$1` and run `$2`, by replica `replica`, when `guard` holds; their
-    /// arrays are numbered from `*next` on, which moves past them. Kinds with no mark
-    /// add nothing: a smaller statement is less for the server to set up at every
-    /// execution. Every CTE of a statement sees the rows as they were before it, so an
-    /// attempt ending and the next one starting in one commit touch different rows, as
-    /// they should. Bind with [`AttemptColumns::bind`].
-    pub fn ctes(&self, next: &mut usize, replica: &str, guard: &str) -> Vec<String> {
+    /// CTEs that write the history rows present (closing, archiving, removing
+    /// attempts), for tenant `$1` and run `$2`, when `guard` holds; their arrays are
+    /// numbered from `*next` on, which moves past them. Kinds with no row add
+    /// nothing: a smaller statement is less for the server to set up at every
+    /// execution, and a step's first attempt writes none. Bind with
+    /// [`AttemptColumns::bind`].
+    pub fn ctes(&self, next: &mut usize, guard: &str) -> Vec<String> {
         let mut take = |n: usize| {
             let first = *next;
             *next += n;
@@ -87,18 +90,20 @@ impl AttemptColumns {
                 p[0], p[1], p[2], p[3], p[4]
             ));
         }
-        if !self.start_steps.is_empty() {
-            let p = take(4);
+        if !self.old_steps.is_empty() {
+            let p = take(8);
             ctes.push(format!(
-                "a_start as (
+                "a_old as (
                     insert into step_attempts (tenant_id, run_id, step_name, attempt_id, attempt,
-                                               started_at, replica)
-                    select $1, $2, u.step_name, u.id, u.attempt, u.at, {replica}
-                    from unnest({}::text[], {}::uuid[], {}::int[], {}::timestamptz[])
-                        as u(step_name, id, attempt, at)
+                                               started_at, ended_at, outcome, error, replica)
+                    select $1, $2, u.*
+                    from unnest({}::text[], {}::uuid[], {}::int[], {}::timestamptz[],
+                                {}::timestamptz[], {}::text[], {}::jsonb[], {}::text[])
+                        as u(step_name, id, attempt, started_at, ended_at, outcome, error,
+                             replica)
                     where {guard}
                 )",
-                p[0], p[1], p[2], p[3]
+                p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
             ));
         }
         if !self.back_steps.is_empty() {
@@ -130,12 +135,16 @@ impl AttemptColumns {
                 .bind(self.end_outcomes)
                 .bind(self.end_errors);
         }
-        if !self.start_steps.is_empty() {
+        if !self.old_steps.is_empty() {
             q = q
-                .bind(self.start_steps)
-                .bind(self.start_ids)
-                .bind(self.start_attempts)
-                .bind(self.start_at);
+                .bind(self.old_steps)
+                .bind(self.old_ids)
+                .bind(self.old_attempts)
+                .bind(self.old_started_at)
+                .bind(self.old_ended_at)
+                .bind(self.old_outcomes)
+                .bind(self.old_errors)
+                .bind(self.old_replicas);
         }
         if !self.back_steps.is_empty() {
             q = q.bind(self.back_steps).bind(self.back_attempts);

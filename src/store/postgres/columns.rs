@@ -23,12 +23,20 @@ pub(super) struct StepColumns {
     pub skip_reasons: Vec<Option<String>>,
     pub wake_at: Vec<Option<DateTime<Utc>>>,
     pub waits: Vec<Option<Value>>,
+    /// Each step's latest attempt after its marks, as JSON.
+    pub latest_attempts: Vec<Option<Value>>,
 }
 
 impl StepColumns {
-    pub fn new(steps: &[StepWrite]) -> Self {
+    /// The steps as `replica` writes them.
+    pub fn new(steps: &[StepWrite], replica: &str) -> Self {
         let mut c = Self::default();
         for s in steps {
+            // A value of plain fields and JSON: it always serializes.
+            c.latest_attempts.push(
+                s.attempt_after_marks(replica)
+                    .and_then(|a| serde_json::to_value(a).ok()),
+            );
             c.names.push(s.name.clone());
             c.positions.push(s.position);
             c.statuses.push(s.status.as_str().to_string());

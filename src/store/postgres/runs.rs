@@ -75,22 +75,27 @@ pub(super) fn bind_events<'q>(
 /// started, finished, duration, output, error, messages, skip reason, wake time,
 /// wait) of run `$2` of tenant `$1` when `guard` holds.
 fn update_steps_sql(first: usize, guard: &str) -> String {
-    let p: Vec<String> = (first..first + 12).map(|i| format!("${i}")).collect();
+    let p: Vec<String> = (first..first + STEP_ARRAYS)
+        .map(|i| format!("${i}"))
+        .collect();
     format!(
         "update step_runs t set status = u.status, attempts = u.attempts,
             started_at = u.started_at, finished_at = u.finished_at,
             duration_ms = u.duration_ms, output = u.output, error = u.error,
             messages = u.messages, skip_reason = u.skip_reason, wake_at = u.wake_at,
-            wait = u.wait
+            wait = u.wait, attempt = u.attempt
         from unnest({}::text[], {}::text[], {}::int[], {}::timestamptz[],
                     {}::timestamptz[], {}::bigint[], {}::jsonb[], {}::jsonb[],
-                    {}::jsonb[], {}::text[], {}::timestamptz[], {}::jsonb[])
+                    {}::jsonb[], {}::text[], {}::timestamptz[], {}::jsonb[], {}::jsonb[])
             as u(step_name, status, attempts, started_at, finished_at, duration_ms,
-                 output, error, messages, skip_reason, wake_at, wait)
+                 output, error, messages, skip_reason, wake_at, wait, attempt)
         where t.tenant_id = $1 and t.run_id = $2 and t.step_name = u.step_name and {guard}",
-        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]
+        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12]
     )
 }
+
+/// The arrays [`update_steps_sql`] takes.
+const STEP_ARRAYS: usize = 13;
 
 /// True when the workflow of run `$3` of tenant `$1` is paused.
 const PAUSED: &str =
@@ -188,7 +193,6 @@ impl PgStore {
 #[async_trait]
 impl RunWrites for PgStore {
     async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
-        let steps = StepColumns::new(&run.steps);
         let events = EventColumns::by_commit(&run.events);
         let mut notices = Vec::new();
         if run.status == RunStatus::Queued {
@@ -198,9 +202,12 @@ impl RunWrites for PgStore {
         // submission then writes it queued (`InsertRun::Paused`). Checked in the
         // insert's own statement, which saves a round trip on every submission.
         let leased = run.lease.is_some();
-        // The attempts' arrays come last, numbered from `$44`: only the kinds present.
-        let attempts = AttemptColumns::new(&run.steps);
-        let attempt_ctes = attempts.ctes(&mut 44, "$12", "exists (select 1 from r)");
+        // Only a run that starts at once (leased) starts attempts.
+        let replica = run.lease.as_ref().map_or("", |(owner, _)| owner.as_str());
+        let steps = StepColumns::new(&run.steps, replica);
+        // The attempts' arrays come last, numbered from `$45`: only the kinds present.
+        let attempts = AttemptColumns::new(&run.steps, replica);
+        let attempt_ctes = attempts.ctes(&mut 45, "exists (select 1 from r)");
         let sql = format!(
             "with r as (
                 insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
@@ -213,16 +220,16 @@ impl RunWrites for PgStore {
                        case when $12::text is null then 0 else 1 end, $13, $38, $39, $40, $41,
                        $42, {turn}
                 {unless_paused}
-                on conflict (tenant_id, workflow, idempotency_key)
-                    where idempotency_key is not null do nothing
+                {on_conflict}
                 returning run_id
             ), s as (
                 insert into step_runs (tenant_id, run_id, step_name, position, status, attempts,
                                        started_at, finished_at, duration_ms, output, error,
-                                       messages, skip_reason, wake_at, wait)
+                                       messages, skip_reason, wake_at, wait, attempt)
                 select $1, $2, u.* from unnest($14::text[], $15::int[], $16::text[], $17::int[],
                     $18::timestamptz[], $19::timestamptz[], $20::bigint[], $21::jsonb[],
-                    $22::jsonb[], $23::jsonb[], $24::text[], $25::timestamptz[], $26::jsonb[]) as u
+                    $22::jsonb[], $23::jsonb[], $24::text[], $25::timestamptz[], $26::jsonb[],
+                    $44::jsonb[]) as u
                 where exists (select 1 from r)
                 returning 1
             ), e as ({events}), n as (
@@ -232,6 +239,14 @@ impl RunWrites for PgStore {
             select (select count(*) from r) as created, (select count(*) from n) as notices{paused}",
             events = insert_events_sql(27, "exists (select 1 from r)"),
             unless_paused = if leased { format!("where not {PAUSED}") } else { String::new() },
+            // Only a keyed run can meet an earlier one; a keyless insert skips the
+            // speculative insertion an arbiter costs (a WAL record and a token).
+            on_conflict = if run.idempotency_key.is_some() {
+                "on conflict (tenant_id, workflow, idempotency_key)
+                    where idempotency_key is not null do nothing"
+            } else {
+                ""
+            },
             paused = if leased { format!(", {PAUSED} as paused") } else { String::new() },
             channel = Notice::CHANNEL,
             attempts = attempt_ctes
@@ -283,7 +298,8 @@ impl RunWrites for PgStore {
         let q = attempts.bind(
             q.bind(&run.trace_parent)
                 .bind(run.priority)
-                .bind(run.created_at.timestamp_micros()),
+                .bind(run.created_at.timestamp_micros())
+                .bind(steps.latest_attempts),
         );
         // A child run started by a step is fenced by that step's lease, a run that
         // enters the queue is counted against its bounds, and an attached service
@@ -411,7 +427,7 @@ impl RunWrites for PgStore {
         // Events are announced in-process only: this replica's event pump tells the
         // other replicas once they are readable, once per batch rather than per commit.
         let payloads = notice_payloads(notices);
-        let attempts = AttemptColumns::new(steps);
+        let attempts = AttemptColumns::new(steps, &lease.owner);
         // The fence row lock is taken first, so a takeover cannot commit between the
         // lease check and the writes; the other CTEs write only if the fence matched.
         // Only the parts this commit needs are in the statement (a step's outcome
@@ -431,7 +447,7 @@ impl RunWrites for PgStore {
         let mut next = 10;
         if !steps.is_empty() {
             ctes.push(format!("s as ({})", update_steps_sql(next, guard)));
-            next += 12;
+            next += STEP_ARRAYS;
         }
         if !events.is_empty() {
             ctes.push(format!("e as ({})", insert_events_sql(next, guard)));
@@ -445,7 +461,7 @@ impl RunWrites for PgStore {
             ));
             next += 1;
         }
-        ctes.extend(attempts.ctes(&mut next, "$3", guard));
+        ctes.extend(attempts.ctes(&mut next, guard));
         // A plain `select` CTE runs only when referenced: the notices are counted.
         let sql = format!(
             "with {} select f.cancel_requested, f.pause_requested{} from fence f",
@@ -467,7 +483,7 @@ impl RunWrites for PgStore {
             .bind(run.finished_at)
             .bind(&run.error);
         if !steps.is_empty() {
-            let s = StepColumns::new(steps);
+            let s = StepColumns::new(steps, &lease.owner);
             q = q
                 .bind(s.names)
                 .bind(s.statuses)
@@ -480,7 +496,8 @@ impl RunWrites for PgStore {
                 .bind(s.messages)
                 .bind(s.skip_reasons)
                 .bind(s.wake_at)
-                .bind(s.waits);
+                .bind(s.waits)
+                .bind(s.latest_attempts);
         }
         if !events.is_empty() {
             q = bind_events(q, EventColumns::by_commit(events));

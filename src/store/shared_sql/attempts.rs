@@ -2,7 +2,9 @@
 //! differ: PostgreSQL folds them into the commit statement, SQLite applies them in
 //! the commit's transaction).
 
-/// Implements `AttemptStore` for a backend, reading on its `reader` pool.
+/// Implements `AttemptStore` for a backend, reading on its `reader` pool: the
+/// attempts a newer one superseded (the `step_attempts` table) with each step's
+/// latest one (its row's `attempt`), by step and then in start order.
 macro_rules! attempt_store {
     ($store:ty, reader: $reader:ident) => {
         #[async_trait::async_trait]
@@ -12,15 +14,29 @@ macro_rules! attempt_store {
                 tenant: &$crate::store::TenantId,
                 run: $crate::store::RunId,
             ) -> $crate::store::StoreResult<Vec<$crate::store::StepAttemptRow>> {
-                Ok(sqlx::query_as(
-                    "select step_name, attempt, started_at, ended_at, outcome, error, replica
-                     from step_attempts where tenant_id = $1 and run_id = $2
-                     order by step_name, attempt_id",
+                let mut rows: Vec<$crate::store::StepAttemptRow> = sqlx::query_as(
+                    "select step_name, attempt_id, attempt, started_at, ended_at, outcome,
+                            error, replica
+                     from step_attempts where tenant_id = $1 and run_id = $2",
                 )
                 .bind(tenant)
                 .bind(run)
                 .fetch_all(&self.$reader)
-                .await?)
+                .await?;
+                let latest: Vec<(String, sqlx::types::Json<$crate::store::CurrentAttempt>)> =
+                    sqlx::query_as(
+                        "select step_name, attempt from step_runs
+                     where tenant_id = $1 and run_id = $2 and attempt is not null",
+                    )
+                    .bind(tenant)
+                    .bind(run)
+                    .fetch_all(&self.$reader)
+                    .await?;
+                rows.extend(latest.into_iter().map(|(step, a)| a.0.into_row(&step)));
+                rows.sort_by(|a, b| {
+                    (&a.step_name, a.attempt_id).cmp(&(&b.step_name, b.attempt_id))
+                });
+                Ok(rows)
             }
         }
     };

@@ -168,6 +168,35 @@ macro_rules! run_store {
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;
+                // The steps' latest attempts, kept on their rows: JSON, closed here
+                // rather than in each backend's JSON dialect.
+                let latest: Vec<(String, sqlx::types::Json<$crate::store::CurrentAttempt>)> =
+                    sqlx::query_as(
+                        "select step_name, attempt from step_runs
+                         where tenant_id = $1 and run_id = $2 and attempt is not null",
+                    )
+                    .bind(tenant)
+                    .bind(run)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for (step, mut attempt) in latest {
+                    if attempt.0.ended_at.is_some() {
+                        continue;
+                    }
+                    attempt.0.ended_at = Some(now);
+                    attempt.0.outcome =
+                        Some($crate::store::AttemptOutcome::Cancelled.as_str().to_string());
+                    sqlx::query(
+                        "update step_runs set attempt = $4
+                         where tenant_id = $1 and run_id = $2 and step_name = $3",
+                    )
+                    .bind(tenant)
+                    .bind(run)
+                    .bind(step)
+                    .bind(attempt)
+                    .execute(&mut **tx)
+                    .await?;
+                }
             }
             Ok(Some(status))
         }
@@ -294,7 +323,8 @@ macro_rules! run_store {
             ) -> $crate::store::StoreResult<Vec<$crate::store::StepRow>> {
                 Ok(sqlx::query_as(
                     "select step_name, position, status, attempts, started_at, finished_at,
-                            duration_ms, output, error, messages, skip_reason, wake_at, wait
+                            duration_ms, output, error, messages, skip_reason, wake_at, wait,
+                            attempt
                      from step_runs where tenant_id = $1 and run_id = $2 order by position",
                 )
                 .bind(tenant)

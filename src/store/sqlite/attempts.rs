@@ -1,14 +1,17 @@
-//! The attempt history in SQLite: marks applied in order inside the caller's
-//! transaction.
+//! The attempt history in SQLite: what the marks of a commit write to the history
+//! table (see [`replay`]), inside the caller's transaction. The steps' latest
+//! attempts are written with their step rows.
 
 use sqlx::types::Json;
 use sqlx::{Sqlite, Transaction};
-use uuid::Uuid;
 
 use super::SqliteStore;
-use crate::store::{AttemptMark, RunId, StepWrite, StoreResult, TenantId};
+use crate::store::attempts::replay;
+use crate::store::{RunId, StepWrite, StoreResult, TenantId};
 
-/// Applies the attempt marks of `steps`, in order, for attempts run by `replica`.
+/// Writes the history rows the attempt marks of `steps`, committed by `replica`,
+/// call for: attempts a newer one superseded, and ends and give-backs of attempts
+/// the step row does not hold.
 pub(super) async fn apply_marks(
     tx: &mut Transaction<'_, Sqlite>,
     tenant: &TenantId,
@@ -16,60 +19,55 @@ pub(super) async fn apply_marks(
     replica: &str,
     steps: &[StepWrite],
 ) -> StoreResult<()> {
-    for s in steps {
-        for mark in &s.attempt_marks {
-            match mark {
-                AttemptMark::Started { attempt, at } => {
-                    sqlx::query(
-                        "insert into step_attempts (tenant_id, run_id, step_name, attempt_id,
-                                                    attempt, started_at, replica)
-                         values ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(tenant)
-                    .bind(run)
-                    .bind(&s.name)
-                    .bind(Uuid::now_v7())
-                    .bind(attempt)
-                    .bind(at)
-                    .bind(replica)
-                    .execute(&mut **tx)
-                    .await?;
-                }
-                AttemptMark::Ended {
-                    attempt,
-                    at,
-                    outcome,
-                    error,
-                } => {
-                    sqlx::query(
-                        "update step_attempts set ended_at = $5, outcome = $6, error = $7
-                         where tenant_id = $1 and run_id = $2 and step_name = $3
-                           and attempt = $4 and ended_at is null",
-                    )
-                    .bind(tenant)
-                    .bind(run)
-                    .bind(&s.name)
-                    .bind(attempt)
-                    .bind(at)
-                    .bind(outcome.as_str())
-                    .bind(error.as_ref().map(Json))
-                    .execute(&mut **tx)
-                    .await?;
-                }
-                AttemptMark::GivenBack { attempt } => {
-                    sqlx::query(
-                        "delete from step_attempts
-                         where tenant_id = $1 and run_id = $2 and step_name = $3
-                           and attempt = $4 and ended_at is null",
-                    )
-                    .bind(tenant)
-                    .bind(run)
-                    .bind(&s.name)
-                    .bind(attempt)
-                    .execute(&mut **tx)
-                    .await?;
-                }
-            }
+    for s in steps.iter().filter(|s| !s.attempt_marks.is_empty()) {
+        let writes = replay(s, replica);
+        for a in writes.archived {
+            sqlx::query(
+                "insert into step_attempts (tenant_id, run_id, step_name, attempt_id, attempt,
+                                            started_at, ended_at, outcome, error, replica)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(tenant)
+            .bind(run)
+            .bind(&s.name)
+            .bind(a.id)
+            .bind(a.attempt)
+            .bind(a.started_at)
+            .bind(a.ended_at)
+            .bind(a.outcome)
+            .bind(a.error.map(Json))
+            .bind(a.replica)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for (attempt, at, outcome, error) in writes.table_ends {
+            sqlx::query(
+                "update step_attempts set ended_at = $5, outcome = $6, error = $7
+                 where tenant_id = $1 and run_id = $2 and step_name = $3
+                   and attempt = $4 and ended_at is null",
+            )
+            .bind(tenant)
+            .bind(run)
+            .bind(&s.name)
+            .bind(attempt)
+            .bind(at)
+            .bind(outcome.as_str())
+            .bind(error.map(Json))
+            .execute(&mut **tx)
+            .await?;
+        }
+        for attempt in writes.table_backs {
+            sqlx::query(
+                "delete from step_attempts
+                 where tenant_id = $1 and run_id = $2 and step_name = $3
+                   and attempt = $4 and ended_at is null",
+            )
+            .bind(tenant)
+            .bind(run)
+            .bind(&s.name)
+            .bind(attempt)
+            .execute(&mut **tx)
+            .await?;
         }
     }
     Ok(())

@@ -44,17 +44,19 @@ async fn insert_events(
     Ok(())
 }
 
+/// Inserts a step as `replica` submits it (its latest attempt after its marks).
 async fn insert_step(
     tx: &mut Transaction<'_, Sqlite>,
     tenant: &TenantId,
     run: RunId,
+    replica: &str,
     s: &StepWrite,
 ) -> StoreResult<()> {
     sqlx::query(
         "insert into step_runs (tenant_id, run_id, step_name, position, status, attempts,
                                 started_at, finished_at, duration_ms, output, error, messages,
-                                skip_reason, wake_at, wait)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                                skip_reason, wake_at, wait, attempt)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(tenant)
     .bind(run)
@@ -71,21 +73,24 @@ async fn insert_step(
     .bind(&s.skip_reason)
     .bind(s.wake_at)
     .bind(s.wait.as_ref().map(Json))
+    .bind(s.attempt_after_marks(replica).map(Json))
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
+/// Writes a step as `replica` commits it (its latest attempt after its marks).
 async fn update_step(
     tx: &mut Transaction<'_, Sqlite>,
     tenant: &TenantId,
     run: RunId,
+    replica: &str,
     s: &StepWrite,
 ) -> StoreResult<()> {
     sqlx::query(
         "update step_runs set status = $4, attempts = $5, started_at = $6, finished_at = $7,
             duration_ms = $8, output = $9, error = $10, messages = $11, skip_reason = $12,
-            wake_at = $13, wait = $14
+            wake_at = $13, wait = $14, attempt = $15
          where tenant_id = $1 and run_id = $2 and step_name = $3",
     )
     .bind(tenant)
@@ -102,6 +107,7 @@ async fn update_step(
     .bind(&s.skip_reason)
     .bind(s.wake_at)
     .bind(s.wait.as_ref().map(Json))
+    .bind(s.attempt_after_marks(replica).map(Json))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -190,12 +196,12 @@ impl RunWrites for SqliteStore {
         .bind(run.created_at.timestamp_micros())
         .execute(&mut *tx)
         .await?;
+        // Only a run that starts at once (leased) starts attempts.
+        let replica = run.lease.as_ref().map_or("", |(owner, _)| owner.as_str());
         for s in &run.steps {
-            insert_step(&mut tx, &run.tenant_id, run.run_id, s).await?;
+            insert_step(&mut tx, &run.tenant_id, run.run_id, replica, s).await?;
         }
-        if let Some((replica, _)) = &run.lease {
-            attempts::apply_marks(&mut tx, &run.tenant_id, run.run_id, replica, &run.steps).await?;
-        }
+        attempts::apply_marks(&mut tx, &run.tenant_id, run.run_id, replica, &run.steps).await?;
         insert_events(&mut tx, &run.tenant_id, &run.events).await?;
         if let Some(bound) = run.bound_now() {
             // The single writer makes this count and the insert one step: no other
@@ -322,7 +328,7 @@ impl RunWrites for SqliteStore {
             return Err(StoreError::LeaseLost);
         };
         for s in steps {
-            update_step(&mut tx, &lease.tenant_id, lease.run_id, s).await?;
+            update_step(&mut tx, &lease.tenant_id, lease.run_id, &lease.owner, s).await?;
         }
         attempts::apply_marks(&mut tx, &lease.tenant_id, lease.run_id, &lease.owner, steps).await?;
         insert_events(&mut tx, &lease.tenant_id, events).await?;

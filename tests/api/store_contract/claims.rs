@@ -305,11 +305,15 @@ async fn step_commits_write_steps_attempts_and_events_and_report_requests(store:
         attempts: 1,
         started_at: Some(at(11)),
         attempt_marks: vec![AttemptMark::Started {
+            id: Uuid::now_v7(),
             attempt: 1,
             at: at(11),
         }],
         ..StepWrite::pending("fetch", 0)
     };
+    // A step is written whole: the next write carries the attempt this one started,
+    // as the engine's copy of the step does once the commit holds.
+    let open_attempt = started.attempt_after_marks("replica-a");
     let outcome = store
         .commit_progress(
             &held,
@@ -343,6 +347,7 @@ async fn step_commits_write_steps_attempts_and_events_and_report_requests(store:
         duration_ms: Some(2000),
         output: Some(json!({"found": 2})),
         messages: Some(json!({"errors": [], "warnings": ["late"], "infos": []})),
+        attempt: open_attempt,
         attempt_marks: vec![AttemptMark::Ended {
             attempt: 1,
             at: at(13),

@@ -111,10 +111,12 @@ async fn a_running_run_keeps_the_attempts_its_steps_started(store: &dyn Store) {
             // attempts, later commits end them.
             attempt_marks: vec![
                 AttemptMark::Started {
+                    id: Uuid::from_u128(1),
                     attempt: 1,
                     at: at(1),
                 },
                 AttemptMark::Started {
+                    id: Uuid::from_u128(2),
                     attempt: 2,
                     at: at(3),
                 },

@@ -1,0 +1,12 @@
+-- A step's latest attempt is kept on its step row, `{id, attempt, startedAt,
+-- endedAt, outcome, error, replica}`, written by the update that writes the step;
+-- `step_attempts` receives an attempt only when a newer one of its step starts (or
+-- the run is retried). A step that succeeds at its first attempt, nearly every
+-- step, writes no history row: a five-step run saves five inserts with their index
+-- entries and five updates. The history read joins both, so nothing changes for
+-- clients: an attempt shows while it lasts, and one left open by a replica that
+-- stopped is found and closed as lost, as before.
+--
+-- Attempts written before this version stay in `step_attempts`; an end or a give-back
+-- of one still open there is applied there.
+alter table step_runs add column attempt jsonb;
