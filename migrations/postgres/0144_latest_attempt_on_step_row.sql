@@ -8,5 +8,7 @@
 -- stopped is found and closed as lost, as before.
 --
 -- Attempts written before this version stay in `step_attempts`; an end or a give-back
--- of one still open there is applied there.
+-- of one still open there is applied there. Replicas of the previous version still
+-- serving during the rollout do not know the column: an attempt an upgraded replica
+-- started and an old one finished shows without its end.
 alter table step_runs add column attempt jsonb;

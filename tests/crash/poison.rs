@@ -94,6 +94,35 @@ pub async fn scenario(backend: Backend) {
         b["error"]["message"], "attempt 3 never reported: the process running it stopped",
         "{backend:?}: {run}"
     );
+    // Each attempt shows in the history as lost, run by the replica that died of it.
+    let history = b["attemptHistory"].as_array().expect("attempt history");
+    let lost: Vec<(i64, &str)> = history
+        .iter()
+        .map(|a| {
+            (
+                a["attempt"].as_i64().unwrap_or(0),
+                a["outcome"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lost,
+        [(1, "lost"), (2, "lost"), (3, "lost")],
+        "{backend:?}: {run}"
+    );
+    let replicas: std::collections::HashSet<&str> = history
+        .iter()
+        .filter_map(|a| a["replica"].as_str())
+        .collect();
+    assert_eq!(
+        replicas.len(),
+        3,
+        "{backend:?}: one replica per attempt: {run}"
+    );
+    assert!(
+        history.iter().all(|a| a["endedAt"].is_string()),
+        "{backend:?}: every lost attempt is closed: {run}"
+    );
     assert_eq!(status_of(&run, "c"), "skipped", "{backend:?}");
     assert_eq!(status_of(&run, "d"), "skipped", "{backend:?}");
     let calls = std::fs::read_to_string(&log).expect("call log");

@@ -2,6 +2,11 @@
 //! differ: PostgreSQL folds them into the commit statement, SQLite applies them in
 //! the commit's transaction).
 
+/// The latest attempt of each of run `$2`'s steps that has one (tenant `$1`), as
+/// `(step_name, attempt)`: the JSON kept on the step row.
+pub(crate) const LATEST_ATTEMPTS: &str = "select step_name, attempt from step_runs
+     where tenant_id = $1 and run_id = $2 and attempt is not null";
+
 /// Implements `AttemptStore` for a backend, reading on its `reader` pool: the
 /// attempts a newer one superseded (the `step_attempts` table) with each step's
 /// latest one (its row's `attempt`), by step and then in start order.
@@ -24,14 +29,11 @@ macro_rules! attempt_store {
                 .fetch_all(&self.$reader)
                 .await?;
                 let latest: Vec<(String, sqlx::types::Json<$crate::store::CurrentAttempt>)> =
-                    sqlx::query_as(
-                        "select step_name, attempt from step_runs
-                     where tenant_id = $1 and run_id = $2 and attempt is not null",
-                    )
-                    .bind(tenant)
-                    .bind(run)
-                    .fetch_all(&self.$reader)
-                    .await?;
+                    sqlx::query_as($crate::store::shared_sql::attempts::LATEST_ATTEMPTS)
+                        .bind(tenant)
+                        .bind(run)
+                        .fetch_all(&self.$reader)
+                        .await?;
                 rows.extend(latest.into_iter().map(|(step, a)| a.0.into_row(&step)));
                 rows.sort_by(|a, b| {
                     (&a.step_name, a.attempt_id).cmp(&(&b.step_name, b.attempt_id))

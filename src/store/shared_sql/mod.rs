@@ -7,7 +7,7 @@
 //! transaction handling differs per backend stay in `postgres/` and `sqlite/`.
 
 mod access_log;
-mod attempts;
+pub(crate) mod attempts;
 mod auth;
 pub(crate) mod consent;
 pub(crate) mod contacts;

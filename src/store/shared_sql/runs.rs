@@ -171,10 +171,7 @@ macro_rules! run_store {
                 // The steps' latest attempts, kept on their rows: JSON, closed here
                 // rather than in each backend's JSON dialect.
                 let latest: Vec<(String, sqlx::types::Json<$crate::store::CurrentAttempt>)> =
-                    sqlx::query_as(
-                        "select step_name, attempt from step_runs
-                         where tenant_id = $1 and run_id = $2 and attempt is not null",
-                    )
+                    sqlx::query_as($crate::store::shared_sql::attempts::LATEST_ATTEMPTS)
                     .bind(tenant)
                     .bind(run)
                     .fetch_all(&mut **tx)
