@@ -751,9 +751,11 @@ impl Executor {
 
 /// A step's state with every value made storable (no NUL anywhere).
 fn storable_step(s: &mut StepWrite) {
+    let latest_error = s.attempt.as_mut().and_then(|a| a.error.as_mut());
     for value in [&mut s.output, &mut s.error, &mut s.messages, &mut s.wait]
         .into_iter()
         .flatten()
+        .chain(latest_error)
     {
         crate::storable::json(value);
     }

@@ -112,7 +112,46 @@ async fn an_attempt_over_its_deadline_is_recorded_as_timed_out(backend: Backend)
     );
 }
 
+async fn errors_with_nul_characters_are_kept_in_the_history_of_a_retried_step(backend: Backend) {
+    let rec = Recorder::default();
+    let app = TestApp::spawn_with(backend, |_| {}, lab(&rec)).await;
+    // The failed attempts' errors are stored again when the next attempt starts.
+    let body = json!({"input": {"steps": {"b": {"failCalls": 2, "failWithNul": true}}}});
+    let r = app.post("/v1/workflows/lab/runs?wait=20s", &body).await;
+    assert_eq!(
+        r.status(),
+        200,
+        "{backend:?}: the run did not finish in time"
+    );
+    let id = json(r).await["runId"].as_str().unwrap().to_string();
+    let run = json(app.get(&format!("/v1/runs/{id}")).await).await;
+    assert_eq!(run["status"], "completed", "{backend:?}: {run}");
+    let history = step(&run, "b")["attemptHistory"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let seen: Vec<(&str, &str)> = history
+        .iter()
+        .map(|a| {
+            (
+                a["outcome"].as_str().unwrap_or(""),
+                a["error"]["message"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("failed", "b\u{FFFD} failed on call 1"),
+            ("failed", "b\u{FFFD} failed on call 2"),
+            ("completed", "")
+        ],
+        "{backend:?}: {run}"
+    );
+}
+
 both_backends!(
+    errors_with_nul_characters_are_kept_in_the_history_of_a_retried_step,
     a_step_that_fails_twice_then_succeeds_shows_three_attempts,
     a_retried_run_keeps_the_attempts_of_its_first_round,
     an_attempt_over_its_deadline_is_recorded_as_timed_out,

@@ -107,7 +107,14 @@ async fn lab_step(rec: Recorder, ctx: StepContext) -> Result<StepOutcome, StepEr
     if let Some(n) = b["failCalls"].as_u64()
         && u64::from(call_no) <= n
     {
-        let msg = format!("{} failed on call {call_no}", ctx.step);
+        // `failWithNul` puts a NUL character in the message, as a provider's text
+        // may carry one (which no request is allowed to).
+        let nul = if b["failWithNul"].as_bool() == Some(true) {
+            "\0"
+        } else {
+            ""
+        };
+        let msg = format!("{}{nul} failed on call {call_no}", ctx.step);
         return Err(match b["failKind"].as_str() {
             Some("permanent") => StepError::permanent(msg),
             _ => StepError::retryable(msg),

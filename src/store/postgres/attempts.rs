@@ -91,6 +91,8 @@ impl AttemptColumns {
             ));
         }
         if !self.old_steps.is_empty() {
+            // A commit sent again after its reply was lost may have moved them
+            // already: the attempt ids come from the marks, so the copy is the same.
             let p = take(8);
             ctes.push(format!(
                 "a_old as (
@@ -102,6 +104,7 @@ impl AttemptColumns {
                         as u(step_name, id, attempt, started_at, ended_at, outcome, error,
                              replica)
                     where {guard}
+                    on conflict do nothing
                 )",
                 p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
             ));

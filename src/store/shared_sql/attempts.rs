@@ -19,6 +19,17 @@ macro_rules! attempt_store {
                 tenant: &$crate::store::TenantId,
                 run: $crate::store::RunId,
             ) -> $crate::store::StoreResult<Vec<$crate::store::StepAttemptRow>> {
+                // The step rows first: a commit that starts a newer attempt between
+                // the two reads moves the one read here into the table, where the
+                // second read finds it again (and the copy read second, which
+                // carries any end recorded with the move, is kept); read the other
+                // way round, that attempt would be in neither.
+                let latest: Vec<(String, sqlx::types::Json<$crate::store::CurrentAttempt>)> =
+                    sqlx::query_as($crate::store::shared_sql::attempts::LATEST_ATTEMPTS)
+                        .bind(tenant)
+                        .bind(run)
+                        .fetch_all(&self.$reader)
+                        .await?;
                 let mut rows: Vec<$crate::store::StepAttemptRow> = sqlx::query_as(
                     "select step_name, attempt_id, attempt, started_at, ended_at, outcome,
                             error, replica
@@ -28,13 +39,11 @@ macro_rules! attempt_store {
                 .bind(run)
                 .fetch_all(&self.$reader)
                 .await?;
-                let latest: Vec<(String, sqlx::types::Json<$crate::store::CurrentAttempt>)> =
-                    sqlx::query_as($crate::store::shared_sql::attempts::LATEST_ATTEMPTS)
-                        .bind(tenant)
-                        .bind(run)
-                        .fetch_all(&self.$reader)
-                        .await?;
-                rows.extend(latest.into_iter().map(|(step, a)| a.0.into_row(&step)));
+                for (step, a) in latest {
+                    if !rows.iter().any(|r| r.attempt_id == a.0.id) {
+                        rows.push(a.0.into_row(&step));
+                    }
+                }
                 rows.sort_by(|a, b| {
                     (&a.step_name, a.attempt_id).cmp(&(&b.step_name, b.attempt_id))
                 });

@@ -22,10 +22,13 @@ pub(super) async fn apply_marks(
     for s in steps.iter().filter(|s| !s.attempt_marks.is_empty()) {
         let writes = replay(s, replica);
         for a in writes.archived {
+            // A commit sent again after its reply was lost may have moved it
+            // already: its id comes from the mark, so the copy is the same.
             sqlx::query(
                 "insert into step_attempts (tenant_id, run_id, step_name, attempt_id, attempt,
                                             started_at, ended_at, outcome, error, replica)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 on conflict do nothing",
             )
             .bind(tenant)
             .bind(run)
