@@ -42,6 +42,7 @@ mod stored;
 mod submit;
 pub mod timeline;
 mod trigger_limits;
+mod unwritten;
 mod view;
 mod waiters;
 mod worker;

@@ -1,6 +1,7 @@
 //! Submitting runs and reading them back: submit (with idempotency, backpressure
 //! and an optional wait), get, list, wait, cancel, retry.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use super::events::RunEvents;
 use super::options::RunOptions;
 use super::plan::{self, DryRunPlan, PassContext};
 use super::priority::Priority;
+use super::unwritten;
 use super::view::RunView;
 use super::{Engine, EngineError, EngineResult, worker};
 use crate::domain::validation::Problems;
@@ -353,35 +355,62 @@ impl Engine {
 
     /// A run of the tenant with its steps.
     pub async fn get(&self, tenant: &TenantId, run: RunId) -> EngineResult<Option<RunView>> {
-        let store = &self.inner.store;
-        let Some(row) = store.get_run(tenant, run).await? else {
+        let Some(row) = self.inner.store.get_run(tenant, run).await? else {
             return Ok(None);
         };
-        let steps: Vec<StepWrite> = store
-            .get_steps(tenant, run)
-            .await?
-            .iter()
-            .map(StepWrite::from_row)
-            .collect();
+        let steps = self.steps_of(&row, &mut Definitions::new()).await?;
         Ok(Some(RunView::new(&row, &steps)))
     }
 
     /// A page of the tenant's runs, newest first (steps included).
     pub async fn list(&self, tenant: &TenantId, filter: &RunFilter) -> EngineResult<Vec<RunView>> {
         let rows = self.inner.store.list_runs(tenant, filter).await?;
+        let mut definitions = Definitions::new();
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let steps: Vec<StepWrite> = self
-                .inner
-                .store
-                .get_steps(tenant, row.run_id)
-                .await?
-                .iter()
-                .map(StepWrite::from_row)
-                .collect();
+            let steps = self.steps_of(&row, &mut definitions).await?;
             out.push(RunView::new(&row, &steps));
         }
         Ok(out)
+    }
+
+    /// The run's steps as stored, completed from its definition (a pending step has
+    /// no row, see `unwritten`); the definitions looked up are kept in `definitions`
+    /// for the next run of a page.
+    async fn steps_of(
+        &self,
+        row: &RunRow,
+        definitions: &mut Definitions,
+    ) -> EngineResult<Vec<StepWrite>> {
+        let stored: Vec<StepWrite> = self
+            .inner
+            .store
+            .get_steps(&row.tenant_id, row.run_id)
+            .await?
+            .iter()
+            .map(StepWrite::from_row)
+            .collect();
+        if unwritten::all_written(row.status) {
+            return Ok(stored);
+        }
+        let key = (row.workflow.clone(), row.workflow_version);
+        let def = match definitions.get(&key) {
+            Some(def) => def.clone(),
+            None => {
+                let def = self
+                    .definition(&row.tenant_id, &row.workflow, Some(row.workflow_version))
+                    .await?;
+                definitions.insert(key, def.clone());
+                def
+            }
+        };
+        // A run of a workflow this build does not know keeps the steps it has.
+        let Some(def) = def else {
+            return Ok(stored);
+        };
+        let (mut steps, unnamed) = unwritten::complete(&def, row.status, stored);
+        steps.extend(unnamed);
+        Ok(steps)
     }
 
     /// Waits up to `wait` for a run to reach a final state; returns it as it is then
@@ -527,6 +556,9 @@ impl Engine {
         self.get(tenant, run).await?.ok_or(EngineError::NotFound)
     }
 }
+
+/// Definitions by workflow and version, as looked up for one read (`None`: not known).
+type Definitions = HashMap<(String, i32), Option<Arc<WorkflowDefinition>>>;
 
 /// A new run's steps: pending, but for those `reused` (completed, copied from an
 /// earlier run), each at its position.

@@ -184,23 +184,10 @@ async fn start_claimed(inner: Arc<Inner>, run: RunRow, slot: Slot) {
             return;
         }
     };
-    // Align stored steps with the definition; a step the definition gained since
-    // the run started begins pending.
-    let steps: Vec<StepWrite> = def
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            rows.iter()
-                .find(|r| r.step_name == s.name)
-                .map(StepWrite::from_row)
-                .map(|mut w| {
-                    w.position = i as i32;
-                    w
-                })
-                .unwrap_or_else(|| StepWrite::pending(&s.name, i as i32))
-        })
-        .collect();
+    // The stored steps in the definition's order; a step without a row (pending, or
+    // gained by the definition since the run started) begins pending.
+    let rows = rows.iter().map(StepWrite::from_row).collect();
+    let (steps, _) = super::unwritten::complete(&def, run.status, rows);
     if run.lease_epoch > 1 {
         tracing::info!(run.id = %run.run_id, lease.epoch = run.lease_epoch, "resuming run");
     }

@@ -270,7 +270,8 @@ pub struct NewRun {
     pub concurrency: Option<(String, i32)>,
     /// Claims take higher priorities first (1-9).
     pub priority: i16,
-    /// Every step of the definition.
+    /// Every step of the definition; the store writes those [`NewRun::stored_steps`]
+    /// gives.
     pub steps: Vec<StepWrite>,
     /// Events to append.
     pub events: Vec<NewEvent>,
@@ -284,6 +285,17 @@ pub struct NewRun {
 }
 
 impl NewRun {
+    /// The steps the submission writes: those not pending (started, skipped, or
+    /// copied from an earlier run). A pending step gets its row from the first commit
+    /// that writes it ([`RunStore::commit_progress`] inserts a step it does not
+    /// find), which is one insert where a row written at submission costs an insert
+    /// and an update; readers show a step without a row as pending.
+    pub fn stored_steps(&self) -> impl Iterator<Item = &StepWrite> {
+        self.steps
+            .iter()
+            .filter(|s| s.status != StepStatus::Pending)
+    }
+
     /// True when the run enters the queue due at once: the runs that count as
     /// queued. A run due later (a deferred start) or executing at once does not.
     pub fn queued_now(&self) -> bool {
@@ -434,8 +446,9 @@ pub struct RunFilter {
 /// Storage of the engine's runs.
 #[async_trait]
 pub trait RunStore {
-    /// Inserts a run with its steps and events; a run with the same tenant, workflow
-    /// and idempotency key is returned instead of inserting a second one.
+    /// Inserts a run with its steps (those [`NewRun::stored_steps`] gives) and
+    /// events; a run with the same tenant, workflow and idempotency key is returned
+    /// instead of inserting a second one.
     async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun>;
 
     /// Claims up to `limit` runs that are due: queued, parked with a due timer, or
@@ -449,7 +462,8 @@ pub trait RunStore {
     ) -> StoreResult<Vec<RunRow>>;
 
     /// Writes a run's progress (its new state, touched steps, events, notices) in
-    /// one transaction, fenced by the lease. `LeaseLost` when the fence fails.
+    /// one transaction, fenced by the lease. A step without a row yet (pending until
+    /// now) is inserted. `LeaseLost` when the fence fails.
     async fn commit_progress(
         &self,
         lease: &LeaseRef,

@@ -11,6 +11,7 @@ both_backends!(
     a_paused_run_finishes_its_step_then_holds_until_resumed,
     a_paused_workflow_holds_new_runs_queued_until_resumed,
     pausing_a_finished_or_unknown_run_is_refused,
+    a_held_run_shows_every_step_pending_and_cancelled_every_step_skipped,
 );
 
 async fn spawn(backend: Backend) -> (TestApp, Recorder) {
@@ -172,4 +173,62 @@ async fn pausing_a_finished_or_unknown_run_is_refused(backend: Backend) {
     assert_eq!(r.status(), 404);
     let r = app.post("/v1/workflows/no-such/pause", &json!({})).await;
     assert_eq!(r.status(), 404);
+}
+
+/// A step is stored from its first change on, so a run that never started has no
+/// step rows: its steps still show, from its workflow, in the workflow's order.
+async fn a_held_run_shows_every_step_pending_and_cancelled_every_step_skipped(backend: Backend) {
+    let (app, _rec) = spawn(backend).await;
+    let r = app.post("/v1/workflows/lab/pause", &json!({})).await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .post("/v1/workflows/lab/runs?wait=0", &json!({"input": {}}))
+        .await;
+    assert_eq!(r.status(), 202);
+    let id = json(r).await["runId"].as_str().unwrap().to_string();
+    let steps = |run: &serde_json::Value| -> Vec<(String, String, serde_json::Value)> {
+        run["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["name"].as_str().unwrap().to_string(),
+                    s["status"].as_str().unwrap().to_string(),
+                    s["skipReason"].clone(),
+                )
+            })
+            .collect()
+    };
+    let expect =
+        |status: &str, reason: serde_json::Value| -> Vec<(String, String, serde_json::Value)> {
+            ["a", "b", "c", "d", "e"]
+                .iter()
+                .map(|n| (n.to_string(), status.to_string(), reason.clone()))
+                .collect()
+        };
+    let held = json(app.get(&format!("/v1/runs/{id}")).await).await;
+    assert_eq!(held["status"], "queued", "{held}");
+    assert_eq!(
+        steps(&held),
+        expect("pending", serde_json::Value::Null),
+        "{held}"
+    );
+
+    let r = app.post(&format!("/v1/runs/{id}/cancel"), &json!({})).await;
+    assert_eq!(r.status(), 200);
+    let cancelled = json(r).await;
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    let skipped = expect("skipped", json!("run cancelled"));
+    assert_eq!(steps(&cancelled), skipped, "{cancelled}");
+    // A listing shows the same steps.
+    let listed = json(app.get("/v1/runs?workflow=lab&status=cancelled").await).await;
+    let run = listed["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["runId"] == id.as_str())
+        .cloned()
+        .expect("the cancelled run is listed");
+    assert_eq!(steps(&run), skipped, "{run}");
 }

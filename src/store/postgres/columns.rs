@@ -29,7 +29,7 @@ pub(super) struct StepColumns {
 
 impl StepColumns {
     /// The steps as `replica` writes them.
-    pub fn new(steps: &[StepWrite], replica: &str) -> Self {
+    pub fn new<'a>(steps: impl IntoIterator<Item = &'a StepWrite>, replica: &str) -> Self {
         let mut c = Self::default();
         for s in steps {
             // A value of plain fields and JSON: it always serializes.

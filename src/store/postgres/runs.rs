@@ -71,31 +71,51 @@ pub(super) fn bind_events<'q>(
         .bind(e.offsets)
 }
 
-/// Updates the steps given as arrays `$first..` (twelve: name, status, attempts,
-/// started, finished, duration, output, error, messages, skip reason, wake time,
-/// wait) of run `$2` of tenant `$1` when `guard` holds.
-fn update_steps_sql(first: usize, guard: &str) -> String {
-    let p: Vec<String> = (first..first + STEP_ARRAYS)
-        .map(|i| format!("${i}"))
-        .collect();
+/// The columns of a step row after its tenant and run, in the order of
+/// [`steps_unnest`]'s arrays.
+const STEP_COLUMNS: &str = "step_name, position, status, attempts, started_at, finished_at, \
+                            duration_ms, output, error, messages, skip_reason, wake_at, wait, \
+                            attempt";
+
+/// The steps given as the arrays named by `p` (see [`StepColumns`]), as rows `u`
+/// with the columns [`STEP_COLUMNS`].
+fn steps_unnest(p: &[String; STEP_ARRAYS]) -> String {
     format!(
-        "update step_runs t set status = u.status, attempts = u.attempts,
-            started_at = u.started_at, finished_at = u.finished_at,
-            duration_ms = u.duration_ms, output = u.output, error = u.error,
-            messages = u.messages, skip_reason = u.skip_reason, wake_at = u.wake_at,
-            wait = u.wait, attempt = u.attempt
-        from unnest({}::text[], {}::text[], {}::int[], {}::timestamptz[],
-                    {}::timestamptz[], {}::bigint[], {}::jsonb[], {}::jsonb[],
-                    {}::jsonb[], {}::text[], {}::timestamptz[], {}::jsonb[], {}::jsonb[])
-            as u(step_name, status, attempts, started_at, finished_at, duration_ms,
-                 output, error, messages, skip_reason, wake_at, wait, attempt)
-        where t.tenant_id = $1 and t.run_id = $2 and t.step_name = u.step_name and {guard}",
-        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12]
+        "unnest({}::text[], {}::int[], {}::text[], {}::int[], {}::timestamptz[],
+                {}::timestamptz[], {}::bigint[], {}::jsonb[], {}::jsonb[], {}::jsonb[],
+                {}::text[], {}::timestamptz[], {}::jsonb[], {}::jsonb[]) as u({STEP_COLUMNS})",
+        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13]
     )
 }
 
-/// The arrays [`update_steps_sql`] takes.
-const STEP_ARRAYS: usize = 13;
+/// Two common table expressions writing the steps given as arrays `$first..` (see
+/// [`StepColumns`]) of run `$2` of tenant `$1` when `guard` holds: `s` updates the
+/// steps that have a row, `s_new` inserts the others (pending until now, see
+/// `NewRun::stored_steps`). Both see the statement's snapshot, and the fence's lock
+/// keeps any other writer of the run out, so a step is either found or inserted.
+fn write_steps_ctes(first: usize, guard: &str) -> String {
+    let p: [String; STEP_ARRAYS] = std::array::from_fn(|i| format!("${}", first + i));
+    let u = steps_unnest(&p);
+    format!(
+        "s as (
+            update step_runs t set status = u.status, attempts = u.attempts,
+                started_at = u.started_at, finished_at = u.finished_at,
+                duration_ms = u.duration_ms, output = u.output, error = u.error,
+                messages = u.messages, skip_reason = u.skip_reason, wake_at = u.wake_at,
+                wait = u.wait, attempt = u.attempt
+            from {u}
+            where t.tenant_id = $1 and t.run_id = $2 and t.step_name = u.step_name and {guard}
+            returning t.step_name
+        ), s_new as (
+            insert into step_runs (tenant_id, run_id, {STEP_COLUMNS})
+            select $1, $2, u.* from {u}
+            where {guard} and u.step_name not in (select step_name from s)
+        )"
+    )
+}
+
+/// The arrays [`write_steps_ctes`] takes.
+const STEP_ARRAYS: usize = 14;
 
 /// True when the workflow of run `$3` of tenant `$1` is paused.
 const PAUSED: &str =
@@ -204,7 +224,7 @@ impl RunWrites for PgStore {
         let leased = run.lease.is_some();
         // Only a run that starts at once (leased) starts attempts.
         let replica = run.lease.as_ref().map_or("", |(owner, _)| owner.as_str());
-        let steps = StepColumns::new(&run.steps, replica);
+        let steps = StepColumns::new(run.stored_steps(), replica);
         // The attempts' arrays come last, numbered from `$45`: only the kinds present.
         let attempts = AttemptColumns::new(&run.steps, replica);
         let attempt_ctes = attempts.ctes(&mut 45, "exists (select 1 from r)");
@@ -223,13 +243,8 @@ impl RunWrites for PgStore {
                 {on_conflict}
                 returning run_id
             ), s as (
-                insert into step_runs (tenant_id, run_id, step_name, position, status, attempts,
-                                       started_at, finished_at, duration_ms, output, error,
-                                       messages, skip_reason, wake_at, wait, attempt)
-                select $1, $2, u.* from unnest($14::text[], $15::int[], $16::text[], $17::int[],
-                    $18::timestamptz[], $19::timestamptz[], $20::bigint[], $21::jsonb[],
-                    $22::jsonb[], $23::jsonb[], $24::text[], $25::timestamptz[], $26::jsonb[],
-                    $44::jsonb[]) as u
+                insert into step_runs (tenant_id, run_id, {STEP_COLUMNS})
+                select $1, $2, u.* from {steps}
                 where exists (select 1 from r)
                 returning 1
             ), e as ({events}), n as (
@@ -237,6 +252,11 @@ impl RunWrites for PgStore {
                 where exists (select 1 from r)
             ){attempts}
             select (select count(*) from r) as created, (select count(*) from n) as notices{paused}",
+            steps = steps_unnest(&std::array::from_fn(|i| match i {
+                // The latest attempts came last to the statement.
+                13 => "$44".to_string(),
+                _ => format!("${}", 14 + i),
+            })),
             events = insert_events_sql(27, "exists (select 1 from r)"),
             unless_paused = if leased { format!("where not {PAUSED}") } else { String::new() },
             // Only a keyed run can meet an earlier one; a keyless insert skips the
@@ -446,7 +466,7 @@ impl RunWrites for PgStore {
         ];
         let mut next = 10;
         if !steps.is_empty() {
-            ctes.push(format!("s as ({})", update_steps_sql(next, guard)));
+            ctes.push(write_steps_ctes(next, guard));
             next += STEP_ARRAYS;
         }
         if !events.is_empty() {
@@ -486,6 +506,7 @@ impl RunWrites for PgStore {
             let s = StepColumns::new(steps, &lease.owner);
             q = q
                 .bind(s.names)
+                .bind(s.positions)
                 .bind(s.statuses)
                 .bind(s.attempts)
                 .bind(s.started_at)

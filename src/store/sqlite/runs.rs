@@ -44,8 +44,10 @@ async fn insert_events(
     Ok(())
 }
 
-/// Inserts a step as `replica` submits it (its latest attempt after its marks).
-async fn insert_step(
+/// Writes a step as `replica` submits or commits it (its latest attempt after its
+/// marks): inserted when it has no row yet (a pending step gets its row from its
+/// first write), updated otherwise.
+async fn write_step(
     tx: &mut Transaction<'_, Sqlite>,
     tenant: &TenantId,
     run: RunId,
@@ -56,46 +58,19 @@ async fn insert_step(
         "insert into step_runs (tenant_id, run_id, step_name, position, status, attempts,
                                 started_at, finished_at, duration_ms, output, error, messages,
                                 skip_reason, wake_at, wait, attempt)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         on conflict (tenant_id, run_id, step_name) do update set
+            status = excluded.status, attempts = excluded.attempts,
+            started_at = excluded.started_at, finished_at = excluded.finished_at,
+            duration_ms = excluded.duration_ms, output = excluded.output,
+            error = excluded.error, messages = excluded.messages,
+            skip_reason = excluded.skip_reason, wake_at = excluded.wake_at,
+            wait = excluded.wait, attempt = excluded.attempt",
     )
     .bind(tenant)
     .bind(run)
     .bind(&s.name)
     .bind(s.position)
-    .bind(s.status.as_str())
-    .bind(s.attempts)
-    .bind(s.started_at)
-    .bind(s.finished_at)
-    .bind(s.duration_ms)
-    .bind(s.output.as_ref().map(Json))
-    .bind(s.error.as_ref().map(Json))
-    .bind(s.messages.as_ref().map(Json))
-    .bind(&s.skip_reason)
-    .bind(s.wake_at)
-    .bind(s.wait.as_ref().map(Json))
-    .bind(s.attempt_after_marks(replica).map(Json))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Writes a step as `replica` commits it (its latest attempt after its marks).
-async fn update_step(
-    tx: &mut Transaction<'_, Sqlite>,
-    tenant: &TenantId,
-    run: RunId,
-    replica: &str,
-    s: &StepWrite,
-) -> StoreResult<()> {
-    sqlx::query(
-        "update step_runs set status = $4, attempts = $5, started_at = $6, finished_at = $7,
-            duration_ms = $8, output = $9, error = $10, messages = $11, skip_reason = $12,
-            wake_at = $13, wait = $14, attempt = $15
-         where tenant_id = $1 and run_id = $2 and step_name = $3",
-    )
-    .bind(tenant)
-    .bind(run)
-    .bind(&s.name)
     .bind(s.status.as_str())
     .bind(s.attempts)
     .bind(s.started_at)
@@ -198,8 +173,8 @@ impl RunWrites for SqliteStore {
         .await?;
         // Only a run that starts at once (leased) starts attempts.
         let replica = run.lease.as_ref().map_or("", |(owner, _)| owner.as_str());
-        for s in &run.steps {
-            insert_step(&mut tx, &run.tenant_id, run.run_id, replica, s).await?;
+        for s in run.stored_steps() {
+            write_step(&mut tx, &run.tenant_id, run.run_id, replica, s).await?;
         }
         attempts::apply_marks(&mut tx, &run.tenant_id, run.run_id, replica, &run.steps).await?;
         insert_events(&mut tx, &run.tenant_id, &run.events).await?;
@@ -328,7 +303,7 @@ impl RunWrites for SqliteStore {
             return Err(StoreError::LeaseLost);
         };
         for s in steps {
-            update_step(&mut tx, &lease.tenant_id, lease.run_id, &lease.owner, s).await?;
+            write_step(&mut tx, &lease.tenant_id, lease.run_id, &lease.owner, s).await?;
         }
         attempts::apply_marks(&mut tx, &lease.tenant_id, lease.run_id, &lease.owner, steps).await?;
         insert_events(&mut tx, &lease.tenant_id, events).await?;

@@ -3,8 +3,8 @@
 //! first within its scope.
 
 use careflow::store::{
-    EraseRun, NewPurge, PruneScope, PurgeOutcome, PurgeSelector, Refusal, RunStatus, StepWrite,
-    Store, TenantId,
+    EraseRun, NewPurge, PruneScope, PurgeOutcome, PurgeSelector, Refusal, RunStatus, StepStatus,
+    StepWrite, Store, TenantId,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -41,7 +41,12 @@ async fn stored_run(
 ) -> careflow::store::RunId {
     let mut r = run(tenant, "intake", json!({}), 1);
     r.correlation_id = Some(correlation.into());
-    r.steps = vec![StepWrite::pending("only", 0)];
+    // A step copied from an earlier run, so that the run has a step row to erase (a
+    // pending step has none).
+    r.steps = vec![StepWrite {
+        status: StepStatus::Completed,
+        ..StepWrite::pending("only", 0)
+    }];
     r.events = vec![event("RunQueued", Some(r.run_id), 1)];
     store.insert_run(&r).await.unwrap();
     if finished {

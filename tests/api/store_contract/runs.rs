@@ -23,8 +23,17 @@ async fn a_run_is_kept_once_per_idempotency_key_with_its_steps_and_events(store:
     first.idempotency_key = Some("k-1".into());
     first.request_hash = Some("h-1".into());
     first.steps = vec![
-        StepWrite::pending("second", 1),
-        StepWrite::pending("first", 0),
+        StepWrite {
+            status: StepStatus::Skipped,
+            skip_reason: Some("disabled by request".into()),
+            ..StepWrite::pending("second", 1)
+        },
+        StepWrite::pending("third", 2),
+        StepWrite {
+            status: StepStatus::Completed,
+            output: Some(json!({"copied": true})),
+            ..StepWrite::pending("first", 0)
+        },
     ];
     first.events = vec![event("RunQueued", Some(first.run_id), 1)];
     assert!(matches!(
@@ -71,10 +80,10 @@ async fn a_run_is_kept_once_per_idempotency_key_with_its_steps_and_events(store:
     assert_eq!(
         steps,
         [
-            ("first".to_string(), StepStatus::Pending),
-            ("second".to_string(), StepStatus::Pending)
+            ("first".to_string(), StepStatus::Completed),
+            ("second".to_string(), StepStatus::Skipped)
         ],
-        "in definition order"
+        "in definition order; a pending step has no row until a commit writes it"
     );
     let types: Vec<_> = events_of(store, &north)
         .await
@@ -253,7 +262,13 @@ async fn runs_are_listed_newest_first_and_counted_by_status(store: &dyn Store) {
 async fn a_queued_run_is_cancelled_at_once_and_can_be_requeued(store: &dyn Store) {
     let north = tenant("north");
     let mut queued = run(&north, "intake", json!({}), 1);
-    queued.steps = vec![StepWrite::pending("only", 0)];
+    queued.steps = vec![
+        StepWrite {
+            status: StepStatus::Completed,
+            ..StepWrite::pending("copied", 0)
+        },
+        StepWrite::pending("only", 1),
+    ];
     store.insert_run(&queued).await.unwrap();
     let id = queued.run_id;
 
@@ -291,8 +306,18 @@ async fn a_queued_run_is_cancelled_at_once_and_can_be_requeued(store: &dyn Store
     );
     let row = store.get_run(&north, id).await.unwrap().unwrap();
     assert_eq!(row.status, RunStatus::Queued);
-    let steps = store.get_steps(&north, id).await.unwrap();
-    assert_eq!(steps[0].status, StepStatus::Pending);
+    let steps: Vec<_> = store
+        .get_steps(&north, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.step_name, s.status))
+        .collect();
+    assert_eq!(
+        steps,
+        [("copied".to_string(), StepStatus::Completed)],
+        "a completed step is kept; the pending one still has no row"
+    );
     assert!(
         !store.requeue_run(&north, id, at(7), &[]).await.unwrap(),
         "a queued run is not retried"
