@@ -22,6 +22,13 @@ use crate::store::{EventRow, Notice, Store};
 /// load, one pass serves many commits.
 const MIN_PASS_GAP: Duration = Duration::from_millis(5);
 
+/// Least time between two announcements to the other replicas: one serves every
+/// commit of the gap. An announcement is a notifying transaction (on PostgreSQL a
+/// transaction id and a commit record), which a pass per commit would pay for every
+/// few milliseconds of a run; the other replicas' subscribers see this replica's
+/// events up to this much later than its own do.
+const ANNOUNCE_GAP: Duration = Duration::from_millis(25);
+
 /// Longest wait before looking again while committed events wait for an older
 /// transaction to end.
 const MAX_WAITING_GAP: Duration = Duration::from_millis(200);
@@ -59,14 +66,18 @@ pub fn spawn_pump(
             }
         };
         let mut last_pass = tokio::time::Instant::now();
+        let mut last_announce = tokio::time::Instant::now() - ANNOUNCE_GAP;
         let mut last_prune = tokio::time::Instant::now() - Duration::from_secs(3600);
         // While committed events wait above the horizon: when to look again.
         let mut waiting: Option<Duration> = None;
+        // When this replica's committed events are to be announced, if some are.
+        let mut announce_at: Option<tokio::time::Instant> = None;
         loop {
             // `local`: events may have become readable that no replica announced yet
             // (this replica committed some, notices were lost, or it is time to look).
             let mut local = false;
             let next_look = waiting.unwrap_or(TICK);
+            let announce = announce_at.unwrap_or_else(tokio::time::Instant::now);
             tokio::select! {
                 _ = stop.cancelled() => return,
                 n = notices.recv() => match n {
@@ -77,6 +88,7 @@ pub fn spawn_pump(
                     Err(RecvError::Closed) => return,
                 },
                 _ = tokio::time::sleep(next_look) => local = true,
+                _ = tokio::time::sleep_until(announce), if announce_at.is_some() => {}
             }
             // Drain notices that queued meanwhile: one pass serves them all.
             loop {
@@ -93,7 +105,14 @@ pub fn spawn_pump(
                     tokio::time::sleep(MIN_PASS_GAP - since).await;
                     while notices.try_recv().is_ok() {}
                 }
-                last_pass = tokio::time::Instant::now();
+                // This replica reads its events below at once; the others hear of
+                // them at the next announcement.
+                announce_at.get_or_insert(last_announce + ANNOUNCE_GAP);
+            }
+            last_pass = tokio::time::Instant::now();
+            if announce_at.is_some_and(|at| at <= last_pass) {
+                announce_at = None;
+                last_announce = last_pass;
                 // Announces what became readable to every replica (this one included,
                 // which reads below anyway), and says whether more waits.
                 waiting = match store.sequence_events().await {
