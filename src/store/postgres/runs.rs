@@ -91,8 +91,8 @@ fn steps_unnest(p: &[String; STEP_ARRAYS]) -> String {
 /// Two common table expressions writing the steps given as arrays `$first..` (see
 /// [`StepColumns`]) of run `$2` of tenant `$1` when `guard` holds: `s` updates the
 /// steps that have a row, `s_new` inserts the others (pending until now, see
-/// `NewRun::stored_steps`). Both see the statement's snapshot, and the fence's lock
-/// keeps any other writer of the run out, so a step is either found or inserted.
+/// `NewRun::stored_steps`). The fence's lock keeps any other holder of the run out;
+/// the same commit sent twice can still meet its own rows (see `commit_progress`).
 fn write_steps_ctes(first: usize, guard: &str) -> String {
     let p: [String; STEP_ARRAYS] = std::array::from_fn(|i| format!("${}", first + i));
     let u = steps_unnest(&p);
@@ -144,6 +144,112 @@ crate::store::shared_sql::run_store!(
 );
 
 impl PgStore {
+    /// One try of [`crate::store::RunStore::commit_progress`]: one fenced statement.
+    async fn commit_once(
+        &self,
+        lease: &LeaseRef,
+        run: &RunUpdate,
+        steps: &[StepWrite],
+        events: &[NewEvent],
+        notices: &[Notice],
+    ) -> StoreResult<CommitOutcome> {
+        // Events are announced in-process only: this replica's event pump tells the
+        // other replicas once they are readable, once per batch rather than per commit.
+        let payloads = notice_payloads(notices);
+        let attempts = AttemptColumns::new(steps, &lease.owner);
+        // The fence row lock is taken first, so a takeover cannot commit between the
+        // lease check and the writes; the other CTEs write only if the fence matched.
+        // Only the parts this commit needs are in the statement (a step's outcome
+        // seldom sends notices or gives an attempt back): each part costs the server
+        // work at every execution, even when it has nothing to do.
+        let guard = "exists (select 1 from fence)";
+        let mut ctes = vec![
+            "fence as (
+                update runs set status = $5, ready_at = $6,
+                    lease_owner = case when $7::timestamptz is null then null else lease_owner end,
+                    lease_expires_at = $7, finished_at = $8, error = $9
+                where tenant_id = $1 and run_id = $2 and lease_owner = $3 and lease_epoch = $4
+                returning cancel_requested, pause_requested
+            )"
+            .to_string(),
+        ];
+        let mut next = 10;
+        if !steps.is_empty() {
+            ctes.push(write_steps_ctes(next, guard));
+            next += STEP_ARRAYS;
+        }
+        if !events.is_empty() {
+            ctes.push(format!("e as ({})", insert_events_sql(next, guard)));
+            next += EVENT_ARRAYS;
+        }
+        let notify = !payloads.is_empty();
+        if notify {
+            ctes.push(format!(
+                "n as (select pg_notify('{}', x) from unnest(${next}::text[]) as x where {guard})",
+                Notice::CHANNEL
+            ));
+            next += 1;
+        }
+        ctes.extend(attempts.ctes(&mut next, guard));
+        // A plain `select` CTE runs only when referenced: the notices are counted.
+        let sql = format!(
+            "with {} select f.cancel_requested, f.pause_requested{} from fence f",
+            ctes.join(", "),
+            if notify {
+                ", (select count(*) from n) as notices"
+            } else {
+                ""
+            }
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(&lease.tenant_id)
+            .bind(lease.run_id)
+            .bind(&lease.owner)
+            .bind(lease.epoch)
+            .bind(run.status.as_str())
+            .bind(run.ready_at)
+            .bind(run.lease_until)
+            .bind(run.finished_at)
+            .bind(&run.error);
+        if !steps.is_empty() {
+            let s = StepColumns::new(steps, &lease.owner);
+            q = q
+                .bind(s.names)
+                .bind(s.positions)
+                .bind(s.statuses)
+                .bind(s.attempts)
+                .bind(s.started_at)
+                .bind(s.finished_at)
+                .bind(s.duration_ms)
+                .bind(s.outputs)
+                .bind(s.errors)
+                .bind(s.messages)
+                .bind(s.skip_reasons)
+                .bind(s.wake_at)
+                .bind(s.waits)
+                .bind(s.latest_attempts);
+        }
+        if !events.is_empty() {
+            q = bind_events(q, EventColumns::by_commit(events));
+        }
+        if notify {
+            q = q.bind(payloads);
+        }
+        let row = attempts.bind(q).fetch_optional(&self.pool).await?;
+        match row {
+            Some(row) => {
+                if !events.is_empty() {
+                    self.announce_local(Notice::EventsAppended);
+                }
+                Ok(CommitOutcome {
+                    cancel_requested: row.try_get("cancel_requested")?,
+                    pause_requested: row.try_get("pause_requested")?,
+                })
+            }
+            None => Err(StoreError::LeaseLost),
+        }
+    }
+
     /// Claims due runs that carry a concurrency key, never exceeding a key's limit.
     async fn claim_keyed(
         &self,
@@ -444,100 +550,16 @@ impl RunWrites for PgStore {
         events: &[NewEvent],
         notices: &[Notice],
     ) -> StoreResult<CommitOutcome> {
-        // Events are announced in-process only: this replica's event pump tells the
-        // other replicas once they are readable, once per batch rather than per commit.
-        let payloads = notice_payloads(notices);
-        let attempts = AttemptColumns::new(steps, &lease.owner);
-        // The fence row lock is taken first, so a takeover cannot commit between the
-        // lease check and the writes; the other CTEs write only if the fence matched.
-        // Only the parts this commit needs are in the statement (a step's outcome
-        // seldom sends notices or gives an attempt back): each part costs the server
-        // work at every execution, even when it has nothing to do.
-        let guard = "exists (select 1 from fence)";
-        let mut ctes = vec![
-            "fence as (
-                update runs set status = $5, ready_at = $6,
-                    lease_owner = case when $7::timestamptz is null then null else lease_owner end,
-                    lease_expires_at = $7, finished_at = $8, error = $9
-                where tenant_id = $1 and run_id = $2 and lease_owner = $3 and lease_epoch = $4
-                returning cancel_requested, pause_requested
-            )"
-            .to_string(),
-        ];
-        let mut next = 10;
-        if !steps.is_empty() {
-            ctes.push(write_steps_ctes(next, guard));
-            next += STEP_ARRAYS;
-        }
-        if !events.is_empty() {
-            ctes.push(format!("e as ({})", insert_events_sql(next, guard)));
-            next += EVENT_ARRAYS;
-        }
-        let notify = !payloads.is_empty();
-        if notify {
-            ctes.push(format!(
-                "n as (select pg_notify('{}', x) from unnest(${next}::text[]) as x where {guard})",
-                Notice::CHANNEL
-            ));
-            next += 1;
-        }
-        ctes.extend(attempts.ctes(&mut next, guard));
-        // A plain `select` CTE runs only when referenced: the notices are counted.
-        let sql = format!(
-            "with {} select f.cancel_requested, f.pause_requested{} from fence f",
-            ctes.join(", "),
-            if notify {
-                ", (select count(*) from n) as notices"
-            } else {
-                ""
+        match self.commit_once(lease, run, steps, events, notices).await {
+            // A commit re-sent while the first was still running (a lost reply) waits
+            // for the fence's lock with a snapshot taken before the first committed:
+            // it does not see the step rows the first inserted, and inserting them
+            // again conflicts. The first wrote the commit whole; written again with a
+            // fresh snapshot, its inserts are updates.
+            Err(StoreError::Conflict(c)) if c == "step_runs_pkey" => {
+                self.commit_once(lease, run, steps, events, notices).await
             }
-        );
-        let mut q = sqlx::query(&sql)
-            .bind(&lease.tenant_id)
-            .bind(lease.run_id)
-            .bind(&lease.owner)
-            .bind(lease.epoch)
-            .bind(run.status.as_str())
-            .bind(run.ready_at)
-            .bind(run.lease_until)
-            .bind(run.finished_at)
-            .bind(&run.error);
-        if !steps.is_empty() {
-            let s = StepColumns::new(steps, &lease.owner);
-            q = q
-                .bind(s.names)
-                .bind(s.positions)
-                .bind(s.statuses)
-                .bind(s.attempts)
-                .bind(s.started_at)
-                .bind(s.finished_at)
-                .bind(s.duration_ms)
-                .bind(s.outputs)
-                .bind(s.errors)
-                .bind(s.messages)
-                .bind(s.skip_reasons)
-                .bind(s.wake_at)
-                .bind(s.waits)
-                .bind(s.latest_attempts);
-        }
-        if !events.is_empty() {
-            q = bind_events(q, EventColumns::by_commit(events));
-        }
-        if notify {
-            q = q.bind(payloads);
-        }
-        let row = attempts.bind(q).fetch_optional(&self.pool).await?;
-        match row {
-            Some(row) => {
-                if !events.is_empty() {
-                    self.announce_local(Notice::EventsAppended);
-                }
-                Ok(CommitOutcome {
-                    cancel_requested: row.try_get("cancel_requested")?,
-                    pause_requested: row.try_get("pause_requested")?,
-                })
-            }
-            None => Err(StoreError::LeaseLost),
+            done => done,
         }
     }
 

@@ -551,3 +551,76 @@ async fn renewing_and_releasing_touch_only_the_owners_running_leases(store: &dyn
     assert_eq!(taken[0].lease_epoch, 2);
     assert_eq!(store.release_leases("replica-a", at(27)).await.unwrap(), 0);
 }
+
+/// PostgreSQL only (SQLite has one writer): a commit sent again while the first is
+/// still running, as after a lost reply, waits for the run's row with a snapshot
+/// taken before the first committed, so it cannot see the step rows the first
+/// inserted. It is written again whole, as before steps got their rows from their
+/// first commit, rather than failing on those rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_sent_again_while_the_first_runs_is_not_refused_postgres() {
+    let opened = super::open(crate::helpers::Backend::Postgres).await;
+    let store = opened.store.clone();
+    let north = tenant("north");
+    let mut r = due(&north, 1, 5, 1);
+    r.steps = vec![StepWrite::pending("fetch", 0)];
+    store.insert_run(&r).await.unwrap();
+    let claimed = store
+        .claim_runs("replica-a", at(10), at(40), 1)
+        .await
+        .unwrap();
+    let held = lease(&claimed[0]);
+    let started = StepWrite {
+        status: StepStatus::Running,
+        attempts: 1,
+        started_at: Some(at(11)),
+        ..StepWrite::pending("fetch", 0)
+    };
+
+    // Another session holds the run's row, so both sends take their snapshots and
+    // then wait for it.
+    let session = sqlx::PgPool::connect(opened.url()).await.unwrap();
+    let mut blocker = session.begin().await.unwrap();
+    sqlx::query("select 1 from runs where run_id = $1 for update")
+        .bind(r.run_id.0)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let send = || {
+        let (store, held, step) = (store.clone(), held.clone(), started.clone());
+        tokio::spawn(async move {
+            store
+                .commit_progress(&held, &still_running(41), &[step], &[], &[])
+                .await
+        })
+    };
+    let (first, second) = (send(), send());
+    crate::helpers::eventually("both sends waiting for the run's row", || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock'",
+        )
+        .fetch_one(&session)
+        .await
+        .unwrap();
+        (waiting == 2).then_some(())
+    })
+    .await;
+    blocker.rollback().await.unwrap();
+    first.await.unwrap().expect("the first send commits");
+    second
+        .await
+        .unwrap()
+        .expect("the second send commits as well");
+
+    let steps: Vec<_> = store
+        .get_steps(&north, r.run_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.step_name, s.status, s.attempts))
+        .collect();
+    assert_eq!(steps, [("fetch".to_string(), StepStatus::Running, 1)]);
+    session.close().await;
+    opened.close().await;
+}

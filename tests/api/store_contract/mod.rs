@@ -88,6 +88,11 @@ pub async fn open(backend: Backend) -> Opened {
 }
 
 impl Opened {
+    /// The database's URL, for a second session of a test's own.
+    pub fn url(&self) -> &str {
+        &self._db.url
+    }
+
     /// Closes the pools before the database is dropped.
     pub async fn close(self) {
         self.store.close().await;

@@ -267,7 +267,12 @@ async fn a_queued_run_is_cancelled_at_once_and_can_be_requeued(store: &dyn Store
             status: StepStatus::Completed,
             ..StepWrite::pending("copied", 0)
         },
-        StepWrite::pending("only", 1),
+        StepWrite {
+            status: StepStatus::Sleeping,
+            wake_at: Some(at(100)),
+            ..StepWrite::pending("nap", 1)
+        },
+        StepWrite::pending("only", 2),
     ];
     store.insert_run(&queued).await.unwrap();
     let id = queued.run_id;
@@ -280,6 +285,26 @@ async fn a_queued_run_is_cancelled_at_once_and_can_be_requeued(store: &dyn Store
     assert_eq!(
         store.get_run(&north, id).await.unwrap().unwrap().status,
         RunStatus::Cancelled
+    );
+    let steps: Vec<_> = store
+        .get_steps(&north, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.step_name, s.status, s.skip_reason, s.wake_at))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("copied".to_string(), StepStatus::Completed, None, None),
+            (
+                "nap".to_string(),
+                StepStatus::Skipped,
+                Some("run cancelled".to_string()),
+                None
+            ),
+        ],
+        "an open step is skipped; the pending one has no row to change"
     );
     assert_eq!(
         store
@@ -315,8 +340,11 @@ async fn a_queued_run_is_cancelled_at_once_and_can_be_requeued(store: &dyn Store
         .collect();
     assert_eq!(
         steps,
-        [("copied".to_string(), StepStatus::Completed)],
-        "a completed step is kept; the pending one still has no row"
+        [
+            ("copied".to_string(), StepStatus::Completed),
+            ("nap".to_string(), StepStatus::Pending)
+        ],
+        "a completed step is kept, the others are pending again"
     );
     assert!(
         !store.requeue_run(&north, id, at(7), &[]).await.unwrap(),
