@@ -59,28 +59,15 @@ struct Held {
     stored: i64,
 }
 
-/// Least time between two passes prompted by this replica's own commits.
-const MIN_LOCAL_GAP: Duration = Duration::from_millis(5);
-
 pub(super) async fn router_loop(inner: Arc<Inner>) {
     let mut notices = inner.store.subscribe();
     let mut held = Held::default();
-    let mut last_pass = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = inner.stopped.cancelled() => return hand_over(&inner, &mut held).await,
             _ = inner.shutdown.cancelled() => return hand_over(&inner, &mut held).await,
             n = notices.recv() => match n {
                 Ok(Notice::EventsPositioned | Notice::Resync) | Err(RecvError::Lagged(_)) => {}
-                // The holder routes this replica's own events without waiting for the
-                // event pump's announcement, which comes at most every 25 ms; they
-                // are read once readable, like any.
-                Ok(Notice::EventsAppended) if held.renewed_at.is_some() => {
-                    let since = last_pass.elapsed();
-                    if since < MIN_LOCAL_GAP {
-                        tokio::time::sleep(MIN_LOCAL_GAP - since).await;
-                    }
-                }
                 Ok(_) => continue,
                 Err(RecvError::Closed) => return,
             },
@@ -88,7 +75,6 @@ pub(super) async fn router_loop(inner: Arc<Inner>) {
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
         while let Ok(_n) = notices.try_recv() {}
-        last_pass = tokio::time::Instant::now();
         match route_pending(&inner, &mut held).await {
             Ok(()) if held.renewed_at.is_some() => inner.idle.routed_to(held.position),
             Ok(()) => inner.idle.routed_elsewhere(),

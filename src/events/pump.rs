@@ -25,8 +25,9 @@ const MIN_PASS_GAP: Duration = Duration::from_millis(5);
 /// Least time between two announcements to the other replicas: one serves every
 /// commit of the gap. An announcement is a notifying transaction (on PostgreSQL a
 /// transaction id and a commit record), which a pass per commit would pay for every
-/// few milliseconds of a run; the other replicas' subscribers see this replica's
-/// events up to this much later than its own do.
+/// few milliseconds of a run. The event router (woken by announcements, on whichever
+/// replica holds it) and the other replicas' subscribers see this replica's events
+/// up to this much later than its own subscribers do.
 const ANNOUNCE_GAP: Duration = Duration::from_millis(25);
 
 /// Longest wait before looking again while committed events wait for an older
