@@ -64,6 +64,10 @@ fn kind(summary: &str) -> String {
             "renew_leases (heartbeat)",
         ),
         ("select step_name,", "get_steps"),
+        (
+            "select tenant_id, run_id, cancel_requested",
+            "commit_group (fenced step outcomes of several runs)",
+        ),
         ("select tenant_id, run_id,", "get_run"),
     ];
     known

@@ -62,6 +62,11 @@ impl AttemptColumns {
         c
     }
 
+    /// True when the marks write nothing to the history.
+    pub fn is_empty(&self) -> bool {
+        self.end_steps.is_empty() && self.old_steps.is_empty() && self.back_steps.is_empty()
+    }
+
     /// CTEs that write the history rows present (closing, archiving, removing
     /// attempts), for tenant `$1` and run `$2`, when `guard` holds; their arrays are
     /// numbered from `*next` on, which moves past them. Kinds with no row add
@@ -126,31 +131,31 @@ impl AttemptColumns {
 
     /// Binds the arrays of the CTEs [`AttemptColumns::ctes`] wrote, in their order.
     pub fn bind<'q>(
-        self,
+        &'q self,
         q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
     ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
         let mut q = q;
         if !self.end_steps.is_empty() {
             q = q
-                .bind(self.end_steps)
-                .bind(self.end_attempts)
-                .bind(self.end_at)
-                .bind(self.end_outcomes)
-                .bind(self.end_errors);
+                .bind(&self.end_steps)
+                .bind(&self.end_attempts)
+                .bind(&self.end_at)
+                .bind(&self.end_outcomes)
+                .bind(&self.end_errors);
         }
         if !self.old_steps.is_empty() {
             q = q
-                .bind(self.old_steps)
-                .bind(self.old_ids)
-                .bind(self.old_attempts)
-                .bind(self.old_started_at)
-                .bind(self.old_ended_at)
-                .bind(self.old_outcomes)
-                .bind(self.old_errors)
-                .bind(self.old_replicas);
+                .bind(&self.old_steps)
+                .bind(&self.old_ids)
+                .bind(&self.old_attempts)
+                .bind(&self.old_started_at)
+                .bind(&self.old_ended_at)
+                .bind(&self.old_outcomes)
+                .bind(&self.old_errors)
+                .bind(&self.old_replicas);
         }
         if !self.back_steps.is_empty() {
-            q = q.bind(self.back_steps).bind(self.back_attempts);
+            q = q.bind(&self.back_steps).bind(&self.back_attempts);
         }
         q
     }

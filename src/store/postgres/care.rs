@@ -16,7 +16,7 @@ pub(super) async fn append_in(
     events: &[NewEvent],
 ) -> StoreResult<()> {
     let sql = insert_events_sql(2, "true");
-    bind_events(sqlx::query(&sql).bind(tenant), EventColumns::new(events))
+    bind_events(sqlx::query(&sql).bind(tenant), &EventColumns::new(events))
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -53,6 +53,25 @@ impl StepColumns {
         }
         c
     }
+
+    /// Appends `other`'s steps: the steps of several commits in one statement.
+    pub fn extend_from(&mut self, other: &StepColumns) {
+        self.names.extend_from_slice(&other.names);
+        self.positions.extend_from_slice(&other.positions);
+        self.statuses.extend_from_slice(&other.statuses);
+        self.attempts.extend_from_slice(&other.attempts);
+        self.started_at.extend_from_slice(&other.started_at);
+        self.finished_at.extend_from_slice(&other.finished_at);
+        self.duration_ms.extend_from_slice(&other.duration_ms);
+        self.outputs.extend_from_slice(&other.outputs);
+        self.errors.extend_from_slice(&other.errors);
+        self.messages.extend_from_slice(&other.messages);
+        self.skip_reasons.extend_from_slice(&other.skip_reasons);
+        self.wake_at.extend_from_slice(&other.wake_at);
+        self.waits.extend_from_slice(&other.waits);
+        self.latest_attempts
+            .extend_from_slice(&other.latest_attempts);
+    }
 }
 
 /// Event rows as parallel arrays.
@@ -106,6 +125,24 @@ impl EventColumns {
             }
         }
         c
+    }
+
+    /// Appends `other`'s rows, their events placed after the `before` events
+    /// already in the statement: the events of several commits in one statement.
+    pub fn extend_from(&mut self, other: &EventColumns, before: usize) {
+        let shift = i32::try_from(before).unwrap_or(i32::MAX);
+        self.ids.extend_from_slice(&other.ids);
+        self.types.extend_from_slice(&other.types);
+        self.correlation_ids
+            .extend_from_slice(&other.correlation_ids);
+        self.run_ids.extend_from_slice(&other.run_ids);
+        self.workflows.extend_from_slice(&other.workflows);
+        self.sources.extend_from_slice(&other.sources);
+        self.data.extend_from_slice(&other.data);
+        self.created_at.extend_from_slice(&other.created_at);
+        self.earlier.extend_from_slice(&other.earlier);
+        self.offsets
+            .extend(other.offsets.iter().map(|o| o.saturating_add(shift)));
     }
 
     fn push(&mut self, e: &NewEvent, earlier: Option<Value>, offset: usize) {

@@ -84,7 +84,7 @@ impl PgStore {
     async fn append(&self, tenant: &TenantId, events: &[NewEvent]) -> StoreResult<()> {
         let sql = insert_events_sql(2, "true");
         let mut tx = self.begin_write().await?;
-        bind_events(sqlx::query(&sql).bind(tenant), EventColumns::new(events))
+        bind_events(sqlx::query(&sql).bind(tenant), &EventColumns::new(events))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

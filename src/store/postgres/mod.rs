@@ -8,7 +8,9 @@ mod access_log;
 mod attempts;
 mod care;
 mod columns;
+mod commits;
 mod events;
+mod group_commit;
 mod pause;
 mod retention;
 mod runs;
@@ -45,6 +47,8 @@ pub struct PgStore {
     /// The event horizon at this replica's last pass (see `events::sequence`):
     /// events at or above it may not have been announced yet.
     horizon_seen: AtomicI64,
+    /// Step commits waiting to be written together (see `group_commit`).
+    group: group_commit::GroupCommit,
 }
 
 impl PgStore {
@@ -81,11 +85,17 @@ impl PgStore {
             notices.clone(),
             stop_listening.clone(),
         ));
+        let group = group_commit::GroupCommit::new(
+            pool.clone(),
+            notices.clone(),
+            group_commit::GroupCommit::committers_for(settings.max_connections),
+        );
         Ok(Self {
             pool,
             notices,
             stop_listening,
             horizon_seen: AtomicI64::new(0),
+            group,
         })
     }
 

@@ -57,18 +57,18 @@ pub(super) const EVENT_ARRAYS: usize = 10;
 
 pub(super) fn bind_events<'q>(
     q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    e: EventColumns,
+    e: &'q EventColumns,
 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    q.bind(e.ids)
-        .bind(e.types)
-        .bind(e.correlation_ids)
-        .bind(e.run_ids)
-        .bind(e.workflows)
-        .bind(e.sources)
-        .bind(e.data)
-        .bind(e.created_at)
-        .bind(e.earlier)
-        .bind(e.offsets)
+    q.bind(&e.ids)
+        .bind(&e.types)
+        .bind(&e.correlation_ids)
+        .bind(&e.run_ids)
+        .bind(&e.workflows)
+        .bind(&e.sources)
+        .bind(&e.data)
+        .bind(&e.created_at)
+        .bind(&e.earlier)
+        .bind(&e.offsets)
 }
 
 /// The columns of a step row after its tenant and run, in the order of
@@ -93,7 +93,7 @@ fn steps_unnest(p: &[String; STEP_ARRAYS]) -> String {
 /// steps that have a row, `s_new` inserts the others (pending until now, see
 /// `NewRun::stored_steps`). The fence's lock keeps any other holder of the run out;
 /// the same commit sent twice can still meet its own rows (see `commit_progress`).
-fn write_steps_ctes(first: usize, guard: &str) -> String {
+pub(super) fn write_steps_ctes(first: usize, guard: &str) -> String {
     let p: [String; STEP_ARRAYS] = std::array::from_fn(|i| format!("${}", first + i));
     let u = steps_unnest(&p);
     format!(
@@ -115,7 +115,7 @@ fn write_steps_ctes(first: usize, guard: &str) -> String {
 }
 
 /// The arrays [`write_steps_ctes`] takes.
-const STEP_ARRAYS: usize = 14;
+pub(super) const STEP_ARRAYS: usize = 14;
 
 /// True when the workflow of run `$3` of tenant `$1` is paused.
 const PAUSED: &str =
@@ -127,7 +127,7 @@ fn paused_in(row: &sqlx::postgres::PgRow, leased: bool) -> StoreResult<bool> {
     Ok(leased && row.try_get::<bool, _>("paused")?)
 }
 
-fn notice_payloads(notices: &[Notice]) -> Vec<String> {
+pub(super) fn notice_payloads(notices: &[Notice]) -> Vec<String> {
     notices.iter().map(Notice::to_payload).collect()
 }
 
@@ -144,112 +144,6 @@ crate::store::shared_sql::run_store!(
 );
 
 impl PgStore {
-    /// One try of [`crate::store::RunStore::commit_progress`]: one fenced statement.
-    async fn commit_once(
-        &self,
-        lease: &LeaseRef,
-        run: &RunUpdate,
-        steps: &[StepWrite],
-        events: &[NewEvent],
-        notices: &[Notice],
-    ) -> StoreResult<CommitOutcome> {
-        // Events are announced in-process only: this replica's event pump tells the
-        // other replicas once they are readable, once per batch rather than per commit.
-        let payloads = notice_payloads(notices);
-        let attempts = AttemptColumns::new(steps, &lease.owner);
-        // The fence row lock is taken first, so a takeover cannot commit between the
-        // lease check and the writes; the other CTEs write only if the fence matched.
-        // Only the parts this commit needs are in the statement (a step's outcome
-        // seldom sends notices or gives an attempt back): each part costs the server
-        // work at every execution, even when it has nothing to do.
-        let guard = "exists (select 1 from fence)";
-        let mut ctes = vec![
-            "fence as (
-                update runs set status = $5, ready_at = $6,
-                    lease_owner = case when $7::timestamptz is null then null else lease_owner end,
-                    lease_expires_at = $7, finished_at = $8, error = $9
-                where tenant_id = $1 and run_id = $2 and lease_owner = $3 and lease_epoch = $4
-                returning cancel_requested, pause_requested
-            )"
-            .to_string(),
-        ];
-        let mut next = 10;
-        if !steps.is_empty() {
-            ctes.push(write_steps_ctes(next, guard));
-            next += STEP_ARRAYS;
-        }
-        if !events.is_empty() {
-            ctes.push(format!("e as ({})", insert_events_sql(next, guard)));
-            next += EVENT_ARRAYS;
-        }
-        let notify = !payloads.is_empty();
-        if notify {
-            ctes.push(format!(
-                "n as (select pg_notify('{}', x) from unnest(${next}::text[]) as x where {guard})",
-                Notice::CHANNEL
-            ));
-            next += 1;
-        }
-        ctes.extend(attempts.ctes(&mut next, guard));
-        // A plain `select` CTE runs only when referenced: the notices are counted.
-        let sql = format!(
-            "with {} select f.cancel_requested, f.pause_requested{} from fence f",
-            ctes.join(", "),
-            if notify {
-                ", (select count(*) from n) as notices"
-            } else {
-                ""
-            }
-        );
-        let mut q = sqlx::query(&sql)
-            .bind(&lease.tenant_id)
-            .bind(lease.run_id)
-            .bind(&lease.owner)
-            .bind(lease.epoch)
-            .bind(run.status.as_str())
-            .bind(run.ready_at)
-            .bind(run.lease_until)
-            .bind(run.finished_at)
-            .bind(&run.error);
-        if !steps.is_empty() {
-            let s = StepColumns::new(steps, &lease.owner);
-            q = q
-                .bind(s.names)
-                .bind(s.positions)
-                .bind(s.statuses)
-                .bind(s.attempts)
-                .bind(s.started_at)
-                .bind(s.finished_at)
-                .bind(s.duration_ms)
-                .bind(s.outputs)
-                .bind(s.errors)
-                .bind(s.messages)
-                .bind(s.skip_reasons)
-                .bind(s.wake_at)
-                .bind(s.waits)
-                .bind(s.latest_attempts);
-        }
-        if !events.is_empty() {
-            q = bind_events(q, EventColumns::by_commit(events));
-        }
-        if notify {
-            q = q.bind(payloads);
-        }
-        let row = attempts.bind(q).fetch_optional(&self.pool).await?;
-        match row {
-            Some(row) => {
-                if !events.is_empty() {
-                    self.announce_local(Notice::EventsAppended);
-                }
-                Ok(CommitOutcome {
-                    cancel_requested: row.try_get("cancel_requested")?,
-                    pause_requested: row.try_get("pause_requested")?,
-                })
-            }
-            None => Err(StoreError::LeaseLost),
-        }
-    }
-
     /// Claims due runs that carry a concurrency key, never exceeding a key's limit.
     async fn claim_keyed(
         &self,
@@ -416,7 +310,7 @@ impl RunWrites for PgStore {
             Some((k, l)) => (Some(k.clone()), Some(*l)),
             None => (None, None),
         };
-        let q = bind_events(q, events)
+        let q = bind_events(q, &events)
             .bind(notice_payloads(&notices))
             .bind(key)
             .bind(limit)
@@ -550,20 +444,24 @@ impl RunWrites for PgStore {
         events: &[NewEvent],
         notices: &[Notice],
     ) -> StoreResult<CommitOutcome> {
-        match self.commit_once(lease, run, steps, events, notices).await {
-            // A commit re-sent while the first was still running (a lost reply) waits
-            // for the fence's lock with a snapshot taken before the first committed:
-            // it does not see the step rows the first inserted, and inserting them
-            // again conflicts. The first wrote the commit whole; written again with a
-            // fresh snapshot, its inserts are updates.
-            Err(StoreError::Conflict(c)) if c == "step_runs_pkey" => {
-                self.commit_once(lease, run, steps, events, notices).await
-            }
-            done => done,
-        }
+        self.commit(lease, run, steps, events, notices).await
+    }
+
+    async fn renew_leases(&self, owner: &str, lease_until: DateTime<Utc>) -> StoreResult<u64> {
+        let _no_group = self.group.exclusive().await;
+        let done = sqlx::query(
+            "update runs set lease_expires_at = $2, ready_at = $2
+             where lease_owner = $1 and status = 'running'",
+        )
+        .bind(owner)
+        .bind(lease_until)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     async fn release_leases(&self, owner: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+        let _no_group = self.group.exclusive().await;
         let sql = format!(
             "with r as (
                 update runs set lease_owner = null, lease_expires_at = null, ready_at = $2
@@ -598,7 +496,7 @@ impl RunWrites for PgStore {
         if status == RunStatus::Cancelled && !events.is_empty() {
             let sql = insert_events_sql(2, "true");
             let q = sqlx::query(&sql).bind(tenant);
-            bind_events(q, EventColumns::new(events))
+            bind_events(q, &EventColumns::new(events))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -625,7 +523,7 @@ impl RunWrites for PgStore {
         }
         if !events.is_empty() {
             let sql = insert_events_sql(2, "true");
-            bind_events(sqlx::query(&sql).bind(tenant), EventColumns::new(events))
+            bind_events(sqlx::query(&sql).bind(tenant), &EventColumns::new(events))
                 .execute(&mut *tx)
                 .await?;
         }

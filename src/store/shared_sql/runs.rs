@@ -46,6 +46,9 @@ pub(crate) trait RunWrites {
         notices: &[Notice],
     ) -> StoreResult<CommitOutcome>;
 
+    /// See `RunStore::renew_leases`.
+    async fn renew_leases(&self, owner: &str, lease_until: DateTime<Utc>) -> StoreResult<u64>;
+
     /// See `RunStore::release_leases`.
     async fn release_leases(&self, owner: &str, now: DateTime<Utc>) -> StoreResult<u64>;
 
@@ -279,15 +282,8 @@ macro_rules! run_store {
                 owner: &str,
                 lease_until: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<u64> {
-                let done = sqlx::query(
-                    "update runs set lease_expires_at = $2, ready_at = $2
-                     where lease_owner = $1 and status = 'running'",
-                )
-                .bind(owner)
-                .bind(lease_until)
-                .execute(&self.$writer)
-                .await?;
-                Ok(done.rows_affected())
+                $crate::store::shared_sql::runs::RunWrites::renew_leases(self, owner, lease_until)
+                    .await
             }
 
             async fn release_leases(

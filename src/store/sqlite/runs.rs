@@ -319,6 +319,18 @@ impl RunWrites for SqliteStore {
         })
     }
 
+    async fn renew_leases(&self, owner: &str, lease_until: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "update runs set lease_expires_at = $2, ready_at = $2
+             where lease_owner = $1 and status = 'running'",
+        )
+        .bind(owner)
+        .bind(lease_until)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn release_leases(&self, owner: &str, now: DateTime<Utc>) -> StoreResult<u64> {
         let done = sqlx::query(
             "update runs set lease_owner = null, lease_expires_at = null, ready_at = $2

@@ -624,3 +624,221 @@ async fn a_commit_sent_again_while_the_first_runs_is_not_refused_postgres() {
     session.close().await;
     opened.close().await;
 }
+
+/// Eight claimed runs of north, 1 to 8, each with one pending step `fetch`.
+async fn eight_claimed_runs(store: &dyn Store) -> Vec<LeaseRef> {
+    let north = tenant("north");
+    for n in 1..=8 {
+        let mut r = due(&north, n, 5, 1);
+        r.steps = vec![StepWrite::pending("fetch", 0)];
+        store.insert_run(&r).await.unwrap();
+    }
+    let mut claimed = store
+        .claim_runs("replica-a", at(10), at(40), 8)
+        .await
+        .unwrap();
+    claimed.sort_by_key(|r| r.run_id);
+    claimed.iter().map(lease).collect()
+}
+
+/// The commit starting run `held`'s step: the step and a `step.started` event.
+fn start_fetch(
+    store: &std::sync::Arc<dyn Store>,
+    held: &LeaseRef,
+    output: serde_json::Value,
+) -> impl std::future::Future<Output = Result<careflow::store::CommitOutcome, StoreError>> + use<> {
+    let (store, held) = (store.clone(), held.clone());
+    let step = StepWrite {
+        status: StepStatus::Running,
+        attempts: 1,
+        started_at: Some(at(11)),
+        output: Some(output),
+        ..StepWrite::pending("fetch", 0)
+    };
+    let started = event("step.started", Some(held.run_id), 11);
+    async move {
+        store
+            .commit_progress(&held, &still_running(41), &[step], &[started], &[])
+            .await
+    }
+}
+
+/// Holds the rows of runs `leases` from a session of the test's own and sends their
+/// commits, which take the store's two committers (a pool of 4) and wait; then
+/// queues `queued` behind them, each polled once so it is in the queue, and lets
+/// everything go. Answers the commits in the order given.
+async fn commit_behind_busy_committers<F>(
+    opened: &super::Opened,
+    leases: &[LeaseRef],
+    blocked: Vec<F>,
+    queued: Vec<F>,
+) -> Vec<Result<careflow::store::CommitOutcome, StoreError>>
+where
+    F: std::future::Future<Output = Result<careflow::store::CommitOutcome, StoreError>>
+        + Send
+        + 'static,
+{
+    let session = sqlx::PgPool::connect(opened.url()).await.unwrap();
+    let mut blocker = session.begin().await.unwrap();
+    let ids: Vec<Uuid> = leases.iter().map(|l| l.run_id.0).collect();
+    sqlx::query("select 1 from runs where run_id = any($1) for update")
+        .bind(&ids)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let blocked: Vec<_> = blocked.into_iter().map(tokio::spawn).collect();
+    crate::helpers::eventually("both committers waiting for a run's row", || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock'",
+        )
+        .fetch_one(&session)
+        .await
+        .unwrap();
+        (waiting == 2).then_some(())
+    })
+    .await;
+    let mut queued: Vec<_> = queued.into_iter().map(Box::pin).collect();
+    for commit in &mut queued {
+        // The first poll puts the commit in the queue; no committer is free.
+        assert!(futures::poll!(commit.as_mut()).is_pending());
+    }
+    blocker.rollback().await.unwrap();
+    let mut answers = Vec::new();
+    for commit in blocked {
+        answers.push(commit.await.unwrap());
+    }
+    answers.extend(futures::future::join_all(queued).await);
+    session.close().await;
+    answers
+}
+
+/// The transaction id that last wrote each run's row.
+async fn writers(opened: &super::Opened, leases: &[LeaseRef]) -> Vec<String> {
+    let session = sqlx::PgPool::connect(opened.url()).await.unwrap();
+    let mut out = Vec::new();
+    for l in leases {
+        let xmin: String = sqlx::query_scalar("select xmin::text from runs where run_id = $1")
+            .bind(l.run_id.0)
+            .fetch_one(&session)
+            .await
+            .unwrap();
+        out.push(xmin);
+    }
+    session.close().await;
+    out
+}
+
+/// Step commits that reach PostgreSQL while its committers are busy are written
+/// together, in one transaction, and each keeps its own fence: a commit whose lease
+/// was lost is refused and writes nothing, the others commit whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_arriving_together_are_written_at_once_each_behind_its_fence_postgres() {
+    let opened = super::open(crate::helpers::Backend::Postgres).await;
+    let store = opened.store.clone();
+    let north = tenant("north");
+    let mut leases = eight_claimed_runs(store.as_ref()).await;
+    // Run 5's holder lost its lease (another claim moved the epoch on).
+    leases[4].epoch += 1;
+
+    let blocked = leases[..2]
+        .iter()
+        .map(|l| start_fetch(&store, l, json!({"n": 1})))
+        .collect();
+    let queued = leases[2..]
+        .iter()
+        .map(|l| start_fetch(&store, l, json!({"n": 1})))
+        .collect();
+    let answers = commit_behind_busy_committers(&opened, &leases[..2], blocked, queued).await;
+
+    for (n, answer) in answers.iter().enumerate() {
+        if n == 4 {
+            assert!(
+                matches!(answer, Err(StoreError::LeaseLost)),
+                "run 5's stale holder is refused: {answer:?}"
+            );
+        } else {
+            assert!(answer.is_ok(), "run {}'s commit: {answer:?}", n + 1);
+        }
+    }
+    let xmins = writers(&opened, &leases).await;
+    let grouped: Vec<_> = [2, 3, 5, 6, 7].iter().map(|&i| &xmins[i]).collect();
+    assert!(
+        grouped.iter().all(|x| *x == grouped[0]),
+        "the queued commits share one transaction: {xmins:?}"
+    );
+    assert_ne!(xmins[0], grouped[0].as_str());
+    assert_ne!(xmins[1], grouped[0].as_str());
+    for (n, l) in leases.iter().enumerate() {
+        let steps = store.get_steps(&north, l.run_id).await.unwrap();
+        let started: Vec<_> = steps.iter().map(|s| (s.status, s.attempts)).collect();
+        if n == 4 {
+            assert!(steps.is_empty(), "the refused commit wrote no step row");
+        } else {
+            assert_eq!(started, [(StepStatus::Running, 1)], "run {}", n + 1);
+        }
+    }
+    let events = events_of(store.as_ref(), &north).await;
+    let mut runs: Vec<u128> = events
+        .iter()
+        .map(|e| e.run_id.expect("a run's event").0.as_u128())
+        .collect();
+    runs.sort();
+    assert_eq!(
+        runs,
+        [1, 2, 3, 4, 6, 7, 8],
+        "one event per commit that held"
+    );
+    let mut positions: Vec<i64> = events.iter().map(|e| e.position).collect();
+    positions.dedup();
+    assert_eq!(positions.len(), 7, "every event has a position of its own");
+    opened.close().await;
+}
+
+/// A value PostgreSQL refuses fails the commit carrying it, not the commits that
+/// happened to be written with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_commit_fails_alone_when_written_with_others_postgres() {
+    let opened = super::open(crate::helpers::Backend::Postgres).await;
+    let store = opened.store.clone();
+    let north = tenant("north");
+    let leases = eight_claimed_runs(store.as_ref()).await;
+
+    let blocked = leases[..2]
+        .iter()
+        .map(|l| start_fetch(&store, l, json!({"n": 1})))
+        .collect();
+    let queued = leases[2..]
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            // PostgreSQL's JSON cannot hold the NUL character.
+            let output = if i == 1 {
+                json!({"text": "a\u{0}b"})
+            } else {
+                json!({"n": 1})
+            };
+            start_fetch(&store, l, output)
+        })
+        .collect();
+    let answers = commit_behind_busy_committers(&opened, &leases[..2], blocked, queued).await;
+
+    for (n, answer) in answers.iter().enumerate() {
+        if n == 3 {
+            let refused = answer.as_ref().expect_err("run 4's value is refused");
+            assert!(!refused.is_transient(), "{refused:?}");
+        } else {
+            assert!(answer.is_ok(), "run {}'s commit: {answer:?}", n + 1);
+        }
+    }
+    for (n, l) in leases.iter().enumerate() {
+        let steps = store.get_steps(&north, l.run_id).await.unwrap();
+        assert_eq!(
+            steps.len(),
+            usize::from(n != 3),
+            "run {}'s step rows",
+            n + 1
+        );
+    }
+    opened.close().await;
+}
