@@ -10,7 +10,7 @@ use super::attempts::AttemptColumns;
 use super::columns::{EventColumns, StepColumns};
 use super::service_calls::insert_call_in;
 use crate::store::claim_order::{CLAIM_ORDER, fresh_sql, timed_sql, turn_sql};
-use crate::store::shared_sql::runs::{RUN_COLUMNS, RunWrites, cancel_notice};
+use crate::store::shared_sql::runs::{RENEW_LEASES, RUN_COLUMNS, RunWrites, cancel_notice};
 use crate::store::{
     CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunId, RunRow,
     RunStatus, RunUpdate, StepWrite, StoreError, StoreResult, TenantId, fence,
@@ -449,14 +449,11 @@ impl RunWrites for PgStore {
 
     async fn renew_leases(&self, owner: &str, lease_until: DateTime<Utc>) -> StoreResult<u64> {
         let _no_group = self.group.exclusive().await;
-        let done = sqlx::query(
-            "update runs set lease_expires_at = $2, ready_at = $2
-             where lease_owner = $1 and status = 'running'",
-        )
-        .bind(owner)
-        .bind(lease_until)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(RENEW_LEASES)
+            .bind(owner)
+            .bind(lease_until)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 

@@ -20,6 +20,10 @@ pub(crate) const RUN_COLUMNS: &str = "tenant_id, run_id, workflow, workflow_vers
      finished_at, ready_at, lease_owner, lease_epoch, lease_expires_at, cancel_requested, \
      pause_requested, trace_parent, priority";
 
+/// Extends the leases of the runs replica `$1` executes to `$2`.
+pub(crate) const RENEW_LEASES: &str = "update runs set lease_expires_at = $2, ready_at = $2
+     where lease_owner = $1 and status = 'running'";
+
 /// The `RunStore` methods a backend writes its own way, under the same names and
 /// with the same meaning (see `RunStore`); [`run_store`] calls them.
 #[async_trait]

@@ -12,7 +12,7 @@ use super::SqliteStore;
 use super::attempts;
 use super::service_calls::insert_call_in;
 use crate::store::claim_order::{CLAIM_ORDER, fresh_sql, timed_sql, turn_sql};
-use crate::store::shared_sql::runs::{RUN_COLUMNS, RunWrites, cancel_notice};
+use crate::store::shared_sql::runs::{RENEW_LEASES, RUN_COLUMNS, RunWrites, cancel_notice};
 use crate::store::{
     CommitOutcome, InsertRun, InsertServiceCall, LeaseRef, NewEvent, NewRun, Notice, RunId, RunRow,
     RunStatus, RunUpdate, StepWrite, StoreError, StoreResult, TenantId,
@@ -320,14 +320,11 @@ impl RunWrites for SqliteStore {
     }
 
     async fn renew_leases(&self, owner: &str, lease_until: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "update runs set lease_expires_at = $2, ready_at = $2
-             where lease_owner = $1 and status = 'running'",
-        )
-        .bind(owner)
-        .bind(lease_until)
-        .execute(&self.writer)
-        .await?;
+        let done = sqlx::query(RENEW_LEASES)
+            .bind(owner)
+            .bind(lease_until)
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected())
     }
 

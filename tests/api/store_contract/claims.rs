@@ -595,17 +595,7 @@ async fn a_commit_sent_again_while_the_first_runs_is_not_refused_postgres() {
         })
     };
     let (first, second) = (send(), send());
-    crate::helpers::eventually("both sends waiting for the run's row", || async {
-        let waiting: i64 = sqlx::query_scalar(
-            "select count(*) from pg_stat_activity
-             where datname = current_database() and wait_event_type = 'Lock'",
-        )
-        .fetch_one(&session)
-        .await
-        .unwrap();
-        (waiting == 2).then_some(())
-    })
-    .await;
+    waiting_for_locks(&session, 2, "both sends waiting for the run's row").await;
     blocker.rollback().await.unwrap();
     first.await.unwrap().expect("the first send commits");
     second
@@ -623,6 +613,21 @@ async fn a_commit_sent_again_while_the_first_runs_is_not_refused_postgres() {
     assert_eq!(steps, [("fetch".to_string(), StepStatus::Running, 1)]);
     session.close().await;
     opened.close().await;
+}
+
+/// Waits until `n` sessions of the test's database wait for a lock.
+async fn waiting_for_locks(session: &sqlx::PgPool, n: i64, what: &str) {
+    crate::helpers::eventually(what, || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock'",
+        )
+        .fetch_one(session)
+        .await
+        .unwrap();
+        (waiting == n).then_some(())
+    })
+    .await;
 }
 
 /// Eight claimed runs of north, 1 to 8, each with one pending step `fetch`.
@@ -687,17 +692,7 @@ where
         .await
         .unwrap();
     let blocked: Vec<_> = blocked.into_iter().map(tokio::spawn).collect();
-    crate::helpers::eventually("both committers waiting for a run's row", || async {
-        let waiting: i64 = sqlx::query_scalar(
-            "select count(*) from pg_stat_activity
-             where datname = current_database() and wait_event_type = 'Lock'",
-        )
-        .fetch_one(&session)
-        .await
-        .unwrap();
-        (waiting == 2).then_some(())
-    })
-    .await;
+    waiting_for_locks(&session, 2, "both committers waiting for a run's row").await;
     let mut queued: Vec<_> = queued.into_iter().map(Box::pin).collect();
     for commit in &mut queued {
         // The first poll puts the commit in the queue; no committer is free.
