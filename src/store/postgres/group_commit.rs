@@ -22,6 +22,9 @@ use crate::store::{CommitOutcome, Notice, StoreError, StoreResult};
 /// events (see `insert_events_sql`); a run's commit carries a handful.
 const MAX_GROUP: usize = 32;
 
+/// How long a lease renewal or release waits for the groups being written.
+const EXCLUSIVE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The queue of commits waiting for a committer, and the committers' permits.
 pub(super) struct GroupCommit {
     queue: Mutex<VecDeque<Queued>>,
@@ -69,8 +72,22 @@ impl GroupCommit {
     /// lease renewal and release; two statements locking the same rows in
     /// different orders could each wait for the other. Taking every committer
     /// keeps them apart, for the few milliseconds a renewal takes.
+    ///
+    /// A renewal that cannot have every committer within [`EXCLUSIVE_WAIT`] (groups
+    /// waiting on locks, a slow server) goes ahead without: leases must not lapse
+    /// behind a slow group, and should the two then wait for each other, PostgreSQL
+    /// ends one of them and its writer sends it again.
     pub async fn exclusive(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.committers.acquire_many(self.count).await.ok()
+        let all = self.committers.acquire_many(self.count);
+        match tokio::time::timeout(EXCLUSIVE_WAIT, all).await {
+            Ok(permits) => permits.ok(),
+            Err(_) => {
+                tracing::warn!(
+                    "group commits took longer than {EXCLUSIVE_WAIT:?}; renewing or releasing leases alongside them"
+                );
+                None
+            }
+        }
     }
 
     /// Writes `part` with whatever else is queued when a committer is free, and
@@ -80,6 +97,8 @@ impl GroupCommit {
         self.lock().push_back(Queued { part, reply });
         loop {
             let permit = tokio::select! {
+                // An answer that is there wins: this caller has nothing left to write.
+                biased;
                 // Another committer took this commit with its group.
                 done = &mut answer => return done.unwrap_or(Err(unanswered())),
                 permit = self.committers.clone().acquire_owned() => permit,
@@ -120,6 +139,17 @@ fn unanswered() -> StoreError {
     StoreError::Corrupt("a group commit ended without an answer".into())
 }
 
+/// A transient failure of a group's statement, as each of its commits answers it.
+fn unavailable(e: &StoreError) -> StoreError {
+    let cause = match e {
+        StoreError::Unavailable(c) | StoreError::Database(c) => c.to_string(),
+        other => other.to_string(),
+    };
+    StoreError::Unavailable(sqlx::Error::Io(std::io::Error::other(format!(
+        "the group commit's statement failed: {cause}"
+    ))))
+}
+
 /// Writes a group and answers each of its commits.
 async fn write(pool: &PgPool, notices: &broadcast::Sender<Notice>, group: Vec<Queued>) {
     let (parts, replies): (Vec<CommitPart>, Vec<_>) =
@@ -129,6 +159,12 @@ async fn write(pool: &PgPool, notices: &broadcast::Sender<Notice>, group: Vec<Qu
     } else {
         match write_group(pool, &parts).await {
             Ok(answers) => answers,
+            // The database was unreachable or failed for a reason of its own (a
+            // deadlock, a dropped connection): each commit is answered so, and the
+            // engine sends it again while its lease holds, as it would a commit of
+            // its own. Writing the group again here, one by one, would hold a
+            // committer for as long as each of them takes to fail.
+            Err(e) if e.is_transient() => parts.iter().map(|_| Err(unavailable(&e))).collect(),
             // One commit's refused value fails the whole statement; written alone,
             // only that commit fails, as it would have without the group.
             Err(_) => write_each(pool, &parts).await,
@@ -157,9 +193,10 @@ async fn write_each(pool: &PgPool, parts: &[CommitPart]) -> Vec<StoreResult<Comm
 }
 
 /// Takes the commits at the head of the queue, up to [`MAX_GROUP`] and up to the
-/// first one of a run already in the group. A run's second commit is one sent again
-/// after a lost reply; it is left to the next committer, so the two are written as
-/// they would have been without grouping.
+/// first one of a run already in the group. A run has two commits queued only when
+/// a caller stopped waiting for its first and sent it again; the second is left to
+/// the next group, which may be written at the same time by another committer, as
+/// the two sends would have been without grouping.
 fn take_group(queue: &mut VecDeque<Queued>) -> Vec<Queued> {
     let mut group: Vec<Queued> = Vec::new();
     while group.len() < MAX_GROUP {
