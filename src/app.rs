@@ -156,6 +156,11 @@ impl App {
             addr: format!("{}:{}", settings.server.host, settings.server.port),
             source,
         })?;
+        // The live stream starts from here: read before the engine or the API can
+        // commit anything, so every event committed from now on reaches the pump.
+        // Read by the pump's own task, it missed the events committed before that
+        // task first ran (the first run's first steps, on a loaded machine).
+        let events_from = store.last_event_position().await?;
         // The key is shown once, so it is made only when nothing after it can fail:
         // settings are usable and the port is ours. A start that fails earlier leaves
         // the database without a key, and the next start makes and shows one.
@@ -193,6 +198,7 @@ impl App {
             hub.clone(),
             engine.clock(),
             settings.events.retention,
+            events_from,
             stop_http.clone(),
         );
         let state = AppState {

@@ -38,12 +38,14 @@ const MAX_WAITING_GAP: Duration = Duration::from_millis(200);
 /// died between its commit and its announcement).
 const TICK: Duration = Duration::from_secs(1);
 
-/// Starts the pump; it ends when `stop` fires.
+/// Starts the pump, publishing the events after position `from` (the last one when
+/// the replica started, read before it could commit any); it ends when `stop` fires.
 pub fn spawn_pump(
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
     clock: Arc<dyn Clock>,
     retention: Duration,
+    from: i64,
     stop: CancellationToken,
 ) {
     // A page is published to subscribers at once, so it must fit well within their
@@ -52,25 +54,17 @@ pub fn spawn_pump(
     // (and held) a few at a time rather than hundreds at once.
     let max_page = (hub.capacity() as i64 / 2).clamp(16, 1000);
     let mut page_size = max_page;
+    // Subscribed before the task runs, so no commit's notice falls between.
+    let mut notices = store.subscribe();
     tokio::spawn(async move {
-        let mut notices = store.subscribe();
-        let mut cursor = loop {
-            match store.last_event_position().await {
-                Ok(p) => break p,
-                Err(e) => {
-                    tracing::warn!(error = %e, "event pump cannot read the event table; retrying");
-                    tokio::select! {
-                        _ = stop.cancelled() => return,
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    }
-                }
-            }
-        };
+        let mut cursor = from;
         let mut last_pass = tokio::time::Instant::now();
         let mut last_announce = tokio::time::Instant::now() - ANNOUNCE_GAP;
         let mut last_prune = tokio::time::Instant::now() - Duration::from_secs(3600);
         // While committed events wait above the horizon: when to look again.
-        let mut waiting: Option<Duration> = None;
+        // The first look is at once: events may have been committed after `from`
+        // before this task first ran.
+        let mut waiting: Option<Duration> = Some(Duration::ZERO);
         // When this replica's committed events are to be announced, if some are.
         let mut announce_at: Option<tokio::time::Instant> = None;
         loop {
