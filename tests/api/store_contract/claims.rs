@@ -668,39 +668,45 @@ fn start_fetch(
     }
 }
 
-/// Holds the rows of runs `leases` from a session of the test's own and sends their
-/// commits, which take the store's two committers (a pool of 4) and wait; then
-/// queues `queued` behind them, each polled once so it is in the queue, and lets
-/// everything go. Answers the commits in the order given.
-async fn commit_behind_busy_committers<F>(
+/// Starts the step of each run of `leases` with the output given for it. The first
+/// two runs' rows are held from a session of the test's own, so their commits, sent
+/// one after the other, take the store's two committers (a pool of 4) and wait; the
+/// others are queued behind
+/// them, each polled once so it is in the queue. Then everything goes. Answers the
+/// commits in the order of `leases`.
+async fn commit_behind_busy_committers(
     opened: &super::Opened,
     leases: &[LeaseRef],
-    blocked: Vec<F>,
-    queued: Vec<F>,
-) -> Vec<Result<careflow::store::CommitOutcome, StoreError>>
-where
-    F: std::future::Future<Output = Result<careflow::store::CommitOutcome, StoreError>>
-        + Send
-        + 'static,
-{
+    outputs: &[serde_json::Value],
+) -> Vec<Result<careflow::store::CommitOutcome, StoreError>> {
+    let store = &opened.store;
+    let mut commits = leases
+        .iter()
+        .zip(outputs)
+        .map(|(l, output)| start_fetch(store, l, output.clone()));
+    let blocked: Vec<_> = commits.by_ref().take(2).collect();
+    let mut queued: Vec<_> = commits.map(Box::pin).collect();
     let session = sqlx::PgPool::connect(opened.url()).await.unwrap();
     let mut blocker = session.begin().await.unwrap();
-    let ids: Vec<Uuid> = leases.iter().map(|l| l.run_id.0).collect();
+    let ids: Vec<Uuid> = leases[..2].iter().map(|l| l.run_id.0).collect();
     sqlx::query("select 1 from runs where run_id = any($1) for update")
         .bind(&ids)
         .execute(&mut *blocker)
         .await
         .unwrap();
-    let blocked: Vec<_> = blocked.into_iter().map(tokio::spawn).collect();
-    waiting_for_locks(&session, 2, "both committers waiting for a run's row").await;
-    let mut queued: Vec<_> = queued.into_iter().map(Box::pin).collect();
+    // One at a time, so that neither takes the other into its group.
+    let mut sent = Vec::new();
+    for (n, commit) in (1..).zip(blocked) {
+        sent.push(tokio::spawn(commit));
+        waiting_for_locks(&session, n, "a committer waiting for its run's row").await;
+    }
     for commit in &mut queued {
         // The first poll puts the commit in the queue; no committer is free.
         assert!(futures::poll!(commit.as_mut()).is_pending());
     }
     blocker.rollback().await.unwrap();
     let mut answers = Vec::new();
-    for commit in blocked {
+    for commit in sent {
         answers.push(commit.await.unwrap());
     }
     answers.extend(futures::future::join_all(queued).await);
@@ -736,15 +742,7 @@ async fn commits_arriving_together_are_written_at_once_each_behind_its_fence_pos
     // Run 5's holder lost its lease (another claim moved the epoch on).
     leases[4].epoch += 1;
 
-    let blocked = leases[..2]
-        .iter()
-        .map(|l| start_fetch(&store, l, json!({"n": 1})))
-        .collect();
-    let queued = leases[2..]
-        .iter()
-        .map(|l| start_fetch(&store, l, json!({"n": 1})))
-        .collect();
-    let answers = commit_behind_busy_committers(&opened, &leases[..2], blocked, queued).await;
+    let answers = commit_behind_busy_committers(&opened, &leases, &vec![json!({"n": 1}); 8]).await;
 
     for (n, answer) in answers.iter().enumerate() {
         if n == 4 {
@@ -799,24 +797,10 @@ async fn a_refused_commit_fails_alone_when_written_with_others_postgres() {
     let north = tenant("north");
     let leases = eight_claimed_runs(store.as_ref()).await;
 
-    let blocked = leases[..2]
-        .iter()
-        .map(|l| start_fetch(&store, l, json!({"n": 1})))
-        .collect();
-    let queued = leases[2..]
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            // PostgreSQL's JSON cannot hold the NUL character.
-            let output = if i == 1 {
-                json!({"text": "a\u{0}b"})
-            } else {
-                json!({"n": 1})
-            };
-            start_fetch(&store, l, output)
-        })
-        .collect();
-    let answers = commit_behind_busy_committers(&opened, &leases[..2], blocked, queued).await;
+    let mut outputs = vec![json!({"n": 1}); 8];
+    // PostgreSQL's JSON cannot hold the NUL character.
+    outputs[3] = json!({"text": "a\u{0}b"});
+    let answers = commit_behind_busy_committers(&opened, &leases, &outputs).await;
 
     for (n, answer) in answers.iter().enumerate() {
         if n == 3 {
