@@ -28,12 +28,13 @@ impl PgStore {
         notices: &[Notice],
     ) -> StoreResult<CommitOutcome> {
         let attempts = AttemptColumns::new(steps, &lease.owner);
-        if notices.is_empty() && attempts.is_empty() {
-            // The common commit, a step's outcome and the next step's start, is
-            // written with whatever other runs commit at the same moment.
+        if attempts.is_empty() {
+            // The common commits, a step's outcome with the next step's start and a
+            // run's last one, are written with whatever other runs commit at the
+            // same moment.
             return self
                 .group
-                .commit(CommitPart::new(lease, run, steps, events))
+                .commit(CommitPart::new(lease, run, steps, events, notices))
                 .await;
         }
         let step_columns = (!steps.is_empty()).then(|| StepColumns::new(steps, &lease.owner));
@@ -61,8 +62,8 @@ impl PgStore {
 }
 
 /// One run's commit as the columns its statement binds: what a group commit
-/// gathers (see `group_commit`). Commits that send notices or write the attempt
-/// history are written alone and never become parts.
+/// gathers (see `group_commit`). Commits that write the attempt history are
+/// written alone and never become parts.
 pub(super) struct CommitPart {
     lease: LeaseRef,
     run: RunUpdate,
@@ -71,15 +72,18 @@ pub(super) struct CommitPart {
     /// The events the commit carries; a row may hold several (see
     /// [`EventColumns::by_commit`]).
     event_count: usize,
+    /// The notices sent when the commit holds, as payloads.
+    notices: Vec<String>,
 }
 
 impl CommitPart {
-    /// The commit of `steps` and `events` by the holder of `lease`.
+    /// The commit of `steps`, `events` and `notices` by the holder of `lease`.
     pub fn new(
         lease: &LeaseRef,
         run: &RunUpdate,
         steps: &[StepWrite],
         events: &[NewEvent],
+        notices: &[Notice],
     ) -> Self {
         Self {
             lease: lease.clone(),
@@ -87,6 +91,7 @@ impl CommitPart {
             steps: StepColumns::new(steps, &lease.owner),
             events: EventColumns::by_commit(events),
             event_count: events.len(),
+            notices: notice_payloads(notices),
         }
     }
 
@@ -101,8 +106,7 @@ impl CommitPart {
     }
 }
 
-/// Writes one commit alone: the statement [`commit_once`] with neither notices nor
-/// attempt history.
+/// Writes one commit alone: the statement [`commit_once`] without attempt history.
 pub(super) async fn write_alone(pool: &PgPool, part: &CommitPart) -> StoreResult<CommitOutcome> {
     let steps = (!part.steps.names.is_empty()).then_some(&part.steps);
     let events = part.has_events().then_some(&part.events);
@@ -114,7 +118,7 @@ pub(super) async fn write_alone(pool: &PgPool, part: &CommitPart) -> StoreResult
             &part.run,
             steps,
             events,
-            &[],
+            &part.notices,
             &no_attempts,
         )
     })
@@ -243,11 +247,11 @@ fn bind_steps<'q>(
 }
 
 /// Writes the commits of a group (see `group_commit`), in the arrays of
-/// `commit_group` (migration 0145).
+/// `commit_group` (migrations 0145 and 0146).
 const GROUP_SQL: &str = "select tenant_id, run_id, cancel_requested, pause_requested
      from commit_group($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
                        $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28,
-                       $29, $30, $31, $32, $33, $34, $35, $36, $37)";
+                       $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41)";
 
 /// Writes a group of commits of distinct runs in one statement, answering each:
 /// its outcome, or [`StoreError::LeaseLost`] when its fence did not match. An
@@ -261,6 +265,7 @@ pub(super) async fn write_group(
     let (mut step_tenants, mut step_runs) = (Vec::new(), Vec::new());
     let mut events = EventColumns::default();
     let (mut event_tenants, mut event_runs) = (Vec::new(), Vec::new());
+    let (mut notice_tenants, mut notice_runs, mut payloads) = (Vec::new(), Vec::new(), Vec::new());
     let mut offset = 0;
     for part in parts {
         commits.push(&part.lease, &part.run);
@@ -272,6 +277,11 @@ pub(super) async fn write_group(
         event_tenants.extend(part.events.ids.iter().map(|_| tenant.to_string()));
         event_runs.extend(part.events.ids.iter().map(|_| part.lease.run_id.0));
         offset += part.event_count;
+        for payload in &part.notices {
+            notice_tenants.push(tenant.to_string());
+            notice_runs.push(part.lease.run_id.0);
+            payloads.push(payload.as_str());
+        }
     }
     // The statement is a function (migration 0145) for the settings its plan is
     // made with: key lookups only, whatever the tables' size.
@@ -289,7 +299,11 @@ pub(super) async fn write_group(
         .bind(&step_runs);
     let q = bind_events(bind_steps(q, &steps), &events)
         .bind(&event_tenants)
-        .bind(&event_runs);
+        .bind(&event_runs)
+        .bind(Notice::CHANNEL)
+        .bind(&notice_tenants)
+        .bind(&notice_runs)
+        .bind(&payloads);
     let rows = q.fetch_all(pool).await?;
     let mut fenced = std::collections::HashMap::with_capacity(rows.len());
     for row in rows {

@@ -7,7 +7,9 @@
 //! own commit or others') and writes it as one statement. With a single commit
 //! queued, that is the statement a run would have sent alone, so a lone client waits
 //! for nothing. Each commit keeps its own fence: a run whose lease was lost is left
-//! out of the write and answered [`StoreError::LeaseLost`], and the others commit.
+//! out of the write (its notices unsent) and answered [`StoreError::LeaseLost`], and
+//! the others commit. Only commits that give attempts back to the history are
+//! written alone, outside the queue.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -230,7 +232,7 @@ mod tests {
             error: None,
         };
         let (reply, answer) = oneshot::channel();
-        let part = CommitPart::new(&lease, &update, &[], &[]);
+        let part = CommitPart::new(&lease, &update, &[], &[], &[]);
         (Queued { part, reply }, answer)
     }
 

@@ -3,8 +3,8 @@
 //! commit anything.
 
 use careflow::store::{
-    AttemptMark, AttemptOutcome, LeaseRef, NewRun, RunId, RunRow, RunStatus, RunUpdate, StepStatus,
-    StepWrite, Store, StoreError, TenantId,
+    AttemptMark, AttemptOutcome, LeaseRef, NewRun, Notice, RunId, RunRow, RunStatus, RunUpdate,
+    StepStatus, StepWrite, Store, StoreError, TenantId,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -646,7 +646,9 @@ async fn eight_claimed_runs(store: &dyn Store) -> Vec<LeaseRef> {
     claimed.iter().map(lease).collect()
 }
 
-/// The commit starting run `held`'s step: the step and a `step.started` event.
+/// The commit starting run `held`'s step: the step, a `step.started` event, and
+/// the notice a run's last commit sends (`RunFinished`), so that the commit tells
+/// the other replicas about its run as a last one would.
 fn start_fetch(
     store: &std::sync::Arc<dyn Store>,
     held: &LeaseRef,
@@ -661,9 +663,13 @@ fn start_fetch(
         ..StepWrite::pending("fetch", 0)
     };
     let started = event("step.started", Some(held.run_id), 11);
+    let notice = Notice::RunFinished {
+        tenant: held.tenant_id.to_string(),
+        run: held.run_id.0,
+    };
     async move {
         store
-            .commit_progress(&held, &still_running(41), &[step], &[started], &[])
+            .commit_progress(&held, &still_running(41), &[step], &[started], &[notice])
             .await
     }
 }
@@ -730,9 +736,31 @@ async fn writers(opened: &super::Opened, leases: &[LeaseRef]) -> Vec<String> {
     out
 }
 
+/// The runs named by the `RunFinished` notices `listener` hears until `end`, a
+/// payload sent after every commit answered: notices arrive in commit order, so
+/// every commit's notices are in by then.
+async fn runs_heard_finished(listener: &mut sqlx::postgres::PgListener, end: &str) -> Vec<u128> {
+    let mut runs = Vec::new();
+    loop {
+        let heard = tokio::time::timeout(std::time::Duration::from_secs(30), listener.recv())
+            .await
+            .expect("the end marker is heard")
+            .unwrap();
+        if heard.payload() == end {
+            break;
+        }
+        if let Some(Notice::RunFinished { run, .. }) = Notice::from_payload(heard.payload()) {
+            runs.push(run.as_u128());
+        }
+    }
+    runs.sort();
+    runs
+}
+
 /// Step commits that reach PostgreSQL while its committers are busy are written
 /// together, in one transaction, and each keeps its own fence: a commit whose lease
-/// was lost is refused and writes nothing, the others commit whole.
+/// was lost is refused and writes nothing (its notice is not sent), the others
+/// commit whole and tell the other replicas.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commits_arriving_together_are_written_at_once_each_behind_its_fence_postgres() {
     let opened = super::open(crate::helpers::Backend::Postgres).await;
@@ -741,6 +769,10 @@ async fn commits_arriving_together_are_written_at_once_each_behind_its_fence_pos
     let mut leases = eight_claimed_runs(store.as_ref()).await;
     // Run 5's holder lost its lease (another claim moved the epoch on).
     leases[4].epoch += 1;
+    let mut listener = sqlx::postgres::PgListener::connect(opened.url())
+        .await
+        .unwrap();
+    listener.listen(Notice::CHANNEL).await.unwrap();
 
     let answers = commit_behind_busy_committers(&opened, &leases, &vec![json!({"n": 1}); 8]).await;
 
@@ -785,6 +817,20 @@ async fn commits_arriving_together_are_written_at_once_each_behind_its_fence_pos
     let mut positions: Vec<i64> = events.iter().map(|e| e.position).collect();
     positions.dedup();
     assert_eq!(positions.len(), 7, "every event has a position of its own");
+
+    let session = sqlx::PgPool::connect(opened.url()).await.unwrap();
+    sqlx::query("select pg_notify($1, 'end of the test')")
+        .bind(Notice::CHANNEL)
+        .execute(&session)
+        .await
+        .unwrap();
+    session.close().await;
+    assert_eq!(
+        runs_heard_finished(&mut listener, "end of the test").await,
+        [1, 2, 3, 4, 6, 7, 8],
+        "a notice for each commit that held, none for the refused one"
+    );
+    drop(listener);
     opened.close().await;
 }
 
