@@ -6,8 +6,8 @@
 -- only when its commit's fence matched, and like every notice it is delivered when
 -- the transaction commits.
 --
--- The 37-argument form of 0145 stays: replicas of the previous version call it
--- until a rolling deploy has replaced them all.
+-- The 37-argument form of 0145 stays, since replicas of the previous version call
+-- it until a rolling deploy has replaced them all; it now writes through this one.
 create function commit_group(
     text[], uuid[], text[], bigint[], text[], timestamptz[], timestamptz[], timestamptz[],
     jsonb[],
@@ -90,4 +90,22 @@ begin
     select fence.tenant_id, fence.run_id, fence.cancel_requested, fence.pause_requested
     from fence, (select count(*) from n) as notified;
 end
+$$;
+
+-- The 37-argument form now writes through this one, with no notices, so the two
+-- cannot drift apart while both exist.
+create or replace function commit_group(
+    text[], uuid[], text[], bigint[], text[], timestamptz[], timestamptz[], timestamptz[],
+    jsonb[],
+    text[], uuid[], text[], int[], text[], int[], timestamptz[], timestamptz[], bigint[],
+    jsonb[], jsonb[], jsonb[], text[], timestamptz[], jsonb[], jsonb[],
+    uuid[], text[], text[], uuid[], text[], text[], jsonb[], timestamptz[], jsonb[], int[],
+    text[], uuid[])
+returns table (tenant_id text, run_id uuid, cancel_requested boolean, pause_requested boolean)
+language sql
+as $$
+    select * from commit_group($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                               $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
+                               $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37,
+                               null::text, '{}'::text[], '{}'::uuid[], '{}'::text[])
 $$;
