@@ -61,8 +61,9 @@ impl GroupCommit {
 
     /// How many committers a pool of `max_connections` gets: an eighth of it, at
     /// least two. Fewer committers make larger groups: on two cores at 16 clients,
-    /// 2 committers gave 526 runs/s, 4 gave 496 and 8 gave 413 (README,
-    /// "Benchmark").
+    /// 2 committers gave 526 runs/s, 4 gave 496 and 8 gave 413; with a run's last
+    /// commit grouped too, 2 gave a ratio to pgbench of 0.24-0.25, 3 gave 0.19 and
+    /// 4 gave 0.23 (README, "Benchmark").
     pub fn committers_for(max_connections: u32) -> u32 {
         (max_connections / 8).max(2)
     }

@@ -736,10 +736,31 @@ async fn writers(opened: &super::Opened, leases: &[LeaseRef]) -> Vec<String> {
     out
 }
 
-/// The runs named by the `RunFinished` notices `listener` hears until `end`, a
-/// payload sent after every commit answered: notices arrive in commit order, so
-/// every commit's notices are in by then.
-async fn runs_heard_finished(listener: &mut sqlx::postgres::PgListener, end: &str) -> Vec<u128> {
+/// A listener to the store's notices in the test's database.
+async fn listen(opened: &super::Opened) -> sqlx::postgres::PgListener {
+    let mut listener = sqlx::postgres::PgListener::connect(opened.url())
+        .await
+        .unwrap();
+    listener.listen(Notice::CHANNEL).await.unwrap();
+    listener
+}
+
+/// The runs named by the `RunFinished` notices `listener` heard, each as often as
+/// it was heard, once every commit has answered. An end marker is sent then:
+/// notices arrive in commit order, so every commit's notices are in before it.
+async fn runs_heard_finished(
+    opened: &super::Opened,
+    mut listener: sqlx::postgres::PgListener,
+) -> Vec<u128> {
+    let end = "end of the test";
+    let session = sqlx::PgPool::connect(opened.url()).await.unwrap();
+    sqlx::query("select pg_notify($1, $2)")
+        .bind(Notice::CHANNEL)
+        .bind(end)
+        .execute(&session)
+        .await
+        .unwrap();
+    session.close().await;
     let mut runs = Vec::new();
     loop {
         let heard = tokio::time::timeout(std::time::Duration::from_secs(30), listener.recv())
@@ -769,10 +790,7 @@ async fn commits_arriving_together_are_written_at_once_each_behind_its_fence_pos
     let mut leases = eight_claimed_runs(store.as_ref()).await;
     // Run 5's holder lost its lease (another claim moved the epoch on).
     leases[4].epoch += 1;
-    let mut listener = sqlx::postgres::PgListener::connect(opened.url())
-        .await
-        .unwrap();
-    listener.listen(Notice::CHANNEL).await.unwrap();
+    let listener = listen(&opened).await;
 
     let answers = commit_behind_busy_committers(&opened, &leases, &vec![json!({"n": 1}); 8]).await;
 
@@ -817,25 +835,17 @@ async fn commits_arriving_together_are_written_at_once_each_behind_its_fence_pos
     let mut positions: Vec<i64> = events.iter().map(|e| e.position).collect();
     positions.dedup();
     assert_eq!(positions.len(), 7, "every event has a position of its own");
-
-    let session = sqlx::PgPool::connect(opened.url()).await.unwrap();
-    sqlx::query("select pg_notify($1, 'end of the test')")
-        .bind(Notice::CHANNEL)
-        .execute(&session)
-        .await
-        .unwrap();
-    session.close().await;
     assert_eq!(
-        runs_heard_finished(&mut listener, "end of the test").await,
+        runs_heard_finished(&opened, listener).await,
         [1, 2, 3, 4, 6, 7, 8],
         "a notice for each commit that held, none for the refused one"
     );
-    drop(listener);
     opened.close().await;
 }
 
 /// A value PostgreSQL refuses fails the commit carrying it, not the commits that
-/// happened to be written with it.
+/// happened to be written with it; those are written again one at a time, each
+/// notice sent once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_commit_fails_alone_when_written_with_others_postgres() {
     let opened = super::open(crate::helpers::Backend::Postgres).await;
@@ -846,6 +856,7 @@ async fn a_refused_commit_fails_alone_when_written_with_others_postgres() {
     let mut outputs = vec![json!({"n": 1}); 8];
     // PostgreSQL's JSON cannot hold the NUL character.
     outputs[3] = json!({"text": "a\u{0}b"});
+    let listener = listen(&opened).await;
     let answers = commit_behind_busy_committers(&opened, &leases, &outputs).await;
 
     for (n, answer) in answers.iter().enumerate() {
@@ -865,5 +876,10 @@ async fn a_refused_commit_fails_alone_when_written_with_others_postgres() {
             n + 1
         );
     }
+    assert_eq!(
+        runs_heard_finished(&opened, listener).await,
+        [1, 2, 3, 5, 6, 7, 8],
+        "one notice for each commit written, none for the refused one"
+    );
     opened.close().await;
 }
