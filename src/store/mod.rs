@@ -22,6 +22,7 @@ mod events;
 pub mod fence;
 mod hospitals;
 mod keyed;
+mod migrations;
 mod notice;
 mod pause;
 pub mod postgres;

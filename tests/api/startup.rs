@@ -1,6 +1,7 @@
 //! Start-up: the bootstrap key survives failed starts, CORS settings never crash the
-//! service, database failures name their cause, and text settings from the
-//! environment stay text.
+//! service, a database migrated by a newer version does not stop an older one,
+//! database failures name their cause, and text settings from the environment stay
+//! text.
 
 use std::process::Command;
 
@@ -91,9 +92,65 @@ async fn a_wildcard_cors_origin_allows_any_origin_without_credentials(backend: B
     app.shutdown().await;
 }
 
+/// Records a migration this build does not have, as a newer version's migration
+/// job would have applied it.
+async fn apply_a_newer_migration(db: &TestDb, backend: Backend) {
+    let insert = "insert into _sqlx_migrations
+                      (version, description, success, checksum, execution_time)
+                  values (99990101000000, 'a newer version', true, $1, 0)";
+    match backend {
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            sqlx::query(insert)
+                .bind(vec![0u8])
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            sqlx::query(insert)
+                .bind(vec![0u8])
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+    }
+}
+
+/// A replica of the previous version that restarts during a rolling deploy, after
+/// the new version's migration job ran, still starts and is ready.
+async fn a_database_migrated_by_a_newer_version_still_starts_and_is_ready(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let settings = test_settings(&db);
+    let app = App::start(settings.clone(), Extensions::default())
+        .await
+        .expect("the first start migrates");
+    app.shutdown().await;
+    apply_a_newer_migration(&db, backend).await;
+
+    let app = App::start(settings, Extensions::default())
+        .await
+        .expect("a database ahead of this build does not stop the start");
+    let r = crate::checked::Client::new()
+        .get(format!("http://{}/readyz", app.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "ready: every migration it knows is applied"
+    );
+    app.shutdown().await;
+}
+
 both_backends!(
     a_failed_start_creates_no_key_and_the_next_start_shows_one,
     a_wildcard_cors_origin_allows_any_origin_without_credentials,
+    a_database_migrated_by_a_newer_version_still_starts_and_is_ready,
 );
 
 fn careflow() -> Command {

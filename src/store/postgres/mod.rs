@@ -34,7 +34,10 @@ use tokio_util::sync::CancellationToken;
 use super::{Backend, Notice, Store, StoreError, StoreResult, fence};
 use crate::config::DatabaseSettings;
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+/// This build's migrations (see `store::migrations` for why newer ones are allowed).
+fn migrator() -> Migrator {
+    super::migrations::lenient(sqlx::migrate!("./migrations/postgres"))
+}
 
 /// How many notices a slow local receiver may fall behind before losing the oldest.
 const NOTICE_BUFFER: usize = 4096;
@@ -188,6 +191,23 @@ async fn listen(pool: PgPool, tx: broadcast::Sender<Notice>, stop: CancellationT
     }
 }
 
+impl PgStore {
+    /// The versions of the migrations applied successfully, or `None` before the
+    /// first migration.
+    async fn applied_migrations(&self) -> StoreResult<Option<Vec<i64>>> {
+        let exists: bool = sqlx::query_scalar("select to_regclass('_sqlx_migrations') is not null")
+            .fetch_one(&self.pool)
+            .await?;
+        if !exists {
+            return Ok(None);
+        }
+        let applied = sqlx::query_scalar("select version from _sqlx_migrations where success")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Some(applied))
+    }
+}
+
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> Backend {
@@ -200,22 +220,19 @@ impl Store for PgStore {
     }
 
     async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.pool).await?;
+        let migrator = migrator();
+        if let Some(applied) = self.applied_migrations().await? {
+            super::migrations::warn_of_newer(&applied, &migrator);
+        }
+        migrator.run(&self.pool).await?;
         Ok(())
     }
 
     async fn migrations_current(&self) -> StoreResult<bool> {
-        let exists: bool = sqlx::query_scalar("select to_regclass('_sqlx_migrations') is not null")
-            .fetch_one(&self.pool)
-            .await?;
-        if !exists {
+        let Some(applied) = self.applied_migrations().await? else {
             return Ok(false);
-        }
-        let applied: Vec<i64> =
-            sqlx::query_scalar("select version from _sqlx_migrations where success")
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
+        };
+        Ok(migrator().iter().all(|m| applied.contains(&m.version)))
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Notice> {

@@ -32,7 +32,10 @@ use tokio::sync::broadcast;
 use super::{Backend, Notice, Store, StoreError, StoreResult, fence};
 use crate::config::DatabaseSettings;
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+/// This build's migrations (see `store::migrations` for why newer ones are allowed).
+fn migrator() -> Migrator {
+    super::migrations::lenient(sqlx::migrate!("./migrations/sqlite"))
+}
 
 const NOTICE_BUFFER: usize = 4096;
 const READERS: u32 = 4;
@@ -142,6 +145,25 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// The versions of the migrations applied successfully, or `None` before the
+    /// first migration.
+    async fn applied_migrations(&self) -> StoreResult<Option<Vec<i64>>> {
+        let exists: bool = sqlx::query_scalar(
+            "select count(*) > 0 from sqlite_master where type = 'table' and name = '_sqlx_migrations'",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        if !exists {
+            return Ok(None);
+        }
+        let applied = sqlx::query_scalar("select version from _sqlx_migrations where success")
+            .fetch_all(&self.reader)
+            .await?;
+        Ok(Some(applied))
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
@@ -154,24 +176,19 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.writer).await?;
+        let migrator = migrator();
+        if let Some(applied) = self.applied_migrations().await? {
+            super::migrations::warn_of_newer(&applied, &migrator);
+        }
+        migrator.run(&self.writer).await?;
         Ok(())
     }
 
     async fn migrations_current(&self) -> StoreResult<bool> {
-        let exists: bool = sqlx::query_scalar(
-            "select count(*) > 0 from sqlite_master where type = 'table' and name = '_sqlx_migrations'",
-        )
-        .fetch_one(&self.reader)
-        .await?;
-        if !exists {
+        let Some(applied) = self.applied_migrations().await? else {
             return Ok(false);
-        }
-        let applied: Vec<i64> =
-            sqlx::query_scalar("select version from _sqlx_migrations where success")
-                .fetch_all(&self.reader)
-                .await?;
-        Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
+        };
+        Ok(migrator().iter().all(|m| applied.contains(&m.version)))
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Notice> {
