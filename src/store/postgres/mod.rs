@@ -137,6 +137,21 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// The versions of the migrations applied successfully, or `None` before the
+    /// first migration.
+    async fn applied_migrations(&self) -> StoreResult<Option<Vec<i64>>> {
+        let exists: bool = sqlx::query_scalar("select to_regclass('_sqlx_migrations') is not null")
+            .fetch_one(&self.pool)
+            .await?;
+        if !exists {
+            return Ok(None);
+        }
+        let applied = sqlx::query_scalar("select version from _sqlx_migrations where success")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Some(applied))
+    }
 }
 
 /// Forwards NOTIFY payloads to local subscribers, reconnecting when the connection
@@ -188,23 +203,6 @@ async fn listen(pool: PgPool, tx: broadcast::Sender<Notice>, stop: CancellationT
                 }
             }
         }
-    }
-}
-
-impl PgStore {
-    /// The versions of the migrations applied successfully, or `None` before the
-    /// first migration.
-    async fn applied_migrations(&self) -> StoreResult<Option<Vec<i64>>> {
-        let exists: bool = sqlx::query_scalar("select to_regclass('_sqlx_migrations') is not null")
-            .fetch_one(&self.pool)
-            .await?;
-        if !exists {
-            return Ok(None);
-        }
-        let applied = sqlx::query_scalar("select version from _sqlx_migrations where success")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(Some(applied))
     }
 }
 

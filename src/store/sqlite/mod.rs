@@ -143,9 +143,7 @@ impl SqliteStore {
             let _ = self.notices.send(n);
         }
     }
-}
 
-impl SqliteStore {
     /// The versions of the migrations applied successfully, or `None` before the
     /// first migration.
     async fn applied_migrations(&self) -> StoreResult<Option<Vec<i64>>> {
