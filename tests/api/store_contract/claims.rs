@@ -677,9 +677,8 @@ fn start_fetch(
 /// Starts the step of each run of `leases` with the output given for it. The first
 /// two runs' rows are held from a session of the test's own, so their commits, sent
 /// one after the other, take the store's two committers (a pool of 4) and wait; the
-/// others are queued behind
-/// them, each polled once so it is in the queue. Then everything goes. Answers the
-/// commits in the order of `leases`.
+/// others are queued behind them, each polled once so it is in the queue. Then
+/// everything goes. Answers the commits in the order of `leases`.
 async fn commit_behind_busy_committers(
     opened: &super::Opened,
     leases: &[LeaseRef],
