@@ -48,6 +48,10 @@ impl Census {
 fn kind(summary: &str) -> String {
     let known = [
         ("with r as", "insert_run (run + steps + events)"),
+        (
+            "with n as",
+            "submit_group (runs starting at once, several together)",
+        ),
         ("with fence as", "commit_progress (fenced step outcome)"),
         ("with due as", "claim_runs (claim loop)"),
         (

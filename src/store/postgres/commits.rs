@@ -8,6 +8,7 @@ use sqlx::{PgPool, Row};
 use super::PgStore;
 use super::attempts::AttemptColumns;
 use super::columns::{EventColumns, StepColumns};
+use super::group_commit::GroupPart;
 use super::runs::{
     EVENT_ARRAYS, STEP_ARRAYS, bind_events, insert_events_sql, notice_payloads, write_steps_ctes,
 };
@@ -34,7 +35,7 @@ impl PgStore {
             // same moment.
             return self
                 .group
-                .commit(CommitPart::new(lease, run, steps, events, notices))
+                .write(CommitPart::new(lease, run, steps, events, notices))
                 .await;
         }
         let step_columns = (!steps.is_empty()).then(|| StepColumns::new(steps, &lease.owner));
@@ -94,15 +95,28 @@ impl CommitPart {
             notices: notice_payloads(notices),
         }
     }
+}
 
-    /// True when the commit appends events.
-    pub fn has_events(&self) -> bool {
+impl GroupPart for CommitPart {
+    type Outcome = CommitOutcome;
+
+    fn run_key(&self) -> (&TenantId, RunId) {
+        (&self.lease.tenant_id, self.lease.run_id)
+    }
+
+    fn has_events(&self) -> bool {
         self.event_count > 0
     }
 
-    /// The run the commit is for.
-    pub fn run_key(&self) -> (&TenantId, RunId) {
-        (&self.lease.tenant_id, self.lease.run_id)
+    async fn write_alone(pool: &PgPool, part: &Self) -> StoreResult<CommitOutcome> {
+        write_alone(pool, part).await
+    }
+
+    async fn write_group(
+        pool: &PgPool,
+        parts: &[Self],
+    ) -> StoreResult<Vec<StoreResult<CommitOutcome>>> {
+        write_group(pool, parts).await
     }
 }
 
@@ -226,7 +240,7 @@ pub(super) async fn commit_once(
     }
 }
 
-fn bind_steps<'q>(
+pub(super) fn bind_steps<'q>(
     q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
     s: &'q StepColumns,
 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {

@@ -1,10 +1,11 @@
 //! Group commit: the step commits of runs that reach the store at the same moment
-//! are written by one statement and one transaction.
+//! are written by one statement and one transaction, and so are the submissions of
+//! runs that start at once (see `submissions`).
 //!
-//! Under concurrency the server's cost of a run's commit is mostly the set-up of its
-//! statement, paid at every execution whatever the number of rows. A commit waits in
+//! Under concurrency the server's cost of a run's write is mostly the set-up of its
+//! statement, paid at every execution whatever the number of rows. A write waits in
 //! a queue; whoever gets one of a few committer permits takes everything queued (its
-//! own commit or others') and writes it as one statement. With a single commit
+//! own write or others') and writes it as one statement. With a single write
 //! queued, that is the statement a run would have sent alone, so a lone client waits
 //! for nothing. Each commit keeps its own fence: a run whose lease was lost is left
 //! out of the write (its notices unsent) and answered [`StoreError::LeaseLost`], and
@@ -12,76 +13,102 @@
 //! written alone, outside the queue.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
 use tokio::sync::{Semaphore, broadcast, oneshot};
 
-use super::commits::{CommitPart, write_alone, write_group};
-use crate::store::{CommitOutcome, Notice, StoreError, StoreResult};
+use super::commits::CommitPart;
+use crate::store::{Notice, RunId, StoreError, StoreResult, TenantId};
 
-/// The most commits one statement writes. A transaction numbers at most 4096
-/// events (see `insert_events_sql`); a run's commit carries a handful.
+/// The most writes one statement carries. A transaction numbers at most 4096
+/// events (see `insert_events_sql`); a run's write carries a handful.
 const MAX_GROUP: usize = 32;
 
 /// How long a lease renewal or release waits for the groups being written.
 const EXCLUSIVE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The queue of commits waiting for a committer, and the committers' permits.
-pub(super) struct GroupCommit {
-    queue: Mutex<VecDeque<Queued>>,
-    committers: Arc<Semaphore>,
-    /// How many permits `committers` has.
+/// One run's write that a group can carry: how it is written alone and with others.
+pub(super) trait GroupPart: Sized + Send + Sync + 'static {
+    /// What the write answers when it holds.
+    type Outcome: Send + 'static;
+
+    /// The run the write is for; a group holds one write per run.
+    fn run_key(&self) -> (&TenantId, RunId);
+
+    /// True when the write appends events.
+    fn has_events(&self) -> bool;
+
+    /// True when a write that answered `outcome` wrote its rows (an answer may
+    /// also say that nothing was written).
+    fn wrote(_outcome: &Self::Outcome) -> bool {
+        true
+    }
+
+    /// Writes `part` with the statement it would have had without the group.
+    fn write_alone(
+        pool: &PgPool,
+        part: &Self,
+    ) -> impl Future<Output = StoreResult<Self::Outcome>> + Send;
+
+    /// Writes `parts` in one statement and answers each of them; an error answers
+    /// for the whole group.
+    fn write_group(
+        pool: &PgPool,
+        parts: &[Self],
+    ) -> impl Future<Output = StoreResult<Vec<StoreResult<Self::Outcome>>>> + Send;
+}
+
+/// The step commits' queue.
+pub(super) type GroupCommit = WriteQueue<CommitPart>;
+
+/// The committers' permits: at most this many group statements are under way at
+/// once. The step commits' and the submissions' queues share them, so their groups
+/// gather while the committers are busy with either: separate permits for each
+/// made smaller groups and more statements (README, "Benchmark").
+pub(super) struct Committers {
+    permits: Arc<Semaphore>,
     count: u32,
-    pool: PgPool,
-    notices: broadcast::Sender<Notice>,
 }
 
-/// A commit waiting in the queue, with where its answer goes.
-struct Queued {
-    part: CommitPart,
-    reply: oneshot::Sender<StoreResult<CommitOutcome>>,
-}
-
-impl GroupCommit {
-    /// A queue writing through `pool` with at most `committers` statements at once.
-    /// Other replicas and this one's other work share the pool, so the committers
-    /// are a part of it: enough that a commit seldom waits for a free one, few
-    /// enough that commits arriving meanwhile gather into one statement.
-    pub fn new(pool: PgPool, notices: broadcast::Sender<Notice>, committers: u32) -> Self {
-        let count = committers.max(1);
-        Self {
-            queue: Mutex::new(VecDeque::new()),
-            committers: Arc::new(Semaphore::new(count as usize)),
+impl Committers {
+    /// `count` committers (at least one).
+    pub fn new(count: u32) -> Arc<Self> {
+        let count = count.max(1);
+        Arc::new(Self {
+            permits: Arc::new(Semaphore::new(count as usize)),
             count,
-            pool,
-            notices,
-        }
+        })
     }
 
     /// How many committers a pool of `max_connections` gets: an eighth of it, at
-    /// least two. Fewer committers make larger groups: on two cores at 16 clients,
-    /// 2 committers gave 526 runs/s, 4 gave 496 and 8 gave 413; with a run's last
+    /// least two. Other replicas and this one's other work share the pool, so the
+    /// committers are a part of it: enough that a write seldom waits for a free
+    /// one, few enough that writes arriving meanwhile gather into one statement.
+    /// Fewer committers make larger groups: on two cores at 16 clients, 2
+    /// committers gave 526 runs/s, 4 gave 496 and 8 gave 413; with a run's last
     /// commit grouped too, 2 gave a ratio to pgbench of 0.24-0.25, 3 gave 0.19 and
-    /// 4 gave 0.23 (README, "Benchmark").
-    pub fn committers_for(max_connections: u32) -> u32 {
+    /// 4 gave 0.23; with the submissions grouped as well, 2 gave 0.22-0.25, 3 gave
+    /// 0.21-0.23 and 4 gave 0.19-0.22 (README, "Benchmark").
+    pub fn for_pool(max_connections: u32) -> u32 {
         (max_connections / 8).max(2)
     }
 
     /// Waits until no group is being written and keeps new ones from starting
     /// until the guard is dropped.
     ///
-    /// A group locks the rows of several of this replica's runs, and so do the
-    /// lease renewal and release; two statements locking the same rows in
-    /// different orders could each wait for the other. Taking every committer
-    /// keeps them apart, for the few milliseconds a renewal takes.
+    /// A group of step commits locks the rows of several of this replica's runs,
+    /// and so do the lease renewal and release; two statements locking the same
+    /// rows in different orders could each wait for the other. Taking every
+    /// committer keeps them apart, for the few milliseconds a renewal takes.
     ///
     /// A renewal that cannot have every committer within [`EXCLUSIVE_WAIT`] (groups
     /// waiting on locks, a slow server) goes ahead without: leases must not lapse
     /// behind a slow group, and should the two then wait for each other, PostgreSQL
     /// ends one of them and its writer sends it again.
     pub async fn exclusive(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        let all = self.committers.acquire_many(self.count);
+        let all = self.permits.acquire_many(self.count);
         match tokio::time::timeout(EXCLUSIVE_WAIT, all).await {
             Ok(permits) => permits.ok(),
             Err(_) => {
@@ -92,10 +119,40 @@ impl GroupCommit {
             }
         }
     }
+}
+
+/// The queue of writes of one kind waiting for a committer.
+pub(super) struct WriteQueue<P: GroupPart> {
+    queue: Mutex<VecDeque<Queued<P>>>,
+    committers: Arc<Committers>,
+    pool: PgPool,
+    notices: broadcast::Sender<Notice>,
+}
+
+/// A write waiting in the queue, with where its answer goes.
+struct Queued<P: GroupPart> {
+    part: P,
+    reply: oneshot::Sender<StoreResult<P::Outcome>>,
+}
+
+impl<P: GroupPart> WriteQueue<P> {
+    /// A queue writing through `pool` when one of `committers` is free.
+    pub fn new(
+        pool: PgPool,
+        notices: broadcast::Sender<Notice>,
+        committers: Arc<Committers>,
+    ) -> Self {
+        Self {
+            queue: Mutex::new(VecDeque::new()),
+            committers,
+            pool,
+            notices,
+        }
+    }
 
     /// Writes `part` with whatever else is queued when a committer is free, and
     /// answers for `part` alone.
-    pub async fn commit(&self, part: CommitPart) -> StoreResult<CommitOutcome> {
+    pub async fn write(&self, part: P) -> StoreResult<P::Outcome> {
         let (reply, mut answer) = oneshot::channel();
         self.lock().push_back(Queued { part, reply });
         loop {
@@ -104,7 +161,7 @@ impl GroupCommit {
                 biased;
                 // Another committer took this commit with its group.
                 done = &mut answer => return done.unwrap_or(Err(unanswered())),
-                permit = self.committers.clone().acquire_owned() => permit,
+                permit = self.committers.permits.clone().acquire_owned() => permit,
             };
             let Ok(permit) = permit else {
                 // The semaphore is never closed; answer rather than spin if it were.
@@ -127,7 +184,7 @@ impl GroupCommit {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued<P>>> {
         // The queue is only pushed to and drained; a panic elsewhere cannot leave
         // it half-changed, so a poisoned lock is still a sound queue.
         self.queue
@@ -153,14 +210,17 @@ fn unavailable(e: &StoreError) -> StoreError {
     ))))
 }
 
-/// Writes a group and answers each of its commits.
-async fn write(pool: &PgPool, notices: &broadcast::Sender<Notice>, group: Vec<Queued>) {
-    let (parts, replies): (Vec<CommitPart>, Vec<_>) =
-        group.into_iter().map(|q| (q.part, q.reply)).unzip();
+/// Writes a group and answers each of its writes.
+async fn write<P: GroupPart>(
+    pool: &PgPool,
+    notices: &broadcast::Sender<Notice>,
+    group: Vec<Queued<P>>,
+) {
+    let (parts, replies): (Vec<P>, Vec<_>) = group.into_iter().map(|q| (q.part, q.reply)).unzip();
     let answers = if parts.len() == 1 {
         write_each(pool, &parts).await
     } else {
-        match write_group(pool, &parts).await {
+        match P::write_group(pool, &parts).await {
             Ok(answers) => answers,
             // The database was unreachable or failed for a reason of its own (a
             // deadlock, a dropped connection): each commit is answered so, and the
@@ -176,7 +236,7 @@ async fn write(pool: &PgPool, notices: &broadcast::Sender<Notice>, group: Vec<Qu
     if parts
         .iter()
         .zip(&answers)
-        .any(|(p, a)| a.is_ok() && p.has_events())
+        .any(|(p, a)| p.has_events() && a.as_ref().is_ok_and(P::wrote))
     {
         let _ = notices.send(Notice::EventsAppended);
     }
@@ -186,11 +246,11 @@ async fn write(pool: &PgPool, notices: &broadcast::Sender<Notice>, group: Vec<Qu
     }
 }
 
-/// Writes each commit alone, in order.
-async fn write_each(pool: &PgPool, parts: &[CommitPart]) -> Vec<StoreResult<CommitOutcome>> {
+/// Writes each write alone, in order.
+async fn write_each<P: GroupPart>(pool: &PgPool, parts: &[P]) -> Vec<StoreResult<P::Outcome>> {
     let mut answers = Vec::with_capacity(parts.len());
     for part in parts {
-        answers.push(write_alone(pool, part).await);
+        answers.push(P::write_alone(pool, part).await);
     }
     answers
 }
@@ -200,8 +260,8 @@ async fn write_each(pool: &PgPool, parts: &[CommitPart]) -> Vec<StoreResult<Comm
 /// a caller stopped waiting for its first and sent it again; the second is left to
 /// the next group, which may be written at the same time by another committer, as
 /// the two sends would have been without grouping.
-fn take_group(queue: &mut VecDeque<Queued>) -> Vec<Queued> {
-    let mut group: Vec<Queued> = Vec::new();
+fn take_group<P: GroupPart>(queue: &mut VecDeque<Queued<P>>) -> Vec<Queued<P>> {
+    let mut group: Vec<Queued<P>> = Vec::new();
     while group.len() < MAX_GROUP {
         let Some(next) = queue.front() else { break };
         let key = next.part.run_key();
@@ -216,9 +276,15 @@ fn take_group(queue: &mut VecDeque<Queued>) -> Vec<Queued> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{LeaseRef, RunId, RunStatus, RunUpdate, TenantId};
+    use crate::store::CommitOutcome;
+    use crate::store::{LeaseRef, RunStatus, RunUpdate};
 
-    fn queued(run: u128) -> (Queued, oneshot::Receiver<StoreResult<CommitOutcome>>) {
+    fn queued(
+        run: u128,
+    ) -> (
+        Queued<CommitPart>,
+        oneshot::Receiver<StoreResult<CommitOutcome>>,
+    ) {
         let lease = LeaseRef {
             tenant_id: TenantId::parse("north").unwrap(),
             run_id: RunId(uuid::Uuid::from_u128(run)),
@@ -237,7 +303,7 @@ mod tests {
         (Queued { part, reply }, answer)
     }
 
-    fn runs(group: &[Queued]) -> Vec<u128> {
+    fn runs(group: &[Queued<CommitPart>]) -> Vec<u128> {
         group
             .iter()
             .map(|q| q.part.run_key().1.0.as_u128())
@@ -246,7 +312,7 @@ mod tests {
 
     #[test]
     fn a_group_takes_the_queue_in_order_up_to_its_limit() {
-        let mut queue: VecDeque<Queued> = (0..40).map(|n| queued(n).0).collect();
+        let mut queue: VecDeque<Queued<CommitPart>> = (0..40).map(|n| queued(n).0).collect();
         let first = take_group(&mut queue);
         assert_eq!(runs(&first), (0..32).collect::<Vec<_>>());
         assert_eq!(runs(&take_group(&mut queue)), (32..40).collect::<Vec<_>>());
@@ -255,7 +321,8 @@ mod tests {
 
     #[test]
     fn a_runs_second_commit_waits_for_the_next_group() {
-        let mut queue: VecDeque<Queued> = [1, 2, 1, 3].into_iter().map(|n| queued(n).0).collect();
+        let mut queue: VecDeque<Queued<CommitPart>> =
+            [1, 2, 1, 3].into_iter().map(|n| queued(n).0).collect();
         assert_eq!(runs(&take_group(&mut queue)), [1, 2]);
         assert_eq!(runs(&take_group(&mut queue)), [1, 3]);
     }

@@ -17,6 +17,7 @@ mod runs;
 mod schedule;
 mod service_calls;
 mod shared;
+mod submissions;
 mod trigger_limits;
 mod triggers;
 mod user_workflows;
@@ -50,8 +51,13 @@ pub struct PgStore {
     /// The event horizon at this replica's last pass (see `events::sequence`):
     /// events at or above it may not have been announced yet.
     horizon_seen: AtomicI64,
+    /// The permits of the statements writing groups (see `group_commit`).
+    committers: std::sync::Arc<group_commit::Committers>,
     /// Step commits waiting to be written together (see `group_commit`).
     group: group_commit::GroupCommit,
+    /// Submissions of runs that start at once, waiting to be written together (see
+    /// `submissions`).
+    submissions: submissions::GroupSubmit,
 }
 
 impl PgStore {
@@ -88,17 +94,21 @@ impl PgStore {
             notices.clone(),
             stop_listening.clone(),
         ));
-        let group = group_commit::GroupCommit::new(
-            pool.clone(),
-            notices.clone(),
-            group_commit::GroupCommit::committers_for(settings.max_connections),
-        );
+        let committers = group_commit::Committers::new(group_commit::Committers::for_pool(
+            settings.max_connections,
+        ));
+        let group =
+            group_commit::GroupCommit::new(pool.clone(), notices.clone(), committers.clone());
+        let submissions =
+            submissions::GroupSubmit::new(pool.clone(), notices.clone(), committers.clone());
         Ok(Self {
             pool,
             notices,
             stop_listening,
             horizon_seen: AtomicI64::new(0),
+            committers,
             group,
+            submissions,
         })
     }
 

@@ -9,6 +9,7 @@ use super::PgStore;
 use super::attempts::AttemptColumns;
 use super::columns::{EventColumns, StepColumns};
 use super::service_calls::insert_call_in;
+use super::submissions::{SubmissionPart, Submitted};
 use crate::store::claim_order::{CLAIM_ORDER, fresh_sql, timed_sql, turn_sql};
 use crate::store::shared_sql::runs::{RENEW_LEASES, RUN_COLUMNS, RunWrites, cancel_notice};
 use crate::store::{
@@ -31,6 +32,30 @@ pub(super) fn insert_events_sql(first: usize, guard: &str) -> String {
     let p: Vec<String> = (first..first + EVENT_ARRAYS)
         .map(|i| format!("${i}"))
         .collect();
+    insert_event_rows_sql(
+        "$1",
+        &format!("{} as e({EVENT_ALIASES})", event_arrays(&p)),
+        guard,
+    )
+}
+
+/// The event arrays named by `p` (see [`EventColumns`]), typed, as `unnest`'s
+/// arguments.
+pub(super) fn event_arrays(p: &[String]) -> String {
+    format!(
+        "unnest({}::uuid[], {}::text[], {}::text[], {}::uuid[], {}::text[], {}::text[],
+                {}::jsonb[], {}::timestamptz[], {}::jsonb[], {}::int[]",
+        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]
+    ) + &p[10..].iter().map(|a| format!(", {a}")).collect::<String>()
+        + ")"
+}
+
+/// The names [`insert_event_rows_sql`] reads the event arrays' rows `e` by.
+pub(super) const EVENT_ALIASES: &str = "id, t, c, r, w, s, d, at, earlier, off";
+
+/// Inserts the rows `e` of `rows` (an `unnest` with at least [`EVENT_ALIASES`]) of
+/// tenant `tenant` where `guard` holds, numbered as [`insert_events_sql`] says.
+pub(super) fn insert_event_rows_sql(tenant: &str, rows: &str, guard: &str) -> String {
     format!(
         "insert into events (position, tenant_id, event_id, event_type, correlation_id, run_id,
                              workflow, source, data, created_at, earlier)
@@ -38,17 +63,14 @@ pub(super) fn insert_events_sql(first: usize, guard: &str) -> String {
                 + coalesce((case when f.next + e.off >= f.lo + 4096
                                  then 'more than 4096 events in one transaction: ' || e.off
                             end)::bigint, 0),
-                $1, e.id, e.t, e.c, e.r, e.w, e.s, e.d, e.at, e.earlier
+                {tenant}, e.id, e.t, e.c, e.r, e.w, e.s, e.d, e.at, e.earlier
          from (select l.lo, coalesce((select max(position) + 1 from events
                                       where position >= l.lo and position < l.lo + 4096),
                                      l.lo) as next
                from (select event_tx_position(pg_current_xact_id()) as lo) l) f,
-              unnest({}::uuid[], {}::text[], {}::text[], {}::uuid[], {}::text[], {}::text[],
-                     {}::jsonb[], {}::timestamptz[], {}::jsonb[], {}::int[])
-                  as e(id, t, c, r, w, s, d, at, earlier, off)
+              {rows}
          where {guard}
-         returning position",
-        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]
+         returning position"
     )
 }
 
@@ -73,17 +95,23 @@ pub(super) fn bind_events<'q>(
 
 /// The columns of a step row after its tenant and run, in the order of
 /// [`steps_unnest`]'s arrays.
-const STEP_COLUMNS: &str = "step_name, position, status, attempts, started_at, finished_at, \
+pub(super) const STEP_COLUMNS: &str = "step_name, position, status, attempts, started_at, finished_at, \
                             duration_ms, output, error, messages, skip_reason, wake_at, wait, \
                             attempt";
 
 /// The steps given as the arrays named by `p` (see [`StepColumns`]), as rows `u`
 /// with the columns [`STEP_COLUMNS`].
 fn steps_unnest(p: &[String; STEP_ARRAYS]) -> String {
+    format!("unnest({}) as u({STEP_COLUMNS})", step_arrays(p))
+}
+
+/// The step arrays named by `p` (see [`StepColumns`]), typed, in the order of
+/// [`STEP_COLUMNS`].
+pub(super) fn step_arrays(p: &[String; STEP_ARRAYS]) -> String {
     format!(
-        "unnest({}::text[], {}::int[], {}::text[], {}::int[], {}::timestamptz[],
-                {}::timestamptz[], {}::bigint[], {}::jsonb[], {}::jsonb[], {}::jsonb[],
-                {}::text[], {}::timestamptz[], {}::jsonb[], {}::jsonb[]) as u({STEP_COLUMNS})",
+        "{}::text[], {}::int[], {}::text[], {}::int[], {}::timestamptz[],
+         {}::timestamptz[], {}::bigint[], {}::jsonb[], {}::jsonb[], {}::jsonb[],
+         {}::text[], {}::timestamptz[], {}::jsonb[], {}::jsonb[]",
         p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13]
     )
 }
@@ -210,25 +238,30 @@ impl PgStore {
     }
 }
 
-#[async_trait]
-impl RunWrites for PgStore {
-    async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
-        let events = EventColumns::by_commit(&run.events);
-        let mut notices = Vec::new();
-        if run.status == RunStatus::Queued {
-            notices.push(Notice::RunsReady);
-        }
-        // A run that starts at once is not written when its workflow is paused: the
-        // submission then writes it queued (`InsertRun::Paused`). Checked in the
-        // insert's own statement, which saves a round trip on every submission.
-        let leased = run.lease.is_some();
-        // Only a run that starts at once (leased) starts attempts.
-        let replica = run.lease.as_ref().map_or("", |(owner, _)| owner.as_str());
-        let steps = StepColumns::new(run.stored_steps(), replica);
-        // The attempts' arrays come last, numbered from `$45`: only the kinds present.
-        let attempts = AttemptColumns::new(&run.steps, replica);
-        let attempt_ctes = attempts.ctes(&mut 45, "exists (select 1 from r)");
-        let sql = format!(
+/// Inserts a submitted run with its stored steps and events in one statement (the
+/// run is left out when it was to start at once and its workflow is paused), and
+/// returns its row: `created` (0 or 1), and `paused` for a run that was to start
+/// at once.
+pub(super) async fn insert_run_row<'e, E: sqlx::PgExecutor<'e>>(
+    exec: E,
+    run: &NewRun,
+) -> StoreResult<sqlx::postgres::PgRow> {
+    let events = EventColumns::by_commit(&run.events);
+    let mut notices = Vec::new();
+    if run.status == RunStatus::Queued {
+        notices.push(Notice::RunsReady);
+    }
+    // A run that starts at once is not written when its workflow is paused: the
+    // submission then writes it queued (`InsertRun::Paused`). Checked in the
+    // insert's own statement, which saves a round trip on every submission.
+    let leased = run.lease.is_some();
+    // Only a run that starts at once (leased) starts attempts.
+    let replica = run.lease.as_ref().map_or("", |(owner, _)| owner.as_str());
+    let steps = StepColumns::new(run.stored_steps(), replica);
+    // The attempts' arrays come last, numbered from `$45`: only the kinds present.
+    let attempts = AttemptColumns::new(&run.steps, replica);
+    let attempt_ctes = attempts.ctes(&mut 45, "exists (select 1 from r)");
+    let sql = format!(
             "with r as (
                 insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
                                   options, idempotency_key, correlation_id, created_at,
@@ -275,59 +308,73 @@ impl RunWrites for PgStore {
                 .collect::<String>(),
             turn = turn_sql("greatest", "$1", "$5", "$10", "$11", "$42", "$43"),
         );
-        let (owner, lease_until) = match &run.lease {
-            Some((o, until)) => (Some(o.clone()), Some(*until)),
-            None => (None, None),
-        };
-        let q = sqlx::query(&sql)
-            .bind(&run.tenant_id)
-            .bind(run.run_id)
-            .bind(&run.workflow)
-            .bind(run.workflow_version)
-            .bind(run.status.as_str())
-            .bind(&run.input)
-            .bind(&run.options)
-            .bind(&run.idempotency_key)
-            .bind(&run.correlation_id)
-            .bind(run.created_at)
-            .bind(run.ready_at)
-            .bind(owner)
-            .bind(lease_until)
-            .bind(steps.names)
-            .bind(steps.positions)
-            .bind(steps.statuses)
-            .bind(steps.attempts)
-            .bind(steps.started_at)
-            .bind(steps.finished_at)
-            .bind(steps.duration_ms)
-            .bind(steps.outputs)
-            .bind(steps.errors)
-            .bind(steps.messages)
-            .bind(steps.skip_reasons)
-            .bind(steps.wake_at)
-            .bind(steps.waits);
-        let (key, limit) = match &run.concurrency {
-            Some((k, l)) => (Some(k.clone()), Some(*l)),
-            None => (None, None),
-        };
-        let q = bind_events(q, &events)
-            .bind(notice_payloads(&notices))
-            .bind(key)
-            .bind(limit)
-            .bind(&run.request_hash);
-        let q = attempts.bind(
-            q.bind(&run.trace_parent)
-                .bind(run.priority)
-                .bind(run.created_at.timestamp_micros())
-                .bind(steps.latest_attempts),
-        );
+    let (owner, lease_until) = match &run.lease {
+        Some((o, until)) => (Some(o.clone()), Some(*until)),
+        None => (None, None),
+    };
+    let q = sqlx::query(&sql)
+        .bind(&run.tenant_id)
+        .bind(run.run_id)
+        .bind(&run.workflow)
+        .bind(run.workflow_version)
+        .bind(run.status.as_str())
+        .bind(&run.input)
+        .bind(&run.options)
+        .bind(&run.idempotency_key)
+        .bind(&run.correlation_id)
+        .bind(run.created_at)
+        .bind(run.ready_at)
+        .bind(owner)
+        .bind(lease_until)
+        .bind(steps.names)
+        .bind(steps.positions)
+        .bind(steps.statuses)
+        .bind(steps.attempts)
+        .bind(steps.started_at)
+        .bind(steps.finished_at)
+        .bind(steps.duration_ms)
+        .bind(steps.outputs)
+        .bind(steps.errors)
+        .bind(steps.messages)
+        .bind(steps.skip_reasons)
+        .bind(steps.wake_at)
+        .bind(steps.waits);
+    let (key, limit) = match &run.concurrency {
+        Some((k, l)) => (Some(k.clone()), Some(*l)),
+        None => (None, None),
+    };
+    let q = bind_events(q, &events)
+        .bind(notice_payloads(&notices))
+        .bind(key)
+        .bind(limit)
+        .bind(&run.request_hash);
+    let q = attempts.bind(
+        q.bind(&run.trace_parent)
+            .bind(run.priority)
+            .bind(run.created_at.timestamp_micros())
+            .bind(steps.latest_attempts),
+    );
+    Ok(q.fetch_one(exec).await?)
+}
+
+#[async_trait]
+impl RunWrites for PgStore {
+    async fn insert_run(&self, run: &NewRun) -> StoreResult<InsertRun> {
+        let leased = run.lease.is_some();
+        if let Some(part) = SubmissionPart::of(run) {
+            return self
+                .submissions
+                .write(part)
+                .await
+                .map(Submitted::into_insert);
+        }
+        let bound = run.bound_now();
         // A child run started by a step is fenced by that step's lease, a run that
         // enters the queue is counted against its bounds, and an attached service
         // call is written with its run: each in one transaction. Any other
         // submission stays one round trip.
-        let bound = run.bound_now();
         let row = if fence::current().is_none() && bound.is_none() && run.service_call.is_none() {
-            q.fetch_one(&self.pool).await?
+            insert_run_row(&self.pool, run).await?
         } else {
             let mut tx = self.begin_write().await?;
             if let Some(attached) = &run.service_call
@@ -344,7 +391,7 @@ impl RunWrites for PgStore {
                     .execute(&mut *tx)
                     .await?;
             }
-            let row = q.fetch_one(&mut *tx).await?;
+            let row = insert_run_row(&mut *tx, run).await?;
             if paused_in(&row, leased)? {
                 tx.rollback().await?;
                 return Ok(InsertRun::Paused);
@@ -448,7 +495,7 @@ impl RunWrites for PgStore {
     }
 
     async fn renew_leases(&self, owner: &str, lease_until: DateTime<Utc>) -> StoreResult<u64> {
-        let _no_group = self.group.exclusive().await;
+        let _no_group = self.committers.exclusive().await;
         let done = sqlx::query(RENEW_LEASES)
             .bind(owner)
             .bind(lease_until)
@@ -458,7 +505,7 @@ impl RunWrites for PgStore {
     }
 
     async fn release_leases(&self, owner: &str, now: DateTime<Utc>) -> StoreResult<u64> {
-        let _no_group = self.group.exclusive().await;
+        let _no_group = self.committers.exclusive().await;
         let sql = format!(
             "with r as (
                 update runs set lease_owner = null, lease_expires_at = null, ready_at = $2

@@ -616,7 +616,7 @@ async fn a_commit_sent_again_while_the_first_runs_is_not_refused_postgres() {
 }
 
 /// Waits until `n` sessions of the test's database wait for a lock.
-async fn waiting_for_locks(session: &sqlx::PgPool, n: i64, what: &str) {
+pub(super) async fn waiting_for_locks(session: &sqlx::PgPool, n: i64, what: &str) {
     crate::helpers::eventually(what, || async {
         let waiting: i64 = sqlx::query_scalar(
             "select count(*) from pg_stat_activity

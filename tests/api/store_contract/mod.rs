@@ -58,6 +58,7 @@ mod retention;
 mod runs;
 mod schedule;
 mod service_calls;
+mod submissions;
 mod tasks;
 mod triggers;
 mod user_workflows;

@@ -1,0 +1,220 @@
+//! Submissions of runs that start at once, written together on PostgreSQL: runs
+//! submitted while the submission committers are busy are inserted by one
+//! statement, each whole or not at all.
+
+use careflow::store::{InsertRun, NewRun, RunId, RunStatus, StepStatus, StepWrite, StoreError};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{at, event, events_of, run, tenant};
+
+/// Run `n` of north, submitted to start at once on replica-a with its step
+/// `fetch` started and its `run.started` and `step.started` events.
+fn started(n: u128, workflow: &str, input: serde_json::Value) -> NewRun {
+    let mut r = run(&tenant("north"), workflow, input, 1);
+    r.run_id = RunId(Uuid::from_u128(n));
+    r.status = RunStatus::Running;
+    r.lease = Some(("replica-a".into(), at(40)));
+    r.ready_at = Some(at(40));
+    r.steps = vec![StepWrite {
+        status: StepStatus::Running,
+        attempts: 1,
+        started_at: Some(at(1)),
+        ..StepWrite::pending("fetch", 0)
+    }];
+    r.events = vec![
+        event("run.started", Some(r.run_id), 1),
+        event("step.started", Some(r.run_id), 1),
+    ];
+    r
+}
+
+/// Submits `runs`. A session of the test's own first inserts, uncommitted, rows
+/// with the ids of the first two, so their submissions, sent one after the other,
+/// take the store's two submission committers (a pool of 4) and wait; the others
+/// are queued behind them, each polled once so it is in the queue. Then the
+/// session rolls back and everything goes. Answers in the order of `runs`.
+async fn submit_behind_busy_committers(
+    opened: &super::Opened,
+    runs: &[NewRun],
+) -> Vec<Result<InsertRun, StoreError>> {
+    let submit = |r: &NewRun| {
+        let (store, r) = (opened.store.clone(), r.clone());
+        async move { store.insert_run(&r).await }
+    };
+    let session = sqlx::PgPool::connect(opened.url()).await.unwrap();
+    let mut blocker = session.begin().await.unwrap();
+    for r in &runs[..2] {
+        sqlx::query(
+            "insert into runs (tenant_id, run_id, workflow, workflow_version, status, input,
+                               options, created_at)
+             values ($1, $2, 'blocker', 1, 'queued', '{}', '{}', now())",
+        )
+        .bind(r.tenant_id.as_str())
+        .bind(r.run_id.0)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    }
+    // One at a time, so that neither takes the other into its group.
+    let mut sent = Vec::new();
+    for (n, r) in (1..).zip(&runs[..2]) {
+        sent.push(tokio::spawn(submit(r)));
+        super::claims::waiting_for_locks(&session, n, "a committer waiting for its run's id").await;
+    }
+    let mut queued: Vec<_> = runs[2..].iter().map(|r| Box::pin(submit(r))).collect();
+    for submission in &mut queued {
+        // The first poll puts the submission in the queue; no committer is free.
+        assert!(futures::poll!(submission.as_mut()).is_pending());
+    }
+    blocker.rollback().await.unwrap();
+    let mut answers = Vec::new();
+    for submission in sent {
+        answers.push(submission.await.unwrap());
+    }
+    answers.extend(futures::future::join_all(queued).await);
+    session.close().await;
+    answers
+}
+
+/// The transaction id that wrote each run's row, or `None` for a run not written.
+async fn writers(opened: &super::Opened, runs: &[NewRun]) -> Vec<Option<String>> {
+    let session = sqlx::PgPool::connect(opened.url()).await.unwrap();
+    let mut out = Vec::new();
+    for r in runs {
+        let xmin: Option<String> =
+            sqlx::query_scalar("select xmin::text from runs where run_id = $1")
+                .bind(r.run_id.0)
+                .fetch_optional(&session)
+                .await
+                .unwrap();
+        out.push(xmin);
+    }
+    session.close().await;
+    out
+}
+
+/// Runs submitted together are inserted by one transaction, each with its steps,
+/// events and lease; a run whose workflow is paused is left out of it and
+/// answered so, as a lone submission is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submissions_arriving_together_are_written_at_once_postgres() {
+    let opened = super::open(crate::helpers::Backend::Postgres).await;
+    let store = opened.store.clone();
+    let north = tenant("north");
+    store
+        .set_workflow_paused(&north, "held", true, at(0))
+        .await
+        .unwrap();
+    let runs: Vec<NewRun> = (1..=8)
+        .map(|n| started(n, if n == 5 { "held" } else { "intake" }, json!({"n": n})))
+        .collect();
+
+    let answers = submit_behind_busy_committers(&opened, &runs).await;
+
+    for (n, answer) in answers.iter().enumerate() {
+        if n == 4 {
+            assert!(matches!(answer, Ok(InsertRun::Paused)), "run 5: {answer:?}");
+        } else {
+            assert!(
+                matches!(answer, Ok(InsertRun::Created)),
+                "run {}: {answer:?}",
+                n + 1
+            );
+        }
+    }
+    let xmins = writers(&opened, &runs).await;
+    assert_eq!(xmins[4], None, "the paused workflow's run is not written");
+    let grouped: Vec<_> = [2, 3, 5, 6, 7].iter().map(|&i| &xmins[i]).collect();
+    assert!(
+        grouped.iter().all(|x| x.is_some() && *x == grouped[0]),
+        "the queued submissions share one transaction: {xmins:?}"
+    );
+    assert_ne!(&xmins[0], grouped[0]);
+    assert_ne!(&xmins[1], grouped[0]);
+    for (n, r) in runs.iter().enumerate() {
+        let row = store.get_run(&north, r.run_id).await.unwrap();
+        let steps = store.get_steps(&north, r.run_id).await.unwrap();
+        if n == 4 {
+            assert!(row.is_none() && steps.is_empty(), "run 5 wrote nothing");
+            continue;
+        }
+        let row = row.expect("the run is stored");
+        assert_eq!(row.status, RunStatus::Running, "run {}", n + 1);
+        assert_eq!(row.lease_owner.as_deref(), Some("replica-a"));
+        assert_eq!(row.lease_epoch, 1, "its first lease");
+        assert_eq!(row.input.0, json!({"n": n + 1}));
+        let started: Vec<_> = steps
+            .iter()
+            .map(|s| (s.step_name.as_str(), s.status))
+            .collect();
+        assert_eq!(started, [("fetch", StepStatus::Running)], "run {}", n + 1);
+    }
+    let events = events_of(store.as_ref(), &north).await;
+    let mut per_run: Vec<(u128, String)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.run_id.expect("a run's event").0.as_u128(),
+                e.event_type.clone(),
+            )
+        })
+        .collect();
+    per_run.sort();
+    let expected: Vec<(u128, String)> = [1, 2, 3, 4, 6, 7, 8]
+        .into_iter()
+        .flat_map(|n| [(n, "run.started".into()), (n, "step.started".into())])
+        .collect();
+    assert_eq!(per_run, expected, "each written run's two events");
+    let mut positions: Vec<i64> = events.iter().map(|e| e.position).collect();
+    positions.dedup();
+    assert_eq!(positions.len(), 14, "every event has a position of its own");
+    opened.close().await;
+}
+
+/// A value PostgreSQL refuses fails the submission carrying it, not those written
+/// with it: they are written again one at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_submission_fails_alone_when_written_with_others_postgres() {
+    let opened = super::open(crate::helpers::Backend::Postgres).await;
+    let store = opened.store.clone();
+    let north = tenant("north");
+    let runs: Vec<NewRun> = (1..=8)
+        .map(|n| {
+            // PostgreSQL's JSON cannot hold the NUL character.
+            let input = if n == 4 {
+                json!({"text": "a\u{0}b"})
+            } else {
+                json!({"n": n})
+            };
+            started(n, "intake", input)
+        })
+        .collect();
+
+    let answers = submit_behind_busy_committers(&opened, &runs).await;
+
+    for (n, answer) in answers.iter().enumerate() {
+        if n == 3 {
+            let refused = answer.as_ref().expect_err("run 4's input is refused");
+            assert!(!refused.is_transient(), "{refused:?}");
+        } else {
+            assert!(
+                matches!(answer, Ok(InsertRun::Created)),
+                "run {}: {answer:?}",
+                n + 1
+            );
+        }
+    }
+    for (n, r) in runs.iter().enumerate() {
+        let stored = store.get_run(&north, r.run_id).await.unwrap().is_some();
+        let steps = store.get_steps(&north, r.run_id).await.unwrap();
+        assert_eq!(stored, n != 3, "run {} stored", n + 1);
+        assert_eq!(
+            steps.len(),
+            usize::from(n != 3),
+            "run {}'s step rows",
+            n + 1
+        );
+    }
+    opened.close().await;
+}
