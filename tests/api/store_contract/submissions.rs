@@ -31,17 +31,21 @@ fn started(n: u128, workflow: &str, input: serde_json::Value) -> NewRun {
 
 /// Submits `runs`. A session of the test's own first inserts, uncommitted, rows
 /// with the ids of the first two, so their submissions, sent one after the other,
-/// take the store's two submission committers (a pool of 4) and wait; the others
-/// are queued behind them, each polled once so it is in the queue. Then the
-/// session rolls back and everything goes. Answers in the order of `runs`.
+/// take the store's two committers (a pool of 4) and wait; the others are queued
+/// behind them. Then the session rolls back and everything goes. Answers in the
+/// order of `runs`.
 async fn submit_behind_busy_committers(
     opened: &super::Opened,
     runs: &[NewRun],
 ) -> Vec<Result<InsertRun, StoreError>> {
-    let submit = |r: &NewRun| {
-        let (store, r) = (opened.store.clone(), r.clone());
-        async move { store.insert_run(&r).await }
-    };
+    let mut submissions: Vec<_> = runs
+        .iter()
+        .map(|r| {
+            let (store, r) = (opened.store.clone(), r.clone());
+            async move { store.insert_run(&r).await }
+        })
+        .collect();
+    let queued = submissions.split_off(2);
     let session = sqlx::PgPool::connect(opened.url()).await.unwrap();
     let mut blocker = session.begin().await.unwrap();
     for r in &runs[..2] {
@@ -56,42 +60,10 @@ async fn submit_behind_busy_committers(
         .await
         .unwrap();
     }
-    // One at a time, so that neither takes the other into its group.
-    let mut sent = Vec::new();
-    for (n, r) in (1..).zip(&runs[..2]) {
-        sent.push(tokio::spawn(submit(r)));
-        super::claims::waiting_for_locks(&session, n, "a committer waiting for its run's id").await;
-    }
-    let mut queued: Vec<_> = runs[2..].iter().map(|r| Box::pin(submit(r))).collect();
-    for submission in &mut queued {
-        // The first poll puts the submission in the queue; no committer is free.
-        assert!(futures::poll!(submission.as_mut()).is_pending());
-    }
-    blocker.rollback().await.unwrap();
-    let mut answers = Vec::new();
-    for submission in sent {
-        answers.push(submission.await.unwrap());
-    }
-    answers.extend(futures::future::join_all(queued).await);
+    let answers =
+        super::claims::behind_busy_committers(&session, blocker, submissions, queued).await;
     session.close().await;
     answers
-}
-
-/// The transaction id that wrote each run's row, or `None` for a run not written.
-async fn writers(opened: &super::Opened, runs: &[NewRun]) -> Vec<Option<String>> {
-    let session = sqlx::PgPool::connect(opened.url()).await.unwrap();
-    let mut out = Vec::new();
-    for r in runs {
-        let xmin: Option<String> =
-            sqlx::query_scalar("select xmin::text from runs where run_id = $1")
-                .bind(r.run_id.0)
-                .fetch_optional(&session)
-                .await
-                .unwrap();
-        out.push(xmin);
-    }
-    session.close().await;
-    out
 }
 
 /// Runs submitted together are inserted by one transaction, each with its steps,
@@ -123,7 +95,8 @@ async fn submissions_arriving_together_are_written_at_once_postgres() {
             );
         }
     }
-    let xmins = writers(&opened, &runs).await;
+    let ids: Vec<RunId> = runs.iter().map(|r| r.run_id).collect();
+    let xmins = super::claims::writers(&opened, &ids).await;
     assert_eq!(xmins[4], None, "the paused workflow's run is not written");
     let grouped: Vec<_> = [2, 3, 5, 6, 7].iter().map(|&i| &xmins[i]).collect();
     assert!(
