@@ -46,6 +46,13 @@ pub(super) trait GroupPart: Sized + Send + Sync + 'static {
         true
     }
 
+    /// True when the write is still made after its caller stopped waiting for it
+    /// while it was queued. False drops it from the queue instead: nothing is
+    /// written that nobody will act on.
+    fn written_when_abandoned(&self) -> bool {
+        true
+    }
+
     /// Writes `part` with the statement it would have had without the group.
     fn write_alone(
         pool: &PgPool,
@@ -223,10 +230,11 @@ async fn write<P: GroupPart>(
         match P::write_group(pool, &parts).await {
             Ok(answers) => answers,
             // The database was unreachable or failed for a reason of its own (a
-            // deadlock, a dropped connection): each commit is answered so, and the
-            // engine sends it again while its lease holds, as it would a commit of
-            // its own. Writing the group again here, one by one, would hold a
-            // committer for as long as each of them takes to fail.
+            // deadlock, a dropped connection): each write is answered so, as it
+            // would be alone: the engine sends a commit again while its lease
+            // holds, and a submission's client is told to try again. Writing the
+            // group again here, one by one, would hold a committer for as long as
+            // each of them takes to fail.
             Err(e) if e.is_transient() => parts.iter().map(|_| Err(unavailable(&e))).collect(),
             // One commit's refused value fails the whole statement; written alone,
             // only that commit fails, as it would have without the group.
@@ -255,15 +263,21 @@ async fn write_each<P: GroupPart>(pool: &PgPool, parts: &[P]) -> Vec<StoreResult
     answers
 }
 
-/// Takes the commits at the head of the queue, up to [`MAX_GROUP`] and up to the
+/// Takes the writes at the head of the queue, up to [`MAX_GROUP`] and up to the
 /// first one of a run already in the group. A run has two commits queued only when
 /// a caller stopped waiting for its first and sent it again; the second is left to
 /// the next group, which may be written at the same time by another committer, as
-/// the two sends would have been without grouping.
+/// the two sends would have been without grouping. Writes whose callers stopped
+/// waiting are dropped on the way when they are not to be written then (see
+/// [`GroupPart::written_when_abandoned`]).
 fn take_group<P: GroupPart>(queue: &mut VecDeque<Queued<P>>) -> Vec<Queued<P>> {
     let mut group: Vec<Queued<P>> = Vec::new();
     while group.len() < MAX_GROUP {
         let Some(next) = queue.front() else { break };
+        if next.reply.is_closed() && !next.part.written_when_abandoned() {
+            queue.pop_front();
+            continue;
+        }
         let key = next.part.run_key();
         if group.iter().any(|q| q.part.run_key() == key) {
             break;
@@ -317,6 +331,61 @@ mod tests {
         assert_eq!(runs(&first), (0..32).collect::<Vec<_>>());
         assert_eq!(runs(&take_group(&mut queue)), (32..40).collect::<Vec<_>>());
         assert!(take_group(&mut queue).is_empty());
+    }
+
+    /// A write of a kind that is dropped when its caller stops waiting.
+    struct Dropped(RunId, TenantId);
+
+    impl GroupPart for Dropped {
+        type Outcome = ();
+
+        fn run_key(&self) -> (&TenantId, RunId) {
+            (&self.1, self.0)
+        }
+
+        fn has_events(&self) -> bool {
+            false
+        }
+
+        fn written_when_abandoned(&self) -> bool {
+            false
+        }
+
+        async fn write_alone(_: &PgPool, _: &Self) -> StoreResult<()> {
+            Err(StoreError::Corrupt("never written in these tests".into()))
+        }
+
+        async fn write_group(_: &PgPool, _: &[Self]) -> StoreResult<Vec<StoreResult<()>>> {
+            Err(StoreError::Corrupt("never written in these tests".into()))
+        }
+    }
+
+    #[test]
+    fn a_write_whose_caller_stopped_waiting_is_dropped_only_when_its_kind_says_so() {
+        let tenant = TenantId::parse("north").unwrap();
+        let mut kept_answers = Vec::new();
+        let mut dropped_answers = Vec::new();
+        let mut commits = VecDeque::new();
+        let mut submissions = VecDeque::new();
+        for n in 1..=4 {
+            let (commit, answer) = queued(n);
+            commits.push_back(commit);
+            let (reply, dropped_answer) = oneshot::channel();
+            let part = Dropped(RunId(uuid::Uuid::from_u128(n)), tenant.clone());
+            submissions.push_back(Queued { part, reply });
+            // The callers of 2 and 3 stop waiting.
+            if n == 1 || n == 4 {
+                kept_answers.push(answer);
+                dropped_answers.push(dropped_answer);
+            }
+        }
+        assert_eq!(runs(&take_group(&mut commits)), [1, 2, 3, 4]);
+        let taken: Vec<u128> = take_group(&mut submissions)
+            .iter()
+            .map(|q| q.part.0.0.as_u128())
+            .collect();
+        assert_eq!(taken, [1, 4]);
+        assert!(submissions.is_empty());
     }
 
     #[test]

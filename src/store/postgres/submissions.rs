@@ -18,7 +18,7 @@ use super::runs::{
     EVENT_ALIASES, EVENT_ARRAYS, STEP_ARRAYS, STEP_COLUMNS, bind_events, event_arrays,
     insert_event_rows_sql, insert_run_row, step_arrays,
 };
-use crate::store::{InsertRun, NewRun, RunId, StoreResult, TenantId, fence};
+use crate::store::{InsertRun, NewRun, RunId, RunStatus, StoreResult, TenantId, fence};
 
 /// The submissions' queue.
 pub(super) type GroupSubmit = WriteQueue<SubmissionPart>;
@@ -52,7 +52,8 @@ impl SubmissionPart {
     /// statement of its own.
     pub fn of(run: &NewRun) -> Option<Self> {
         let (owner, _) = run.lease.as_ref()?;
-        let plain = run.idempotency_key.is_none()
+        let plain = run.status == RunStatus::Running
+            && run.idempotency_key.is_none()
             && run.request_hash.is_none()
             && run.concurrency.is_none()
             && run.service_call.is_none()
@@ -83,6 +84,13 @@ impl GroupPart for SubmissionPart {
 
     fn wrote(outcome: &Submitted) -> bool {
         *outcome == Submitted::Created
+    }
+
+    /// A run written after its submitter stopped waiting (a request that timed
+    /// out, a client that went away) would be leased to this replica with no
+    /// executor behind it, its lease renewed as long as the replica lives.
+    fn written_when_abandoned(&self) -> bool {
+        false
     }
 
     async fn write_alone(pool: &PgPool, part: &Self) -> StoreResult<Submitted> {

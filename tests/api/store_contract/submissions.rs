@@ -14,8 +14,11 @@ fn started(n: u128, workflow: &str, input: serde_json::Value) -> NewRun {
     let mut r = run(&tenant("north"), workflow, input, 1);
     r.run_id = RunId(Uuid::from_u128(n));
     r.status = RunStatus::Running;
-    r.lease = Some(("replica-a".into(), at(40)));
+    r.lease = Some(("replica-a".into(), at(45)));
     r.ready_at = Some(at(40));
+    r.correlation_id = Some("order-118".into());
+    r.trace_parent = Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
+    r.priority = 7;
     r.steps = vec![StepWrite {
         status: StepStatus::Running,
         attempts: 1,
@@ -64,6 +67,23 @@ async fn submit_behind_busy_committers(
         super::claims::behind_busy_committers(&session, blocker, submissions, queued).await;
     session.close().await;
     answers
+}
+
+/// Run `run`'s row and step rows as JSON, without the run's id.
+async fn stored_rows(opened: &super::Opened, run: RunId) -> serde_json::Value {
+    let session = sqlx::PgPool::connect(opened.url()).await.unwrap();
+    let rows: serde_json::Value = sqlx::query_scalar(
+        "select jsonb_build_object(
+             'run', (select to_jsonb(r) - 'run_id' from runs r where r.run_id = $1),
+             'steps', (select jsonb_agg(to_jsonb(s) - 'run_id') from step_runs s
+                       where s.run_id = $1))",
+    )
+    .bind(run.0)
+    .fetch_one(&session)
+    .await
+    .unwrap();
+    session.close().await;
+    rows
 }
 
 /// Runs submitted together are inserted by one transaction, each with its steps,
@@ -123,7 +143,25 @@ async fn submissions_arriving_together_are_written_at_once_postgres() {
             .collect();
         assert_eq!(started, [("fetch", StepStatus::Running)], "run {}", n + 1);
     }
+    // Written alone, the same submission makes the same rows.
+    let alone = started(9, "intake", json!({"n": 3}));
+    assert!(matches!(
+        store.insert_run(&alone).await,
+        Ok(InsertRun::Created)
+    ));
+    let (grouped, alone) = (
+        stored_rows(&opened, runs[2].run_id).await,
+        stored_rows(&opened, alone.run_id).await,
+    );
+    assert_eq!(
+        grouped, alone,
+        "a grouped run's rows are those written alone"
+    );
     let events = events_of(store.as_ref(), &north).await;
+    let events: Vec<_> = events
+        .into_iter()
+        .filter(|e| e.run_id != Some(RunId(Uuid::from_u128(9))))
+        .collect();
     let mut per_run: Vec<(u128, String)> = events
         .iter()
         .map(|e| {
