@@ -113,6 +113,9 @@ impl GroupPart for SubmissionPart {
 /// The statement of a group: the runs' arrays (`$1`-`$14`), each step's tenant and
 /// run before the steps' arrays (`$15`-`$30`), and the events' arrays followed by
 /// each one's tenant and run (`$31`-`$42`). It answers the runs it inserted.
+static GROUP_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(group_sql);
+
+/// Builds [`GROUP_SQL`]: once per process, not per group.
 fn group_sql() -> String {
     let step_params: [String; STEP_ARRAYS] = std::array::from_fn(|i| format!("${}", 17 + i));
     let first_event = 17 + STEP_ARRAYS;
@@ -192,8 +195,7 @@ async fn write_group(
         events.extend_from(&own_events, offset);
         offset += run.events.len();
     }
-    let sql = group_sql();
-    let q = sqlx::query(&sql)
+    let q = sqlx::query(GROUP_SQL.as_str())
         .bind(&runs.tenants)
         .bind(&runs.runs)
         .bind(&runs.workflows)
