@@ -25,6 +25,7 @@ mod keyed;
 mod migrations;
 mod notice;
 mod pause;
+mod pool_checks;
 pub mod postgres;
 pub(crate) mod retention;
 mod runs;
