@@ -208,6 +208,10 @@ pub struct DatabaseSettings {
     /// `database.acquire_timeout`, default 5s.
     #[serde(with = "duration")]
     pub acquire_timeout: Duration,
+    /// `database.test_after_idle`, default 1s: a pooled connection idle this long is
+    /// tested with a round trip before a statement uses it; `0s` tests every one.
+    #[serde(with = "duration")]
+    pub test_after_idle: Duration,
 }
 
 /// `[log]`

@@ -2,29 +2,35 @@
 //!
 //! sqlx tests a connection with a round trip to the database as it goes back to the
 //! pool, and by default once more as it is taken out. On the hot path that second
-//! test is a round trip before every statement (at one client, a run's six commits
-//! waited for six of them) for a connection tested moments before. A connection
-//! idle for longer than [`TESTED_AFTER_IDLE`] is still tested: that is when one is
-//! likely to have been cut (a database restart, a failover, a proxy's idle timeout).
-//! One cut in the short window after its release fails the statement it was given,
-//! which answers 503 or, for the engine's writes, is retried like any other outage,
-//! and the failed connection is closed rather than pooled again.
+//! test is a round trip before every statement, for a connection tested moments
+//! before. Here a connection is tested at take-out only once it has been idle for
+//! `database.test_after_idle`; `0s` keeps sqlx's test of every take-out.
+//!
+//! A connection cut sooner after its release (a restart, a failover, an operator
+//! ending sessions) fails the one statement it is given. That statement may carry a
+//! group of submissions or step commits, and each of them fails with it: a request
+//! answers 503 with `Retry-After`, an engine write of a step's outcome is retried like
+//! any outage, a store call inside a step fails that attempt. The connection is then
+//! closed on its return rather than pooled again. sqlx's idle reaper (every ten
+//! minutes) also puts idle connections back without a test, restarting their idle
+//! time, so a connection cut long before can pass as fresh right after a pass.
 
 use std::time::Duration;
 
 use sqlx::Connection;
 use sqlx::pool::PoolOptions;
 
-/// How long a connection may sit idle in the pool and still be used untested.
-pub(super) const TESTED_AFTER_IDLE: Duration = Duration::from_secs(1);
-
-/// `options` with a connection tested before use only after [`TESTED_AFTER_IDLE`].
-pub(super) fn tested_after_idle<DB: sqlx::Database>(options: PoolOptions<DB>) -> PoolOptions<DB> {
+/// `options` with a connection tested before use only once it has been idle for
+/// `after` (every time when `after` is zero).
+pub(super) fn tested_after_idle<DB: sqlx::Database>(
+    options: PoolOptions<DB>,
+    after: Duration,
+) -> PoolOptions<DB> {
     options
         .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
+        .before_acquire(move |conn, meta| {
             Box::pin(async move {
-                if meta.idle_for >= TESTED_AFTER_IDLE {
+                if meta.idle_for >= after {
                     conn.ping().await?;
                 }
                 Ok(true)

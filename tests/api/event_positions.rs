@@ -23,6 +23,7 @@ async fn store_on(url: &str) -> std::sync::Arc<dyn Store> {
         sqlite_path: Default::default(),
         max_connections: 4,
         acquire_timeout: std::time::Duration::from_secs(10),
+        test_after_idle: std::time::Duration::from_secs(1),
     };
     let store = careflow::store::connect(&settings)
         .await

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use careflow::config::Secret;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::both_backends;
 use crate::fake_partner::Reply;
@@ -72,39 +72,65 @@ async fn a_database_outage_shorter_than_the_lease_sends_a_service_call_once() {
     assert_eq!(partner.received().len(), 1, "the call was sent again");
 }
 
-/// Connections the database cut while they sat in the pool (a restart, a failover,
-/// an operator ending sessions) are replaced without restarting the service. A
-/// connection idle for less than a second is used untested, so a request may meet
-/// one of them: it is answered 503 with a problem document, never 500, each cut
-/// connection fails at most one request, and the service then serves and runs
-/// workflows as before.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_the_database_cut_are_replaced_and_cost_at_most_a_retryable_answer() {
-    let app = TestApp::spawn_with(Backend::Postgres, |_| {}, lab(&Recorder::default())).await;
-    let finished = |r: Value| r["status"] == "completed";
-    let r = app
-        .post("/v1/workflows/lab/runs?wait=20s", &json!({}))
-        .await;
-    assert!(finished(json(r).await), "the first run did not finish");
-
+/// Cuts every connection the service holds to its database (as a restart, a
+/// failover or an operator ending sessions would) and waits until those backends
+/// are gone, so that each cut connection is closed at the server's end.
+async fn cut_every_connection(app: &TestApp) {
     let name = app.db.url.rsplit('/').next().unwrap().to_string();
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url())
         .await
         .unwrap();
-    let cut: Vec<bool> = sqlx::query_scalar(
-        "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1",
-    )
-    .bind(&name)
-    .fetch_all(&mut admin)
-    .await
-    .unwrap();
-    assert!(
-        cut.iter().any(|c| *c),
-        "the service held no connection to cut"
-    );
+    // The backends are read first and ended after: in one statement the server may
+    // call the function before filtering by database, ending every backend.
+    let cut: Vec<i32> = sqlx::query_scalar("select pid from pg_stat_activity where datname = $1")
+        .bind(&name)
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query("select pg_terminate_backend(pid) from unnest($1::int[]) as pid")
+        .bind(&cut)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    assert!(!cut.is_empty(), "the service held no connection to cut");
+    let admin = tokio::sync::Mutex::new(admin);
+    crate::helpers::eventually("the cut backends to end", || async {
+        let left: i64 =
+            sqlx::query_scalar("select count(*) from pg_stat_activity where pid = any($1)")
+                .bind(&cut)
+                .fetch_one(&mut *admin.lock().await)
+                .await
+                .unwrap();
+        if left == 0 { Ok(()) } else { Err(left) }
+    })
+    .await;
+}
 
-    // Each request either succeeds or is refused as retryable; the refusals stop
-    // once the cut connections have been met, at most one each.
+/// A run of the lab workflow, answered once it ended.
+async fn finishes_a_run(app: &TestApp) {
+    let r = app
+        .post("/v1/workflows/lab/runs?wait=20s", &json!({}))
+        .await;
+    let run = json(r).await;
+    assert_eq!(run["status"], "completed", "{run}");
+}
+
+/// With connections used untested for an hour after their release, a request may
+/// meet one the database cut: it is answered 503 with a problem document and
+/// `Retry-After`, never 500; each cut connection fails at most one statement (here
+/// one request: reads are never grouped), and the service then serves and runs
+/// workflows as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_connection_used_untested_costs_at_most_a_retryable_answer() {
+    let app = TestApp::spawn_with(
+        Backend::Postgres,
+        |s| s.database.test_after_idle = Duration::from_secs(3600),
+        lab(&Recorder::default()),
+    )
+    .await;
+    finishes_a_run(&app).await;
+    cut_every_connection(&app).await;
+
     let pool = app.settings.database.max_connections as usize;
     let (mut refused, mut served_in_a_row) = (0, 0);
     while served_in_a_row < 3 {
@@ -127,14 +153,26 @@ async fn connections_the_database_cut_are_replaced_and_cost_at_most_a_retryable_
             "{refused} requests refused by a pool of {pool} connections"
         );
     }
-    let r = app
-        .post("/v1/workflows/lab/runs?wait=20s", &json!({}))
-        .await;
-    let run = json(r).await;
-    assert!(
-        finished(run.clone()),
-        "no run finished after the cut: {run}"
-    );
+    finishes_a_run(&app).await;
+}
+
+/// With every take-out tested (`database.test_after_idle = "0s"`), no request meets
+/// a connection the database cut: each is found out and replaced first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_every_take_out_tested_no_request_meets_a_cut_connection() {
+    let app = TestApp::spawn_with(
+        Backend::Postgres,
+        |s| s.database.test_after_idle = Duration::ZERO,
+        lab(&Recorder::default()),
+    )
+    .await;
+    finishes_a_run(&app).await;
+    cut_every_connection(&app).await;
+    for i in 0..10 {
+        let r = app.get("/v1/runs").await;
+        assert_eq!(r.status(), 200, "request {i} after the cut");
+    }
+    finishes_a_run(&app).await;
 }
 
 /// A step whose outcome write keeps failing past its attempt's deadline (200 ms)

@@ -70,12 +70,13 @@ impl PgStore {
                 cause: super::connect_error::cause(&e, "the configured server"),
             })?
             .application_name("careflow");
-        let pool = super::pool_checks::tested_after_idle(PgPoolOptions::new())
-            // One connection is held by the notice listener.
-            .max_connections(settings.max_connections.max(2))
-            .acquire_timeout(settings.acquire_timeout)
-            .connect_with(options.clone())
-            .await;
+        let pool =
+            super::pool_checks::tested_after_idle(PgPoolOptions::new(), settings.test_after_idle)
+                // One connection is held by the notice listener.
+                .max_connections(settings.max_connections.max(2))
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(options.clone())
+                .await;
         let pool = match pool {
             Ok(pool) => pool,
             Err(e) => {

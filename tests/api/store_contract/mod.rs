@@ -80,6 +80,7 @@ pub async fn open(backend: Backend) -> Opened {
         sqlite_path: PathBuf::new(),
         max_connections: 4,
         acquire_timeout: Duration::from_secs(10),
+        test_after_idle: Duration::from_secs(1),
     };
     let store = careflow::store::connect(&settings)
         .await
