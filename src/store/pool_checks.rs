@@ -15,20 +15,20 @@
 //! minutes) also puts idle connections back without a test, restarting their idle
 //! time, so a connection cut long before can pass as fresh right after a pass.
 
-use std::time::Duration;
-
 use sqlx::Connection;
 use sqlx::pool::PoolOptions;
 
-/// `options` with a connection tested before use only once it has been idle for
-/// `after` (every time when `after` is zero).
-pub(super) fn tested_after_idle<DB: sqlx::Database>(
-    options: PoolOptions<DB>,
-    after: Duration,
-) -> PoolOptions<DB> {
-    options
+use crate::config::DatabaseSettings;
+
+/// The options every pool of a store starts from: `database.acquire_timeout`, and a
+/// connection tested before use only once it has been idle for
+/// `database.test_after_idle` (every time when that is zero).
+pub(super) fn pool_options<DB: sqlx::Database>(settings: &DatabaseSettings) -> PoolOptions<DB> {
+    let after = settings.test_after_idle;
+    PoolOptions::new()
+        .acquire_timeout(settings.acquire_timeout)
         .test_before_acquire(false)
-        .before_acquire(move |conn, meta| {
+        .before_acquire(move |conn: &mut DB::Connection, meta| {
             Box::pin(async move {
                 if meta.idle_for >= after {
                     conn.ping().await?;

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener};
 use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -70,13 +70,11 @@ impl PgStore {
                 cause: super::connect_error::cause(&e, "the configured server"),
             })?
             .application_name("careflow");
-        let pool =
-            super::pool_checks::tested_after_idle(PgPoolOptions::new(), settings.test_after_idle)
-                // One connection is held by the notice listener.
-                .max_connections(settings.max_connections.max(2))
-                .acquire_timeout(settings.acquire_timeout)
-                .connect_with(options.clone())
-                .await;
+        let pool = super::pool_checks::pool_options::<Postgres>(settings)
+            // One connection is held by the notice listener.
+            .max_connections(settings.max_connections.max(2))
+            .connect_with(options.clone())
+            .await;
         let pool = match pool {
             Ok(pool) => pool,
             Err(e) => {

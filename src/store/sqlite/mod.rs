@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::broadcast;
 
@@ -79,24 +79,17 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let writer = super::pool_checks::tested_after_idle(
-            SqlitePoolOptions::new(),
-            settings.test_after_idle,
-        )
-        .max_connections(1)
-        .acquire_timeout(settings.acquire_timeout.max(Duration::from_secs(30)))
-        .connect_with(options.clone())
-        .await
-        .map_err(|e| failed(e.to_string()))?;
-        let reader = super::pool_checks::tested_after_idle(
-            SqlitePoolOptions::new(),
-            settings.test_after_idle,
-        )
-        .max_connections(READERS)
-        .acquire_timeout(settings.acquire_timeout)
-        .connect_with(options.read_only(true))
-        .await
-        .map_err(|e| failed(e.to_string()))?;
+        let writer = super::pool_checks::pool_options::<Sqlite>(settings)
+            .max_connections(1)
+            .acquire_timeout(settings.acquire_timeout.max(Duration::from_secs(30)))
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let reader = super::pool_checks::pool_options::<Sqlite>(settings)
+            .max_connections(READERS)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(|e| failed(e.to_string()))?;
         let (notices, _) = broadcast::channel(NOTICE_BUFFER);
         Ok(Self {
             writer,
