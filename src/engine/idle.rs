@@ -187,8 +187,8 @@ impl Engine {
         // does), so the router's progress can be compared with the last of them;
         // committed events still waiting for an older transaction keep it busy.
         match inner.store.sequence_events().await {
-            Ok((_, false)) => {}
-            Ok((_, true)) => busy.moving = true,
+            Ok(seen) if seen.waiting => busy.moving = true,
+            Ok(_) => {}
             Err(e) => busy.error = Some(e.to_string()),
         }
         match idle.routed.load(Ordering::SeqCst) {

@@ -153,6 +153,22 @@ impl Hub {
             .len()
     }
 
+    /// Runs `skip` if nobody subscribes, holding the subscribers' lock meanwhile so
+    /// that nobody subscribes halfway; answers whether it ran.
+    ///
+    /// The event pump moves past events nobody here would read this way: whoever
+    /// subscribes afterwards finds it past them and reads them in its own replay,
+    /// which starts after it subscribed.
+    pub fn if_unwatched(&self, skip: impl FnOnce()) -> bool {
+        let subs = self.subscribers.lock().unwrap_or_else(|p| p.into_inner());
+        if subs.is_empty() {
+            skip();
+            true
+        } else {
+            false
+        }
+    }
+
     /// Hands events (in position order) to every subscriber they concern.
     pub fn publish(&self, events: &[Arc<EventRow>]) {
         let subs: Vec<Arc<Subscriber>> = self
@@ -344,5 +360,22 @@ mod tests {
         assert_eq!(positions(&b), ["2"]);
         drop(a);
         assert_eq!(hub.subscriber_count(), 1);
+    }
+
+    #[test]
+    fn the_pump_moves_past_events_only_while_nobody_subscribes() {
+        let hub = Hub::new(8, usize::MAX, Arc::new(Metrics::new()));
+        let mut cursor = 0;
+        assert!(hub.if_unwatched(|| cursor = 5));
+        assert_eq!(cursor, 5);
+        let sub = hub.subscribe(TenantId::parse("a").unwrap(), EventFilter::default());
+        assert!(
+            !hub.if_unwatched(|| cursor = 9),
+            "a subscriber holds it back"
+        );
+        assert_eq!(cursor, 5);
+        drop(sub);
+        assert!(hub.if_unwatched(|| cursor = 9));
+        assert_eq!(cursor, 9);
     }
 }

@@ -1,6 +1,7 @@
 //! The event pump of one replica: publishes every readable event to this replica's
-//! hub, in position order, and, after this replica committed events, tells the
-//! other replicas once they become readable. Also prunes events past retention.
+//! hub, in position order, while anybody here subscribes (and reads nothing while
+//! nobody does), and, after this replica committed events, tells the other
+//! replicas once they become readable. Also prunes events past retention.
 //!
 //! On PostgreSQL an event is readable once every transaction older than its own has
 //! ended (see `store::postgres::events`), which can be a little after its commit: a
@@ -34,6 +35,10 @@ const ANNOUNCE_GAP: Duration = Duration::from_millis(25);
 /// transaction to end.
 const MAX_WAITING_GAP: Duration = Duration::from_millis(200);
 
+/// Longest time the pump goes without moving its cursor while nobody here
+/// subscribes, so that a first subscriber's pass reads only what came since.
+const UNWATCHED_REFRESH: Duration = Duration::from_secs(1);
+
 /// How often the pump looks without being told (notices lost, another replica that
 /// died between its commit and its announcement).
 const TICK: Duration = Duration::from_secs(1);
@@ -61,6 +66,7 @@ pub fn spawn_pump(
         let mut last_pass = tokio::time::Instant::now();
         let mut last_announce = tokio::time::Instant::now() - ANNOUNCE_GAP;
         let mut last_prune = tokio::time::Instant::now() - Duration::from_secs(3600);
+        let mut last_moved = tokio::time::Instant::now();
         // While committed events wait above the horizon: when to look again.
         // The first look is at once: events may have been committed after `from`
         // before this task first ran.
@@ -105,39 +111,53 @@ pub fn spawn_pump(
                 announce_at.get_or_insert(last_announce + ANNOUNCE_GAP);
             }
             last_pass = tokio::time::Instant::now();
+            // What the announcement saw readable, if this pass made one.
+            let mut readable_through = None;
             if announce_at.is_some_and(|at| at <= last_pass) {
                 announce_at = None;
                 last_announce = last_pass;
                 // Announces what became readable to every replica (this one included,
                 // which reads below anyway), and says whether more waits.
                 waiting = match store.sequence_events().await {
-                    Ok((_, true)) => {
-                        Some(waiting.map_or(MIN_PASS_GAP, |gap| (gap * 2).min(MAX_WAITING_GAP)))
+                    Ok(seen) => {
+                        readable_through = seen.readable_through;
+                        seen.waiting.then(|| {
+                            waiting.map_or(MIN_PASS_GAP, |gap| (gap * 2).min(MAX_WAITING_GAP))
+                        })
                     }
-                    Ok((_, false)) => None,
                     Err(e) => {
                         tracing::warn!(error = %e, "looking for readable events failed");
                         None
                     }
                 };
             }
-            loop {
-                let page = match store.events_after(cursor, page_size).await {
-                    Ok(p) => p,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reading events failed");
+            let unwatched = skip_unwatched(
+                store.as_ref(),
+                &hub,
+                &mut cursor,
+                readable_through,
+                &mut last_moved,
+            )
+            .await;
+            if !unwatched {
+                loop {
+                    let page = match store.events_after(cursor, page_size).await {
+                        Ok(p) => p,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "reading events failed");
+                            break;
+                        }
+                    };
+                    let Some(last) = page.last() else { break };
+                    cursor = last.position;
+                    let full = page.len() as i64 == page_size;
+                    let page: Vec<_> = page.into_iter().map(Arc::new).collect();
+                    let bytes = publish_in_slices(&hub, &page).await;
+                    let mean = (bytes / page.len()).max(1);
+                    page_size = ((hub.byte_capacity() / 2 / mean) as i64).clamp(1, max_page);
+                    if !full {
                         break;
                     }
-                };
-                let Some(last) = page.last() else { break };
-                cursor = last.position;
-                let full = page.len() as i64 == page_size;
-                let page: Vec<_> = page.into_iter().map(Arc::new).collect();
-                let bytes = publish_in_slices(&hub, &page).await;
-                let mean = (bytes / page.len()).max(1);
-                page_size = ((hub.byte_capacity() / 2 / mean) as i64).clamp(1, max_page);
-                if !full {
-                    break;
                 }
             }
             if last_prune.elapsed() >= Duration::from_secs(3600) {
@@ -152,6 +172,52 @@ pub fn spawn_pump(
             }
         }
     });
+}
+
+/// Moves the cursor past readable events instead of reading them when nobody here
+/// subscribes, and answers whether the pass is to read nothing.
+///
+/// Only stream subscribers take what the pump publishes; a replica without any
+/// (a worker behind the API replicas, a benchmark) would read every event for
+/// nobody. The cursor moves to `readable_through` when the pass learned it, and
+/// otherwise to the last readable position at most every [`UNWATCHED_REFRESH`].
+/// It moves only while nobody subscribes (see [`Hub::if_unwatched`]), so a
+/// subscriber's replay always reaches the cursor and nothing falls between the two.
+async fn skip_unwatched(
+    store: &dyn Store,
+    hub: &Hub,
+    cursor: &mut i64,
+    readable_through: Option<i64>,
+    last_moved: &mut tokio::time::Instant,
+) -> bool {
+    if hub.subscriber_count() > 0 {
+        return false;
+    }
+    let through = match readable_through {
+        Some(p) => Some(p),
+        None if last_moved.elapsed() >= UNWATCHED_REFRESH => {
+            match store.last_event_position().await {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the last event position failed");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    match through {
+        Some(p) => {
+            let moved = hub.if_unwatched(|| *cursor = (*cursor).max(p));
+            if moved {
+                *last_moved = tokio::time::Instant::now();
+            }
+            moved
+        }
+        // Nothing learned: the cursor stays where it is, safe if late; a subscriber
+        // that came meanwhile is served from it now.
+        None => hub.subscriber_count() == 0,
+    }
 }
 
 /// Publishes a page in slices of at most half a subscriber's byte bound, letting

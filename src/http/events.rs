@@ -124,7 +124,20 @@ async fn step(mut st: StreamState) -> Option<(Result<Event, Infallible>, StreamS
         }
         match st.phase {
             Phase::Start => {
-                st.phase = Phase::Live { skip_upto: 0 };
+                // Live from now: what was readable when the stream opened is not
+                // news, however late this replica's pump reads it (a pump nobody
+                // listened to may have been moving past events instead of reading
+                // them, a second behind at most).
+                let opened_at = match st.store.last_event_position().await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading the last event position failed");
+                        0
+                    }
+                };
+                st.phase = Phase::Live {
+                    skip_upto: opened_at,
+                };
                 return Some((Ok(Event::default().retry(st.retry)), st));
             }
             Phase::Replay { after } => {
@@ -187,7 +200,7 @@ async fn step(mut st: StreamState) -> Option<(Result<Event, Infallible>, StreamS
         ("token" = Option<String>, Query, description = "A stream token from `POST /v1/stream-tokens`, instead of the Authorization header; a query filter that differs from the token's is 422."),
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event `id`.")),
     responses((status = 200,
-        description = "Server-Sent Events: replays what was missed after `Last-Event-ID`, then live. Each message has `id:` (the event's position), `event:` (its `eventType`, unless `named=false`) and `data:` (a `StreamMessage`); a `lagged` message tells a slow client how many events it lost and where to resume.",
+        description = "Server-Sent Events: replays what was missed after `Last-Event-ID`, then live; without it, live from the first event not yet readable when the stream opened. Each message has `id:` (the event's position), `event:` (its `eventType`, unless `named=false`) and `data:` (a `StreamMessage`); a `lagged` message tells a slow client how many events it lost and where to resume.",
         content_type = "text/event-stream", body = super::openapi::bodies::StreamMessage)))]
 pub async fn stream(
     State(state): State<AppState>,

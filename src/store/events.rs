@@ -43,6 +43,19 @@ impl EventFilter {
     }
 }
 
+/// What [`EventStore::sequence_events`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sequenced {
+    /// Committed events still wait to become readable (on PostgreSQL, for an older
+    /// transaction to end).
+    pub waiting: bool,
+    /// A position at or below which every event is readable and none can still be
+    /// added, when the pass learned one (PostgreSQL's horizon, less one). `None`
+    /// when it did not look (SQLite, whose positions are readable at commit:
+    /// [`EventStore::last_event_position`] answers there).
+    pub readable_through: Option<i64>,
+}
+
 /// Storage of events.
 #[async_trait]
 pub trait EventStore {
@@ -50,10 +63,8 @@ pub trait EventStore {
     async fn append_events(&self, tenant: &TenantId, events: &[NewEvent]) -> StoreResult<()>;
 
     /// Announces events that became readable since the last pass to every replica
-    /// (`Notice::EventsPositioned`). Returns how many became readable (PostgreSQL
-    /// answers 1 for "some"), and whether committed events still wait to become
-    /// readable (on PostgreSQL, for an older transaction to end).
-    async fn sequence_events(&self) -> StoreResult<(u64, bool)>;
+    /// (`Notice::EventsPositioned`), and says what it saw (see [`Sequenced`]).
+    async fn sequence_events(&self) -> StoreResult<Sequenced>;
 
     /// Readable events of every tenant after `after`, for the live fan-out.
     async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>>;

@@ -65,7 +65,7 @@ pub use encounters::{
     EncounterFormInfo, EncounterRunRow, EncounterStore, NewEncounterForm, SourceCursor,
 };
 pub use error::{StoreError, StoreResult};
-pub use events::{EventFilter, EventStore};
+pub use events::{EventFilter, EventStore, Sequenced};
 pub use hospitals::{
     HospitalRow, HospitalStore, ImportClaim, ImportState, ImportStatusRow, NewUpload, UploadRow,
 };

@@ -72,7 +72,7 @@ async fn an_event_committed_late_by_an_older_transaction_is_not_skipped() {
         "the quick event waits for the older transaction"
     );
     assert!(
-        store.sequence_events().await.unwrap().1,
+        store.sequence_events().await.unwrap().waiting,
         "committed events are reported as waiting"
     );
     let mine = store
@@ -94,7 +94,10 @@ async fn an_event_committed_late_by_an_older_transaction_is_not_skipped() {
     let types: Vec<_> = rest.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(types, ["slow", "quick"], "in transaction order");
     assert!(rest[0].1 > cursor && rest[0].1 < rest[1].1);
-    assert!(!store.sequence_events().await.unwrap().1, "nothing waits");
+    assert!(
+        !store.sequence_events().await.unwrap().waiting,
+        "nothing waits"
+    );
     assert_eq!(store.last_event_position().await.unwrap(), rest[1].1);
     drop(slow);
     opened.close().await;
@@ -121,7 +124,7 @@ async fn a_transaction_open_in_another_database_of_the_server_holds_nothing_back
         .await
         .unwrap();
     assert!(
-        !store.sequence_events().await.unwrap().1,
+        !store.sequence_events().await.unwrap().waiting,
         "nothing waits for the other database's transaction"
     );
     let seen = readable_types(store, 0).await;

@@ -119,6 +119,39 @@ async fn reconnecting_with_last_event_id_replays_exactly_what_was_missed(backend
     assert_eq!(live.last().unwrap().json()["data"]["runId"], third);
 }
 
+async fn a_live_stream_starts_with_what_comes_after_it_opened(backend: Backend) {
+    let app = spawn(backend, |_| {}).await;
+    // A run finishes while nobody subscribes, and its events become readable.
+    let earlier = run(&app).await;
+    eventually("the first run's run.completed to be listed", || async {
+        let listed = json(app.get("/v1/events?eventType=run.completed").await).await;
+        let events = listed["events"].as_array().cloned().unwrap_or_default();
+        if events
+            .iter()
+            .any(|e| e["data"]["runId"] == earlier.as_str())
+        {
+            Ok(())
+        } else {
+            Err(format!("{} runs completed", events.len()))
+        }
+    })
+    .await;
+    let url = app.url("/v1/events/stream");
+    let mut live = SseClient::connect(&app.http, &url, &app.token, None).await;
+    assert_eq!(live.next(T).await.unwrap().retry, Some(3000));
+    let later = run(&app).await;
+    let seen = live.collect_until("run.completed", T).await;
+    let runs: Vec<Value> = seen
+        .iter()
+        .map(|m| m.json()["correlationId"].clone())
+        .collect();
+    assert!(
+        runs.iter().all(|r| r == later.as_str()),
+        "a live stream gets nothing that was readable before it opened: {runs:?}"
+    );
+    assert_eq!(seen.first().unwrap().event.as_deref(), Some("run.queued"));
+}
+
 /// A subscriber to the `lab` workflow's events that reads nothing: a socket with a
 /// tiny receive window, so the stream backs up into the service's buffer for it.
 async fn stalled_subscriber(app: &TestApp) -> tokio::net::TcpStream {
@@ -449,6 +482,7 @@ async fn bad_stream_parameters_are_problems(backend: Backend) {
 both_backends!(
     two_subscribers_receive_the_same_events_in_the_same_order,
     reconnecting_with_last_event_id_replays_exactly_what_was_missed,
+    a_live_stream_starts_with_what_comes_after_it_opened,
     a_slow_subscriber_is_told_it_lagged_and_never_slows_a_fast_one,
     a_subscriber_behind_by_more_bytes_than_its_bound_lags_and_resumes_where_told,
     tenants_only_see_their_own_events,

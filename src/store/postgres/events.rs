@@ -22,8 +22,8 @@ use sqlx::Row;
 use super::PgStore;
 use super::columns::EventColumns;
 use super::runs::{bind_events, insert_events_sql};
-use crate::store::Notice;
 use crate::store::shared_sql::events::RowShape;
+use crate::store::{Notice, Sequenced};
 
 /// A common table expression raising the event position floor to the highest
 /// position in `gone` (a CTE of deleted events returning `position`), so that the
@@ -94,10 +94,10 @@ impl PgStore {
 
     /// Looks whether events became readable since the last pass (the horizon moved
     /// past some) and, if so, tells every replica's event pump and router in the same
-    /// statement; answers 1 if some did (0 if not), and whether committed events still wait
-    /// above the horizon for an older transaction to end (see
+    /// statement; answers whether committed events still wait above the horizon for
+    /// an older transaction to end, and the horizon (see
     /// `EventStore::sequence_events`).
-    async fn sequence(&self) -> StoreResult<(u64, bool)> {
+    async fn sequence(&self) -> StoreResult<Sequenced> {
         // Both counts come from one snapshot, so an event is either below the horizon
         // (readable, counted as fresh once) or above it (waiting). "Waiting" looks at
         // the highest position only (an index's last entry): an `exists` above the
@@ -123,11 +123,13 @@ impl PgStore {
             .fetch_one(&self.pool)
             .await?;
         let horizon: i64 = row.try_get("h")?;
-        let fresh: bool = row.try_get("fresh")?;
         let waiting: bool = row.try_get("waiting")?;
         // Passes may overlap (the pump and `until_idle`): keep the highest horizon.
         self.horizon_seen.fetch_max(horizon, Ordering::SeqCst);
-        Ok((u64::from(fresh), waiting))
+        Ok(Sequenced {
+            waiting,
+            readable_through: Some(horizon - 1),
+        })
     }
 
     /// The highest readable position, or the highest one deleted if higher.

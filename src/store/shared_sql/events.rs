@@ -96,7 +96,7 @@ macro_rules! event_store {
                 self.append(tenant, events).await
             }
 
-            async fn sequence_events(&self) -> StoreResult<(u64, bool)> {
+            async fn sequence_events(&self) -> StoreResult<$crate::store::Sequenced> {
                 self.sequence().await
             }
 

@@ -5,8 +5,8 @@
 use sqlx::types::Json;
 
 use super::SqliteStore;
-use crate::store::Notice;
 use crate::store::shared_sql::events::RowShape;
+use crate::store::{Notice, Sequenced};
 
 crate::store::shared_sql::event_store!(SqliteStore, reader: reader, shape: SHAPE);
 
@@ -48,10 +48,13 @@ impl SqliteStore {
     }
 
     /// Nothing to number: row ids already are commit-ordered positions.
-    async fn sequence(&self) -> StoreResult<(u64, bool)> {
+    async fn sequence(&self) -> StoreResult<Sequenced> {
         // Row ids already are commit-ordered positions.
         self.announce([Notice::EventsPositioned]);
-        Ok((0, false))
+        Ok(Sequenced {
+            waiting: false,
+            readable_through: None,
+        })
     }
 
     /// The highest position given so far, deleted ones included: the

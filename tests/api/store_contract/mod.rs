@@ -139,7 +139,7 @@ pub async fn events_of(
         .sequence_events()
         .await
         .expect("events are sequenced")
-        .1
+        .waiting
     {}
     store
         .tenant_events_after(tenant, 0, &Default::default(), 1000)
