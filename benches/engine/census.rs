@@ -59,9 +59,15 @@ fn kind(summary: &str) -> String {
             "sequence_events (event pump: announce readable events)",
         ),
         ("select key_id,", "find_api_key (authentication)"),
-        ("select position, tenant_id,", "events_after (event pump)"),
+        (
+            "select position, tenant_id,",
+            "events_after (event router; the pump with stream subscribers)",
+        ),
         // PostgreSQL's readers, which give a row's earlier events their own positions.
-        ("select e.position - x.back", "events_after (event pump)"),
+        (
+            "select e.position - x.back",
+            "events_after (event router; the pump with stream subscribers)",
+        ),
         ("select count(*) from runs", "count_queued (backlog check)"),
         (
             "update runs set lease_expires_at",
