@@ -36,6 +36,10 @@ struct Buffer {
     missed: u64,
     resume_from: i64,
     last_taken: i64,
+    /// Events at or below this position are not buffered: the subscriber has them
+    /// from its replay, or opened after they were readable (see
+    /// [`Subscription::skip_through`]).
+    floor: i64,
 }
 
 struct Subscriber {
@@ -110,6 +114,7 @@ impl Hub {
                 missed: 0,
                 resume_from: 0,
                 last_taken: 0,
+                floor: 0,
             }),
             ready: Notify::new(),
         });
@@ -189,7 +194,8 @@ impl Hub {
             {
                 let mut b = sub.buffer.lock().unwrap_or_else(|p| p.into_inner());
                 for (e, size) in events.iter().zip(sizes.iter_mut()) {
-                    if e.tenant_id != sub.tenant || !sub.filter.matches(e) {
+                    if e.position <= b.floor || e.tenant_id != sub.tenant || !sub.filter.matches(e)
+                    {
                         continue;
                     }
                     let bytes = *size.get_or_insert_with(|| event_bytes(e));
@@ -246,6 +252,23 @@ impl Subscription {
                 return d;
             }
             self.sub.ready.notified().await;
+        }
+    }
+
+    /// Drops the buffered events at or below `position` and buffers none of them
+    /// from now on: the subscriber has them from its replay, or does not want them.
+    /// A pump catching up after nobody subscribed publishes events this old, and
+    /// they must not take a buffer's room (and report a lag) for nothing.
+    pub fn skip_through(&self, position: i64) {
+        let mut b = self.sub.buffer.lock().unwrap_or_else(|p| p.into_inner());
+        b.floor = b.floor.max(position);
+        while let Some((e, bytes)) = b.queue.front() {
+            if e.position > position {
+                break;
+            }
+            let bytes = *bytes;
+            b.queue.pop_front();
+            b.bytes -= bytes;
         }
     }
 
@@ -360,6 +383,17 @@ mod tests {
         assert_eq!(positions(&b), ["2"]);
         drop(a);
         assert_eq!(hub.subscriber_count(), 1);
+    }
+
+    #[test]
+    fn a_subscriber_skipping_through_a_position_is_handed_nothing_at_or_below_it() {
+        let hub = Hub::new(4, usize::MAX, Arc::new(Metrics::new()));
+        let sub = hub.subscribe(TenantId::parse("a").unwrap(), EventFilter::default());
+        hub.publish(&[event("a", 1), event("a", 2), event("a", 3)]);
+        sub.skip_through(2);
+        // Events it skips take no room: four more fit in a buffer of four.
+        hub.publish(&[1, 2, 4, 5, 6].map(|p| event("a", p)));
+        assert_eq!(positions(&sub), ["3", "4", "5", "6"]);
     }
 
     #[test]

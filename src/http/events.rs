@@ -100,9 +100,16 @@ fn sse_event(e: &EventRow, named: bool) -> Event {
 }
 
 enum Phase {
-    Start,
-    Replay { after: i64 },
-    Live { skip_upto: i64 },
+    /// Live only: the retry hint, then what comes after `opened_at`.
+    Start {
+        opened_at: i64,
+    },
+    Replay {
+        after: i64,
+    },
+    Live {
+        skip_upto: i64,
+    },
 }
 
 struct StreamState {
@@ -123,18 +130,7 @@ async fn step(mut st: StreamState) -> Option<(Result<Event, Infallible>, StreamS
             return Some((Ok(e), st));
         }
         match st.phase {
-            Phase::Start => {
-                // Live from now: what was readable when the stream opened is not
-                // news, however late this replica's pump reads it (a pump nobody
-                // listened to may have been moving past events instead of reading
-                // them, a second behind at most).
-                let opened_at = match st.store.last_event_position().await {
-                    Ok(p) => p,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reading the last event position failed");
-                        0
-                    }
-                };
+            Phase::Start { opened_at } => {
                 st.phase = Phase::Live {
                     skip_upto: opened_at,
                 };
@@ -153,6 +149,8 @@ async fn step(mut st: StreamState) -> Option<(Result<Event, Infallible>, StreamS
                     }
                 };
                 let last = page.last().map(|e| e.position).unwrap_or(after);
+                // Whatever the pump handed over meanwhile up to here is in the page.
+                st.sub.skip_through(last);
                 st.phase = if page.len() as i64 == REPLAY_PAGE {
                     Phase::Replay { after: last }
                 } else {
@@ -222,8 +220,16 @@ pub async fn stream(
     let sub = state
         .hub
         .subscribe(principal.tenant.clone(), filter.clone());
+    // Live only: what was readable before the response is not news, however late
+    // this replica's pump hands it over (a pump nobody listened to moves past
+    // events instead of reading them, and catches up when a stream subscribes).
+    let opened_at = match resume {
+        Some(_) => 0,
+        None => state.store.last_event_position().await?,
+    };
+    sub.skip_through(opened_at);
     let mut st = StreamState {
-        phase: Phase::Start,
+        phase: Phase::Start { opened_at },
         store: state.store.clone(),
         tenant: principal.tenant,
         filter,

@@ -78,8 +78,9 @@ pub trait EventStore {
         limit: i64,
     ) -> StoreResult<Vec<EventRow>>;
 
-    /// The highest readable position, or the highest deleted one if higher (0 when
-    /// none): a reader starting after it misses no event committed later.
+    /// The highest readable position, or the highest deleted one below the
+    /// horizon if higher (0 when none): a reader starting after it misses no event
+    /// committed later.
     async fn last_event_position(&self) -> StoreResult<i64>;
 
     /// Deletes events created before `before`; returns how many.

@@ -104,6 +104,57 @@ async fn an_event_committed_late_by_an_older_transaction_is_not_skipped() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_position_stays_below_an_event_an_older_transaction_still_commits() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let opened = store_on(&db.url).await;
+    let store = opened.as_ref();
+    let north = tenant("north");
+
+    // A slow transaction takes its id; a quicker one commits an event after it,
+    // which is erased (raising the floor of deleted positions) before it is readable.
+    let mut slow = PgConnection::connect(&db.url).await.expect("a connection");
+    let mut tx = slow.begin().await.unwrap();
+    sqlx::query("select pg_current_xact_id()")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    store
+        .append_events(&north, &[event("erased", None, 1)])
+        .await
+        .unwrap();
+    let raised: i64 = sqlx::query_scalar(
+        "with gone as (delete from events where event_type = 'erased' returning position)
+         update event_position_floor
+            set position = greatest(position, (select max(position) from gone))
+         returning position",
+    )
+    .fetch_one(&mut PgConnection::connect(&db.url).await.expect("a connection"))
+    .await
+    .unwrap();
+
+    // A reader starting after the last position, as the event pump and a live stream
+    // do, must still get the slow transaction's event.
+    let last = store.last_event_position().await.unwrap();
+    assert!(last < raised, "the floor counts only below the horizon");
+    sqlx::query(
+        "insert into events (tenant_id, event_id, event_type, source, data, created_at)
+         values ('north', gen_random_uuid(), 'slow', 'test', '{}', now())",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let types: Vec<_> = readable_types(store, last)
+        .await
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(types, ["slow"]);
+    drop(slow);
+    opened.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_open_in_another_database_of_the_server_holds_nothing_back() {
     let db = TestDb::new(Backend::Postgres).await;
     let opened = store_on(&db.url).await;

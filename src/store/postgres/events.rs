@@ -135,12 +135,15 @@ impl PgStore {
     /// The highest readable position, or the highest one deleted if higher.
     async fn last_position(&self) -> StoreResult<i64> {
         // Erased or pruned events may have held the highest positions: the floor
-        // remembers them, so the last position never goes back.
+        // remembers them, so the last position never goes back. Erasure may delete
+        // events still above the horizon, so the floor counts only up to it: an
+        // older transaction may yet commit an event below a deleted one, and
+        // whoever starts after the last position must still read it.
         let p: Option<i64> = sqlx::query_scalar(
             "select greatest(
                  coalesce((select position from events where position < event_horizon()
                            order by position desc limit 1), 0),
-                 (select position from event_position_floor))",
+                 least((select position from event_position_floor), event_horizon() - 1))",
         )
         .fetch_optional(&self.pool)
         .await?;
