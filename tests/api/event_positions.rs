@@ -8,7 +8,8 @@ use std::path::Path;
 
 use careflow::store::{EventFilter, NewEvent, Store, TenantId};
 use sqlx::migrate::Migrator;
-use sqlx::{Connection, PgConnection};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, Postgres, Transaction};
 
 use crate::helpers::{Backend, TestDb};
 use crate::store_contract::{event, tenant};
@@ -42,6 +43,34 @@ async fn readable_types(store: &dyn Store, after: i64) -> Vec<(String, i64)> {
         .collect()
 }
 
+/// A transaction of its own on `url` that has taken its id, so it holds the
+/// horizon back, and written nothing yet.
+async fn slow_transaction(url: &str) -> Transaction<'static, Postgres> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("a connection");
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("select pg_current_xact_id()")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
+
+/// Commits `tx` with an event of type `slow` for tenant `north`.
+async fn commit_slow_event(mut tx: Transaction<'static, Postgres>) {
+    sqlx::query(
+        "insert into events (tenant_id, event_id, event_type, source, data, created_at)
+         values ('north', gen_random_uuid(), 'slow', 'test', '{}', now())",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_committed_late_by_an_older_transaction_is_not_skipped() {
     let db = TestDb::new(Backend::Postgres).await;
@@ -57,12 +86,7 @@ async fn an_event_committed_late_by_an_older_transaction_is_not_skipped() {
     let cursor = seen[0].1;
 
     // A slow transaction takes its id, then another commits an event after it.
-    let mut slow = PgConnection::connect(&db.url).await.expect("a connection");
-    let mut tx = slow.begin().await.unwrap();
-    sqlx::query("select pg_current_xact_id()")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let tx = slow_transaction(&db.url).await;
     store
         .append_events(&north, &[event("quick", None, 3)])
         .await
@@ -82,14 +106,7 @@ async fn an_event_committed_late_by_an_older_transaction_is_not_skipped() {
     assert!(mine.is_empty(), "tenant reads wait too: {mine:?}");
 
     // The slow one adds its event and commits: it comes first, nothing is skipped.
-    sqlx::query(
-        "insert into events (tenant_id, event_id, event_type, source, data, created_at)
-         values ('north', gen_random_uuid(), 'slow', 'test', '{}', now())",
-    )
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    commit_slow_event(tx).await;
     let rest = readable_types(store, cursor).await;
     let types: Vec<_> = rest.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(types, ["slow", "quick"], "in transaction order");
@@ -99,7 +116,6 @@ async fn an_event_committed_late_by_an_older_transaction_is_not_skipped() {
         "nothing waits"
     );
     assert_eq!(store.last_event_position().await.unwrap(), rest[1].1);
-    drop(slow);
     opened.close().await;
 }
 
@@ -112,12 +128,7 @@ async fn the_last_position_stays_below_an_event_an_older_transaction_still_commi
 
     // A slow transaction takes its id; a quicker one commits an event after it,
     // which is erased (raising the floor of deleted positions) before it is readable.
-    let mut slow = PgConnection::connect(&db.url).await.expect("a connection");
-    let mut tx = slow.begin().await.unwrap();
-    sqlx::query("select pg_current_xact_id()")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let tx = slow_transaction(&db.url).await;
     store
         .append_events(&north, &[event("erased", None, 1)])
         .await
@@ -136,21 +147,13 @@ async fn the_last_position_stays_below_an_event_an_older_transaction_still_commi
     // do, must still get the slow transaction's event.
     let last = store.last_event_position().await.unwrap();
     assert!(last < raised, "the floor counts only below the horizon");
-    sqlx::query(
-        "insert into events (tenant_id, event_id, event_type, source, data, created_at)
-         values ('north', gen_random_uuid(), 'slow', 'test', '{}', now())",
-    )
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    commit_slow_event(tx).await;
     let types: Vec<_> = readable_types(store, last)
         .await
         .into_iter()
         .map(|(t, _)| t)
         .collect();
     assert_eq!(types, ["slow"]);
-    drop(slow);
     opened.close().await;
 }
 
