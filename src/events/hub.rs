@@ -40,6 +40,8 @@ struct Buffer {
     /// from its replay, or opened after they were readable (see
     /// [`Subscription::skip_through`]).
     floor: i64,
+    /// The highest position dropped for room since the subscriber was last told.
+    dropped_through: i64,
 }
 
 struct Subscriber {
@@ -115,6 +117,7 @@ impl Hub {
                 resume_from: 0,
                 last_taken: 0,
                 floor: 0,
+                dropped_through: 0,
             }),
             ready: Notify::new(),
         });
@@ -215,6 +218,7 @@ impl Hub {
                             };
                         }
                         b.missed += 1;
+                        b.dropped_through = b.dropped_through.max(oldest.position);
                         dropped += 1;
                     }
                     b.queue.push_back((e.clone(), bytes));
@@ -262,6 +266,10 @@ impl Subscription {
     pub fn skip_through(&self, position: i64) {
         let mut b = self.sub.buffer.lock().unwrap_or_else(|p| p.into_inner());
         b.floor = b.floor.max(position);
+        // Events dropped for room that the subscriber has anyway are no loss.
+        if b.missed > 0 && b.dropped_through <= position {
+            b.missed = 0;
+        }
         while let Some((e, bytes)) = b.queue.front() {
             if e.position > position {
                 break;
@@ -281,6 +289,7 @@ impl Subscription {
                 resume_from: b.resume_from,
             };
             b.missed = 0;
+            b.dropped_through = 0;
             return Some(d);
         }
         let (e, bytes) = b.queue.pop_front()?;
@@ -394,6 +403,20 @@ mod tests {
         // Events it skips take no room: four more fit in a buffer of four.
         hub.publish(&[1, 2, 4, 5, 6].map(|p| event("a", p)));
         assert_eq!(positions(&sub), ["3", "4", "5", "6"]);
+    }
+
+    #[test]
+    fn events_dropped_for_room_that_a_replay_covers_are_no_lag() {
+        let hub = Hub::new(2, usize::MAX, Arc::new(Metrics::new()));
+        let covered = hub.subscribe(TenantId::parse("a").unwrap(), EventFilter::default());
+        let short = hub.subscribe(TenantId::parse("a").unwrap(), EventFilter::default());
+        hub.publish(&[event("a", 1), event("a", 2), event("a", 3), event("a", 4)]);
+        // Its replay reached 3: the dropped 1 and 2 were in it.
+        covered.skip_through(3);
+        assert_eq!(positions(&covered), ["4"]);
+        // Its replay reached only 1: 2 is lost, and it is told so.
+        short.skip_through(1);
+        assert_eq!(positions(&short), ["lagged:2:0", "3", "4"]);
     }
 
     #[test]
