@@ -99,17 +99,16 @@ fn sse_event(e: &EventRow, named: bool) -> Event {
         .unwrap_or_else(|_| Event::default().comment("unserializable event"))
 }
 
+/// Where a stream is. What it already has is kept out of its buffer by the hub
+/// (see [`crate::events::Subscription::skip_through`]), so the live phase hands
+/// over whatever the buffer holds.
 enum Phase {
-    /// Live only: the retry hint, then what comes after `opened_at`.
-    Start {
-        opened_at: i64,
-    },
+    /// Live only: the retry hint, then live.
+    Start,
     Replay {
         after: i64,
     },
-    Live {
-        skip_upto: i64,
-    },
+    Live,
 }
 
 struct StreamState {
@@ -130,10 +129,8 @@ async fn step(mut st: StreamState) -> Option<(Result<Event, Infallible>, StreamS
             return Some((Ok(e), st));
         }
         match st.phase {
-            Phase::Start { opened_at } => {
-                st.phase = Phase::Live {
-                    skip_upto: opened_at,
-                };
+            Phase::Start => {
+                st.phase = Phase::Live;
                 return Some((Ok(Event::default().retry(st.retry)), st));
             }
             Phase::Replay { after } => {
@@ -154,18 +151,17 @@ async fn step(mut st: StreamState) -> Option<(Result<Event, Infallible>, StreamS
                 st.phase = if page.len() as i64 == REPLAY_PAGE {
                     Phase::Replay { after: last }
                 } else {
-                    Phase::Live { skip_upto: last }
+                    Phase::Live
                 };
                 let named = st.named;
                 st.pending.extend(page.iter().map(|e| sse_event(e, named)));
             }
-            Phase::Live { skip_upto } => {
+            Phase::Live => {
                 let next = tokio::select! {
                     _ = st.stop.cancelled() => return None,
                     d = st.sub.next() => d,
                 };
                 match next {
-                    Delivery::Event(e) if e.position <= skip_upto => continue,
                     Delivery::Event(e) => {
                         let ev = sse_event(&e, st.named);
                         return Some((Ok(ev), st));
@@ -238,7 +234,7 @@ pub async fn stream(
     };
     sub.skip_through(opened_at.max(after));
     let mut st = StreamState {
-        phase: Phase::Start { opened_at },
+        phase: Phase::Start,
         store: state.store.clone(),
         tenant: principal.tenant,
         filter,

@@ -110,7 +110,7 @@ impl PgStore {
                 from h
              ),
              n as (select pg_notify('{}', $2) from fresh where fresh.any)
-             select h.h, fresh.any as fresh,
+             select h.h,
                     coalesce((select max(position) from events), 0) >= h.h as waiting,
                     (select count(*) from n) as notices
              from h, fresh",
